@@ -1,0 +1,41 @@
+# The two commands of README.md, and the pieces they are made of.
+# Each target installs what it needs (.venv at the root, node_modules via npm ci)
+# and reuses it while pyproject.toml and package-lock.json are unchanged.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: run test lint pytest deps bench clean
+
+run: deps
+	$(BIN)/carbonledger up --demo
+
+test: deps lint pytest
+
+pytest: deps
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: deps
+	$(BIN)/python scripts/bench
+
+deps: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --disable-pip-version-check -q --upgrade pip
+	$(BIN)/python -m pip install --disable-pip-version-check -q -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+clean:
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache

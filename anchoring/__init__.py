@@ -1,0 +1,1 @@
+"""Compiling and deploying the contracts, chain backends (memory, dev, rpc), and the anchorer."""

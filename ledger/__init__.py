@@ -1,0 +1,1 @@
+"""carbonledger: the ledger core, its store and the ledger service."""

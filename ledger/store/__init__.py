@@ -1,0 +1,1 @@
+"""The SQLAlchemy store of the ledger service and its Alembic migrations."""

@@ -1,0 +1,20 @@
+"""Shared pytest configuration.
+
+Chain fixtures (compiled artifacts, py-evm and anvil chains) live in
+tests/chainfixtures.py and are loaded for every test module.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["tests.chainfixtures"]
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO_ROOT
