@@ -137,6 +137,7 @@ def solc_frontend(*, project_root: Path, build_dir: Path) -> Path:
     It lives in the build directory (never committed) because it names this
     checkout's absolute paths.
     """
+    project_root = project_root.resolve()
     node_modules = node_modules_dir(project_root)
     script = Path(__file__).resolve().parent / "solc_frontend.cjs"
     wrapper = build_dir / "solc" / "solc"

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {TrustRegistry} from "../TrustRegistry.sol";
+import {TestBase} from "./TestBase.sol";
+
+contract TrustRegistryTest is TestBase {
+    TrustRegistry internal reg;
+    address internal constant KEY_ADMIN = address(0x4E7);
+    address internal constant REGISTRAR = address(0x2E6);
+    address internal constant BODY = address(0xB0D7);
+    bytes32 internal constant PRODUCER = keccak256("producer");
+    uint64 internal constant T0 = 1_700_000_000;
+
+    function setUp() public {
+        reg = new TrustRegistry(1 days, ADMIN);
+        bytes32 keyAdmin = reg.KEY_ADMIN_ROLE();
+        bytes32 registrar = reg.REGISTRAR_ROLE();
+        vm.prank(ADMIN);
+        reg.grantRole(keyAdmin, KEY_ADMIN);
+        vm.prank(ADMIN);
+        reg.grantRole(registrar, REGISTRAR);
+        vm.warp(T0);
+    }
+
+    function _register(bytes32 pk, uint64 from, uint64 until) internal returns (bytes32 keyId) {
+        keyId = sha256(abi.encodePacked(pk));
+        vm.prank(KEY_ADMIN);
+        reg.registerKey(keyId, pk, PRODUCER, from, until);
+    }
+
+    function _accredit(address body, uint64 from, uint64 until) internal {
+        vm.prank(REGISTRAR);
+        reg.accreditBody(body, "Body", "ISO 14065", "EU,GB", from, until);
+    }
+
+    function _expectedValid(TrustRegistry.ProducerKey memory k, uint64 t)
+        internal
+        pure
+        returns (bool)
+    {
+        return k.validFrom <= t && t < k.validUntil && (k.revokedAt == 0 || t < k.revokedAt);
+    }
+
+    function testFuzzKeyValidityWindow(bytes32 pk, uint64 from, uint64 until, uint64 t) public {
+        vm.assume(pk != bytes32(0) && from < until);
+        bytes32 keyId = _register(pk, from, until);
+        TrustRegistry.ProducerKey memory k = reg.getKey(keyId);
+        require(k.publicKey == pk && k.producerId == PRODUCER && k.revokedAt == 0, "stored");
+        require(reg.isKeyValidAt(keyId, t) == (from <= t && t < until), "window");
+        require(reg.isKeyValidAt(keyId, from) && reg.isKeyValidAt(keyId, until - 1), "edges in");
+        require(!reg.isKeyValidAt(keyId, until), "validUntil is exclusive");
+    }
+
+    function testFuzzRegisterRejectsWrongKeyId(bytes32 pk, bytes32 keyId) public {
+        bytes32 expected = sha256(abi.encodePacked(pk));
+        vm.assume(pk != bytes32(0) && keyId != expected);
+        bytes memory call = abi.encodeCall(reg.registerKey, (keyId, pk, PRODUCER, 0, 1));
+        _expectRevert(KEY_ADMIN, address(reg), call, abi.encodeWithSelector(
+            TrustRegistry.TrustRegistryKeyIdMismatch.selector, expected, keyId));
+    }
+
+    function testFuzzRevocationCutsTheWindow(uint64 from, uint64 until, uint64 effectiveAt, uint64 t)
+        public
+    {
+        vm.assume(from < until && effectiveAt <= T0);
+        bytes32 keyId = _register(keccak256("pk"), from, until);
+        vm.prank(KEY_ADMIN);
+        reg.revokeKey(keyId, effectiveAt);
+        TrustRegistry.ProducerKey memory k = reg.getKey(keyId);
+        require(k.revokedAt == (effectiveAt == 0 ? T0 : effectiveAt), "revokedAt");
+        require(reg.isKeyValidAt(keyId, t) == _expectedValid(k, t), "validity");
+        // Moving the cut-off later (or repeating it) is refused; only earlier is allowed.
+        bytes memory call = abi.encodeCall(reg.revokeKey, (keyId, k.revokedAt));
+        _expectRevert(KEY_ADMIN, address(reg), call, abi.encodeWithSelector(
+            TrustRegistry.TrustRegistryKeyRevoked.selector, keyId));
+    }
+
+    function testFuzzRevocationInTheFutureReverts(uint64 effectiveAt) public {
+        vm.assume(effectiveAt > T0);
+        bytes32 keyId = _register(keccak256("pk"), 0, type(uint64).max);
+        bytes memory call = abi.encodeCall(reg.revokeKey, (keyId, effectiveAt));
+        _expectRevert(KEY_ADMIN, address(reg), call, abi.encodeWithSelector(
+            TrustRegistry.TrustRegistryRevocationInFuture.selector, effectiveAt, T0));
+    }
+
+    function testFuzzRotationClosesTheOldWindow(uint64 oldUntil, uint64 newFrom, uint64 newUntil)
+        public
+    {
+        vm.assume(oldUntil > 10 && newFrom < newUntil);
+        bytes32 oldId = _register(keccak256("old"), 10, oldUntil);
+        bytes32 newPk = keccak256("new");
+        bytes32 newId = sha256(abi.encodePacked(newPk));
+        vm.prank(KEY_ADMIN);
+        reg.rotateKey(oldId, newId, newPk, newFrom, newUntil);
+        TrustRegistry.ProducerKey memory o = reg.getKey(oldId);
+        TrustRegistry.ProducerKey memory n = reg.getKey(newId);
+        require(o.validUntil == (newFrom < oldUntil ? newFrom : oldUntil), "old window closed");
+        require(n.producerId == PRODUCER && n.validFrom == newFrom && n.validUntil == newUntil, "new");
+        // The two windows never overlap.
+        require(!(reg.isKeyValidAt(oldId, newFrom) && reg.isKeyValidAt(newId, newFrom)), "overlap");
+    }
+
+    function testRotatingARevokedKeyReverts() public {
+        bytes32 oldId = _register(keccak256("old"), 0, T0 * 2);
+        vm.prank(KEY_ADMIN);
+        reg.revokeKey(oldId, 0);
+        bytes32 newPk = keccak256("new");
+        bytes memory call = abi.encodeCall(
+            reg.rotateKey, (oldId, sha256(abi.encodePacked(newPk)), newPk, T0, T0 * 2));
+        _expectRevert(KEY_ADMIN, address(reg), call, abi.encodeWithSelector(
+            TrustRegistry.TrustRegistryKeyRevoked.selector, oldId));
+    }
+
+    function testFuzzOnlyKeyAdminManagesKeys(address caller) public {
+        vm.assume(caller != KEY_ADMIN && !_isCheatOrPrecompile(caller));
+        bytes32 pk = keccak256("pk");
+        bytes memory call = abi.encodeCall(
+            reg.registerKey, (sha256(abi.encodePacked(pk)), pk, PRODUCER, 0, 1));
+        _expectRevert(caller, address(reg), call, _unauthorized(caller, reg.KEY_ADMIN_ROLE()));
+    }
+
+    function testFuzzOnlyAccreditedBodiesAttest(uint64 from, uint64 until, uint64 when) public {
+        vm.assume(from < until && when > 0);
+        _accredit(BODY, from, until);
+        vm.warp(when);
+        bytes memory call = abi.encodeCall(reg.attest, (keccak256("d"), keccak256("r"), 1));
+        if (from <= when && when < until) {
+            _expectOk(BODY, address(reg), call);
+            require(reg.attestationCount(keccak256("d")) == 1, "filed");
+        } else {
+            _expectRevert(BODY, address(reg), call, abi.encodeWithSelector(
+                TrustRegistry.TrustRegistryNotAccredited.selector, BODY));
+        }
+    }
+
+    function testWithdrawnBodyCannotAttest() public {
+        _accredit(BODY, 0, T0 * 2);
+        vm.prank(REGISTRAR);
+        reg.withdrawAccreditation(BODY);
+        require(reg.getBody(BODY).withdrawn && !reg.isAccredited(BODY, T0), "withdrawn");
+        bytes memory call = abi.encodeCall(reg.attest, (keccak256("d"), keccak256("r"), 1));
+        _expectRevert(BODY, address(reg), call, abi.encodeWithSelector(
+            TrustRegistry.TrustRegistryNotAccredited.selector, BODY));
+        _accredit(BODY, 0, T0 * 2);
+        _expectOk(BODY, address(reg), call);
+    }
+
+    function testFuzzVerdictBounds(uint8 verdict) public {
+        _accredit(BODY, 0, T0 * 2);
+        bytes32 d = keccak256("d");
+        bytes memory call = abi.encodeCall(reg.attest, (d, keccak256("r"), verdict));
+        if (verdict >= 1 && verdict <= 3) {
+            _expectOk(BODY, address(reg), call);
+            TrustRegistry.Attestation memory a = reg.getAttestation(d, 0);
+            require(a.body == BODY && a.verdict == verdict && a.timestamp == T0, "attestation");
+        } else {
+            _expectRevert(BODY, address(reg), call, abi.encodeWithSelector(
+                TrustRegistry.TrustRegistryInvalidVerdict.selector, verdict));
+        }
+    }
+
+    function testFuzzOnlyRegistrarAccredits(address caller) public {
+        vm.assume(caller != REGISTRAR && !_isCheatOrPrecompile(caller));
+        bytes memory call = abi.encodeCall(reg.accreditBody, (BODY, "B", "S", "EU", 0, 1));
+        _expectRevert(caller, address(reg), call, _unauthorized(caller, reg.REGISTRAR_ROLE()));
+    }
+}
