@@ -1,0 +1,367 @@
+"""Example carbon records of two pieces of equipment.
+
+The figures are worked by hand in tests/vectors/calc/*.json; the equipment,
+enterprise and documents are fictional.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+from ledger.core.examples import factors as ref
+
+PRODUCER_MES = "urn:carbonledger:producer:example-plant-mes"
+PRODUCER_RATING = "urn:carbonledger:producer:credit-rating-desk"
+
+TANK_HANDLE = "88.118.8/ST-TK-0101"
+TANK_IFC = "2odIvDaWbEyQfLdVSBzoV_"
+HX_HANDLE = "88.118.8/TI-HX-0042"
+HX_IFC = "0K9m3$Zy5Fvw8Qe1RbT3aH"
+ENTERPRISE = "urn:carbonledger:enterprise:example-anticorrosion-equipment"
+
+CR_TANK = "urn:carbonledger:carbon-record:st-tk-0101-2025-v1"
+CR_TANK_REVISED = "urn:carbonledger:carbon-record:st-tk-0101-2025-v2"
+CR_HX = "urn:carbonledger:carbon-record:ti-hx-0042-2025-v1"
+BIM_TANK_INSPECTION = "urn:carbonledger:bim-archive:st-tk-0101-inspection-2026-03"
+CC_ENTERPRISE_2025 = "urn:carbonledger:credit-change:example-anticorrosion-2025"
+
+
+def document_hash(name: str) -> str:
+    """A stand-in SHA-256 for a fictional document (hash of its name)."""
+    return hashlib.sha256(name.encode("utf-8")).hexdigest()
+
+
+def _use(set_record: dict[str, Any], entry_id: str, digests: Mapping[str, str]) -> dict[str, Any]:
+    entry = next(e for e in set_record["body"]["entries"] if e["id"] == entry_id)
+    use: dict[str, Any] = {
+        "set": {"id": set_record["id"], "digest": digests[set_record["id"]]},
+        "entry": entry_id,
+        "activity": entry["activity"],
+        "value": entry["value"],
+        "unit": entry["unit"],
+        "gwp_set": entry["gwp_set"],
+    }
+    if "per_gas" in entry:
+        use["per_gas"] = dict(entry["per_gas"])
+    return use
+
+
+def _line(
+    line_id: str,
+    stage: str,
+    process: str,
+    eclass: str,
+    channel: str,
+    qty: str,
+    unit: str,
+    factor: dict[str, Any],
+    evidence: str | None = None,
+) -> dict[str, Any]:
+    line: dict[str, Any] = {
+        "line_id": line_id,
+        "stage": stage,
+        "process": process,
+        "emission_class": eclass,
+        "cbam_channel": channel,
+        "quantity": qty,
+        "unit": unit,
+        "factor": factor,
+        "data_type": "primary",
+    }
+    if evidence:
+        line["evidence"] = [
+            {"kind": "document", "sha256": document_hash(evidence), "ref": evidence}
+        ]
+    return line
+
+
+def _set_refs(lines: list[dict[str, Any]]) -> list[dict[str, str]]:
+    seen: dict[str, str] = {}
+    for line in lines:
+        seen.setdefault(line["factor"]["set"]["id"], line["factor"]["set"]["digest"])
+    return [{"rel": "factor-set", "id": i, "digest": d} for i, d in seen.items()]
+
+
+def _carbon(
+    rid: str,
+    handle: str,
+    ifc: str,
+    name: str,
+    cn: str,
+    mass: str,
+    stages: list[str],
+    lines: list[dict[str, Any]],
+    extra_ids: list[dict[str, str]],
+    issued_at: str,
+    refs: list[dict[str, str]] | None = None,
+) -> dict[str, Any]:
+    from ledger.core.calc import compute_carbon_totals
+    from ledger.core.records import validate_record
+
+    record: dict[str, Any] = {
+        "type": "carbon-record",
+        "schema_version": "1",
+        "id": rid,
+        "subject": handle,
+        "issued_at": issued_at,
+        "producer": PRODUCER_MES,
+        "refs": _set_refs(lines) + (refs or []),
+        "body": {
+            "equipment": {
+                "name": name,
+                "identifiers": [
+                    {"scheme": "handle", "value": handle},
+                    {"scheme": "ifc_globalid", "value": ifc},
+                    *extra_ids,
+                ],
+                "cn_code": cn,
+                "declared_unit": {"unit": "piece", "amount": "1"},
+                "mass_kg": mass,
+            },
+            "reference_period": {"start": "2025-01-01T00:00:00Z", "end": "2026-01-01T00:00:00Z"},
+            "boundary": {
+                "stages": stages,
+                "exclusions": [
+                    {"what": "capital goods of the plant", "reason": "cut-off, below 1 %"}
+                ],
+            },
+            "methodology": {"standards": ["ISO14067", "GHGP-Product"], "gwp_set": "AR6"},
+            "rounding": {"mode": "ROUND_HALF_EVEN", "places": 2},
+            "lines": lines,
+            "totals": {
+                "unit": "kgCO2e",
+                "by_stage": {},
+                "by_channel": {},
+                "by_gas": {},
+                "total": "0",
+            },
+        },
+    }
+    # The totals are filled with calc/1; tests/vectors/calc holds the same
+    # figures worked by hand, and the tests compare the two.
+    record["body"]["totals"] = compute_carbon_totals(validate_record(record))
+    return record
+
+
+def storage_tank_carbon_record(
+    digests: Mapping[str, str],
+    *,
+    recoat_kg: str = "120",
+    revision_of: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """A 12.5 t steel storage tank (CN 7309) with an epoxy anti-corrosion coating
+    system, made in China, cradle to grave, with Chinese grid factors."""
+    sup, ipcc = ref.supplier_factor_set(), ref.ipcc_2006_factor_set()
+    cn, ill = ref.cn_mee_2023_factor_set(), ref.illustrative_factor_set()
+    mst, raw = "manufacturing_surface_treatment", "raw_material"
+    lines = [
+        _line(
+            "L01",
+            raw,
+            "Hot-rolled steel plate S355 for shell and heads, incl. 0.7 t cut-offs",
+            "purchased_material",
+            "precursor",
+            "13.2",
+            "t",
+            _use(sup, "steel-plate-hr-direct-see", digests),
+            "supplier communication SC-2025-17",
+        ),
+        _line(
+            "L02",
+            raw,
+            "Epoxy anti-corrosion coating system (primer and topcoat)",
+            "purchased_material",
+            "out_of_scope",
+            "850",
+            "kg",
+            _use(sup, "epoxy-coating-system", digests),
+            "coating delivery notes 2025",
+        ),
+        _line(
+            "L03",
+            mst,
+            "Natural gas: plate forming, post-weld heat treatment, coating cure",
+            "stationary_combustion",
+            "direct",
+            "86.4",
+            "GJ",
+            _use(ipcc, "ng-default", digests),
+            "gas meter readings 2025",
+        ),
+        _line(
+            "L04",
+            mst,
+            "Electricity: cutting, welding, grit blasting, spraying",
+            "purchased_electricity",
+            "indirect",
+            "18250",
+            "kWh",
+            _use(cn, "cn-2023-national", digests),
+            "electricity bills 2025",
+        ),
+        _line(
+            "L05",
+            "transport",
+            "Road haulage plant to Shanghai port, 320 km",
+            "freight",
+            "out_of_scope",
+            "4000",
+            "t.km",
+            _use(ill, "road-hgv-cn", digests),
+        ),
+        _line(
+            "L06",
+            "transport",
+            "Container shipping Shanghai to Rotterdam, 19 500 km",
+            "freight",
+            "out_of_scope",
+            "243750",
+            "t.km",
+            _use(ill, "sea-container", digests),
+        ),
+        _line(
+            "L07",
+            "operation_maintenance",
+            f"Maintenance recoating over the 20-year design life ({recoat_kg} kg epoxy)",
+            "purchased_material",
+            "out_of_scope",
+            recoat_kg,
+            "kg",
+            _use(sup, "epoxy-coating-system", digests),
+        ),
+        _line(
+            "L08",
+            "end_of_life",
+            "Dismantling and scrap handling",
+            "waste_treatment",
+            "out_of_scope",
+            "12.5",
+            "t",
+            _use(ill, "steel-dismantling", digests),
+        ),
+    ]
+    extra = [{"scheme": "gs1_giai", "value": "urn:epc:id:giai:0614141.ST-TK-0101"}]
+    rid, refs, issued = CR_TANK, None, "2026-01-25T08:00:00Z"
+    if revision_of is not None:
+        rid, issued = CR_TANK_REVISED, "2026-03-20T08:00:00Z"
+        refs = [
+            {
+                "rel": "supersedes",
+                "id": CR_TANK,
+                "digest": revision_of[CR_TANK],
+                "reason": "maintenance-cycle-shortened",
+            },
+            {
+                "rel": "archive",
+                "id": BIM_TANK_INSPECTION,
+                "digest": revision_of[BIM_TANK_INSPECTION],
+            },
+        ]
+    return _carbon(
+        rid,
+        TANK_HANDLE,
+        TANK_IFC,
+        "Epoxy-coated steel storage tank T-101, 50 m3",
+        "7309",
+        "12500",
+        list(_ALL_STAGES),
+        lines,
+        extra,
+        issued,
+        refs,
+    )
+
+
+_ALL_STAGES = (
+    "raw_material",
+    "manufacturing_surface_treatment",
+    "transport",
+    "operation_maintenance",
+    "end_of_life",
+)
+
+
+def heat_exchanger_carbon_record(digests: Mapping[str, str]) -> dict[str, Any]:
+    """A 3.2 t titanium-lined shell-and-tube heat exchanger, cradle to port."""
+    sup, ipcc = ref.supplier_factor_set(), ref.ipcc_2006_factor_set()
+    cn, ill = ref.cn_mee_2023_factor_set(), ref.illustrative_factor_set()
+    mst, raw = "manufacturing_surface_treatment", "raw_material"
+    lines = [
+        _line(
+            "H01",
+            raw,
+            "Titanium sheet Grade 2 for tube-sheet cladding and lining",
+            "purchased_material",
+            "out_of_scope",
+            "420",
+            "kg",
+            _use(sup, "titanium-sheet-gr2", digests),
+            "mill certificate TI-2025-0042",
+        ),
+        _line(
+            "H02",
+            raw,
+            "Carbon steel plate for the shell",
+            "purchased_material",
+            "precursor",
+            "2.9",
+            "t",
+            _use(sup, "steel-plate-hr-direct-see", digests),
+        ),
+        _line(
+            "H03",
+            mst,
+            "Electricity: explosion bonding preparation, TIG welding, machining, helium leak test",
+            "purchased_electricity",
+            "indirect",
+            "6400",
+            "kWh",
+            _use(cn, "cn-2023-national", digests),
+            "sub-meter HX line 2025",
+        ),
+        _line(
+            "H04",
+            mst,
+            "Natural gas: post-weld heat treatment",
+            "stationary_combustion",
+            "direct",
+            "12.6",
+            "GJ",
+            _use(ipcc, "ng-default", digests),
+        ),
+        _line(
+            "H05",
+            mst,
+            "Epoxy coating of the shell exterior",
+            "purchased_material",
+            "out_of_scope",
+            "60",
+            "kg",
+            _use(sup, "epoxy-coating-system", digests),
+        ),
+        _line(
+            "H06",
+            "transport",
+            "Container shipping Shanghai to Port Klang, 3 800 km",
+            "freight",
+            "out_of_scope",
+            "12160",
+            "t.km",
+            _use(ill, "sea-container", digests),
+        ),
+    ]
+    extra = [{"scheme": "ecode", "value": "10012345678900042"}]
+    return _carbon(
+        CR_HX,
+        HX_HANDLE,
+        HX_IFC,
+        "Titanium-lined shell-and-tube heat exchanger HX-0042",
+        "8419",
+        "3200",
+        ["raw_material", mst, "transport"],
+        lines,
+        extra,
+        "2026-01-26T08:00:00Z",
+    )

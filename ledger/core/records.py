@@ -1,0 +1,214 @@
+"""The record envelope and the seven record types (DESIGN §3.1, docs/RECORDS.md).
+
+``validate_record`` turns a parsed JSON value into a :class:`Record` or raises
+:class:`InvalidRecordError` (a :class:`MalformedError`) naming the record id and
+the JSON path of the first fault::
+
+    record urn:carbonledger:carbon-record:t101: body.lines[3].quantity:
+    expected a decimal string like "12.50", got a number
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ledger.core.errors import MalformedError
+from ledger.core.types import fields as f
+from ledger.core.types import vocab
+from ledger.core.types.carbon import BodyLink, validate_carbon_body
+from ledger.core.types.reference import (
+    validate_factor_set_body,
+    validate_rating_rule_body,
+    validate_region_rule_body,
+)
+from ledger.core.types.substitution import validate_substitution_body
+from ledger.core.types.trail import validate_archive_body, validate_credit_body
+
+__all__ = [
+    "RECORD_TYPES",
+    "InvalidRecordError",
+    "Record",
+    "Ref",
+    "refs_of",
+    "validate_record",
+]
+
+_BodyValidator = Callable[[Any, str, str], list[BodyLink]]
+
+# type -> {schema_version -> body validator}. A new schema version is added
+# here next to the old one: every version ever issued stays readable (DESIGN §3).
+_VALIDATORS: dict[str, dict[str, _BodyValidator]] = {
+    "carbon-record": {"1": validate_carbon_body},
+    "factor-set": {"1": validate_factor_set_body},
+    "region-rule": {"1": validate_region_rule_body},
+    "factor-substitution": {"1": validate_substitution_body},
+    "rating-rule": {"1": validate_rating_rule_body},
+    "credit-change": {"1": validate_credit_body},
+    "bim-archive": {"1": validate_archive_body},
+}
+RECORD_TYPES = tuple(_VALIDATORS)
+REFERENCE_TYPES = ("factor-set", "region-rule", "rating-rule")
+
+_ENVELOPE = ("type", "schema_version", "id", "subject", "issued_at", "producer", "refs", "body")
+
+
+class InvalidRecordError(MalformedError):
+    """A record that does not conform to its type; names the record id and path."""
+
+    def __init__(self, message: str, *, path: str = "", record_id: str | None = None) -> None:
+        super().__init__(message, path=path)
+        self.record_id = record_id
+        if record_id is not None:
+            self.message = f"record {record_id}: {self.message}"
+            self.args = (self.message,)
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A link from one record to another: ``{rel, id, digest}`` (DESIGN §3.1)."""
+
+    rel: str
+    id: str
+    digest: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Record:
+    """A validated record. ``raw`` is a private deep copy of the input value,
+    ``body`` the validated body inside it; treat both as read-only."""
+
+    type: str
+    schema_version: str
+    id: str
+    subject: str
+    issued_at: datetime
+    producer: str
+    refs: tuple[Ref, ...]
+    body: Mapping[str, Any]
+    raw: Mapping[str, Any]
+
+    def refs_with(self, rel: str) -> tuple[Ref, ...]:
+        return tuple(r for r in self.refs if r.rel == rel)
+
+    @property
+    def supersedes(self) -> Ref | None:
+        """The record this one replaces, if any (with its reason code)."""
+        found = self.refs_with("supersedes")
+        return found[0] if found else None
+
+
+def refs_of(record: Record) -> tuple[Ref, ...]:
+    """Every record this one depends on (its closure's first level)."""
+    return record.refs
+
+
+def _validate_refs(value: Any, path: str, own_id: str) -> tuple[Ref, ...]:
+    refs: list[Ref] = []
+    seen: set[tuple[str, str]] = set()
+    for i, item in enumerate(f.array(value, path, max_items=1000)):
+        p = f.sub(path, i)
+        o = f.obj(item, p, ("rel", "id", "digest"), ("reason",))
+        rel = f.enum(o["rel"], f.sub(p, "rel"), vocab.REF_RELS)
+        ref_id = f.urn(o["id"], f.sub(p, "id"))
+        digest = f.sha256_hex(o["digest"], f.sub(p, "digest"))
+        if ref_id == own_id:
+            raise f.fail(f.sub(p, "id"), "a record cannot refer to itself")
+        reason = None
+        if "reason" in o:
+            if rel != "supersedes":
+                raise f.fail(f.sub(p, "reason"), "only a 'supersedes' link carries a reason")
+            reason = f.enum(o["reason"], f.sub(p, "reason"), vocab.SUPERSESSION_REASONS)
+        elif rel == "supersedes":
+            raise f.fail(f.sub(p, "reason"), "a 'supersedes' link needs a reason code")
+        if (rel, ref_id) in seen:
+            raise f.fail(f.sub(p, "id"), f"duplicate {rel!r} link to {ref_id}")
+        seen.add((rel, ref_id))
+        refs.append(Ref(rel, ref_id, digest, reason))
+    if sum(1 for r in refs if r.rel == "supersedes") > 1:
+        raise f.fail(path, "a record supersedes at most one record")
+    return tuple(refs)
+
+
+def _check_body_links(refs: tuple[Ref, ...], links: list[BodyLink]) -> None:
+    listed = {(r.rel, r.id): r.digest for r in refs}
+    for rel, ref_id, digest, path in links:
+        if (rel, ref_id) not in listed:
+            raise f.fail(path, f"{ref_id} is not listed in refs with rel {rel!r}")
+        if listed[(rel, ref_id)] != digest:
+            raise f.fail(f.sub(path, "digest"), f"digest differs from the {rel!r} link in refs")
+
+
+def validate_record(value: Any) -> Record:
+    """Check a parsed JSON value against the envelope and its type's body schema."""
+    record_id: str | None = None
+    if isinstance(value, Mapping) and isinstance(value.get("id"), str):
+        candidate = value["id"]
+        record_id = candidate if f.URN_RE.fullmatch(candidate) else None
+    try:
+        return _validate(value)
+    except MalformedError as exc:
+        raise InvalidRecordError(exc.reason, path=exc.path, record_id=record_id) from None
+
+
+def _validate(value: Any) -> Record:
+    o = f.obj(value, "", _ENVELOPE)
+    rtype = f.text(o["type"], "type", max_len=64)
+    if rtype not in _VALIDATORS:
+        raise f.fail("type", f"unknown record type {rtype!r}; known: {', '.join(RECORD_TYPES)}")
+    version = f.text(o["schema_version"], "schema_version", max_len=16)
+    validator = _VALIDATORS[rtype].get(version)
+    if validator is None:
+        known = ", ".join(_VALIDATORS[rtype])
+        raise f.fail(
+            "schema_version", f"unknown schema_version {version!r} of {rtype}; known: {known}"
+        )
+    record_id = f.urn(o["id"], "id")
+    subject = f.text(o["subject"], "subject", max_len=256)
+    if any(ch.isspace() for ch in subject):
+        raise f.fail("subject", "expected an identifier without spaces")
+    if rtype in REFERENCE_TYPES and not f.SLUG_RE.fullmatch(subject):
+        raise f.fail("subject", f"expected a reference-data id like 'desnz-2025', got {subject!r}")
+    issued_at = f.timestamp(o["issued_at"], "issued_at")
+    producer = f.text(o["producer"], "producer", max_len=256)
+    refs = _validate_refs(o["refs"], "refs", record_id)
+    links = validator(o["body"], "body", subject)
+    _check_body_links(refs, links)
+    raw = copy.deepcopy(dict(o))
+    return Record(
+        type=rtype,
+        schema_version=version,
+        id=record_id,
+        subject=subject,
+        issued_at=issued_at,
+        producer=producer,
+        refs=refs,
+        body=raw["body"],
+        raw=raw,
+    )
+
+
+def supersession_chain(record: Record, known: Mapping[str, Record]) -> list[Record]:
+    """The record and those it supersedes, newest first, as far as ``known`` reaches.
+
+    Raises MalformedError on a cycle or when a superseded record is of another type.
+    """
+    chain = [record]
+    seen = {record.id}
+    current = record
+    while (link := current.supersedes) is not None and link.id in known:
+        previous = known[link.id]
+        if previous.id in seen:
+            raise MalformedError(f"supersession cycle through {previous.id}", path="refs")
+        if previous.type != record.type:
+            raise MalformedError(
+                f"{current.id} supersedes {previous.id}, a {previous.type}", path="refs"
+            )
+        seen.add(previous.id)
+        chain.append(previous)
+        current = previous
+    return chain

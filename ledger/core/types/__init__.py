@@ -1,0 +1,1 @@
+"""Per-type record body validators (docs/RECORDS.md §3)."""

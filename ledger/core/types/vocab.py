@@ -1,0 +1,100 @@
+"""Closed vocabularies of record bodies (docs/RECORDS.md §3).
+
+Adding a value is a schema change: readers that do not know it reject it.
+"""
+
+from __future__ import annotations
+
+# Lifecycle stages of anti-corrosion equipment, cradle to grave. Mapping to the
+# GHG Protocol Product Standard stages and EN 15804 modules is in docs/RECORDS.md.
+STAGES = (
+    "raw_material",
+    "manufacturing_surface_treatment",
+    "transport",
+    "operation_maintenance",
+    "end_of_life",
+)
+
+# CBAM channel of an activity line: direct (installation's attributed emissions),
+# indirect (electricity consumed), precursor (embedded emissions of a precursor
+# that is itself a CBAM good), out_of_scope (not counted by CBAM at all).
+CHANNELS = ("direct", "indirect", "precursor", "out_of_scope")
+
+EMISSION_CLASSES = (
+    "stationary_combustion",
+    "mobile_combustion",
+    "process",
+    "purchased_electricity",
+    "purchased_heat",
+    "purchased_material",
+    "freight",
+    "waste_treatment",
+    "other",
+)
+
+DATA_TYPES = ("primary", "secondary")
+
+IDENTIFIER_SCHEMES = ("handle", "ifc_globalid", "gs1_giai", "gs1_sgtin", "ecode", "internal")
+
+DECLARED_UNITS = ("piece", "kg", "t", "m2")
+
+STANDARDS = (
+    "ISO14067",
+    "ISO14064-1",
+    "ISO14040-44",
+    "GHGP-Product",
+    "PACT-3.0",
+    "EU-CBAM",
+    "EN15804",
+    "PAS2050",
+)
+
+LIFECYCLE_EVENTS = (
+    "design",
+    "manufacture",
+    "anti_corrosion_treatment",
+    "transport",
+    "installation",
+    "inspection",
+    "maintenance",
+    "scrapping",
+)
+
+FACTOR_STATUSES = ("official", "supplier-declared", "illustrative")
+PROVENANCES = ("primary", "secondary", "supplier", "none")
+
+ROUNDING_MODES = ("ROUND_HALF_EVEN", "ROUND_HALF_UP", "ROUND_DOWN", "ROUND_UP")
+OUTPUT_UNITS = ("kgCO2e", "tCO2e", "kgCO2e/t", "tCO2e/t")
+
+GRADES = ("AAA", "AA", "A", "B", "C")
+
+# The five dimensions of the low-carbon credit system (product-defined scheme).
+RATING_DIMENSIONS = (
+    "lifecycle_anticorrosion_compliance",
+    "dynamic_carbon_governance",
+    "green_anticorrosion_materials",
+    "low_carbon_technical_investment",
+    "industrial_social_responsibility",
+)
+
+SUPERSESSION_REASONS = (
+    "correction",
+    "maintenance-cycle-shortened",
+    "maintenance-cycle-extended",
+    "factor-update",
+    "reclassification",
+    "periodic-review",
+)
+
+REF_RELS = ("source", "factor-set", "rule", "supersedes", "archive", "carbon-record")
+
+SUBSTITUTION_ACTIONS = ("keep", "drop", "substitute")
+DROP_REASONS = ("stage-excluded", "channel-excluded")
+DIFFERENCE_KINDS = (
+    "stage-removed",
+    "stage-not-in-source",
+    "channel-removed",
+    "factor-replaced",
+    "gwp-changed",
+    "gwp-not-recharacterised",
+)
