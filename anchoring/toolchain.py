@@ -220,7 +220,7 @@ def _input_fingerprint(project_root: Path, solc_input: dict[str, Any]) -> str:
     return digest.hexdigest()
 
 
-def _describe_errors(errors: list[dict[str, Any]]) -> str:
+def _describe_errors(errors: list[Any]) -> str:
     lines = []
     for error in errors:
         if error.get("severity") != "error":
@@ -243,7 +243,7 @@ def _compile(project_root: Path, build_dir: Path, solc_input: dict[str, Any]) ->
         output: dict[str, Any] = solcx.compile_standard(solc_input, solc_binary=binary)
     except SolcError as exc:
         raise AnchoringError(
-            "Solidity compilation failed: " + _describe_errors(exc.error_dict or [])
+            "Solidity compilation failed: " + _describe_errors(list(exc.error_dict or []))
         ) from exc
     except (OSError, ValueError) as exc:
         raise AnchoringError(f"the solc front-end could not run ({exc}): run `npm ci`") from exc
@@ -265,7 +265,9 @@ def compile_contracts(
             cached = json.loads(stamp.read_text())
             if cached.get("fingerprint") == fingerprint:
                 return {
-                    name: ContractArtifact.from_json(json.loads((out_dir / f"{name}.json").read_text()))
+                    name: ContractArtifact.from_json(
+                        json.loads((out_dir / f"{name}.json").read_text())
+                    )
                     for name in cached["contracts"]
                 }
         except (OSError, ValueError, KeyError):
@@ -274,9 +276,11 @@ def compile_contracts(
     output = _compile(project_root, build_dir, solc_input)
     import solcx
 
-    version = str(solcx.wrapper.get_version_str_from_solc_binary(
-        solc_frontend(project_root=project_root, build_dir=build_dir)
-    ))
+    version = str(
+        solcx.wrapper.get_version_str_from_solc_binary(
+            solc_frontend(project_root=project_root, build_dir=build_dir)
+        )
+    )
     settings = {k: v for k, v in solc_input["settings"].items() if k != "outputSelection"}
     artifacts: dict[str, ContractArtifact] = {}
     for source_name, contracts in output.get("contracts", {}).items():
@@ -295,9 +299,7 @@ def compile_contracts(
                 runtime_code_hash_hex="0x" + keccak(runtime).hex(),
                 compiler_version=version,
                 settings=settings,
-                immutable_references=data["evm"]["deployedBytecode"].get(
-                    "immutableReferences", {}
-                ),
+                immutable_references=data["evm"]["deployedBytecode"].get("immutableReferences", {}),
             )
     out_dir.mkdir(parents=True, exist_ok=True)
     for artifact in artifacts.values():

@@ -1,7 +1,8 @@
 """Shared pytest configuration.
 
 Chain fixtures (compiled artifacts, py-evm and anvil chains) live in
-tests/chainfixtures.py and are loaded for every test module.
+tests/chainfixtures.py, the throwaway PostgreSQL cluster in tests/pgfixture.py; both
+are loaded for every test module.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.chainfixtures"]
+pytest_plugins = ["tests.chainfixtures", "tests.pgfixture"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,1 +1,14 @@
-"""The SQLAlchemy store of the ledger service and its Alembic migrations."""
+"""The durable store of the ledger service: SQLAlchemy 2 models, repositories and the
+Alembic migrations (DESIGN.md §5).
+
+Open it with ``Store.open(url)`` (``sqlite_url(data_dir)`` for the default file); do every
+write inside ``store.transaction()`` (or ``store.run(work)`` to retry transient errors) with
+the repository functions of ``records``, ``batches``, ``anchors``, ``producers``,
+``chainfacts`` and ``alerts``. ``store.acquire_leader``/``renew_leader``/``release_leader``
+keep one anchorer at a time (``leader``); ``store.integrity_check()`` is the fsck.
+"""
+
+from ledger.store.engine import Clock, Store, sqlite_url
+from ledger.store.errors import ConstraintError
+
+__all__ = ["Clock", "ConstraintError", "Store", "sqlite_url"]

@@ -38,18 +38,25 @@ def test_python_build_equals_hardhat_build(repo_root: Path, tmp_path: Path) -> N
     env = dict(os.environ, PATH=f"{repo_root / 'node_modules' / '.bin'}:{os.environ['PATH']}")
     run = subprocess.run(
         [str(repo_root / "node_modules" / ".bin" / "hardhat"), "build", "--no-tests"],
-        cwd=project, env=env, capture_output=True, text=True, timeout=300,
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert run.returncode == 0, run.stdout + run.stderr
     artifacts_dir = project / "build" / "hardhat" / "artifacts" / "contracts"
     for name, artifact in ours.items():
-        hardhat = json.loads((artifacts_dir / artifact.source_name.split("/")[-1] / f"{name}.json")
-                             .read_text())
+        hardhat = json.loads(
+            (artifacts_dir / artifact.source_name.split("/")[-1] / f"{name}.json").read_text()
+        )
         assert hardhat["deployedBytecode"] == "0x" + artifact.runtime_bytecode.hex(), name
         assert hardhat["bytecode"] == "0x" + artifact.bytecode.hex(), name
         assert hardhat["abi"] == artifact.abi, name
     # Same compiler and settings, read from the same file by both builds.
-    build_info = next((project / "build" / "hardhat" / "artifacts" / "build-info").glob("*[!t].json"))
+    build_info = next(
+        (project / "build" / "hardhat" / "artifacts" / "build-info").glob("*[!t].json")
+    )
     info = json.loads(build_info.read_text())
     ours_settings = standard_json_input(project)["settings"]
     for key in ("evmVersion", "optimizer", "metadata", "remappings"):
@@ -70,7 +77,8 @@ def test_artifacts_are_reused_while_sources_are_unchanged(repo_root: Path, tmp_p
     source.write_text(source.read_text() + "\n// changed\n")
     third = compile_contracts(project_root=project)
     assert stamp.stat().st_mtime_ns != mtime
-    assert third["AnchorRegistry"].bytecode != first["AnchorRegistry"].bytecode  # metadata hash moved
+    # The metadata hash moved with the source.
+    assert third["AnchorRegistry"].bytecode != first["AnchorRegistry"].bytecode
 
 
 def test_syntax_error_names_file_and_line(repo_root: Path, tmp_path: Path) -> None:

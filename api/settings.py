@@ -1,0 +1,52 @@
+"""Operator settings (environment prefix ``CARBONLEDGER_``), loaded at the CLI entry only.
+
+Library code never reads these: the runner builds one ``CarbonLedgerSettings``
+and passes plain values down as keyword arguments (STYLE "The map").
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ChainKind = Literal["memory", "dev", "rpc"]
+
+
+class CarbonLedgerSettings(BaseSettings):
+    """Every field can be set as ``CARBONLEDGER_<FIELD>`` (e.g. ``CARBONLEDGER_RPC_URL``)."""
+
+    model_config = SettingsConfigDict(env_prefix="CARBONLEDGER_", extra="forbid")
+
+    data_dir: Path = Field(default=Path("data"), description="state of the service")
+    chain: ChainKind = Field(default="dev", description="memory | dev | rpc")
+    rpc_url: str | None = Field(default=None, description="JSON-RPC URL of the rpc chain")
+    expected_chain_id: int | None = Field(default=None, description="chain id the node must have")
+    project_root: Path | None = Field(default=None, description="repository with contracts/")
+    dev_port: int | None = Field(default=None, ge=1, le=65535, description="pin the dev port")
+    anvil_path: Path | None = Field(default=None, description="anvil binary (default: npm's)")
+    signer_keystore: Path | None = Field(default=None, description="Web3 Secret Storage file")
+    signer_password: SecretStr | None = None
+    signer_password_file: Path | None = None
+    signer_key: SecretStr | None = Field(default=None, description="raw hex key (rpc)")
+    confirmations: int = Field(default=1, ge=1, description="blocks before a tx counts")
+    admin_delay_s: int | None = Field(
+        default=None, ge=0, description="admin hand-over delay; default 2 days on rpc, 0 on dev"
+    )
+    anchorer: str | None = Field(default=None, description="ANCHORER_ROLE holder (operator)")
+    revoker: str | None = Field(default=None, description="REVOKER_ROLE holder (operator)")
+    key_admin: str | None = Field(default=None, description="KEY_ADMIN_ROLE holder (operator)")
+    registrar: str | None = Field(default=None, description="REGISTRAR_ROLE holder (operator)")
+
+    @field_validator("anchorer", "revoker", "key_admin", "registrar")
+    @classmethod
+    def _is_address(cls, value: str | None) -> str | None:
+        from eth_utils import is_address, to_checksum_address
+
+        if value is None or value == "":
+            return None
+        if not is_address(value):
+            raise ValueError(f"{value!r} is not an EVM address")
+        return to_checksum_address(value)

@@ -1,0 +1,44 @@
+"""Operator alerts: raised by the service, shown by the status command, resolved by kind."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from ledger.store._session import execute, flush, rowcount
+from ledger.store.models import Alert
+
+MAX_OPEN = 200
+
+
+def raise_alert(session: Session, *, kind: str, message: str, at: datetime) -> Alert:
+    alert = Alert(raised_at=at, kind=kind, message=message)
+    session.add(alert)
+    flush(session)
+    return alert
+
+
+def open_alerts(session: Session, *, limit: int = MAX_OPEN) -> list[Alert]:
+    return list(
+        session.scalars(
+            select(Alert)
+            .where(Alert.resolved_at.is_(None))
+            .order_by(Alert.id)
+            .limit(min(max(limit, 1), MAX_OPEN))
+        )
+    )
+
+
+def resolve_alerts(session: Session, kind: str, *, at: datetime) -> int:
+    """Resolves every open alert of ``kind``; returns how many."""
+    return rowcount(
+        execute(
+            session,
+            update(Alert)
+            .where(Alert.kind == kind, Alert.resolved_at.is_(None))
+            .values(resolved_at=at)
+            .execution_options(synchronize_session=False),
+        )
+    )

@@ -1,0 +1,129 @@
+"""The anchoring outbox: signed transactions stored before broadcast (reliability
+anchors A8, STYLE.md "Good and bad" #4).
+
+The anchorer signs once, stores the raw bytes and hash here in the same transaction that
+moves the batch to ``anchoring``, then broadcasts; after a crash it re-broadcasts the same
+bytes. A fee bump is a new row with the same nonce; the replaced one becomes ``replaced``.
+At most one transaction per batch can be ``mined`` (a unique partial index).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from ledger.core.errors import ConflictError, NotFoundError
+from ledger.store._session import execute, flush, rowcount
+from ledger.store.models import AnchorTx
+
+TX_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "signed": ("broadcast", "replaced", "mined", "reverted"),
+    "broadcast": ("mined", "replaced", "reverted", "broadcast"),
+    "mined": ("broadcast",),  # a reorg dropped the block: the same bytes go out again
+    "replaced": ("mined",),  # the replaced transaction may still be the one mined
+    "reverted": (),
+}
+
+
+def record_signed_tx(
+    session: Session,
+    *,
+    batch_seq: int,
+    nonce: int,
+    raw_tx: bytes,
+    tx_hash: str,
+    max_fee_per_gas: int,
+    priority_fee_per_gas: int,
+    created_at: datetime,
+) -> AnchorTx:
+    tx = AnchorTx(
+        batch_seq=batch_seq,
+        nonce=nonce,
+        raw_tx=raw_tx,
+        tx_hash=tx_hash,
+        max_fee_per_gas=max_fee_per_gas,
+        priority_fee_per_gas=priority_fee_per_gas,
+        created_at=created_at,
+        state="signed",
+    )
+    session.add(tx)
+    flush(session)
+    return tx
+
+
+def get_tx(session: Session, tx_hash: str) -> AnchorTx:
+    tx = session.scalars(select(AnchorTx).where(AnchorTx.tx_hash == tx_hash)).one_or_none()
+    if tx is None:
+        raise NotFoundError(f"no anchor transaction {tx_hash}")
+    return tx
+
+
+def txs_of_batch(session: Session, batch_seq: int) -> list[AnchorTx]:
+    return list(
+        session.scalars(
+            select(AnchorTx).where(AnchorTx.batch_seq == batch_seq).order_by(AnchorTx.id)
+        )
+    )
+
+
+def unfinished_txs(session: Session) -> list[AnchorTx]:
+    """Transactions to re-broadcast or look up after a restart."""
+    return list(
+        session.scalars(
+            select(AnchorTx)
+            .where(AnchorTx.state.in_(("signed", "broadcast")))
+            .order_by(AnchorTx.id)
+        )
+    )
+
+
+def _move(session: Session, tx_hash: str, to: str, **values: object) -> AnchorTx:
+    allowed_from = tuple(s for s, targets in TX_TRANSITIONS.items() if to in targets)
+    moved = rowcount(
+        execute(
+            session,
+            update(AnchorTx)
+            .where(AnchorTx.tx_hash == tx_hash, AnchorTx.state.in_(allowed_from))
+            .values(state=to, **values)
+            .execution_options(synchronize_session=False),
+        )
+    )
+    if moved != 1:
+        current = session.scalar(select(AnchorTx.state).where(AnchorTx.tx_hash == tx_hash))
+        if current is None:
+            raise NotFoundError(f"no anchor transaction {tx_hash}")
+        raise ConflictError(f"anchor transaction {tx_hash} is {current}; it cannot be {to}")
+    tx = get_tx(session, tx_hash)
+    session.refresh(tx)
+    return tx
+
+
+def mark_tx_broadcast(session: Session, tx_hash: str, *, at: datetime) -> AnchorTx:
+    return _move(session, tx_hash, "broadcast", broadcast_at=at, last_error=None)
+
+
+def mark_tx_mined(
+    session: Session, tx_hash: str, *, block_number: int, block_hash: str
+) -> AnchorTx:
+    """Raises ``ConstraintError`` (``uq_anchor_txs_mined_batch``) if another transaction of
+    the same batch is already recorded as mined."""
+    return _move(session, tx_hash, "mined", block_number=block_number, block_hash=block_hash)
+
+
+def mark_tx_replaced(session: Session, tx_hash: str) -> AnchorTx:
+    return _move(session, tx_hash, "replaced")
+
+
+def mark_tx_reverted(
+    session: Session, tx_hash: str, *, block_number: int, block_hash: str, error: str
+) -> AnchorTx:
+    return _move(
+        session,
+        tx_hash,
+        "reverted",
+        block_number=block_number,
+        block_hash=block_hash,
+        last_error=error,
+    )

@@ -1,0 +1,240 @@
+"""Batches and their leaves: sealing, anchoring state, proofs.
+
+Sealing writes the batch, its leaves (one per record digest, unique across all batches)
+and moves those records from pending to batched, in the caller's transaction: a crash
+leaves either the whole batch or nothing (reliability anchors B4 #30).
+
+Batch states and the moves allowed (``TRANSITIONS``):
+
+- ``sealed`` → ``anchoring`` (a transaction is being sent), ``failed``, ``disputed``;
+- ``anchoring`` → ``anchored`` (mined with enough confirmations), ``failed``, ``sealed``
+  (abandoned), ``disputed``;
+- ``failed`` → ``anchoring`` (retry), ``sealed``, ``disputed``;
+- ``anchored`` → ``sealed`` (the chain lost it: anchor the same seq and root again,
+  DESIGN.md §5), ``disputed`` (the chain holds something else);
+- ``disputed`` is final until an operator acts.
+
+Every move is a conditional UPDATE on the expected current state, so two anchorers racing
+on the same batch cannot both move it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from ledger.core.errors import ConflictError, MalformedError, NotFoundError
+from ledger.store._session import execute, flush, rowcount
+from ledger.store.models import Batch, BatchLeaf, Record
+
+_CHUNK = 500
+
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "sealed": ("anchoring", "failed", "disputed"),
+    "anchoring": ("anchored", "failed", "sealed", "disputed"),
+    "failed": ("sealed", "anchoring", "disputed"),
+    "anchored": ("sealed", "disputed"),
+    "disputed": (),
+}
+
+
+@dataclass(frozen=True)
+class SealedLeaf:
+    """A leaf of a new batch: the record digest, its index and its Merkle proof."""
+
+    leaf_index: int
+    digest_hex: str
+    proof: Sequence[str]
+
+
+def next_batch_seq(session: Session) -> int:
+    """The next batch number: one after the highest stored, from 1 (AnchorRegistry)."""
+    highest = session.scalar(select(func.max(Batch.seq)))
+    return int(highest or 0) + 1
+
+
+def seal_batch(
+    session: Session,
+    *,
+    seq: int,
+    root_hex: str,
+    manifest: bytes,
+    manifest_digest_hex: str,
+    manifest_cid: str,
+    created_at: datetime,
+    leaves: Sequence[SealedLeaf],
+) -> Batch:
+    """Stores batch ``seq`` with ``leaves`` and moves their records pending → batched.
+
+    Raises ``ConstraintError`` when ``seq`` exists or a digest is already in a batch, and
+    ``ConflictError`` when a digest is not a pending record.
+    """
+    if not leaves:
+        raise MalformedError("a batch needs at least one leaf", path="leaves")
+    batch = Batch(
+        seq=seq,
+        root_hex=root_hex,
+        leaf_count=len(leaves),
+        manifest=manifest,
+        manifest_digest_hex=manifest_digest_hex,
+        manifest_cid=manifest_cid,
+        created_at=created_at,
+        state="sealed",
+    )
+    session.add(batch)
+    flush(session)
+    session.add_all(
+        BatchLeaf(
+            batch_seq=seq,
+            leaf_index=leaf.leaf_index,
+            digest_hex=leaf.digest_hex,
+            proof=list(leaf.proof),
+        )
+        for leaf in leaves
+    )
+    flush(session)
+    digests = [leaf.digest_hex for leaf in leaves]
+    moved = 0
+    # In chunks: SQLite caps the number of bound parameters of one statement.
+    for start in range(0, len(digests), _CHUNK):
+        moved += rowcount(
+            execute(
+                session,
+                update(Record)
+                .where(
+                    Record.digest_hex.in_(digests[start : start + _CHUNK]),
+                    Record.status == "pending",
+                )
+                .values(status="batched", batch_seq=seq)
+                .execution_options(synchronize_session=False),
+            )
+        )
+    if moved != len(set(digests)):
+        raise ConflictError(
+            f"batch {seq}: {len(digests) - moved} of {len(digests)} digests are not pending records"
+        )
+    return batch
+
+
+def get_batch(session: Session, seq: int) -> Batch:
+    batch = session.get(Batch, seq)
+    if batch is None:
+        raise NotFoundError(f"no batch {seq}")
+    return batch
+
+
+def batches_in_state(session: Session, *states: str) -> list[Batch]:
+    return list(session.scalars(select(Batch).where(Batch.state.in_(states)).order_by(Batch.seq)))
+
+
+def latest_batch(session: Session) -> Batch | None:
+    return session.scalars(select(Batch).order_by(Batch.seq.desc()).limit(1)).first()
+
+
+def leaves_of(session: Session, seq: int) -> list[BatchLeaf]:
+    return list(
+        session.scalars(
+            select(BatchLeaf).where(BatchLeaf.batch_seq == seq).order_by(BatchLeaf.leaf_index)
+        )
+    )
+
+
+def get_leaf(session: Session, digest_hex: str) -> BatchLeaf:
+    """The leaf (batch seq, index, proof) of a record digest."""
+    leaf = session.scalars(select(BatchLeaf).where(BatchLeaf.digest_hex == digest_hex)).first()
+    if leaf is None:
+        raise NotFoundError(f"digest {digest_hex} is in no batch")
+    return leaf
+
+
+def _move(session: Session, seq: int, to: str, **values: object) -> Batch:
+    allowed_from = tuple(state for state, targets in TRANSITIONS.items() if to in targets)
+    moved = rowcount(
+        execute(
+            session,
+            update(Batch)
+            .where(Batch.seq == seq, Batch.state.in_(allowed_from))
+            .values(state=to, **values)
+            .execution_options(synchronize_session=False),
+        )
+    )
+    if moved != 1:
+        current = session.scalar(select(Batch.state).where(Batch.seq == seq))
+        if current is None:
+            raise NotFoundError(f"no batch {seq}")
+        raise ConflictError(f"batch {seq} is {current}; it cannot move to {to}")
+    batch = get_batch(session, seq)
+    session.refresh(batch)
+    return batch
+
+
+def mark_anchoring(session: Session, seq: int) -> Batch:
+    return _move(session, seq, "anchoring", last_error=None)
+
+
+def mark_failed(session: Session, seq: int, error: str) -> Batch:
+    return _move(session, seq, "failed", last_error=error)
+
+
+def mark_disputed(session: Session, seq: int, reason: str) -> Batch:
+    return _move(session, seq, "disputed", last_error=reason)
+
+
+def mark_anchored(
+    session: Session,
+    seq: int,
+    *,
+    tx_hash: str,
+    block_number: int,
+    block_hash: str,
+    log_hash_hex: str,
+    anchored_at: datetime,
+) -> Batch:
+    """Records the anchor of batch ``seq`` and moves its records batched → anchored."""
+    batch = _move(
+        session,
+        seq,
+        "anchored",
+        tx_hash=tx_hash,
+        anchored_block_number=block_number,
+        anchored_block_hash=block_hash,
+        log_hash_hex=log_hash_hex,
+        anchored_at=anchored_at,
+        last_error=None,
+    )
+    execute(
+        session,
+        update(Record)
+        .where(Record.batch_seq == seq, Record.status == "batched")
+        .values(status="anchored")
+        .execution_options(synchronize_session=False),
+    )
+    return batch
+
+
+def reopen_batch(session: Session, seq: int, reason: str) -> Batch:
+    """Back to sealed, to anchor the same seq and root again: the chain no longer has it
+    (a dev chain that lost its last seconds, DESIGN.md §5) or the attempt was abandoned."""
+    batch = _move(
+        session,
+        seq,
+        "sealed",
+        tx_hash=None,
+        anchored_block_number=None,
+        anchored_block_hash=None,
+        log_hash_hex=None,
+        anchored_at=None,
+        last_error=reason,
+    )
+    execute(
+        session,
+        update(Record)
+        .where(Record.batch_seq == seq, Record.status == "anchored")
+        .values(status="batched")
+        .execution_options(synchronize_session=False),
+    )
+    return batch

@@ -1,0 +1,26 @@
+"""Alembic environment: runs on the connection ``ledger.store.migrate`` passes in.
+
+There is no alembic.ini and no URL here; the store opens the connection (with its
+durability settings already checked) and hands it over in ``config.attributes``.
+"""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import text
+
+from ledger.store.models import Base
+
+connection = context.config.attributes["connection"]
+context.configure(
+    connection=connection,
+    target_metadata=Base.metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+    compare_type=True,
+)
+with context.begin_transaction():
+    if connection.dialect.name == "postgresql":
+        # Two processes opening a fresh database at once: one migrates, the other waits
+        # and then finds the schema at head.
+        connection.execute(text("SELECT pg_advisory_xact_lock(7305716384)"))
+    context.run_migrations()

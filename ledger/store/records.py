@@ -1,0 +1,167 @@
+"""Records: insertion as pending, look-ups, the trail of a subject and reverse links.
+
+``insert_pending_records`` runs in the caller's transaction: either every row is stored or,
+when one row breaks a constraint (the same record id or digest twice), the error leaves
+the transaction and ``Store.transaction`` rolls all of it back. The caller acknowledges
+(returns receipts) only after that transaction has committed (DESIGN.md §5).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ledger.core.errors import MalformedError, NotFoundError
+from ledger.store._session import flush
+from ledger.store.models import RECORD_STATUSES, Record, RecordRef
+
+MAX_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class Link:
+    """One entry of a record's ``refs`` (DESIGN.md §3.1)."""
+
+    rel: str
+    ref_id: str
+    ref_digest_hex: str | None = None
+
+
+@dataclass(frozen=True)
+class NewRecord:
+    """An accepted record as the accept path hands it to the store."""
+
+    record_id: str
+    type: str
+    schema_version: str
+    subject: str
+    producer: str
+    issued_at: datetime
+    digest_hex: str
+    full_view: bytes
+    key_id: str
+    signature: bytes
+    accepted_at: datetime
+    receipt: bytes
+    refs: Sequence[Link] = field(default_factory=tuple)
+    supersedes: str | None = None
+
+
+def _limit(limit: int) -> int:
+    if not 1 <= limit <= MAX_PAGE:
+        raise MalformedError(f"limit must be within 1..{MAX_PAGE}, got {limit}", path="limit")
+    return limit
+
+
+def insert_pending_records(session: Session, rows: Sequence[NewRecord]) -> list[Record]:
+    """Stores ``rows`` as pending records, all or nothing; returns them with their ``id``."""
+    stored: list[Record] = []
+    for row in rows:
+        record = Record(
+            record_id=row.record_id,
+            type=row.type,
+            schema_version=row.schema_version,
+            subject=row.subject,
+            producer=row.producer,
+            issued_at=row.issued_at,
+            digest_hex=row.digest_hex,
+            full_view=row.full_view,
+            key_id=row.key_id,
+            signature=row.signature,
+            accepted_at=row.accepted_at,
+            receipt=row.receipt,
+            status="pending",
+            batch_seq=None,
+            supersedes=row.supersedes,
+        )
+        session.add(record)
+        stored.append(record)
+    # One flush for the records (their ids are the acceptance order), one for the links.
+    flush(session)
+    for row, record in zip(rows, stored, strict=True):
+        for position, link in enumerate(row.refs):
+            session.add(
+                RecordRef(
+                    record_pk=record.id,
+                    position=position,
+                    rel=link.rel,
+                    ref_id=link.ref_id,
+                    ref_digest_hex=link.ref_digest_hex,
+                )
+            )
+    flush(session)
+    return stored
+
+
+def find_record(session: Session, record_id: str) -> Record | None:
+    return session.scalars(select(Record).where(Record.record_id == record_id)).one_or_none()
+
+
+def get_record(session: Session, record_id: str) -> Record:
+    record = find_record(session, record_id)
+    if record is None:
+        raise NotFoundError(f"no record with id {record_id!r}")
+    return record
+
+
+def get_record_by_digest(session: Session, digest_hex: str) -> Record:
+    record = session.scalars(select(Record).where(Record.digest_hex == digest_hex)).one_or_none()
+    if record is None:
+        raise NotFoundError(f"no record with digest {digest_hex}")
+    return record
+
+
+def links_of(session: Session, record: Record) -> list[Link]:
+    refs = session.scalars(
+        select(RecordRef).where(RecordRef.record_pk == record.id).order_by(RecordRef.position)
+    )
+    return [Link(r.rel, r.ref_id, r.ref_digest_hex) for r in refs]
+
+
+def list_pending(session: Session, limit: int) -> list[Record]:
+    """The oldest pending records, in acceptance order (what the next batch takes)."""
+    return list(
+        session.scalars(
+            select(Record)
+            .where(Record.status == "pending")
+            .order_by(Record.id)
+            .limit(_limit(limit))
+        )
+    )
+
+
+def subject_trail(
+    session: Session, subject: str, *, after_id: int = 0, limit: int = 100
+) -> list[Record]:
+    """The records about ``subject`` in acceptance order, a page after ``after_id``."""
+    return list(
+        session.scalars(
+            select(Record)
+            .where(Record.subject == subject, Record.id > after_id)
+            .order_by(Record.id)
+            .limit(_limit(limit))
+        )
+    )
+
+
+def referrers(session: Session, record_id: str, *, limit: int = 100) -> list[tuple[str, Record]]:
+    """Records whose refs point at ``record_id``, with the relation, in acceptance order."""
+    rows = session.execute(
+        select(RecordRef.rel, Record)
+        .join(Record, Record.id == RecordRef.record_pk)
+        .where(RecordRef.ref_id == record_id)
+        .order_by(Record.id, RecordRef.position)
+        .limit(_limit(limit))
+    )
+    return [(str(row[0]), row[1]) for row in rows]
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    counts = dict.fromkeys(RECORD_STATUSES, 0)
+    for row in session.execute(select(Record.status, func.count()).group_by(Record.status)):
+        counts[str(row[0])] = int(row[1])
+    return counts
