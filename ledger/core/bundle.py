@@ -1,0 +1,380 @@
+"""Evidence bundles, ``carbonledger-bundle/1`` (DESIGN.md §3.6, docs/FORMAT.md §5).
+
+A bundle carries everything an auditor needs besides read access to the chain: chain
+coordinates, the items (a full or redacted view, digest, producer signature, batch seq,
+Merkle proof), the headers of the batches they are in, and the closure (the records the
+items refer to, in the same item shape). Its serialization is the JCS of its JSON form,
+so a verifier can insist that a bundle re-encodes to exactly the bytes it was given:
+no two byte strings carry the same bundle.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_utils import is_checksum_address
+
+from ledger.core.canonical import canonicalize, parse_json
+from ledger.core.commitment import (
+    Commitment,
+    Disclosure,
+    FieldPath,
+    RedactedView,
+    View,
+    check_salt,
+    verify_view,
+)
+from ledger.core.errors import MalformedError
+from ledger.core.merkle import MAX_PROOF_LENGTH, verify_inclusion
+from ledger.core.receipt import Receipt
+from ledger.core.signature import Signature
+
+__all__ = [
+    "BUNDLE_FORMAT",
+    "MAX_BUNDLE_BYTES",
+    "BatchHeader",
+    "Bundle",
+    "BundleItem",
+    "ChainRef",
+    "bundle_from_json",
+    "parse_bundle",
+    "parse_view",
+    "serialize_bundle",
+]
+
+BUNDLE_FORMAT = "carbonledger-bundle/1"
+#: Limits a verifier applies before doing any work (docs/FORMAT.md §5.3).
+MAX_BUNDLE_BYTES = 64 << 20
+MAX_BUNDLE_DEPTH = 64
+MAX_ITEMS = 10_000
+MAX_BATCHES = 10_000
+MAX_RECEIPTS = 10_000
+_FORMAT = re.compile(r"carbonledger-bundle/(\d+)\Z")
+_HEX = re.compile(r"[0-9a-f]*\Z")
+_SEQ_KEY = re.compile(r"(0|[1-9][0-9]{0,18})\Z")
+_HEX64 = re.compile(r"[0-9a-f]{64}\Z")
+
+
+def _obj(obj: Any, where: str, required: set[str], optional: frozenset[str] = frozenset()) -> None:
+    if not isinstance(obj, dict):
+        raise MalformedError("expected an object", path=where)
+    for name in sorted(required - obj.keys()):
+        raise MalformedError(f"missing member {name!r}", path=where)
+    for name in sorted(obj.keys() - required - optional):
+        raise MalformedError(f"unknown member {name!r}", path=where)
+
+
+def _int(value: Any, where: str, *, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise MalformedError("expected an integer", path=where)
+    if value < minimum:
+        raise MalformedError(f"expected an integer >= {minimum}, got {value}", path=where)
+    return value
+
+
+def _hex32(value: Any, where: str, *, prefixed: bool = False) -> bytes:
+    """32 bytes as lowercase hex: bare for digests, ``0x``-prefixed for EVM hashes."""
+    if not isinstance(value, str):
+        raise MalformedError("expected a hex string", path=where)
+    text = value
+    if prefixed:
+        if not text.startswith("0x"):
+            raise MalformedError("expected 0x-prefixed lowercase hex", path=where)
+        text = text[2:]
+    if not _HEX.match(text) or len(text) % 2:
+        raise MalformedError("expected lowercase hex", path=where)
+    if len(text) != 64:
+        raise MalformedError(f"expected 32 bytes, got {len(text) // 2}", path=where)
+    return bytes.fromhex(text)
+
+
+def _list(value: Any, where: str, limit: int) -> list[Any]:
+    if not isinstance(value, list):
+        raise MalformedError("expected an array", path=where)
+    if len(value) > limit:
+        raise MalformedError(f"{len(value)} entries exceed the limit of {limit}", path=where)
+    return value
+
+
+# --- views (docs/FORMAT.md §2.3) ---------------------------------------------------
+
+
+def _parse_path(obj: Any, where: str) -> FieldPath:
+    if not isinstance(obj, list):
+        raise MalformedError("expected a path: an array of member names and indices", path=where)
+    for i, seg in enumerate(obj):
+        if isinstance(seg, bool) or not isinstance(seg, str | int):
+            raise MalformedError(
+                "path segment must be a string or an integer", path=f"{where}[{i}]"
+            )
+        if isinstance(seg, int) and seg < 0:
+            raise MalformedError("array index must not be negative", path=f"{where}[{i}]")
+    return tuple(obj)
+
+
+def _require_keys(obj: Any, keys: set[str], where: str) -> None:
+    if not isinstance(obj, dict):
+        raise MalformedError("expected an object", path=where)
+    missing = sorted(keys - obj.keys())
+    extra = sorted(obj.keys() - keys)
+    if missing:
+        raise MalformedError(f"missing member {missing[0]!r}", path=where)
+    if extra:
+        raise MalformedError(f"unknown member {extra[0]!r}", path=where)
+
+
+def parse_view(obj: Any, *, path: str = "view") -> View:
+    """Read a full or redacted view from parsed JSON (docs/FORMAT.md §2.3), strictly."""
+    kind = obj.get("kind") if isinstance(obj, dict) else None
+    if kind == "full":
+        _require_keys(obj, {"kind", "record", "salts"}, path)
+        if not isinstance(obj["record"], dict):
+            raise MalformedError("a record is a JSON object", path=f"{path}.record")
+        if not isinstance(obj["salts"], list):
+            raise MalformedError("expected an array of [path, salt]", path=f"{path}.salts")
+        salts: dict[FieldPath, str] = {}
+        for i, entry in enumerate(obj["salts"]):
+            where = f"{path}.salts[{i}]"
+            if not isinstance(entry, list) or len(entry) != 2:
+                raise MalformedError("expected [path, salt]", path=where)
+            p = _parse_path(entry[0], f"{where}[0]")
+            check_salt(entry[1], f"{where}[1]")
+            if p in salts:
+                raise MalformedError("second salt for one path", path=where)
+            salts[p] = entry[1]
+        return Commitment(obj["record"], salts)
+    if kind == "redacted":
+        _require_keys(obj, {"kind", "disclosures", "hidden"}, path)
+        if not isinstance(obj["disclosures"], list):
+            raise MalformedError("expected an array of disclosures", path=f"{path}.disclosures")
+        shown: list[Disclosure] = []
+        for i, entry in enumerate(obj["disclosures"]):
+            where = f"{path}.disclosures[{i}]"
+            if not isinstance(entry, list) or len(entry) != 3:
+                raise MalformedError("expected [salt, path, value]", path=where)
+            check_salt(entry[0], f"{where}[0]")
+            p = _parse_path(entry[1], f"{where}[1]")
+            value = entry[2]
+            if isinstance(value, dict | list) and value:
+                raise MalformedError("a disclosed value is a scalar, {} or []", path=f"{where}[2]")
+            shown.append(Disclosure(entry[0], p, value))
+        hidden = obj["hidden"]
+        if not isinstance(hidden, list):
+            raise MalformedError("expected an array of field hashes", path=f"{path}.hidden")
+        for i, h in enumerate(hidden):
+            if not isinstance(h, str) or not _HEX64.match(h):
+                raise MalformedError(
+                    "field hash must be 64 lowercase hex characters", path=f"{path}.hidden[{i}]"
+                )
+        return RedactedView(tuple(shown), tuple(hidden))
+    raise MalformedError('view kind must be "full" or "redacted"', path=f"{path}.kind")
+
+
+@dataclass(frozen=True)
+class ChainRef:
+    chain_id: int
+    anchor_registry: str
+    trust_registry: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "chain_id": self.chain_id,
+            "anchor_registry": self.anchor_registry,
+            "trust_registry": self.trust_registry,
+        }
+
+    @classmethod
+    def from_json(cls, obj: Any, where: str) -> ChainRef:
+        _obj(obj, where, {"chain_id", "anchor_registry", "trust_registry"})
+        chain_id = _int(obj["chain_id"], f"{where}.chain_id", minimum=1)
+        for name in ("anchor_registry", "trust_registry"):
+            addr = obj[name]
+            if not isinstance(addr, str) or not is_checksum_address(addr):
+                raise MalformedError(
+                    "expected a 0x address in EIP-55 checksum case", path=f"{where}.{name}"
+                )
+        return cls(chain_id, obj["anchor_registry"], obj["trust_registry"])
+
+
+@dataclass(frozen=True)
+class BatchHeader:
+    """A batch as anchored: the verifier checks each field against the chain."""
+
+    root: bytes
+    manifest_digest: bytes
+    leaf_count: int
+    tx_hash: bytes
+    block_number: int
+    block_hash: bytes
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "root": self.root.hex(),
+            "manifest_digest": self.manifest_digest.hex(),
+            "leaf_count": self.leaf_count,
+            "tx_hash": "0x" + self.tx_hash.hex(),
+            "block_number": self.block_number,
+            "block_hash": "0x" + self.block_hash.hex(),
+        }
+
+    @classmethod
+    def from_json(cls, obj: Any, where: str) -> BatchHeader:
+        names = {"root", "manifest_digest", "leaf_count", "tx_hash", "block_number", "block_hash"}
+        _obj(obj, where, names)
+        return cls(
+            root=_hex32(obj["root"], f"{where}.root"),
+            manifest_digest=_hex32(obj["manifest_digest"], f"{where}.manifest_digest"),
+            leaf_count=_int(obj["leaf_count"], f"{where}.leaf_count", minimum=1),
+            tx_hash=_hex32(obj["tx_hash"], f"{where}.tx_hash", prefixed=True),
+            block_number=_int(obj["block_number"], f"{where}.block_number", minimum=0),
+            block_hash=_hex32(obj["block_hash"], f"{where}.block_hash", prefixed=True),
+        )
+
+
+@dataclass(frozen=True)
+class BundleItem:
+    """One record with its evidence: view, digest, signature, batch seq and proof."""
+
+    view: View
+    digest: bytes
+    signature: Signature
+    batch_seq: int
+    proof: tuple[bytes, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "view": self.view.to_json(),
+            "digest": self.digest.hex(),
+            "signature": self.signature.to_json(),
+            "batch_seq": self.batch_seq,
+            "proof": [p.hex() for p in self.proof],
+        }
+
+    @classmethod
+    def from_json(cls, obj: Any, where: str) -> BundleItem:
+        _obj(obj, where, {"view", "digest", "signature", "batch_seq", "proof"})
+        proof = _list(obj["proof"], f"{where}.proof", MAX_PROOF_LENGTH)
+        return cls(
+            view=parse_view(obj["view"], path=f"{where}.view"),
+            digest=_hex32(obj["digest"], f"{where}.digest"),
+            signature=Signature.from_json(obj["signature"], path=f"{where}.signature"),
+            batch_seq=_int(obj["batch_seq"], f"{where}.batch_seq", minimum=0),
+            proof=tuple(_hex32(p, f"{where}.proof[{i}]") for i, p in enumerate(proof)),
+        )
+
+    @property
+    def is_redacted(self) -> bool:
+        return isinstance(self.view, RedactedView)
+
+    def verify_against(self, root: bytes) -> None:
+        """Recompute the digest from the view and fold the proof into ``root``.
+
+        Raises DigestMismatchError / InclusionProofError. The signature and the root's
+        presence on-chain are the verifier's to check: they need the chain.
+        """
+        verify_view(self.view, self.digest.hex())
+        verify_inclusion(self.digest, self.proof, root)
+
+
+@dataclass(frozen=True)
+class Bundle:
+    chain: ChainRef
+    items: tuple[BundleItem, ...]
+    batches: dict[int, BatchHeader]
+    closure: tuple[BundleItem, ...] = ()
+    receipts: tuple[Receipt, ...] | None = None
+    format: str = field(default=BUNDLE_FORMAT)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "format": self.format,
+            "chain": self.chain.to_json(),
+            "items": [item.to_json() for item in self.items],
+            "batches": {str(seq): h.to_json() for seq, h in self.batches.items()},
+            "closure": [item.to_json() for item in self.closure],
+        }
+        if self.receipts is not None:
+            out["receipts"] = [r.to_json() for r in self.receipts]
+        return out
+
+    def item_for_digest(self, digest: bytes) -> BundleItem | None:
+        for item in (*self.items, *self.closure):
+            if item.digest == digest:
+                return item
+        return None
+
+
+def _check_format(value: Any) -> None:
+    if not isinstance(value, str):
+        raise MalformedError("expected a format string", path="bundle.format")
+    m = _FORMAT.match(value)
+    if m is None:
+        raise MalformedError(f"not a carbonledger bundle: {value[:80]!r}", path="bundle.format")
+    if value != BUNDLE_FORMAT:
+        raise MalformedError(
+            f"unsupported bundle version {m.group(1)} (this code reads {BUNDLE_FORMAT})",
+            path="bundle.format",
+        )
+
+
+def bundle_from_json(obj: Any) -> Bundle:
+    """Build a ``Bundle`` from parsed JSON, refusing anything off-format with its path."""
+    if not isinstance(obj, dict):
+        raise MalformedError("expected an object", path="bundle")
+    _check_format(obj.get("format"))
+    _obj(obj, "bundle", {"format", "chain", "items", "batches", "closure"}, frozenset({"receipts"}))
+    chain = ChainRef.from_json(obj["chain"], "bundle.chain")
+    raw_batches = obj["batches"]
+    if not isinstance(raw_batches, dict):
+        raise MalformedError("expected an object keyed by batch seq", path="bundle.batches")
+    if len(raw_batches) > MAX_BATCHES:
+        raise MalformedError(f"more than {MAX_BATCHES} batches", path="bundle.batches")
+    batches: dict[int, BatchHeader] = {}
+    for key, header in raw_batches.items():
+        where = f'bundle.batches["{key}"]' if not _SEQ_KEY.match(key) else f"bundle.batches.{key}"
+        if not _SEQ_KEY.match(key):
+            raise MalformedError(
+                "a batch key is its seq in decimal without leading zeros", path=where
+            )
+        batches[int(key)] = BatchHeader.from_json(header, where)
+    groups: dict[str, tuple[BundleItem, ...]] = {}
+    for name in ("items", "closure"):
+        entries = _list(obj[name], f"bundle.{name}", MAX_ITEMS)
+        parsed = []
+        for i, entry in enumerate(entries):
+            item = BundleItem.from_json(entry, f"bundle.{name}[{i}]")
+            if item.batch_seq not in batches:
+                raise MalformedError(
+                    f"batch {item.batch_seq} is not among bundle.batches",
+                    path=f"bundle.{name}[{i}].batch_seq",
+                )
+            parsed.append(item)
+        groups[name] = tuple(parsed)
+    if not groups["items"]:
+        raise MalformedError("a bundle carries at least one item", path="bundle.items")
+    receipts: tuple[Receipt, ...] | None = None
+    if "receipts" in obj:
+        entries = _list(obj["receipts"], "bundle.receipts", MAX_RECEIPTS)
+        receipts = tuple(
+            Receipt.from_json(r, path=f"bundle.receipts[{i}]") for i, r in enumerate(entries)
+        )
+    return Bundle(chain, groups["items"], batches, groups["closure"], receipts)
+
+
+def parse_bundle(
+    data: bytes, *, max_bytes: int = MAX_BUNDLE_BYTES, require_canonical: bool = False
+) -> Bundle:
+    """Strictly parse bundle bytes. With ``require_canonical``, refuse any bytes that are
+    not exactly the bundle's own serialization (RFC 8785), so no mutation is harmless."""
+    obj = parse_json(data, max_bytes=max_bytes, max_depth=MAX_BUNDLE_DEPTH, root="bundle")
+    bundle = bundle_from_json(obj)
+    if require_canonical and serialize_bundle(bundle) != bytes(data):
+        raise MalformedError("bundle bytes are not in canonical form (RFC 8785)", path="bundle")
+    return bundle
+
+
+def serialize_bundle(bundle: Bundle) -> bytes:
+    """The one byte encoding of ``bundle``: JCS of its JSON form."""
+    return canonicalize(bundle.to_json())

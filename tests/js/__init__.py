@@ -1,0 +1,1 @@
+"""JavaScript reference cross-checks (node scripts) and the helper that runs them."""
