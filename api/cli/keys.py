@@ -1,0 +1,385 @@
+"""``carbonledger keys``: producer keys in the store and in the TrustRegistry (DESIGN.md §3.3).
+
+  keys create --producer NAME --out FILE [--valid-from T] [--valid-until T]
+  keys rotate --key-id HEX --out FILE [--valid-from T] [--valid-until T]
+  keys revoke --key-id HEX [--effective-at T]
+  keys list [--producer NAME]
+
+The chain is the authority a verifier trusts; the store mirrors it so the accept path can
+check signatures without a chain call. Every change is therefore made on the chain first
+and written to the store, with the transaction hash, only after the transaction is mined.
+Each step can be run again after a crash: the new private key is written (mode 0600)
+before anything else, and an existing ``--out`` file is taken as the key to finish
+registering; the chain is read (``getKey``) before any transaction, so a key registered
+before the crash is not registered twice, and the store row is completed from what the
+chain holds. Times are RFC 3339 UTC in whole seconds (the contract keeps uint64 seconds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hexbytes import HexBytes
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from anchoring.chain import Chain, ChainSetupError
+from anchoring.deployment import check_deployment, ensure_deployment, load_deployment
+from anchoring.revert import ContractRevertError
+from api.cli.common import (
+    EXIT_OK,
+    add_chain_options,
+    admin_delay_s,
+    check_npm_install,
+    compile_artifacts,
+    configured_chain,
+    print_rows,
+    project_root,
+    record_dir,
+    role_assignment,
+)
+from api.settings import CarbonLedgerSettings
+from ledger.core.canonical import format_timestamp, parse_timestamp
+from ledger.core.errors import AnchoringError, MalformedError, NotFoundError
+from ledger.core.signature import key_id as key_id_of
+from ledger.core.signature import public_key_bytes
+from ledger.service.service_key import read_key_file, write_key_file
+from ledger.store import Store, sqlite_url
+from ledger.store.models import Producer, ProducerKey
+from ledger.store.producers import add_producer, add_producer_key, get_producer_key, keys_of
+
+REPORT_FORMAT = "carbonledger-cli-keys/1"
+#: The contract's "no end" for a key window (validUntil is a uint64; the store keeps NULL).
+NO_END = 2**64 - 1
+
+
+def _time(text: str) -> datetime:
+    try:
+        moment = parse_timestamp(text)
+    except MalformedError as exc:
+        raise argparse.ArgumentTypeError(exc.reason) from None
+    if moment.microsecond:
+        raise argparse.ArgumentTypeError("whole seconds only (the contract keeps seconds)")
+    return moment
+
+
+def _key_id(text: str) -> str:
+    if len(text) != 64 or any(c not in "0123456789abcdef" for c in text):
+        raise argparse.ArgumentTypeError("expected 64 lowercase hex characters")
+    return text
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "keys",
+        help="producer keys: create, rotate, revoke (store and TrustRegistry), list",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = parser.add_subparsers(dest="keys_action", metavar="ACTION", required=True)
+    specs = {
+        "create": ("create a producer key and register it", _run_create),
+        "rotate": ("replace a key by a new one of the same producer", _run_rotate),
+        "revoke": ("revoke a key from a moment on", _run_revoke),
+        "list": ("list the producer keys the store holds", _run_list),
+    }
+    for name, (help_text, run) in specs.items():
+        sub = actions.add_parser(name, help=help_text, description=help_text)
+        add_chain_options(sub)
+        sub.add_argument("--store-url", metavar="URL", help="database URL (default: SQLite "
+                         "in the data directory)")  # fmt: skip
+        if name == "create":
+            sub.add_argument("--producer", required=True, help="the records' producer string")
+        elif name == "list":
+            sub.add_argument("--producer", help="only this producer's keys")
+        else:
+            sub.add_argument("--key-id", type=_key_id, required=True, help="key id (hex)")
+        if name in ("create", "rotate"):
+            sub.add_argument(
+                "--out",
+                type=Path,
+                required=True,
+                help="private key file to write (0600); an existing one is resumed",
+            )
+            sub.add_argument("--valid-from", type=_time, help="first valid second (default now)")
+            sub.add_argument("--valid-until", type=_time, help="first invalid second (default "
+                             "none)")  # fmt: skip
+        if name == "revoke":
+            sub.add_argument(
+                "--effective-at",
+                type=_time,
+                help="first second the key is invalid (default: now, on chain)",
+            )
+        sub.set_defaults(run=run)
+
+
+# -- chain side -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OnChainKey:
+    public_key_hex: str
+    producer_id_hex: str
+    valid_from: int
+    valid_until: int
+    revoked_at: int
+
+
+@dataclass
+class Registry:
+    chain: Chain
+    contract: Any
+    from_block: int
+
+    def get_key(self, kid: str) -> OnChainKey | None:
+        try:
+            raw = self.chain.call(self.contract.functions.getKey(bytes.fromhex(kid)))
+        except ContractRevertError as exc:
+            if exc.error_name == "TrustRegistryUnknownKey":
+                return None
+            raise
+        pub, producer_id, valid_from, valid_until, revoked_at = raw
+        return OnChainKey(bytes(pub).hex(), bytes(producer_id).hex(), int(valid_from),
+                          int(valid_until), int(revoked_at))  # fmt: skip
+
+    def tx_of(self, event: str, kid: str, field: str) -> str | None:
+        """Hash of the transaction whose ``event`` names ``kid`` (after a crash)."""
+        with self.chain.boundary(f"reading the {event} events of key {kid}"):
+            logs = getattr(self.contract.events, event).get_logs(
+                from_block=self.from_block, argument_filters={field: bytes.fromhex(kid)}
+            )
+        for entry in logs:
+            if bytes(entry["args"][field]).hex() == kid:
+                return HexBytes(entry["transactionHash"]).to_0x_hex()
+        return None
+
+    def send(self, fn: Any) -> str:
+        receipt = self.chain.transact(fn)
+        return HexBytes(receipt["transactionHash"]).to_0x_hex()
+
+
+@contextlib.contextmanager
+def trust_registry(settings: CarbonLedgerSettings) -> Iterator[Registry]:
+    """The TrustRegistry of the recorded deployment (on a memory chain: a fresh one)."""
+    directory = record_dir(settings)
+    found = load_deployment(directory) if directory is not None else None
+    if directory is not None and found is None:
+        raise ChainSetupError(
+            f"no deployment is recorded in {directory}: run `carbonledger deploy` first"
+        )
+    root = project_root(settings)
+    anvil = check_npm_install(root, settings)
+    artifacts = compile_artifacts(root)
+    with configured_chain(settings, anvil_path=anvil) as chain:
+        if found is None:
+            record, _ = ensure_deployment(
+                chain, artifacts, data_dir=None, admin_delay_s=admin_delay_s(settings),
+                roles=role_assignment(settings),
+            )  # fmt: skip
+        else:
+            check_deployment(chain, found, artifacts)
+            record = found
+        contract = chain.contract(artifacts["TrustRegistry"], record.address_of("TrustRegistry"))
+        yield Registry(chain, contract, record.contracts["TrustRegistry"].deploy_block)
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def _store(args: argparse.Namespace, settings: CarbonLedgerSettings) -> Store:
+    return Store.open(args.store_url or sqlite_url(settings.data_dir))
+
+
+def _load_or_generate(path: Path) -> tuple[Ed25519PrivateKey, bool]:
+    """The key at ``path`` (resuming an interrupted run) or a new one written there first."""
+    if path.exists():
+        return read_key_file(path), True
+    key = Ed25519PrivateKey.generate()
+    write_key_file(path, key)
+    return key, False
+
+
+def _seconds(moment: datetime | None, default: int) -> int:
+    return default if moment is None else int(moment.timestamp())
+
+
+def _moment(seconds: int) -> datetime | None:
+    return None if seconds in (0, NO_END) else datetime.fromtimestamp(seconds, UTC)
+
+
+def _window(args: argparse.Namespace) -> tuple[int, int]:
+    valid_from = _seconds(args.valid_from, int(datetime.now(UTC).timestamp()))
+    valid_until = _seconds(args.valid_until, NO_END)
+    if valid_until <= valid_from:
+        raise MalformedError("must be after --valid-from", path="--valid-until")
+    return valid_from, valid_until
+
+
+def _producer_id(producer: str) -> str:
+    # docs/CONTRACTS.md §4: producerId = sha256(UTF-8 bytes of the producer string).
+    return hashlib.sha256(producer.encode("utf-8")).hexdigest()
+
+
+def _mirror(session: Session, kid: str, producer: str, chain_key: OnChainKey, tx: str | None
+            ) -> ProducerKey:  # fmt: skip
+    """The store row of ``kid``, created or brought in line with the chain."""
+    row = session.get(ProducerKey, kid)
+    if row is None:
+        if session.get(Producer, producer) is None:
+            add_producer(session, producer, created_at=datetime.now(UTC))
+        start = datetime.fromtimestamp(chain_key.valid_from, UTC)
+        row = add_producer_key(session, producer=producer, public_key_hex=chain_key.public_key_hex,
+                               valid_from=start, valid_until=_moment(chain_key.valid_until),
+                               registered_tx_hash=tx)  # fmt: skip
+    else:
+        row.valid_until = _moment(chain_key.valid_until)
+        row.registered_tx_hash = row.registered_tx_hash or tx
+    row.revoked_at = _moment(chain_key.revoked_at)
+    session.flush()
+    return row
+
+
+def _describe(row: ProducerKey) -> dict[str, Any]:
+    def ts(moment: datetime | None) -> str | None:
+        return format_timestamp(moment) if moment is not None else None
+
+    return {
+        "key_id": row.key_id,
+        "producer": row.producer,
+        "public_key": row.public_key_hex,
+        "valid_from": ts(row.valid_from),
+        "valid_until": ts(row.valid_until),
+        "revoked_at": ts(row.revoked_at),
+        "registered_tx": row.registered_tx_hash,
+    }
+
+
+def _report(args: argparse.Namespace, action: str, keys: list[dict[str, Any]], **extra: Any
+            ) -> int:  # fmt: skip
+    if args.json:
+        report = {"format": REPORT_FORMAT, "action": action, **extra, "keys": keys}
+        print(json.dumps(report, indent=2, sort_keys=True))
+    else:
+        for i, key in enumerate(keys):
+            if i:
+                print()
+            rows = [(k.replace("_", " "), v if v is not None else "-") for k, v in key.items()]
+            print_rows(rows + [(k.replace("_", " "), v) for k, v in extra.items()])
+    return EXIT_OK
+
+
+# -- the actions --------------------------------------------------------------------------
+
+
+def _run_create(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int:
+    producer: str = args.producer
+    if not producer or len(producer) > 200:
+        raise MalformedError("expected 1 to 200 characters", path="--producer")
+    valid_from, valid_until = _window(args)
+    key, resumed = _load_or_generate(args.out)
+    pub_hex, kid = public_key_bytes(key).hex(), key_id_of(key)
+    store = _store(args, settings)
+    try:
+        with trust_registry(settings) as registry:
+            chain_key = registry.get_key(kid)
+            if chain_key is None:
+                tx: str | None = registry.send(registry.contract.functions.registerKey(
+                    bytes.fromhex(kid), bytes.fromhex(pub_hex),
+                    bytes.fromhex(_producer_id(producer)), valid_from, valid_until))  # fmt: skip
+                chain_key = registry.get_key(kid)
+            else:
+                tx = registry.tx_of("KeyRegistered", kid, "keyId")
+            if chain_key is None or chain_key.producer_id_hex != _producer_id(producer):
+                raise AnchoringError(
+                    f"key {kid} is registered on chain for another producer id "
+                    f"({chain_key.producer_id_hex if chain_key else 'none'}), not {producer!r}"
+                )
+            with store.transaction() as session:
+                row = _describe(_mirror(session, kid, producer, chain_key, tx))
+    finally:
+        store.close()
+    return _report(args, "create", [row], key_file=str(args.out), resumed=resumed)
+
+
+def _run_rotate(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int:
+    valid_from, valid_until = _window(args)
+    store = _store(args, settings)
+    try:
+        with store.transaction(readonly=True) as session:
+            old = get_producer_key(session, args.key_id)
+            producer = old.producer
+        key, resumed = _load_or_generate(args.out)
+        pub_hex, kid = public_key_bytes(key).hex(), key_id_of(key)
+        if kid == args.key_id:
+            raise MalformedError(f"{args.out} holds the key being rotated", path="--out")
+        with trust_registry(settings) as registry:
+            new_key = registry.get_key(kid)
+            if new_key is None:
+                tx: str | None = registry.send(registry.contract.functions.rotateKey(
+                    bytes.fromhex(args.key_id), bytes.fromhex(kid), bytes.fromhex(pub_hex),
+                    valid_from, valid_until))  # fmt: skip
+                new_key = registry.get_key(kid)
+            else:
+                tx = registry.tx_of("KeyRotated", kid, "newKeyId")
+            old_key = registry.get_key(args.key_id)
+            if new_key is None or old_key is None:
+                raise AnchoringError(f"the TrustRegistry does not hold key {args.key_id} or {kid}")
+            with store.transaction() as session:
+                old_row = _describe(_mirror(session, args.key_id, producer, old_key, None))
+                new_row = _describe(_mirror(session, kid, producer, new_key, tx))
+    finally:
+        store.close()
+    return _report(args, "rotate", [old_row, new_row], key_file=str(args.out), resumed=resumed)
+
+
+def _run_revoke(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int:
+    store = _store(args, settings)
+    try:
+        with store.transaction(readonly=True) as session:
+            producer = get_producer_key(session, args.key_id).producer
+        with trust_registry(settings) as registry:
+            chain_key = registry.get_key(args.key_id)
+            if chain_key is None:
+                raise NotFoundError(f"the TrustRegistry holds no key {args.key_id}")
+            wanted = _seconds(args.effective_at, 0)
+            done = chain_key.revoked_at != 0 and (wanted == 0 or chain_key.revoked_at <= wanted)
+            if not done:
+                registry.send(
+                    registry.contract.functions.revokeKey(bytes.fromhex(args.key_id), wanted)
+                )
+                chain_key = registry.get_key(args.key_id) or chain_key
+            with store.transaction() as session:
+                row = _describe(_mirror(session, args.key_id, producer, chain_key, None))
+    finally:
+        store.close()
+    return _report(args, "revoke", [row], already_revoked=done)
+
+
+def _run_list(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int:
+    store = _store(args, settings)
+    try:
+        with store.transaction(readonly=True) as session:
+            if args.producer:
+                rows = keys_of(session, args.producer)
+            else:
+                order = (ProducerKey.producer, ProducerKey.valid_from, ProducerKey.key_id)
+                rows = list(session.scalars(select(ProducerKey).order_by(*order)))
+            keys = [_describe(r) for r in rows]
+    finally:
+        store.close()
+    if args.json:
+        return _report(args, "list", keys)
+    for key in keys:
+        state = "revoked" if key["revoked_at"] else "active"
+        print(f"{key['key_id']}  {key['producer']}  {key['valid_from']} .. "
+              f"{key['valid_until'] or 'open'}  {state}")  # fmt: skip
+    return EXIT_OK

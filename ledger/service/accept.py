@@ -1,0 +1,420 @@
+"""The accept path (issue 4 item 2; DESIGN.md §3.5, §5): from a producer's submission to a
+stored pending record and the service's signed receipt.
+
+For each submission, in order: strict parse and record validation (``submission.py``);
+digest v1 from the producer's salts; the producer key named by the signature must be
+registered, belong to the record's ``producer`` and be valid at the record's ``issued_at``
+(the store mirrors the TrustRegistry, ``carbonledger keys`` keeps the two in step); the
+Ed25519 signature must verify; every ``refs`` entry must name a stored record, or an
+earlier record of the same bulk, with the stated digest; a ``supersedes`` link must name a
+record of the same type, subject and producer that nothing supersedes yet. All records of
+a call are then inserted as pending in one transaction, with their receipts, and the
+receipts are returned only after the commit (a record is acknowledged only after its
+commit, DESIGN.md §5).
+
+Idempotency: the record id is the idempotency key. The same id with the same digest
+returns the stored receipt, byte for byte (not a new ``accepted_at``); the same id with
+another digest raises ``RecordConflictError`` naming both digests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger.core.canonical import canonicalize, format_timestamp, parse_json
+from ledger.core.errors import MalformedError, SignatureError
+from ledger.core.receipt import Receipt, issue_receipt
+from ledger.core.signature import verify_signature
+from ledger.crashpoints import NO_CRASH, CrashPoints
+from ledger.service.clock import Clock
+from ledger.service.submission import (
+    AcceptLimits,
+    ParsedSubmission,
+    RecordConflictError,
+    RefusedRecordError,
+    parse_batch,
+    parse_submission,
+    read_submission,
+)
+from ledger.store import ConstraintError, Store
+from ledger.store.models import Producer, ProducerKey
+from ledger.store.models import Record as StoredRecord
+from ledger.store.producers import is_key_valid_at
+from ledger.store.records import Link, NewRecord, insert_pending_records
+
+__all__ = ["AFTER_COMMIT", "LedgerService", "receipt_bytes"]
+
+#: Crash point passed after the commit of accepted records, before any receipt is returned.
+AFTER_COMMIT = "accept.after_commit"
+# A concurrent accept of the same record wins the race for these (PostgreSQL, READ
+# COMMITTED): the loser runs again, and then finds the winner's record (replay or conflict).
+_RACE_CONSTRAINTS = frozenset({"uq_records_record_id", "uq_records_digest_hex", ""})
+# The record type a link of each relation must point at (DESIGN.md §3.1); "source" may
+# point at any record.
+_REL_TYPES: dict[str, tuple[str, ...]] = {
+    "factor-set": ("factor-set",),
+    "rule": ("region-rule", "rating-rule"),
+    "archive": ("bim-archive",),
+    "carbon-record": ("carbon-record",),
+}
+_CHUNK = 500  # ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
+
+
+def receipt_bytes(receipt: Receipt) -> bytes:
+    """The canonical bytes of a receipt (RFC 8785), as stored and as returned to producers."""
+    return canonicalize(receipt.to_json())
+
+
+@dataclass(frozen=True)
+class _Target:
+    """What a reference check needs of a record, stored or earlier in the bulk."""
+
+    record_id: str
+    digest_hex: str
+    type: str
+    subject: str
+    producer: str
+
+
+class LedgerService:
+    """The ledger service over core and store. Construct with explicit settings::
+
+    LedgerService(store=store, service_key=key, clock=clock, max_merge_delay_s=600)
+    """
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        service_key: Ed25519PrivateKey,
+        clock: Clock,
+        max_merge_delay_s: int,
+        limits: AcceptLimits | None = None,
+        crash_points: CrashPoints = NO_CRASH,
+    ) -> None:
+        if max_merge_delay_s < 0:
+            raise MalformedError("must not be negative", path="max_merge_delay_s")
+        self.store = store
+        self.service_key = service_key
+        self.clock = clock
+        self.max_merge_delay_s = max_merge_delay_s
+        self.limits = limits or AcceptLimits()
+        self.crash_points = crash_points
+
+    # -- public entry points ------------------------------------------------------------
+
+    def accept(self, submission: bytes) -> Receipt:
+        """Accept one submission (docs/SUBMISSION.md §2); returns its receipt."""
+        return self._accept([parse_submission(submission, limits=self.limits)])[0]
+
+    def accept_bulk(self, batch: bytes) -> list[Receipt]:
+        """Accept a bulk (docs/SUBMISSION.md §3), all or nothing; receipts in bulk order."""
+        return self._accept(parse_batch(batch, limits=self.limits))
+
+    def accept_values(self, submissions: Sequence[Any]) -> list[Receipt]:
+        """Accept already parsed JSON values (strictly parsed by the caller), all or nothing."""
+        if not submissions:
+            raise MalformedError("expected at least one submission", path="submissions")
+        if len(submissions) > self.limits.max_bulk_records:
+            raise MalformedError(
+                f"{len(submissions)} submissions; one call carries at most "
+                f"{self.limits.max_bulk_records}",
+                path="submissions",
+            )
+        parsed = [
+            read_submission(s, index=i, limits=self.limits) for i, s in enumerate(submissions)
+        ]
+        return self._accept(parsed)
+
+    # -- the transaction ----------------------------------------------------------------
+
+    def _accept(self, parsed: list[ParsedSubmission]) -> list[Receipt]:
+        for attempt in (1, 2):
+            try:
+                with self.store.transaction() as session:
+                    receipts, inserted = self._admit(session, parsed)
+                break
+            except ConstraintError as exc:
+                if attempt == 2 or exc.constraint not in _RACE_CONSTRAINTS:
+                    raise
+        if inserted:
+            self.crash_points.hit(AFTER_COMMIT)
+        return receipts
+
+    def _admit(self, session: Session, parsed: list[ParsedSubmission]) -> tuple[list[Receipt], int]:
+        """Check ``parsed`` against the store and insert the new ones (caller commits)."""
+        now = self.clock()
+        stored = _stored_receipts(session, {p.record_id for p in parsed})
+        keys = _keys(session, {p.signature.key_id for p in parsed})
+        ref_ids = {r.id for p in parsed for r in p.record.refs}
+        targets = _targets(session, ref_ids)
+        superseded = _superseded(
+            session, {p.record.supersedes.id for p in parsed if p.record.supersedes}
+        )
+
+        receipts: list[Receipt | None] = [None] * len(parsed)
+        fresh: dict[str, ParsedSubmission] = {}
+        later = {p.record_id: p.index for p in parsed}
+        for p in parsed:
+            known = stored.get(p.record_id)
+            if known is not None:
+                receipts[p.index] = _replay(p, known)
+                continue
+            twin = fresh.get(p.record_id)
+            if twin is not None:
+                if twin.digest_hex != p.digest_hex:
+                    raise RecordConflictError(
+                        record_id=p.record_id,
+                        stored_digest_hex=twin.digest_hex,
+                        submitted_digest_hex=p.digest_hex,
+                    )
+                continue  # the same record twice in one bulk: one row, the same receipt
+            self._check_signer(session, p, keys.get(p.signature.key_id), now)
+            self._check_refs(p, targets, later, superseded)
+            fresh[p.record_id] = p
+            targets[p.record_id] = _target_of(p)
+            if p.record.supersedes is not None:
+                superseded.add(p.record.supersedes.id)
+
+        rows: list[NewRecord] = []
+        issued: dict[str, Receipt] = {}
+        for p in fresh.values():
+            receipt = issue_receipt(
+                record_id=p.record_id,
+                digest=p.digest,
+                accepted_at=now,
+                max_merge_delay_s=self.max_merge_delay_s,
+                service_key=self.service_key,
+            )
+            issued[p.record_id] = receipt
+            rows.append(_new_row(p, receipt, now))
+        if rows:
+            insert_pending_records(session, rows)
+        out: list[Receipt] = []
+        for p, replayed in zip(parsed, receipts, strict=True):
+            out.append(replayed if replayed is not None else issued[p.record_id])
+        return out, len(rows)
+
+    # -- checks against the store -------------------------------------------------------
+
+    def _check_signer(
+        self, session: Session, p: ParsedSubmission, key: ProducerKey | None, now: datetime
+    ) -> None:
+        rid, kid = p.record_id, p.signature.key_id
+
+        def refuse(field: str, reason: str, **evidence: Any) -> RefusedRecordError:
+            return RefusedRecordError(reason, record_id=rid, field=field, index=p.index, **evidence)
+
+        if key is None:
+            if session.get(Producer, p.record.producer) is None:
+                raise refuse("producer", f"unknown producer {p.record.producer!r}")
+            raise refuse("signature.key_id", f"no producer key {kid} is registered")
+        if key.producer != p.record.producer:
+            if session.get(Producer, p.record.producer) is None:
+                raise refuse("producer", f"unknown producer {p.record.producer!r}")
+            raise refuse(
+                "producer",
+                f"key {kid} belongs to producer {key.producer!r}, not {p.record.producer!r}",
+                expected=key.producer,
+                computed=p.record.producer,
+            )
+        issued_at = p.record.issued_at
+        if issued_at > now + timedelta(seconds=self.limits.max_future_skew_s):
+            raise refuse(
+                "issued_at",
+                f"{format_timestamp(issued_at)} lies more than {self.limits.max_future_skew_s} s "
+                f"after the service clock ({format_timestamp(now)})",
+            )
+        if not is_key_valid_at(key, issued_at):
+            raise refuse("signature.key_id", _invalid_window(key, issued_at))
+        try:
+            verify_signature(bytes.fromhex(key.public_key_hex), p.digest, p.signature)
+        except SignatureError as exc:
+            raise refuse(
+                "signature.value",
+                f"the signature does not verify under key {kid} over digest {p.digest_hex}",
+                expected=exc.expected,
+                computed=exc.computed,
+            ) from None
+
+    def _check_refs(
+        self,
+        p: ParsedSubmission,
+        targets: dict[str, _Target],
+        later: dict[str, int],
+        superseded: set[str],
+    ) -> None:
+        for i, ref in enumerate(p.record.refs):
+            at = f"refs[{i}]"
+            target = targets.get(ref.id)
+            if target is None:
+                if later.get(ref.id, -1) > p.index:
+                    raise _refuse(
+                        p,
+                        f"{at}.id",
+                        f"{ref.id} comes later in the same bulk: order the bulk so that "
+                        "referenced records come first",
+                    )
+                raise _refuse(p, f"{at}.id", f"no record {ref.id} is stored (a dangling link)")
+            if target.digest_hex != ref.digest:
+                raise _refuse(
+                    p,
+                    f"{at}.digest",
+                    f"{ref.id} has digest {target.digest_hex}, the link states {ref.digest}",
+                    expected=target.digest_hex,
+                    computed=ref.digest,
+                )
+            allowed = _REL_TYPES.get(ref.rel)
+            if allowed is not None and target.type not in allowed:
+                raise _refuse(
+                    p,
+                    f"{at}.id",
+                    f"a {ref.rel!r} link must name a {' or '.join(allowed)}; "
+                    f"{ref.id} is a {target.type}",
+                )
+            if ref.rel == "supersedes":
+                _check_supersedes(p, f"{at}.id", target, superseded)
+
+
+def _refuse(p: ParsedSubmission, field: str, reason: str, **evidence: Any) -> RefusedRecordError:
+    return RefusedRecordError(reason, record_id=p.record_id, field=field, index=p.index, **evidence)
+
+
+def _check_supersedes(
+    p: ParsedSubmission, field: str, target: _Target, superseded: set[str]
+) -> None:
+    record = p.record
+    if target.type != record.type:
+        raise _refuse(p, field, f"{target.record_id} is a {target.type}, this is a {record.type}")
+    if target.subject != record.subject:
+        raise _refuse(
+            p, field, f"{target.record_id} is about {target.subject!r}, not {record.subject!r}"
+        )
+    if target.producer != record.producer:
+        raise _refuse(
+            p,
+            field,
+            f"{target.record_id} was issued by {target.producer!r}; only its producer may "
+            "supersede it",
+        )
+    if target.record_id in superseded:
+        raise _refuse(
+            p,
+            field,
+            f"{target.record_id} is already superseded: supersede the latest record instead",
+        )
+
+
+# -- store look-ups (one query per kind, not one per record) ----------------------------
+
+
+def _chunks(values: Iterable[str]) -> Iterable[list[str]]:
+    ordered = sorted(values)
+    for start in range(0, len(ordered), _CHUNK):
+        yield ordered[start : start + _CHUNK]
+
+
+def _stored_receipts(session: Session, ids: set[str]) -> dict[str, tuple[str, bytes]]:
+    out: dict[str, tuple[str, bytes]] = {}
+    for chunk in _chunks(ids):
+        rows = session.execute(
+            select(StoredRecord.record_id, StoredRecord.digest_hex, StoredRecord.receipt).where(
+                StoredRecord.record_id.in_(chunk)
+            )
+        )
+        for record_id, digest_hex, receipt in rows:
+            out[str(record_id)] = (str(digest_hex), bytes(receipt))
+    return out
+
+
+def _keys(session: Session, key_ids: set[str]) -> dict[str, ProducerKey]:
+    out: dict[str, ProducerKey] = {}
+    for chunk in _chunks(key_ids):
+        for key in session.scalars(select(ProducerKey).where(ProducerKey.key_id.in_(chunk))):
+            out[key.key_id] = key
+    return out
+
+
+def _targets(session: Session, ids: set[str]) -> dict[str, _Target]:
+    out: dict[str, _Target] = {}
+    columns = (
+        StoredRecord.record_id,
+        StoredRecord.digest_hex,
+        StoredRecord.type,
+        StoredRecord.subject,
+        StoredRecord.producer,
+    )
+    for chunk in _chunks(ids):
+        for row in session.execute(select(*columns).where(StoredRecord.record_id.in_(chunk))):
+            out[str(row[0])] = _Target(*(str(v) for v in row))
+    return out
+
+
+def _superseded(session: Session, ids: set[str]) -> set[str]:
+    out: set[str] = set()
+    for chunk in _chunks(ids):
+        rows = session.scalars(
+            select(StoredRecord.supersedes).where(StoredRecord.supersedes.in_(chunk))
+        )
+        out.update(str(r) for r in rows if r is not None)
+    return out
+
+
+# -- helpers ----------------------------------------------------------------------------
+
+
+def _replay(p: ParsedSubmission, known: tuple[str, bytes]) -> Receipt:
+    digest_hex, stored = known
+    if digest_hex != p.digest_hex:
+        raise RecordConflictError(
+            record_id=p.record_id, stored_digest_hex=digest_hex, submitted_digest_hex=p.digest_hex
+        )
+    return Receipt.from_json(parse_json(stored))
+
+
+def _target_of(p: ParsedSubmission) -> _Target:
+    r = p.record
+    return _Target(r.id, p.digest_hex, r.type, r.subject, r.producer)
+
+
+def _new_row(p: ParsedSubmission, receipt: Receipt, now: datetime) -> NewRecord:
+    r = p.record
+    return NewRecord(
+        record_id=r.id,
+        type=r.type,
+        schema_version=r.schema_version,
+        subject=r.subject,
+        producer=r.producer,
+        issued_at=r.issued_at,
+        digest_hex=p.digest_hex,
+        full_view=p.full_view,
+        key_id=p.signature.key_id,
+        signature=p.signature.value,
+        accepted_at=now,
+        receipt=receipt_bytes(receipt),
+        refs=tuple(Link(ref.rel, ref.id, ref.digest) for ref in r.refs),
+        supersedes=r.supersedes.id if r.supersedes is not None else None,
+    )
+
+
+def _invalid_window(key: ProducerKey, at: datetime) -> str:
+    when = format_timestamp(at)
+    if key.revoked_at is not None and at >= key.revoked_at:
+        return (
+            f"key {key.key_id} was revoked at {format_timestamp(key.revoked_at)}; the record is "
+            f"issued at {when}"
+        )
+    if at < key.valid_from:
+        return (
+            f"key {key.key_id} is valid from {format_timestamp(key.valid_from)}; the record is "
+            f"issued at {when}, before that"
+        )
+    until = format_timestamp(key.valid_until) if key.valid_until is not None else "?"
+    return f"key {key.key_id} expired at {until}; the record is issued at {when}"

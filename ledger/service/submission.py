@@ -1,0 +1,279 @@
+"""What a producer sends: the submission wire format and its strict parsing (docs/SUBMISSION.md).
+
+A submission is ``{"format": "carbonledger-submission/1", "view": <full view>,
+"signature": {key_id, alg, value}}``: the record with the salts the producer drew
+(DESIGN.md §3.2, full view as in docs/FORMAT.md §2.3) and the producer's Ed25519 signature
+over its digest (§3.3). A bulk is ``{"format": "carbonledger-submission-batch/1",
+"submissions": [submission, ...]}`` with at most ``AcceptLimits.max_bulk_records`` entries.
+
+Everything here is pure (no store): it turns bytes into ``ParsedSubmission`` values or
+raises ``RefusedRecordError`` naming the record id and the field at fault. The checks that
+need the store (keys, references, idempotency) are in ``ledger.service.accept``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ledger.core.bundle import parse_view
+from ledger.core.canonical import canonicalize, json_path, parse_json
+from ledger.core.commitment import Commitment, FieldPath, digest_from_field_hashes
+from ledger.core.errors import ConflictError, MalformedError, VerificationError
+from ledger.core.records import InvalidRecordError, Record, validate_record
+from ledger.core.signature import Signature
+
+__all__ = [
+    "BATCH_FORMAT",
+    "SUBMISSION_FORMAT",
+    "AcceptLimits",
+    "ParsedSubmission",
+    "RecordConflictError",
+    "RefusedRecordError",
+    "parse_batch",
+    "parse_submission",
+    "read_submission",
+]
+
+SUBMISSION_FORMAT = "carbonledger-submission/1"
+BATCH_FORMAT = "carbonledger-submission-batch/1"
+_SUBMISSION_MEMBERS = frozenset({"format", "view", "signature"})
+_BATCH_MEMBERS = frozenset({"format", "submissions"})
+# Column widths of the store (ledger/store/models.py): longer values are refused here, by
+# name, instead of failing (or being truncated) in the database.
+_MAX_ID_CHARS = 200
+_MAX_PRODUCER_CHARS = 200
+
+
+@dataclass(frozen=True)
+class AcceptLimits:
+    """What one call may carry (documented in docs/SUBMISSION.md §4)."""
+
+    #: Canonical size of one full view (record + salts).
+    max_record_bytes: int = 256 * 1024
+    #: Submissions in one bulk call.
+    max_bulk_records: int = 1000
+    #: Size of one request body, single or bulk, as received.
+    max_bulk_bytes: int = 32 * 1024 * 1024
+    #: How far a record's ``issued_at`` may lie ahead of the service clock.
+    max_future_skew_s: int = 300
+
+
+class RefusedRecordError(MalformedError):
+    """A submission the service refuses; nothing of its call is stored.
+
+    ``record_id`` is the record's id (or ``submissions[i]`` when it has none), ``field`` the
+    JSON path of the fault relative to the record (``body.lines[3].quantity``,
+    ``refs[0].digest``) or to the submission (``signature.value``, ``view.salts[2][1]``),
+    ``index`` the position in a bulk (0 for a single submission). ``expected``/``computed``
+    carry the evidence of a failed check (a digest, a key id) when there is one.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        record_id: str,
+        field: str,
+        index: int = 0,
+        expected: Any = None,
+        computed: Any = None,
+    ) -> None:
+        super().__init__(
+            reason, path=f"record {record_id}: {field}" if field else f"record {record_id}"
+        )
+        self.record_id = record_id
+        self.field = field
+        self.index = index
+        self.expected = expected
+        self.computed = computed
+
+
+class RecordConflictError(ConflictError):
+    """The record id is taken by a record with another digest (DESIGN.md §3.1: the id is the
+    idempotency key). Names both digests."""
+
+    def __init__(
+        self, *, record_id: str, stored_digest_hex: str, submitted_digest_hex: str
+    ) -> None:
+        super().__init__(
+            f"record {record_id}: id already accepted with digest {stored_digest_hex}; this "
+            f"submission has digest {submitted_digest_hex} (a changed record needs a new id "
+            "and a 'supersedes' link)"
+        )
+        self.record_id = record_id
+        self.stored_digest_hex = stored_digest_hex
+        self.submitted_digest_hex = submitted_digest_hex
+
+
+@dataclass(frozen=True)
+class ParsedSubmission:
+    """A submission that passed every check that needs no store."""
+
+    index: int
+    record: Record
+    commitment: Commitment
+    digest: bytes
+    signature: Signature
+    full_view: bytes
+
+    @property
+    def record_id(self) -> str:
+        return self.record.id
+
+    @property
+    def digest_hex(self) -> str:
+        return self.digest.hex()
+
+
+def _name_of(obj: Any, index: int) -> str:
+    """The record id to name in a refusal, as far as the raw submission gives one."""
+    view = obj.get("view") if isinstance(obj, Mapping) else None
+    rid: Any = None
+    if isinstance(view, Mapping):
+        record = view.get("record")
+        if isinstance(record, Mapping):
+            rid = record.get("id")
+        elif isinstance(view.get("disclosures"), list):
+            # A redacted view is refused, but may still disclose the id: [salt, ["id"], id].
+            for entry in view["disclosures"]:
+                if isinstance(entry, list) and len(entry) == 3 and entry[1] == ["id"]:
+                    rid = entry[2]
+    if isinstance(rid, str) and 0 < len(rid) <= _MAX_ID_CHARS and rid.isprintable():
+        return rid
+    return f"submissions[{index}]"
+
+
+def read_submission(
+    obj: Any, *, index: int = 0, limits: AcceptLimits, ascii_input: bool = False
+) -> ParsedSubmission:
+    """Check one parsed submission strictly; raise ``RefusedRecordError`` at the first fault.
+
+    ``ascii_input`` says that the bytes ``obj`` was parsed from held only ASCII and no
+    ``\\u`` escape (see ``_canonical``).
+    """
+    name = _name_of(obj, index)
+
+    def refuse(field: str, reason: str, **evidence: Any) -> RefusedRecordError:
+        return RefusedRecordError(reason, record_id=name, field=field, index=index, **evidence)
+
+    if not isinstance(obj, Mapping):
+        raise refuse("", "a submission is a JSON object")
+    for member in sorted(_SUBMISSION_MEMBERS - obj.keys()):
+        raise refuse(member, "missing member")
+    for member in sorted(obj.keys() - _SUBMISSION_MEMBERS):
+        raise refuse(json_path([member]), "unknown member")
+    if obj["format"] != SUBMISSION_FORMAT:
+        raise refuse("format", f"expected {SUBMISSION_FORMAT!r}, got {obj['format']!r}")
+    try:
+        view = parse_view(obj["view"], path="view")
+    except MalformedError as exc:
+        raise refuse(exc.path, exc.reason) from None
+    if not isinstance(view, Commitment):
+        raise refuse("view.kind", 'a submission carries the full view ("kind": "full")')
+    try:
+        record = validate_record(view.record)
+    except InvalidRecordError as exc:
+        raise refuse(exc.path, exc.reason) from None
+    if len(record.id) > _MAX_ID_CHARS:
+        raise refuse("id", f"longer than {_MAX_ID_CHARS} characters")
+    if len(record.producer) > _MAX_PRODUCER_CHARS:
+        raise refuse("producer", f"longer than {_MAX_PRODUCER_CHARS} characters")
+    try:
+        signature = Signature.from_json(obj["signature"], path="signature")
+    except MalformedError as exc:
+        raise refuse(exc.path, exc.reason) from None
+    try:
+        hashes = view.field_hashes()
+    except VerificationError as exc:
+        path = exc.computed if isinstance(exc.computed, list) else []
+        raise refuse(
+            "view.salts", f"{exc.message} (path {json_path(path)})", computed=exc.computed
+        ) from None
+    except MalformedError as exc:
+        raise refuse(exc.path or "view.record", exc.reason) from None
+    # Salts in canonical pair order (docs/FORMAT.md §2.3), so the stored full view is the
+    # same bytes whatever order the producer listed them in.
+    ordered: dict[FieldPath, str] = {p: view.salts[p] for p in hashes}
+    commitment = Commitment(view.record, ordered)
+    full_view = _canonical(commitment.to_json(), ascii_input=ascii_input)
+    if len(full_view) > limits.max_record_bytes:
+        raise refuse(
+            "view",
+            f"the full view is {len(full_view)} bytes in canonical form; the limit is "
+            f"{limits.max_record_bytes}",
+        )
+    return ParsedSubmission(
+        index=index,
+        record=record,
+        commitment=commitment,
+        digest=digest_from_field_hashes(hashes.values()),
+        signature=signature,
+        full_view=full_view,
+    )
+
+
+def parse_submission(data: bytes, *, limits: AcceptLimits) -> ParsedSubmission:
+    """Parse and check one submission from its bytes (RFC 8259 strictly, docs/FORMAT.md §1)."""
+    return read_submission(_parse(data, limits), limits=limits, ascii_input=_is_ascii(data))
+
+
+def parse_batch(data: bytes, *, limits: AcceptLimits) -> list[ParsedSubmission]:
+    """Parse and check a bulk from its bytes; the first faulty submission refuses them all."""
+    obj = _parse(data, limits)
+    if not isinstance(obj, Mapping):
+        raise MalformedError("a bulk submission is a JSON object", path="batch")
+    for member in sorted(_BATCH_MEMBERS - obj.keys()):
+        raise MalformedError(f"missing member {member!r}", path="batch")
+    for member in sorted(obj.keys() - _BATCH_MEMBERS):
+        raise MalformedError(f"unknown member {member!r}", path="batch")
+    if obj["format"] != BATCH_FORMAT:
+        raise MalformedError(
+            f"expected {BATCH_FORMAT!r}, got {obj['format']!r}", path="batch.format"
+        )
+    items = obj["submissions"]
+    if not isinstance(items, list) or not items:
+        raise MalformedError("expected a non-empty array", path="batch.submissions")
+    if len(items) > limits.max_bulk_records:
+        raise MalformedError(
+            f"{len(items)} submissions; one bulk call carries at most {limits.max_bulk_records}",
+            path="batch.submissions",
+        )
+    plain = _is_ascii(data)
+    return [
+        read_submission(item, index=i, limits=limits, ascii_input=plain)
+        for i, item in enumerate(items)
+    ]
+
+
+def _parse(data: bytes, limits: AcceptLimits) -> Any:
+    # The byte limit applies to the whole body; the per-record limit is checked on each view
+    # after parsing, so that a refusal can name the record.
+    return parse_json(data, max_bytes=limits.max_bulk_bytes)
+
+
+def _is_ascii(data: bytes) -> bool:
+    return data.isascii() and b"\\u" not in data
+
+
+def _canonical(value: Any, *, ascii_input: bool) -> bytes:
+    """RFC 8785 bytes of a strictly parsed value; C-speed when every string is ASCII.
+
+    ``parse_json`` has already refused what JCS treats specially (floats, integers beyond
+    2^53-1, lone surrogates), so what is left differs from ``json.dumps`` with sorted keys
+    and no spaces in one place only: RFC 8785 §3.2.3 sorts member names by UTF-16 code
+    units where Python sorts by code points, and the two disagree only beyond U+D7FF.
+    Input bytes that are pure ASCII without ``\\u`` escapes hold no such name, so the two
+    serializations are identical there (property-tested against
+    ``ledger.core.canonical.canonicalize`` in tests/service/test_canonical_fast.py);
+    anything else goes through ``canonicalize``. Serializing the full view is otherwise
+    about a third of the accept path's cost (scripts/benchmarks/accept.py).
+    """
+    if not ascii_input:
+        return canonicalize(value)
+    # ensure_ascii=False: Python would otherwise escape DEL (U+007F), which JCS leaves as is.
+    return json.dumps(
+        value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+    ).encode("utf-8")

@@ -1,0 +1,238 @@
+"""Benchmark of the accept path (issue 4 item 2): accepted records per second, single and
+bulk, on SQLite and PostgreSQL, against the CPU ceiling measured in the same run.
+
+The records are copies of the example storage-tank carbon record (about 7 KB, 4 links to
+stored factor sets) under new ids, each committed with fresh salts and signed by its
+producer before timing starts. Measured:
+
+- ceiling: strict parse of the submission bytes + full view + digest v1 + Ed25519
+  signature check, per record, in one process, nothing else;
+- single: ``LedgerService.accept`` per record (one transaction and one commit each);
+- bulk: ``LedgerService.accept_bulk`` with 1,000 records per call.
+
+The figure that matters is bulk / ceiling (target: at least 0.5): the share of the
+unavoidable CPU work in what acceptance costs end to end. PostgreSQL runs on a throwaway
+cluster (tests/pgfixture.py's way) and is skipped, with a note, without server binaries.
+
+Usage (from the repository root):
+    .venv/bin/python -m scripts.benchmarks.accept [--quick] [--json] [--no-postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from ledger.core.bundle import parse_view
+from ledger.core.canonical import canonicalize, parse_json
+from ledger.core.commitment import Commitment, commit, digest_from_field_hashes
+from ledger.core.examples import CR_TANK, example_records
+from ledger.core.signature import (
+    Signature,
+    key_id,
+    public_key_bytes,
+    sign_digest,
+    verify_signature,
+)
+from ledger.service import BATCH_FORMAT, SUBMISSION_FORMAT, LedgerService, ManualClock
+from ledger.store import Store, sqlite_url
+from ledger.store.producers import add_producer, add_producer_key
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+BULK_SIZE = 1000
+
+
+class Workload:
+    """Reference data to store first, and N carbon-record submissions that link to it."""
+
+    def __init__(self, count: int) -> None:
+        self.keys: dict[str, Ed25519PrivateKey] = {}
+        commitments: dict[str, Commitment] = {}
+
+        def digest_of(record: dict[str, Any]) -> str:
+            commitments[record["id"]] = commit(record)
+            return commitments[record["id"]].digest_hex
+
+        records = example_records(digest_of)
+        self.reference = [
+            self._submission(commitments[rid])
+            for rid, record in records.items()
+            if record["type"] in ("factor-set", "region-rule", "rating-rule")
+        ]
+        template = records[CR_TANK]
+        self.records: list[bytes] = []
+        for i in range(count):
+            record = copy.deepcopy(template)
+            record["id"] = f"{CR_TANK}-bench-{i:06d}"
+            self.records.append(self._submission(commit(record)))
+
+    def _submission(self, c: Commitment) -> bytes:
+        key = self.keys.setdefault(c.record["producer"], Ed25519PrivateKey.generate())
+        return canonicalize(
+            {
+                "format": SUBMISSION_FORMAT,
+                "view": c.to_json(),
+                "signature": sign_digest(key, c.digest).to_json(),
+            }
+        )
+
+
+def ceiling(workload: Workload) -> float:
+    """Seconds for strict parse + view + digest + signature check of every record."""
+    public = {key_id(k): public_key_bytes(k) for k in workload.keys.values()}
+    start = time.perf_counter()
+    for data in workload.records:
+        obj = parse_json(data, max_bytes=16 << 20)
+        view = parse_view(obj["view"])
+        assert isinstance(view, Commitment)
+        digest = digest_from_field_hashes(view.field_hashes().values())
+        signature = Signature.from_json(obj["signature"])
+        verify_signature(public[signature.key_id], digest, signature)
+    return time.perf_counter() - start
+
+
+def prepared_service(url: str, workload: Workload) -> tuple[LedgerService, Store]:
+    clock = ManualClock(NOW)
+    store = Store.open(url, clock=clock)
+    with store.transaction() as session:
+        for producer, key in workload.keys.items():
+            add_producer(session, producer, created_at=NOW)
+            add_producer_key(
+                session,
+                producer=producer,
+                public_key_hex=public_key_bytes(key).hex(),
+                valid_from=datetime(2025, 1, 1, tzinfo=UTC),
+            )
+    service = LedgerService(
+        store=store,
+        service_key=Ed25519PrivateKey.generate(),
+        clock=clock,
+        max_merge_delay_s=600,
+    )
+    for data in workload.reference:
+        service.accept(data)
+    return service, store
+
+
+def timed(work: Callable[[bytes], object], inputs: list[bytes]) -> float:
+    start = time.perf_counter()
+    for item in inputs:
+        work(item)
+    return time.perf_counter() - start
+
+
+def measure(url_factory: Callable[[str], str], workload: Workload, single: int) -> dict[str, Any]:
+    service, store = prepared_service(url_factory("single"), workload)
+    try:
+        single_s = timed(service.accept, workload.records[:single])
+    finally:
+        store.close()
+    service, store = prepared_service(url_factory("bulk"), workload)
+    try:
+        chunks = [
+            workload.records[i : i + BULK_SIZE] for i in range(0, len(workload.records), BULK_SIZE)
+        ]
+        bodies = [
+            b'{"format":"' + BATCH_FORMAT.encode() + b'","submissions":[' + b",".join(c) + b"]}"
+            for c in chunks
+        ]
+        bulk_s = timed(service.accept_bulk, bodies)
+    finally:
+        store.close()
+    return {
+        "single_records_per_s": single / single_s,
+        "bulk_records_per_s": len(workload.records) / bulk_s,
+    }
+
+
+@contextmanager
+def postgres() -> Iterator[Callable[[str], str] | None]:
+    sys.path.insert(0, str(REPO_ROOT))
+    from tests.pgfixture import _Cluster, _find_bindir, admin_execute, database_url
+
+    bindir = _find_bindir()
+    if bindir is None:
+        yield None
+        return
+    base = Path(tempfile.mkdtemp(prefix="carbonledger-bench-pg-"))
+    cluster = _Cluster(bindir, base)
+    try:
+        cluster.start()
+        names = iter(range(1_000))
+
+        def factory(label: str) -> str:
+            name = f"bench_{label}_{next(names)}"
+            admin_execute(cluster.url, f'CREATE DATABASE "{name}"')
+            return database_url(cluster.url, name)
+
+        yield factory
+    finally:
+        cluster.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="fewer records")
+    parser.add_argument("--json", action="store_true", help="print one JSON report")
+    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    args = parser.parse_args(argv)
+    count, single = (1000, 100) if args.quick else (3000, 300)
+    workload = Workload(count)
+    ceiling_s = ceiling(workload)
+    report: dict[str, Any] = {
+        "format": "carbonledger-bench-accept/1",
+        "records": count,
+        "single_records": single,
+        "record_bytes": len(workload.records[0]),
+        "ceiling_records_per_s": count / ceiling_s,
+        "backends": {},
+        "notes": [],
+    }
+    with tempfile.TemporaryDirectory(prefix="carbonledger-bench-") as tmp:
+        report["backends"]["sqlite"] = measure(
+            lambda label: sqlite_url(Path(tmp) / label), workload, single
+        )
+    if args.no_postgres:
+        report["notes"].append("PostgreSQL skipped (--no-postgres)")
+    else:
+        with postgres() as factory:
+            if factory is None:
+                report["notes"].append("PostgreSQL skipped: no initdb/pg_ctl binaries found")
+            else:
+                report["backends"]["postgresql"] = measure(factory, workload, single)
+    for figures in report["backends"].values():
+        figures["bulk_over_ceiling"] = (
+            figures["bulk_records_per_s"] / report["ceiling_records_per_s"]
+        )
+    if args.json:
+        print(json.dumps(report, indent=2, sort_keys=True))
+        return 0
+    print(f"records: {count} carbon records of {report['record_bytes']} bytes (submission)")
+    print(f"ceiling (parse + digest + signature check): {report['ceiling_records_per_s']:8.0f}/s")
+    for name, figures in report["backends"].items():
+        print(
+            f"{name:<10} single {figures['single_records_per_s']:8.0f}/s   "
+            f"bulk {figures['bulk_records_per_s']:8.0f}/s   "
+            f"bulk/ceiling {figures['bulk_over_ceiling']:.2f} (target >= 0.50)"
+        )
+    for note in report["notes"]:
+        print(f"note: {note}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
