@@ -9,6 +9,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import text
 
+from ledger.store import access as _access  # noqa: F401  (registers the access tables on Base)
 from ledger.store.models import Base
 
 connection = context.config.attributes["connection"]

@@ -1,0 +1,191 @@
+"""The HTTP API: ``create_app(settings)`` (docs/API.md).
+
+Everything the app uses is passed in or built from ``settings`` here, never at import
+time: the store, the ledger service (which signs receipts), the chain (read only, for the
+readiness check) and the deployment record (chain coordinates of bundles). Tests build the
+app in-process with a memory chain and their own clock.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from anchoring.chain import Chain
+from anchoring.chain.base import ArtifactLike
+from anchoring.deployment import DeploymentRecord, load_deployment
+from api.problems import (
+    PayloadTooLargeError,
+    install_problem_handlers,
+    problem_for,
+)
+from api.routes import UNVERSIONED, VERSIONED
+from api.routes.schemas import Problem
+from api.service import ApiLimits, ApiService
+from api.settings import CarbonLedgerSettings
+from ledger.service import LedgerService, load_or_create
+from ledger.store import Store, sqlite_url
+
+__all__ = ["ApiLimits", "BodyLimitMiddleware", "create_app"]
+
+log = logging.getLogger("carbonledger.api")
+API_VERSION = "1"
+DEFAULT_MAX_MERGE_DELAY_S = 600
+
+
+class _TooLargeError(Exception):
+    pass
+
+
+class BodyLimitMiddleware:
+    """Refuses request bodies over ``max_body_bytes`` with 413 problem+json.
+
+    Pure ASGI, in front of everything: a declared ``Content-Length`` over the limit is
+    refused before a byte is read; a body sent without one (chunked) is counted as it
+    streams in and refused as soon as it passes the limit, so memory stays bounded
+    (reliability anchors A7: Starlette has no default limit, test it rather than assume).
+    It also turns any exception that escaped the routes into the 500 problem, so no stack
+    trace or driver message reaches a client.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_tracking(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        async def reply(exc: BaseException) -> None:
+            response = problem_for(exc)
+            await response(scope, receive, send_tracking)
+
+        declared = _content_length(scope)
+        if declared is not None and declared > self.max_body_bytes:
+            await reply(self._too_large())
+            return
+        seen = 0
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_body_bytes:
+                    raise _TooLargeError
+            return message
+
+        try:
+            await self.app(scope, counting_receive, send_tracking)
+        except _TooLargeError:
+            if not started:
+                await reply(self._too_large())
+        except Exception as exc:
+            if not started:
+                await reply(exc)
+            else:
+                log.error("error after the response started", exc_info=exc)
+
+    def _too_large(self) -> PayloadTooLargeError:
+        return PayloadTooLargeError(f"request body exceeds {self.max_body_bytes} bytes")
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(
+    settings: CarbonLedgerSettings,
+    *,
+    store: Store | None = None,
+    chain: Chain | None = None,
+    clock: Callable[[], datetime] | None = None,
+    ledger: LedgerService | None = None,
+    deployment: DeploymentRecord | None = None,
+    artifacts: Mapping[str, ArtifactLike] | None = None,
+    limits: ApiLimits | None = None,
+    max_merge_delay_s: int = DEFAULT_MAX_MERGE_DELAY_S,
+) -> FastAPI:
+    """The API over ``store`` (default: the SQLite store in ``settings.data_dir``).
+
+    ``ledger`` accepts records; by default one is built with the service key of the data
+    directory (created on first start). ``deployment`` defaults to the recorded one of the
+    data directory; ``chain`` and ``artifacts`` serve the readiness check only.
+    """
+    clock = clock or _utcnow
+    limits = limits or ApiLimits()
+    store = store or Store.open(sqlite_url(settings.data_dir), clock=clock)
+    if ledger is None:
+        key = load_or_create(settings.data_dir)
+        ledger = LedgerService(
+            store=store,
+            service_key=key.private_key,
+            clock=clock,
+            max_merge_delay_s=max_merge_delay_s,
+        )
+    if deployment is None and settings.chain != "memory":
+        deployment = load_deployment(settings.data_dir)
+    service = ApiService(
+        store=store,
+        clock=clock,
+        ledger=ledger,
+        chain=chain,
+        deployment=deployment,
+        artifacts=artifacts,
+        limits=limits,
+    )
+    app = FastAPI(
+        title="carbonledger",
+        version=API_VERSION,
+        description="Write and read API of the carbonledger ledger service (docs/API.md).",
+        openapi_url="/v1/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.api = service
+    for router in VERSIONED:
+        app.include_router(router, prefix="/v1")
+    for router in UNVERSIONED:
+        app.include_router(router)
+    install_problem_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=limits.max_body_bytes)
+    _publish_problem_schema(app)
+    return app
+
+
+def _publish_problem_schema(app: FastAPI) -> None:
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = original()
+            schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
+                Problem.model_json_schema()
+            )
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

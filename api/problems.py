@@ -1,0 +1,175 @@
+"""The one table from errors to RFC 9457 problem details (STYLE "Errors").
+
+Every error response of the API is ``application/problem+json`` built here:
+
+=======================================  ======  ====================================
+error                                    status  notes
+=======================================  ======  ====================================
+MalformedError (and request validation)  422     ``path`` names the offending value
+AuthenticationError                      401     ``WWW-Authenticate: Bearer``
+ForbiddenError                           403     role may not call this operation
+NotFoundError                            404
+ConflictError                            409     e.g. "not yet anchored", key in flight
+PayloadTooLargeError                     413     body over the limit (middleware)
+UnavailableError                         503     ``Retry-After`` in whole seconds
+anything else                            500     a correlation id, no internals
+=======================================  ======  ====================================
+
+No message of a 500 leaves the process: the response carries only a random correlation
+id, which the log line carrying the exception also carries. Messages of 4xx errors are our
+own (LedgerError messages name paths, never SQL or stack frames).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from ledger.core.errors import (
+    ConflictError,
+    LedgerError,
+    MalformedError,
+    NotFoundError,
+    UnavailableError,
+)
+
+log = logging.getLogger("carbonledger.api")
+
+PROBLEM_TYPE = "application/problem+json"
+_TYPE_BASE = "https://carbonledger.dev/problems/"
+DEFAULT_RETRY_AFTER_S = 5
+
+
+class AuthenticationError(LedgerError):
+    """No or an unknown API key on an operation that needs one."""
+
+
+class ForbiddenError(LedgerError):
+    """The caller's role may not call this operation."""
+
+
+class PayloadTooLargeError(LedgerError):
+    """The request body exceeds the configured limit."""
+
+
+# (error class, status, problem slug, title) — the first matching row wins, so subclasses
+# come before their bases.
+PROBLEM_TABLE: tuple[tuple[type[BaseException], int, str, str], ...] = (
+    (MalformedError, 422, "malformed", "The request is malformed"),
+    (AuthenticationError, 401, "unauthenticated", "Authentication required"),
+    (ForbiddenError, 403, "forbidden", "Not allowed for this role"),
+    (NotFoundError, 404, "not-found", "Not found"),
+    (ConflictError, 409, "conflict", "Conflict with the stored state"),
+    (PayloadTooLargeError, 413, "too-large", "Request body too large"),
+    (UnavailableError, 503, "unavailable", "A dependency is unavailable; retry later"),
+)
+
+
+def problem_response(
+    status: int,
+    slug: str,
+    title: str,
+    *,
+    detail: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    body: dict[str, Any] = {"type": _TYPE_BASE + slug, "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    body.update(extra or {})
+    return Response(
+        json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8"),
+        status_code=status,
+        media_type=PROBLEM_TYPE,
+        headers=dict(headers or {}),
+    )
+
+
+def problem_slug(exc: BaseException) -> str:
+    """The problem slug of ``exc`` (the ``rejected`` metric's reason label)."""
+    for cls, _status, slug, _title in PROBLEM_TABLE:
+        if isinstance(exc, cls):
+            return slug
+    return "internal"
+
+
+def problem_for(exc: BaseException) -> Response:
+    """The response for any exception, through ``PROBLEM_TABLE``."""
+    for cls, status, slug, title in PROBLEM_TABLE:
+        if isinstance(exc, cls):
+            assert isinstance(exc, LedgerError)
+            extra: dict[str, Any] = {}
+            headers: dict[str, str] = {}
+            if isinstance(exc, MalformedError) and exc.path:
+                extra["path"] = exc.path
+            for name in ("anchor_by", "record_id"):
+                value = getattr(exc, name, None)
+                if isinstance(value, str):
+                    extra[name] = value
+            if isinstance(exc, UnavailableError):
+                retry = exc.retry_after_s or DEFAULT_RETRY_AFTER_S
+                headers["Retry-After"] = str(max(1, math.ceil(retry)))
+            if isinstance(exc, AuthenticationError):
+                headers["WWW-Authenticate"] = 'Bearer realm="carbonledger"'
+            return problem_response(
+                status, slug, title, detail=exc.message, extra=extra, headers=headers
+            )
+    correlation_id = secrets.token_hex(8)
+    log.error("internal error %s", correlation_id, exc_info=exc)
+    return problem_response(
+        500,
+        "internal",
+        "Internal error",
+        detail="the error was logged; quote the correlation id",
+        extra={"correlation_id": correlation_id},
+    )
+
+
+def _validation_problem(exc: RequestValidationError) -> Response:
+    errors = exc.errors()
+    first = errors[0] if errors else {}
+    path = ".".join(str(p) for p in first.get("loc", ()))
+    message = str(first.get("msg", "invalid request"))
+    return problem_response(
+        422, "malformed", "The request is malformed", detail=message, extra={"path": path}
+    )
+
+
+def _http_problem(exc: StarletteHTTPException) -> Response:
+    # Errors of the framework itself: an unparsable JSON body (FastAPI answers 400) is
+    # malformed input like any other, so it is 422 here; unknown path, wrong method.
+    if exc.status_code == 400:
+        return problem_response(
+            422, "malformed", "The request is malformed", detail="the body is not valid JSON"
+        )
+    titles = {404: ("not-found", "Not found"), 405: ("method-not-allowed", "Method not allowed")}
+    slug, title = titles.get(exc.status_code, ("http-error", "HTTP error"))
+    headers = dict(exc.headers or {})
+    return problem_response(exc.status_code, slug, title, headers=headers)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    async def on_ledger(_request: Request, exc: Exception) -> Response:
+        return problem_for(exc)
+
+    async def on_validation(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        return _validation_problem(exc)
+
+    async def on_http(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        return _http_problem(exc)
+
+    app.add_exception_handler(LedgerError, on_ledger)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)

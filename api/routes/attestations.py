@@ -1,0 +1,38 @@
+"""Attestations of verification bodies: read them (anyone who sees the record), file one
+(auditors; it counts once TrustRegistry holds it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from api.routes.deps import OPTIONAL_AUTH, Api, CurrentCaller, RecordId
+from api.routes.schemas import AttestationIn, AttestationsOut, problems
+
+router = APIRouter(tags=["attestations"])
+
+
+@router.get(
+    "/record/attestations",
+    operation_id="list_attestations",
+    openapi_extra=OPTIONAL_AUTH,
+    response_model=AttestationsOut,
+    responses=problems(401, 404),
+)
+def list_attestations(api: Api, caller: CurrentCaller, id: RecordId) -> dict[str, Any]:
+    return {"record_id": id, "items": api.attestations(caller, id)}
+
+
+@router.post(
+    "/attestations",
+    operation_id="file_attestation",
+    status_code=201,
+    response_model=AttestationsOut,
+    responses=problems(401, 403, 404, 409),
+)
+def file_attestation(api: Api, caller: CurrentCaller, body: AttestationIn) -> dict[str, Any]:
+    items = api.file_attestation(
+        caller, body.record_id, body.report_digest, body.verdict, body.tx_hash
+    )
+    return {"record_id": body.record_id, "items": items}

@@ -1,0 +1,28 @@
+"""Batches and a batch with its manifest (public: manifests list digests, never ids)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+
+from api.routes.deps import DEFAULT_LIMIT, MAX_CURSOR, After, Api, Limit
+from api.routes.schemas import BatchDetailOut, BatchPage, problems
+
+router = APIRouter(tags=["batches"])
+
+
+@router.get("/batches", operation_id="list_batches", response_model=BatchPage, responses=problems())
+def list_batches(api: Api, after: After = 0, limit: Limit = DEFAULT_LIMIT) -> BatchPage:
+    page = api.batches(after, limit)
+    return BatchPage.model_validate({"items": page.items, "next_after": page.next_after})
+
+
+@router.get(
+    "/batches/{seq}",
+    operation_id="get_batch",
+    response_model=BatchDetailOut,
+    responses=problems(404),
+)
+def get_batch(api: Api, seq: Annotated[int, Path(ge=1, le=MAX_CURSOR)]) -> dict[str, Any]:
+    return api.batch(seq)

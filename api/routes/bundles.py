@@ -1,0 +1,98 @@
+"""Evidence bundles (``carbonledger-bundle/1``) in the caller's view.
+
+A record not yet anchored cannot be proven: its bundle answers 409 with the receipt's
+``anchor_by``. Trail and query bundles leave such records out and name them in the
+``Carbonledger-Pending`` header (comma-separated ids, count in ``Carbonledger-Pending-Count``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from starlette.responses import Response
+
+from api.routes.deps import (
+    DEFAULT_LIMIT,
+    OPTIONAL_AUTH,
+    After,
+    Api,
+    CurrentCaller,
+    Limit,
+    RecordId,
+    Subject,
+)
+from api.routes.schemas import RecordType, problems
+from ledger.service.export import ExportResult
+
+router = APIRouter(tags=["bundles"])
+
+_BUNDLE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "the bundle's canonical bytes (RFC 8785), docs/FORMAT.md §5",
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
+}
+
+
+def _reply(data: bytes, result: ExportResult) -> Response:
+    headers = {"Carbonledger-Pending-Count": str(len(result.pending))}
+    return Response(data, media_type="application/json", headers=headers)
+
+
+@router.get(
+    "/record/bundle",
+    operation_id="get_record_bundle",
+    openapi_extra=OPTIONAL_AUTH,
+    response_class=Response,
+    responses={**_BUNDLE, **problems(401, 404, 409, 503)},
+)
+def record_bundle(api: Api, caller: CurrentCaller, id: RecordId) -> Response:
+    """The bundle of one anchored record with its closure."""
+    return _reply(*api.bundle_record(caller, id))
+
+
+@router.get(
+    "/trail/bundle",
+    operation_id="get_trail_bundle",
+    openapi_extra=OPTIONAL_AUTH,
+    response_class=Response,
+    responses={**_BUNDLE, **problems(401, 404, 409, 503)},
+)
+def trail_bundle(
+    api: Api,
+    caller: CurrentCaller,
+    subject: Subject,
+    after: After = 0,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Response:
+    """The bundle of a subject's anchored records (a page of them) with their closure."""
+    return _reply(
+        *api.bundle_query(
+            caller, subject=subject, record_type=None, producer=None, after=after, limit=limit
+        )
+    )
+
+
+@router.get(
+    "/bundles",
+    operation_id="query_bundle",
+    openapi_extra=OPTIONAL_AUTH,
+    response_class=Response,
+    responses={**_BUNDLE, **problems(401, 404, 409, 503)},
+)
+def query_bundle(
+    api: Api,
+    caller: CurrentCaller,
+    subject: Annotated[str | None, Query(min_length=1, max_length=400)] = None,
+    type: Annotated[RecordType | None, Query()] = None,
+    producer: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    after: After = 0,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Response:
+    """The bundle of the anchored records matching every given filter."""
+    return _reply(
+        *api.bundle_query(
+            caller, subject=subject, record_type=type, producer=producer, after=after, limit=limit
+        )
+    )

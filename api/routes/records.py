@@ -1,0 +1,120 @@
+"""Submitting records (producers) and reading one record and its status.
+
+Identifiers travel in the query string (``?id=``): record ids are URNs and subjects Handle
+ids, both of which may contain ``/`` and ``%``, which path segments cannot carry intact.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request
+from fastapi.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from api.routes.deps import OPTIONAL_AUTH, Api, CurrentCaller, RecordId
+from api.routes.schemas import ReceiptOut, ReceiptsOut, RecordOut, StatusOut, problems
+
+router = APIRouter(tags=["records"])
+
+IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="client-chosen key; a retry with the same key and body replays the "
+        "receipt, another body with the same key is refused (422)",
+    ),
+]
+
+_SUBMISSION = {
+    "type": "object",
+    "required": ["format", "view", "signature"],
+    "properties": {
+        "format": {"type": "string", "enum": ["carbonledger-submission/1"]},
+        "view": {"type": "object"},
+        "signature": {"type": "object"},
+    },
+}
+_BULK = {
+    "type": "object",
+    "required": ["format", "submissions"],
+    "properties": {
+        "format": {"type": "string", "enum": ["carbonledger-submission-batch/1"]},
+        "submissions": {"type": "array", "items": _SUBMISSION, "minItems": 1},
+    },
+}
+
+
+def _body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "description": "docs/SUBMISSION.md",
+            "content": {"application/json": {"schema": schema}},
+        }
+    }
+
+
+def _reply(status: int, body: bytes, replayed: bool) -> Response:
+    headers = {"Idempotent-Replayed": "true"} if replayed else {}
+    return Response(body, status_code=status, media_type="application/json", headers=headers)
+
+
+@router.post(
+    "/records",
+    operation_id="submit_record",
+    status_code=201,
+    response_model=ReceiptOut,
+    responses=problems(401, 403, 409, 503),
+    openapi_extra=_body(_SUBMISSION),
+)
+async def submit_record(
+    request: Request, api: Api, caller: CurrentCaller, key: IdempotencyKey
+) -> Response:
+    """Submit one signed record; answers its receipt (producers)."""
+    body = await request.body()
+    out = await run_in_threadpool(api.submit, caller, body, key, bulk=False)
+    return _reply(out.status, out.body, out.replayed)
+
+
+@router.post(
+    "/records/bulk",
+    operation_id="submit_records",
+    status_code=201,
+    response_model=ReceiptsOut,
+    responses=problems(401, 403, 409, 503),
+    openapi_extra=_body(_BULK),
+)
+async def submit_records(
+    request: Request, api: Api, caller: CurrentCaller, key: IdempotencyKey
+) -> Response:
+    """Submit a bulk of signed records, all or nothing; answers the receipts in order."""
+    body = await request.body()
+    out = await run_in_threadpool(api.submit, caller, body, key, bulk=True)
+    return _reply(out.status, out.body, out.replayed)
+
+
+@router.get(
+    "/record",
+    operation_id="get_record",
+    openapi_extra=OPTIONAL_AUTH,
+    response_model=RecordOut,
+    responses=problems(401, 404),
+)
+def get_record(api: Api, caller: CurrentCaller, id: RecordId) -> dict[str, Any]:
+    """A record in the caller's view: full or the public redacted view."""
+    return api.record(caller, id)
+
+
+@router.get(
+    "/record/status",
+    operation_id="get_record_status",
+    openapi_extra=OPTIONAL_AUTH,
+    response_model=StatusOut,
+    responses=problems(401, 404),
+)
+def get_status(api: Api, caller: CurrentCaller, id: RecordId) -> dict[str, Any]:
+    """Pending, batched, anchored (seq, tx, block), revoked or superseded."""
+    return api.status(caller, id)

@@ -1,0 +1,24 @@
+"""Revocation requests (regulators): stored pending; the anchorer sends AnchorRegistry
+``revoke`` and the record's status shows ``revoked`` once it is mined."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from api.routes.deps import Api, CurrentCaller
+from api.routes.schemas import RevocationIn, StatusOut, problems
+
+router = APIRouter(tags=["revocations"])
+
+
+@router.post(
+    "/revocations",
+    operation_id="request_revocation",
+    status_code=202,
+    response_model=StatusOut,
+    responses=problems(401, 403, 404, 409),
+)
+def request_revocation(api: Api, caller: CurrentCaller, body: RevocationIn) -> dict[str, Any]:
+    return api.request_revocation(caller, body.record_id, body.reason_code, body.reason_digest)

@@ -1,0 +1,243 @@
+"""Building evidence bundles (``carbonledger-bundle/1``, DESIGN.md §3.6, docs/FORMAT.md §5)
+from the store, in the caller's view.
+
+A bundle holds only what can be proven: items whose batch is anchored. Asked for one record
+that is not anchored yet, the exporter refuses with ``NotYetAnchoredError`` (a conflict
+naming the receipt's ``anchor_by``) instead of handing out an item without a proof. For a
+subject's trail or a query, records not yet anchored are left out and counted
+(``ExportResult.pending``), so the bundle stays verifiable as a whole.
+
+The closure: every record an item refers to (rels ``source``, ``factor-set``, ``rule``,
+``archive``, ``carbon-record``; recursively, so a conversion brings its source, the rule,
+the rule's factor sets...) is added in the same item shape, so recomputation (calc/1) needs
+nothing else. ``supersedes`` links are not followed: the older record is not an input of
+the newer one. A record in the closure that is not anchored refuses the export, since
+without it the item cannot be recomputed.
+
+Views follow ``ledger.service.query.Access``: full for whoever may read the record in full,
+the public redacted view (``ledger.core.policy``) otherwise; a producer gets other
+producers' records in the closure in their public view only. Every item is checked against
+its batch root before it leaves (``BundleItem.verify_against``), so a damaged store row is
+a 500 here rather than a bundle that fails at the auditor's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger.core.bundle import BatchHeader, Bundle, BundleItem, ChainRef
+from ledger.core.canonical import parse_json
+from ledger.core.errors import ConflictError, LedgerError, NotFoundError, StorageError
+from ledger.core.receipt import Receipt
+from ledger.core.signature import Signature
+from ledger.service.query import Access, check_limit, leaves_for, view_of
+from ledger.store import Store
+from ledger.store.models import Batch, BatchLeaf, Record, RecordRef
+
+__all__ = ["CLOSURE_RELS", "BundleExporter", "ExportResult", "NotYetAnchoredError"]
+
+CLOSURE_RELS = frozenset({"source", "factor-set", "rule", "archive", "carbon-record"})
+MAX_CLOSURE = 2000
+
+
+class NotYetAnchoredError(ConflictError):
+    """The record is accepted but its batch is not anchored: nothing can prove it yet."""
+
+    def __init__(self, record_id: str, anchor_by: str | None) -> None:
+        when = f"; its receipt promises anchoring by {anchor_by}" if anchor_by else ""
+        super().__init__(f"record {record_id} is not yet anchored{when}")
+        self.record_id = record_id
+        self.anchor_by = anchor_by
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    bundle: Bundle
+    #: Record ids left out because they are not anchored yet (trail and query exports).
+    pending: tuple[str, ...] = ()
+
+
+def _hex_bytes(value: str | None, what: str) -> bytes:
+    if value is None:
+        raise StorageError(f"anchored batch without {what}")
+    return bytes.fromhex(value[2:] if value.startswith("0x") else value)
+
+
+def _header(batch: Batch) -> BatchHeader:
+    if batch.anchored_block_number is None:
+        raise StorageError(f"batch {batch.seq} is anchored without a block number")
+    return BatchHeader(
+        root=bytes.fromhex(batch.root_hex),
+        manifest_digest=bytes.fromhex(batch.manifest_digest_hex),
+        leaf_count=batch.leaf_count,
+        tx_hash=_hex_bytes(batch.tx_hash, "a transaction hash"),
+        block_number=batch.anchored_block_number,
+        block_hash=_hex_bytes(batch.anchored_block_hash, "a block hash"),
+    )
+
+
+def _anchor_by(row: Record) -> str | None:
+    try:
+        value = parse_json(row.receipt, root="receipt").get("anchor_by")
+    except (LedgerError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+class BundleExporter:
+    """Bundles over one store, for one deployment (its chain coordinates)."""
+
+    def __init__(self, store: Store, *, chain: ChainRef) -> None:
+        self.store = store
+        self.chain = chain
+
+    def for_record(self, record_id: str, access: Access) -> ExportResult:
+        def work(session: Session) -> ExportResult:
+            row = session.scalars(select(Record).where(Record.record_id == record_id)).first()
+            if row is None or not access.may_see(row.producer):
+                raise NotFoundError(f"no record with id {record_id!r}")
+            return self._build(session, [row], access, strict=True)
+
+        return self.store.run(work, readonly=True)
+
+    def for_subject(self, subject: str, access: Access, *, limit: int) -> ExportResult:
+        return self.for_query(access, subject=subject, limit=limit)
+
+    def for_query(
+        self,
+        access: Access,
+        *,
+        subject: str | None = None,
+        record_type: str | None = None,
+        producer: str | None = None,
+        after: int = 0,
+        limit: int,
+    ) -> ExportResult:
+        """Records matching every given filter, in acceptance order, a page of ``limit``."""
+        check_limit(limit)
+
+        def work(session: Session) -> ExportResult:
+            query = select(Record).where(Record.id > after)
+            if subject is not None:
+                query = query.where(Record.subject == subject)
+            if record_type is not None:
+                query = query.where(Record.type == record_type)
+            if producer is not None:
+                query = query.where(Record.producer == producer)
+            if access.owner is not None:
+                query = query.where(Record.producer == access.owner)
+            rows = list(session.scalars(query.order_by(Record.id).limit(limit)))
+            if not rows:
+                raise NotFoundError("no record matches the query")
+            return self._build(session, rows, access, strict=False)
+
+        return self.store.run(work, readonly=True)
+
+    # -- building ------------------------------------------------------------------
+
+    def _build(
+        self, session: Session, rows: Sequence[Record], access: Access, *, strict: bool
+    ) -> ExportResult:
+        batches = self._anchored_batches(session, {r.batch_seq for r in rows})
+        items_rows: list[Record] = []
+        pending: list[str] = []
+        for row in rows:
+            if row.batch_seq in batches:
+                items_rows.append(row)
+            elif strict:
+                raise NotYetAnchoredError(row.record_id, _anchor_by(row))
+            else:
+                pending.append(row.record_id)
+        if not items_rows:
+            first = rows[0]
+            raise NotYetAnchoredError(first.record_id, _anchor_by(first))
+        closure_rows = self._closure(session, items_rows)
+        batches.update(
+            self._anchored_batches(session, {r.batch_seq for r in closure_rows} - set(batches))
+        )
+        for row in closure_rows:
+            if row.batch_seq not in batches:
+                raise NotYetAnchoredError(row.record_id, _anchor_by(row))
+        leaves = leaves_for(session, [r.digest_hex for r in (*items_rows, *closure_rows)])
+        items = tuple(self._item(r, access, leaves, batches) for r in items_rows)
+        closure = tuple(self._item(r, access, leaves, batches) for r in closure_rows)
+        used = {i.batch_seq for i in (*items, *closure)}
+        receipts = tuple(
+            Receipt.from_json(parse_json(r.receipt, root="receipt")) for r in items_rows
+        )
+        bundle = Bundle(
+            chain=self.chain,
+            items=items,
+            batches={seq: _header(batches[seq]) for seq in sorted(used)},
+            closure=closure,
+            receipts=receipts,
+        )
+        return ExportResult(bundle, tuple(pending))
+
+    @staticmethod
+    def _anchored_batches(session: Session, seqs: set[int | None]) -> dict[int, Batch]:
+        wanted = [s for s in seqs if s is not None]
+        if not wanted:
+            return {}
+        rows = session.scalars(
+            select(Batch).where(Batch.seq.in_(wanted), Batch.state == "anchored")
+        )
+        return {b.seq: b for b in rows}
+
+    @staticmethod
+    def _closure(session: Session, items: Sequence[Record]) -> list[Record]:
+        seen = {r.record_id for r in items}
+        frontier = [r.id for r in items]
+        found: list[Record] = []
+        while frontier:
+            targets = list(
+                session.scalars(
+                    select(RecordRef.ref_id)
+                    .where(RecordRef.record_pk.in_(frontier), RecordRef.rel.in_(CLOSURE_RELS))
+                    .order_by(RecordRef.record_pk, RecordRef.position)
+                )
+            )
+            new_ids = [t for t in dict.fromkeys(targets) if t not in seen]
+            if not new_ids:
+                break
+            rows = {
+                r.record_id: r
+                for r in session.scalars(select(Record).where(Record.record_id.in_(new_ids)))
+            }
+            frontier = []
+            for rid in new_ids:
+                seen.add(rid)
+                row = rows.get(rid)
+                # A reference to a record this service never accepted cannot be closed here;
+                # the verifier reports what is missing.
+                if row is not None:
+                    found.append(row)
+                    frontier.append(row.id)
+            if len(found) > MAX_CLOSURE:
+                raise ConflictError(f"the closure exceeds {MAX_CLOSURE} records")
+        return found
+
+    @staticmethod
+    def _item(
+        row: Record, access: Access, leaves: dict[str, BatchLeaf], batches: dict[int, Batch]
+    ) -> BundleItem:
+        leaf = leaves.get(row.digest_hex)
+        if leaf is None or row.batch_seq is None:
+            raise StorageError(f"record {row.record_id} is anchored but has no leaf")
+        proof = tuple(bytes.fromhex(p) for p in leaf.proof)
+        item = BundleItem(
+            view=view_of(row, access),
+            digest=bytes.fromhex(row.digest_hex),
+            signature=Signature(row.key_id, row.signature),
+            batch_seq=row.batch_seq,
+            proof=proof,
+        )
+        try:
+            item.verify_against(bytes.fromhex(batches[row.batch_seq].root_hex))
+        except LedgerError as exc:
+            raise StorageError(f"record {row.record_id}: stored evidence does not verify") from exc
+        return item

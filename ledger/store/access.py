@@ -1,0 +1,299 @@
+"""Who may call the API: principals, their API keys (stored hashed) and idempotency keys.
+
+These tables live apart from ``ledger/store/models.py`` (they describe callers, not
+ledger facts) but on the same ``Base``, so Alembic's environment and the schema
+comparison see them once this module is imported; migration ``0002`` imports it.
+
+API keys: ``clk_<key_id>_<secret>``, where ``key_id`` is 16 random hex characters (the
+look-up handle, safe to log) and ``secret`` 32 random bytes in base64url. Only SHA-256 of
+the secret is stored. A slow password hash is not needed: the secret carries 256 bits of
+entropy, so nothing can be guessed from its hash (OWASP Password Storage Cheat Sheet is
+about low-entropy passwords). Comparison is constant-time.
+
+Idempotency keys (draft-ietf-httpapi-idempotency-key-header, reliability anchors A7):
+scoped to the principal, fingerprinted by SHA-256 of the request body. A key is first
+claimed ``in_flight``, then completed with the response; a retry with the same body
+replays the stored response byte for byte, a different body is refused, a retry while the
+first request runs gets a conflict. A claim older than ``stale_after_s`` is taken over,
+so a crash between the two steps does not lock the key forever.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    delete,
+    select,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from ledger.core.errors import ConflictError, MalformedError, NotFoundError
+from ledger.store._session import flush
+from ledger.store.models import Base
+
+__all__ = [
+    "ROLES",
+    "ApiKey",
+    "IdempotencyKey",
+    "IdempotencyKeyReusedError",
+    "IssuedKey",
+    "Principal",
+    "StoredResponse",
+    "add_principal",
+    "authenticate",
+    "claim_idempotency_key",
+    "complete_idempotency_key",
+    "get_principal",
+    "issue_api_key",
+    "list_principals",
+    "release_idempotency_key",
+    "revoke_api_key",
+]
+
+ROLES = ("producer", "auditor", "regulator", "admin")
+KEY_PREFIX = "clk_"
+MAX_IDEMPOTENCY_KEY_CHARS = 200
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Principal(Base):
+    """A caller of the API with one role.
+
+    ``producer`` is the producer identity a ``producer`` principal writes as (the records'
+    ``producer`` member) and ``record_types`` the types it may submit. ``grants`` lists the
+    subjects an ``auditor`` reads in full (``["*"]``: every subject).
+    """
+
+    __tablename__ = "principals"
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    producer: Mapped[str | None] = mapped_column(String(200), index=True)
+    record_types: Mapped[list[str]] = mapped_column(JSON)
+    grants: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    disabled_at: Mapped[datetime | None]
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+
+    key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    principal: Mapped[str] = mapped_column(ForeignKey("principals.name"), index=True)
+    secret_sha256_hex: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class IdempotencyKey(Base):
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (CheckConstraint(_in("state", ("in_flight", "done")), name="state"),)
+
+    principal: Mapped[str] = mapped_column(ForeignKey("principals.name"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(MAX_IDEMPOTENCY_KEY_CHARS), primary_key=True)
+    request_sha256_hex: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))
+    claimed_at: Mapped[datetime]
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class IdempotencyKeyReusedError(MalformedError):
+    """The same Idempotency-Key came with another request body (draft §2.7: 422)."""
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    """A new API key: ``token`` is shown once and never stored."""
+
+    key_id: str
+    principal: str
+    token: str
+
+
+def _check_name(name: str) -> str:
+    if not isinstance(name, str) or not 1 <= len(name) <= 200 or not name.isprintable():
+        raise MalformedError("expected 1 to 200 printable characters", path="name")
+    return name
+
+
+def add_principal(
+    session: Session,
+    name: str,
+    *,
+    role: str,
+    created_at: datetime,
+    producer: str | None = None,
+    record_types: list[str] | None = None,
+    grants: list[str] | None = None,
+) -> Principal:
+    if role not in ROLES:
+        raise MalformedError(f"unknown role {role!r}; known: {', '.join(ROLES)}", path="role")
+    if (role == "producer") != (producer is not None):
+        raise MalformedError(
+            "a producer principal, and only one, names its producer", path="producer"
+        )
+    row = Principal(
+        name=_check_name(name),
+        role=role,
+        producer=producer,
+        record_types=list(record_types or []),
+        grants=list(grants or []),
+        created_at=created_at,
+        disabled_at=None,
+    )
+    session.add(row)
+    flush(session)
+    return row
+
+
+def get_principal(session: Session, name: str) -> Principal:
+    row = session.get(Principal, name)
+    if row is None:
+        raise NotFoundError(f"no principal {name!r}")
+    return row
+
+
+def list_principals(session: Session) -> list[Principal]:
+    return list(session.scalars(select(Principal).order_by(Principal.name)))
+
+
+def _secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode("ascii")).hexdigest()
+
+
+def issue_api_key(session: Session, principal: str, *, created_at: datetime) -> IssuedKey:
+    get_principal(session, principal)
+    key_id = secrets.token_hex(8)
+    secret = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode("ascii")
+    session.add(
+        ApiKey(
+            key_id=key_id,
+            principal=principal,
+            secret_sha256_hex=_secret_hash(secret),
+            created_at=created_at,
+            revoked_at=None,
+        )
+    )
+    flush(session)
+    return IssuedKey(key_id, principal, f"{KEY_PREFIX}{key_id}_{secret}")
+
+
+def revoke_api_key(session: Session, key_id: str, *, at: datetime) -> ApiKey:
+    row = session.get(ApiKey, key_id)
+    if row is None:
+        raise NotFoundError(f"no API key {key_id!r}")
+    if row.revoked_at is None:
+        row.revoked_at = at
+        flush(session)
+    return row
+
+
+def authenticate(session: Session, token: str) -> Principal | None:
+    """The enabled principal owning ``token``, or None for any unknown or revoked key."""
+    if not token.startswith(KEY_PREFIX) or len(token) > 120:
+        return None
+    key_id, sep, secret = token[len(KEY_PREFIX) :].partition("_")
+    if not sep or len(key_id) != 16 or not secret:
+        return None
+    row = session.get(ApiKey, key_id)
+    # Hash the presented secret even for an unknown key id, so timing says nothing.
+    presented = _secret_hash(secret) if secret.isascii() else ""
+    if row is None or row.revoked_at is not None:
+        return None
+    if not hmac.compare_digest(presented, row.secret_sha256_hex):
+        return None
+    principal = session.get(Principal, row.principal)
+    if principal is None or principal.disabled_at is not None:
+        return None
+    return principal
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    status: int
+    body: bytes
+
+
+def claim_idempotency_key(
+    session: Session,
+    *,
+    principal: str,
+    key: str,
+    request_sha256_hex: str,
+    now: datetime,
+    stale_after_s: float = 60.0,
+) -> StoredResponse | None:
+    """Claims ``key`` for this request; returns the stored response of a completed one.
+
+    Raises ``IdempotencyKeyReusedError`` for another body under the same key and
+    ``ConflictError`` while the first request with this key is still running.
+    """
+    if not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY_CHARS or not key.isascii() or not key.isprintable():
+        raise MalformedError(
+            f"expected 1 to {MAX_IDEMPOTENCY_KEY_CHARS} printable ASCII characters",
+            path="Idempotency-Key",
+        )
+    row = session.get(IdempotencyKey, (principal, key), with_for_update=True)
+    if row is not None:
+        if row.request_sha256_hex != request_sha256_hex:
+            raise IdempotencyKeyReusedError(
+                "this Idempotency-Key was used with another request body", path="Idempotency-Key"
+            )
+        if row.state == "done" and row.response_status is not None:
+            return StoredResponse(row.response_status, row.response_body or b"")
+        if now - row.claimed_at < timedelta(seconds=stale_after_s):
+            raise ConflictError("a request with this Idempotency-Key is still being processed")
+        row.claimed_at = now
+        flush(session)
+        return None
+    session.add(
+        IdempotencyKey(
+            principal=principal,
+            key=key,
+            request_sha256_hex=request_sha256_hex,
+            state="in_flight",
+            claimed_at=now,
+        )
+    )
+    flush(session)
+    return None
+
+
+def complete_idempotency_key(
+    session: Session, *, principal: str, key: str, status: int, body: bytes
+) -> None:
+    row = session.get(IdempotencyKey, (principal, key))
+    if row is None:
+        raise NotFoundError(f"no claim of Idempotency-Key {key!r}")
+    row.state = "done"
+    row.response_status = status
+    row.response_body = body
+    flush(session)
+
+
+def release_idempotency_key(session: Session, *, principal: str, key: str) -> None:
+    """Drops an unfinished claim (the request failed), so a retry runs afresh."""
+    session.execute(
+        delete(IdempotencyKey).where(
+            IdempotencyKey.principal == principal,
+            IdempotencyKey.key == key,
+            IdempotencyKey.state == "in_flight",
+        )
+    )

@@ -1,0 +1,235 @@
+"""The role x route x owner matrix, generated from the OpenAPI document (reliability
+anchors A7: OWASP API1 object-level and API5 function-level authorization; figure 16).
+
+Every operation the app publishes must have a row in ``EXPECTED``; every cell (caller x
+operation, on an object owned by the ``plant-mes`` producer) is requested against a fresh
+copy of the populated ledger and must answer the status in the table, and read cells
+must show the view the role is entitled to.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from ledger.client import idempotency_key, submission_bytes
+from ledger.core.canonical import canonicalize, parse_json
+from ledger.core.commitment import commit
+from ledger.core.examples import CR_HX, CR_TANK
+from tests.api.world import PLANT, TANK_SUBJECT, World, producer_key
+
+ROLES = {
+    "anonymous": None,
+    "owner": "plant-mes",
+    "other-producer": "rating",
+    "auditor": "tuv-auditor",
+    "regulator": "eu-regulator",
+    "admin": "ops-admin",
+}
+
+
+def _all(status: int) -> dict[str, int]:
+    return dict.fromkeys(ROLES, status)
+
+
+def _only(role: str, status: int, *, others: int = 403) -> dict[str, int]:
+    out = {r: others for r in ROLES}
+    out["anonymous"] = 401
+    out[role] = status
+    return out
+
+
+_READ_OWNED = {**_all(200), "other-producer": 404}
+
+#: operationId -> caller -> status. The object is the plant's tank carbon record (subject
+#: 88.118.8/ST-TK-0101, which the auditor is granted).
+EXPECTED: dict[str, dict[str, int]] = {
+    "submit_record": _only("owner", 201),
+    "submit_records": _only("owner", 201),
+    "get_record": _READ_OWNED,
+    "get_record_status": _READ_OWNED,
+    "list_attestations": _READ_OWNED,
+    "get_record_bundle": _READ_OWNED,
+    "get_trail": _all(200),
+    # The other producer has no record about the tank: nothing of its own to bundle.
+    "get_trail_bundle": {**_all(200), "other-producer": 404},
+    "query_bundle": {**_all(200), "other-producer": 404},
+    "list_batches": _all(200),
+    "get_batch": _all(200),
+    "file_attestation": _only("auditor", 201),
+    "request_revocation": _only("regulator", 202),
+    "list_principals": _only("admin", 200),
+    "add_principal": _only("admin", 201),
+    "issue_key": _only("admin", 201),
+    "revoke_key": _only("admin", 204),
+    "get_service": _all(200),
+    "healthz": _all(200),
+    "readyz": _all(200),
+    "metrics": _all(200),
+}
+
+FULL_VIEW = {"owner", "auditor", "regulator"}
+
+
+def _submission(world: World, suffix: str) -> bytes:
+    record = copy.deepcopy(world.template.records[CR_TANK])
+    record["id"] = f"{CR_TANK}-matrix-{suffix}"
+    return submission_bytes(commit(record), producer_key(PLANT))
+
+
+Request = tuple[str, str, dict[str, Any]]
+
+
+def _request(op: str, world: World) -> Request:
+    key_id = world.template.tokens["plant-mes"][4:20]
+    digest = "ab" * 32
+    table: dict[str, Callable[[], Request]] = {
+        "submit_record": lambda: (
+            "POST",
+            "/v1/records",
+            {
+                "content": (body := _submission(world, "one")),
+                "headers": {"Idempotency-Key": idempotency_key("x", body.hex()[:64])},
+            },
+        ),
+        "submit_records": lambda: (
+            "POST",
+            "/v1/records/bulk",
+            {
+                "content": canonicalize(
+                    {
+                        "format": "carbonledger-submission-batch/1",
+                        "submissions": [parse_json(_submission(world, "bulk"))],
+                    }
+                ),
+                "headers": {"Idempotency-Key": "bulk-1"},
+            },
+        ),
+        "get_record": lambda: ("GET", "/v1/record", {"params": {"id": CR_TANK}}),
+        "get_record_status": lambda: ("GET", "/v1/record/status", {"params": {"id": CR_TANK}}),
+        "list_attestations": lambda: (
+            "GET",
+            "/v1/record/attestations",
+            {"params": {"id": CR_TANK}},
+        ),
+        "get_record_bundle": lambda: ("GET", "/v1/record/bundle", {"params": {"id": CR_TANK}}),
+        "get_trail": lambda: ("GET", "/v1/trail", {"params": {"subject": TANK_SUBJECT}}),
+        "get_trail_bundle": lambda: (
+            "GET",
+            "/v1/trail/bundle",
+            {"params": {"subject": TANK_SUBJECT}},
+        ),
+        "query_bundle": lambda: (
+            "GET",
+            "/v1/bundles",
+            {"params": {"subject": TANK_SUBJECT, "type": "carbon-record"}},
+        ),
+        "list_batches": lambda: ("GET", "/v1/batches", {}),
+        "get_batch": lambda: ("GET", "/v1/batches/1", {}),
+        "file_attestation": lambda: (
+            "POST",
+            "/v1/attestations",
+            {"json": {"record_id": CR_TANK, "report_digest": digest, "verdict": "conforms"}},
+        ),
+        "request_revocation": lambda: (
+            "POST",
+            "/v1/revocations",
+            {"json": {"record_id": CR_TANK, "reason_code": 3, "reason_digest": digest}},
+        ),
+        "list_principals": lambda: ("GET", "/v1/principals", {}),
+        "add_principal": lambda: (
+            "POST",
+            "/v1/principals",
+            {"json": {"name": "new-auditor", "role": "auditor", "grants": ["*"]}},
+        ),
+        "issue_key": lambda: ("POST", "/v1/principals/plant-mes/keys", {}),
+        "revoke_key": lambda: ("DELETE", f"/v1/keys/{key_id}", {}),
+        "get_service": lambda: ("GET", "/v1/service", {}),
+        "healthz": lambda: ("GET", "/healthz", {}),
+        "readyz": lambda: ("GET", "/readyz", {}),
+        "metrics": lambda: ("GET", "/metrics", {}),
+    }
+    return table[op]()
+
+
+def _operations(world: World) -> dict[str, tuple[str, str]]:
+    spec = world.app.openapi()
+    return {
+        op["operationId"]: (method.upper(), path)
+        for path, ops in spec["paths"].items()
+        for method, op in ops.items()
+    }
+
+
+def test_every_published_operation_has_a_row(world: World) -> None:
+    assert set(_operations(world)) == set(EXPECTED)
+
+
+CELLS = [(op, role) for op in EXPECTED for role in ROLES]
+
+
+@pytest.mark.parametrize(("op", "role"), CELLS, ids=[f"{o}-{r}" for o, r in CELLS])
+def test_cell(world: World, op: str, role: str) -> None:
+    method, path, kwargs = _request(op, world)
+    published_method, published_path = _operations(world)[op]
+    assert method == published_method
+    assert path.split("/")[:3] == published_path.split("/")[:3]
+    headers = {**world.headers(ROLES[role]), **kwargs.pop("headers", {})}
+    response = world.http.request(method, path, headers=headers, **kwargs)
+    assert response.status_code == EXPECTED[op][role], (op, role, response.text[:400])
+    if response.status_code >= 400:
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["status"] == response.status_code
+    if op == "get_record" and response.status_code == 200:
+        kind = response.json()["view"]["kind"]
+        assert kind == ("full" if role in FULL_VIEW else "redacted"), (role, kind)
+    if op == "get_trail" and role == "other-producer":
+        assert response.json()["items"] == []
+
+
+def test_auditor_sees_ungranted_subjects_in_the_public_view_only(world: World) -> None:
+    headers = world.headers("tuv-auditor")
+    tank = world.http.get("/v1/record", params={"id": CR_TANK}, headers=headers).json()
+    hx = world.http.get("/v1/record", params={"id": CR_HX}, headers=headers).json()
+    assert tank["view"]["kind"] == "full"
+    assert hx["view"]["kind"] == "redacted"
+    revealed = {tuple(d[1]) for d in hx["view"]["disclosures"]}
+    # The public policy hides activity quantities (ledger.core.policy: carbon-record).
+    assert not any(p[:2] == ("body", "lines") and p[-1] == "quantity" for p in revealed)
+
+
+def test_a_producer_cannot_learn_that_anothers_record_exists(world: World) -> None:
+    headers = world.headers("rating")
+    known = world.http.get("/v1/record/status", params={"id": CR_TANK}, headers=headers)
+    unknown = world.http.get(
+        "/v1/record/status", params={"id": "urn:carbonledger:x:none"}, headers=headers
+    )
+    assert known.status_code == unknown.status_code == 404
+    assert known.json()["title"] == unknown.json()["title"]
+
+
+def test_an_unknown_or_revoked_key_is_refused_not_downgraded(world: World) -> None:
+    bad = world.http.get(
+        "/v1/record", params={"id": CR_TANK}, headers={"Authorization": "Bearer x"}
+    )
+    assert bad.status_code == 401
+    assert bad.headers["www-authenticate"].startswith("Bearer")
+    token = world.template.tokens["eu-regulator"]
+    admin = world.headers("ops-admin")
+    assert world.http.delete(f"/v1/keys/{token[4:20]}", headers=admin).status_code == 204
+    revoked = world.http.get(
+        "/v1/record", params={"id": CR_TANK}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert revoked.status_code == 401
+    wrong_secret = token[:-4] + ("aaaa" if not token.endswith("aaaa") else "bbbb")
+    other = world.template.tokens["tuv-auditor"]
+    forged = other[:20] + wrong_secret[20:]
+    assert (
+        world.http.get(
+            "/v1/record", params={"id": CR_TANK}, headers={"Authorization": f"Bearer {forged}"}
+        ).status_code
+        == 401
+    )

@@ -1,0 +1,147 @@
+"""The one problem table (RFC 9457) and readiness: statuses, headers, and nothing internal
+in any response (STYLE "Errors"; reliability anchors A7: API8)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from api.problems import PROBLEM_TABLE, AuthenticationError, problem_for
+from ledger.core.errors import (
+    ConflictError,
+    InclusionProofError,
+    LedgerError,
+    MalformedError,
+    NotFoundError,
+    StorageError,
+    UnavailableError,
+)
+from ledger.core.examples import CR_TANK
+from tests.api.world import Template, World, open_world
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (MalformedError("bad", path="body.lines[3]"), 422),
+        (NotFoundError("none"), 404),
+        (ConflictError("taken"), 409),
+        (UnavailableError("chain down", retry_after_s=2.5), 503),
+        (AuthenticationError("who"), 401),
+        (StorageError("disk"), 500),
+        (InclusionProofError("proof", expected="a", computed="b"), 500),
+        (RuntimeError("boom"), 500),
+    ],
+)
+def test_the_table(error: BaseException, status: int) -> None:
+    response = problem_for(error)
+    assert response.status_code == status
+    assert response.media_type == "application/problem+json"
+    if status == 503:
+        assert response.headers["retry-after"] == "3"
+    if status == 422:
+        assert b'"path": "body.lines[3]"' in bytes(response.body)
+    if status == 500:
+        body = bytes(response.body)
+        assert b"correlation_id" in body
+        assert b"disk" not in body and b"boom" not in body
+
+
+def test_subclasses_come_before_their_bases() -> None:
+    classes = [row[0] for row in PROBLEM_TABLE]
+    for i, cls in enumerate(classes):
+        assert not any(issubclass(cls, earlier) for earlier in classes[:i]), cls
+    assert all(issubclass(c, LedgerError) for c in classes)
+
+
+def test_an_internal_error_leaks_no_sql_and_no_trace(
+    world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def explode(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("SELECT secret FROM records WHERE 1=1; Traceback (most recent call)")
+
+    monkeypatch.setattr(world.app.state.api.queries, "record", explode)
+    response = world.http.get("/v1/record", params={"id": CR_TANK})
+    assert response.status_code == 500
+    body = response.json()
+    assert body["type"].endswith("/internal") and len(body["correlation_id"]) == 16
+    assert "SELECT" not in response.text and "Traceback" not in response.text
+    assert body["correlation_id"] in caplog.text
+
+
+def test_unknown_paths_and_methods_are_problems_too(world: World) -> None:
+    missing = world.http.get("/v1/nothing")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+    wrong = world.http.put("/v1/batches")
+    assert wrong.status_code == 405
+    assert wrong.headers["content-type"] == "application/problem+json"
+
+
+def test_page_sizes_are_capped(world: World) -> None:
+    assert world.http.get("/v1/batches", params={"limit": 200}).status_code == 200
+    over = world.http.get("/v1/batches", params={"limit": 201})
+    assert over.status_code == 422 and over.json()["path"] == "query.limit"
+    assert world.http.get("/v1/batches", params={"limit": 10**12}).status_code == 422
+
+
+def test_trail_pages_follow_the_cursor(world: World) -> None:
+    seen: list[str] = []
+    after = 0
+    while True:
+        page = world.http.get(
+            "/v1/trail",
+            params={"subject": "88.118.8/ST-TK-0101", "limit": 2, "after": after},
+        ).json()
+        seen += [i["record_id"] for i in page["items"]]
+        if page["next_after"] is None:
+            break
+        after = page["next_after"]
+    whole = world.http.get("/v1/trail", params={"subject": "88.118.8/ST-TK-0101"}).json()
+    assert seen == [i["record_id"] for i in whole["items"]] and len(seen) == 5
+
+
+def test_ready_when_store_chain_and_deployment_check(world: World) -> None:
+    response = world.http.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {
+        "ready": True,
+        "checks": {"store": "ok", "chain": "ok", "deployment": "ok"},
+    }
+
+
+@pytest.fixture
+def moved_world(template: Template, tmp_path: Path) -> Iterator[World]:
+    """The deployment record names an address where the registry is not."""
+    contracts = dict(template.deployment.contracts)
+    anchor = contracts["AnchorRegistry"]
+    contracts["AnchorRegistry"] = replace(anchor, address=contracts["TrustRegistry"].address)
+    moved = replace(template, deployment=replace(template.deployment, contracts=contracts))
+    w = open_world(moved, tmp_path / "moved")
+    try:
+        yield w
+    finally:
+        w.store.close()
+
+
+def test_not_ready_when_the_deployment_check_fails(moved_world: World) -> None:
+    response = moved_world.http.get("/readyz")
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    checks = response.json()["checks"]
+    assert checks["store"] == "ok" and checks["chain"] == "ok"
+    assert "AnchorRegistry" in checks["deployment"]
+
+
+def test_not_ready_without_a_chain(template: Template, tmp_path: Path) -> None:
+    w = open_world(replace(template, chain=None), tmp_path / "nochain")  # type: ignore[arg-type]
+    try:
+        response = w.http.get("/readyz")
+        assert response.status_code == 503
+        assert response.json()["checks"]["chain"] == "no chain configured"
+        assert w.http.get("/healthz").status_code == 200
+    finally:
+        w.store.close()

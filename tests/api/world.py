@@ -1,0 +1,229 @@
+"""A populated ledger for the API tests, built once per session through the real parts.
+
+Every example record (ledger.core.examples) is submitted by its producer's
+``LedgerClient`` through the app in-process (real accept path, real receipts), then the
+real ``Anchorer`` seals and anchors the batches on a py-evm chain with the registries
+deployed. The store file is the template: each test copies it and opens its own app, so
+no test sees another's writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from anchoring.anchorer import Anchorer, AnchorerLimits
+from anchoring.chain import Chain
+from anchoring.deployment import DeploymentRecord, deploy_contracts
+from api.app import create_app
+from api.service import ApiLimits
+from api.settings import CarbonLedgerSettings
+from ledger.client import LedgerClient
+from ledger.core.examples import example_records
+from ledger.core.receipt import Receipt
+from ledger.core.signature import private_key_from_seed, public_key_bytes
+from ledger.service import LedgerService, ManualClock
+from ledger.store import Store, sqlite_url
+from ledger.store.access import add_principal, issue_api_key
+from ledger.store.producers import add_producer, add_producer_key
+
+NOW = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
+KEYS_FROM = datetime(2025, 1, 1, tzinfo=UTC)
+KEYS_UNTIL = datetime(2031, 1, 1, tzinfo=UTC)
+MAX_MERGE_DELAY_S = 600
+SERVICE_KEY = private_key_from_seed(hashlib.sha256(b"api test service key").digest())
+
+PLANT = "urn:carbonledger:producer:example-plant-mes"
+CONVERSION = "urn:carbonledger:producer:conversion-service"
+REFDATA = "urn:carbonledger:producer:reference-data-desk"
+RATING = "urn:carbonledger:producer:credit-rating-desk"
+TANK_SUBJECT = "88.118.8/ST-TK-0101"
+
+#: principal name -> (role, producer, record types, grants)
+PRINCIPALS: dict[str, tuple[str, str | None, list[str], list[str]]] = {
+    "plant-mes": ("producer", PLANT, ["carbon-record", "bim-archive"], []),
+    "conversion": ("producer", CONVERSION, ["factor-substitution"], []),
+    "refdata": ("producer", REFDATA, ["factor-set", "region-rule", "rating-rule"], []),
+    "rating": ("producer", RATING, ["credit-change"], []),
+    "tuv-auditor": ("auditor", None, [], [TANK_SUBJECT]),
+    "eu-regulator": ("regulator", None, [], []),
+    "ops-admin": ("admin", None, [], []),
+}
+
+
+def producer_key(producer: str) -> Ed25519PrivateKey:
+    return private_key_from_seed(hashlib.sha256(f"api test key {producer}".encode()).digest())
+
+
+def settings_for(data_dir: Path) -> CarbonLedgerSettings:
+    return CarbonLedgerSettings(data_dir=data_dir, chain="memory")
+
+
+@dataclass
+class Template:
+    """The session's populated store file and what the tests need to know about it."""
+
+    store_file: Path
+    chain: Chain
+    deployment: DeploymentRecord
+    artifacts: Mapping[str, Any]
+    tokens: dict[str, str]
+    records: dict[str, dict[str, Any]]
+    receipts: dict[str, Receipt] = field(default_factory=dict)
+
+
+@dataclass
+class World:
+    """One test's app over its own copy of the template store."""
+
+    template: Template
+    store: Store
+    clock: ManualClock
+    app: FastAPI
+    http: TestClient
+
+    def client(self, principal: str | None, **kwargs: Any) -> LedgerClient:
+        token = self.template.tokens[principal] if principal else None
+        producer = PRINCIPALS[principal][1] if principal else None
+        return LedgerClient(
+            "http://testserver",
+            token,
+            producer_key=producer_key(producer) if producer else None,
+            service_key_id=_service_key_id(),
+            http=TestClient(self.app, raise_server_exceptions=False),
+            **kwargs,
+        )
+
+    def headers(self, principal: str | None) -> dict[str, str]:
+        if principal is None:
+            return {}
+        return {"Authorization": f"Bearer {self.template.tokens[principal]}"}
+
+
+def _service_key_id() -> str:
+    return hashlib.sha256(public_key_bytes(SERVICE_KEY)).hexdigest()
+
+
+def open_world(template: Template, data_dir: Path, *, limits: ApiLimits | None = None) -> World:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    target = Path(sqlite_url(data_dir).split("///", 1)[1])
+    shutil.copyfile(template.store_file, target)
+    clock = ManualClock(NOW)
+    store = Store.open(sqlite_url(data_dir), clock=clock)
+    ledger = LedgerService(
+        store=store, service_key=SERVICE_KEY, clock=clock, max_merge_delay_s=MAX_MERGE_DELAY_S
+    )
+    app = create_app(
+        settings_for(data_dir),
+        store=store,
+        chain=template.chain,
+        clock=clock,
+        ledger=ledger,
+        deployment=template.deployment,
+        artifacts=template.artifacts,
+        limits=limits,
+    )
+    return World(template, store, clock, app, TestClient(app, raise_server_exceptions=False))
+
+
+def _bootstrap(store: Store) -> dict[str, str]:
+    tokens: dict[str, str] = {}
+    with store.transaction() as session:
+        for producer_id in (PLANT, CONVERSION, REFDATA, RATING):
+            add_producer(session, producer_id, created_at=KEYS_FROM)
+            add_producer_key(
+                session,
+                producer=producer_id,
+                public_key_hex=public_key_bytes(producer_key(producer_id)).hex(),
+                valid_from=KEYS_FROM,
+            )
+        for name, (role, producer, types, grants) in PRINCIPALS.items():
+            add_principal(
+                session,
+                name,
+                role=role,
+                producer=producer,
+                record_types=types,
+                grants=grants,
+                created_at=KEYS_FROM,
+            )
+            tokens[name] = issue_api_key(session, name, created_at=KEYS_FROM).token
+    return tokens
+
+
+def register_keys_on_chain(
+    chain: Chain, artifacts: Mapping[str, Any], deployment: DeploymentRecord
+) -> None:
+    """TrustRegistry ``registerKey`` for every producer: the verifier trusts the chain's
+    keys, not the store's (DESIGN.md §3.3)."""
+    trust = chain.contract(artifacts["TrustRegistry"], deployment.address_of("TrustRegistry"))
+    for producer_id in (PLANT, CONVERSION, REFDATA, RATING):
+        public = public_key_bytes(producer_key(producer_id))
+        chain.transact(
+            trust.functions.registerKey(
+                hashlib.sha256(public).digest(),
+                public,
+                hashlib.sha256(producer_id.encode()).digest(),
+                int(KEYS_FROM.timestamp()),
+                int(KEYS_UNTIL.timestamp()),
+            )
+        )
+
+
+def build_template(chain: Chain, artifacts: Mapping[str, Any], data_dir: Path) -> Template:
+    """Submit every example record through the API and anchor them all."""
+    deployment = deploy_contracts(chain, artifacts, admin_delay_s=0)
+    register_keys_on_chain(chain, artifacts, deployment)
+    bootstrap = Store.open(sqlite_url(data_dir), clock=ManualClock(NOW))
+    tokens = _bootstrap(bootstrap)
+    bootstrap.close()
+    template = Template(
+        store_file=Path(sqlite_url(data_dir).split("///", 1)[1]),
+        chain=chain,
+        deployment=deployment,
+        artifacts=artifacts,
+        tokens=tokens,
+        records={},
+    )
+    world = open_world(template, data_dir / "work")
+    by_producer = {p[1]: name for name, p in PRINCIPALS.items() if p[1] is not None}
+    clients = {producer: world.client(name) for producer, name in by_producer.items()}
+
+    def digest_of(record: dict[str, Any]) -> str:
+        # example_records asks for each digest right after building the record and before
+        # the records citing it: submitting here gives the real digest to cite.
+        receipt = clients[record["producer"]].submit(record)
+        template.receipts[record["id"]] = receipt
+        return receipt.digest_hex
+
+    template.records = example_records(digest_of)
+    anchorer = Anchorer(
+        store=world.store,
+        chain=chain,
+        deployment=deployment,
+        artifacts=artifacts,
+        clock=world.clock,
+        limits=AnchorerLimits(batch_max_records=7, batch_max_age_s=1.0, poll_interval_s=0.0),
+    )
+    world.clock.advance(5)
+    for _ in range(20):
+        anchorer.run_once()
+        counts = world.app.state.api.queries.counts()["by_status"]
+        if set(counts) == {"anchored"}:
+            break
+    else:
+        raise AssertionError(f"the anchorer did not anchor every record: {counts}")
+    anchorer.close()
+    world.store.close()
+    # The anchored store becomes the template (WAL checkpointed by the close above).
+    template.store_file = Path(sqlite_url(data_dir / "work").split("///", 1)[1])
+    return template
