@@ -1,0 +1,211 @@
+"""Building real evidence bundles for the verifier tests: the example records committed,
+signed by their producers' keys (registered in the TrustRegistry), batched, anchored
+through the AnchorRegistry on a real chain (py-evm or anvil), and assembled into a
+``carbonledger-bundle/1`` exactly as docs/FORMAT.md §6 lays it out.
+
+The bundle exporter of the service is not used: these tests must not trust the code
+whose output the verifier is meant to check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hexbytes import HexBytes
+
+from anchoring.chain import Chain
+from anchoring.deployment import DeploymentRecord, deploy_contracts
+from ledger.core import examples
+from ledger.core.bundle import BatchHeader, Bundle, BundleItem, ChainRef, serialize_bundle
+from ledger.core.commitment import Commitment, commit, redact
+from ledger.core.merkle import (
+    ZERO_DIGEST_HEX,
+    MerkleTree,
+    build_manifest,
+    manifest_cid,
+    manifest_digest,
+)
+from ledger.core.policy import reveals
+from ledger.core.signature import key_id, private_key_from_seed, public_key_bytes, sign_digest
+
+KEY_VALID_FROM = 1735689600  # 2025-01-01T00:00:00Z
+KEY_VALID_UNTIL = 1924992000  # 2031-01-01T00:00:00Z
+
+#: The records the default bundle is about; everything they refer to goes in the closure.
+DEFAULT_ITEMS = (
+    examples.SUB_TANK_EU,
+    examples.SUB_HX_SEA,
+    examples.CC_ENTERPRISE_2025,
+    examples.BIM_TANK_INSPECTION,
+    examples.CR_TANK_REVISED,
+)
+
+
+def seeded_salts(record_id: str) -> Callable[[int], bytes]:
+    counter = iter(range(1_000_000))
+
+    def draw(n: int) -> bytes:
+        seed = f"verifier-test:{record_id}#{next(counter)}".encode()
+        return hashlib.sha256(seed).digest()[:n]
+
+    return draw
+
+
+def producer_key(producer: str) -> Ed25519PrivateKey:
+    return private_key_from_seed(
+        hashlib.sha256(b"verifier-test-key\x00" + producer.encode()).digest()
+    )
+
+
+@dataclass
+class Ledger:
+    """Everything the tests know about one anchored set of records."""
+
+    chain: Chain
+    deployment: DeploymentRecord
+    commitments: dict[str, Commitment]
+    batch_of: dict[str, int] = field(default_factory=dict)
+    trees: dict[int, MerkleTree] = field(default_factory=dict)
+    headers: dict[int, BatchHeader] = field(default_factory=dict)
+
+    @property
+    def anchor_address(self) -> str:
+        return self.deployment.address_of("AnchorRegistry")
+
+    @property
+    def trust_address(self) -> str:
+        return self.deployment.address_of("TrustRegistry")
+
+    def contract(self, name: str) -> Any:
+        from verifier.chain import load_abi
+
+        return self.chain.contract(load_abi(name), self.deployment.address_of(name))
+
+    def item(self, record_id: str, *, audience: str | None = None) -> BundleItem:
+        c = self.commitments[record_id]
+        view: Any = c
+        if audience is not None:
+            view = redact(c, reveals(c.record["type"], audience))
+        seq = self.batch_of[record_id]
+        return BundleItem(
+            view=view,
+            digest=c.digest,
+            signature=sign_digest(producer_key(c.record["producer"]), c.digest),
+            batch_seq=seq,
+            proof=tuple(self.trees[seq].proof(c.digest)),
+        )
+
+    def closure_of(self, ids: Iterable[str]) -> list[str]:
+        wanted = list(ids)
+        seen: list[str] = []
+        stack = [r["id"] for i in wanted for r in self.commitments[i].record["refs"]]
+        while stack:
+            rid = stack.pop()
+            if rid in seen or rid in wanted:
+                continue
+            seen.append(rid)
+            stack.extend(r["id"] for r in self.commitments[rid].record["refs"])
+        return sorted(seen)
+
+    def bundle(
+        self,
+        items: Iterable[str] = DEFAULT_ITEMS,
+        *,
+        audience: str | None = None,
+        closure_audience: str | None = None,
+        chain_ref: ChainRef | None = None,
+    ) -> Bundle:
+        ids = list(items)
+        closure = self.closure_of(ids)
+        used = {self.batch_of[i] for i in [*ids, *closure]}
+        return Bundle(
+            chain=chain_ref
+            or ChainRef(self.chain.chain_id, self.anchor_address, self.trust_address),
+            items=tuple(self.item(i, audience=audience) for i in ids),
+            batches={seq: self.headers[seq] for seq in sorted(used)},
+            closure=tuple(self.item(i, audience=closure_audience) for i in closure),
+        )
+
+    def bundle_bytes(self, items: Iterable[str] = DEFAULT_ITEMS, **kw: Any) -> bytes:
+        return serialize_bundle(self.bundle(items, **kw))
+
+
+def register_producers(chain: Chain, trust: Any, producers: Iterable[str]) -> None:
+    for producer in sorted(set(producers)):
+        pub = public_key_bytes(producer_key(producer))
+        chain.transact(
+            trust.functions.registerKey(
+                bytes.fromhex(key_id(pub)),
+                pub,
+                hashlib.sha256(producer.encode()).digest(),
+                KEY_VALID_FROM,
+                KEY_VALID_UNTIL,
+            )
+        )
+
+
+def anchor(
+    ledger: Ledger, record_ids: list[str], *, created_at: str = "2026-04-01T00:00:00Z"
+) -> int:
+    """Anchor ``record_ids`` as the next batch; returns its seq."""
+    registry = ledger.contract("AnchorRegistry")
+    seq = len(ledger.trees) + 1
+    digests = [ledger.commitments[i].digest for i in record_ids]
+    tree = MerkleTree.build(digests)
+    prev = ledger.headers[seq - 1].manifest_digest.hex() if seq > 1 else ZERO_DIGEST_HEX
+    manifest = build_manifest(
+        seq=seq, prev_manifest_digest_hex=prev, created_at=created_at, digests=digests
+    )
+    receipt = ledger.chain.transact(
+        registry.functions.anchorBatch(
+            seq, tree.root, tree.leaf_count, manifest_digest(manifest), manifest_cid(manifest)
+        )
+    )
+    ledger.trees[seq] = tree
+    ledger.headers[seq] = BatchHeader(
+        root=tree.root,
+        manifest_digest=manifest_digest(manifest),
+        leaf_count=tree.leaf_count,
+        tx_hash=bytes(HexBytes(receipt["transactionHash"])),
+        block_number=int(receipt["blockNumber"]),
+        block_hash=bytes(HexBytes(receipt["blockHash"])),
+    )
+    for rid in record_ids:
+        ledger.batch_of[rid] = seq
+    return seq
+
+
+def commit_examples() -> dict[str, Commitment]:
+    commitments: dict[str, Commitment] = {}
+
+    def digest_of(record: dict[str, Any]) -> str:
+        c = commit(record, salt_source=seeded_salts(record["id"]))
+        commitments[record["id"]] = c
+        return c.digest_hex
+
+    examples.example_records(digest_of)
+    return commitments
+
+
+def build_ledger(chain: Chain, artifacts: Mapping[str, Any]) -> Ledger:
+    """Deploy, register every example producer's key and anchor the examples in two
+    batches: reference data first, then the records computed from it."""
+    deployment = deploy_contracts(chain, artifacts, admin_delay_s=3600)
+    ledger = Ledger(chain, deployment, commit_examples())
+    register_producers(
+        chain,
+        ledger.contract("TrustRegistry"),
+        (c.record["producer"] for c in ledger.commitments.values()),
+    )
+    reference = [
+        i
+        for i, c in ledger.commitments.items()
+        if c.record["type"] in ("factor-set", "region-rule", "rating-rule")
+    ]
+    anchor(ledger, reference)
+    anchor(ledger, [i for i in ledger.commitments if i not in reference])
+    return ledger

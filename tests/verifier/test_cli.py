@@ -1,0 +1,281 @@
+"""``carbon-verify`` end to end through ``main([...])`` against a real anvil over HTTP
+JSON-RPC: exit codes, one-line errors (never a traceback), the JSON report, ``--file``,
+and ``attest`` filing on-chain and writing the signed bilingual report."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from ledger.core import examples
+from tests.verifier.support import Ledger
+from verifier.attest import verify_report_signature
+from verifier.chain import packaged_code_hash
+from verifier.cli import main
+
+pytestmark = pytest.mark.anvil
+
+
+def args_for(ledger: Ledger, path: Path, *extra: str, rpc: str | None = None) -> list[str]:
+    return [
+        "bundle",
+        str(path),
+        "--rpc",
+        rpc or str(ledger.chain.rpc_url),
+        "--chain-id",
+        str(ledger.chain.chain_id),
+        "--registry",
+        ledger.anchor_address,
+        "--trust-registry",
+        ledger.trust_address,
+        *extra,
+    ]
+
+
+@pytest.fixture
+def bundle_file(anvil_ledger: Ledger, tmp_path: Path) -> Path:
+    path = tmp_path / "bundle.json"
+    path.write_bytes(anvil_ledger.bundle_bytes())
+    return path
+
+
+def _one_clean_line(err: str) -> None:
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1, err
+
+
+def test_anchored_bundle_passes(
+    anvil_ledger: Ledger, bundle_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code_hash = packaged_code_hash("AnchorRegistry")
+    assert main(args_for(anvil_ledger, bundle_file, "--code-hash", code_hash)) == 0
+    out = capsys.readouterr()
+    assert "result: VERIFIED" in out.out and " 7  anchor on chain" in out.out
+    assert out.err == ""
+
+
+def test_json_report(
+    anvil_ledger: Ledger, bundle_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(args_for(anvil_ledger, bundle_file, "--json")) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["format"] == "carbonledger-verify-report/1"
+    assert report["result"] == "verified" and report["exit_code"] == 0
+    assert report["bundle"]["sha256"] == hashlib.sha256(bundle_file.read_bytes()).hexdigest()
+    assert report["pins"]["chain_id"] == anvil_ledger.chain.chain_id
+    assert {c["number"] for c in report["checks"]} == set(range(1, 12))
+    assert report["summary"]["FAIL"] == 0
+
+
+def test_redacted_bundle_passes(
+    anvil_ledger: Ledger, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "public.json"
+    path.write_bytes(anvil_ledger.bundle_bytes(audience="public", closure_audience="public"))
+    assert main(args_for(anvil_ledger, path)) == 0
+    assert "inputs hidden" in capsys.readouterr().out
+
+
+def test_wrong_chain_id_and_registry_fail(
+    anvil_ledger: Ledger, bundle_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = args_for(anvil_ledger, bundle_file)
+    wrong_chain = [*args]
+    wrong_chain[wrong_chain.index("--chain-id") + 1] = "1"
+    assert main(wrong_chain) == 1
+    assert "FAIL" in capsys.readouterr().out
+    wrong_registry = [*args]
+    wrong_registry[wrong_registry.index("--registry") + 1] = anvil_ledger.trust_address
+    assert main(wrong_registry) == 1
+
+
+def test_rpc_down_is_exit_3(
+    anvil_ledger: Ledger, bundle_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(args_for(anvil_ledger, bundle_file, rpc="http://127.0.0.1:9")) == 3
+    out = capsys.readouterr()
+    assert "INDETERMINATE" in out.out and "VERIFIED" not in out.out
+
+
+class _Garbage(BaseHTTPRequestHandler):
+    body = b"<html>502 Bad Gateway</html>"
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class _WrongTypes(_Garbage):
+    body = b'{"jsonrpc":"2.0","id":0,"result":{"not":"a chain id"}}'
+
+
+@pytest.fixture(params=[_Garbage, _WrongTypes], ids=["not_json", "wrong_result_type"])
+def garbage_rpc(request: pytest.FixtureRequest) -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), request.param)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_rpc_returning_garbage_is_exit_3(
+    anvil_ledger: Ledger, bundle_file: Path, garbage_rpc: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(args_for(anvil_ledger, bundle_file, rpc=garbage_rpc)) == 3
+    out = capsys.readouterr()
+    assert "Traceback" not in out.err and "VERIFIED" not in out.out
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("truncated", None, "bundle"),
+        ("wrong_media_type", b"PK\x03\x04\x14\x00\x00\x00\x08\x00", "not a readable bundle"),
+        (
+            "unknown_major_version",
+            b'{"format":"carbonledger-bundle/7"}',
+            "unsupported bundle version 7",
+        ),
+        ("empty", b"", "not a readable bundle"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    anvil_ledger: Ledger,
+    bundle_file: Path,
+    tmp_path: Path,
+    name: str,
+    content: bytes | None,
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = tmp_path / f"{name}.json"
+    path.write_bytes(content if content is not None else bundle_file.read_bytes()[:5000])
+    assert main(args_for(anvil_ledger, path)) == 2
+    err = capsys.readouterr().err
+    _one_clean_line(err)
+    assert message in err
+
+
+def test_two_gigabyte_bundle_refused_by_size(
+    anvil_ledger: Ledger, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "huge.json"
+    with path.open("wb") as fh:
+        fh.truncate(2 << 30)  # sparse: no 2 GB are written
+    assert main(args_for(anvil_ledger, path)) == 2
+    err = capsys.readouterr().err
+    _one_clean_line(err)
+    assert "refused without reading it" in err
+
+
+def test_missing_file_and_usage_errors(
+    anvil_ledger: Ledger, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(args_for(anvil_ledger, tmp_path / "absent.json")) == 2
+    _one_clean_line(capsys.readouterr().err)
+    assert main(["bundle", "x.json"]) == 2  # the trust anchors are required
+    assert "--rpc" in capsys.readouterr().err
+    bad_addr = args_for(anvil_ledger, tmp_path / "absent.json")
+    bad_addr[bad_addr.index("--registry") + 1] = "0x1234"
+    assert main(bad_addr) == 2
+
+
+def test_local_file_option(
+    anvil_ledger: Ledger, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "archive.json"
+    path.write_bytes(anvil_ledger.bundle_bytes([examples.BIM_TANK_INSPECTION]))
+    doc = tmp_path / "inspection-report-2026-03.pdf"
+    doc.write_bytes(b"inspection-report-2026-03.pdf")  # see examples.equipment.document_hash
+    assert main(args_for(anvil_ledger, path, "--file", str(doc))) == 0
+    assert "12  local file" in capsys.readouterr().out
+    doc.write_bytes(b"a different report")
+    assert main(args_for(anvil_ledger, path, "--file", str(doc))) == 1
+
+
+def test_attest_files_on_chain_and_writes_signed_bilingual_report(
+    anvil_ledger: Ledger, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    chain = anvil_ledger.chain
+    body = chain.dev_accounts()[5]
+    trust = anvil_ledger.contract("TrustRegistry")
+    chain.transact(
+        trust.functions.accreditBody(
+            body.address, "检验认证 Example Verification Ltd", "ISO 14064-3", "EU,GB,CN", 0, 2**40
+        )
+    )
+    path = tmp_path / "bundle.json"
+    path.write_bytes(anvil_ledger.bundle_bytes([examples.SUB_TANK_UK]))
+    key = tmp_path / "body.key"
+    key.write_text("0x" + bytes(body.key).hex())
+    out_dir = tmp_path / "report"
+    args = args_for(anvil_ledger, path, "--json")
+    args[0] = "attest"
+    assert main([*args, "--key-file", str(key), "--out-dir", str(out_dir)]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    report = json.loads((out_dir / "report.json").read_text(encoding="utf-8"))
+    assert verify_report_signature(report) == body.address
+    assert report["verdict"] == 1 and report["verification"]["result"] == "verified"
+    text = (out_dir / "report.txt").read_text(encoding="utf-8")
+    assert "核查结论" in text and "Verdict" in text and report["report_digest"] in text
+    digest = anvil_ledger.commitments[examples.SUB_TANK_UK].digest
+    onchain = chain.call(trust.functions.getAttestation(digest, 0))
+    assert onchain[0] == body.address and bytes(onchain[1]).hex() == report["report_digest"]
+    assert len(summary["transactions"]) == 1
+    # The attestation now shows up in check 11 of a plain verification.
+    assert main(args_for(anvil_ledger, path)) == 0
+    assert "Example Verification Ltd" in capsys.readouterr().out
+
+
+def test_attest_by_unaccredited_key_is_refused(
+    anvil_ledger: Ledger, bundle_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = tmp_path / "stranger.key"
+    key.write_text("0x" + "77" * 32)
+    args = args_for(anvil_ledger, bundle_file)
+    args[0] = "attest"
+    assert main([*args, "--key-file", str(key), "--out-dir", str(tmp_path / "r")]) == 1
+    assert "is not accredited" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
+
+
+def test_json_report_of_unreadable_input(
+    anvil_ledger: Ledger, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "v2.json"
+    path.write_bytes(b'{"format":"carbonledger-bundle/2"}')
+    assert main(args_for(anvil_ledger, path, "--json")) == 2
+    out = capsys.readouterr()
+    report = json.loads(out.out)
+    assert report["result"] == "unreadable" and report["exit_code"] == 2
+    _one_clean_line(out.err)
+
+
+def test_attest_refuses_a_conforming_verdict_for_a_failed_bundle(
+    anvil_ledger: Ledger, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "bundle.json"
+    path.write_bytes(anvil_ledger.bundle_bytes([examples.CR_HX]))
+    key = tmp_path / "body.key"
+    key.write_text("0x" + bytes(anvil_ledger.chain.dev_accounts()[5].key).hex())
+    args = args_for(anvil_ledger, path, "--min-depth", "100000")  # fails check 7
+    args[0] = "attest"
+    extra = ["--key-file", str(key), "--out-dir", str(tmp_path / "r"), "--verdict", "conforms"]
+    assert main([*args, *extra]) == 1
+    assert "only --verdict nonconforms" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()

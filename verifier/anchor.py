@@ -1,0 +1,149 @@
+"""Checks 2, 3 and 7: the chain is the one pinned, the registries are the expected code,
+and each batch header is what the AnchorRegistry recorded for its seq.
+
+Identity comes only from the auditor's pins (reliability anchors B1-12, after immudb
+CVE-2022-39199): a bundle naming another chain or registry fails; it never re-points
+the verifier.
+"""
+
+from __future__ import annotations
+
+from ledger.core.bundle import BatchHeader, Bundle
+from ledger.core.errors import UnavailableError
+from verifier.chain import ChainReader, packaged_code_hash
+from verifier.model import Check, Pins, Status
+
+__all__ = ["check_batch", "check_chain", "check_code"]
+
+
+def check_chain(bundle: Bundle, reader: ChainReader, pins: Pins) -> Check:
+    """Check 2: the node serves the pinned chain, and the bundle names the pinned chain and
+    registries. On success every later read is made at the head block read here."""
+    problems = []
+    ref = bundle.chain
+    if ref.chain_id != pins.chain_id:
+        problems.append(f"the bundle names chain {ref.chain_id}, you pinned {pins.chain_id}")
+    if ref.anchor_registry != reader.anchor_address:
+        problems.append(
+            f"the bundle names AnchorRegistry {ref.anchor_registry}, you pinned "
+            f"{reader.anchor_address}"
+        )
+    if ref.trust_registry != reader.trust_address:
+        problems.append(
+            f"the bundle names TrustRegistry {ref.trust_registry}, you pinned "
+            f"{reader.trust_address}"
+        )
+    try:
+        served = reader.chain_id()
+        if served != pins.chain_id:
+            problems.append(f"the node serves chain {served}, not the pinned {pins.chain_id}")
+        else:
+            head = reader.pin_head()
+    except UnavailableError as exc:
+        if problems:
+            return Check(2, Status.FAIL, "; ".join(problems))
+        return Check(2, Status.UNKNOWN, exc.message)
+    if problems:
+        return Check(
+            2,
+            Status.FAIL,
+            "; ".join(problems) + ": check the bundle's origin and --chain-id/--registry",
+        )
+    return Check(2, Status.PASS, f"chain {pins.chain_id}, registries as pinned, head block {head}")
+
+
+def check_code(reader: ChainReader, pins: Pins) -> tuple[Status, str]:
+    """Check 3: code is deployed at both pinned addresses and, when the auditor gives the
+    expected runtime code hashes, it is exactly that code (docs/CONTRACTS.md §1)."""
+    notes = []
+    status = Status.PASS
+    for name, address, expected in (
+        ("AnchorRegistry", reader.anchor_address, pins.anchor_code_hash),
+        ("TrustRegistry", reader.trust_address, pins.trust_code_hash),
+    ):
+        actual = reader.code_hash(address)
+        if actual == _EMPTY_CODE_HASH:
+            return Status.FAIL, f"no contract deployed at the pinned {name} address {address}"
+        if expected is None:
+            status = Status.SKIP if status is Status.PASS else status
+            notes.append(f"{name} code {actual[:12]}… (no expected hash given)")
+        elif actual != expected:
+            return Status.FAIL, (
+                f"{name} at {address} runs code {actual}, not the expected {expected}: "
+                "this is not the audited contract"
+            )
+        else:
+            notes.append(f"{name} code as expected")
+    if status is Status.SKIP:
+        build = packaged_code_hash("AnchorRegistry")
+        notes.append(f"pass --code-hash to check it (this verifier's build: {build[:12]}…)")
+    return status, "; ".join(notes)
+
+
+_EMPTY_CODE_HASH = "0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470"
+
+
+def check_batch(
+    reader: ChainReader, pins: Pins, seq: int, header: BatchHeader
+) -> tuple[Status, str]:
+    """Check 7 for one batch: root, leaf count, manifest digest and block as recorded by the
+    contract; the anchoring transaction is real, succeeded, went to the registry and logged
+    this seq; the block hash is the chain's; the anchor is ``min_depth`` blocks deep."""
+    onchain = reader.batch(seq)
+    where = f"bundle.batches.{seq}"
+    if onchain is None:
+        return (
+            Status.FAIL,
+            f"the AnchorRegistry holds no batch {seq}: {where} was never anchored here",
+        )
+    diffs = []
+    if onchain.root != header.root:
+        diffs.append(
+            f"root {header.root.hex()[:16]}… differs from the contract's {onchain.root.hex()[:16]}…"
+        )
+    if onchain.leaf_count != header.leaf_count:
+        diffs.append(
+            f"leaf_count {header.leaf_count} differs from the contract's {onchain.leaf_count}"
+        )
+    if onchain.manifest_digest != header.manifest_digest:
+        diffs.append("manifest_digest differs from the contract's")
+    if onchain.block_number != header.block_number:
+        diffs.append(
+            f"block_number {header.block_number} differs from the contract's {onchain.block_number}"
+        )
+    if diffs:
+        return Status.FAIL, f"{where}: " + "; ".join(diffs)
+    block_hash = reader.block_hash(header.block_number)
+    if block_hash != header.block_hash:
+        return (
+            Status.FAIL,
+            f"{where}.block_hash is not the hash of block {header.block_number} on this chain",
+        )
+    tx = reader.anchor_tx(header.tx_hash)
+    if tx is None:
+        return Status.FAIL, f"{where}.tx_hash: no such transaction on this chain"
+    if (
+        tx.status != 1
+        or tx.to != reader.anchor_address
+        or tx.block_number != header.block_number
+        or tx.block_hash != header.block_hash
+        or seq not in tx.anchored_seqs
+    ):
+        return (
+            Status.FAIL,
+            f"{where}.tx_hash: that transaction did not anchor batch {seq} "
+            f"in block {header.block_number}",
+        )
+    head = reader.at_block if reader.at_block is not None else header.block_number
+    depth = head - header.block_number + 1
+    if depth < pins.min_depth:
+        return (
+            Status.FAIL,
+            f"batch {seq} is {depth} blocks deep, fewer than the required "
+            f"{pins.min_depth}: wait and re-run",
+        )
+    return (
+        Status.PASS,
+        f"batch {seq} anchored in block {header.block_number}, {depth} deep; "
+        "root, count, manifest match",
+    )

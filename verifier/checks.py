@@ -1,0 +1,382 @@
+"""The checks ``carbon-verify bundle`` runs (docs/VERIFY.md §4), as a library.
+
+``verify_bundle(data, reader=..., pins=...)`` parses the bundle bytes strictly and runs
+the numbered checks for the bundle and for every record in it (items and closure
+alike: a figure is only as good as the records it is recomputed from). Everything that
+can be decided offline is; everything that needs the chain is read through a
+``ChainReader`` at the pinned chain id and registry addresses. Chain facts that belong to
+a batch (root, leaf count, manifest digest, anchoring transaction, depth) are checked
+once per batch and the verdict shared by its records.
+
+Nothing here raises for bad input: a bundle that cannot be read is check 1 FAIL with
+``unreadable`` set; a chain that cannot answer turns the checks that need it UNKNOWN.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ledger.core.bundle import Bundle, BundleItem, parse_bundle
+from ledger.core.canonical import parse_timestamp
+from ledger.core.commitment import reconstruct, verify_view
+from ledger.core.errors import LedgerError, UnavailableError, VerificationError
+from ledger.core.merkle import verify_inclusion
+from ledger.core.records import Record, validate_record
+from ledger.core.signature import verify_signature
+from verifier.anchor import check_batch, check_chain, check_code
+from verifier.chain import ChainReader
+from verifier.documents import check_files
+from verifier.model import Check, Pins, Status, Verification
+from verifier.recompute import recompute
+
+__all__ = ["Entry", "verify_bundle"]
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class Entry:
+    """One record of the bundle with what the offline checks learnt about it."""
+
+    subject: str
+    item: BundleItem
+    raw: dict[str, object]
+    record: Record | None
+    record_id: str | None
+    form_error: str | None
+
+    @property
+    def record_type(self) -> str | None:
+        value = self.raw.get("type")
+        return value if isinstance(value, str) else None
+
+
+def _entries(bundle: Bundle) -> list[Entry]:
+    out = []
+    for group, items in (("items", bundle.items), ("closure", bundle.closure)):
+        for i, item in enumerate(items):
+            raw = reconstruct(item.view)
+            record: Record | None = None
+            error = None
+            if not item.is_redacted:
+                try:
+                    record = validate_record(raw)
+                except LedgerError as exc:
+                    error = exc.message
+            rid = raw.get("id")
+            out.append(
+                Entry(
+                    f"{group}[{i}]", item, raw, record, rid if isinstance(rid, str) else None, error
+                )
+            )
+    return out
+
+
+class _Run:
+    def __init__(self, bundle: Bundle, reader: ChainReader, pins: Pins, out: Verification) -> None:
+        self.bundle = bundle
+        self.reader = reader
+        self.pins = pins
+        self.out = out
+        self.chain_problem: Check | None = None  # why chain checks cannot run
+        self.batch_verdicts: dict[int, tuple[Status, str]] = {}
+        self.successors: dict[str, list[str]] = {}
+
+    def index(self, entries: list[Entry]) -> None:
+        for other in entries:
+            refs = other.raw.get("refs")
+            for ref in refs if isinstance(refs, list) else ():
+                if isinstance(ref, dict) and ref.get("rel") == "supersedes":
+                    why = ref.get("reason", "no reason given")
+                    self.successors.setdefault(str(ref.get("digest")), []).append(
+                        f"{other.record_id} ({why})"
+                    )
+
+    def on_chain(
+        self, number: int, entry: Entry | None, fn: Callable[[], tuple[Status, str]]
+    ) -> Check:
+        """Run a chain-reading check; UNKNOWN when the node fails, SKIP after a pin failed."""
+        subject = entry.subject if entry else "bundle"
+        rid = entry.record_id if entry else None
+        if self.chain_problem is not None:
+            status = Status.UNKNOWN if self.chain_problem.status is Status.UNKNOWN else Status.SKIP
+            reason = f"not read: {self.chain_problem.reason}"
+            return self.out.add(Check(number, status, reason, subject, rid))
+        try:
+            status, reason = fn()
+        except UnavailableError as exc:
+            check = Check(number, Status.UNKNOWN, exc.message, subject, rid)
+            self.chain_problem = check
+            return self.out.add(check)
+        return self.out.add(Check(number, status, reason, subject, rid))
+
+
+def verify_bundle(
+    data: bytes,
+    *,
+    reader: ChainReader,
+    pins: Pins,
+    files: Sequence[tuple[str, str]] = (),
+    progress: Progress | None = None,
+) -> Verification:
+    """Verify bundle bytes against the pinned chain. ``files`` are (name, sha256 hex)
+    pairs of local documents to find among the bundle's archive records (check 12)."""
+    out = Verification(bundle_sha256=hashlib.sha256(data).hexdigest())
+    try:
+        bundle = parse_bundle(data, require_canonical=True)
+    except LedgerError as exc:
+        out.unreadable = True
+        out.add(Check(1, Status.FAIL, f"not a readable bundle: {exc.message}"))
+        return out
+    entries = _entries(bundle)
+    out.record_count = len(entries)
+    out.add(
+        Check(
+            1,
+            Status.PASS,
+            f"{bundle.format}, {len(bundle.items)} items, {len(bundle.closure)} closure records, "
+            f"{len(bundle.batches)} batches",
+        )
+    )
+    run = _Run(bundle, reader, pins, out)
+    chain_check = check_chain(bundle, reader, pins)
+    out.add(chain_check)
+    if chain_check.status is not Status.PASS:
+        run.chain_problem = chain_check
+    else:
+        out.head_block = reader.at_block
+    run.on_chain(3, None, lambda: check_code(reader, pins))
+    by_digest = {e.item.digest: e for e in entries}
+    run.index(entries)
+    for n, entry in enumerate(entries):
+        _record_checks(run, entry, by_digest)
+        if progress is not None:
+            progress(n + 1, len(entries))
+    if files:
+        out.checks.extend(check_files(files, entries, out))
+    return out
+
+
+def _record_checks(run: _Run, entry: Entry, by_digest: dict[bytes, Entry]) -> None:
+    item, subject, rid, add = entry.item, entry.subject, entry.record_id, run.out.add
+    # 4: the view recomputes to the digest, and a full record conforms to its type.
+    try:
+        verify_view(item.view, item.digest.hex())
+        if entry.form_error is not None:
+            add(
+                Check(
+                    4,
+                    Status.FAIL,
+                    f"digest recomputes but the record is malformed: {entry.form_error}",
+                    subject,
+                    rid,
+                )
+            )
+        else:
+            kind = (
+                "redacted view: disclosures + hidden field hashes"
+                if item.is_redacted
+                else "full view"
+            )
+            add(
+                Check(
+                    4, Status.PASS, f"{item.digest.hex()[:16]}… recomputes ({kind})", subject, rid
+                )
+            )
+    except VerificationError as exc:
+        add(
+            Check(
+                4,
+                Status.FAIL,
+                f"{exc.message}: look at {subject}.view",
+                subject,
+                rid,
+                {"expected": exc.expected, "computed": exc.computed},
+            )
+        )
+    except LedgerError as exc:
+        add(Check(4, Status.FAIL, exc.message, subject, rid))
+    # 5: signature under a key the TrustRegistry held valid for this producer at issue time.
+    run.on_chain(5, entry, lambda: _signature(run.reader, entry))
+    # 6: the proof leads from the digest's leaf to the batch root the bundle states.
+    header = run.bundle.batches[item.batch_seq]
+    try:
+        verify_inclusion(item.digest, item.proof, header.root)
+        add(
+            Check(
+                6,
+                Status.PASS,
+                f"{len(item.proof)} hashes to the root of batch {item.batch_seq}",
+                subject,
+                rid,
+            )
+        )
+    except VerificationError as exc:
+        add(
+            Check(
+                6,
+                Status.FAIL,
+                f"{exc.message} of batch {item.batch_seq}: look at {subject}.proof",
+                subject,
+                rid,
+                {"expected": exc.expected, "computed": exc.computed},
+            )
+        )
+    except LedgerError as exc:
+        add(Check(6, Status.FAIL, exc.message, subject, rid))
+
+    # 7: that root is the contract's for this seq, deep enough (once per batch).
+    def batch_verdict() -> tuple[Status, str]:
+        seq = item.batch_seq
+        if seq not in run.batch_verdicts:
+            run.batch_verdicts[seq] = check_batch(run.reader, run.pins, seq, header)
+        return run.batch_verdicts[seq]
+
+    run.on_chain(7, entry, batch_verdict)
+    # 8: not revoked on-chain; superseded (a later record in the bundle replaces it) warns.
+    run.on_chain(8, entry, lambda: _revocation(run.reader, entry, run.successors))
+    # 9: every reference is in the bundle with the digest the record names.
+    _references(run, entry, by_digest)
+    # 10: recomputation of stated figures from the referenced records.
+    inputs, hidden, digests = _inputs_of(entry, by_digest)
+    result = recompute(
+        entry.record,
+        record_type=entry.record_type,
+        redacted=item.is_redacted,
+        inputs=inputs,
+        hidden_inputs=hidden,
+        digests=digests,
+    )
+    evidence = None
+    if result.status == "FAIL" and (result.stated is not None or result.computed is not None):
+        evidence = {"stated": result.stated, "computed": result.computed}
+    add(Check(10, Status(result.status), result.reason, subject, rid, evidence))
+    # 11: attestations filed on-chain by accredited bodies.
+    run.on_chain(11, entry, lambda: _attestations(run.reader, entry))
+
+
+def _inputs_of(
+    entry: Entry, by_digest: dict[bytes, Entry]
+) -> tuple[dict[str, Record], set[str], dict[str, str]]:
+    """The records ``entry`` refers to, resolved by digest, never by id: a bundle may carry
+    two versions of one record, and only the one the reference names is an input."""
+    inputs: dict[str, Record] = {}
+    hidden: set[str] = set()
+    digests: dict[str, str] = {}
+    for ref in entry.record.refs if entry.record is not None else ():
+        target = by_digest.get(bytes.fromhex(ref.digest))
+        if target is None:
+            continue
+        digests[ref.id] = ref.digest
+        if target.item.is_redacted:
+            hidden.add(ref.id)
+        elif target.record is not None and target.record.id == ref.id:
+            inputs[ref.id] = target.record
+    return inputs, hidden, digests
+
+
+def _signature(reader: ChainReader, entry: Entry) -> tuple[Status, str]:
+    sig = entry.item.signature
+    key = reader.key(bytes.fromhex(sig.key_id))
+    where = f"the TrustRegistry at {reader.trust_address}"
+    if key is None:
+        return Status.FAIL, f"key {sig.key_id[:16]}… is not registered in {where}"
+    try:
+        verify_signature(key.public_key, entry.item.digest, sig)
+    except LedgerError as exc:
+        return Status.FAIL, f"{exc.message}: look at {entry.subject}.signature"
+    producer, issued = entry.raw.get("producer"), entry.raw.get("issued_at")
+    if not isinstance(producer, str) or not isinstance(issued, str):
+        return Status.FAIL, "producer or issued_at is not disclosed: the key cannot be bound"
+    if hashlib.sha256(producer.encode("utf-8")).digest() != key.producer_id:
+        return (
+            Status.FAIL,
+            f"key {sig.key_id[:16]}… is registered to another producer than {producer}",
+        )
+    try:
+        at = int(parse_timestamp(issued, path="issued_at").timestamp())
+    except LedgerError as exc:
+        return Status.FAIL, exc.message
+    if not key.is_valid_at(at):
+        return Status.FAIL, (
+            f"key {sig.key_id[:16]}… was not valid at issued_at {issued} (window "
+            f"{key.valid_from}..{key.valid_until}, revoked at {key.revoked_at or 'never'})"
+        )
+    return Status.PASS, f"Ed25519 by {producer}, key {sig.key_id[:16]}… valid at {issued}"
+
+
+def _revocation(
+    reader: ChainReader, entry: Entry, successors: dict[str, list[str]]
+) -> tuple[Status, str]:
+    revoked = reader.revocation(entry.item.digest)
+    if revoked is not None:
+        return Status.FAIL, (
+            f"revoked on-chain at block {revoked.block_number} (reason code "
+            f"{revoked.reason_code}): do not rely on this record"
+        )
+    later = successors.get(entry.item.digest.hex())
+    if later:
+        return Status.WARN, f"not revoked, but superseded by {', '.join(later)}"
+    return Status.PASS, "not revoked"
+
+
+def _references(run: _Run, entry: Entry, by_digest: dict[bytes, Entry]) -> None:
+    refs = entry.raw.get("refs")
+    subject, rid = entry.subject, entry.record_id
+    if not isinstance(refs, list) or any(not isinstance(r, dict) for r in refs):
+        run.out.add(Check(9, Status.SKIP, "references hidden in this view", subject, rid))
+        return
+    missing = []
+    for i, ref in enumerate(refs):
+        digest_hex, ref_id = ref.get("digest"), ref.get("id")
+        target = None
+        if isinstance(digest_hex, str) and len(digest_hex) == 64:
+            try:
+                target = by_digest.get(bytes.fromhex(digest_hex))
+            except ValueError:
+                target = None
+        if target is None:
+            missing.append(
+                f"refs[{i}] {ref.get('rel')} {ref_id} ({str(digest_hex)[:16]}…) "
+                "is not in the bundle"
+            )
+        elif target.record_id is not None and target.record_id != ref_id:
+            missing.append(
+                f"refs[{i}] names {ref_id} but the bundle's record with that digest "
+                f"is {target.record_id}"
+            )
+    if missing:
+        run.out.add(Check(9, Status.FAIL, "; ".join(missing), subject, rid))
+    elif refs:
+        run.out.add(
+            Check(
+                9,
+                Status.PASS,
+                f"{len(refs)} references present with matching digests",
+                subject,
+                rid,
+            )
+        )
+    else:
+        run.out.add(Check(9, Status.PASS, "no references", subject, rid))
+
+
+_VERDICTS = {1: "conforms", 2: "conforms with findings", 3: "does not conform"}
+
+
+def _attestations(reader: ChainReader, entry: Entry) -> tuple[Status, str]:
+    found = reader.attestations(entry.item.digest)
+    if not found:
+        return Status.SKIP, "no attestation filed on-chain"
+    parts = []
+    worst = Status.PASS
+    for a in found:
+        body = reader.body(a.body)
+        name = body.name if body is not None else "unknown body"
+        verdict = _VERDICTS.get(a.verdict, f"verdict {a.verdict}")
+        if a.verdict == 3:
+            worst = Status.WARN
+        parts.append(f"{name} ({a.body}, {verdict}, block {a.block_number})")
+    return worst, f"{len(found)} filed: " + "; ".join(parts)

@@ -1,0 +1,82 @@
+"""What the verifier reads from the registries, as plain values (docs/CONTRACTS.md §3, §4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "AnchorTx",
+    "Attestation",
+    "Body",
+    "OnchainBatch",
+    "ProducerKey",
+    "Revocation",
+]
+
+
+@dataclass(frozen=True)
+class OnchainBatch:
+    seq: int
+    root: bytes
+    leaf_count: int
+    manifest_digest: bytes
+    block_number: int
+    timestamp: int
+    log_hash: bytes
+
+
+@dataclass(frozen=True)
+class AnchorTx:
+    """What the anchoring transaction's receipt shows: where it landed and what it logged."""
+
+    tx_hash: bytes
+    status: int
+    to: str | None
+    block_number: int
+    block_hash: bytes
+    anchored_seqs: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Revocation:
+    reason_code: int
+    reason_digest: bytes
+    block_number: int
+    timestamp: int
+
+
+@dataclass(frozen=True)
+class ProducerKey:
+    public_key: bytes
+    producer_id: bytes
+    valid_from: int
+    valid_until: int
+    revoked_at: int
+
+    def is_valid_at(self, timestamp: int) -> bool:
+        """TrustRegistry.isKeyValidAt's formula (docs/CONTRACTS.md §4, half-open windows):
+        evaluated here from the key read on-chain, so a bundle of 10,000 records issued at
+        10,000 different times costs one read per key, not one per record."""
+        if not self.valid_from <= timestamp < self.valid_until:
+            return False
+        return self.revoked_at == 0 or timestamp < self.revoked_at
+
+
+@dataclass(frozen=True)
+class Body:
+    address: str
+    name: str
+    scope: str
+    regions: str
+    valid_from: int
+    valid_until: int
+    withdrawn: bool
+
+
+@dataclass(frozen=True)
+class Attestation:
+    body: str
+    report_digest: bytes
+    verdict: int
+    block_number: int
+    timestamp: int
