@@ -29,6 +29,8 @@ from ledger.core.errors import AnchoringError, DeploymentMismatchError, Malforme
 DEPLOYMENT_FORMAT = "carbonledger-deployment/1"
 DEPLOYMENT_FILE_NAME = "deployment.json"
 CONTRACT_NAMES = ("AnchorRegistry", "TrustRegistry")
+# AnchorRegistry names its TrustRegistry in its constructor, so that one goes first.
+DEPLOY_ORDER = ("TrustRegistry", "AnchorRegistry")
 #: Duty roles per contract (DESIGN §4); the deployer keeps DEFAULT_ADMIN_ROLE.
 ROLE_NAMES: Mapping[str, tuple[str, ...]] = {
     "AnchorRegistry": ("ANCHORER_ROLE", "REVOKER_ROLE"),
@@ -293,9 +295,12 @@ def deploy_contracts(
     operator = chain.signer.address
     deployed: dict[str, DeployedContract] = {}
     grants: list[RoleGrant] = []
-    for name in CONTRACT_NAMES:
+    for name in DEPLOY_ORDER:
         artifact = _artifact(artifacts, name)
-        address, receipt = chain.deploy(artifact, admin_delay_s, operator)
+        args: tuple[object, ...] = (admin_delay_s, operator)
+        if name == "AnchorRegistry":
+            args += (deployed["TrustRegistry"].address,)
+        address, receipt = chain.deploy(artifact, *args)
         deployed[name] = DeployedContract(
             name=name,
             address=address,
@@ -320,7 +325,7 @@ def deploy_contracts(
                     tx_hex=HexBytes(grant["transactionHash"]).to_0x_hex(),
                 )
             )
-    first_block = deployed[CONTRACT_NAMES[0]].deploy_block
+    first_block = deployed[DEPLOY_ORDER[0]].deploy_block
     with chain.boundary("reading the deploy block"):
         timestamp = int(chain.w3.eth.get_block(first_block)["timestamp"])
     compiler = str(getattr(_artifact(artifacts, CONTRACT_NAMES[0]), "compiler_version", ""))
@@ -390,6 +395,16 @@ def deployment_differences(
                     f"{name}: deploy block {entry.deploy_block} has hash {block_hash}, recorded "
                     f"{entry.deploy_block_hash_hex} (a reorg or a different chain)"
                 )
+    if not differences:
+        anchor = chain.contract(
+            _artifact(artifacts, "AnchorRegistry"), record.address_of("AnchorRegistry")
+        )
+        linked = chain.call(anchor.functions.trustRegistry())
+        if linked != record.address_of("TrustRegistry"):
+            differences.append(
+                f"AnchorRegistry is linked to TrustRegistry {linked}, the record names "
+                f"{record.address_of('TrustRegistry')}"
+            )
     return differences
 
 

@@ -8,7 +8,9 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
 /// @title AnchorRegistry
 /// @notice The append-only log of carbonledger Merkle batches (DESIGN §3.4, §4). Every batch root is
 /// written once, in strict sequence from 1, and folded into a running log hash so that one value
-/// pins the whole history. Record digests can also be revoked, once, with a reason.
+/// pins the whole history. Record digests can also be revoked, once, with a reason. The registry
+/// names, for ever, the TrustRegistry whose producer keys and accredited bodies its records rely
+/// on, so an auditor who pins this one address has pinned both.
 /// @dev Not upgradeable on purpose: a registry that can be upgraded can rewrite history. The
 /// default admin only grants and revokes the ANCHORER and REVOKER roles; it hands itself over in
 /// two steps with a delay (OpenZeppelin AccessControlDefaultAdminRules).
@@ -76,6 +78,11 @@ contract AnchorRegistry is AccessControlDefaultAdminRules {
     error AnchorRegistryZeroReasonCode();
     /// @notice The digest has already been revoked.
     error AnchorRegistryAlreadyRevoked(bytes32 digest);
+    /// @notice The TrustRegistry given at deployment holds no code.
+    error AnchorRegistryTrustRegistryNotAContract(address trustRegistry);
+
+    /// @notice This registry was linked to `trustRegistry` at deployment (once, never changed).
+    event TrustRegistryLinked(address indexed trustRegistry);
 
     /// @notice Batch `seq` with Merkle root `root` was anchored; `logHash` is the new log head.
     event BatchAnchored(
@@ -92,6 +99,9 @@ contract AnchorRegistry is AccessControlDefaultAdminRules {
         bytes32 indexed digest, uint16 indexed reasonCode, bytes32 reasonDigest, address revoker
     );
 
+    // Set once in the constructor. Plain storage rather than an immutable, so the runtime code
+    // is the same in every deployment and its hash can be compared with a local build.
+    address private _trustRegistry;
     // Number of batches anchored so far; the next batch is _batchCount + 1.
     uint64 private _batchCount;
     mapping(uint64 seq => StoredBatch) private _batches;
@@ -100,9 +110,22 @@ contract AnchorRegistry is AccessControlDefaultAdminRules {
     /// @notice Deploys the registry with `initialAdmin` as its only default admin.
     /// @param initialAdminDelay Seconds a scheduled admin hand-over must wait before acceptance.
     /// @param initialAdmin The default admin; it holds no other role until it grants itself one.
-    constructor(uint48 initialAdminDelay, address initialAdmin)
+    /// @param trustRegistry_ The TrustRegistry of producer keys and accredited bodies; must hold
+    /// code. Fixed for the life of this registry.
+    constructor(uint48 initialAdminDelay, address initialAdmin, address trustRegistry_)
         AccessControlDefaultAdminRules(initialAdminDelay, initialAdmin)
-    {}
+    {
+        if (trustRegistry_.code.length == 0) {
+            revert AnchorRegistryTrustRegistryNotAContract(trustRegistry_);
+        }
+        _trustRegistry = trustRegistry_;
+        emit TrustRegistryLinked(trustRegistry_);
+    }
+
+    /// @notice The TrustRegistry this registry was linked to at deployment.
+    function trustRegistry() external view returns (address) {
+        return _trustRegistry;
+    }
 
     /// @notice Anchors batch `seq`. Only ANCHORER_ROLE.
     /// @dev Reverts with AnchorRegistryOutOfSequence unless `seq == nextSeq()`: no gaps, no

@@ -9,7 +9,7 @@ the verifier.
 from __future__ import annotations
 
 from ledger.core.bundle import BatchHeader, Bundle
-from ledger.core.errors import UnavailableError
+from ledger.core.errors import UnavailableError, VerificationError
 from verifier.chain import ChainReader, packaged_code_hash
 from verifier.model import Check, Pins, Status
 
@@ -28,17 +28,26 @@ def check_chain(bundle: Bundle, reader: ChainReader, pins: Pins) -> Check:
             f"the bundle names AnchorRegistry {ref.anchor_registry}, you pinned "
             f"{reader.anchor_address}"
         )
-    if ref.trust_registry != reader.trust_address:
-        problems.append(
-            f"the bundle names TrustRegistry {ref.trust_registry}, you pinned "
-            f"{reader.trust_address}"
-        )
     try:
         served = reader.chain_id()
         if served != pins.chain_id:
             problems.append(f"the node serves chain {served}, not the pinned {pins.chain_id}")
         else:
             head = reader.pin_head()
+            # The TrustRegistry is the one the pinned AnchorRegistry names, never the bundle's.
+            linked = reader.linked_trust_registry()
+            if pins.trust_registry is not None and pins.trust_registry != linked:
+                problems.append(
+                    f"you pinned TrustRegistry {pins.trust_registry}, but the AnchorRegistry "
+                    f"is linked to {linked}"
+                )
+            if ref.trust_registry != linked:
+                problems.append(
+                    f"the bundle names TrustRegistry {ref.trust_registry}, the pinned "
+                    f"AnchorRegistry is linked to {linked}"
+                )
+    except VerificationError as exc:
+        problems.append(exc.message)
     except UnavailableError as exc:
         if problems:
             return Check(2, Status.FAIL, "; ".join(problems))

@@ -28,7 +28,7 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import ContractLogicError
 
-from ledger.core.errors import MalformedError, UnavailableError
+from ledger.core.errors import MalformedError, UnavailableError, VerificationError
 from verifier.facts import AnchorTx, Attestation, Body, OnchainBatch, ProducerKey, Revocation
 
 __all__ = [
@@ -89,7 +89,7 @@ class ChainReader:
         w3: Web3,
         *,
         anchor_registry: str,
-        trust_registry: str,
+        trust_registry: str | None = None,
         where: str = "the chain",
         cache: bool = True,
     ) -> None:
@@ -98,9 +98,14 @@ class ChainReader:
         self.caching = cache
         self.calls = 0
         self.anchor_address = parse_address(anchor_registry, "--registry")
-        self.trust_address = parse_address(trust_registry, "--trust-registry")
+        # The TrustRegistry is the one the pinned AnchorRegistry names (fixed at its
+        # deployment); an auditor may pin it too, and then the two must agree (check 2).
+        self.pinned_trust_address = (
+            parse_address(trust_registry, "--trust-registry") if trust_registry else None
+        )
+        self._linked_trust: ChecksumAddress | None = None
+        self._trust_contract: Any = None
         self._anchor = w3.eth.contract(address=self.anchor_address, abi=load_abi("AnchorRegistry"))
-        self._trust = w3.eth.contract(address=self.trust_address, abi=load_abi("TrustRegistry"))
         self._memo: dict[tuple[Any, ...], Any] = {}
         self.at_block: int | None = None
         self._anchored_topic = keccak(text=_BATCH_ANCHORED)
@@ -116,7 +121,7 @@ class ChainReader:
         url: str,
         *,
         anchor_registry: str,
-        trust_registry: str,
+        trust_registry: str | None = None,
         timeout_s: float = 10.0,
         cache: bool = True,
     ) -> ChainReader:
@@ -181,6 +186,32 @@ class ChainReader:
             return None
 
     # -- the chain ------------------------------------------------------------
+
+    def linked_trust_registry(self) -> ChecksumAddress:
+        """The TrustRegistry address the pinned AnchorRegistry was deployed with."""
+        if self._linked_trust is None:
+            raw = self._view(("trust",), "calling trustRegistry", self._anchor, "trustRegistry")
+            if not isinstance(raw, str) or int(raw, 16) == 0:
+                raise VerificationError(
+                    f"the AnchorRegistry at {self.anchor_address} names no TrustRegistry "
+                    "(not a carbonledger AnchorRegistry)",
+                    expected="a linked TrustRegistry",
+                    computed=raw,
+                )
+            self._linked_trust = Web3.to_checksum_address(raw)
+        return self._linked_trust
+
+    @property
+    def trust_address(self) -> ChecksumAddress:
+        return self.linked_trust_registry()
+
+    @property
+    def _trust(self) -> Any:
+        if self._trust_contract is None:
+            self._trust_contract = self.w3.eth.contract(
+                address=self.trust_address, abi=load_abi("TrustRegistry")
+            )
+        return self._trust_contract
 
     def chain_id(self) -> int:
         return int(self._read(("chain_id",), "reading the chain id", lambda: self.w3.eth.chain_id))

@@ -1,6 +1,6 @@
 """``carbon-verify``: the auditor's command line (docs/VERIFY.md).
 
-    carbon-verify bundle FILE --rpc URL --chain-id N --registry ADDR --trust-registry ADDR
+    carbon-verify bundle FILE --rpc URL --chain-id N --registry ADDR
     carbon-verify attest FILE ... --key-file KEY --out-dir DIR
 
 Exit codes (STYLE "CLI"): 0 every check passed, 1 a check failed, 2 usage or unreadable
@@ -74,7 +74,9 @@ def _chain_options(p: argparse.ArgumentParser) -> None:
         "--registry", required=True, metavar="ADDR", help="pinned AnchorRegistry address"
     )
     p.add_argument(
-        "--trust-registry", required=True, metavar="ADDR", help="pinned TrustRegistry address"
+        "--trust-registry",
+        metavar="ADDR",
+        help="optional second pin: the TrustRegistry the AnchorRegistry must be linked to",
     )
     p.add_argument(
         "--min-depth",
@@ -158,7 +160,9 @@ def pins_from(args: argparse.Namespace) -> Pins:
     return Pins(
         chain_id=args.chain_id,
         anchor_registry=parse_address(args.registry, "--registry"),
-        trust_registry=parse_address(args.trust_registry, "--trust-registry"),
+        trust_registry=(
+            parse_address(args.trust_registry, "--trust-registry") if args.trust_registry else None
+        ),
         min_depth=args.min_depth,
         anchor_code_hash=hashes[0],
         trust_code_hash=hashes[1],

@@ -88,7 +88,8 @@ class Pins:
 
     chain_id: int
     anchor_registry: str
-    trust_registry: str
+    #: optional: the pinned AnchorRegistry names its TrustRegistry; if given, they must agree
+    trust_registry: str | None = None
     #: the anchor's block must have at least this many blocks on top, itself included
     min_depth: int = 1
     anchor_code_hash: str | None = None

@@ -2,6 +2,7 @@
 pragma solidity 0.8.37;
 
 import {AnchorRegistry} from "../AnchorRegistry.sol";
+import {TrustRegistry} from "../TrustRegistry.sol";
 import {TestBase} from "./TestBase.sol";
 
 contract AnchorRegistryTest is TestBase {
@@ -10,7 +11,7 @@ contract AnchorRegistryTest is TestBase {
     address internal constant REVOKER = address(0x2E7);
 
     function setUp() public {
-        reg = new AnchorRegistry(3 days, ADMIN);
+        reg = new AnchorRegistry(3 days, ADMIN, address(new TrustRegistry(3 days, ADMIN)));
         // Role ids are read before pranking: a prank applies to the very next call.
         bytes32 anchorer = reg.ANCHORER_ROLE();
         bytes32 revoker = reg.REVOKER_ROLE();

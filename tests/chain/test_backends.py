@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Any
 
 import pytest
 from eth_account import Account
@@ -18,10 +19,17 @@ ROOT_1 = bytes.fromhex("11" * 32)
 MANIFEST_1 = bytes.fromhex("22" * 32)
 
 
+def _deploy(chain: Chain, artifacts: dict[str, ContractArtifact], name: str) -> tuple[str, Any]:
+    args: list[Any] = [0, chain.signer.address]
+    if name == "AnchorRegistry":
+        trust, _ = chain.deploy(artifacts["TrustRegistry"], 0, chain.signer.address)
+        args.append(trust)
+    return chain.deploy(artifacts[name], *args)
+
+
 def _registry(chain: Chain, artifacts: dict[str, ContractArtifact]) -> Contract:
-    artifact = artifacts["AnchorRegistry"]
-    address, _ = chain.deploy(artifact, 0, chain.signer.address)
-    return chain.contract(artifact, address)
+    address, _ = _deploy(chain, artifacts, "AnchorRegistry")
+    return chain.contract(artifacts["AnchorRegistry"], address)
 
 
 def test_identity_and_dev_accounts(any_chain: Chain) -> None:
@@ -40,7 +48,7 @@ def test_deploy_code_matches_compiled_runtime(
     any_chain: Chain, artifacts: dict[str, ContractArtifact]
 ) -> None:
     for name in ("AnchorRegistry", "TrustRegistry"):
-        address, receipt = any_chain.deploy(artifacts[name], 0, any_chain.signer.address)
+        address, receipt = _deploy(any_chain, artifacts, name)
         assert receipt["status"] == 1
         assert artifacts[name].matches_runtime_code(any_chain.get_code(address))
 
@@ -110,7 +118,7 @@ def test_out_of_gas_is_reported(any_chain: Chain, artifacts: dict[str, ContractA
 def test_snapshot_revert_and_time(any_chain: Chain, artifacts: dict[str, ContractArtifact]) -> None:
     snapshot = any_chain.snapshot()
     height = any_chain.block_number()
-    address, _ = any_chain.deploy(artifacts["AnchorRegistry"], 0, any_chain.signer.address)
+    address, _ = _deploy(any_chain, artifacts, "AnchorRegistry")
     assert any_chain.get_code(address)
     any_chain.revert(snapshot)
     assert any_chain.block_number() == height

@@ -80,11 +80,11 @@ def deploy_registries(chain: Chain, artifacts: dict[str, Any]) -> Registries:
     names = ("admin", "anchorer", "revoker", "key_admin", "registrar", "body", "stranger", "heir")
     accounts = dict(zip(names, accounts_list, strict=False))
     admin = accounts["admin"]
-    anchor_address, _ = chain.deploy(
-        artifacts["AnchorRegistry"], ADMIN_DELAY_S, admin.address, sender=admin
-    )
     trust_address, _ = chain.deploy(
         artifacts["TrustRegistry"], ADMIN_DELAY_S, admin.address, sender=admin
+    )
+    anchor_address, _ = chain.deploy(
+        artifacts["AnchorRegistry"], ADMIN_DELAY_S, admin.address, trust_address, sender=admin
     )
     anchor = chain.contract(artifacts["AnchorRegistry"], anchor_address)
     trust = chain.contract(artifacts["TrustRegistry"], trust_address)

@@ -95,6 +95,28 @@ def test_wrong_chain_id_and_registry_fail(
     assert main(wrong_registry) == 1
 
 
+def test_issue_command_line_pins_the_trust_registry_through_the_anchor_registry(
+    anvil_ledger: Ledger, bundle_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The auditor pins chain id and AnchorRegistry only; the TrustRegistry is the one the
+    # AnchorRegistry was deployed with, read from the chain, never taken from the bundle.
+    args = args_for(anvil_ledger, bundle_file)
+    at = args.index("--trust-registry")
+    del args[at : at + 2]
+    assert main(args) == 0
+    assert "result: VERIFIED" in capsys.readouterr().out
+
+
+def test_second_trust_registry_pin_must_agree_with_the_link(
+    anvil_ledger: Ledger, bundle_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = args_for(anvil_ledger, bundle_file)
+    args[args.index("--trust-registry") + 1] = anvil_ledger.anchor_address
+    assert main(args) == 1
+    out = capsys.readouterr().out
+    assert "is linked to" in out and anvil_ledger.trust_address in out
+
+
 def test_rpc_down_is_exit_3(
     anvil_ledger: Ledger, bundle_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
