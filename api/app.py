@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from anchoring.chain import Chain
 from anchoring.chain.base import ArtifactLike
 from anchoring.deployment import DeploymentRecord, load_deployment
+from api.pages import page_router
 from api.problems import (
     PayloadTooLargeError,
     install_problem_handlers,
@@ -170,6 +171,7 @@ def create_app(
         app.include_router(router, prefix="/v1")
     for router in UNVERSIONED:
         app.include_router(router)
+    app.include_router(page_router(data_dir=settings.data_dir))
     install_problem_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=limits.max_body_bytes)
     _publish_problem_schema(app)

@@ -1,0 +1,188 @@
+"""What every page handler shares: settings, the caller of a page request, the CSRF cookie,
+query parameters read and bounded, and the error page (docs/PAGES.md)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from api.auth import ANONYMOUS, Caller
+from api.pages.render import FormError, Renderer
+from api.pages.session import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    SessionSigner,
+    load_or_create_secret,
+    session_caller,
+)
+from api.service import ApiService
+from ledger.core.errors import MalformedError
+
+__all__ = ["PageRequest", "Pages", "PagesConfig"]
+
+log = logging.getLogger("carbonledger.api.pages")
+
+MAX_CURSOR = 2**63 - 1
+MAX_FORM_BYTES = 4096
+
+
+@dataclass(frozen=True)
+class PagesConfig:
+    """Limits of the pages (docs/PAGES.md §4). Page sizes over ``max_page`` are clamped
+    to it and the page says so; the JSON API refuses them instead (docs/API.md §5)."""
+
+    default_page: int = 50
+    max_page: int = 200
+    session_ttl_s: int = 8 * 3600
+    max_id_chars: int = 200
+    max_subject_chars: int = 400
+
+
+@dataclass
+class PageRequest:
+    """One page request: its caller, and the CSRF token its forms carry."""
+
+    request: Request
+    api: ApiService
+    caller: Caller
+    csrf: str
+    set_csrf: bool
+    clear_session: bool
+
+    def context(self, **values: Any) -> dict[str, Any]:
+        return {"caller": self.caller, "csrf": self.csrf, "path": self.here(), **values}
+
+    def here(self) -> str:
+        """This page's path and query: where signing in returns to."""
+        url = self.request.url
+        if url.path in ("/login", "/logout"):
+            return "/"
+        return url.path + (f"?{url.query}" if url.query else "")
+
+    def query(self, name: str, *, max_chars: int, required: bool = True) -> str | None:
+        value = self.request.query_params.get(name)
+        if value is None or value == "":
+            if required:
+                raise MalformedError(f"the query parameter {name!r} is required", path=name)
+            return None
+        if len(value) > max_chars:
+            raise MalformedError(f"at most {max_chars} characters", path=name)
+        return value
+
+    def integer(self, name: str, *, default: int, low: int, high: int | None = None) -> int:
+        text = self.request.query_params.get(name)
+        if text is None or text == "":
+            return default
+        if not text.isascii() or not text.isdigit() or len(text) > 19:
+            raise MalformedError("expected a whole number", path=name)
+        value = int(text)
+        if value < low or value > (high if high is not None else MAX_CURSOR):
+            raise MalformedError(f"out of range ({low}..{high or MAX_CURSOR})", path=name)
+        return value
+
+
+class Pages:
+    """The pages' state: the service object is read from the app at request time."""
+
+    def __init__(
+        self, *, data_dir: Path, secret: bytes | None = None, config: PagesConfig | None = None
+    ) -> None:
+        self.data_dir = data_dir
+        self.config = config or PagesConfig()
+        self.renderer = Renderer()
+        self._secret = secret
+        self._signer: SessionSigner | None = None
+
+    @property
+    def signer(self) -> SessionSigner:
+        # Made on first use, so building the app has no effect on the data directory.
+        if self._signer is None:
+            self._signer = SessionSigner(self._secret or load_or_create_secret(self.data_dir))
+        return self._signer
+
+    def limit(self, page: PageRequest) -> tuple[int, bool]:
+        """The page size asked for, clamped to ``max_page``; and whether it was clamped."""
+        asked = page.integer("limit", default=self.config.default_page, low=1, high=MAX_CURSOR)
+        return min(asked, self.config.max_page), asked > self.config.max_page
+
+    def now(self, api: ApiService) -> datetime:
+        return api.clock()
+
+    def begin(self, request: Request) -> PageRequest:
+        api: ApiService = request.app.state.api
+        signer = self.signer
+        caller, clear = ANONYMOUS, False
+        raw = request.cookies.get(SESSION_COOKIE)
+        if raw is not None:
+            session = signer.read_session(raw, now=self.now(api))
+            found = session_caller(api.store, session) if session is not None else None
+            if found is None:
+                clear = True  # expired, forged, or its key revoked: back to the public view
+            else:
+                caller = found
+        csrf = request.cookies.get(CSRF_COOKIE)
+        fresh = not signer.is_csrf_valid(csrf)
+        if fresh or csrf is None:
+            csrf = signer.csrf_value()
+        return PageRequest(request, api, caller, csrf, fresh, clear)
+
+    def finish(self, page: PageRequest, response: Response) -> Response:
+        secure = page.request.url.scheme == "https"
+        if page.set_csrf:
+            response.set_cookie(
+                CSRF_COOKIE, page.csrf, httponly=True, samesite="strict", secure=secure, path="/"
+            )
+        if page.clear_session:
+            response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+        return response
+
+    async def serve(
+        self, request: Request, work: Callable[[PageRequest], Response], *, form: bool = False
+    ) -> Response:
+        """Runs ``work`` for one page; any error becomes the HTML error page."""
+        page: PageRequest | None = None
+        try:
+            page = await run_in_threadpool(self.begin, request)
+            if form:
+                await self.check_form(page)
+            response = await run_in_threadpool(work, page)
+        except Exception as exc:
+            context = page.context() if page is not None else {"caller": ANONYMOUS, "csrf": ""}
+            context.setdefault("path", request.url.path)
+            response = self.renderer.error(exc, context)
+        return self.finish(page, response) if page is not None else response
+
+    async def check_form(self, page: PageRequest) -> None:
+        """A form post must be url-encoded, small, same-origin and carry the CSRF token."""
+        request = page.request
+        origin = request.headers.get("origin")
+        if origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}":
+            raise FormError("the form was posted from another site", path="origin")
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype != "application/x-www-form-urlencoded":
+            raise FormError("expected a form (application/x-www-form-urlencoded)", path="body")
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_FORM_BYTES:
+                raise FormError(f"the form exceeds {MAX_FORM_BYTES} bytes", path="body")
+        try:
+            fields = parse_qs(body.decode("utf-8"), max_num_fields=10, strict_parsing=False)
+        except (UnicodeDecodeError, ValueError):
+            raise FormError("the form is not readable", path="body") from None
+        form = {k: v[0] for k, v in fields.items() if v}
+        if not self.signer.csrf_matches(request.cookies.get(CSRF_COOKIE), form.get("csrf")):
+            raise FormError(
+                "the form's security token is missing or stale: reload the page and retry",
+                path="csrf",
+            )
+        request.state.form = form

@@ -1,0 +1,58 @@
+"""The pure shaping of service answers for the templates (api/pages/views.py)."""
+
+from __future__ import annotations
+
+from api.pages.views import WITHHELD, differences_of, display_value, path_text, status_of
+from ledger.core.commitment import HIDDEN
+
+
+def test_paths_and_values_read_as_in_the_docs() -> None:
+    assert path_text(("body", "lines", 0, "stage")) == "body.lines[0].stage"
+    assert path_text(["a", 1, 2]) == "a[1][2]"
+    values: tuple[object, ...] = (None, True, {}, [], {"a": 1}, HIDDEN, "x")
+    assert [display_value(v) for v in values] == [
+        "null",
+        "true",
+        "{}",
+        "[]",
+        "{…}",
+        WITHHELD,
+        "x",
+    ]
+
+
+def test_difference_rows_from_a_redacted_conversion() -> None:
+    record = {
+        "body": {
+            "differences": [
+                {"kind": "stage-removed", "stage": "transport", "legal_ref": "Annex II"},
+                {"kind": "factor-replaced", "line_id": "H03"},  # original/replacement withheld
+                {"kind": "gwp-changed", "from": "AR6", "to": "AR5"},
+                HIDDEN,
+            ]
+        }
+    }
+    rows = differences_of(record)
+    assert [(r.kind, r.where, r.change, r.legal_ref) for r in rows] == [
+        ("stage-removed", "stage transport", "", "Annex II"),
+        ("factor-replaced", "line_id H03", f"{WITHHELD} → {WITHHELD}", ""),
+        ("gwp-changed", "", "AR6 → AR5", ""),
+        ("", "", "", ""),
+    ]
+    assert rows[3].label == WITHHELD
+    assert differences_of({}) == [] and differences_of({"body": {"differences": "x"}}) == []
+
+
+def test_status_of_a_superseded_anchored_record() -> None:
+    status = status_of(
+        {
+            "state": "superseded",
+            "batch": {"seq": 2, "tx_hash": "0xab", "block_number": 12, "anchored_at": "t"},
+            "superseded_by": ["urn:x:v2"],
+            "supersedes": None,
+        }
+    )
+    assert status.label == "superseded 已被取代" and status.superseded_by == ["urn:x:v2"]
+    assert status.anchored == {"seq": "2", "tx": "0xab", "block": "12", "at": "t"}
+    pending = status_of({"state": "pending", "batch": None, "batch_seq": None})
+    assert pending.anchored is None and pending.batch_seq is None
