@@ -1,0 +1,75 @@
+"""The settings and the report of anchoring steps, and the small helpers they share.
+
+Fees of anchor transactions follow the replacement rules of the common EVM nodes: a
+replacement for a pending transaction (same sender, same nonce) is accepted only when it
+raises both fee fields by the node's price bump (geth and anvil: 10 %; Besu
+``--tx-pool-price-bump``, reliability anchors A6). We bump by 12.5 %, rounding up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import rlp
+from eth_account.typed_transactions import TypedTransaction
+from hexbytes import HexBytes
+from sqlalchemy.orm import Session
+
+from ledger.store.alerts import open_alerts, raise_alert
+
+
+@dataclass(frozen=True)
+class FeePolicy:
+    """Fees of anchor transactions. Bumps are ≥ 12.5 % (anvil and geth want ≥ 10 %);
+    ``max_fee_per_gas_cap_wei`` bounds what a fee spike can cost."""
+
+    max_fee_per_gas_cap_wei: int = 500 * 10**9
+    bump_numerator: int = 9
+    bump_denominator: int = 8
+    stall_timeout_s: float = 60.0
+    gas_headroom_percent: int = 20
+
+
+@dataclass
+class StepReport:
+    """What one ``Anchorer.run_once`` did; lists of batch seqs and transaction hashes."""
+
+    leader: bool = True
+    sealed: list[int] = field(default_factory=list)
+    signed: list[str] = field(default_factory=list)
+    broadcast: list[str] = field(default_factory=list)
+    rebroadcast: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    mined: list[str] = field(default_factory=list)
+    waiting: list[int] = field(default_factory=list)
+    anchored: list[int] = field(default_factory=list)
+    reorged: list[int] = field(default_factory=list)
+    reverted: list[int] = field(default_factory=list)
+    reopened: list[int] = field(default_factory=list)
+    disputed: list[int] = field(default_factory=list)
+    alerts: list[str] = field(default_factory=list)
+
+    def is_idle(self) -> bool:
+        return not any(
+            getattr(self, name) for name in self.__dataclass_fields__ if name != "leader"
+        )
+
+
+def bumped(old: int, policy: FeePolicy) -> int:
+    return -(-old * policy.bump_numerator // policy.bump_denominator)
+
+
+def gas_limit_of(raw_tx: bytes) -> int:
+    """The gas limit inside a signed transaction (EIP-2718 typed or legacy RLP)."""
+    if raw_tx and raw_tx[0] <= 0x7F:
+        return int(TypedTransaction.from_bytes(HexBytes(raw_tx)).as_dict()["gas"])
+    return int.from_bytes(rlp.decode(raw_tx)[2], "big")
+
+
+def alert_once(session: Session, *, kind: str, message: str, at: datetime) -> bool:
+    """Raise an alert unless one of ``kind`` is open already; True when raised."""
+    if any(a.kind == kind for a in open_alerts(session)):
+        return False
+    raise_alert(session, kind=kind, message=message, at=at)
+    return True

@@ -1,0 +1,96 @@
+"""``carbonledger``: the operator CLI, the composition root (STYLE "CLI").
+
+``main(argv) -> int``: results on stdout, logs and the one-line error on
+stderr, exit codes as listed in ``carbonledger --help``. Settings are loaded
+here, once, from ``CARBONLEDGER_*`` variables and the command-line options, and
+passed down; nothing below reads the environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from api.cli import anchor as anchor_command
+from api.cli import chain as chain_command
+from api.cli import check as check_command
+from api.cli import deploy as deploy_command
+from api.cli import keys as keys_command
+from api.cli import principals as principals_command
+from api.cli import serve as serve_command
+from api.cli import status as status_command
+from api.cli import up as up_command
+from api.cli.common import EXIT_CODES_HELP, EXIT_USAGE, exit_code_for, settings_overrides
+from api.settings import CarbonLedgerSettings
+from ledger.core.errors import LedgerError
+
+__all__ = ["main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="carbonledger",
+        description="Run the carbonledger service: chain, contracts, anchoring.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logs on stderr")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for command in (
+        up_command,
+        deploy_command,
+        chain_command,
+        anchor_command,
+        status_command,
+        check_command,
+        keys_command,
+        principals_command,
+        serve_command,
+    ):
+        command.register(subparsers)
+    return parser
+
+
+def _configure_logging(verbosity: int) -> None:
+    level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def _error(message: str) -> None:
+    # One line, whatever the cause: the operator reads the cause and the fix at once.
+    print(f"carbonledger: error: {' '.join(message.split())}", file=sys.stderr, flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    except SystemExit as exc:  # argparse has printed usage or help
+        return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
+    _configure_logging(args.verbose)
+    try:
+        settings = CarbonLedgerSettings(**settings_overrides(args))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        _error(
+            f"invalid setting {field} (CARBONLEDGER_{field.upper()}): {first['msg']}"
+            + (f" ({exc.error_count() - 1} more)" if exc.error_count() > 1 else "")
+        )
+        return EXIT_USAGE
+    try:
+        return int(args.run(args, settings))
+    except LedgerError as exc:
+        _error(exc.message)
+        return exit_code_for(exc)
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130

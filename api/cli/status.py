@@ -1,0 +1,123 @@
+"""``carbonledger status``: what the ledger holds and how far anchoring has come.
+
+Pending records, the last batch, the anchoring lag (age of the oldest record not yet
+anchored), the chain height (with ``--rpc``; a dev chain is never started by this
+command) and the open alerts. Reads only; it can run beside the service.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from anchoring.deployment import load_deployment
+from api.cli.anchor import add_store_option, open_store, read_only_chain
+from api.cli.common import EXIT_OK, add_chain_options, print_rows, record_dir
+from api.settings import CarbonLedgerSettings
+from ledger.core.canonical import format_timestamp
+from ledger.core.errors import LedgerError
+from ledger.store import batches as batch_repo
+from ledger.store.alerts import open_alerts
+from ledger.store.models import Batch, Record
+from ledger.store.records import count_by_status
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "status",
+        help="pending records, last batch, anchoring lag, chain height, alerts",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_chain_options(parser)
+    add_store_option(parser)
+    parser.set_defaults(run=run)
+
+
+def collect(store: Any, *, now: datetime) -> dict[str, Any]:
+    with store.transaction(readonly=True) as session:
+        counts = count_by_status(session)
+        last = batch_repo.latest_batch(session)
+        last_anchored = session.scalars(
+            select(Batch).where(Batch.state == "anchored").order_by(Batch.seq.desc()).limit(1)
+        ).first()
+        by_state = dict(
+            session.execute(select(Batch.state, func.count()).group_by(Batch.state)).all()
+        )
+        oldest = session.scalar(
+            select(func.min(Record.accepted_at)).where(Record.status != "anchored")
+        )
+        alerts = [
+            {"id": a.id, "kind": a.kind, "raised_at": format_timestamp(a.raised_at),
+             "message": a.message}
+            for a in open_alerts(session)
+        ]  # fmt: skip
+    return {
+        "records": counts,
+        "pending": counts["pending"],
+        "batches": {str(k): int(v) for k, v in by_state.items()},
+        "last_batch": None
+        if last is None
+        else {
+            "seq": last.seq,
+            "state": last.state,
+            "leaf_count": last.leaf_count,
+            "root": last.root_hex,
+            "tx_hash": last.tx_hash,
+            "block": last.anchored_block_number,
+            "last_error": last.last_error,
+        },
+        "last_anchored_seq": last_anchored.seq if last_anchored else None,
+        "last_anchored_at": format_timestamp(last_anchored.anchored_at)
+        if last_anchored and last_anchored.anchored_at
+        else None,
+        "lag_s": None if oldest is None else max(0, int((now - oldest).total_seconds())),
+        "alerts": alerts,
+    }
+
+
+def run(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int:
+    now = datetime.now(UTC)
+    store = open_store(args, settings)
+    try:
+        status = collect(store, now=now)
+    finally:
+        store.close()
+    directory = record_dir(settings)
+    deployment = load_deployment(directory) if directory else None
+    chain_info: dict[str, Any] = {"height": None, "detail": "pass --rpc URL to read the chain"}
+    try:
+        with read_only_chain(args, settings, deployment) as chain:
+            if chain is not None:
+                chain_info = {"height": chain.block_number(), "chain_id": chain.chain_id,
+                              "detail": chain.rpc_url}  # fmt: skip
+    except LedgerError as exc:
+        chain_info = {"height": None, "detail": f"unavailable: {exc.message}"}
+    status["chain"] = chain_info
+    if args.json:
+        print(json.dumps({"format": "carbonledger-cli-status/1", **status}, indent=2,
+                         sort_keys=True))  # fmt: skip
+        return EXIT_OK
+    last = status["last_batch"]
+    rows: list[tuple[str, Any]] = [
+        ("pending", status["pending"]),
+        ("batched", status["records"]["batched"]),
+        ("anchored", status["records"]["anchored"]),
+        ("batches", ", ".join(f"{k} {v}" for k, v in sorted(status["batches"].items())) or "none"),
+        ("last batch", "none" if last is None else
+         f"{last['seq']} {last['state']} ({last['leaf_count']} records)"
+         + (f" tx {last['tx_hash']} block {last['block']}" if last["tx_hash"] else "")
+         + (f" error: {last['last_error']}" if last["last_error"] else "")),
+        ("lag", "none" if status["lag_s"] is None else f"{status['lag_s']} s (oldest unanchored)"),
+        ("chain height", chain_info["height"] if chain_info["height"] is not None
+         else chain_info["detail"]),
+        ("alerts", len(status["alerts"])),
+    ]  # fmt: skip
+    print_rows(rows)
+    for alert in status["alerts"]:
+        print(f"  [{alert['kind']}] {alert['raised_at']}: {alert['message']}")
+    return EXIT_OK
