@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import json
 import logging
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -121,6 +122,13 @@ class Chain(abc.ABC):  # noqa: B024 - never instantiated itself; no hook is mand
             raise UnavailableError(
                 f"{action}: {self._where()} did not answer ({type(exc).__name__}: {exc}); "
                 "check that the node is running and reachable",
+                retry_after_s=5.0,
+            ) from exc
+        except json.JSONDecodeError as exc:
+            # A truncated or garbled reply (a proxy cut it, the node crashed mid-answer):
+            # the node is untrusted input, and a retry may well get a whole answer.
+            raise UnavailableError(
+                f"{action}: {self._where()} answered with malformed JSON ({exc})",
                 retry_after_s=5.0,
             ) from exc
         except Web3RPCError as exc:

@@ -161,3 +161,16 @@ def test_signing_uses_the_coincurve_backend() -> None:
     from eth_keys.backends import CoinCurveECCBackend, get_backend
 
     assert isinstance(get_backend(), CoinCurveECCBackend)
+
+
+@pytest.mark.parametrize("mode", ["truncate", "http502"])
+def test_garbled_answers_are_unavailable_not_raw_errors(anvil_chain: DevChain, mode: str) -> None:
+    from tests.support.faultproxy import FaultProxy
+
+    with FaultProxy(anvil_chain.rpc_url or "", lifetime_s=60) as proxy:
+        chain = RpcChain(proxy.url, expected_chain_id=31337, signer=anvil_chain.signer)
+        proxy.mode = mode
+        with pytest.raises(UnavailableError):
+            chain.block_number()
+        proxy.mode = "pass"
+        assert chain.block_number() == anvil_chain.block_number()
