@@ -89,6 +89,9 @@ def _free_port() -> int:
 
 def _check_port_free(port: int) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As anvil binds (SO_REUSEADDR): a port whose last connections sit in TIME_WAIT after
+        # a stop is free to listen on again; one with a live listener is not.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError as exc:

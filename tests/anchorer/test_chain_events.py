@@ -209,18 +209,12 @@ def restartable(tmp_path: Path, anvil_path: Path) -> Iterator[dict[str, Any]]:
 
 
 def restart(box: dict[str, Any], *, state_interval_s: int = 1) -> None:
-    """Start anvil again on the same port. ``DevChain.start`` would refuse the port while
-    the previous anvil's connections sit in TIME_WAIT (its probe binds without
-    SO_REUSEADDR; anvil itself binds fine), so this goes to the spawning step directly."""
-    box["dev"] = DevChain._spawn(
+    """Start anvil again on the same port, right after the previous one stopped."""
+    box["dev"] = DevChain.start(
         data_dir=box["dir"],
         anvil_path=box["path"],
         port=box["port"],
-        block_time_s=None,
-        signer=None,
         state_interval_s=state_interval_s,
-        startup_timeout_s=20.0,
-        confirmations=1,
     )
 
 
