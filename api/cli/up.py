@@ -1,9 +1,21 @@
-"""``carbonledger up``: start (or connect to) the chain, deploy or check, anchor a demo batch.
+"""``carbonledger up``: the service — chain, contracts, anchorer and API — and its demo.
 
-On the dev chain anvil is started with its state in the data directory; the
-contracts are deployed on the first run and checked on every later one (a
-second run anchors batch 2 on the same chain). The chain is stopped cleanly on
-exit unless ``--serve`` keeps it running until SIGINT or SIGTERM.
+  up                  start (or connect to) the chain, deploy or check the contracts,
+                      migrate the store; then stop (a set-up check)
+  up --serve          the same, then run the anchorer and the API on 127.0.0.1 until
+                      SIGINT or SIGTERM (the full service, in the foreground)
+  up --demo           start the service in the background (or reuse the one running on
+                      the data directory), load the demo scenario (docs/DEMO.md), wait
+                      until every record is anchored, export a bundle through the API,
+                      file the verification body's attestation, print the `carbon-verify`
+                      command that checks it, and exit; the service keeps running so the
+                      command works when pasted: `carbonledger down` stops it
+  up --demo --serve   the demo in the foreground service, serving until SIGINT/SIGTERM
+  down                stop the background service of the data directory (and its chain)
+
+The dev chain is started on 127.0.0.1 with its state in the data directory; on a later
+start the same chain, deployment and store are reused, and the demo records (idempotent by
+id) are not submitted twice.
 """
 
 from __future__ import annotations
@@ -11,15 +23,23 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import shlex
+import shutil
 import signal
+import socket
+import subprocess
 import sys
-import threading
-from datetime import UTC, datetime
+import time
+from pathlib import Path
 from typing import Any
 
-from anchoring.deployment import deployment_path, ensure_deployment
+from anchoring.anchorer import AnchorerLimits
+from anchoring.deployment import deployment_path, ensure_deployment, load_deployment
+from anchoring.keystore import resolve_signer
 from api.cli.common import (
     EXIT_OK,
+    EXIT_REFUSED,
     add_chain_options,
     admin_delay_s,
     check_npm_install,
@@ -30,64 +50,136 @@ from api.cli.common import (
     record_dir,
     role_assignment,
 )
-from api.cli.demo import anchor_demo_batch
 from api.cli.deploy import deployment_rows
+from api.runner import (
+    SERVICE_FILE,
+    Runner,
+    RunnerOptions,
+    ServiceState,
+    is_alive,
+    read_service_state,
+    stop_on_signals,
+)
 from api.settings import CarbonLedgerSettings
+from ledger.core.errors import AnchoringError, MalformedError, UnavailableError
+from ledger.store import Store, sqlite_url
 
 log = logging.getLogger("carbonledger.up")
 
-_BATCH_LABELS = {
-    "seq": "batch",
-    "root": "  root",
-    "leaf_count": "  leaves",
-    "manifest_digest": "  manifest digest",
-    "manifest_cid": "  manifest cid",
-    "block": "  block",
-    "timestamp": "  block time",
-    "log_hash": "  log hash",
-    "tx": "  tx",
-    "gas_used": "  gas used",
-    "inclusion_verified_on_chain": "  inclusion proof",
-}
+DEFAULT_API_PORT = 8080
+SERVICE_LOG = "service.log"
+BACKGROUND_START_TIMEOUT_S = 180.0
+#: The demo seals a batch as soon as its records have waited this long.
+DEMO_BATCH_AGE_S = 1.0
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "up",
-        help="start the chain, deploy or check the contracts, anchor one demo batch",
+        help="run the service (chain, contracts, anchorer, API); --demo loads the demo",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_chain_options(parser)
+    parser.add_argument("--demo", action="store_true", help="load the demo (what `make run` runs)")
     parser.add_argument(
-        "--demo",
-        action="store_true",
-        help="anchor one batch of demo digests (what `make run` shows; at this stage `up` "
-        "always does)",
+        "--serve", action="store_true", help="serve in the foreground until SIGINT/SIGTERM"
     )
     parser.add_argument(
-        "--serve", action="store_true", help="keep the chain running until SIGINT/SIGTERM"
+        "--api-port",
+        type=int,
+        help=f"API port on 127.0.0.1 (default {DEFAULT_API_PORT}; 0 picks a free one)",
+    )
+    parser.add_argument(
+        "--store-url", metavar="URL", help="database URL (default: SQLite in the data directory)"
+    )
+    parser.add_argument("--batch-size", type=int, default=1000, help="seal at N records")
+    parser.add_argument(
+        "--batch-age-s", type=float, help="seal when the oldest record waited T s (default 10)"
+    )
+    parser.add_argument(
+        "--max-merge-delay-s", type=int, default=600, help="promised anchoring delay of receipts"
+    )
+    parser.add_argument(
+        "--demo-timeout-s", type=float, default=300.0, help="how long the demo waits for anchors"
     )
     parser.set_defaults(run=run)
+    down = subparsers.add_parser(
+        "down",
+        help="stop the background service started by `up --demo`",
+        description="Stop the service running on the data directory (SIGTERM by PID; the "
+        "service stops its API, its anchorer and its dev chain, which writes its state).",
+    )
+    down.add_argument("--data-dir", type=Path, help="data directory (CARBONLEDGER_DATA_DIR)")
+    down.add_argument("--timeout-s", type=float, default=60.0, help="how long to wait")
+    # The options every command's settings are built from (api.cli.common.settings_overrides).
+    down.set_defaults(
+        run=run_down, chain=None, rpc=None, chain_id=None, port=None, keystore=None,
+        password_file=None, project_root=None, json=False,
+    )  # fmt: skip
 
 
-def _wait_for_signal() -> None:
-    stop = threading.Event()
-    previous = {
-        sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)
-    }
-    try:
-        while not stop.wait(0.5):
-            pass
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+def _store_url(args: argparse.Namespace, settings: CarbonLedgerSettings) -> str:
+    return str(args.store_url or sqlite_url(settings.data_dir.resolve()))
+
+
+def _options(args: argparse.Namespace, settings: CarbonLedgerSettings) -> RunnerOptions:
+    batch_age_s = args.batch_age_s
+    if batch_age_s is None:
+        batch_age_s = DEMO_BATCH_AGE_S if args.demo else 10.0
+    return RunnerOptions(
+        api_port=DEFAULT_API_PORT if args.api_port is None else args.api_port,
+        store_url=_store_url(args, settings),
+        max_merge_delay_s=args.max_merge_delay_s,
+        anchorer=AnchorerLimits(
+            batch_max_records=args.batch_size,
+            batch_max_age_s=batch_age_s,
+            confirmations=settings.confirmations,
+        ),
+    )
 
 
 def run(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int:
     root = project_root(settings)
     anvil = check_npm_install(root, settings)
     artifacts = compile_artifacts(root)
+    if args.demo and settings.chain == "memory":
+        raise MalformedError(
+            "the demo needs a chain the verifier can reach: use the dev chain or --rpc",
+            path="--chain",
+        )
+    if args.serve:
+        return _serve(args, settings, anvil, artifacts)
+    if args.demo:
+        state = read_service_state(settings.data_dir.resolve())
+        if state is not None:
+            _say(f"reusing the service already running (pid {state.pid}, {state.api_url})")
+            _demo(args, settings, state, artifacts, background=True)
+            return EXIT_OK
+        state = _start_background(args, settings)
+        try:
+            _demo(args, settings, state, artifacts, background=True)
+        except BaseException:
+            # Nothing is left running behind a failed demo: the service we started goes.
+            _say(f"stopping the service this run started (pid {state.pid})")
+            _terminate(state.pid, timeout_s=60.0)
+            raise
+        return EXIT_OK
+    return _set_up(args, settings, anvil, artifacts)
+
+
+def _say(message: str) -> None:
+    print(f"carbonledger: {message}", file=sys.stderr, flush=True)
+
+
+def _set_up(
+    args: argparse.Namespace, settings: CarbonLedgerSettings, anvil: Path, artifacts: Any
+) -> int:
+    running = read_service_state(settings.data_dir.resolve())
+    if running is not None:
+        _say(f"the service is running (pid {running.pid}, API {running.api_url})")
+        _print_state(args, running)
+        return EXIT_OK
     with configured_chain(settings, anvil_path=anvil) as chain:
         directory = record_dir(settings)
         record, created = ensure_deployment(
@@ -97,30 +189,239 @@ def run(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int:
             admin_delay_s=admin_delay_s(settings),
             roles=role_assignment(settings),
         )
-        batch = anchor_demo_batch(chain, artifacts, record, now=datetime.now(UTC))
+        if directory is not None:
+            Store.open(_store_url(args, settings)).close()  # created and migrated
         if args.json:
             report = {
-                "format": "carbonledger-cli-up/1",
+                "format": "carbonledger-cli-up/2",
                 "chain": {"kind": chain.kind, "chain_id": chain.chain_id, "rpc_url": chain.rpc_url},
                 "deployment_created": created,
                 "deployment": record.to_json(),
-                "batch": batch,
             }
             print(json.dumps(report, indent=2, sort_keys=True), flush=True)
         else:
             where = str(deployment_path(directory)) if directory else "memory chain: not recorded"
             rows: list[tuple[str, Any]] = [("chain", f"{chain.kind} {chain.rpc_url or ''}".strip())]
             rows += deployment_rows(record, created=created, where=where)
-            shown = dict(batch)
-            shown["timestamp"] = datetime.fromtimestamp(batch["timestamp"], UTC).strftime(
-                "%Y-%m-%dT%H:%M:%SZ"
-            )
-            rows += [(_BATCH_LABELS.get(k, k), v) for k, v in shown.items()]
             print_rows(rows)
-            sys.stdout.flush()
-        if args.serve:
-            log.warning(
-                "serving %s chain at %s; SIGINT or SIGTERM stops it", chain.kind, chain.rpc_url
+    return EXIT_OK
+
+
+def _print_state(args: argparse.Namespace, state: ServiceState) -> None:
+    if args.json:
+        print(json.dumps(state.to_json(), indent=2, sort_keys=True), flush=True)
+        return
+    print_rows(
+        [
+            ("api", f"{state.api_url}/v1"),
+            ("chain", f"{state.chain_kind} {state.rpc_url or ''} (chain id {state.chain_id})"),
+            ("AnchorRegistry", state.anchor_registry),
+            ("TrustRegistry", state.trust_registry),
+            ("pid", state.pid),
+        ]
+    )
+    sys.stdout.flush()
+
+
+def _serve(
+    args: argparse.Namespace, settings: CarbonLedgerSettings, anvil: Path, artifacts: Any
+) -> int:
+    runner = Runner(settings, _options(args, settings), anvil_path=anvil, artifacts=artifacts)
+    with stop_on_signals() as stop:
+        try:
+            state = runner.start()
+            _print_state(args, state)
+            log.warning("serving the API on %s; SIGINT or SIGTERM stops", state.api_url)
+            if args.demo:
+                _demo(args, settings, state, artifacts, background=False)
+            runner.wait(stop)
+        finally:
+            runner.stop()
+    if runner.failure is not None:
+        raise AnchoringError(runner.failure)
+    return EXIT_OK
+
+
+def _signer(settings: CarbonLedgerSettings) -> Any:
+    return resolve_signer(
+        keystore_path=settings.signer_keystore,
+        password=settings.signer_password.get_secret_value() if settings.signer_password else None,
+        password_file=settings.signer_password_file,
+        key_hex=settings.signer_key.get_secret_value() if settings.signer_key else None,
+    )
+
+
+def _demo(
+    args: argparse.Namespace,
+    settings: CarbonLedgerSettings,
+    state: ServiceState,
+    artifacts: Any,
+    *,
+    background: bool,
+) -> None:
+    from api.cli.demo import run_demo, verify_command
+
+    data_dir = settings.data_dir.resolve()
+    deployment = load_deployment(data_dir)
+    code_hashes = (
+        {name: c.runtime_code_hash_hex for name, c in deployment.contracts.items()}
+        if deployment is not None and deployment.chain_id == state.chain_id
+        else None
+    )
+    result = run_demo(
+        state,
+        data_dir=data_dir,
+        store_url=_store_url(args, settings),
+        artifacts=artifacts,
+        signer=_signer(settings),
+        timeout_s=args.demo_timeout_s,
+        code_hashes=code_hashes,
+    )
+    command = verify_command(
+        state,
+        _shown_path(result.bundle_path),
+        program=_console_script("carbon-verify"),
+        code_hashes=code_hashes,
+    )
+    rows: list[tuple[str, Any]] = [
+        ("records", f"{len(result.record_ids)} anchored in batch(es) "
+                    f"{', '.join(str(s) for s in result.batches)}"),
+        ("bundle", _shown_path(result.bundle_path)),
+        ("attestation", f"report {result.report_digest_hex}"
+                        + (f", {result.attestations_filed} filed now"
+                           if result.attestations_filed else ", filed earlier")),
+        ("documents", _shown_path(result.documents_dir)),
+    ]  # fmt: skip
+    print_rows(rows)
+    print("\nVerify the bundle against the chain (exit 0 = every check passed):\n")
+    print("  " + shlex.join(command))
+    down = [_console_script("carbonledger"), "down", "--data-dir", str(_shown_path(data_dir))]
+    if background:
+        print(f"\nThe service keeps running (API {state.api_url}/v1). Stop it with:\n")
+        print("  " + shlex.join(down))
+    else:
+        print(f"\nServing (API {state.api_url}/v1) until Ctrl-C.")
+    sys.stdout.flush()
+
+
+def _shown_path(path: Path) -> Path:
+    """A path as the reader should paste it: relative to the current directory if inside."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path.resolve()
+
+
+def _console_script(name: str) -> str:
+    """``name`` when PATH finds this installation's script, else the script's path next to
+    this Python (``.venv/bin/...`` after ``make run``), so the printed command runs as is."""
+    found = shutil.which(name)
+    local = Path(sys.executable).parent / name
+    if found is not None and (not local.exists() or Path(found).resolve() == local.resolve()):
+        return name
+    if local.exists():
+        return str(_shown_path(local))
+    return name
+
+
+# -- the background service ----------------------------------------------------------------
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _forwarded(args: argparse.Namespace, settings: CarbonLedgerSettings) -> list[str]:
+    """The options of ``up`` the background service needs (the environment is inherited)."""
+    out = ["--data-dir", str(settings.data_dir.resolve())]
+    pairs: list[tuple[str, Any]] = [
+        ("--chain", args.chain), ("--rpc", args.rpc), ("--chain-id", args.chain_id),
+        ("--port", args.port), ("--keystore", args.keystore),
+        ("--password-file", args.password_file), ("--project-root", args.project_root),
+        ("--store-url", args.store_url), ("--batch-size", args.batch_size),
+        ("--max-merge-delay-s", args.max_merge_delay_s),
+    ]  # fmt: skip
+    for option, value in pairs:
+        if value is not None:
+            out += [option, str(Path(value).resolve()) if isinstance(value, Path) else str(value)]
+    age = DEMO_BATCH_AGE_S if args.batch_age_s is None else args.batch_age_s
+    port = args.api_port
+    if port is None:
+        port = DEFAULT_API_PORT if _port_free(DEFAULT_API_PORT) else 0
+    return [*out, "--batch-age-s", str(age), "--api-port", str(port)]
+
+
+def _start_background(args: argparse.Namespace, settings: CarbonLedgerSettings) -> ServiceState:
+    """Start ``up --serve`` detached (its own session: it outlives us) and wait for it."""
+    import api
+
+    data_dir = settings.data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    package_root = str(Path(api.__file__).resolve().parent.parent)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+    cmd = [sys.executable, "-m", "api.runner", *_forwarded(args, settings)]
+    log_path = data_dir / SERVICE_LOG
+    with log_path.open("ab") as log_file:
+        log_file.write(f"\n--- starting the service at {time.time():.0f}\n".encode())
+        log_file.flush()
+        process = subprocess.Popen(
+            cmd, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
+            start_new_session=True, env=env,
+        )  # fmt: skip
+    _say(f"starting the service in the background (pid {process.pid}, log {log_path})")
+    deadline = time.monotonic() + BACKGROUND_START_TIMEOUT_S
+    while True:
+        state = read_service_state(data_dir)
+        if state is not None and state.pid == process.pid:
+            return state
+        code = process.poll()
+        if code is not None:
+            tail = " | ".join(log_path.read_text(errors="replace").strip().splitlines()[-3:])
+            raise AnchoringError(f"the service exited with code {code} while starting: {tail}")
+        if time.monotonic() > deadline:
+            _terminate(process.pid, timeout_s=30.0)
+            raise UnavailableError(
+                f"the service did not start within {BACKGROUND_START_TIMEOUT_S:.0f} s "
+                f"(log: {log_path})"
             )
-            _wait_for_signal()
+        time.sleep(0.2)
+
+
+def _terminate(pid: int, *, timeout_s: float) -> bool:
+    """SIGTERM ``pid`` and wait; SIGKILL if it does not end. True when it ended by SIGTERM."""
+    for sig, wait_s in ((signal.SIGTERM, timeout_s), (signal.SIGKILL, 10.0)):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return True
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:
+            if not is_alive(pid):
+                return sig == signal.SIGTERM
+            time.sleep(0.1)
+    return False
+
+
+def run_down(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int:
+    data_dir = settings.data_dir.resolve()
+    state = read_service_state(data_dir)
+    if state is None:
+        (data_dir / SERVICE_FILE).unlink(missing_ok=True)  # a stale file of a crashed service
+        print(f"no service is running on {data_dir}")
+        return EXIT_OK
+    clean = _terminate(state.pid, timeout_s=args.timeout_s)
+    if state.chain_pid is not None:
+        deadline = time.monotonic() + 30.0
+        while is_alive(state.chain_pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    if not clean:
+        _say(f"the service (pid {state.pid}) did not stop within {args.timeout_s} s: killed")
+        return EXIT_REFUSED
+    print(f"stopped the service (pid {state.pid}) and its chain")
     return EXIT_OK

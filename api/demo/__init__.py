@@ -1,0 +1,1 @@
+"""The demo scenario ``carbonledger up --demo`` loads (docs/DEMO.md): pure builders."""

@@ -1,0 +1,279 @@
+"""The demo scenario: one Chinese maker of anti-corrosion process equipment (docs/DEMO.md).
+
+Pure functions only: records and documents are built here and submitted elsewhere
+(``api.cli.demo``). Like :func:`ledger.core.examples.example_records`, the builder takes
+``digest_of`` (record -> lowercase hex digest) and calls it on each record in dependency
+order, so a caller that submits each record inside ``digest_of`` cites the real digests of
+the records it already sent.
+
+What it adds to the examples of ``ledger.core.examples``:
+
+- the heat exchanger's carbon record covers the whole lifecycle (operation and maintenance
+  over its 25-year design life, dismantling for recycling), so the manufacturing-only
+  conversion has stages to drop;
+- BIM archive entries with document hashes across the lifecycle events of both pieces
+  of equipment (manufacture, anti-corrosion treatment, transport, installation, the
+  inspection that led to the superseding carbon record, maintenance);
+- a second credit change of the maker: a downgrade, with its reason.
+
+The documents are generated text (:func:`demo_documents`): the archive entries carry
+their real SHA-256, so ``carbon-verify bundle --file DOC`` finds them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ledger.core.examples import equipment as eq
+from ledger.core.examples import factors as ref
+from ledger.core.examples import rules, substitution_record, trail
+from ledger.core.examples.equipment import (
+    CR_HX,
+    CR_TANK,
+    CR_TANK_REVISED,
+    ENTERPRISE,
+    HX_HANDLE,
+    HX_IFC,
+    TANK_HANDLE,
+    TANK_IFC,
+)
+from ledger.core.examples.factors import FS_CN_MEE_2023
+
+__all__ = [
+    "CC_DOWNGRADE",
+    "DEMO_AUDIT_SUBJECTS",
+    "DigestOf",
+    "demo_documents",
+    "demo_records",
+]
+
+DigestOf = Callable[[dict[str, Any]], str]
+
+SUB_TANK_EU = "urn:carbonledger:factor-substitution:st-tk-0101-eu-cbam-2026"
+SUB_TANK_UK = "urn:carbonledger:factor-substitution:st-tk-0101-uk-desnz-2025"
+SUB_HX_SEA = "urn:carbonledger:factor-substitution:ti-hx-0042-sea-manufacturing"
+CC_DOWNGRADE = "urn:carbonledger:credit-change:example-anticorrosion-2026-q2-downgrade"
+
+#: Subjects the verification body is engaged on (it reads them in full).
+DEMO_AUDIT_SUBJECTS = (TANK_HANDLE, HX_HANDLE, ENTERPRISE)
+
+_IFC_NAMES = {TANK_HANDLE: "T-101", HX_HANDLE: "HX-0042"}
+
+# (record id suffix, subject, event kind, event time, description, documents)
+_EVENTS: tuple[tuple[str, str, str, str, str, tuple[str, ...]], ...] = (
+    ("st-tk-0101-manufacture-2025-06", TANK_HANDLE, "manufacture", "2025-06-12T08:00:00Z",
+     "Shell rolled and welded; post-weld heat treatment; hydrostatic test passed",
+     ("T-101-weld-map.pdf", "T-101-hydrotest-report.pdf", "T-101-as-built.ifc")),
+    ("st-tk-0101-coating-2025-07", TANK_HANDLE, "anti_corrosion_treatment",
+     "2025-07-03T08:00:00Z",
+     "Grit blasting to Sa 2.5, epoxy primer and topcoat, dry film thickness 320 um",
+     ("T-101-coating-dft-survey.csv", "T-101-coating-procedure.pdf")),
+    ("st-tk-0101-shipment-2025-08", TANK_HANDLE, "transport", "2025-08-20T08:00:00Z",
+     "Shipped Shanghai to Rotterdam, bill of lading issued",
+     ("T-101-bill-of-lading.pdf",)),
+    ("st-tk-0101-installation-2025-10", TANK_HANDLE, "installation", "2025-10-08T08:00:00Z",
+     "Installed and commissioned at the customer's chemical plant",
+     ("T-101-commissioning-certificate.pdf", "T-101-as-installed.ifc")),
+    ("st-tk-0101-maintenance-2026-04", TANK_HANDLE, "maintenance", "2026-04-15T08:00:00Z",
+     "Splash-zone recoating after the March inspection",
+     ("T-101-recoating-work-order.pdf", "T-101-coating-dft-survey-2026.csv")),
+    ("ti-hx-0042-manufacture-2025-09", HX_HANDLE, "manufacture", "2025-09-18T08:00:00Z",
+     "Titanium lining explosion-bonded, tubes TIG-welded, helium leak test passed",
+     ("HX-0042-helium-leak-test.pdf", "HX-0042-as-built.ifc")),
+    ("ti-hx-0042-shipment-2025-10", HX_HANDLE, "transport", "2025-10-30T08:00:00Z",
+     "Shipped Shanghai to Port Klang, bill of lading issued",
+     ("HX-0042-bill-of-lading.pdf",)),
+)  # fmt: skip
+
+_DOWNGRADE_SCORES = {
+    "lifecycle_anticorrosion_compliance": "68.00",
+    "dynamic_carbon_governance": "74.50",
+    "green_anticorrosion_materials": "66.00",
+    "low_carbon_technical_investment": "72.00",
+    "industrial_social_responsibility": "85.00",
+}
+
+
+def demo_documents() -> dict[str, bytes]:
+    """The archive documents by name: short generated texts (fictional), so their hashes
+    are real and reproducible."""
+    docs: dict[str, bytes] = {}
+    for suffix, subject, kind, at, description, names in _EVENTS:
+        for name in names:
+            docs[name] = (
+                f"{name}\nequipment: {subject}\nevent: {kind} at {at}\n{description}\n"
+                f"archive entry: urn:carbonledger:bim-archive:{suffix}\n"
+                "Fictional document generated by the carbonledger demo.\n"
+            ).encode()
+    return docs
+
+
+def _media_type(name: str) -> str:
+    return {
+        "pdf": "application/pdf",
+        "csv": "text/csv",
+        "ifc": "application/x-step",
+    }[name.rsplit(".", 1)[1]]
+
+
+def _archive(
+    suffix: str,
+    subject: str,
+    kind: str,
+    at: str,
+    description: str,
+    names: tuple[str, ...],
+    carbon_record: str,
+    digests: Mapping[str, str],
+    documents: Mapping[str, bytes],
+) -> dict[str, Any]:
+    ifc = TANK_IFC if subject == TANK_HANDLE else HX_IFC
+    link = {"id": carbon_record, "digest": digests[carbon_record]}
+    return {
+        "type": "bim-archive",
+        "schema_version": "1",
+        "id": f"urn:carbonledger:bim-archive:{suffix}",
+        "subject": subject,
+        # The entry is filed when the event's documents are complete: one day later.
+        "issued_at": at[:8] + f"{int(at[8:10]) + 1:02d}" + at[10:],
+        "producer": eq.PRODUCER_MES,
+        "refs": [{"rel": "carbon-record", **link}],
+        "body": {
+            "equipment": {
+                "identifiers": [
+                    {"scheme": "handle", "value": subject},
+                    {"scheme": "ifc_globalid", "value": ifc},
+                ]
+            },
+            "event": {"kind": kind, "at": at, "description": description},
+            "ifc": {"schema": "IFC4", "global_ids": [ifc]},
+            "documents": [
+                {
+                    "name": name,
+                    "media_type": _media_type(name),
+                    "size": len(documents[name]),
+                    "sha256": hashlib.sha256(documents[name]).hexdigest(),
+                }
+                for name in names
+            ],
+            "carbon_records": [link],
+        },
+    }
+
+
+def heat_exchanger_lifecycle_record(digests: Mapping[str, str]) -> dict[str, Any]:
+    """The titanium-lined heat exchanger of the examples, cradle to grave: the example's
+    lines plus maintenance over the 25-year design life and dismantling for recycling."""
+    record = eq.heat_exchanger_carbon_record(digests)
+    sup, ill = ref.supplier_factor_set(), ref.illustrative_factor_set()
+    extra = [
+        eq._line(
+            "H07",
+            "operation_maintenance",
+            "Shell exterior recoating twice over the 25-year design life (2 x 30 kg epoxy)",
+            "purchased_material",
+            "out_of_scope",
+            "60",
+            "kg",
+            eq._use(sup, "epoxy-coating-system", digests),
+        ),
+        eq._line(
+            "H08",
+            "end_of_life",
+            "Dismantling; titanium and steel sent to recycling",
+            "waste_treatment",
+            "out_of_scope",
+            "3.2",
+            "t",
+            eq._use(ill, "steel-dismantling", digests),
+        ),
+    ]
+    return eq._carbon(
+        CR_HX,
+        HX_HANDLE,
+        HX_IFC,
+        record["body"]["equipment"]["name"],
+        record["body"]["equipment"]["cn_code"],
+        record["body"]["equipment"]["mass_kg"],
+        list(eq._ALL_STAGES),
+        record["body"]["lines"] + extra,
+        record["body"]["equipment"]["identifiers"][2:],
+        record["issued_at"],
+    )
+
+
+def downgrade_credit_change(digests: Mapping[str, str]) -> dict[str, Any]:
+    """The maker's mid-2026 review: AA down to A after a coating-line violation."""
+    record = trail.credit_change(
+        digests,
+        scores=_DOWNGRADE_SCORES,
+        rid=CC_DOWNGRADE,
+        issued_at="2026-06-30T00:00:00Z",
+        previous_grade="AA",
+    )
+    record["body"]["period"] = {"start": "2026-01-01", "end": "2026-07-01"}
+    record["body"]["reason"] = {
+        "code": "violation-found",
+        "text": "Solvent emissions of the coating line above the permitted limit "
+        "(environmental inspection of 2026-05-20); splash-zone coating of tank "
+        "T-101 failed early, shortening its recoating interval",
+    }
+    return record
+
+
+def demo_records(digest_of: DigestOf) -> dict[str, dict[str, Any]]:
+    """Every demo record by id, references first; ``digest_of`` is called on each."""
+    records: dict[str, dict[str, Any]] = {}
+    digests: dict[str, str] = {}
+    documents = demo_documents()
+
+    def add(record: dict[str, Any]) -> dict[str, Any]:
+        records[record["id"]] = record
+        digests[record["id"]] = digest_of(record)
+        return record
+
+    cn = add(ref.cn_mee_2023_factor_set())
+    add(ref.ipcc_2006_factor_set())
+    desnz = add(ref.desnz_2025_factor_set())
+    add(ref.supplier_factor_set())
+    add(ref.illustrative_factor_set())
+    eu_sets = add(ref.eu_cbam_2026_factor_set())
+    eu = add(rules.eu_cbam_rule(digests))
+    uk = add(rules.uk_rule(digests))
+    sea = add(rules.sea_rule(digests))
+    add(rules.rating_rule())
+    tank = add(eq.storage_tank_carbon_record(digests))
+    hx = add(heat_exchanger_lifecycle_record(digests))
+    for suffix, subject, kind, at, description, names in _EVENTS:
+        if kind == "maintenance":
+            continue  # filed after the revised carbon record it documents
+        cited = CR_TANK if subject == TANK_HANDLE else CR_HX
+        add(_archive(suffix, subject, kind, at, description, names, cited, digests, documents))
+    add(trail.tank_inspection_archive(digests))
+    add(eq.storage_tank_carbon_record(digests, recoat_kg="180", revision_of=digests))
+    for suffix, subject, kind, at, description, names in _EVENTS:
+        if kind == "maintenance":
+            add(
+                _archive(
+                    suffix, subject, kind, at, description, names, CR_TANK_REVISED, digests,
+                    documents,
+                )
+            )  # fmt: skip
+    add(substitution_record(SUB_TANK_EU, "2026-02-01T09:00:00Z", tank, eu, [eu_sets], digests))
+    add(substitution_record(SUB_TANK_UK, "2026-02-01T09:05:00Z", tank, uk, [desnz], digests))
+    add(
+        substitution_record(
+            SUB_HX_SEA,
+            "2026-02-02T09:00:00Z",
+            hx,
+            sea,
+            [cn],
+            digests,
+            {"H03": (FS_CN_MEE_2023, "cn-2023-east")},
+        )
+    )
+    add(trail.credit_change(digests))
+    add(downgrade_credit_change(digests))
+    return records

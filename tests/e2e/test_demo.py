@@ -1,0 +1,143 @@
+"""``make run``'s command path: ``carbonledger up --demo`` ends (exit 0) with a
+``carbon-verify`` command that, pasted as printed, verifies the bundle against the chain."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from ledger.core.bundle import parse_bundle
+from ledger.core.commitment import reconstruct
+from tests.conftest import REPO_ROOT
+from tests.e2e.conftest import (
+    DemoRun,
+    carbonledger,
+    processes_mentioning,
+    run_demo,
+    service_state,
+    stop_and_check,
+)
+from verifier.cli import main as verify_main
+
+pytestmark = [pytest.mark.anvil, pytest.mark.slow]
+
+
+def printed_command(stdout: str, program: str) -> list[str]:
+    """The command line the demo printed for ``program`` (the one line naming it)."""
+    lines = [ln.strip() for ln in stdout.splitlines() if re.search(rf"\b{program} ", ln)]
+    assert len(lines) == 1, stdout
+    return shlex.split(lines[0])
+
+
+def test_up_demo_ends_with_a_verify_command_that_passes(demo_service: DemoRun) -> None:
+    out = demo_service.result.stdout
+    argv = printed_command(out, "carbon-verify")
+    assert argv[1:3] == ["bundle", str(demo_service.bundle)]
+    assert argv[argv.index("--chain-id") + 1] == "31337"
+    # Executed exactly as printed, from where `make run` runs, as the reader would paste it.
+    pasted = subprocess.run(argv, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert pasted.returncode == 0, pasted.stdout + pasted.stderr
+    assert "result: VERIFIED" in pasted.stdout
+    # The registries' code is pinned too, so the code check passes rather than skips.
+    assert re.search(r"^ +3 +registry code +PASS", pasted.stdout, re.M), pasted.stdout
+    assert printed_command(out, "carbonledger")[1:] == [
+        "down", "--data-dir", str(demo_service.data_dir)
+    ]  # fmt: skip
+
+
+def test_the_scenario_is_complete(
+    demo_service: DemoRun, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bundle = parse_bundle(demo_service.bundle.read_bytes(), require_canonical=True)
+    records = {str(r["id"]): r for r in (reconstruct(i.view) for i in bundle.items)}
+    assert Counter(r["type"] for r in records.values()) == {
+        "factor-set": 6, "region-rule": 3, "rating-rule": 1, "carbon-record": 3,
+        "bim-archive": 8, "factor-substitution": 3, "credit-change": 2,
+    }  # fmt: skip
+    tank_v2 = records["urn:carbonledger:carbon-record:st-tk-0101-2025-v2"]
+    supersedes = [r for r in tank_v2["refs"] if r["rel"] == "supersedes"]
+    assert supersedes[0]["id"] == "urn:carbonledger:carbon-record:st-tk-0101-2025-v1"
+    hx = records["urn:carbonledger:carbon-record:ti-hx-0042-2025-v1"]
+    assert set(hx["body"]["totals"]["by_stage"]) == {
+        "raw_material", "manufacturing_surface_treatment", "transport",
+        "operation_maintenance", "end_of_life",
+    }  # fmt: skip
+    changes = sorted(
+        (r for r in records.values() if r["type"] == "credit-change"), key=lambda r: r["issued_at"]
+    )
+    assert [(c["body"]["previous_grade"], c["body"]["grade"]) for c in changes] == [
+        ("A", "AA"),
+        ("AA", "A"),
+    ]
+    assert changes[1]["body"]["reason"]["code"] == "violation-found"
+    events = {r["body"]["event"]["kind"] for r in records.values() if r["type"] == "bim-archive"}
+    assert {"manufacture", "anti_corrosion_treatment", "transport", "installation",
+            "inspection", "maintenance"} <= events  # fmt: skip
+    # The archive documents the demo wrote are found by their hashes (check 12).
+    docs = sorted((demo_service.data_dir / "demo" / "documents").iterdir())
+    files = [arg for doc in docs[:3] for arg in ("--file", str(doc))]
+    code = verify_main(["bundle", str(demo_service.bundle), *demo_service.pins(), *files, "--json"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    statuses: dict[int, set[str]] = {}
+    for check in json.loads(out)["checks"]:
+        statuses.setdefault(check["number"], set()).add(check["status"])
+    assert statuses[11] == {"PASS"}  # every record attested by the accredited body
+    assert statuses[12] == {"PASS"}
+
+
+def test_up_demo_twice_reuses_the_running_service(demo_service: DemoRun) -> None:
+    first = parse_bundle(demo_service.bundle.read_bytes())
+    again = run_demo(demo_service.data_dir)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "reusing the service already running" in again.stderr
+    assert service_state(demo_service.data_dir)["pid"] == demo_service.state["pid"]
+    assert "filed earlier" in again.stdout  # the attestation is not filed twice
+    second = parse_bundle(demo_service.bundle.read_bytes())
+    assert {i.digest for i in first.items} <= {i.digest for i in second.items}
+
+
+def test_make_run_after_down_reuses_chain_deployment_and_store(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    first = run_demo(data)
+    pids = [service_state(data)[k] for k in ("pid", "chain_pid")] if first.returncode == 0 else []
+    try:
+        assert first.returncode == 0, first.stdout + first.stderr
+        deployment = json.loads((data / "deployment.json").read_text())
+        before = parse_bundle((data / "demo/bundle.json").read_bytes())
+        digests, batches = {i.digest for i in before.items}, set(before.batches)
+    finally:
+        stop_and_check(data, pids)
+    assert not (data / "service-running.json").exists()
+    assert processes_mentioning(data) == []
+    second = run_demo(data)
+    pids = [service_state(data)[k] for k in ("pid", "chain_pid")] if second.returncode == 0 else []
+    try:
+        assert second.returncode == 0, second.stdout + second.stderr
+        assert "starting the service in the background" in second.stderr
+        assert json.loads((data / "deployment.json").read_text()) == deployment
+        bundle = parse_bundle((data / "demo/bundle.json").read_bytes())
+        assert {i.digest for i in bundle.items} == digests  # nothing submitted twice
+        assert set(bundle.batches) == batches  # and anchored nothing again
+        argv = printed_command(second.stdout, "carbon-verify")
+        pasted = subprocess.run(argv, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+        assert pasted.returncode == 0, pasted.stdout + pasted.stderr
+    finally:
+        stop_and_check(data, pids)
+    status = carbonledger("down", "--data-dir", str(data))
+    assert status.returncode == 0 and "no service is running" in status.stdout
+    # A store that lost its batches under a kept chain is refused at start-up: its next
+    # batch could never be anchored (the contract wants exactly the next seq).
+    for stale in data.glob("ledger.sqlite3*"):
+        stale.unlink()
+    refused = carbonledger("up", "--serve", "--data-dir", str(data), "--api-port", "0")
+    assert refused.returncode == 1, refused.stderr
+    assert "but the store in" in refused.stderr and "knows 0" in refused.stderr
+    assert not (data / "service-running.json").exists()
+    assert processes_mentioning(data) == []
