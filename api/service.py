@@ -87,7 +87,15 @@ class ApiService:
             else None
         )
         self.exporter = (
-            BundleExporter(store, chain=self.chain_ref) if self.chain_ref is not None else None
+            BundleExporter(
+                store,
+                chain=self.chain_ref,
+                service_public_key=(
+                    public_key_bytes(ledger.service_key) if ledger is not None else None
+                ),
+            )
+            if self.chain_ref is not None
+            else None
         )
         self.accepted_total = 0
         self.rejected_total: Counter[str] = Counter()

@@ -29,6 +29,7 @@ from verifier.anchor import check_batch, check_chain, check_code
 from verifier.chain import ChainReader
 from verifier.documents import check_files
 from verifier.model import Check, Pins, Status, Verification
+from verifier.receipts import check_receipts
 from verifier.recompute import recompute
 
 __all__ = ["Entry", "verify_bundle"]
@@ -147,6 +148,7 @@ def verify_bundle(
         run.chain_problem = chain_check
     else:
         out.head_block = reader.at_block
+        out.trust_registry = reader.trust_address
     run.on_chain(3, None, lambda: check_code(reader, pins))
     by_digest = {e.item.digest: e for e in entries}
     run.index(entries)
@@ -154,6 +156,7 @@ def verify_bundle(
         _record_checks(run, entry, by_digest)
         if progress is not None:
             progress(n + 1, len(entries))
+    check_receipts(bundle, entries, reader=reader, pins=pins, out=out, on_chain=run.on_chain)
     if files:
         out.checks.extend(check_files(files, entries, out))
     return out

@@ -89,6 +89,11 @@ def _chain_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--trust-code-hash", metavar="HEX", help="expected TrustRegistry runtime code hash"
     )
+    p.add_argument(
+        "--service-key-id",
+        metavar="HEX",
+        help="the service key id the bundle's receipts must be signed under (its service.json)",
+    )
     p.add_argument("--timeout", type=float, default=10.0, metavar="S", help="RPC timeout (s)")
     p.add_argument("--json", action="store_true", help="print one JSON report on stdout")
     p.add_argument("--verbose", action="store_true", help="list every record in the table")
@@ -157,6 +162,13 @@ def pins_from(args: argparse.Namespace) -> Pins:
         if len(text) != 66 or text[2:].strip("0123456789abcdef"):
             raise UsageError(f"{option} must be 32 bytes of hex, got {value!r}")
         hashes.append(text)
+    service_key_id = getattr(args, "service_key_id", None)
+    if service_key_id is not None and (
+        len(service_key_id) != 64 or service_key_id.strip("0123456789abcdef")
+    ):
+        raise UsageError(
+            f"--service-key-id must be 64 lowercase hex characters, got {service_key_id!r}"
+        )
     return Pins(
         chain_id=args.chain_id,
         anchor_registry=parse_address(args.registry, "--registry"),
@@ -166,6 +178,7 @@ def pins_from(args: argparse.Namespace) -> Pins:
         min_depth=args.min_depth,
         anchor_code_hash=hashes[0],
         trust_code_hash=hashes[1],
+        service_key_id=service_key_id,
     )
 
 

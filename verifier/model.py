@@ -40,6 +40,7 @@ CHECK_NAMES: dict[int, str] = {
     10: "recomputation (calc/1)",
     11: "attestations",
     12: "local file",
+    13: "receipts",
 }
 
 
@@ -94,6 +95,8 @@ class Pins:
     min_depth: int = 1
     anchor_code_hash: str | None = None
     trust_code_hash: str | None = None
+    #: optional: the service key id the bundle's receipts must be signed under
+    service_key_id: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -103,6 +106,7 @@ class Pins:
             "min_depth": self.min_depth,
             "anchor_code_hash": self.anchor_code_hash,
             "trust_code_hash": self.trust_code_hash,
+            "service_key_id": self.service_key_id,
         }
 
 
@@ -114,6 +118,8 @@ class Verification:
     bundle_sha256: str | None = None
     record_count: int = 0
     head_block: int | None = None
+    #: the TrustRegistry the pinned AnchorRegistry is linked to, once check 2 read it
+    trust_registry: str | None = None
     unreadable: bool = False
 
     def add(self, check: Check) -> Check:

@@ -25,7 +25,8 @@ __all__ = [
 REPORT_FORMAT = "carbonledger-verify-report/1"
 VERIFIER_NAME = "carbon-verify"
 VERIFIER_VERSION = "0.1.0"
-_RECORD_CHECKS = range(4, 12)
+# Checks made once per record (13: once per receipt) are summarised in one row.
+_RECORD_CHECKS = frozenset({*range(4, 12), 13})
 # Worst first: the status a summary row shows when its records disagree.
 _SEVERITY = (Status.FAIL, Status.UNKNOWN, Status.WARN, Status.PASS, Status.SKIP)
 _DETAIL_LIMIT = 10
@@ -45,6 +46,7 @@ def report_json(v: Verification, *, pins: Pins, checked_at: datetime) -> dict[st
         "bundle": {"sha256": v.bundle_sha256, "records": v.record_count},
         "pins": pins.to_json(),
         "head_block": v.head_block,
+        "trust_registry": v.trust_registry,
         "result": v.verdict,
         "exit_code": v.exit_code,
         "summary": {s.value: counts.get(s.value, 0) for s in Status},
@@ -96,7 +98,8 @@ def render_table(v: Verification, *, pins: Pins, verbose: bool = False) -> str:
     """The human report: header, the check table, the result line."""
     head = (
         f"bundle sha256 {v.bundle_sha256}, {v.record_count} records; chain {pins.chain_id}, "
-        f"AnchorRegistry {pins.anchor_registry}, TrustRegistry {pins.trust_registry}"
+        f"AnchorRegistry {pins.anchor_registry}, "
+        f"TrustRegistry {v.trust_registry or pins.trust_registry or '(not read)'}"
     )
     rows = _rows(v, verbose=verbose)
     w_name = max([len(r[1]) for r in rows] + [5])
@@ -135,6 +138,7 @@ _ZH_CHECK = {
     10: "按 calc/1 重新计算",
     11: "链上核查声明",
     12: "本地文件",
+    13: "服务方受理回执（锚定承诺）",
 }
 _ZH_VERDICT = {1: "符合", 2: "符合（有发现项）", 3: "不符合"}
 _EN_VERDICT = {1: "conforms", 2: "conforms with findings", 3: "does not conform"}
@@ -156,7 +160,7 @@ def render_bilingual(report: dict[str, Any]) -> str:
         f"Chain / 区块链: chain id 链 ID {pins['chain_id']}, head block 区块高度 "
         f"{verify['head_block']}",
         f"AnchorRegistry / 锚定合约: {pins['anchor_registry']}",
-        f"TrustRegistry / 信任合约: {pins['trust_registry']}",
+        f"TrustRegistry / 信任合约: {verify.get('trust_registry') or pins['trust_registry']}",
         "",
         "Records attested / 声明所涉记录:",
     ]

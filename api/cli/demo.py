@@ -261,19 +261,23 @@ def verify_command(
     *,
     program: str = "carbon-verify",
     code_hashes: Mapping[str, str] | None = None,
+    service_key_id: str | None = None,
 ) -> list[str]:
-    """The argv of the auditor's command that verifies ``bundle`` against the chain; with
-    ``code_hashes`` (contract name -> runtime code hash) the registries' code is pinned too."""
+    """The argv of the auditor's command that verifies ``bundle`` against the chain: the
+    chain id and the AnchorRegistry pinned (it names its TrustRegistry); with
+    ``code_hashes`` (contract name -> runtime code hash) the registries' code is pinned too,
+    with ``service_key_id`` the key the bundle's receipts must be signed with."""
     argv = [
         program, "bundle", str(bundle), "--rpc", state.rpc_url or "",
         "--chain-id", str(state.chain_id), "--registry", state.anchor_registry,
-        "--trust-registry", state.trust_registry,
     ]  # fmt: skip
     hashes = code_hashes or {}
     if "AnchorRegistry" in hashes:
         argv += ["--code-hash", hashes["AnchorRegistry"]]
     if "TrustRegistry" in hashes:
         argv += ["--trust-code-hash", hashes["TrustRegistry"]]
+    if service_key_id is not None:
+        argv += ["--service-key-id", service_key_id]
     return argv
 
 

@@ -62,6 +62,7 @@ from api.runner import (
 )
 from api.settings import CarbonLedgerSettings
 from ledger.core.errors import AnchoringError, MalformedError, UnavailableError
+from ledger.service.service_key import load_service_key
 from ledger.store import Store, sqlite_url
 
 log = logging.getLogger("carbonledger.up")
@@ -282,6 +283,7 @@ def _demo(
         _shown_path(result.bundle_path),
         program=_console_script("carbon-verify"),
         code_hashes=code_hashes,
+        service_key_id=load_service_key(data_dir).key_id,
     )
     rows: list[tuple[str, Any]] = [
         ("records", f"{len(result.record_ids)} anchored in batch(es) "

@@ -10,6 +10,7 @@ no two byte strings carry the same bundle.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -279,12 +280,38 @@ class BundleItem:
 
 
 @dataclass(frozen=True)
+class ServiceKey:
+    """The service's public key, under which the bundle's receipts are signed (DESIGN §3.5).
+
+    Its id is SHA-256 of the key, so the pair is self-certifying; whether it is *the*
+    service's key is for the auditor to pin (the verifier's ``--service-key-id``).
+    """
+
+    key_id: str
+    public_key: bytes
+
+    def to_json(self) -> dict[str, Any]:
+        return {"key_id": self.key_id, "public_key": self.public_key.hex()}
+
+    @classmethod
+    def from_json(cls, obj: Any, where: str) -> ServiceKey:
+        _obj(obj, where, {"key_id", "public_key"})
+        public_key = _hex32(obj["public_key"], f"{where}.public_key")
+        expected = hashlib.sha256(public_key).hexdigest()
+        if obj["key_id"] != expected:
+            raise MalformedError("key_id is not SHA-256 of public_key", path=f"{where}.key_id")
+        return cls(expected, public_key)
+
+
+@dataclass(frozen=True)
 class Bundle:
     chain: ChainRef
     items: tuple[BundleItem, ...]
     batches: dict[int, BatchHeader]
     closure: tuple[BundleItem, ...] = ()
     receipts: tuple[Receipt, ...] | None = None
+    #: present exactly when ``receipts`` is: every byte of a bundle is checkable
+    service: ServiceKey | None = None
     format: str = field(default=BUNDLE_FORMAT)
 
     def to_json(self) -> dict[str, Any]:
@@ -297,6 +324,8 @@ class Bundle:
         }
         if self.receipts is not None:
             out["receipts"] = [r.to_json() for r in self.receipts]
+        if self.service is not None:
+            out["service"] = self.service.to_json()
         return out
 
     def item_for_digest(self, digest: bytes) -> BundleItem | None:
@@ -324,7 +353,12 @@ def bundle_from_json(obj: Any) -> Bundle:
     if not isinstance(obj, dict):
         raise MalformedError("expected an object", path="bundle")
     _check_format(obj.get("format"))
-    _obj(obj, "bundle", {"format", "chain", "items", "batches", "closure"}, frozenset({"receipts"}))
+    _obj(
+        obj,
+        "bundle",
+        {"format", "chain", "items", "batches", "closure"},
+        frozenset({"receipts", "service"}),
+    )
     chain = ChainRef.from_json(obj["chain"], "bundle.chain")
     raw_batches = obj["batches"]
     if not isinstance(raw_batches, dict):
@@ -355,12 +389,26 @@ def bundle_from_json(obj: Any) -> Bundle:
     if not groups["items"]:
         raise MalformedError("a bundle carries at least one item", path="bundle.items")
     receipts: tuple[Receipt, ...] | None = None
+    service: ServiceKey | None = None
+    if ("receipts" in obj) != ("service" in obj):
+        missing = "service" if "receipts" in obj else "receipts"
+        raise MalformedError(
+            "receipts and the service key that signed them come together",
+            path=f"bundle.{missing}",
+        )
     if "receipts" in obj:
+        service = ServiceKey.from_json(obj["service"], "bundle.service")
         entries = _list(obj["receipts"], "bundle.receipts", MAX_RECEIPTS)
         receipts = tuple(
             Receipt.from_json(r, path=f"bundle.receipts[{i}]") for i, r in enumerate(entries)
         )
-    return Bundle(chain, groups["items"], batches, groups["closure"], receipts)
+        for i, receipt in enumerate(receipts):
+            if receipt.service_key_id != service.key_id:
+                raise MalformedError(
+                    "signed by another key than bundle.service",
+                    path=f"bundle.receipts[{i}].service_key_id",
+                )
+    return Bundle(chain, groups["items"], batches, groups["closure"], receipts, service)
 
 
 def parse_bundle(

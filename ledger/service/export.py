@@ -29,11 +29,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.core.bundle import BatchHeader, Bundle, BundleItem, ChainRef
+from ledger.core.bundle import BatchHeader, Bundle, BundleItem, ChainRef, ServiceKey
 from ledger.core.canonical import parse_json
 from ledger.core.errors import ConflictError, LedgerError, NotFoundError, StorageError
 from ledger.core.receipt import Receipt
-from ledger.core.signature import Signature
+from ledger.core.signature import Signature, key_id
 from ledger.service.query import Access, check_limit, leaves_for, view_of
 from ledger.store import Store
 from ledger.store.models import Batch, BatchLeaf, Record, RecordRef
@@ -91,9 +91,18 @@ def _anchor_by(row: Record) -> str | None:
 class BundleExporter:
     """Bundles over one store, for one deployment (its chain coordinates)."""
 
-    def __init__(self, store: Store, *, chain: ChainRef) -> None:
+    def __init__(
+        self, store: Store, *, chain: ChainRef, service_public_key: bytes | None = None
+    ) -> None:
+        """``service_public_key``: the key the receipts are signed with. Without it bundles
+        carry no receipts: a bundle holds nothing its reader cannot check."""
         self.store = store
         self.chain = chain
+        self.service = (
+            ServiceKey(key_id(service_public_key), service_public_key)
+            if service_public_key is not None
+            else None
+        )
 
     def for_record(self, record_id: str, access: Access) -> ExportResult:
         def work(session: Session) -> ExportResult:
@@ -166,8 +175,10 @@ class BundleExporter:
         items = tuple(self._item(r, access, leaves, batches) for r in items_rows)
         closure = tuple(self._item(r, access, leaves, batches) for r in closure_rows)
         used = {i.batch_seq for i in (*items, *closure)}
-        receipts = tuple(
-            Receipt.from_json(parse_json(r.receipt, root="receipt")) for r in items_rows
+        receipts = (
+            tuple(Receipt.from_json(parse_json(r.receipt, root="receipt")) for r in items_rows)
+            if self.service is not None
+            else None
         )
         bundle = Bundle(
             chain=self.chain,
@@ -175,6 +186,7 @@ class BundleExporter:
             batches={seq: _header(batches[seq]) for seq in sorted(used)},
             closure=closure,
             receipts=receipts,
+            service=self.service,
         )
         return ExportResult(bundle, tuple(pending))
 

@@ -410,13 +410,18 @@ def make_bundle() -> None:
             )
         ],
         "receipts": [{**receipt_doc["body"], "signature": receipt_doc["signature"]}],
+        "service": {
+            "key_id": receipt_doc["body"]["service_key_id"],
+            "public_key": receipt_doc["public_key"],
+        },
     }
     (jcs,) = run_reference({"op": "jcs", "texts": [json.dumps(bundle)]})
     _write(
         "bundle/valid_bundle.json",
         {
             "description": "A carbonledger-bundle/1 with a full item, a redacted item, a "
-            "closure item and a receipt; 'canonical' is its only accepted byte encoding",
+            "closure item and a receipt with the service key that signed it; 'canonical' is "
+            "its only accepted byte encoding",
             "source": "assembled from the commitment, receipt vectors; Merkle root and proofs "
             "by @openzeppelin/merkle-tree 1.0.8, signatures by node:crypto Ed25519, canonical "
             "bytes by npm canonicalize 5.1.0 (tests/js/make_vectors.py); manifest digest, tx "

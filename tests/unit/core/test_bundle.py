@@ -64,9 +64,10 @@ def test_non_canonical_bytes_are_refused_when_required() -> None:
 
 def test_bundle_without_receipts_keeps_that_shape() -> None:
     obj = json.loads(CANONICAL)
-    del obj["receipts"]
+    del obj["receipts"], obj["service"]
     bundle = bundle_from_json(obj)
-    assert bundle.receipts is None and "receipts" not in bundle.to_json()
+    assert bundle.receipts is None and bundle.service is None
+    assert "receipts" not in bundle.to_json() and "service" not in bundle.to_json()
 
 
 def _apply(obj: Any, mutations: list[list[Any]]) -> Any:
