@@ -16,7 +16,9 @@ One step (``Anchorer.run_once``), in this order:
 5. follow every batch in ``anchoring`` (``anchoring.outbox``): receipts, confirmations,
    reorgs, stalled transactions, reverts;
 6. start the next batch: strictly in seq order, one batch in flight at a time, so a
-   revert or a reorg of batch n can never leave n + 1 waiting on a gap.
+   revert or a reorg of batch n can never leave n + 1 waiting on a gap;
+7. publish the manifests not yet published, with a ``publisher`` (``anchoring.publishing``):
+   after the chain's work, and also when that failed, so neither waits for the other.
 
 ``run_forever`` repeats steps, backing off while the chain is unavailable and resuming by
 itself when it answers again.
@@ -42,11 +44,13 @@ from anchoring.chain.base import ArtifactLike, Chain
 from anchoring.deployment import DeploymentRecord
 from anchoring.fees import FeePolicy, StepReport, alert_once
 from anchoring.outbox import Outbox
+from anchoring.publishing import ManifestPublisher, PublishLimits, optional_publishing, publish_step
 from anchoring.registry import Registry, find_anchor_event, genesis_hash, rpc
 from anchoring.sealer import seal_one
 from ledger.core.errors import (
     AnchoringError,
     DeploymentMismatchError,
+    LedgerError,
     UnavailableError,
 )
 from ledger.crashpoints import NO_CRASH, CrashPoints
@@ -118,6 +122,8 @@ class Anchorer:
         fees: FeePolicy | None = None,
         crash_points: CrashPoints = NO_CRASH,
         holder: str | None = None,
+        publisher: ManifestPublisher | None = None,
+        publish_limits: PublishLimits | None = None,
     ) -> None:
         self.store = store
         self.chain = chain
@@ -139,6 +145,9 @@ class Anchorer:
             crash_points=crash_points,
             rebroadcast_interval_s=self.limits.rebroadcast_interval_s,
         )
+        self.publishing = optional_publishing(
+            publisher, store=store, clock=self.clock, limits=publish_limits
+        )
         self._failed_seen: dict[int, float] = {}
         self._renewed_at: float | None = None
         self._unavailable_noted = False
@@ -151,6 +160,15 @@ class Anchorer:
             report.leader = False
             return report
         self._seal_due(report)
+        try:
+            self._anchor(report)
+        except LedgerError:
+            publish_step(self.publishing, report, quietly=True)
+            raise
+        publish_step(self.publishing, report)
+        return report
+
+    def _anchor(self, report: StepReport) -> None:
         self.check_chain(report)
         self._audit_anchored(report)
         self._follow_all(report)
@@ -160,7 +178,6 @@ class Anchorer:
             with self.store.transaction() as session:
                 resolve_alerts(session, "chain_unavailable", at=self.clock())
             self._unavailable_noted = False
-        return report
 
     def _lead(self) -> bool:
         """Take or renew the leader lease; renewed every third of the lease, so an idle
@@ -205,7 +222,7 @@ class Anchorer:
                 backoff_s = min(backoff_s * 2, self.limits.backoff_max_s)
                 continue
             backoff_s = self.limits.backoff_initial_s
-            if not (report.sealed or report.anchored) or not report.leader:
+            if not (report.sealed or report.anchored or report.published) or not report.leader:
                 # Nothing new was sealed or anchored: more work is not queued behind this
                 # step, so wait a poll interval (also while confirmations accrue).
                 stop.wait(self.limits.poll_interval_s)

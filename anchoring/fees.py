@@ -48,6 +48,7 @@ class StepReport:
     reverted: list[int] = field(default_factory=list)
     reopened: list[int] = field(default_factory=list)
     disputed: list[int] = field(default_factory=list)
+    published: list[int] = field(default_factory=list)
     alerts: list[str] = field(default_factory=list)
 
     def is_idle(self) -> bool:

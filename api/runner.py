@@ -35,6 +35,7 @@ from anchoring.anchorer import Anchorer, AnchorerLimits
 from anchoring.chain import Chain, ChainSetupError, DevChain
 from anchoring.chain.base import ArtifactLike
 from anchoring.deployment import DeploymentRecord, ensure_deployment
+from anchoring.ipfs import KuboPublisher
 from anchoring.registry import Registry
 from api.cli.common import admin_delay_s, configured_chain, record_dir, role_assignment
 from api.settings import CarbonLedgerSettings
@@ -80,6 +81,8 @@ class RunnerOptions:
     max_merge_delay_s: int = 600
     max_body_bytes: int = 16 * 1024 * 1024
     anchorer: AnchorerLimits = field(default_factory=AnchorerLimits)
+    #: Kubo RPC URL the anchorer publishes batch manifests to; None publishes nothing.
+    kubo_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -264,6 +267,7 @@ class Runner:
             deployment=deployment,
             artifacts=self.artifacts,
             limits=self.options.anchorer,
+            publisher=KuboPublisher(self.options.kubo_url) if self.options.kubo_url else None,
         )
         anchorer.check_chain()  # refuse to start on a reset chain, before serving anything
 

@@ -32,6 +32,9 @@ class CarbonLedgerSettings(BaseSettings):
     signer_password_file: Path | None = None
     signer_key: SecretStr | None = Field(default=None, description="raw hex key (rpc)")
     confirmations: int = Field(default=1, ge=1, description="blocks before a tx counts")
+    kubo_url: str | None = Field(
+        default=None, description="Kubo RPC URL to publish batch manifests to (optional)"
+    )
     admin_delay_s: int | None = Field(
         default=None, ge=0, description="admin hand-over delay; default 2 days on rpc, 0 on dev"
     )

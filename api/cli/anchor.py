@@ -28,6 +28,7 @@ from anchoring.deployment import (
     load_deployment,
 )
 from anchoring.fees import FeePolicy
+from anchoring.ipfs import KuboPublisher
 from api.cli.common import (
     EXIT_OK,
     add_chain_options,
@@ -60,6 +61,23 @@ def open_store(args: argparse.Namespace, settings: CarbonLedgerSettings) -> Stor
     return Store.open(url, create=False)
 
 
+def add_kubo_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--kubo-url",
+        metavar="URL",
+        help="publish batch manifests to this Kubo RPC (CARBONLEDGER_KUBO_URL; default: none)",
+    )
+
+
+def kubo_url(args: argparse.Namespace, settings: CarbonLedgerSettings) -> str | None:
+    """The Kubo RPC URL: ``--kubo-url``, else the setting; None publishes nothing."""
+    return getattr(args, "kubo_url", None) or settings.kubo_url or None
+
+
+def kubo_publisher(url: str | None) -> KuboPublisher | None:
+    return None if url is None else KuboPublisher(url)
+
+
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "anchor",
@@ -81,6 +99,7 @@ def register(subparsers: Any) -> None:
         "--max-fee-gwei", type=int, default=500, help="cap of maxFeePerGas for replacements"
     )
     parser.add_argument("--poll-s", type=float, default=1.0, help="seconds between idle steps")
+    add_kubo_option(parser)
     parser.set_defaults(run=run)
 
 
@@ -149,6 +168,7 @@ def run(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int:
                     max_fee_per_gas_cap_wei=args.max_fee_gwei * GWEI,
                     stall_timeout_s=args.stall_timeout_s,
                 ),
+                publisher=kubo_publisher(kubo_url(args, settings)),
             )
             try:
                 if args.once:

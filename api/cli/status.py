@@ -2,7 +2,8 @@
 
 Pending records, the last batch, the anchoring lag (age of the oldest record not yet
 anchored), the chain height (with ``--rpc``; a dev chain is never started by this
-command) and the open alerts. Reads only; it can run beside the service.
+command), how many manifests wait to be published (when a Kubo URL is set) and the open
+alerts. Reads only; it can run beside the service.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from anchoring.deployment import load_deployment
-from api.cli.anchor import add_store_option, open_store, read_only_chain
+from api.cli.anchor import add_kubo_option, add_store_option, kubo_url, open_store, read_only_chain
 from api.cli.common import EXIT_OK, add_chain_options, print_rows, record_dir
 from api.settings import CarbonLedgerSettings
 from ledger.core.canonical import format_timestamp
@@ -35,10 +36,13 @@ def register(subparsers: Any) -> None:
     )
     add_chain_options(parser)
     add_store_option(parser)
+    add_kubo_option(parser)
     parser.set_defaults(run=run)
 
 
-def collect(store: Any, *, now: datetime) -> dict[str, Any]:
+def collect(store: Any, *, now: datetime, publishing: bool = False) -> dict[str, Any]:
+    """What the status shows; ``publishing`` adds ``unpublished`` (manifests waiting for
+    the Kubo node, None without one)."""
     with store.transaction(readonly=True) as session:
         counts = count_by_status(session)
         last = batch_repo.latest_batch(session)
@@ -48,6 +52,7 @@ def collect(store: Any, *, now: datetime) -> dict[str, Any]:
         by_state = dict(
             session.execute(select(Batch.state, func.count()).group_by(Batch.state)).all()
         )
+        unpublished = batch_repo.count_unpublished(session) if publishing else None
         oldest = session.scalar(
             select(func.min(Record.accepted_at)).where(Record.status != "anchored")
         )
@@ -76,6 +81,7 @@ def collect(store: Any, *, now: datetime) -> dict[str, Any]:
         if last_anchored and last_anchored.anchored_at
         else None,
         "lag_s": None if oldest is None else max(0, int((now - oldest).total_seconds())),
+        "unpublished": unpublished,
         "alerts": alerts,
     }
 
@@ -84,7 +90,7 @@ def run(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int:
     now = datetime.now(UTC)
     store = open_store(args, settings)
     try:
-        status = collect(store, now=now)
+        status = collect(store, now=now, publishing=kubo_url(args, settings) is not None)
     finally:
         store.close()
     directory = record_dir(settings)
@@ -115,8 +121,10 @@ def run(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int:
         ("lag", "none" if status["lag_s"] is None else f"{status['lag_s']} s (oldest unanchored)"),
         ("chain height", chain_info["height"] if chain_info["height"] is not None
          else chain_info["detail"]),
-        ("alerts", len(status["alerts"])),
     ]  # fmt: skip
+    if status["unpublished"] is not None:
+        rows.append(("unpublished", f"{status['unpublished']} manifests wait for the Kubo node"))
+    rows.append(("alerts", len(status["alerts"])))
     print_rows(rows)
     for alert in status["alerts"]:
         print(f"  [{alert['kind']}] {alert['raised_at']}: {alert['message']}")

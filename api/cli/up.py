@@ -37,6 +37,7 @@ from typing import Any
 from anchoring.anchorer import AnchorerLimits
 from anchoring.deployment import deployment_path, ensure_deployment, load_deployment
 from anchoring.keystore import resolve_signer
+from api.cli.anchor import add_kubo_option, kubo_url
 from api.cli.common import (
     EXIT_OK,
     EXIT_REFUSED,
@@ -104,6 +105,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--demo-timeout-s", type=float, default=300.0, help="how long the demo waits for anchors"
     )
+    add_kubo_option(parser)
     parser.set_defaults(run=run)
     down = subparsers.add_parser(
         "down",
@@ -137,6 +139,7 @@ def _options(args: argparse.Namespace, settings: CarbonLedgerSettings) -> Runner
             batch_max_age_s=batch_age_s,
             confirmations=settings.confirmations,
         ),
+        kubo_url=kubo_url(args, settings),
     )
 
 
@@ -346,7 +349,7 @@ def _forwarded(args: argparse.Namespace, settings: CarbonLedgerSettings) -> list
         ("--port", args.port), ("--keystore", args.keystore),
         ("--password-file", args.password_file), ("--project-root", args.project_root),
         ("--store-url", args.store_url), ("--batch-size", args.batch_size),
-        ("--max-merge-delay-s", args.max_merge_delay_s),
+        ("--max-merge-delay-s", args.max_merge_delay_s), ("--kubo-url", args.kubo_url),
     ]  # fmt: skip
     for option, value in pairs:
         if value is not None:

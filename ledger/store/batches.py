@@ -238,3 +238,38 @@ def reopen_batch(session: Session, seq: int, reason: str) -> Batch:
         .execution_options(synchronize_session=False),
     )
     return batch
+
+
+def unpublished_batches(session: Session, *, limit: int, skip: Sequence[int] = ()) -> list[Batch]:
+    """Batches whose manifest is not yet on the IPFS node, oldest first (any state: a
+    manifest is final once sealed), leaving out ``skip``."""
+    query = select(Batch).where(Batch.manifest_published_at.is_(None))
+    if skip:
+        query = query.where(Batch.seq.not_in(list(skip)))
+    return list(session.scalars(query.order_by(Batch.seq).limit(max(limit, 1))))
+
+
+def count_unpublished(session: Session) -> int:
+    return int(
+        session.scalar(
+            select(func.count()).select_from(Batch).where(Batch.manifest_published_at.is_(None))
+        )
+        or 0
+    )
+
+
+def mark_published(session: Session, seq: int, *, at: datetime) -> bool:
+    """Records that batch ``seq``'s manifest is published; False when it already was (a
+    second anchorer or a repeat after a crash: ``block/put`` is idempotent)."""
+    return (
+        rowcount(
+            execute(
+                session,
+                update(Batch)
+                .where(Batch.seq == seq, Batch.manifest_published_at.is_(None))
+                .values(manifest_published_at=at)
+                .execution_options(synchronize_session=False),
+            )
+        )
+        == 1
+    )

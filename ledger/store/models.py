@@ -98,6 +98,7 @@ class Batch(Base):
     ``seq`` is the contract's batch number: from 1, no gaps, each once (primary key).
     States: ``sealed`` → ``anchoring`` → ``anchored``; ``failed`` (retryable, with
     ``last_error``) and ``disputed`` (the chain disagrees with what we recorded).
+    Publishing the manifest to IPFS is a separate step, independent of the state.
     """
 
     __tablename__ = "batches"
@@ -121,6 +122,9 @@ class Batch(Base):
     tx_hash: Mapped[str | None] = mapped_column(String(66))
     log_hash_hex: Mapped[str | None] = mapped_column(String(64))
     last_error: Mapped[str | None] = mapped_column(Text)
+    #: When the manifest bytes were stored on the Kubo node (``anchoring.publishing``);
+    #: None while unpublished or when no node is configured (DESIGN.md §5 "IPFS").
+    manifest_published_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class Record(Base):

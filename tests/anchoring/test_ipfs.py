@@ -1,76 +1,24 @@
-"""Publishing manifests to Kubo's RPC.
-
-Kubo cannot be installed here (its npm and PyPI packages fetch a binary at install
-time), so these tests run our client against a small stand-in that implements the
-one call we make, ``/api/v0/block/put`` as Kubo documents it (multipart ``file``,
-``cid-codec``/``mhtype``/``pin`` query parameters, ``{"Key", "Size"}`` answer).
-"""
+"""Publishing manifests to Kubo's RPC, against the stand-in node of tests/support/kubo.py
+(its docstring says why a stand-in: Kubo cannot be installed here)."""
 
 from __future__ import annotations
 
-import json
 import socket
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 
 from anchoring.ipfs import MAX_BLOCK_BYTES, KuboPublisher
 from ledger.core.cid import cid_v1_raw_sha256
 from ledger.core.errors import AnchoringError, UnavailableError
-
-
-def _parse_multipart(body: bytes, content_type: str) -> bytes:
-    boundary = content_type.split("boundary=", 1)[1].strip('"').encode()
-    for part in body.split(b"--" + boundary):
-        if b'name="file"' in part:
-            return part.split(b"\r\n\r\n", 1)[1].rsplit(b"\r\n", 1)[0]
-    raise AssertionError("no file part")
-
-
-class _StandIn(BaseHTTPRequestHandler):
-    blocks: dict[str, bytes]
-    answer: dict[str, Any]
-
-    def do_POST(self) -> None:
-        url = urlparse(self.path)
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        if self.answer.get("status"):
-            self.send_response(self.answer["status"])
-            self.end_headers()
-            self.wfile.write(b"boom")
-            return
-        assert url.path == "/api/v0/block/put"
-        query = parse_qs(url.query)
-        assert query["cid-codec"] == ["raw"] and query["mhtype"] == ["sha2-256"]
-        assert query["pin"] == ["true"]
-        data = _parse_multipart(body, self.headers["Content-Type"])
-        cid = self.answer.get("cid") or cid_v1_raw_sha256(data)
-        self.blocks[cid] = data
-        payload = json.dumps({"Key": cid, "Size": len(data)}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *args: Any) -> None:
-        pass
+from tests.support.kubo import StandInKubo, running_kubo
 
 
 @pytest.fixture
-def kubo() -> Iterator[tuple[str, type[_StandIn]]]:
-    handler = type("Handler", (_StandIn,), {"blocks": {}, "answer": {}})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", handler
-    finally:
-        server.shutdown()
-        server.server_close()
+def kubo() -> Iterator[tuple[str, StandInKubo]]:
+    with running_kubo() as node:
+        yield node.url, node
 
 
 def test_publish_stores_the_exact_bytes_under_our_cid(kubo: tuple[str, Any]) -> None:

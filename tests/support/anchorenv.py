@@ -55,6 +55,8 @@ class Env:
     def anchorer(self, **limits: Any) -> Anchorer:
         fees = limits.pop("fees", None)
         signer = limits.pop("signer", None)
+        publisher = limits.pop("publisher", None)
+        publish_limits = limits.pop("publish_limits", None)
         defaults: dict[str, Any] = {
             "batch_max_records": 5,
             "batch_max_age_s": 10.0,
@@ -73,6 +75,8 @@ class Env:
             limits=AnchorerLimits(**{**defaults, **limits}),
             fees=fees or FeePolicy(),
             signer=signer,
+            publisher=publisher,
+            publish_limits=publish_limits,
         )
 
     def accept(self, count: int) -> list[Receipt]:
