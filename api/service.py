@@ -26,7 +26,7 @@ from ledger.core.errors import LedgerError, MalformedError, UnavailableError
 from ledger.core.signature import ALG_ED25519, key_id, public_key_bytes
 from ledger.service import LedgerService, receipt_bytes
 from ledger.service.export import BundleExporter, ExportResult
-from ledger.service.query import LedgerQueries, Page
+from ledger.service.query import MAX_PAGE, LedgerQueries, Page
 from ledger.store import Store
 from ledger.store import access as access_store
 from ledger.store.chainfacts import add_attestation, request_revocation
@@ -55,6 +55,11 @@ class StoredResponse:
     status: int
     body: bytes
     replayed: bool = False
+
+
+#: Records per bundle for anonymous callers (docs/API.md §5); principals get up to the
+#: bundle format's item limit.
+ANONYMOUS_BUNDLE_LIMIT = MAX_PAGE
 
 
 class ApiService:
@@ -270,6 +275,14 @@ class ApiService:
         after: int,
         limit: int,
     ) -> tuple[bytes, ExportResult]:
+        # A bundle of thousands of records is tens of MB and seconds of work: an auditor's
+        # request, not an anonymous one. Anonymous callers keep the listing page cap.
+        if caller.is_anonymous and limit > ANONYMOUS_BUNDLE_LIMIT:
+            raise MalformedError(
+                f"anonymous callers get at most {ANONYMOUS_BUNDLE_LIMIT} records per bundle; "
+                "authenticate for larger bundles",
+                path="query.limit",
+            )
         result = self._exporter().for_query(
             access_for(caller),
             subject=subject,

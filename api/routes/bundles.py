@@ -18,18 +18,28 @@ from api.routes.deps import (
     After,
     Api,
     CurrentCaller,
-    Limit,
     RecordId,
     Subject,
 )
 from api.routes.schemas import RecordType, problems
-from ledger.service.export import ExportResult
+from ledger.service.export import MAX_BUNDLE_ITEMS, ExportResult
 
 router = APIRouter(tags=["bundles"])
 
+#: A bundle's size cap is the bundle format's item limit, not the listing page cap
+#: (docs/API.md §5): larger values are refused with 422, not clamped.
+BundleLimit = Annotated[
+    int,
+    Query(
+        ge=1,
+        le=MAX_BUNDLE_ITEMS,
+        description=f"records in the bundle, at most {MAX_BUNDLE_ITEMS}",
+    ),
+]
+
 _BUNDLE: dict[int | str, dict[str, Any]] = {
     200: {
-        "description": "the bundle's canonical bytes (RFC 8785), docs/FORMAT.md §5",
+        "description": "the bundle's canonical bytes (RFC 8785), docs/FORMAT.md §6",
         "content": {"application/json": {"schema": {"type": "object"}}},
     }
 }
@@ -64,7 +74,7 @@ def trail_bundle(
     caller: CurrentCaller,
     subject: Subject,
     after: After = 0,
-    limit: Limit = DEFAULT_LIMIT,
+    limit: BundleLimit = DEFAULT_LIMIT,
 ) -> Response:
     """The bundle of a subject's anchored records (a page of them) with their closure."""
     return _reply(
@@ -88,7 +98,7 @@ def query_bundle(
     type: Annotated[RecordType | None, Query()] = None,
     producer: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
     after: After = 0,
-    limit: Limit = DEFAULT_LIMIT,
+    limit: BundleLimit = DEFAULT_LIMIT,
 ) -> Response:
     """The bundle of the anchored records matching every given filter."""
     return _reply(

@@ -1,4 +1,4 @@
-"""Building evidence bundles (``carbonledger-bundle/1``, DESIGN.md §3.6, docs/FORMAT.md §5)
+"""Building evidence bundles (``carbonledger-bundle/1``, DESIGN.md §3.6, docs/FORMAT.md §6)
 from the store, in the caller's view.
 
 A bundle holds only what can be proven: items whose batch is anchored. Asked for one record
@@ -29,19 +29,44 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.core.bundle import BatchHeader, Bundle, BundleItem, ChainRef, ServiceKey
+from ledger.core.bundle import MAX_ITEMS, BatchHeader, Bundle, BundleItem, ChainRef, ServiceKey
 from ledger.core.canonical import parse_json
-from ledger.core.errors import ConflictError, LedgerError, NotFoundError, StorageError
+from ledger.core.errors import (
+    ConflictError,
+    LedgerError,
+    MalformedError,
+    NotFoundError,
+    StorageError,
+)
 from ledger.core.receipt import Receipt
 from ledger.core.signature import Signature, key_id
-from ledger.service.query import Access, check_limit, leaves_for, view_of
+from ledger.service.query import Access, leaves_for, view_of
 from ledger.store import Store
 from ledger.store.models import Batch, BatchLeaf, Record, RecordRef
 
-__all__ = ["CLOSURE_RELS", "BundleExporter", "ExportResult", "NotYetAnchoredError"]
+__all__ = [
+    "CLOSURE_RELS",
+    "MAX_BUNDLE_ITEMS",
+    "BundleExporter",
+    "ExportResult",
+    "NotYetAnchoredError",
+    "check_bundle_limit",
+]
 
 CLOSURE_RELS = frozenset({"source", "factor-set", "rule", "archive", "carbon-record"})
 MAX_CLOSURE = 2000
+#: Items in one trail or query bundle (docs/API.md §5). A bundle is what an auditor takes
+#: away to verify offline in one run, so it may hold far more than a page of a listing
+#: (200); the bound is the bundle format's own item limit (docs/FORMAT.md §6,
+#: ``ledger.core.bundle.MAX_ITEMS``), so that no bundle the API hands out is refused for
+#: its item count.
+MAX_BUNDLE_ITEMS = MAX_ITEMS
+
+
+def check_bundle_limit(limit: int) -> int:
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_BUNDLE_ITEMS:
+        raise MalformedError(f"limit must be within 1..{MAX_BUNDLE_ITEMS}", path="limit")
+    return limit
 
 
 class NotYetAnchoredError(ConflictError):
@@ -126,8 +151,9 @@ class BundleExporter:
         after: int = 0,
         limit: int,
     ) -> ExportResult:
-        """Records matching every given filter, in acceptance order, a page of ``limit``."""
-        check_limit(limit)
+        """Records matching every given filter, in acceptance order, at most ``limit`` of them
+        (up to ``MAX_BUNDLE_ITEMS``)."""
+        check_bundle_limit(limit)
 
         def work(session: Session) -> ExportResult:
             query = select(Record).where(Record.id > after)

@@ -11,15 +11,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ledger.core.errors import MalformedError, NotFoundError
-from ledger.store._session import flush
-from ledger.store.models import RECORD_STATUSES, Record, RecordRef
+from ledger.store.errors import map_db_error
+from ledger.store.models import RECORD_STATUSES, Base, Record, RecordRef
 
 MAX_PAGE = 1000
+_RECORDS = Base.metadata.tables[Record.__tablename__]
+_RECORD_REFS = Base.metadata.tables[RecordRef.__tablename__]
 
 
 @dataclass(frozen=True)
@@ -57,44 +61,69 @@ def _limit(limit: int) -> int:
     return limit
 
 
-def insert_pending_records(session: Session, rows: Sequence[NewRecord]) -> list[Record]:
-    """Stores ``rows`` as pending records, all or nothing; returns them with their ``id``."""
-    stored: list[Record] = []
-    for row in rows:
-        record = Record(
-            record_id=row.record_id,
-            type=row.type,
-            schema_version=row.schema_version,
-            subject=row.subject,
-            producer=row.producer,
-            issued_at=row.issued_at,
-            digest_hex=row.digest_hex,
-            full_view=row.full_view,
-            key_id=row.key_id,
-            signature=row.signature,
-            accepted_at=row.accepted_at,
-            receipt=row.receipt,
-            status="pending",
-            batch_seq=None,
-            supersedes=row.supersedes,
-        )
-        session.add(record)
-        stored.append(record)
-    # One flush for the records (their ids are the acceptance order), one for the links.
-    flush(session)
-    for row, record in zip(rows, stored, strict=True):
-        for position, link in enumerate(row.refs):
-            session.add(
-                RecordRef(
-                    record_pk=record.id,
-                    position=position,
-                    rel=link.rel,
-                    ref_id=link.ref_id,
-                    ref_digest_hex=link.ref_digest_hex,
-                )
-            )
-    flush(session)
-    return stored
+@dataclass(frozen=True)
+class InsertedRecord:
+    """What ``insert_pending_records`` returns of each row: its store id and record id."""
+
+    id: int
+    record_id: str
+
+
+def insert_pending_records(session: Session, rows: Sequence[NewRecord]) -> list[InsertedRecord]:
+    """Stores ``rows`` as pending records, all or nothing; returns their ids, in ``rows`` order.
+
+    Core multi-row inserts (one statement for the records, RETURNING their ids in parameter
+    order, one for the links) instead of the ORM unit of work: on a bulk of 1,000 records the
+    ORM's per-object bookkeeping cost about as much as the database round trips themselves
+    (scripts/benchmarks/accept.py). The constraints are the same database constraints; a
+    violation surfaces here as ``ConstraintError``.
+    """
+    if not rows:
+        return []
+    insert_records = insert(_RECORDS).returning(_RECORDS.c.id, sort_by_parameter_order=True)
+    values = [
+        {
+            "record_id": row.record_id,
+            "type": row.type,
+            "schema_version": row.schema_version,
+            "subject": row.subject,
+            "producer": row.producer,
+            "issued_at": row.issued_at,
+            "digest_hex": row.digest_hex,
+            "full_view": row.full_view,
+            "key_id": row.key_id,
+            "signature": row.signature,
+            "accepted_at": row.accepted_at,
+            "receipt": row.receipt,
+            "status": "pending",
+            "batch_seq": None,
+            "supersedes": row.supersedes,
+        }
+        for row in rows
+    ]
+    # Ids are the acceptance order; the links need them, so the records go first.
+    ids = [int(pk) for pk in _execute_many(session, insert_records, values).scalars()]
+    links = [
+        {
+            "record_pk": pk,
+            "position": position,
+            "rel": link.rel,
+            "ref_id": link.ref_id,
+            "ref_digest_hex": link.ref_digest_hex,
+        }
+        for row, pk in zip(rows, ids, strict=True)
+        for position, link in enumerate(row.refs)
+    ]
+    if links:
+        _execute_many(session, insert(_RECORD_REFS), links)
+    return [InsertedRecord(pk, row.record_id) for row, pk in zip(rows, ids, strict=True)]
+
+
+def _execute_many(session: Session, statement: Any, values: list[dict[str, Any]]) -> Any:
+    try:
+        return session.execute(statement, values)
+    except SQLAlchemyError as exc:
+        raise map_db_error(exc, Base.metadata) from exc
 
 
 def find_record(session: Session, record_id: str) -> Record | None:

@@ -1,15 +1,23 @@
-"""Benchmark of ``carbon-verify``: records/s verified from a 10,000-record bundle on anvil.
+"""Benchmark of ``carbon-verify``: records/s verified from a 10,000-record bundle on anvil,
+and the seconds to export that bundle through the HTTP API (issue 5).
 
-Measures, in one run against the same anvil and the same bundle:
-- the verifier library (every numbered check; chain reads through HTTP JSON-RPC, cached per
-  batch, key and run, revocations and attestations from one eth_getLogs each);
+The records (credit changes, calc/1 recomputation of total and grade included, and the
+rating rule they cite) go the production way, once: signed by a producer key registered
+on the TrustRegistry, accepted by ``LedgerService.accept_bulk`` into a SQLite store, sealed
+and anchored in several batches by the ``Anchorer`` on anvil. Then, against the same anvil
+and that store:
+
+- the API: the app from ``create_app`` served by uvicorn on 127.0.0.1 (a free port, in a
+  thread); the timed figure is one ``GET /v1/bundles?type=credit-change&limit=N`` by a
+  regulator (full views), the bundle holding every record (the credit changes as items,
+  the rule in the closure), docs/API.md §5;
+- the verifier library on the exported bytes (every numbered check; chain reads through
+  HTTP JSON-RPC, cached per batch, key and run, revocations and attestations from one
+  eth_getLogs each);
 - a naive verifier that makes one RPC call per record: the same offline digest and
   signature checks, then ``AnchorRegistry.verifyInclusion(seq, proof, digest)`` as an
   eth_call for every record (the contract checks the proof against its stored root);
 - the core serialisation (``serialize_bundle``) and strict parsing of the bundle.
-
-The records are credit changes (calc/1 recomputation of total and grade included) signed
-by a registered producer key and anchored in several batches.
 
 Usage (from the repository root):
     .venv/bin/python -m scripts.benchmarks.verify [--records N] [--batches B] [--quick] [--json]
@@ -21,39 +29,35 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import socket
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from hexbytes import HexBytes  # noqa: E402
+import httpx  # noqa: E402
+import uvicorn  # noqa: E402
 
+from anchoring.anchorer import Anchorer, AnchorerLimits  # noqa: E402
 from anchoring.chain import DevChain, default_anvil_path  # noqa: E402
-from anchoring.deployment import deploy_contracts  # noqa: E402
+from anchoring.deployment import DeploymentRecord, deploy_contracts  # noqa: E402
 from anchoring.toolchain import compile_contracts  # noqa: E402
-from ledger.core.bundle import (  # noqa: E402
-    BatchHeader,
-    Bundle,
-    BundleItem,
-    ChainRef,
-    parse_bundle,
-    serialize_bundle,
-)
+from api.app import create_app  # noqa: E402
+from api.settings import CarbonLedgerSettings  # noqa: E402
+from ledger.core.bundle import parse_bundle, serialize_bundle  # noqa: E402
+from ledger.core.canonical import canonicalize  # noqa: E402
 from ledger.core.commitment import Commitment, commit, verify_view  # noqa: E402
 from ledger.core.examples import rules, trail  # noqa: E402
-from ledger.core.merkle import (  # noqa: E402
-    ZERO_DIGEST_HEX,
-    MerkleTree,
-    build_manifest,
-    manifest_cid,
-    manifest_digest,
-)
 from ledger.core.signature import (  # noqa: E402
     key_id,
     private_key_from_seed,
@@ -61,9 +65,31 @@ from ledger.core.signature import (  # noqa: E402
     sign_digest,
     verify_signature,
 )
+from ledger.service import BATCH_FORMAT, SUBMISSION_FORMAT, LedgerService, ManualClock  # noqa: E402
+from ledger.store import Store, sqlite_url  # noqa: E402
+from ledger.store.access import add_principal, issue_api_key  # noqa: E402
+from ledger.store.producers import add_producer, add_producer_key  # noqa: E402
+from ledger.store.records import count_by_status  # noqa: E402
 from verifier.chain import ChainReader, load_abi  # noqa: E402
 from verifier.checks import verify_bundle  # noqa: E402
 from verifier.model import Pins  # noqa: E402
+
+BULK_SIZE = 1000
+KEYS_FROM = datetime(2025, 1, 1, tzinfo=UTC)
+KEYS_UNTIL = datetime(2031, 1, 1, tzinfo=UTC)
+#: The service clock at acceptance: after the records' issued_at (2026-03-31).
+ACCEPTED_AT = datetime(2026, 4, 1, tzinfo=UTC)
+SERVICE_KEY = private_key_from_seed(hashlib.sha256(b"bench service").digest())
+
+
+class Ledger(NamedTuple):
+    """The populated store and what the app needs with it."""
+
+    store: Store
+    service: LedgerService
+    deployment: DeploymentRecord
+    token: str
+
 
 DIMENSIONS = (
     "lifecycle_anticorrosion_compliance",
@@ -94,69 +120,84 @@ def build_records(n: int) -> tuple[Commitment, list[Commitment]]:
     return rule, out
 
 
-def anchor_all(
-    chain: DevChain, artifacts: Any, commitments: list[Commitment], batches: int
-) -> Bundle:
+def _submissions(commitments: list[Commitment]) -> list[bytes]:
+    return [
+        canonicalize(
+            {
+                "format": SUBMISSION_FORMAT,
+                "view": c.to_json(),
+                "signature": sign_digest(_key(c.record["producer"]), c.digest).to_json(),
+            }
+        )
+        for c in commitments
+    ]
+
+
+def ledger_on_anvil(
+    chain: DevChain, artifacts: Any, commitments: list[Commitment], batches: int, data_dir: Path
+) -> Ledger:
+    """The records accepted by the ledger service and anchored by the anchorer, as in
+    production: producer keys on the TrustRegistry and in the store, ``accept_bulk`` in
+    bulks of 1,000, ``batches`` batches sealed and anchored by ``Anchorer.run_once``."""
     deployment = deploy_contracts(chain, artifacts, admin_delay_s=3600)
-    anchor_addr = deployment.address_of("AnchorRegistry")
-    trust_addr = deployment.address_of("TrustRegistry")
-    trust = chain.contract(load_abi("TrustRegistry"), trust_addr)
-    registry = chain.contract(load_abi("AnchorRegistry"), anchor_addr)
-    for producer in sorted({c.record["producer"] for c in commitments}):
-        pub = public_key_bytes(_key(producer))
-        chain.transact(
-            trust.functions.registerKey(
-                bytes.fromhex(key_id(pub)),
-                pub,
-                hashlib.sha256(producer.encode()).digest(),
-                1735689600,
-                1924992000,
+    trust = chain.contract(load_abi("TrustRegistry"), deployment.address_of("TrustRegistry"))
+    clock = ManualClock(ACCEPTED_AT)
+    store = Store.open(sqlite_url(data_dir), clock=clock)
+    with store.transaction() as session:
+        for producer in sorted({c.record["producer"] for c in commitments}):
+            pub = public_key_bytes(_key(producer))
+            chain.transact(
+                trust.functions.registerKey(
+                    bytes.fromhex(key_id(pub)),
+                    pub,
+                    hashlib.sha256(producer.encode()).digest(),
+                    int(KEYS_FROM.timestamp()),
+                    int(KEYS_UNTIL.timestamp()),
+                )
             )
-        )
-    size = -(-len(commitments) // batches)
-    groups = [commitments[i : i + size] for i in range(0, len(commitments), size)]
-    headers: dict[int, BatchHeader] = {}
-    trees: dict[int, MerkleTree] = {}
-    seq_of: dict[bytes, int] = {}
-    prev = ZERO_DIGEST_HEX
-    for seq, group in enumerate(groups, start=1):
-        digests = [c.digest for c in group]
-        tree = MerkleTree.build(digests)
-        manifest = build_manifest(
-            seq=seq,
-            prev_manifest_digest_hex=prev,
-            created_at="2026-04-01T00:00:00Z",
-            digests=digests,
-        )
-        receipt = chain.transact(
-            registry.functions.anchorBatch(
-                seq, tree.root, tree.leaf_count, manifest_digest(manifest), manifest_cid(manifest)
+            add_producer(session, producer, created_at=KEYS_FROM)
+            add_producer_key(
+                session, producer=producer, public_key_hex=pub.hex(), valid_from=KEYS_FROM
             )
-        )
-        prev = manifest_digest(manifest).hex()
-        trees[seq] = tree
-        headers[seq] = BatchHeader(
-            tree.root,
-            manifest_digest(manifest),
-            tree.leaf_count,
-            bytes(HexBytes(receipt["transactionHash"])),
-            int(receipt["blockNumber"]),
-            bytes(HexBytes(receipt["blockHash"])),
-        )
-        seq_of.update({d: seq for d in digests})
-
-    def item(c: Commitment) -> BundleItem:
-        seq = seq_of[c.digest]
-        sig = sign_digest(_key(c.record["producer"]), c.digest)
-        return BundleItem(c, c.digest, sig, seq, tuple(trees[seq].proof(c.digest)))
-
-    items, closure = commitments[1:], commitments[:1]
-    return Bundle(
-        ChainRef(chain.chain_id, anchor_addr, trust_addr),
-        tuple(item(c) for c in items),
-        headers,
-        tuple(item(c) for c in closure),
+        add_principal(session, "bench-regulator", role="regulator", created_at=KEYS_FROM)
+        token = issue_api_key(session, "bench-regulator", created_at=KEYS_FROM).token
+    service = LedgerService(
+        store=store, service_key=SERVICE_KEY, clock=clock, max_merge_delay_s=3600
     )
+    # Referenced records come first (the rule before the credit changes citing it).
+    subs = _submissions(commitments)
+    for i in range(0, len(subs), BULK_SIZE):
+        service.accept_bulk(
+            b'{"format":"'
+            + BATCH_FORMAT.encode()
+            + b'","submissions":['
+            + b",".join(subs[i : i + BULK_SIZE])
+            + b"]}"
+        )
+    anchorer = Anchorer(
+        store=store,
+        chain=chain,
+        deployment=deployment,
+        artifacts=artifacts,
+        clock=clock,
+        limits=AnchorerLimits(
+            batch_max_records=-(-len(commitments) // batches),
+            batch_max_age_s=1.0,
+            max_batches_per_step=batches + 1,
+            poll_interval_s=0.0,
+        ),
+    )
+    try:
+        clock.advance(5)  # past batch_max_age_s: the last, partial batch is sealed too
+        for _ in range(10 * batches + 10):
+            if anchorer.run_once().is_idle():
+                break
+    finally:
+        anchorer.close()
+    counts = store.run(count_by_status, readonly=True)
+    if counts["anchored"] != len(commitments):
+        raise SystemExit(f"the anchorer left records unanchored: {counts}")
+    return Ledger(store, service, deployment, token)
 
 
 def naive_verify(data: bytes, reader: ChainReader) -> int:
@@ -175,6 +216,55 @@ def naive_verify(data: bytes, reader: ChainReader) -> int:
     return ok
 
 
+@contextmanager
+def served(ledger: Ledger, chain: DevChain, artifacts: Any, data_dir: Path) -> Iterator[str]:
+    """The app from ``create_app`` served by uvicorn on 127.0.0.1 in a thread; its base URL."""
+    app = create_app(
+        CarbonLedgerSettings(data_dir=data_dir, chain="dev"),
+        store=ledger.store,
+        chain=chain,
+        clock=ledger.service.clock,
+        ledger=ledger.service,
+        deployment=ledger.deployment,
+        artifacts=artifacts,
+    )
+    # Bound here, handed to uvicorn: the port is free and ours before the server starts.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise SystemExit("the API server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+def export_through_api(base_url: str, token: str, records: int) -> tuple[bytes, float]:
+    """One GET of the bundle of every credit change (and the rule in its closure)."""
+    with httpx.Client(base_url=base_url, timeout=600) as client:
+        t = time.perf_counter()
+        response = client.get(
+            "/v1/bundles",
+            params={"type": "credit-change", "limit": records},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        seconds = time.perf_counter() - t
+    if response.status_code != 200:
+        raise SystemExit(f"export failed: {response.status_code} {response.text[:500]}")
+    return response.content, seconds
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--records", type=int, default=10_000)
@@ -186,8 +276,8 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return 2 if exc.code else 0
     n = 1_000 if args.quick else args.records
-    if not 1 <= n <= 10_000 or args.batches < 1:
-        print("--records must be 1..10000 (a bundle's item limit), --batches >= 1", file=sys.stderr)
+    if not 2 <= n <= 10_000 or args.batches < 1:
+        print("--records must be 2..10000 (a bundle's item limit), --batches >= 1", file=sys.stderr)
         return 2
     anvil = default_anvil_path(REPO_ROOT)
     if not anvil.is_file():
@@ -196,13 +286,23 @@ def main(argv: list[str] | None = None) -> int:
     artifacts = compile_contracts(project_root=REPO_ROOT)
     t0 = time.perf_counter()
     rule, commitments = build_records(n - 1)
-    with tempfile.TemporaryDirectory() as tmp:
-        chain = DevChain.start(data_dir=Path(tmp) / "anvil", anvil_path=anvil)
+    with tempfile.TemporaryDirectory(prefix="carbonledger-bench-verify-") as name:
+        tmp = Path(name)
+        chain = DevChain.start(data_dir=tmp / "anvil", anvil_path=anvil)
         try:
-            bundle = anchor_all(chain, artifacts, [rule, *commitments], args.batches)
+            ledger = ledger_on_anvil(
+                chain, artifacts, [rule, *commitments], args.batches, tmp / "store"
+            )
             build_s = time.perf_counter() - t0
+            try:
+                with served(ledger, chain, artifacts, tmp / "api") as base_url:
+                    data, export_s = export_through_api(base_url, ledger.token, n - 1)
+            finally:
+                ledger.store.close()
+            bundle = parse_bundle(data, require_canonical=True)
             t = time.perf_counter()
-            data = serialize_bundle(bundle)
+            if serialize_bundle(bundle) != data:
+                raise SystemExit("the API's bundle is not the canonical serialisation")
             serialize_s = time.perf_counter() - t
             t = time.perf_counter()
             parse_bundle(data, require_canonical=True)
@@ -228,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             chain.stop()
     records = v.record_count
-    report = {
+    report: dict[str, Any] = {
         "format": "carbonledger-bench-verify/1",
         "records": records,
         "batches": len(bundle.batches),
@@ -249,14 +349,19 @@ def main(argv: list[str] | None = None) -> int:
             "rpc_calls": naive.calls,
         },
         "speedup": round(naive_s / cached_s, 2),
-        "api_export_s": None,  # TODO(api): time GET of this bundle through the HTTP API
+        "api_export_s": round(export_s, 3),
+        "api_export_mb_per_s": round(len(data) / 1e6 / export_s, 2),
     }
     if args.json:
         print(json.dumps(report, indent=2))
     else:
         print(
             f"bundle: {records} records in {report['batches']} batches, {len(data):,} bytes "
-            f"(built, signed and anchored on anvil in {report['build_and_anchor_s']} s)"
+            f"(signed, accepted and anchored on anvil in {report['build_and_anchor_s']} s)"
+        )
+        print(
+            f"API export (GET /v1/bundles, uvicorn on 127.0.0.1): {report['api_export_s']} s, "
+            f"{report['api_export_mb_per_s']} MB/s"
         )
         print(
             f"core serialisation (serialize_bundle): {report['serialize_s']} s; "
@@ -273,10 +378,6 @@ def main(argv: list[str] | None = None) -> int:
             f"({nv['seconds']} s, {nv['rpc_calls']} RPC calls)"
         )
         print(f"speed-up: {report['speedup']}x")
-        print(
-            "TODO(api): seconds to export this bundle through the HTTP API: not measured yet "
-            "(the export route does not exist); core serialisation time above stands in"
-        )
     if v.exit_code != 0 or naive_ok != records:
         print(
             f"verification did not pass: {v.verdict}, naive {naive_ok}/{records}", file=sys.stderr
