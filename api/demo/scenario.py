@@ -26,9 +26,9 @@ import hashlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ledger.core.examples import add_conversions, add_reference_data, trail
 from ledger.core.examples import equipment as eq
 from ledger.core.examples import factors as ref
-from ledger.core.examples import rules, substitution_record, trail
 from ledger.core.examples.equipment import (
     CR_HX,
     CR_TANK,
@@ -39,7 +39,6 @@ from ledger.core.examples.equipment import (
     TANK_HANDLE,
     TANK_IFC,
 )
-from ledger.core.examples.factors import FS_CN_MEE_2023
 
 __all__ = [
     "CC_DOWNGRADE",
@@ -234,16 +233,7 @@ def demo_records(digest_of: DigestOf) -> dict[str, dict[str, Any]]:
         digests[record["id"]] = digest_of(record)
         return record
 
-    cn = add(ref.cn_mee_2023_factor_set())
-    add(ref.ipcc_2006_factor_set())
-    desnz = add(ref.desnz_2025_factor_set())
-    add(ref.supplier_factor_set())
-    add(ref.illustrative_factor_set())
-    eu_sets = add(ref.eu_cbam_2026_factor_set())
-    eu = add(rules.eu_cbam_rule(digests))
-    uk = add(rules.uk_rule(digests))
-    sea = add(rules.sea_rule(digests))
-    add(rules.rating_rule())
+    refs = add_reference_data(add, digests)
     tank = add(eq.storage_tank_carbon_record(digests))
     hx = add(heat_exchanger_lifecycle_record(digests))
     for suffix, subject, kind, at, description, names in _EVENTS:
@@ -261,19 +251,7 @@ def demo_records(digest_of: DigestOf) -> dict[str, dict[str, Any]]:
                     documents,
                 )
             )  # fmt: skip
-    add(substitution_record(SUB_TANK_EU, "2026-02-01T09:00:00Z", tank, eu, [eu_sets], digests))
-    add(substitution_record(SUB_TANK_UK, "2026-02-01T09:05:00Z", tank, uk, [desnz], digests))
-    add(
-        substitution_record(
-            SUB_HX_SEA,
-            "2026-02-02T09:00:00Z",
-            hx,
-            sea,
-            [cn],
-            digests,
-            {"H03": (FS_CN_MEE_2023, "cn-2023-east")},
-        )
-    )
+    add_conversions(add, digests, refs, tank, hx)
     add(trail.credit_change(digests))
     add(downgrade_credit_change(digests))
     return records

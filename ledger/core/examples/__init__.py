@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ledger.core.examples import equipment as eq
@@ -108,16 +109,23 @@ def substitution_record(
     }
 
 
-def example_records(digest_of: DigestOf = seeded_digest) -> dict[str, dict[str, Any]]:
-    """Every example record by id, in an order where references come first."""
-    records: dict[str, dict[str, Any]] = {}
-    digests: dict[str, str] = {}
+Add = Callable[[dict[str, Any]], dict[str, Any]]
 
-    def add(record: dict[str, Any]) -> dict[str, Any]:
-        records[record["id"]] = record
-        digests[record["id"]] = digest_of(record)
-        return record
 
+@dataclass(frozen=True)
+class ReferenceData:
+    """The factor sets and rules the equipment records and conversions rest on."""
+
+    cn: dict[str, Any]
+    desnz: dict[str, Any]
+    eu_sets: dict[str, Any]
+    eu: dict[str, Any]
+    uk: dict[str, Any]
+    sea: dict[str, Any]
+
+
+def add_reference_data(add: Add, digests: dict[str, str]) -> ReferenceData:
+    """Add every factor set and rule, references first; ``add`` records each one's digest."""
     cn = add(ref.cn_mee_2023_factor_set())
     add(ref.ipcc_2006_factor_set())
     desnz = add(ref.desnz_2025_factor_set())
@@ -128,23 +136,56 @@ def example_records(digest_of: DigestOf = seeded_digest) -> dict[str, dict[str, 
     uk = add(rules.uk_rule(digests))
     sea = add(rules.sea_rule(digests))
     add(rules.rating_rule())
-    tank = add(eq.storage_tank_carbon_record(digests))
-    hx = add(eq.heat_exchanger_carbon_record(digests))
-    add(trail.tank_inspection_archive(digests))
-    add(eq.storage_tank_carbon_record(digests, recoat_kg="180", revision_of=digests))
-    add(substitution_record(SUB_TANK_EU, "2026-02-01T09:00:00Z", tank, eu, [eu_sets], digests))
-    add(substitution_record(SUB_TANK_UK, "2026-02-01T09:05:00Z", tank, uk, [desnz], digests))
+    return ReferenceData(cn, desnz, eu_sets, eu, uk, sea)
+
+
+def add_conversions(
+    add: Add,
+    digests: dict[str, str],
+    refs: ReferenceData,
+    tank: dict[str, Any],
+    hx: dict[str, Any],
+) -> None:
+    """The tank's EU CBAM and UK conversions and the exchanger's manufacturing-only one."""
+    add(
+        substitution_record(
+            SUB_TANK_EU, "2026-02-01T09:00:00Z", tank, refs.eu, [refs.eu_sets], digests
+        )
+    )
+    add(
+        substitution_record(
+            SUB_TANK_UK, "2026-02-01T09:05:00Z", tank, refs.uk, [refs.desnz], digests
+        )
+    )
     add(
         substitution_record(
             SUB_HX_SEA,
             "2026-02-02T09:00:00Z",
             hx,
-            sea,
-            [cn],
+            refs.sea,
+            [refs.cn],
             digests,
             {"H03": (FS_CN_MEE_2023, "cn-2023-east")},
         )
     )
+
+
+def example_records(digest_of: DigestOf = seeded_digest) -> dict[str, dict[str, Any]]:
+    """Every example record by id, in an order where references come first."""
+    records: dict[str, dict[str, Any]] = {}
+    digests: dict[str, str] = {}
+
+    def add(record: dict[str, Any]) -> dict[str, Any]:
+        records[record["id"]] = record
+        digests[record["id"]] = digest_of(record)
+        return record
+
+    refs = add_reference_data(add, digests)
+    tank = add(eq.storage_tank_carbon_record(digests))
+    hx = add(eq.heat_exchanger_carbon_record(digests))
+    add(trail.tank_inspection_archive(digests))
+    add(eq.storage_tank_carbon_record(digests, recoat_kg="180", revision_of=digests))
+    add_conversions(add, digests, refs, tank, hx)
     add(trail.credit_change(digests))
     return records
 
@@ -183,6 +224,9 @@ __all__ = [
     "SUB_HX_SEA",
     "SUB_TANK_EU",
     "SUB_TANK_UK",
+    "ReferenceData",
+    "add_conversions",
+    "add_reference_data",
     "example_of_each_type",
     "example_records",
     "seeded_digest",
