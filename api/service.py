@@ -12,8 +12,10 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from anchoring.chain import Chain
 from anchoring.chain.base import ArtifactLike
@@ -46,6 +48,12 @@ class ApiLimits:
     max_page: int = 200
     #: How long an unfinished Idempotency-Key claim blocks retries (then it is taken over).
     idempotency_stale_s: float = 60.0
+    #: How long an Idempotency-Key is kept after its claim (docs/API.md §3.1): a retry
+    #: within it replays the stored response, after it the key is a fresh request.
+    idempotency_retention_s: float = access_store.DEFAULT_IDEMPOTENCY_RETENTION_S
+    #: Expired Idempotency-Keys deleted per submission: more than one a request, so the
+    #: table shrinks back to one retention window after a burst.
+    idempotency_purge_batch: int = 20
     #: How long a readiness verdict is reused before the store and chain are asked again.
     readiness_cache_s: float = 5.0
 
@@ -150,14 +158,7 @@ class ApiService:
             fingerprint = hashlib.sha256(body).hexdigest()
             name, now = caller.name, self.clock()
             stored = self.store.run(
-                lambda s: access_store.claim_idempotency_key(
-                    s,
-                    principal=name,
-                    key=idempotency_key,
-                    request_sha256_hex=fingerprint,
-                    now=now,
-                    stale_after_s=self.limits.idempotency_stale_s,
-                )
+                lambda s: self._claim(s, name, idempotency_key, fingerprint, now)
             )
             if stored is not None:
                 return StoredResponse(stored.status, stored.body, replayed=True)
@@ -186,6 +187,26 @@ class ApiService:
             raise
         self.accepted_total += len(receipts)
         return StoredResponse(201, out)
+
+    def _claim(
+        self, session: Session, name: str, key: str, fingerprint: str, now: datetime
+    ) -> access_store.StoredResponse | None:
+        """Purges a few expired Idempotency-Keys, then claims this one (one transaction)."""
+        limits = self.limits
+        access_store.purge_idempotency_keys(
+            session,
+            cutoff=now - timedelta(seconds=limits.idempotency_retention_s),
+            limit=limits.idempotency_purge_batch,
+        )
+        return access_store.claim_idempotency_key(
+            session,
+            principal=name,
+            key=key,
+            request_sha256_hex=fingerprint,
+            now=now,
+            stale_after_s=limits.idempotency_stale_s,
+            retain_s=limits.idempotency_retention_s,
+        )
 
     def request_revocation(
         self, caller: Caller, record_id: str, reason_code: int, reason_digest_hex: str

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from api.pages.session import (
     load_or_create_secret,
     session_caller,
 )
+from api.pages.throttle import LoginThrottle, ThrottleConfig
 from api.service import ApiService
 from ledger.core.errors import MalformedError
 
@@ -45,6 +46,8 @@ class PagesConfig:
     session_ttl_s: int = 8 * 3600
     max_id_chars: int = 200
     max_subject_chars: int = 400
+    #: Failed-login limits of the login form (docs/PAGES.md §2.1).
+    login_throttle: ThrottleConfig = field(default_factory=ThrottleConfig)
 
 
 @dataclass
@@ -101,6 +104,7 @@ class Pages:
         self.renderer = Renderer()
         self._secret = secret
         self._signer: SessionSigner | None = None
+        self.throttle = LoginThrottle(self.config.login_throttle)
 
     @property
     def signer(self) -> SessionSigner:

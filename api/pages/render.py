@@ -16,6 +16,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.responses import HTMLResponse, Response
 
+from api.pages.throttle import TooManyAttemptsError
 from api.problems import PROBLEM_TABLE
 from ledger.core.errors import LedgerError, MalformedError
 
@@ -83,6 +84,15 @@ class Renderer:
         ``api.problems.PROBLEM_TABLE``, our own message, never a stack trace."""
         if isinstance(exc, FormError):
             return self.problem(403, "Form refused", exc.message, context, slug="form-refused")
+        if isinstance(exc, TooManyAttemptsError):
+            return self.problem(
+                429,
+                "Too many attempts",
+                exc.message,
+                context,
+                slug="too-many-attempts",
+                headers={"Retry-After": str(exc.retry_after_s)},
+            )
         for cls, status, slug, title in PROBLEM_TABLE:
             if isinstance(exc, cls):
                 assert isinstance(exc, LedgerError)
@@ -108,9 +118,11 @@ class Renderer:
         context: Mapping[str, Any],
         *,
         slug: str = "error",
+        headers: Mapping[str, str] | None = None,
     ) -> HTMLResponse:
         return self.page(
             "error.html",
             {**context, "status": status, "title": title, "detail": detail, "slug": slug},
             status=status,
+            headers=headers,
         )

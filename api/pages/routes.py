@@ -139,11 +139,17 @@ def page_router(pages: Pages) -> APIRouter:
         form: dict[str, str] = page.request.state.form
         token = form.get("api_key", "").strip()
         target = _local_target(form.get("next"))
-        caller = page.api.authenticate(token) if token and len(token) <= 200 else None
         key_id = key_id_of(token)
+        client = page.request.client
+        address = client.host if client is not None else "unknown"
+        now = pages.now(page.api)
+        # Checked before the key is, so a blocked client learns nothing from its attempts.
+        pages.throttle.check(address=address, key_id=key_id, now=now)
+        caller = page.api.authenticate(token) if token and len(token) <= 200 else None
         if caller is None or caller.name is None or key_id is None:
+            pages.throttle.failed(address=address, key_id=key_id, now=now)
             return render.page("login.html", page.context(next=target, failed=True), status=401)
-        expires = int(pages.now(page.api).timestamp()) + config.session_ttl_s
+        expires = int(now.timestamp()) + config.session_ttl_s
         value = pages.signer.session_value(PageSession(caller.name, key_id, expires))
         response = RedirectResponse(target, status_code=303, headers=SECURITY_HEADERS)
         response.set_cookie(

@@ -1,13 +1,16 @@
 """Evidence bundles (``carbonledger-bundle/1``) in the caller's view.
 
 A record not yet anchored cannot be proven: its bundle answers 409 with the receipt's
-``anchor_by``. Trail and query bundles leave such records out and name them in the
-``Carbonledger-Pending`` header (comma-separated ids, count in ``Carbonledger-Pending-Count``).
+``anchor_by``. Trail and query bundles leave such records out: ``Carbonledger-Pending-Count``
+always counts them, and ``Carbonledger-Pending`` names them while they are few (at most
+``MAX_PENDING_IDS``), each id percent-encoded (RFC 3986 §2.1) so that a comma, a space or
+a non-ASCII character in an id cannot break the comma-separated list (RFC 9110 §5.6.1).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query
 from starlette.responses import Response
@@ -45,8 +48,24 @@ _BUNDLE: dict[int | str, dict[str, Any]] = {
 }
 
 
+#: Pending ids named in ``Carbonledger-Pending``; above this only the count is sent, so
+#: the header stays far below common header-size limits (ids are at most 200 characters).
+MAX_PENDING_IDS = 20
+#: Characters of a URN or Handle id that stay as they are; everything else, the comma
+#: included, is percent-encoded.
+_ID_SAFE = ":/@!$&'()*+;=-._~"
+
+
+def pending_header(pending: tuple[str, ...]) -> dict[str, str]:
+    """The pending headers of a bundle answer (docs/API.md §3.4)."""
+    headers = {"Carbonledger-Pending-Count": str(len(pending))}
+    if 0 < len(pending) <= MAX_PENDING_IDS:
+        headers["Carbonledger-Pending"] = ",".join(quote(i, safe=_ID_SAFE) for i in pending)
+    return headers
+
+
 def _reply(data: bytes, result: ExportResult) -> Response:
-    headers = {"Carbonledger-Pending-Count": str(len(result.pending))}
+    headers = pending_header(result.pending)
     return Response(data, media_type="application/json", headers=headers)
 
 

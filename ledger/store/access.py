@@ -16,6 +16,13 @@ claimed ``in_flight``, then completed with the response; a retry with the same b
 replays the stored response byte for byte, a different body is refused, a retry while the
 first request runs gets a conflict. A claim older than ``stale_after_s`` is taken over,
 so a crash between the two steps does not lock the key forever.
+
+Keys expire ``retain_s`` after their claim (default 24 h, ``DEFAULT_IDEMPOTENCY_RETENTION_S``;
+the draft asks servers to publish an expiry policy, §2.3). Inside that window a retry
+replays the stored response; after it the same key is a fresh request, whether or not the
+row has been purged yet. ``purge_idempotency_keys`` deletes at most ``limit`` expired rows,
+oldest first (index ``ix_idempotency_keys_claimed_at``, migration 0004); the API calls it
+with every claim, so the table holds about one retention window of keys.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from sqlalchemy import (
     String,
     delete,
     select,
+    tuple_,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -44,6 +52,7 @@ from ledger.store._session import flush
 from ledger.store.models import Base
 
 __all__ = [
+    "DEFAULT_IDEMPOTENCY_RETENTION_S",
     "ROLES",
     "ApiKey",
     "IdempotencyKey",
@@ -58,6 +67,7 @@ __all__ = [
     "get_principal",
     "issue_api_key",
     "list_principals",
+    "purge_idempotency_keys",
     "release_idempotency_key",
     "revoke_api_key",
 ]
@@ -65,6 +75,7 @@ __all__ = [
 ROLES = ("producer", "auditor", "regulator", "admin")
 KEY_PREFIX = "clk_"
 MAX_IDEMPOTENCY_KEY_CHARS = 200
+DEFAULT_IDEMPOTENCY_RETENTION_S = 24 * 3600.0
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -109,7 +120,7 @@ class IdempotencyKey(Base):
     key: Mapped[str] = mapped_column(String(MAX_IDEMPOTENCY_KEY_CHARS), primary_key=True)
     request_sha256_hex: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(16))
-    claimed_at: Mapped[datetime]
+    claimed_at: Mapped[datetime] = mapped_column(index=True)
     response_status: Mapped[int | None] = mapped_column(Integer)
     response_body: Mapped[bytes | None] = mapped_column(LargeBinary)
 
@@ -239,18 +250,31 @@ def claim_idempotency_key(
     request_sha256_hex: str,
     now: datetime,
     stale_after_s: float = 60.0,
+    retain_s: float = DEFAULT_IDEMPOTENCY_RETENTION_S,
 ) -> StoredResponse | None:
     """Claims ``key`` for this request; returns the stored response of a completed one.
 
     Raises ``IdempotencyKeyReusedError`` for another body under the same key and
-    ``ConflictError`` while the first request with this key is still running.
+    ``ConflictError`` while the first request with this key is still running. A key
+    claimed ``retain_s`` or longer ago has expired: it is claimed afresh.
     """
     if not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY_CHARS or not key.isascii() or not key.isprintable():
         raise MalformedError(
             f"expected 1 to {MAX_IDEMPOTENCY_KEY_CHARS} printable ASCII characters",
             path="Idempotency-Key",
         )
+    if retain_s <= stale_after_s:
+        # Otherwise a claim still running could expire and be purged under it.
+        raise MalformedError("retention must exceed the stale-claim time", path="retain_s")
     row = session.get(IdempotencyKey, (principal, key), with_for_update=True)
+    if row is not None and now - row.claimed_at >= timedelta(seconds=retain_s):
+        row.request_sha256_hex = request_sha256_hex
+        row.state = "in_flight"
+        row.claimed_at = now
+        row.response_status = None
+        row.response_body = None
+        flush(session)
+        return None
     if row is not None:
         if row.request_sha256_hex != request_sha256_hex:
             raise IdempotencyKeyReusedError(
@@ -297,3 +321,30 @@ def release_idempotency_key(session: Session, *, principal: str, key: str) -> No
             IdempotencyKey.state == "in_flight",
         )
     )
+
+
+def purge_idempotency_keys(session: Session, *, cutoff: datetime, limit: int) -> int:
+    """Deletes at most ``limit`` keys claimed at or before ``cutoff``, oldest first.
+
+    Returns how many went. The delete repeats the time condition, so a key claimed afresh
+    by a concurrent request after the look-up is not deleted under it.
+    """
+    if limit < 1:
+        return 0
+    expired = session.execute(
+        select(IdempotencyKey.principal, IdempotencyKey.key)
+        .where(IdempotencyKey.claimed_at <= cutoff)
+        .order_by(IdempotencyKey.claimed_at)
+        .limit(limit)
+    ).all()
+    if not expired:
+        return 0
+    session.execute(
+        delete(IdempotencyKey)
+        .where(
+            IdempotencyKey.claimed_at <= cutoff,
+            tuple_(IdempotencyKey.principal, IdempotencyKey.key).in_([(p, k) for p, k in expired]),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return len(expired)
