@@ -35,6 +35,7 @@ from anchoring.anchorer import Anchorer, AnchorerLimits
 from anchoring.chain import Chain, ChainSetupError, DevChain
 from anchoring.chain.base import ArtifactLike
 from anchoring.deployment import DeploymentRecord, ensure_deployment
+from anchoring.fees import FeePolicy
 from anchoring.ipfs import KuboPublisher
 from anchoring.registry import Registry
 from api.cli.common import admin_delay_s, configured_chain, record_dir, role_assignment
@@ -72,7 +73,7 @@ STOP_TIMEOUT_S = 30.0
 
 @dataclass(frozen=True)
 class RunnerOptions:
-    """What the operator chose on the command line (settings hold the rest)."""
+    """What the operator chose: resolved from settings and flags by ``carbonledger up``."""
 
     api_host: str = "127.0.0.1"
     #: 0 lets the OS pick a free port; the chosen one is in ``service-running.json``.
@@ -81,6 +82,7 @@ class RunnerOptions:
     max_merge_delay_s: int = 600
     max_body_bytes: int = 16 * 1024 * 1024
     anchorer: AnchorerLimits = field(default_factory=AnchorerLimits)
+    fees: FeePolicy = field(default_factory=FeePolicy)
     #: Kubo RPC URL the anchorer publishes batch manifests to; None publishes nothing.
     kubo_url: str | None = None
 
@@ -267,6 +269,7 @@ class Runner:
             deployment=deployment,
             artifacts=self.artifacts,
             limits=self.options.anchorer,
+            fees=self.options.fees,
             publisher=KuboPublisher(self.options.kubo_url) if self.options.kubo_url else None,
         )
         anchorer.check_chain()  # refuse to start on a reset chain, before serving anything

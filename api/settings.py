@@ -35,6 +35,37 @@ class CarbonLedgerSettings(BaseSettings):
     kubo_url: str | None = Field(
         default=None, description="Kubo RPC URL to publish batch manifests to (optional)"
     )
+    store_url: str | None = Field(
+        default=None, description="database URL (default: SQLite in the data directory)"
+    )
+    # The anchorer (DESIGN §3.4, docs/OPERATIONS.md §1-§2). The upper bound of a batch is the
+    # contract's: a leaf count is a uint32.
+    batch_max_records: int = Field(
+        default=1000, ge=1, le=2**32 - 1, description="seal a batch at N pending records"
+    )
+    batch_max_age_s: float = Field(
+        default=10.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="seal when the oldest pending record waited T s (`up --demo`: 1)",
+    )
+    stall_timeout_s: float = Field(
+        default=60.0, gt=0, allow_inf_nan=False, description="replace a tx unmined after T s"
+    )
+    max_fee_gwei: int = Field(
+        default=500, ge=1, description="cap of maxFeePerGas for replacements, in gwei"
+    )
+    poll_interval_s: float = Field(
+        default=1.0, gt=0, allow_inf_nan=False, description="seconds between idle anchorer steps"
+    )
+    # The HTTP API (docs/API.md).
+    bind: str = Field(default="127.0.0.1:8080", description="HOST:PORT `serve` listens on")
+    max_merge_delay_s: int = Field(
+        default=600, ge=0, description="anchoring delay promised in receipts"
+    )
+    max_body_bytes: int = Field(
+        default=16 * 1024 * 1024, ge=1, description="largest request body, in bytes"
+    )
     admin_delay_s: int | None = Field(
         default=None, ge=0, description="admin hand-over delay; default 2 days on rpc, 0 on dev"
     )
@@ -42,6 +73,14 @@ class CarbonLedgerSettings(BaseSettings):
     revoker: str | None = Field(default=None, description="REVOKER_ROLE holder (operator)")
     key_admin: str | None = Field(default=None, description="KEY_ADMIN_ROLE holder (operator)")
     registrar: str | None = Field(default=None, description="REGISTRAR_ROLE holder (operator)")
+
+    @field_validator("bind")
+    @classmethod
+    def _is_host_port(cls, value: str) -> str:
+        _, sep, port = value.rpartition(":")
+        if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"expected HOST:PORT, got {value!r}")
+        return value
 
     @field_validator("anchorer", "revoker", "key_admin", "registrar")
     @classmethod

@@ -22,9 +22,16 @@ from api.cli import deploy as deploy_command
 from api.cli import keys as keys_command
 from api.cli import principals as principals_command
 from api.cli import serve as serve_command
+from api.cli import settings as settings_command
 from api.cli import status as status_command
 from api.cli import up as up_command
-from api.cli.common import EXIT_CODES_HELP, EXIT_USAGE, exit_code_for, settings_overrides
+from api.cli.common import (
+    EXIT_CODES_HELP,
+    EXIT_USAGE,
+    exit_code_for,
+    setting_source,
+    settings_overrides,
+)
 from api.settings import CarbonLedgerSettings
 from ledger.core.errors import LedgerError
 
@@ -50,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         keys_command,
         principals_command,
         serve_command,
+        settings_command,
     ):
         command.register(subparsers)
     return parser
@@ -82,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"])
         _error(
-            f"invalid setting {field} (CARBONLEDGER_{field.upper()}): {first['msg']}"
+            f"invalid setting {field} ({setting_source(field, args)}): {first['msg']}"
             + (f" ({exc.error_count() - 1} more)" if exc.error_count() > 1 else "")
         )
         return EXIT_USAGE

@@ -32,6 +32,7 @@ from anchoring.ipfs import KuboPublisher
 from api.cli.common import (
     EXIT_OK,
     add_chain_options,
+    add_store_option,
     admin_delay_s,
     check_npm_install,
     compile_artifacts,
@@ -40,6 +41,7 @@ from api.cli.common import (
     project_root,
     record_dir,
     role_assignment,
+    setting_help,
 )
 from api.settings import CarbonLedgerSettings
 from ledger.core.errors import AnchoringError
@@ -50,22 +52,16 @@ log = logging.getLogger("carbonledger.anchor")
 GWEI = 10**9
 
 
-def add_store_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--store-url", metavar="URL", help="database URL (default: SQLite in the data directory)"
-    )
-
-
 def open_store(args: argparse.Namespace, settings: CarbonLedgerSettings) -> Store:
-    url = args.store_url or sqlite_url(settings.data_dir)
-    return Store.open(url, create=False)
+    """The configured store, which must exist already (``--store-url`` is in ``settings``)."""
+    return Store.open(settings.store_url or sqlite_url(settings.data_dir), create=False)
 
 
 def add_kubo_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--kubo-url",
         metavar="URL",
-        help="publish batch manifests to this Kubo RPC (CARBONLEDGER_KUBO_URL; default: none)",
+        help=setting_help("kubo_url", "publish batch manifests to this Kubo RPC"),
     )
 
 
@@ -78,6 +74,35 @@ def kubo_publisher(url: str | None) -> KuboPublisher | None:
     return None if url is None else KuboPublisher(url)
 
 
+def add_batch_options(parser: argparse.ArgumentParser) -> None:
+    """When the anchorer seals a batch (``anchor`` and ``up``)."""
+    parser.add_argument(
+        "--batch-size", type=int, help=setting_help("batch_max_records", "seal at N records")
+    )
+    parser.add_argument(
+        "--batch-age-s",
+        type=float,
+        help=setting_help("batch_max_age_s", "seal when the oldest record waited T s"),
+    )
+
+
+def add_fee_options(parser: argparse.ArgumentParser) -> None:
+    """How the anchorer replaces a stalled transaction, and how often it looks again."""
+    parser.add_argument(
+        "--stall-timeout-s",
+        type=float,
+        help=setting_help("stall_timeout_s", "replace a tx unmined after T s"),
+    )
+    parser.add_argument(
+        "--max-fee-gwei",
+        type=int,
+        help=setting_help("max_fee_gwei", "cap of maxFeePerGas for replacements"),
+    )
+    parser.add_argument(
+        "--poll-s", type=float, help=setting_help("poll_interval_s", "seconds between idle steps")
+    )
+
+
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "anchor",
@@ -88,17 +113,8 @@ def register(subparsers: Any) -> None:
     add_chain_options(parser)
     add_store_option(parser)
     parser.add_argument("--once", action="store_true", help="run one step and exit")
-    parser.add_argument("--batch-size", type=int, default=1000, help="seal at N records")
-    parser.add_argument(
-        "--batch-age-s", type=float, default=10.0, help="seal when the oldest waited T s"
-    )
-    parser.add_argument(
-        "--stall-timeout-s", type=float, default=60.0, help="replace a tx unmined after T s"
-    )
-    parser.add_argument(
-        "--max-fee-gwei", type=int, default=500, help="cap of maxFeePerGas for replacements"
-    )
-    parser.add_argument("--poll-s", type=float, default=1.0, help="seconds between idle steps")
+    add_batch_options(parser)
+    add_fee_options(parser)
     add_kubo_option(parser)
     parser.set_defaults(run=run)
 
@@ -131,8 +147,11 @@ def run(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int:
     root = project_root(settings)
     anvil = check_npm_install(root, settings)
     artifacts = compile_artifacts(root)
+    # An explicit database must exist already; the data directory's SQLite is created.
     store = (
-        open_store(args, settings) if args.store_url else Store.open(sqlite_url(settings.data_dir))
+        open_store(args, settings)
+        if settings.store_url
+        else Store.open(sqlite_url(settings.data_dir))
     )
     try:
         with configured_chain(settings, anvil_path=anvil) as chain:
@@ -159,14 +178,14 @@ def run(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int:
                 deployment=deployment,
                 artifacts=artifacts,
                 limits=AnchorerLimits(
-                    batch_max_records=args.batch_size,
-                    batch_max_age_s=args.batch_age_s,
+                    batch_max_records=settings.batch_max_records,
+                    batch_max_age_s=settings.batch_max_age_s,
                     confirmations=settings.confirmations,
-                    poll_interval_s=args.poll_s,
+                    poll_interval_s=settings.poll_interval_s,
                 ),
                 fees=FeePolicy(
-                    max_fee_per_gas_cap_wei=args.max_fee_gwei * GWEI,
-                    stall_timeout_s=args.stall_timeout_s,
+                    max_fee_per_gas_cap_wei=settings.max_fee_gwei * GWEI,
+                    stall_timeout_s=settings.stall_timeout_s,
                 ),
                 publisher=kubo_publisher(kubo_url(args, settings)),
             )

@@ -20,12 +20,13 @@ from typing import Any
 
 from anchoring.deployment import load_deployment
 from anchoring.registry import Registry
-from api.cli.anchor import add_store_option, open_store, read_only_chain
+from api.cli.anchor import open_store, read_only_chain
 from api.cli.common import (
     EXIT_OK,
     EXIT_REFUSED,
     EXIT_UNAVAILABLE,
     add_chain_options,
+    add_store_option,
     compile_artifacts,
     project_root,
     record_dir,

@@ -51,39 +51,109 @@ def exit_code_for(exc: LedgerError) -> int:
     return EXIT_REFUSED
 
 
+#: Command-line options that override one setting each: the argparse ``dest`` → the field
+#: of ``CarbonLedgerSettings`` (env ``CARBONLEDGER_<FIELD>``) and the option's spelling. A
+#: flag defaults to None so that an unset flag leaves the environment (or the default) in
+#: force: flags win over the environment, the environment over the defaults.
+FLAG_SETTINGS: dict[str, tuple[str, str]] = {
+    "data_dir": ("data_dir", "--data-dir"),
+    "chain": ("chain", "--chain"),
+    "rpc": ("rpc_url", "--rpc"),
+    "chain_id": ("expected_chain_id", "--chain-id"),
+    "port": ("dev_port", "--port"),
+    "keystore": ("signer_keystore", "--keystore"),
+    "password_file": ("signer_password_file", "--password-file"),
+    "project_root": ("project_root", "--project-root"),
+    "kubo_url": ("kubo_url", "--kubo-url"),
+    "store_url": ("store_url", "--store-url"),
+    "batch_size": ("batch_max_records", "--batch-size"),
+    "batch_age_s": ("batch_max_age_s", "--batch-age-s"),
+    "stall_timeout_s": ("stall_timeout_s", "--stall-timeout-s"),
+    "max_fee_gwei": ("max_fee_gwei", "--max-fee-gwei"),
+    "poll_s": ("poll_interval_s", "--poll-s"),
+    "bind": ("bind", "--bind"),
+    "max_merge_delay_s": ("max_merge_delay_s", "--max-merge-delay-s"),
+    "max_body_bytes": ("max_body_bytes", "--max-body-bytes"),
+}
+
+
+def setting_help(field: str, text: str) -> str:
+    """An option's help: what it does, its variable and its default (from the one model)."""
+    info = CarbonLedgerSettings.model_fields[field]
+    default = "none" if info.default is None else info.default
+    return f"{text} (CARBONLEDGER_{field.upper()}; default {default})"
+
+
 def add_chain_options(parser: argparse.ArgumentParser) -> None:
     """Options every command that touches the chain accepts (each overrides a setting)."""
-    parser.add_argument("--data-dir", type=Path, help="data directory (CARBONLEDGER_DATA_DIR)")
+    parser.add_argument("--data-dir", type=Path, help=setting_help("data_dir", "data directory"))
     parser.add_argument(
-        "--chain", choices=["memory", "dev", "rpc"], help="chain kind (CARBONLEDGER_CHAIN)"
+        "--chain", choices=["memory", "dev", "rpc"], help=setting_help("chain", "chain kind")
     )
-    parser.add_argument("--rpc", metavar="URL", help="use the rpc chain at URL")
-    parser.add_argument("--chain-id", type=int, help="expected chain id of the rpc node")
-    parser.add_argument("--port", type=int, help="pin the dev chain's port")
-    parser.add_argument("--keystore", type=Path, help="signer keystore file")
-    parser.add_argument("--password-file", type=Path, help="file holding the keystore password")
-    parser.add_argument("--project-root", type=Path, help="repository with contracts/")
+    parser.add_argument(
+        "--rpc", metavar="URL", help=setting_help("rpc_url", "use the rpc chain at URL")
+    )
+    parser.add_argument(
+        "--chain-id",
+        type=int,
+        help=setting_help("expected_chain_id", "expected chain id of the rpc node"),
+    )
+    parser.add_argument("--port", type=int, help=setting_help("dev_port", "pin the dev port"))
+    parser.add_argument(
+        "--keystore", type=Path, help=setting_help("signer_keystore", "signer keystore file")
+    )
+    parser.add_argument(
+        "--password-file",
+        type=Path,
+        help=setting_help("signer_password_file", "file holding the keystore password"),
+    )
+    parser.add_argument(
+        "--project-root",
+        type=Path,
+        help=setting_help("project_root", "repository with contracts/"),
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON report")
 
 
+def add_store_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--store-url",
+        metavar="URL",
+        help=setting_help("store_url", "database URL; none: SQLite in the data directory"),
+    )
+
+
+def add_merge_delay_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--max-merge-delay-s",
+        type=int,
+        help=setting_help("max_merge_delay_s", "anchoring delay promised in receipts"),
+    )
+
+
 def settings_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    """CLI options that override the environment (init arguments win in pydantic-settings)."""
+    """CLI options that override the environment (init arguments win in pydantic-settings).
+
+    Commands that lack an option simply have no such attribute: only the options a command
+    offers, and the operator gave, are overrides."""
     overrides: dict[str, Any] = {}
-    pairs = {
-        "data_dir": args.data_dir,
-        "rpc_url": args.rpc,
-        "expected_chain_id": args.chain_id,
-        "dev_port": args.port,
-        "signer_keystore": args.keystore,
-        "signer_password_file": args.password_file,
-        "project_root": args.project_root,
-    }
-    overrides.update({k: v for k, v in pairs.items() if v is not None})
-    if args.chain is not None:
-        overrides["chain"] = args.chain
-    elif args.rpc is not None:
+    for dest, (field, _) in FLAG_SETTINGS.items():
+        value = getattr(args, dest, None)
+        if value is not None:
+            overrides[field] = value
+    if "chain" not in overrides and "rpc_url" in overrides:
         overrides["chain"] = "rpc"
     return overrides
+
+
+def setting_source(field: str, args: argparse.Namespace) -> str:
+    """Where an invalid value came from, for the one-line error: the flag if the operator
+    gave it, and always the variable (the fix may be in either place)."""
+    env = f"CARBONLEDGER_{field.upper()}"
+    for dest, (name, flag) in FLAG_SETTINGS.items():
+        if name == field and getattr(args, dest, None) is not None:
+            return f"{flag} / {env}"
+    return env
 
 
 def project_root(settings: CarbonLedgerSettings) -> Path:

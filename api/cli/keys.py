@@ -38,6 +38,7 @@ from anchoring.revert import ContractRevertError
 from api.cli.common import (
     EXIT_OK,
     add_chain_options,
+    add_store_option,
     admin_delay_s,
     check_npm_install,
     compile_artifacts,
@@ -95,8 +96,7 @@ def register(subparsers: Any) -> None:
     for name, (help_text, run) in specs.items():
         sub = actions.add_parser(name, help=help_text, description=help_text)
         add_chain_options(sub)
-        sub.add_argument("--store-url", metavar="URL", help="database URL (default: SQLite "
-                         "in the data directory)")  # fmt: skip
+        add_store_option(sub)
         if name == "create":
             sub.add_argument("--producer", required=True, help="the records' producer string")
         elif name == "list":
@@ -196,7 +196,7 @@ def trust_registry(settings: CarbonLedgerSettings) -> Iterator[Registry]:
 
 
 def _store(args: argparse.Namespace, settings: CarbonLedgerSettings) -> Store:
-    return Store.open(args.store_url or sqlite_url(settings.data_dir))
+    return Store.open(settings.store_url or sqlite_url(settings.data_dir))
 
 
 def _load_or_generate(path: Path) -> tuple[Ed25519PrivateKey, bool]:

@@ -19,7 +19,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from api.cli.common import EXIT_OK, add_chain_options, print_rows
+from api.cli.common import EXIT_OK, add_chain_options, add_store_option, print_rows
 from api.settings import CarbonLedgerSettings
 from ledger.core.records import RECORD_TYPES
 from ledger.store import Store, sqlite_url
@@ -34,9 +34,7 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_chain_options(parser)
-    parser.add_argument(
-        "--store-url", metavar="URL", help="database URL (default: SQLite in the data directory)"
-    )
+    add_store_option(parser)
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     add = actions.add_parser("add", help="add a principal")
     add.add_argument("name")
@@ -67,7 +65,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int:
     now = datetime.now(UTC)
-    store = Store.open(args.store_url or sqlite_url(settings.data_dir))
+    store = Store.open(settings.store_url or sqlite_url(settings.data_dir))
     try:
         out = _act(args, store, now)
     finally:

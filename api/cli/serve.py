@@ -16,9 +16,12 @@ from anchoring.deployment import load_deployment
 from api.cli.common import (
     EXIT_OK,
     add_chain_options,
+    add_merge_delay_option,
+    add_store_option,
     compile_artifacts,
     project_root,
     record_dir,
+    setting_help,
 )
 from api.settings import CarbonLedgerSettings
 from ledger.core.errors import MalformedError
@@ -35,17 +38,17 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_chain_options(parser)
-    parser.add_argument(
-        "--store-url", metavar="URL", help="database URL (default: SQLite in the data directory)"
-    )
-    parser.add_argument("--bind", default="127.0.0.1:8080", help="HOST:PORT to listen on")
-    parser.add_argument(
-        "--max-merge-delay-s", type=int, default=600, help="promised anchoring delay of receipts"
-    )
-    parser.add_argument(
-        "--max-body-bytes", type=int, default=16 * 1024 * 1024, help="largest request body"
-    )
+    add_store_option(parser)
+    add_api_options(parser)
     parser.set_defaults(run=run)
+
+
+def add_api_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--bind", metavar="HOST:PORT", help=setting_help("bind", "listen here"))
+    add_merge_delay_option(parser)
+    parser.add_argument(
+        "--max-body-bytes", type=int, help=setting_help("max_body_bytes", "largest request body")
+    )
 
 
 def _bind(value: str) -> tuple[str, int]:
@@ -62,10 +65,10 @@ def run(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int:
     from api.cli.anchor import read_only_chain
     from api.service import ApiLimits
 
-    host, port = _bind(args.bind)
+    host, port = _bind(settings.bind)
     directory = record_dir(settings)
     deployment = load_deployment(directory) if directory is not None else None
-    store = Store.open(args.store_url or sqlite_url(settings.data_dir))
+    store = Store.open(settings.store_url or sqlite_url(settings.data_dir))
     try:
         with read_only_chain(args, settings, deployment) as chain:
             artifacts = compile_artifacts(project_root(settings)) if chain is not None else None
@@ -75,8 +78,8 @@ def run(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int:
                 chain=chain,
                 deployment=deployment,
                 artifacts=artifacts,
-                limits=ApiLimits(max_body_bytes=args.max_body_bytes),
-                max_merge_delay_s=args.max_merge_delay_s,
+                limits=ApiLimits(max_body_bytes=settings.max_body_bytes),
+                max_merge_delay_s=settings.max_merge_delay_s,
             )
             log.warning("serving the API on http://%s:%d/v1", host, port)
             uvicorn.run(app, host=host, port=port, log_level="warning")

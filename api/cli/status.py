@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from anchoring.deployment import load_deployment
-from api.cli.anchor import add_kubo_option, add_store_option, kubo_url, open_store, read_only_chain
-from api.cli.common import EXIT_OK, add_chain_options, print_rows, record_dir
+from api.cli.anchor import add_kubo_option, kubo_url, open_store, read_only_chain
+from api.cli.common import EXIT_OK, add_chain_options, add_store_option, print_rows, record_dir
 from api.settings import CarbonLedgerSettings
 from ledger.core.canonical import format_timestamp
 from ledger.core.errors import LedgerError

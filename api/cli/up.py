@@ -36,12 +36,15 @@ from typing import Any
 
 from anchoring.anchorer import AnchorerLimits
 from anchoring.deployment import deployment_path, ensure_deployment, load_deployment
+from anchoring.fees import FeePolicy
 from anchoring.keystore import resolve_signer
-from api.cli.anchor import add_kubo_option, kubo_url
+from api.cli.anchor import GWEI, add_batch_options, add_kubo_option, kubo_url
 from api.cli.common import (
     EXIT_OK,
     EXIT_REFUSED,
     add_chain_options,
+    add_merge_delay_option,
+    add_store_option,
     admin_delay_s,
     check_npm_install,
     compile_artifacts,
@@ -92,16 +95,9 @@ def register(subparsers: Any) -> None:
         type=int,
         help=f"API port on 127.0.0.1 (default {DEFAULT_API_PORT}; 0 picks a free one)",
     )
-    parser.add_argument(
-        "--store-url", metavar="URL", help="database URL (default: SQLite in the data directory)"
-    )
-    parser.add_argument("--batch-size", type=int, default=1000, help="seal at N records")
-    parser.add_argument(
-        "--batch-age-s", type=float, help="seal when the oldest record waited T s (default 10)"
-    )
-    parser.add_argument(
-        "--max-merge-delay-s", type=int, default=600, help="promised anchoring delay of receipts"
-    )
+    add_store_option(parser)
+    add_batch_options(parser)
+    add_merge_delay_option(parser)
     parser.add_argument(
         "--demo-timeout-s", type=float, default=300.0, help="how long the demo waits for anchors"
     )
@@ -115,29 +111,36 @@ def register(subparsers: Any) -> None:
     )
     down.add_argument("--data-dir", type=Path, help="data directory (CARBONLEDGER_DATA_DIR)")
     down.add_argument("--timeout-s", type=float, default=60.0, help="how long to wait")
-    # The options every command's settings are built from (api.cli.common.settings_overrides).
-    down.set_defaults(
-        run=run_down, chain=None, rpc=None, chain_id=None, port=None, keystore=None,
-        password_file=None, project_root=None, json=False,
-    )  # fmt: skip
+    # Absent options are no overrides (api.cli.common.settings_overrides).
+    down.set_defaults(run=run_down, json=False)
 
 
 def _store_url(args: argparse.Namespace, settings: CarbonLedgerSettings) -> str:
-    return str(args.store_url or sqlite_url(settings.data_dir.resolve()))
+    return str(settings.store_url or sqlite_url(settings.data_dir.resolve()))
+
+
+def _batch_age_s(args: argparse.Namespace, settings: CarbonLedgerSettings) -> float:
+    """The demo seals sooner, unless the operator chose an age (flag or environment)."""
+    if "batch_max_age_s" in settings.model_fields_set or not args.demo:
+        return settings.batch_max_age_s
+    return DEMO_BATCH_AGE_S
 
 
 def _options(args: argparse.Namespace, settings: CarbonLedgerSettings) -> RunnerOptions:
-    batch_age_s = args.batch_age_s
-    if batch_age_s is None:
-        batch_age_s = DEMO_BATCH_AGE_S if args.demo else 10.0
     return RunnerOptions(
         api_port=DEFAULT_API_PORT if args.api_port is None else args.api_port,
         store_url=_store_url(args, settings),
-        max_merge_delay_s=args.max_merge_delay_s,
+        max_merge_delay_s=settings.max_merge_delay_s,
+        max_body_bytes=settings.max_body_bytes,
         anchorer=AnchorerLimits(
-            batch_max_records=args.batch_size,
-            batch_max_age_s=batch_age_s,
+            batch_max_records=settings.batch_max_records,
+            batch_max_age_s=_batch_age_s(args, settings),
             confirmations=settings.confirmations,
+            poll_interval_s=settings.poll_interval_s,
+        ),
+        fees=FeePolicy(
+            max_fee_per_gas_cap_wei=settings.max_fee_gwei * GWEI,
+            stall_timeout_s=settings.stall_timeout_s,
         ),
         kubo_url=kubo_url(args, settings),
     )
@@ -354,7 +357,9 @@ def _forwarded(args: argparse.Namespace, settings: CarbonLedgerSettings) -> list
     for option, value in pairs:
         if value is not None:
             out += [option, str(Path(value).resolve()) if isinstance(value, Path) else str(value)]
-    age = DEMO_BATCH_AGE_S if args.batch_age_s is None else args.batch_age_s
+    # The background service is started for the demo only (`up --demo`).
+    chosen = "batch_max_age_s" in settings.model_fields_set
+    age = settings.batch_max_age_s if chosen else DEMO_BATCH_AGE_S
     port = args.api_port
     if port is None:
         port = DEFAULT_API_PORT if _port_free(DEFAULT_API_PORT) else 0
