@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -23,8 +24,9 @@ from anchoring.deployment import DeploymentRecord, deployment_differences
 from api.auth import Caller, access_for, require_role
 from api.problems import ForbiddenError, problem_slug
 from ledger.core.bundle import ChainRef, serialize_bundle
-from ledger.core.canonical import canonicalize, parse_json
+from ledger.core.canonical import canonicalize
 from ledger.core.errors import LedgerError, MalformedError, UnavailableError
+from ledger.core.records import Record
 from ledger.core.signature import ALG_ED25519, key_id, public_key_bytes
 from ledger.service import LedgerService, receipt_bytes
 from ledger.service.export import BundleExporter, ExportResult
@@ -127,23 +129,19 @@ class ApiService:
             raise UnavailableError("this instance does not accept records (no service key)")
         return self.ledger
 
-    def _check_submitter(self, caller: Caller, submissions: list[Any]) -> None:
-        require_role(caller, "producer")
-        for i, sub in enumerate(submissions):
-            view = sub.get("view") if isinstance(sub, dict) else None
-            record = view.get("record") if isinstance(view, dict) else None
-            if not isinstance(record, dict):
-                continue  # the accept path refuses it with the path at fault
-            producer, rtype = record.get("producer"), record.get("type")
-            if isinstance(producer, str) and producer != caller.producer:
-                raise ForbiddenError(
-                    f"submissions[{i}]: principal {caller.name} writes as {caller.producer}, "
-                    f"not {producer}"
-                )
-            if isinstance(rtype, str) and rtype not in caller.record_types:
-                raise ForbiddenError(
-                    f"submissions[{i}]: principal {caller.name} may not submit {rtype} records"
-                )
+    @staticmethod
+    def _authorize(caller: Caller, record: Record) -> None:
+        """Object-level check of a submission: a producer writes only as itself and only the
+        record types it is allowed (called by the accept path on the parsed record)."""
+        if record.producer != caller.producer:
+            raise ForbiddenError(
+                f"record {record.id}: principal {caller.name} writes as {caller.producer}, "
+                f"not {record.producer}"
+            )
+        if record.type not in caller.record_types:
+            raise ForbiddenError(
+                f"record {record.id}: principal {caller.name} may not submit {record.type} records"
+            )
 
     def submit(
         self, caller: Caller, body: bytes, idempotency_key: str, *, bulk: bool
@@ -152,9 +150,6 @@ class ApiService:
         require_role(caller, "producer")
         assert caller.name is not None
         try:
-            obj = parse_json(body, max_bytes=self.limits.max_body_bytes)
-            subs = obj.get("submissions") if bulk and isinstance(obj, dict) else [obj]
-            self._check_submitter(caller, subs if isinstance(subs, list) else [])
             fingerprint = hashlib.sha256(body).hexdigest()
             name, now = caller.name, self.clock()
             stored = self.store.run(
@@ -164,11 +159,12 @@ class ApiService:
                 return StoredResponse(stored.status, stored.body, replayed=True)
             try:
                 ledger = self._accepting()
+                authorize = partial(self._authorize, caller)
                 if bulk:
-                    receipts = ledger.accept_bulk(body)
+                    receipts = ledger.accept_bulk(body, authorize=authorize)
                     out = canonicalize({"receipts": [r.to_json() for r in receipts]})
                 else:
-                    receipts = [ledger.accept(body)]
+                    receipts = [ledger.accept(body, authorize=authorize)]
                     out = receipt_bytes(receipts[0])
             except BaseException:
                 self.store.run(

@@ -19,7 +19,7 @@ another digest raises ``RecordConflictError`` naming both digests.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from ledger.core.canonical import canonicalize, format_timestamp, parse_json
 from ledger.core.errors import MalformedError, SignatureError
 from ledger.core.receipt import Receipt, issue_receipt
+from ledger.core.records import Record
 from ledger.core.signature import verify_signature
 from ledger.crashpoints import NO_CRASH, CrashPoints
 from ledger.service.clock import Clock
@@ -83,6 +84,19 @@ class _Target:
     producer: str
 
 
+#: Refuses a record its submitter may not write, by raising (a LedgerError).
+Authorize = Callable[[Record], None]
+
+
+def _authorized(
+    parsed: list[ParsedSubmission], authorize: Authorize | None
+) -> list[ParsedSubmission]:
+    if authorize is not None:
+        for submission in parsed:
+            authorize(submission.record)
+    return parsed
+
+
 class LedgerService:
     """The ledger service over core and store. Construct with explicit settings::
 
@@ -110,13 +124,18 @@ class LedgerService:
 
     # -- public entry points ------------------------------------------------------------
 
-    def accept(self, submission: bytes) -> Receipt:
-        """Accept one submission (docs/SUBMISSION.md §2); returns its receipt."""
-        return self._accept([parse_submission(submission, limits=self.limits)])[0]
+    def accept(self, submission: bytes, *, authorize: Authorize | None = None) -> Receipt:
+        """Accept one submission (docs/SUBMISSION.md §2); returns its receipt.
 
-    def accept_bulk(self, batch: bytes) -> list[Receipt]:
+        ``authorize(record)`` is called on the strictly parsed record before anything is
+        stored and refuses it by raising (the API checks the caller's producer and types).
+        """
+        parsed = [parse_submission(submission, limits=self.limits)]
+        return self._accept(_authorized(parsed, authorize))[0]
+
+    def accept_bulk(self, batch: bytes, *, authorize: Authorize | None = None) -> list[Receipt]:
         """Accept a bulk (docs/SUBMISSION.md §3), all or nothing; receipts in bulk order."""
-        return self._accept(parse_batch(batch, limits=self.limits))
+        return self._accept(_authorized(parse_batch(batch, limits=self.limits), authorize))
 
     def accept_values(self, submissions: Sequence[Any]) -> list[Receipt]:
         """Accept already parsed JSON values (strictly parsed by the caller), all or nothing."""

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.core.errors import ConflictError, NotFoundError
-from ledger.store._session import execute, flush, rowcount
+from ledger.core.errors import NotFoundError
+from ledger.store._session import flush, move_state
 from ledger.store.models import AnchorTx
 
 TX_TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -80,21 +80,15 @@ def unfinished_txs(session: Session) -> list[AnchorTx]:
 
 
 def _move(session: Session, tx_hash: str, to: str, **values: object) -> AnchorTx:
-    allowed_from = tuple(s for s, targets in TX_TRANSITIONS.items() if to in targets)
-    moved = rowcount(
-        execute(
-            session,
-            update(AnchorTx)
-            .where(AnchorTx.tx_hash == tx_hash, AnchorTx.state.in_(allowed_from))
-            .values(state=to, **values)
-            .execution_options(synchronize_session=False),
-        )
+    move_state(
+        session,
+        AnchorTx.tx_hash,
+        tx_hash,
+        transitions=TX_TRANSITIONS,
+        to=to,
+        what=f"anchor transaction {tx_hash}",
+        **values,
     )
-    if moved != 1:
-        current = session.scalar(select(AnchorTx.state).where(AnchorTx.tx_hash == tx_hash))
-        if current is None:
-            raise NotFoundError(f"no anchor transaction {tx_hash}")
-        raise ConflictError(f"anchor transaction {tx_hash} is {current}; it cannot be {to}")
     tx = get_tx(session, tx_hash)
     session.refresh(tx)
     return tx

@@ -28,7 +28,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ledger.core.errors import ConflictError, MalformedError, NotFoundError
-from ledger.store._session import execute, flush, rowcount
+from ledger.store._session import execute, flush, move_state, rowcount
 from ledger.store.models import Batch, BatchLeaf, Record
 
 _CHUNK = 500
@@ -152,21 +152,9 @@ def get_leaf(session: Session, digest_hex: str) -> BatchLeaf:
 
 
 def _move(session: Session, seq: int, to: str, **values: object) -> Batch:
-    allowed_from = tuple(state for state, targets in TRANSITIONS.items() if to in targets)
-    moved = rowcount(
-        execute(
-            session,
-            update(Batch)
-            .where(Batch.seq == seq, Batch.state.in_(allowed_from))
-            .values(state=to, **values)
-            .execution_options(synchronize_session=False),
-        )
+    move_state(
+        session, Batch.seq, seq, transitions=TRANSITIONS, to=to, what=f"batch {seq}", **values
     )
-    if moved != 1:
-        current = session.scalar(select(Batch.state).where(Batch.seq == seq))
-        if current is None:
-            raise NotFoundError(f"no batch {seq}")
-        raise ConflictError(f"batch {seq} is {current}; it cannot move to {to}")
     batch = get_batch(session, seq)
     session.refresh(batch)
     return batch

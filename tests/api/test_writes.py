@@ -75,8 +75,15 @@ def test_a_retry_while_the_first_request_runs_gets_a_conflict(world: World) -> N
 
 def test_a_failed_request_does_not_burn_its_key(world: World) -> None:
     body = _body(world, "bad")
+    # An unknown type is malformed (strict validation runs before authorization) ...
     broken = body.replace(b'"carbon-record"', b'"carbon-recorx"', 1)
-    assert _post(world, broken, "k-4").status_code == 403
+    refused = _post(world, broken, "k-4")
+    assert refused.status_code == 422 and "carbon-recorx" in refused.text
+    # ... and a valid record from a principal that may not write it is forbidden.
+    forbidden_headers = {**world.headers("conversion"), "Idempotency-Key": "k-6"}
+    assert (
+        world.http.post("/v1/records", content=body, headers=forbidden_headers).status_code == 403
+    )
     assert _post(world, body.replace(b"ed25519", b"ed25518", 1), "k-5").status_code == 422
     assert _post(world, body, "k-5").status_code == 201
 

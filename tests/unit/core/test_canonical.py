@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -91,15 +90,15 @@ def test_depth_limit_is_exact() -> None:
         parse_json("[" * 5 + "]" * 5, max_depth=4)
 
 
+# Quadratic rescanning of unterminated strings would take hours on these inputs; linear
+# scanning takes milliseconds. The timeout is a hang guard, not a speed claim.
+@pytest.mark.timeout(60)
 @pytest.mark.parametrize("tail", ['"\\' * 200_000, '"' * 400_000, 'x"' * 200_000])
 def test_depth_check_stays_linear_on_hostile_strings(tail: str) -> None:
-    # Quadratic rescanning of unterminated strings would take minutes here.
-    start = time.perf_counter()
     with pytest.raises(MalformedError):
         parse_json("[" * 65 + tail)
     with pytest.raises(MalformedError):
         parse_json("[" * 3 + tail)
-    assert time.perf_counter() - start < 10
 
 
 def test_boundary_integers_and_literals_are_accepted() -> None:
