@@ -2,7 +2,8 @@
 //
 // Reads one JSON request on stdin, writes one JSON answer on stdout. Uses only the
 // reference libraries: @openzeppelin/merkle-tree (StandardMerkleTree), canonicalize
-// (RFC 8785 by the RFC's author), multiformats (CID) and node:crypto (SHA-256, Ed25519).
+// (RFC 8785 by the RFC's author), multiformats (CID), node:crypto (SHA-256, Ed25519) and
+// sm-crypto (SM2 with SM3, SM3).
 // Nothing here imports or reuses the Python code's logic: the record flattening below is
 // written from DESIGN.md §3.2 on its own.
 //
@@ -13,6 +14,10 @@
 //   {"op": "commitment", "records": [{"record": {...}, "salts": [[path, salt]...]}]}
 //   {"op": "cid", "hex": [bytes as hex...]}
 //   {"op": "ed25519", "items": [{"seed": hex, "message": hex}]}
+//   {"op": "sm3", "hex": [bytes as hex...]}
+//   {"op": "sm2_sign", "items": [{"private_key": hex, "message": hex, "user_id": str?}]}
+//   {"op": "sm2_verify", "items": [{"public_key": hex, "message": hex, "signature": hex,
+//                                   "user_id": str?}]}
 
 import { createHash, createPrivateKey, createPublicKey, sign, verify } from "node:crypto";
 import { createRequire } from "node:module";
@@ -23,6 +28,7 @@ import { sha256 } from "multiformats/hashes/sha2";
 
 const require = createRequire(import.meta.url);
 const { StandardMerkleTree } = require("@openzeppelin/merkle-tree");
+const smCrypto = require("sm-crypto");
 
 const strip = (h) => (h.startsWith("0x") ? h.slice(2) : h);
 const sha256hex = (bytes) => createHash("sha256").update(bytes).digest("hex");
@@ -118,7 +124,45 @@ function ed25519(req) {
   });
 }
 
-const ops = { merkle, jcs, commitment, cid, ed25519 };
+const bytesOf = (h) => Array.from(Buffer.from(h, "hex"));
+
+function sm3(req) {
+  return req.hex.map((h) => smCrypto.sm3(bytesOf(h)));
+}
+
+// sm-crypto hashes Z_A || M itself ({hash: true}) with the user id given (its default is
+// "1234567812345678") and writes the signature as r || s in hex ({der: false}).
+function sm2Sign(req) {
+  return req.items.map(({ private_key, message, user_id }) => {
+    const publicKey = smCrypto.sm2.getPublicKeyFromPrivateKey(private_key);
+    const options = { hash: true, der: false, publicKey };
+    if (user_id !== undefined) options.userId = user_id;
+    return {
+      public_key: publicKey,
+      compressed_public_key: smCrypto.sm2.compressPublicKeyHex(publicKey),
+      signature: smCrypto.sm2.doSignature(bytesOf(message), private_key, options),
+    };
+  });
+}
+
+function sm2Verify(req) {
+  return req.items.map(({ public_key, message, signature, user_id }) => {
+    const options = { hash: true, der: false };
+    if (user_id !== undefined) options.userId = user_id;
+    return smCrypto.sm2.doVerifySignature(bytesOf(message), signature, public_key, options);
+  });
+}
+
+const ops = {
+  merkle,
+  jcs,
+  commitment,
+  cid,
+  ed25519,
+  sm3,
+  sm2_sign: sm2Sign,
+  sm2_verify: sm2Verify,
+};
 
 let input = "";
 process.stdin.setEncoding("utf8");

@@ -12,7 +12,7 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = Path(__file__).resolve().parent / "reference.mjs"
 NODE = REPO_ROOT / "node_modules" / ".bin" / "node"
-REQUIRED = ("@openzeppelin/merkle-tree", "canonicalize", "multiformats")
+REQUIRED = ("@openzeppelin/merkle-tree", "canonicalize", "multiformats", "sm-crypto")
 
 
 def node_available() -> bool:
