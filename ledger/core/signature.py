@@ -1,31 +1,42 @@
-"""Producer signatures: Ed25519 over a domain-tagged record digest (DESIGN.md §3.3).
+"""Producer signatures over a domain-tagged record digest (docs/FORMAT.md §3).
 
-Signed bytes = ``carbonledger.sig.v1`` || 0x00 || digest (32 raw bytes). The tag keeps a
+Signed bytes = ``carbonledger.sig.v1`` || 0x00 || digest (32 raw bytes), whatever the
+scheme: Ed25519 signs them as they are, SM2 hashes them with SM3 after Z_A. The tag keeps a
 producer signature from ever being valid as any other carbonledger signature (receipts
-use their own tag). A key is named by its key id: SHA-256 of the raw 32-byte public key,
-lowercase hex, the value registered in the TrustRegistry.
+use their own tag). A key is named by its key id: SHA-256 of the key's canonical encoding
+(``ledger.core.keys``), lowercase hex, the value registered in the TrustRegistry.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from ledger.core.errors import MalformedError, SignatureError
+from ledger.core.keys import (
+    ALG_ED25519,
+    ALG_SM2_SM3,
+    SIGNATURE_ALGS,
+    PublicKey,
+    SigningKey,
+    public_key,
+    public_key_of,
+    sign_message,
+)
 
 __all__ = [
     "ALG_ED25519",
+    "ALG_SM2_SM3",
     "SIGNATURE_DOMAIN",
+    "PublicKey",
     "Signature",
     "key_id",
     "private_key_from_seed",
     "public_key_bytes",
+    "public_key_from",
     "sign_digest",
     "signed_message",
     "verify_ed25519",
@@ -33,14 +44,13 @@ __all__ = [
 ]
 
 SIGNATURE_DOMAIN = b"carbonledger.sig.v1\x00"
-ALG_ED25519 = "ed25519"
 _HEX = re.compile(r"[0-9a-f]*\Z")
 
 
-def public_key_bytes(key: Ed25519PrivateKey | Ed25519PublicKey) -> bytes:
-    """Raw 32-byte public key (RFC 8032 §5.1.5 encoding)."""
-    pub = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
-    return pub.public_bytes(Encoding.Raw, PublicFormat.Raw)
+def public_key_bytes(key: SigningKey | Ed25519PublicKey) -> bytes:
+    """The public key in its scheme's canonical encoding (32 bytes for Ed25519,
+    ``04 || x || y`` for SM2)."""
+    return public_key_of(key).raw
 
 
 def private_key_from_seed(seed: bytes) -> Ed25519PrivateKey:
@@ -50,12 +60,16 @@ def private_key_from_seed(seed: bytes) -> Ed25519PrivateKey:
     return Ed25519PrivateKey.from_private_bytes(seed)
 
 
-def key_id(public_key: bytes | Ed25519PublicKey | Ed25519PrivateKey) -> str:
-    """SHA-256 of the raw public key, lowercase hex."""
-    raw = public_key if isinstance(public_key, bytes) else public_key_bytes(public_key)
-    if len(raw) != 32:
-        raise MalformedError(f"Ed25519 public key: expected 32 bytes, got {len(raw)}")
-    return hashlib.sha256(raw).hexdigest()
+def key_id(key: bytes | PublicKey | SigningKey | Ed25519PublicKey) -> str:
+    """SHA-256 of the public key's canonical encoding, lowercase hex.
+
+    Bare bytes are an Ed25519 public key (the only scheme that has no other spelling).
+    """
+    if isinstance(key, PublicKey):
+        return key.key_id
+    if isinstance(key, bytes):
+        return public_key(ALG_ED25519, key).key_id
+    return public_key_of(key).key_id
 
 
 def signed_message(digest: bytes) -> bytes:
@@ -67,7 +81,8 @@ def signed_message(digest: bytes) -> bytes:
 
 @dataclass(frozen=True)
 class Signature:
-    """A producer signature as bundles carry it: ``{key_id, alg, value}`` (value in hex)."""
+    """A producer signature as bundles carry it: ``{key_id, alg, value}`` (value in hex);
+    ``alg`` is one of ``SIGNATURE_ALGS`` and the value is 64 bytes for both."""
 
     key_id: str
     value: bytes
@@ -82,8 +97,11 @@ class Signature:
             raise MalformedError("expected an object", path=path)
         for name in sorted(set(obj) - {"key_id", "alg", "value"}):
             raise MalformedError(f"unknown member {name!r}", path=path)
-        if obj.get("alg") != ALG_ED25519:
-            raise MalformedError(f'alg must be "{ALG_ED25519}"', path=f"{path}.alg")
+        alg = obj.get("alg")
+        if alg not in SIGNATURE_ALGS:
+            raise MalformedError(
+                f"alg must be one of {', '.join(SIGNATURE_ALGS)}", path=f"{path}.alg"
+            )
         kid = obj.get("key_id")
         if not isinstance(kid, str) or len(kid) != 64 or not _HEX.match(kid):
             raise MalformedError("expected 64 lowercase hex characters", path=f"{path}.key_id")
@@ -92,43 +110,50 @@ class Signature:
             raise MalformedError("expected lowercase hex", path=f"{path}.value")
         if len(value) != 128:
             raise MalformedError(f"expected 64 bytes, got {len(value) // 2}", path=f"{path}.value")
-        return cls(kid, bytes.fromhex(value))
+        return cls(kid, bytes.fromhex(value), alg)
 
 
-def sign_digest(private_key: Ed25519PrivateKey, digest: bytes) -> Signature:
-    """Sign a record digest as its producer."""
-    return Signature(key_id(private_key), private_key.sign(signed_message(digest)))
+def sign_digest(private_key: SigningKey, digest: bytes) -> Signature:
+    """Sign a record digest as its producer (or terminal), under the key's scheme."""
+    alg, value = sign_message(private_key, signed_message(digest))
+    return Signature(key_id(private_key), value, alg)
 
 
 def verify_ed25519(public_key: bytes, message: bytes, signature: bytes) -> None:
     """Plain Ed25519 verification (RFC 8032 §5.1.7); raise ``SignatureError`` on failure."""
-    if len(public_key) != 32:
-        raise MalformedError(f"Ed25519 public key: expected 32 bytes, got {len(public_key)}")
-    try:
-        Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
-    except (InvalidSignature, ValueError):
-        raise SignatureError(
-            "the Ed25519 signature does not verify under the stated key",
-            expected=key_id(public_key),
-            computed=signature.hex(),
-        ) from None
+    public_key_from(public_key).verify(message, signature)
 
 
-def verify_signature(public_key: bytes, digest: bytes, signature: Signature | bytes) -> None:
+def public_key_from(key: bytes | PublicKey) -> PublicKey:
+    """A PublicKey as given, or bare bytes read as an Ed25519 key."""
+    return key if isinstance(key, PublicKey) else public_key(ALG_ED25519, key)
+
+
+def verify_signature(
+    public_key: bytes | PublicKey, digest: bytes, signature: Signature | bytes
+) -> None:
     """Raise ``SignatureError`` unless ``signature`` is the producer's over ``digest``.
 
-    With a ``Signature``, its key id must also name ``public_key``.
+    ``public_key`` is a PublicKey of any scheme, or bare bytes for an Ed25519 key. With a
+    ``Signature``, its ``alg`` must be the key's scheme and its key id must name the key.
     """
+    key = public_key_from(public_key)
     if isinstance(signature, Signature):
-        if signature.alg != ALG_ED25519:
+        if signature.alg not in SIGNATURE_ALGS:
             raise MalformedError(f"unsupported signature algorithm {signature.alg!r}")
-        if signature.key_id != key_id(public_key):
+        if signature.alg != key.scheme:
+            raise SignatureError(
+                f"the signature is {signature.alg} but the key is {key.scheme}",
+                expected=key.scheme,
+                computed=signature.alg,
+            )
+        if signature.key_id != key.key_id:
             raise SignatureError(
                 "the signature names another key",
-                expected=key_id(public_key),
+                expected=key.key_id,
                 computed=signature.key_id,
             )
         value = signature.value
     else:
         value = signature
-    verify_ed25519(public_key, signed_message(digest), value)
+    key.verify(signed_message(digest), value)

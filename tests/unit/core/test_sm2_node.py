@@ -1,11 +1,13 @@
 """Cross-check SM2/SM3 against npm ``sm-crypto`` run through node, in both directions.
 
 Signed here, verified there; signed there, verified here; each with the default and with
-custom distinguishing identifiers (so both sides build the same Z_A).
+custom distinguishing identifiers (so both sides build the same Z_A), for plain messages and
+for terminal signatures over ``carbonledger.sig.v1`` || 0x00 || digest.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 from pathlib import Path
@@ -14,6 +16,8 @@ import pytest
 
 from ledger.core import sm2
 from ledger.core.errors import SignatureError
+from ledger.core.keys import ALG_SM2_SM3, public_key
+from ledger.core.signature import sign_digest, signed_message, verify_signature
 from tests.js.reference import run_reference
 
 pytestmark = pytest.mark.node
@@ -80,6 +84,50 @@ def test_signed_there_verified_here() -> None:
         sm2.verify_sm2(key.public_key(), message, sig, distinguishing_id=ident)
         with pytest.raises(SignatureError):
             sm2.verify_sm2(key.public_key(), message, sig, distinguishing_id=ident + b"-")
+
+
+def test_terminal_signatures_over_record_digests_both_ways() -> None:
+    key = sm2.SM2PrivateKey.generate(b"88.118.8/GW-METER-01")
+    registered = public_key(
+        ALG_SM2_SM3, key.public_key(), distinguishing_id=b"88.118.8/GW-METER-01"
+    )
+    digests = [hashlib.sha256(f"reading {i}".encode()).digest() for i in range(3)]
+    ours = [sign_digest(key, d) for d in digests]
+    assert all(s.alg == ALG_SM2_SM3 and s.key_id == registered.key_id for s in ours)
+    there = run_reference(
+        {
+            "op": "sm2_verify",
+            "items": [
+                {
+                    "public_key": registered.raw.hex(),
+                    "message": signed_message(d).hex(),
+                    "signature": s.value.hex(),
+                    "user_id": "88.118.8/GW-METER-01",
+                }
+                for d, s in zip(digests, ours, strict=True)
+            ],
+        }
+    )
+    assert there == [True] * len(digests)
+    theirs = run_reference(
+        {
+            "op": "sm2_sign",
+            "items": [
+                {
+                    "private_key": key.secret.hex(),
+                    "message": signed_message(d).hex(),
+                    "user_id": "88.118.8/GW-METER-01",
+                }
+                for d in digests
+            ],
+        }
+    )
+    for d, answer in zip(digests, theirs, strict=True):
+        verify_signature(registered, d, bytes.fromhex(answer["signature"]))
+        with pytest.raises(SignatureError):
+            verify_signature(
+                registered, hashlib.sha256(d).digest(), bytes.fromhex(answer["signature"])
+            )
 
 
 def test_negative_vectors_are_refused_there_too() -> None:
