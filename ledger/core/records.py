@@ -52,6 +52,8 @@ _VALIDATORS: dict[str, dict[str, _BodyValidator]] = {
 }
 RECORD_TYPES = tuple(_VALIDATORS)
 REFERENCE_TYPES = ("factor-set", "region-rule", "rating-rule")
+# Records about one piece of equipment: their subject is its Handle, OID or Ecode.
+EQUIPMENT_TYPES = ("carbon-record", "bim-archive", "factor-substitution")
 
 _ENVELOPE = ("type", "schema_version", "id", "subject", "issued_at", "producer", "refs", "body")
 
@@ -173,6 +175,8 @@ def _validate(value: Any) -> Record:
         raise f.fail("subject", "expected an identifier without spaces")
     if rtype in REFERENCE_TYPES and not f.SLUG_RE.fullmatch(subject):
         raise f.fail("subject", f"expected a reference-data id like 'desnz-2025', got {subject!r}")
+    if rtype in EQUIPMENT_TYPES:
+        f.identifier(subject, "subject")
     issued_at = f.timestamp(o["issued_at"], "issued_at")
     producer = f.text(o["producer"], "producer", max_len=256)
     refs = _validate_refs(o["refs"], "refs", record_id)

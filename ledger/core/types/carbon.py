@@ -16,30 +16,40 @@ BodyLink = tuple[str, str, str, str]
 
 
 def validate_identifiers(value: Any, path: str) -> dict[str, list[str]]:
-    """Equipment identifiers; at least one Handle and one IFC GlobalId."""
+    """Equipment identifiers; at least one Handle, OID or Ecode and one IFC GlobalId.
+
+    Handle, OID and Ecode values must be in their canonical spelling (docs/RECORDS.md §1.4).
+    """
     items = f.array(value, path, min_items=1, max_items=50)
     by_scheme: dict[str, list[str]] = {}
     checks = {
-        "handle": (f.HANDLE_RE, "a Handle like '88.118.8/TI-HX-0042'"),
         "ifc_globalid": (f.IFC_GLOBALID_RE, "a 22-character IFC GlobalId"),
         "gs1_giai": (f.GS1_GIAI_RE, "a GS1 EPC URI 'urn:epc:id:giai:...'"),
         "gs1_sgtin": (f.GS1_SGTIN_RE, "a GS1 EPC URI 'urn:epc:id:sgtin:...'"),
-        "ecode": (f.ECODE_RE, "an Ecode of 8-64 letters and digits"),
     }
     for i, item in enumerate(items):
         p = f.sub(path, i)
         o = f.obj(item, p, ("scheme", "value"))
         scheme = f.enum(o["scheme"], f.sub(p, "scheme"), vocab.IDENTIFIER_SCHEMES)
-        if scheme in checks:
+        if scheme in vocab.SUBJECT_SCHEMES:
+            ident = f.identifier(o["value"], f.sub(p, "value"), scheme).canonical
+        elif scheme in checks:
             pattern, what = checks[scheme]
             ident = f.matching(o["value"], f.sub(p, "value"), pattern, what)
         else:
             ident = f.text(o["value"], f.sub(p, "value"), max_len=256)
         by_scheme.setdefault(scheme, []).append(ident)
-    for needed in ("handle", "ifc_globalid"):
-        if needed not in by_scheme:
-            raise f.fail(path, f"expected at least one identifier with scheme {needed!r}")
+    if not any(s in by_scheme for s in vocab.SUBJECT_SCHEMES):
+        raise f.fail(path, "expected at least one identifier with scheme handle, oid or ecode")
+    if "ifc_globalid" not in by_scheme:
+        raise f.fail(path, "expected at least one identifier with scheme 'ifc_globalid'")
     return by_scheme
+
+
+def check_subject_is_listed(subject: str, ids: dict[str, list[str]]) -> None:
+    """The record's subject must be one of the equipment's Handle, OID or Ecode identifiers."""
+    if not any(subject in ids.get(s, ()) for s in vocab.SUBJECT_SCHEMES):
+        raise f.fail("subject", "expected one of the equipment's Handle, OID or Ecode identifiers")
 
 
 def validate_equipment(value: Any, path: str) -> dict[str, list[str]]:
@@ -170,8 +180,7 @@ def validate_carbon_body(body: Any, path: str, subject: str) -> list[BodyLink]:
     )
     links: list[BodyLink] = []
     ids = validate_equipment(o["equipment"], f.sub(path, "equipment"))
-    if subject not in ids["handle"]:
-        raise f.fail("subject", "expected one of the equipment's Handle identifiers")
+    check_subject_is_listed(subject, ids)
     rp_path = f.sub(path, "reference_period")
     rp = f.obj(o["reference_period"], rp_path, ("start", "end"))
     start = f.timestamp(rp["start"], f.sub(rp_path, "start"))

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from ledger.core.errors import MalformedError
+from ledger.core.identifiers import MAX_IDENTIFIER_CHARS, Identifier, parse_identifier
 
 # PACT Tech Spec v3 `Decimal` (spec/v3/openapi.yaml): a sign, digits, an optional
 # fraction. No exponent, no leading dot, never a JSON number.
@@ -31,18 +32,12 @@ DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 URN_RE = re.compile(
     r"^urn:[A-Za-z0-9][A-Za-z0-9-]{0,30}[A-Za-z0-9]:[A-Za-z0-9()+,\-.:=@;$_!*'%/~&]+$"
 )
-# RFC 3650 §3: <naming authority> "/" <local name>; naming authorities are
-# dot-separated segments (the China industrial-internet prefixes are 88.x.y).
-HANDLE_RE = re.compile(r"^[0-9A-Za-z]+(?:\.[0-9A-Za-z-]+)*/\S+$")
 # IfcGloballyUniqueId: STRING(22) FIXED over the IFC base64 alphabet
 # 0-9 A-Z a-z _ $; the first character carries 2 bits only, so it is 0-3.
 IFC_GLOBALID_RE = re.compile(r"^[0-3][0-9A-Za-z_$]{21}$")
 # GS1 EPC Tag Data Standard pure-identity URI for an individual asset (GIAI).
 GS1_GIAI_RE = re.compile(r"^urn:epc:id:giai:\d{6,12}\.[0-9A-Za-z\-._%]{1,24}$")
 GS1_SGTIN_RE = re.compile(r"^urn:epc:id:sgtin:\d{6,12}\.\d{1,7}\.[0-9A-Za-z\-._%]{1,20}$")
-# GB/T 31866-2023 Ecode: the exact field lengths are not public (paywalled
-# text), so only the character set and a sane length are enforced.
-ECODE_RE = re.compile(r"^[0-9A-Za-z]{8,64}$")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}$")
 LINE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 # RFC 6838 §4.2 type "/" subtype (restricted-name characters).
@@ -179,6 +174,17 @@ def sha256_hex(value: Any, path: str) -> str:
 
 def urn(value: Any, path: str) -> str:
     return matching(value, path, URN_RE, "a URN (RFC 8141) like 'urn:carbonledger:...'")
+
+
+def identifier(value: Any, path: str, scheme: str | None = None) -> Identifier:
+    """A Handle, OID or Ecode (of ``scheme``, or of any of the three) in its canonical
+    spelling. A signed record's digest covers the bytes as written, so a spelling that only
+    normalises to a valid identifier is refused with the spelling to use, never rewritten."""
+    s = text(value, path, max_len=MAX_IDENTIFIER_CHARS)
+    ident = parse_identifier(s, path, scheme=scheme)
+    if ident.canonical != s:
+        raise fail(path, f"expected the canonical spelling {ident.canonical!r}, got {s!r}")
+    return ident
 
 
 def timestamp(value: Any, path: str) -> datetime:

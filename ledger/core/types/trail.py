@@ -6,7 +6,7 @@ from typing import Any
 
 from ledger.core.types import fields as f
 from ledger.core.types import vocab
-from ledger.core.types.carbon import BodyLink, validate_identifiers
+from ledger.core.types.carbon import BodyLink, check_subject_is_listed, validate_identifiers
 
 CREDIT_REASONS = (
     "initial-rating",
@@ -88,8 +88,7 @@ def validate_archive_body(body: Any, path: str, subject: str) -> list[BodyLink]:
     q_path = f.sub(path, "equipment")
     equipment = f.obj(o["equipment"], q_path, ("identifiers",))
     ids = validate_identifiers(equipment["identifiers"], f.sub(q_path, "identifiers"))
-    if subject not in ids["handle"]:
-        raise f.fail("subject", "expected one of the equipment's Handle identifiers")
+    check_subject_is_listed(subject, ids)
     ev_path = f.sub(path, "event")
     event = f.obj(o["event"], ev_path, ("kind", "at"), ("description",))
     f.enum(event["kind"], f.sub(ev_path, "kind"), vocab.LIFECYCLE_EVENTS)

@@ -5,6 +5,8 @@ Adding a value is a schema change: readers that do not know it reject it.
 
 from __future__ import annotations
 
+from ledger.core import identifiers
+
 # Lifecycle stages of anti-corrosion equipment, cradle to grave. Mapping to the
 # GHG Protocol Product Standard stages and EN 15804 modules is in docs/RECORDS.md.
 STAGES = (
@@ -34,7 +36,17 @@ EMISSION_CLASSES = (
 
 DATA_TYPES = ("primary", "secondary")
 
-IDENTIFIER_SCHEMES = ("handle", "ifc_globalid", "gs1_giai", "gs1_sgtin", "ecode", "internal")
+IDENTIFIER_SCHEMES = (
+    "handle",
+    "oid",
+    "ecode",
+    "ifc_globalid",
+    "gs1_giai",
+    "gs1_sgtin",
+    "internal",
+)
+# The schemes that may name a record's subject (docs/RECORDS.md §1.1, §1.4).
+SUBJECT_SCHEMES = identifiers.SCHEMES
 
 DECLARED_UNITS = ("piece", "kg", "t", "m2")
 

@@ -132,8 +132,12 @@ def test_supersession_across_types_is_rejected(records: dict[str, dict[str, Any]
         ("ifc_globalid", "2odIvDaWbEyQfLdVSBzoV_x"),
         ("handle", "88.118.8/"),
         ("handle", "/TI-HX-0042"),
+        ("handle", "88.ABC.8/TI-HX-0042"),
         ("gs1_giai", "urn:epc:id:sgtin:0614141.812345.6789"),
         ("ecode", "12-34"),
+        ("ecode", "ABCD1234"),
+        ("oid", "1.2.0156"),
+        ("oid", "3.1"),
     ],
 )
 def test_identifier_rules(records: dict[str, dict[str, Any]], scheme: str, value: str) -> None:
@@ -181,6 +185,54 @@ def test_reference_data_subject_is_a_slug(records: dict[str, dict[str, Any]]) ->
     with pytest.raises(MalformedError) as info:
         validate_record(bad)
     assert info.value.path == "subject"
+
+
+@pytest.mark.parametrize(
+    ("scheme", "value"), [("oid", "1.2.156.3001.1.42"), ("ecode", "10012345678900042")]
+)
+@pytest.mark.parametrize("example", [ex.CR_TANK, ex.BIM_TANK_INSPECTION])
+def test_oid_and_ecode_subjects_where_a_handle_is_accepted(
+    records: dict[str, dict[str, Any]], example: str, scheme: str, value: str
+) -> None:
+    rec = copy.deepcopy(records[example])
+    equipment = rec["body"]["equipment"]
+    equipment["identifiers"] = [i for i in equipment["identifiers"] if i["scheme"] != "handle"] + [
+        {"scheme": scheme, "value": value}
+    ]
+    rec["subject"] = value
+    assert validate_record(rec).subject == value
+    rec["subject"] = "1.2.156.3001.1.43" if scheme == "oid" else "10012345678900043"
+    with pytest.raises(MalformedError, match="Handle, OID or Ecode") as info:
+        validate_record(rec)
+    assert info.value.path == "subject"
+
+
+def test_equipment_needs_a_handle_oid_or_ecode(records: dict[str, dict[str, Any]]) -> None:
+    rec = copy.deepcopy(records[ex.CR_TANK])
+    equipment = rec["body"]["equipment"]
+    equipment["identifiers"] = [i for i in equipment["identifiers"] if i["scheme"] != "handle"]
+    with pytest.raises(MalformedError, match="handle, oid or ecode") as info:
+        validate_record(rec)
+    assert info.value.path == "body.equipment.identifiers"
+
+
+@pytest.mark.parametrize(
+    ("subject", "reason"),
+    [
+        ("88.ABC.8/TI-HX-0042", "canonical spelling '88.abc.8/TI-HX-0042'"),
+        ("desnz-2025", "expected a Handle"),
+        ("10012345678900042999999999999999999", "Ecode version 1"),
+    ],
+)
+def test_substitution_subject_is_an_identifier(
+    records: dict[str, dict[str, Any]], subject: str, reason: str
+) -> None:
+    bad = copy.deepcopy(records[ex.SUB_TANK_EU])
+    bad["subject"] = subject
+    with pytest.raises(MalformedError) as info:
+        validate_record(bad)
+    assert info.value.path == "subject"
+    assert reason in info.value.reason
 
 
 def test_bad_id_is_not_echoed_as_record_id(records: dict[str, dict[str, Any]]) -> None:
