@@ -38,7 +38,6 @@ __all__ = [
     "SIGNATURE_BYTES",
     "UNCOMPRESSED_KEY_BYTES",
     "SM2PrivateKey",
-    "compress_public_key",
     "message_digest",
     "parse_public_key",
     "sm3",
@@ -99,11 +98,6 @@ def parse_public_key(raw: bytes) -> bytes:
     return _curve.SM2.convert_pk(raw, _curve.SM2_PCMODE_RAW)
 
 
-def compress_public_key(raw: bytes) -> bytes:
-    """The 33-byte compressed encoding of an SM2 public key."""
-    return _curve.SM2.convert_pk(parse_public_key(raw), _curve.SM2_PCMODE_COMPRESS)
-
-
 def z_a(public_key: bytes, distinguishing_id: bytes = DEFAULT_DISTINGUISHING_ID) -> bytes:
     """Z_A of GB/T 32918.2 §5.5 for the key and the signer's distinguishing identifier."""
     point = parse_public_key(public_key)
@@ -126,6 +120,7 @@ class SM2PrivateKey:
     secret: bytes = field(repr=False)
     distinguishing_id: bytes = DEFAULT_DISTINGUISHING_ID
     _signer: _curve.SM2 = field(init=False, repr=False, compare=False)
+    _z_a: bytes = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.secret, bytes) or len(self.secret) != PRIVATE_KEY_BYTES:
@@ -135,6 +130,7 @@ class SM2PrivateKey:
             raise MalformedError("SM2 private key: expected an integer from 1 to n-2")
         _check_distinguishing_id(self.distinguishing_id)
         object.__setattr__(self, "_signer", _curve.SM2(sk=self.secret))
+        object.__setattr__(self, "_z_a", z_a(self.public_key(), self.distinguishing_id))
 
     @classmethod
     def generate(cls, distinguishing_id: bytes = DEFAULT_DISTINGUISHING_ID) -> SM2PrivateKey:
@@ -148,8 +144,7 @@ class SM2PrivateKey:
 
     def sign(self, message: bytes) -> bytes:
         """SM2 signature ``r || s`` of ``message`` with a fresh random k (§6.1)."""
-        e = message_digest(self.public_key(), message, self.distinguishing_id)
-        return self._signer.sign_digest(e)
+        return self._signer.sign_digest(sm3(self._z_a + message))
 
 
 def verify_sm2(
