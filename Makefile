@@ -27,10 +27,14 @@ bench: deps
 
 deps: $(VENV)/.installed node_modules/.installed
 
-$(VENV)/.installed: pyproject.toml
+# Two distributions, both editable: carbon-verify (the verifier and ledger/core,
+# packaging/carbon-verify) and carbonledger (the rest), which depends on it; one pip run so
+# the dependency resolves to this checkout, never to an index.
+$(VENV)/.installed: pyproject.toml packaging/carbon-verify/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --disable-pip-version-check -q --upgrade pip
-	$(BIN)/python -m pip install --disable-pip-version-check -q -e '.[dev]'
+	$(BIN)/python -m pip install --disable-pip-version-check -q \
+		-e ./packaging/carbon-verify -e '.[dev]'
 	touch $@
 
 node_modules/.installed: package.json package-lock.json

@@ -21,6 +21,7 @@ from typing import Any
 
 from ledger.core.bundle import MAX_BUNDLE_BYTES
 from ledger.core.errors import LedgerError, UnavailableError
+from verifier.about import VersionAction
 from verifier.model import EXIT_INDETERMINATE, EXIT_UNREADABLE, Pins
 
 __all__ = ["main", "read_bounded"]
@@ -106,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="exit codes: 0 verified, 1 a check failed, 2 usage or unreadable input, "
         "3 indeterminate (the RPC could not answer)",
     )
+    parser.add_argument("--version", action=VersionAction, help="version and formats read")
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("bundle", help="check a bundle and print the numbered checks")
     _chain_options(b)

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from ledger.core.canonical import format_timestamp
+from verifier import __version__
 from verifier.model import CHECK_NAMES, Check, Pins, Status, Verification
 
 __all__ = [
@@ -24,7 +25,7 @@ __all__ = [
 
 REPORT_FORMAT = "carbonledger-verify-report/1"
 VERIFIER_NAME = "carbon-verify"
-VERIFIER_VERSION = "0.1.0"
+VERIFIER_VERSION = __version__
 # Checks made once per record (13: once per receipt) are summarised in one row.
 _RECORD_CHECKS = frozenset({*range(4, 12), 13})
 # Worst first: the status a summary row shows when its records disagree.

@@ -1,1 +1,0 @@
-"""carbonledger: the ledger core, its store and the ledger service."""
