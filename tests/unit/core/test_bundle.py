@@ -16,6 +16,9 @@ from ledger.core.errors import DigestMismatchError, InclusionProofError, LedgerE
 from ledger.core.receipt import verify_receipt
 from ledger.core.signature import verify_signature
 
+# Pure: also run in the verifier's wheel-only venv (tests/verifier/test_distribution.py).
+pytestmark = pytest.mark.verifier_dist
+
 VECTORS = Path(__file__).resolve().parents[2] / "vectors" / "bundle"
 VALID = json.loads((VECTORS / "valid_bundle.json").read_text(encoding="utf-8"))
 NEGATIVE = json.loads((VECTORS / "negative.json").read_text(encoding="utf-8"))

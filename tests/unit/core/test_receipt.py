@@ -12,6 +12,9 @@ from ledger.core.errors import MalformedError, SignatureError, VerificationError
 from ledger.core.receipt import Receipt, issue_receipt, receipt_signed_bytes, verify_receipt
 from ledger.core.signature import private_key_from_seed, public_key_bytes
 
+# Pure: also run in the verifier's wheel-only venv (tests/verifier/test_distribution.py).
+pytestmark = pytest.mark.verifier_dist
+
 DOC = json.loads(
     (Path(__file__).resolve().parents[2] / "vectors" / "receipt" / "receipt.json").read_text()
 )

@@ -21,6 +21,9 @@ from ledger.core.signature import (
     verify_signature,
 )
 
+# Pure: also run in the verifier's wheel-only venv (tests/verifier/test_distribution.py).
+pytestmark = pytest.mark.verifier_dist
+
 DOC = json.loads(
     (Path(__file__).resolve().parents[2] / "vectors" / "signature" / "ed25519.json").read_text()
 )
