@@ -11,6 +11,7 @@ from __future__ import annotations
 from ledger.core.bundle import BatchHeader, Bundle
 from ledger.core.errors import UnavailableError, VerificationError
 from verifier.chain import ChainReader, packaged_code_hash
+from verifier.evm.registry import verify_batch_header
 from verifier.model import Check, Pins, Status
 
 __all__ = ["check_batch", "check_chain", "check_code"]
@@ -98,8 +99,17 @@ def check_batch(
     """Check 7 for one batch: root, leaf count, manifest digest and block as recorded by the
     contract; the anchoring transaction is real, succeeded, went to the registry and logged
     this seq; the block hash is the chain's; the anchor is ``min_depth`` blocks deep."""
-    onchain = reader.batch(seq)
     where = f"bundle.batches.{seq}"
+    if reader.prover is not None:
+        # The record proven against the anchor block's recomputed header (and the header
+        # compared across every endpoint), instead of believing getBatch's eth_call.
+        try:
+            proven = reader.prover.prove_batches({seq: header.block_number})[seq]
+            verify_batch_header(proven, header, where=where)
+        except VerificationError as exc:
+            return Status.FAIL, exc.message
+        return _check_anchor_tx(reader, pins, seq, header, where, proven=True)
+    onchain = reader.batch(seq)
     if onchain is None:
         return (
             Status.FAIL,
@@ -128,6 +138,14 @@ def check_batch(
             Status.FAIL,
             f"{where}.block_hash is not the hash of block {header.block_number} on this chain",
         )
+    return _check_anchor_tx(reader, pins, seq, header, where, proven=False)
+
+
+def _check_anchor_tx(
+    reader: ChainReader, pins: Pins, seq: int, header: BatchHeader, where: str, *, proven: bool
+) -> tuple[Status, str]:
+    """The rest of check 7 once the record and the block hash are settled: the anchoring
+    transaction and the depth."""
     tx = reader.anchor_tx(header.tx_hash)
     if tx is None:
         return Status.FAIL, f"{where}.tx_hash: no such transaction on this chain"
@@ -151,8 +169,9 @@ def check_batch(
             f"batch {seq} is {depth} blocks deep, fewer than the required "
             f"{pins.min_depth}: wait and re-run",
         )
+    how = "proven against the block header" if proven else "as getBatch returns them"
     return (
         Status.PASS,
         f"batch {seq} anchored in block {header.block_number}, {depth} deep; "
-        "root, count, manifest match",
+        f"root, count, manifest match ({how})",
     )

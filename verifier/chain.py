@@ -16,11 +16,11 @@ reverts is an answer ("no such batch / key / body") and is returned as ``None``.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
 from importlib import resources
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from eth_typing import ChecksumAddress
 from eth_utils import keccak, to_checksum_address
@@ -30,6 +30,9 @@ from web3.exceptions import ContractLogicError
 
 from ledger.core.errors import MalformedError, UnavailableError, VerificationError
 from verifier.facts import AnchorTx, Attestation, Body, OnchainBatch, ProducerKey, Revocation
+
+if TYPE_CHECKING:
+    from verifier.evm.registry import RegistryProver
 
 __all__ = [
     "AnchorTx",
@@ -92,8 +95,12 @@ class ChainReader:
         trust_registry: str | None = None,
         where: str = "the chain",
         cache: bool = True,
+        prover: RegistryProver | None = None,
     ) -> None:
         self.w3 = w3
+        #: proves batch records against recomputed headers (verifier.evm); None when the
+        #: chain is not reached over JSON-RPC (the in-process test chain)
+        self.prover = prover
         self.where = where
         self.caching = cache
         self.calls = 0
@@ -124,10 +131,18 @@ class ChainReader:
         trust_registry: str | None = None,
         timeout_s: float = 10.0,
         cache: bool = True,
+        code_hash: str | None = None,
+        other_rpcs: Sequence[str] = (),
     ) -> ChainReader:
-        if not url.startswith(("http://", "https://")):
-            raise MalformedError(f"--rpc {url!r} is not an http(s) URL")
+        """The reader the CLI uses. Batch records are proven against headers through
+        ``url`` (JSON-RPC batches), and the headers compared with ``other_rpcs``'."""
+        for endpoint in (url, *other_rpcs):
+            if not endpoint.startswith(("http://", "https://")):
+                raise MalformedError(f"--rpc {endpoint!r} is not an http(s) URL")
         from web3 import HTTPProvider
+
+        from verifier.evm.registry import RegistryProver
+        from verifier.evm.rpc import RpcEndpoint
 
         # One try per request: an auditor wants "the node does not answer" fast, and a
         # retry would only repeat a read whose answer is cached anyway.
@@ -140,6 +155,11 @@ class ChainReader:
             trust_registry=trust_registry,
             where=f"the RPC node at {url}",
             cache=cache,
+            prover=RegistryProver(
+                [RpcEndpoint(u, timeout_s=timeout_s) for u in (url, *other_rpcs)],
+                registry=parse_address(anchor_registry, "--registry"),
+                code_hash=code_hash,
+            ),
         )
 
     # -- boundary -------------------------------------------------------------

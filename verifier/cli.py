@@ -222,6 +222,7 @@ def run_verification(args: argparse.Namespace, pins: Pins) -> tuple[Any, Any]:
         anchor_registry=pins.anchor_registry,
         trust_registry=pins.trust_registry,
         timeout_s=args.timeout,
+        code_hash=pins.anchor_code_hash,
     )
     verification = verify_bundle(data, reader=reader, pins=pins, files=files, progress=_progress())
     return verification, reader

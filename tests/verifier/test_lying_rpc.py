@@ -325,3 +325,47 @@ def test_view_reader_still_works_through_the_honest_proxy(
     assert reader.batch(1) is not None
     proven = prover(anvil_ledger, proxy.url).prove_batches(anchors_of(anvil_ledger))
     verify_batch_header(proven[1], anvil_ledger.headers[1], where="bundle.batches.1")
+
+
+# -- end to end: check 7 of carbon-verify ----------------------------------------------------
+
+
+def test_check_7_fails_a_count_the_lying_eth_call_backs(
+    anvil_ledger: Ledger, proxy: LyingProxy, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bundle overstating batch 2's leaf count, and an RPC whose getBatch agrees: the
+    Merkle proofs still fold (they do not involve the count), getBatch says the same, and
+    only the proven record shows the lie. Check 7 FAILs with the proven value."""
+    import json
+
+    from ledger.core.canonical import canonicalize
+    from verifier.cli import main
+
+    doc = json.loads(anvil_ledger.bundle_bytes())
+    true_count = doc["batches"]["2"]["leaf_count"]
+    doc["batches"]["2"]["leaf_count"] = true_count + 1
+    path = tmp_path / "overstated.json"
+    path.write_bytes(canonicalize(doc))
+    getbatch = "0x" + keccak(text="getBatch(uint64)")[:4].hex()
+    word = f"{true_count:064x}"
+
+    def lie(params: list[Any], result: str) -> str:
+        if params[0].get("data", params[0].get("input", "")).startswith(getbatch):
+            return result.replace(word, f"{true_count + 1:064x}", 1)
+        return result
+
+    proxy.lie("eth_call", lie)
+    fooled = ChainReader.from_rpc(proxy.url, anchor_registry=anvil_ledger.anchor_address)
+    assert fooled.batch(2).leaf_count == true_count + 1  # type: ignore[union-attr]
+
+    code = main(
+        ["bundle", str(path), "--rpc", proxy.url, "--chain-id", str(anvil_ledger.chain.chain_id),
+         "--registry", anvil_ledger.anchor_address, "--json"]
+    )  # fmt: skip
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1
+    failed = {c["reason"] for c in report["checks"] if c["number"] == 7 and c["status"] == "FAIL"}
+    assert failed == {
+        f"bundle.batches.2: leaf_count {true_count + 1} is not the proven {true_count}"
+    }
+    assert {c["status"] for c in report["checks"] if c["number"] == 6} == {"PASS"}

@@ -96,9 +96,8 @@ class RegistryProver:
         self.endpoints = list(endpoints)
         self.registry = registry
         self.layout = layout or StorageLayout.packaged("AnchorRegistry")
-        # Slots mean what the layout says only in the build it came from: without a
-        # pinned hash the registry must run that build.
-        self.code_hash = (code_hash or self.layout.runtime_code_hash).lower()
+        #: the auditor's pin, if any; the proven code must be it
+        self.code_hash = code_hash.lower() if code_hash else None
         self._headers: dict[int, BlockHeader] = {}
 
     @property
@@ -246,12 +245,22 @@ class RegistryProver:
             block=header.number,
         )
         proven = "0x" + storage.account.code_hash.hex()
-        if proven != self.code_hash:
+        if self.code_hash is not None and proven != self.code_hash:
             raise CodeHashError(
                 f"the AnchorRegistry at {self.registry} runs code {proven} at block "
                 f"{header.number} (proven against the block's state root), not the "
                 f"pinned {self.code_hash}",
                 expected=self.code_hash,
+                computed=proven,
+            )
+        # Slots mean what the layout says only in the build it came from.
+        if proven != self.layout.runtime_code_hash:
+            raise CodeHashError(
+                f"the AnchorRegistry at {self.registry} runs code {proven} at block "
+                f"{header.number}, not the build {self.layout.runtime_code_hash} whose "
+                "storage layout this verifier reads: its stored records cannot be proven "
+                "by this verifier (use the verifier released with that build)",
+                expected=self.layout.runtime_code_hash,
                 computed=proven,
             )
         return storage
