@@ -25,7 +25,7 @@ from ledger.core.errors import MalformedError
 from verifier.evm import hexdata
 from verifier.evm.errors import EndpointUnavailableError, HeaderHashError
 
-__all__ = ["FORKS", "BlockHeader", "header_from_rlp", "header_from_rpc"]
+__all__ = ["FORKS", "BlockHeader", "header_from_rpc"]
 
 # (JSON-RPC member, kind, length in bytes for data); kind "q" is an RLP integer.
 _BASE_FIELDS: tuple[tuple[str, str, int | None], ...] = (
@@ -124,17 +124,6 @@ def header_from_rpc(block: Any, *, url: str, number: int | None = None) -> Block
         fork=fork,
         rlp=encoded,
     )
-
-
-def header_from_rlp(encoded: bytes) -> list[bytes]:
-    """The raw field list of an RLP header (for checks on its own bytes, e.g. seals)."""
-    try:
-        items = rlp.decode(encoded)
-    except rlp.exceptions.DecodingError as exc:
-        raise MalformedError(f"malformed RLP in the block header ({exc})") from None
-    if not isinstance(items, list) or len(items) not in FORKS.values():
-        raise MalformedError("an RLP block header is a list of 15 to 21 fields")
-    return items
 
 
 def _fields(block: dict[str, Any]) -> tuple[list[Any], str]:
