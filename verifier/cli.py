@@ -69,7 +69,13 @@ def read_bounded(path: Path, *, max_bytes: int = MAX_BUNDLE_BYTES, what: str = "
 
 def _chain_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", type=Path, metavar="FILE", help="the evidence bundle (JSON)")
-    p.add_argument("--rpc", required=True, metavar="URL", help="JSON-RPC endpoint (read only)")
+    p.add_argument(
+        "--rpc",
+        required=True,
+        action="append",
+        metavar="URL",
+        help="JSON-RPC endpoint; repeat it for more endpoints, whose block hashes must agree",
+    )
     p.add_argument("--chain-id", required=True, type=int, metavar="N", help="pinned chain id")
     p.add_argument(
         "--registry", required=True, metavar="ADDR", help="pinned AnchorRegistry address"
@@ -218,7 +224,8 @@ def run_verification(args: argparse.Namespace, pins: Pins) -> tuple[Any, Any]:
         except OSError as exc:
             raise UsageError(f"--file {path}: {exc.strerror or exc}") from None
     reader = ChainReader.from_rpc(
-        args.rpc,
+        args.rpc[0],
+        other_rpcs=args.rpc[1:],
         anchor_registry=pins.anchor_registry,
         trust_registry=pins.trust_registry,
         timeout_s=args.timeout,

@@ -369,3 +369,35 @@ def test_check_7_fails_a_count_the_lying_eth_call_backs(
         f"bundle.batches.2: leaf_count {true_count + 1} is not the proven {true_count}"
     }
     assert {c["status"] for c in report["checks"] if c["number"] == 6} == {"PASS"}
+
+
+def test_cli_with_two_endpoints_on_two_chains_fails_check_7_naming_both(
+    anvil_ledger: Ledger,
+    anvil_chain: DevChain,
+    forked_anvil: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from verifier.cli import main
+
+    path = tmp_path / "bundle.json"
+    path.write_bytes(anvil_ledger.bundle_bytes())
+    ours = str(anvil_ledger.chain.rpc_url)
+    pins = [
+        "--chain-id",
+        str(anvil_ledger.chain.chain_id),
+        "--registry",
+        anvil_ledger.anchor_address,
+    ]
+    assert main(["bundle", str(path), "--rpc", ours, "--rpc", forked_anvil, *pins]) == 0
+    capsys.readouterr()
+
+    for _ in range(max(anchors_of(anvil_ledger).values())):
+        anvil_chain.w3.provider.make_request("evm_mine", [])
+    theirs = str(anvil_chain.rpc_url)
+    assert main(["bundle", str(path), "--rpc", ours, "--rpc", theirs, *pins, "--json"]) == 1
+    import json
+
+    report = json.loads(capsys.readouterr().out)
+    failed = [c["reason"] for c in report["checks"] if c["number"] == 7 and c["status"] == "FAIL"]
+    assert failed and all(ours in r and theirs in r and "disagree" in r for r in failed)
