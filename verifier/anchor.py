@@ -104,7 +104,9 @@ def check_batch(
         # The record proven against the anchor block's recomputed header (and the header
         # compared across every endpoint), instead of believing getBatch's eth_call.
         try:
-            proven = reader.prover.prove_batches({seq: header.block_number})[seq]
+            proven = reader.prover.prove_batches(
+                {seq: header.block_number}, at_block=reader.at_block
+            )[seq]
             verify_batch_header(proven, header, where=where)
         except VerificationError as exc:
             return Status.FAIL, exc.message

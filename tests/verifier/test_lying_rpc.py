@@ -101,7 +101,8 @@ def test_header_of_another_height_is_caught(anvil_ledger: Ledger, proxy: LyingPr
 
     def other_block(params: list[Any], _block: Any) -> Any:
         number = int(params[0], 16)
-        return w3.provider.make_request("eth_getBlockByNumber", [hex(number + 1), False])["result"]
+        other = number - 1 if number else number + 1
+        return w3.provider.make_request("eth_getBlockByNumber", [hex(other), False])["result"]
 
     proxy.lie("eth_getBlockByNumber", other_block)
     with pytest.raises(HeaderHashError, match="answered with block"):
@@ -142,27 +143,23 @@ def test_stated_slot_value_that_its_proof_does_not_show(
         prover(anvil_ledger, proxy.url).prove_batches(anchors_of(anvil_ledger))
 
 
-def test_proof_of_another_batch_under_the_asked_slot(
+def test_proof_of_another_slot_under_the_asked_slot(
     anvil_ledger: Ledger, proxy: LyingProxy
 ) -> None:
-    """The proxy serves batch 1's record (proofs and values) when batch 2 is asked for,
-    relabelled with the asked slots: the paths do not lead to the asked keys."""
-    w3 = anvil_ledger.chain.w3
-    seen: dict[str, Any] = {}
+    """The proxy answers each asked slot with the proof and value of the next one (batch 1's
+    root served as batch 2's, and so on), relabelled with the asked key: the paths do not
+    lead to the asked keys."""
 
-    def swap(params: list[Any], answer: dict[str, Any]) -> dict[str, Any]:
-        if not seen:
-            seen["first"] = answer
-            return answer
-        first = seen["first"]["storageProof"]
+    def rotate(_params: list[Any], answer: dict[str, Any]) -> dict[str, Any]:
+        entries = answer["storageProof"]
         storage = [
-            {**first[i], "key": entry["key"]} for i, entry in enumerate(answer["storageProof"])
+            {**entries[(i + 1) % len(entries)], "key": entry["key"]}
+            for i, entry in enumerate(entries)
         ]
         return {**answer, "storageProof": storage}
 
-    proxy.lie("eth_getProof", swap)
-    assert w3.eth.block_number > 0
-    with pytest.raises(ProofError):
+    proxy.lie("eth_getProof", rotate)
+    with pytest.raises(ProofError, match="does not fold"):
         prover(anvil_ledger, proxy.url).prove_batches(anchors_of(anvil_ledger))
 
 

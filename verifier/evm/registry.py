@@ -43,7 +43,8 @@ _REVOCATIONS_PER_CALL = 200
 
 @dataclass(frozen=True)
 class ProvenBatch:
-    """``_batches[seq]`` as proven at ``header`` (all zero when never anchored)."""
+    """``_batches[seq]`` as proven at ``proven_at`` (all zero when never anchored);
+    ``header`` is the anchor block's header, its hash recomputed."""
 
     seq: int
     root: bytes
@@ -53,6 +54,7 @@ class ProvenBatch:
     block_number: int
     timestamp: int
     header: BlockHeader
+    proven_at: BlockHeader
 
     @property
     def exists(self) -> bool:
@@ -106,20 +108,28 @@ class RegistryProver:
 
     # -- batches --------------------------------------------------------------
 
-    def prove_batches(self, anchors: Mapping[int, int]) -> dict[int, ProvenBatch]:
-        """``{seq: anchor block}`` -> each batch record proven at its anchor block, the
-        headers compared across every endpoint."""
+    def prove_batches(
+        self, anchors: Mapping[int, int], *, at_block: int | None = None
+    ) -> dict[int, ProvenBatch]:
+        """``{seq: anchor block}`` -> each batch record proven at ``at_block`` (default:
+        the highest anchor block), with the header of every anchor block and of
+        ``at_block`` recomputed and compared across every endpoint.
+
+        The records are proven at one recent block rather than at each anchor block: the
+        registry never changes a record once written, and the record itself names the
+        block it was written in, while a node that is not an archive keeps the state of
+        recent blocks only (go-ethereum: 128) and could not prove an old anchor block's."""
+        at = at_block if at_block is not None else max(anchors.values())
         plan = {seq: self._batch_locations(seq) for seq in anchors}
-        calls: list[Call] = []
-        for seq, block in anchors.items():
-            calls.append(Call("eth_getBlockByNumber", (hex(block), False)))
-            calls.append(Call("eth_getProof", self._proof_params(plan[seq].values(), block)))
+        heights = sorted({*anchors.values(), at})
+        calls = [Call("eth_getBlockByNumber", (hex(b), False)) for b in heights]
+        calls.append(Call("eth_getProof", self._proof_params(_flat(plan.values()), at)))
         answers = self.primary.batch(calls)
+        headers = {b: self._header(a, b) for b, a in zip(heights, answers, strict=False)}
+        words = self._verify(answers[-1], headers[at], _flat(plan.values())).words
         out: dict[int, ProvenBatch] = {}
-        for i, (seq, block) in enumerate(anchors.items()):
-            header = self._header(answers[2 * i], block)
-            storage = self._verify(answers[2 * i + 1], header, plan[seq].values())
-            values = {name: loc.extract(storage.words[loc.slot]) for name, loc in plan[seq].items()}
+        for seq, block in anchors.items():
+            values = {name: loc.extract(words[loc.slot]) for name, loc in plan[seq].items()}
             out[seq] = ProvenBatch(
                 seq=seq,
                 root=values["root"].to_bytes(32, "big"),
@@ -128,9 +138,10 @@ class RegistryProver:
                 leaf_count=values["leafCount"],
                 block_number=values["blockNumber"],
                 timestamp=values["timestamp"],
-                header=header,
+                header=headers[block],
+                proven_at=headers[at],
             )
-        self.compare_headers(sorted(set(anchors.values())))
+        self.compare_headers(heights)
         return out
 
     def prove_head(self, block: int) -> ProvenHead:
@@ -278,7 +289,7 @@ def verify_batch_header(proven: ProvenBatch, header: BatchHeader, *, where: str)
     if not proven.exists:
         raise VerificationError(
             f"{where}: the registry holds no batch {proven.seq} at block "
-            f"{proven.header.number} (proven empty)",
+            f"{proven.proven_at.number} (proven empty)",
             expected="a batch record",
             computed="none",
         )
