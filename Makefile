@@ -35,6 +35,10 @@ $(VENV)/.installed: pyproject.toml packaging/carbon-verify/pyproject.toml
 	$(BIN)/python -m pip install --disable-pip-version-check -q --upgrade pip
 	$(BIN)/python -m pip install --disable-pip-version-check -q \
 		-e ./packaging/carbon-verify -e '.[dev]'
+	@# Upgrading a checkout from one distribution to two: uninstalling the old carbonledger
+	@# takes the carbon-verify script with it; put it back.
+	test -x $(BIN)/carbon-verify || $(BIN)/python -m pip install --disable-pip-version-check \
+		-q --no-deps --force-reinstall -e ./packaging/carbon-verify
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
