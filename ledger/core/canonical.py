@@ -13,6 +13,7 @@ string) and the root name is given by the caller (empty for a bare document, so
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Sequence
@@ -44,11 +45,6 @@ MAX_SAFE_INTEGER = (1 << 53) - 1
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-# The closing quote is optional so an unterminated string is consumed to the end in one
-# match: with it required, every later quote would rescan the rest (quadratic time).
-_STRING_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"?', re.DOTALL)
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
-_DEPTH_STEP = str.maketrans({"[": "1", "{": "1", "]": "0", "}": "0"})
 _TIMESTAMP = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?Z\Z")
 
 
@@ -177,7 +173,36 @@ def parse_json(
     invalid UTF-8 and byte order marks (RFC 8259 §8.1); duplicate member names; any number
     with a fraction or exponent; integers beyond ±(2^53-1); NaN/Infinity; lone surrogates,
     raw or escaped; control characters inside strings; anything after the value.
+
+    Two passes share the work. A scan of the raw bytes (C-level, no recursion) bounds the
+    nesting and spots what only a walk can place (long integers, surrogate escapes); then
+    the C JSON scanner parses, its hooks stopping at a fraction, a NaN or a repeated name.
+    Only input with such a fault, or a suspicion of one, is parsed a second time with
+    placeholders and walked to name the path of the first fault.
     """
+    raw, text, careful = _decoded(data, max_bytes)
+    # Nesting deeper than max_depth takes at least two bytes per level.
+    if len(raw) > 2 * max_depth and _is_deeper(raw, max_depth):
+        raise MalformedError(f"nesting deeper than {max_depth} levels")
+    if not careful and not _has_suspects(raw):
+        try:
+            return _FAST_DECODER.decode(text)
+        except _FaultError:
+            pass  # found again, with its path, below
+        except json.JSONDecodeError as exc:
+            raise _not_json(exc) from None
+    try:
+        value = _DECODER.decode(text)
+    except json.JSONDecodeError as exc:
+        raise _not_json(exc) from None
+    except RecursionError:
+        raise MalformedError(f"nesting deeper than {max_depth} levels") from None
+    _check(value, [], 0, max_depth, root)
+    return value
+
+
+def _decoded(data: bytes | str, max_bytes: int) -> tuple[bytes, str, bool]:
+    """The input as UTF-8 bytes and as text, and whether the text holds a raw surrogate."""
     if isinstance(data, bytes | bytearray | memoryview):
         raw = bytes(data)
         if len(raw) > max_bytes:
@@ -185,45 +210,99 @@ def parse_json(
         if raw.startswith(b"\xef\xbb\xbf"):
             raise MalformedError("byte order mark refused (RFC 8259 §8.1)")
         try:
-            text = raw.decode("utf-8")
+            # Strict UTF-8 refuses encoded surrogates and overlong forms (RFC 3629 §3).
+            return raw, raw.decode("utf-8"), False
         except UnicodeDecodeError as exc:
             raise MalformedError(f"invalid UTF-8 at byte {exc.start}") from None
-    elif isinstance(data, str):
-        text = data
-        size = len(text.encode("utf-8", "surrogatepass"))
-        if size > max_bytes:
-            raise MalformedError(f"input of {size} bytes exceeds the limit of {max_bytes}")
-        if text.startswith("\ufeff"):
-            raise MalformedError("byte order mark refused (RFC 8259 §8.1)")
-    else:
+    if not isinstance(data, str):
         raise MalformedError(f"expected bytes or str, got {type(data).__name__}")
-    if text.count("[") + text.count("{") > max_depth and _nesting_depth(text) > max_depth:
-        raise MalformedError(f"nesting deeper than {max_depth} levels")
     try:
-        value = _DECODER.decode(text)
-    except json.JSONDecodeError as exc:
-        raise MalformedError(
-            f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from None
-    except RecursionError:
-        raise MalformedError(f"nesting deeper than {max_depth} levels") from None
-    _check(value, [], 0, max_depth, root)
-    return value
+        raw, careful = data.encode("utf-8"), False
+    except UnicodeEncodeError:
+        raw, careful = data.encode("utf-8", "surrogatepass"), True
+    if len(raw) > max_bytes:
+        raise MalformedError(f"input of {len(raw)} bytes exceeds the limit of {max_bytes}")
+    if data.startswith("\ufeff"):
+        raise MalformedError("byte order mark refused (RFC 8259 §8.1)")
+    return raw, data, careful
 
 
-def _nesting_depth(text: str) -> int:
-    """Deepest bracket nesting outside string literals, found without recursion.
+def _not_json(exc: json.JSONDecodeError) -> MalformedError:
+    return MalformedError(f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
+
+
+class _FaultError(Exception):
+    """Raised by the fast decoder's hooks at a value the careful pass must name."""
+
+
+def _fast_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise _FaultError
+    return obj
+
+
+def _fast_refuse(text: str) -> Any:
+    raise _FaultError
+
+
+_FAST_DECODER = json.JSONDecoder(
+    object_pairs_hook=_fast_object,
+    parse_float=_fast_refuse,
+    parse_constant=_fast_refuse,
+    strict=True,
+)
+
+# The scans keep only JSON structure bytes; UTF-8 multi-byte sequences never contain them,
+# so the raw bytes are scanned as they are.
+_ALL_BYTES = bytes(range(256))
+_STRUCTURE = bytes.maketrans(b"[{]}", b"(())")
+_NOT_STRUCTURE = bytes(b for b in _ALL_BYTES if b not in b'"[]{}')
+_DEPTH_STEPS = tuple(1 if b == ord("(") else -1 if b == ord(")") else 0 for b in _ALL_BYTES)
+# A number's digits become "0", and what may stand before a number ("[", "," or ":", then
+# whitespace and a minus sign) becomes ":" or nothing: an integer of 16 digits or more
+# (beyond ±(2^53-1), or close) then reads ":" and sixteen "0". A string that happens to
+# read so too only sends the input to the careful pass.
+_NUMBER_CONTEXT = bytes.maketrans(b"123456789[,", b"000000000::")
+_NOT_NUMBER_CONTEXT = b" \t\n\r-"
+_LONG_INTEGER = b":" + b"0" * 16
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _has_suspects(raw: bytes) -> bool:
+    """Whether ``raw`` may hold an integer beyond ±(2^53-1) or an escaped surrogate."""
+    if b"\\u" in raw and _SURROGATE_ESCAPE.search(raw):
+        return True
+    head = raw.lstrip(b" \t\n\r")[:1]
+    if head and head in b"-0123456789":
+        return True  # the whole text is a number
+    return _LONG_INTEGER in raw.translate(_NUMBER_CONTEXT, _NOT_NUMBER_CONTEXT)
+
+
+def _is_deeper(raw: bytes, max_depth: int) -> bool:
+    """Whether brackets outside string literals nest deeper than ``max_depth``, found
+    without recursion.
 
     The C scanner behind ``json`` recurses once per level and can exhaust the C stack
-    before Python's recursion limit trips, so depth is bounded before it runs.
+    before Python's recursion limit trips, so depth is bounded before it runs. Escaped
+    backslashes and quotes go first; then only quotes and brackets are kept. Two quotes
+    side by side there enclose no bracket (or only the text between two strings), so they
+    go too, and the quotes left enclose the brackets inside strings.
     """
-    brackets = _NOT_BRACKET.sub("", _STRING_LITERAL.sub("", text))
-    depth = deepest = 0
-    for step in brackets.translate(_DEPTH_STEP):
-        depth = depth + 1 if step == "1" else depth - 1
-        if depth > deepest:
-            deepest = depth
-    return deepest
+    if b"\\" in raw:
+        raw = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
+    skeleton = raw.translate(_STRUCTURE, _NOT_STRUCTURE).replace(b'""', b"")
+    if b'"' in skeleton:
+        skeleton = b"".join(skeleton.split(b'"')[::2])
+    # Each pass removes the innermost pairs, so a balanced skeleton is gone after as many
+    # passes as it is deep; anything else is measured step by step.
+    rest = skeleton
+    for _ in range(max_depth):
+        rest = rest.replace(b"()", b"")
+        if not rest:
+            return False
+    steps = map(_DEPTH_STEPS.__getitem__, skeleton)
+    return max(itertools.accumulate(steps), default=0) > max_depth
 
 
 class _NeedsReferenceError(Exception):

@@ -101,6 +101,39 @@ def test_depth_check_stays_linear_on_hostile_strings(tail: str) -> None:
         parse_json("[" * 3 + tail)
 
 
+# Brackets inside strings, after escaped quotes and escaped backslashes, must neither hide
+# real depth (the scanner would let deep input reach recursive code) nor add to it.
+_DEEP = "[" * 65 + "]" * 65
+_SHALLOW = "[" * 64 + "]" * 64
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f'["\\\\", "{"]" * 100}", {_DEEP}]',
+        f'["\\\\\\"{"]" * 100}", {_DEEP}]',
+        f'{{"\\\\": "{"}" * 100}", "a": {_DEEP}}}',
+        f'["{"]" * 100}\\"", {_DEEP}]',
+    ],
+)
+def test_escapes_cannot_hide_nesting(text: str) -> None:
+    json.loads(text)  # valid JSON, only too deep
+    with pytest.raises(MalformedError, match="nesting deeper than 64"):
+        parse_json(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f'["\\"{"[" * 100}", {_SHALLOW[1:-1]}]',
+        f'["\\\\", "{"[" * 100}", {_SHALLOW[1:-1]}]',
+        f'{{"{"{" * 100}": {_SHALLOW[1:-1]}}}',
+    ],
+)
+def test_brackets_in_strings_do_not_count(text: str) -> None:
+    assert parse_json(text) == json.loads(text)
+
+
 def test_boundary_integers_and_literals_are_accepted() -> None:
     text = f'[{MAX_SAFE_INTEGER}, -{MAX_SAFE_INTEGER}, 0, -0, true, false, null, "", {{}}]'
     assert parse_json(text) == [

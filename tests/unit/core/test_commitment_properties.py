@@ -22,16 +22,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.core.canonical import MAX_SAFE_INTEGER, json_path
-from ledger.core.commitment import DIGEST_DOMAIN, FieldPath, disclosure_bytes
-from ledger.core.errors import MalformedError
 from ledger.core.commitment import (
+    DIGEST_DOMAIN,
     Commitment,
     Disclosure,
+    FieldPath,
     RedactedView,
     commit,
+    disclosure_bytes,
     redact,
     view_digest,
 )
+from ledger.core.errors import MalformedError
 
 # --- the reference: docs/FORMAT.md §2.2, word for word ------------------------------------
 
@@ -71,8 +73,10 @@ def reference_full(record: dict[str, Any], salts: dict[FieldPath, str]) -> dict[
 # them in code point order), astral characters. Lone surrogates are excluded: they are not
 # Unicode scalar values and are refused (tested separately).
 _chars = st.sampled_from(
-    ["a", "Z", "0", "_", " ", '"', "\\", "/", "\x00", "\x08", "\x1f", "\n", "\x7f"]
-    + ["é", "€", "\u2028", "\ud7ff", "\ue000", "\ufb33", "\uffff", "😂", "\U00010000"]
+    [
+        *("a", "Z", "0", "_", " ", '"', "\\", "/", "\x00", "\x08", "\x1f", "\n", "\x7f"),
+        *("é", "€", "\u2028", "\ud7ff", "\ue000", "\ufb33", "\uffff", "😂", "\U00010000"),
+    ]
 ) | st.characters(exclude_categories=("Cs",))
 _text = st.text(_chars, max_size=8)
 _int = st.integers(min_value=-MAX_SAFE_INTEGER, max_value=MAX_SAFE_INTEGER) | st.sampled_from(
