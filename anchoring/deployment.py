@@ -20,10 +20,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from eth_utils import is_checksum_address, keccak, to_checksum_address
+from eth_utils import keccak, to_checksum_address
 from hexbytes import HexBytes
 
 from anchoring.chain.base import ArtifactLike, Chain
+from ledger.core import jsonshape
 from ledger.core.errors import AnchoringError, DeploymentMismatchError, MalformedError
 
 DEPLOYMENT_FORMAT = "carbonledger-deployment/1"
@@ -133,89 +134,71 @@ class DeploymentRecord:
 
     @classmethod
     def from_json(cls, data: Any, *, path: str = "deployment") -> DeploymentRecord:
-        obj = _object(data, path)
+        obj = jsonshape.obj(data, path)
         if obj.get("format") != DEPLOYMENT_FORMAT:
             raise MalformedError(
                 f"expected {DEPLOYMENT_FORMAT!r}, got {obj.get('format')!r}", path=f"{path}.format"
             )
-        contracts_obj = _object(obj.get("contracts"), f"{path}.contracts")
+        contracts_obj = jsonshape.obj(obj.get("contracts"), f"{path}.contracts")
         contracts = {}
         for name, raw in contracts_obj.items():
             p = f"{path}.contracts.{name}"
-            c = _object(raw, p)
+            c = jsonshape.obj(raw, p)
             contracts[name] = DeployedContract(
                 name=name,
-                address=_address(c.get("address"), f"{p}.address"),
-                runtime_code_hash_hex=_hash(c.get("runtime_code_hash"), f"{p}.runtime_code_hash"),
-                deploy_tx_hex=_hash(c.get("deploy_tx"), f"{p}.deploy_tx"),
-                deploy_block=_int(c.get("deploy_block"), f"{p}.deploy_block"),
-                deploy_block_hash_hex=_hash(c.get("deploy_block_hash"), f"{p}.deploy_block_hash"),
+                address=jsonshape.address(c.get("address"), f"{p}.address"),
+                runtime_code_hash_hex=jsonshape.hex_text(
+                    c.get("runtime_code_hash"), f"{p}.runtime_code_hash", size=32, prefixed=True
+                ),
+                deploy_tx_hex=jsonshape.hex_text(
+                    c.get("deploy_tx"), f"{p}.deploy_tx", size=32, prefixed=True
+                ),
+                deploy_block=jsonshape.integer(
+                    c.get("deploy_block"), f"{p}.deploy_block", minimum=0
+                ),
+                deploy_block_hash_hex=jsonshape.hex_text(
+                    c.get("deploy_block_hash"), f"{p}.deploy_block_hash", size=32, prefixed=True
+                ),
             )
         for name in CONTRACT_NAMES:
             if name not in contracts:
                 raise MalformedError(f"{name} is missing", path=f"{path}.contracts")
-        roles_raw = obj.get("roles")
-        if not isinstance(roles_raw, list):
-            raise MalformedError("expected a list", path=f"{path}.roles")
+        roles_raw = jsonshape.array(obj.get("roles"), f"{path}.roles")
         roles = []
         for i, raw in enumerate(roles_raw):
             p = f"{path}.roles[{i}]"
-            g = _object(raw, p)
+            g = jsonshape.obj(raw, p)
             roles.append(
                 RoleGrant(
-                    contract=_str(g.get("contract"), f"{p}.contract"),
-                    role=_str(g.get("role"), f"{p}.role"),
-                    role_id_hex=_hash(g.get("role_id"), f"{p}.role_id"),
-                    account=_address(g.get("account"), f"{p}.account"),
-                    tx_hex=_hash(g.get("tx"), f"{p}.tx"),
+                    contract=jsonshape.string(g.get("contract"), f"{p}.contract", min_chars=1),
+                    role=jsonshape.string(g.get("role"), f"{p}.role", min_chars=1),
+                    role_id_hex=jsonshape.hex_text(
+                        g.get("role_id"), f"{p}.role_id", size=32, prefixed=True
+                    ),
+                    account=jsonshape.address(g.get("account"), f"{p}.account"),
+                    tx_hex=jsonshape.hex_text(g.get("tx"), f"{p}.tx", size=32, prefixed=True),
                 )
             )
         return cls(
-            chain_kind=_str(obj.get("chain_kind"), f"{path}.chain_kind"),
-            chain_id=_int(obj.get("chain_id"), f"{path}.chain_id"),
-            genesis_hash_hex=_hash(obj.get("genesis_hash"), f"{path}.genesis_hash"),
-            deployer=_address(obj.get("deployer"), f"{path}.deployer"),
-            admin=_address(obj.get("admin"), f"{path}.admin"),
-            admin_delay_s=_int(obj.get("admin_delay_s"), f"{path}.admin_delay_s"),
+            chain_kind=jsonshape.string(obj.get("chain_kind"), f"{path}.chain_kind", min_chars=1),
+            chain_id=jsonshape.integer(obj.get("chain_id"), f"{path}.chain_id", minimum=0),
+            genesis_hash_hex=jsonshape.hex_text(
+                obj.get("genesis_hash"), f"{path}.genesis_hash", size=32, prefixed=True
+            ),
+            deployer=jsonshape.address(obj.get("deployer"), f"{path}.deployer"),
+            admin=jsonshape.address(obj.get("admin"), f"{path}.admin"),
+            admin_delay_s=jsonshape.integer(
+                obj.get("admin_delay_s"), f"{path}.admin_delay_s", minimum=0
+            ),
             contracts=contracts,
             roles=tuple(roles),
-            compiler_version=_str(obj.get("compiler_version"), f"{path}.compiler_version"),
-            deployed_at=_str(obj.get("deployed_at"), f"{path}.deployed_at"),
+            compiler_version=jsonshape.string(
+                obj.get("compiler_version"), f"{path}.compiler_version", min_chars=1
+            ),
+            deployed_at=jsonshape.string(
+                obj.get("deployed_at"), f"{path}.deployed_at", min_chars=1
+            ),
         )
-
-
-def _object(value: Any, path: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise MalformedError("expected an object", path=path)
-    return value
-
-
-def _str(value: Any, path: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise MalformedError("expected a non-empty string", path=path)
-    return value
-
-
-def _int(value: Any, path: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise MalformedError("expected a non-negative integer", path=path)
-    return value
-
-
-def _hash(value: Any, path: str) -> str:
-    text = _str(value, path)
-    if len(text) != 66 or not text.startswith("0x") or text[2:].strip("0123456789abcdef"):
-        raise MalformedError(
-            f"expected 0x and 64 lowercase hex characters, got {text!r}", path=path
-        )
-    return text
-
-
-def _address(value: Any, path: str) -> str:
-    text = _str(value, path)
-    if not is_checksum_address(text):
-        raise MalformedError(f"expected a checksum address, got {text!r}", path=path)
-    return text
 
 
 # -- persistence ------------------------------------------------------------------

@@ -40,11 +40,13 @@ from anchoring.ipfs import KuboPublisher
 from anchoring.registry import Registry
 from api.cli.common import admin_delay_s, configured_chain, record_dir, role_assignment
 from api.settings import CarbonLedgerSettings
+from ledger.core import jsonshape
 from ledger.core.canonical import format_timestamp
 from ledger.core.errors import (
     AnchoringError,
     DeploymentMismatchError,
     LedgerError,
+    MalformedError,
     UnavailableError,
 )
 from ledger.service import load_or_create
@@ -106,11 +108,11 @@ class ServiceState:
         return {"format": SERVICE_FORMAT, **self.__dict__}
 
     @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> ServiceState:
-        if obj.get("format") != SERVICE_FORMAT:
+    def from_json(cls, obj: Any) -> ServiceState:
+        jsonshape.members(obj, SERVICE_FILE, {"format", *cls.__dataclass_fields__})
+        if obj["format"] != SERVICE_FORMAT:
             raise AnchoringError(f"not a {SERVICE_FORMAT} file")
-        fields = {k: obj[k] for k in cls.__dataclass_fields__}
-        return cls(**fields)
+        return cls(**{k: obj[k] for k in cls.__dataclass_fields__})
 
 
 def is_alive(pid: int) -> bool:
@@ -141,7 +143,7 @@ def read_service_state(data_dir: Path) -> ServiceState | None:
     """The running service of ``data_dir``, or None (no file, or its process is gone)."""
     try:
         state = ServiceState.from_json(json.loads((data_dir / SERVICE_FILE).read_text()))
-    except (OSError, ValueError, KeyError, TypeError, AnchoringError):
+    except (OSError, ValueError, TypeError, AnchoringError, MalformedError):
         return None
     if not is_alive(state.pid) or not _is_ours(state.pid):
         return None

@@ -15,8 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from eth_utils import is_checksum_address
-
+from ledger.core import jsonshape
 from ledger.core.canonical import canonicalize, parse_json
 from ledger.core.commitment import (
     Commitment,
@@ -53,50 +52,23 @@ MAX_ITEMS = 10_000
 MAX_BATCHES = 10_000
 MAX_RECEIPTS = 10_000
 _FORMAT = re.compile(r"carbonledger-bundle/(\d+)\Z")
-_HEX = re.compile(r"[0-9a-f]*\Z")
+_BUNDLE = frozenset({"format", "chain", "items", "batches", "closure"})
+_BUNDLE_OPTIONAL = frozenset({"receipts", "service"})
+_CHAIN = frozenset({"chain_id", "anchor_registry", "trust_registry"})
+_BATCH_HEADER = frozenset(
+    {"root", "manifest_digest", "leaf_count", "tx_hash", "block_number", "block_hash"}
+)
+_ITEM = frozenset({"view", "digest", "signature", "batch_seq", "proof"})
+_SERVICE_KEY = frozenset({"key_id", "public_key"})
+_FULL_VIEW = frozenset({"kind", "record", "salts"})
+_REDACTED_VIEW = frozenset({"kind", "disclosures", "hidden"})
 _SEQ_KEY = re.compile(r"(0|[1-9][0-9]{0,18})\Z")
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 
 
-def _obj(obj: Any, where: str, required: set[str], optional: frozenset[str] = frozenset()) -> None:
-    if not isinstance(obj, dict):
-        raise MalformedError("expected an object", path=where)
-    for name in sorted(required - obj.keys()):
-        raise MalformedError(f"missing member {name!r}", path=where)
-    for name in sorted(obj.keys() - required - optional):
-        raise MalformedError(f"unknown member {name!r}", path=where)
-
-
-def _int(value: Any, where: str, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise MalformedError("expected an integer", path=where)
-    if value < minimum:
-        raise MalformedError(f"expected an integer >= {minimum}, got {value}", path=where)
-    return value
-
-
 def _hex32(value: Any, where: str, *, prefixed: bool = False) -> bytes:
     """32 bytes as lowercase hex: bare for digests, ``0x``-prefixed for EVM hashes."""
-    if not isinstance(value, str):
-        raise MalformedError("expected a hex string", path=where)
-    text = value
-    if prefixed:
-        if not text.startswith("0x"):
-            raise MalformedError("expected 0x-prefixed lowercase hex", path=where)
-        text = text[2:]
-    if not _HEX.match(text) or len(text) % 2:
-        raise MalformedError("expected lowercase hex", path=where)
-    if len(text) != 64:
-        raise MalformedError(f"expected 32 bytes, got {len(text) // 2}", path=where)
-    return bytes.fromhex(text)
-
-
-def _list(value: Any, where: str, limit: int) -> list[Any]:
-    if not isinstance(value, list):
-        raise MalformedError("expected an array", path=where)
-    if len(value) > limit:
-        raise MalformedError(f"{len(value)} entries exceed the limit of {limit}", path=where)
-    return value
+    return jsonshape.hex_bytes(value, where, size=32, prefixed=prefixed)
 
 
 # --- views (docs/FORMAT.md §2.3) ---------------------------------------------------
@@ -115,22 +87,11 @@ def _parse_path(obj: Any, where: str) -> FieldPath:
     return tuple(obj)
 
 
-def _require_keys(obj: Any, keys: set[str], where: str) -> None:
-    if not isinstance(obj, dict):
-        raise MalformedError("expected an object", path=where)
-    missing = sorted(keys - obj.keys())
-    extra = sorted(obj.keys() - keys)
-    if missing:
-        raise MalformedError(f"missing member {missing[0]!r}", path=where)
-    if extra:
-        raise MalformedError(f"unknown member {extra[0]!r}", path=where)
-
-
 def parse_view(obj: Any, *, path: str = "view") -> View:
     """Read a full or redacted view from parsed JSON (docs/FORMAT.md §2.3), strictly."""
     kind = obj.get("kind") if isinstance(obj, dict) else None
     if kind == "full":
-        _require_keys(obj, {"kind", "record", "salts"}, path)
+        jsonshape.members(obj, path, _FULL_VIEW)
         if not isinstance(obj["record"], dict):
             raise MalformedError("a record is a JSON object", path=f"{path}.record")
         if not isinstance(obj["salts"], list):
@@ -147,7 +108,7 @@ def parse_view(obj: Any, *, path: str = "view") -> View:
             salts[p] = entry[1]
         return Commitment(obj["record"], salts)
     if kind == "redacted":
-        _require_keys(obj, {"kind", "disclosures", "hidden"}, path)
+        jsonshape.members(obj, path, _REDACTED_VIEW)
         if not isinstance(obj["disclosures"], list):
             raise MalformedError("expected an array of disclosures", path=f"{path}.disclosures")
         shown: list[Disclosure] = []
@@ -188,15 +149,12 @@ class ChainRef:
 
     @classmethod
     def from_json(cls, obj: Any, where: str) -> ChainRef:
-        _obj(obj, where, {"chain_id", "anchor_registry", "trust_registry"})
-        chain_id = _int(obj["chain_id"], f"{where}.chain_id", minimum=1)
-        for name in ("anchor_registry", "trust_registry"):
-            addr = obj[name]
-            if not isinstance(addr, str) or not is_checksum_address(addr):
-                raise MalformedError(
-                    "expected a 0x address in EIP-55 checksum case", path=f"{where}.{name}"
-                )
-        return cls(chain_id, obj["anchor_registry"], obj["trust_registry"])
+        jsonshape.members(obj, where, _CHAIN)
+        return cls(
+            jsonshape.integer(obj["chain_id"], f"{where}.chain_id", minimum=1),
+            jsonshape.address(obj["anchor_registry"], f"{where}.anchor_registry"),
+            jsonshape.address(obj["trust_registry"], f"{where}.trust_registry"),
+        )
 
 
 @dataclass(frozen=True)
@@ -222,14 +180,13 @@ class BatchHeader:
 
     @classmethod
     def from_json(cls, obj: Any, where: str) -> BatchHeader:
-        names = {"root", "manifest_digest", "leaf_count", "tx_hash", "block_number", "block_hash"}
-        _obj(obj, where, names)
+        jsonshape.members(obj, where, _BATCH_HEADER)
         return cls(
             root=_hex32(obj["root"], f"{where}.root"),
             manifest_digest=_hex32(obj["manifest_digest"], f"{where}.manifest_digest"),
-            leaf_count=_int(obj["leaf_count"], f"{where}.leaf_count", minimum=1),
+            leaf_count=jsonshape.integer(obj["leaf_count"], f"{where}.leaf_count", minimum=1),
             tx_hash=_hex32(obj["tx_hash"], f"{where}.tx_hash", prefixed=True),
-            block_number=_int(obj["block_number"], f"{where}.block_number", minimum=0),
+            block_number=jsonshape.integer(obj["block_number"], f"{where}.block_number", minimum=0),
             block_hash=_hex32(obj["block_hash"], f"{where}.block_hash", prefixed=True),
         )
 
@@ -255,13 +212,13 @@ class BundleItem:
 
     @classmethod
     def from_json(cls, obj: Any, where: str) -> BundleItem:
-        _obj(obj, where, {"view", "digest", "signature", "batch_seq", "proof"})
-        proof = _list(obj["proof"], f"{where}.proof", MAX_PROOF_LENGTH)
+        jsonshape.members(obj, where, _ITEM)
+        proof = jsonshape.array(obj["proof"], f"{where}.proof", limit=MAX_PROOF_LENGTH)
         return cls(
             view=parse_view(obj["view"], path=f"{where}.view"),
             digest=_hex32(obj["digest"], f"{where}.digest"),
             signature=Signature.from_json(obj["signature"], path=f"{where}.signature"),
-            batch_seq=_int(obj["batch_seq"], f"{where}.batch_seq", minimum=0),
+            batch_seq=jsonshape.integer(obj["batch_seq"], f"{where}.batch_seq", minimum=0),
             proof=tuple(_hex32(p, f"{where}.proof[{i}]") for i, p in enumerate(proof)),
         )
 
@@ -295,7 +252,7 @@ class ServiceKey:
 
     @classmethod
     def from_json(cls, obj: Any, where: str) -> ServiceKey:
-        _obj(obj, where, {"key_id", "public_key"})
+        jsonshape.members(obj, where, _SERVICE_KEY)
         public_key = _hex32(obj["public_key"], f"{where}.public_key")
         expected = hashlib.sha256(public_key).hexdigest()
         if obj["key_id"] != expected:
@@ -350,15 +307,8 @@ def _check_format(value: Any) -> None:
 
 def bundle_from_json(obj: Any) -> Bundle:
     """Build a ``Bundle`` from parsed JSON, refusing anything off-format with its path."""
-    if not isinstance(obj, dict):
-        raise MalformedError("expected an object", path="bundle")
-    _check_format(obj.get("format"))
-    _obj(
-        obj,
-        "bundle",
-        {"format", "chain", "items", "batches", "closure"},
-        frozenset({"receipts", "service"}),
-    )
+    _check_format(jsonshape.obj(obj, "bundle").get("format"))
+    jsonshape.members(obj, "bundle", _BUNDLE, _BUNDLE_OPTIONAL)
     chain = ChainRef.from_json(obj["chain"], "bundle.chain")
     raw_batches = obj["batches"]
     if not isinstance(raw_batches, dict):
@@ -375,7 +325,7 @@ def bundle_from_json(obj: Any) -> Bundle:
         batches[int(key)] = BatchHeader.from_json(header, where)
     groups: dict[str, tuple[BundleItem, ...]] = {}
     for name in ("items", "closure"):
-        entries = _list(obj[name], f"bundle.{name}", MAX_ITEMS)
+        entries = jsonshape.array(obj[name], f"bundle.{name}", limit=MAX_ITEMS)
         parsed = []
         for i, entry in enumerate(entries):
             item = BundleItem.from_json(entry, f"bundle.{name}[{i}]")
@@ -398,7 +348,7 @@ def bundle_from_json(obj: Any) -> Bundle:
         )
     if "receipts" in obj:
         service = ServiceKey.from_json(obj["service"], "bundle.service")
-        entries = _list(obj["receipts"], "bundle.receipts", MAX_RECEIPTS)
+        entries = jsonshape.array(obj["receipts"], "bundle.receipts", limit=MAX_RECEIPTS)
         receipts = tuple(
             Receipt.from_json(r, path=f"bundle.receipts[{i}]") for i, r in enumerate(entries)
         )

@@ -9,13 +9,13 @@ bundle must verify: the receipt is evidence against the service if it does not.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from ledger.core import jsonshape
 from ledger.core.canonical import canonicalize, format_timestamp, parse_timestamp
 from ledger.core.errors import MalformedError, SignatureError, VerificationError
 from ledger.core.signature import key_id, verify_ed25519
@@ -32,16 +32,8 @@ __all__ = [
 RECEIPT_FORMAT = "carbonledger-receipt/1"
 RECEIPT_DOMAIN = b"carbonledger.receipt.v1\x00"
 MAX_RECORD_ID_CHARS = 256
-_HEX64 = re.compile(r"[0-9a-f]{64}\Z")
-_HEX128 = re.compile(r"[0-9a-f]{128}\Z")
-_FIELDS = (
-    "format",
-    "record_id",
-    "digest",
-    "accepted_at",
-    "anchor_by",
-    "service_key_id",
-    "signature",
+_FIELDS = frozenset(
+    {"format", "record_id", "digest", "accepted_at", "anchor_by", "service_key_id", "signature"}
 )
 
 
@@ -70,43 +62,22 @@ class Receipt:
 
     @classmethod
     def from_json(cls, obj: Any, *, path: str = "receipt") -> Receipt:
-        if not isinstance(obj, dict):
-            raise MalformedError("expected an object", path=path)
-        for name in _FIELDS:
-            if name not in obj:
-                raise MalformedError(f"missing member {name!r}", path=path)
-        for name in sorted(set(obj) - set(_FIELDS)):
-            raise MalformedError(f"unknown member {name!r}", path=path)
+        jsonshape.members(obj, path, _FIELDS)
         if obj["format"] != RECEIPT_FORMAT:
             raise MalformedError(
                 f"unsupported receipt format {obj['format']!r}", path=f"{path}.format"
             )
-        rid = obj["record_id"]
-        if not isinstance(rid, str) or not 0 < len(rid) <= MAX_RECORD_ID_CHARS:
-            raise MalformedError(
-                f"expected a string of 1 to {MAX_RECORD_ID_CHARS} characters",
-                path=f"{path}.record_id",
-            )
-        for name in ("digest", "service_key_id"):
-            if not isinstance(obj[name], str) or not _HEX64.match(obj[name]):
-                raise MalformedError("expected 64 lowercase hex characters", path=f"{path}.{name}")
+        rid = jsonshape.string(
+            obj["record_id"], f"{path}.record_id", min_chars=1, max_chars=MAX_RECORD_ID_CHARS
+        )
+        digest_hex = jsonshape.hex_text(obj["digest"], f"{path}.digest", size=32)
+        kid = jsonshape.hex_text(obj["service_key_id"], f"{path}.service_key_id", size=32)
         accepted = parse_timestamp(obj["accepted_at"], path=f"{path}.accepted_at")
         anchor_by = parse_timestamp(obj["anchor_by"], path=f"{path}.anchor_by")
         if anchor_by < accepted:
             raise MalformedError("anchor_by precedes accepted_at", path=f"{path}.anchor_by")
-        sig = obj["signature"]
-        if not isinstance(sig, str) or not _HEX128.match(sig):
-            raise MalformedError(
-                "expected a 64-byte signature as lowercase hex", path=f"{path}.signature"
-            )
-        return cls(
-            rid,
-            obj["digest"],
-            obj["accepted_at"],
-            obj["anchor_by"],
-            obj["service_key_id"],
-            bytes.fromhex(sig),
-        )
+        signature = jsonshape.hex_bytes(obj["signature"], f"{path}.signature", size=64)
+        return cls(rid, digest_hex, obj["accepted_at"], obj["anchor_by"], kid, signature)
 
 
 def receipt_signed_bytes(body: dict[str, Any]) -> bytes:

@@ -9,12 +9,12 @@ use their own tag). A key is named by its key id: SHA-256 of the key's canonical
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from ledger.core import jsonshape
 from ledger.core.errors import MalformedError, SignatureError
 from ledger.core.keys import (
     ALG_ED25519,
@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 SIGNATURE_DOMAIN = b"carbonledger.sig.v1\x00"
-_HEX = re.compile(r"[0-9a-f]*\Z")
+_MEMBERS = frozenset({"key_id", "alg", "value"})
 
 
 def public_key_bytes(key: SigningKey | Ed25519PublicKey) -> bytes:
@@ -93,24 +93,17 @@ class Signature:
 
     @classmethod
     def from_json(cls, obj: Any, *, path: str = "signature") -> Signature:
-        if not isinstance(obj, dict):
-            raise MalformedError("expected an object", path=path)
-        for name in sorted(set(obj) - {"key_id", "alg", "value"}):
-            raise MalformedError(f"unknown member {name!r}", path=path)
-        alg = obj.get("alg")
+        jsonshape.members(obj, path, _MEMBERS)
+        alg = obj["alg"]
         if alg not in SIGNATURE_ALGS:
             raise MalformedError(
                 f"alg must be one of {', '.join(SIGNATURE_ALGS)}", path=f"{path}.alg"
             )
-        kid = obj.get("key_id")
-        if not isinstance(kid, str) or len(kid) != 64 or not _HEX.match(kid):
-            raise MalformedError("expected 64 lowercase hex characters", path=f"{path}.key_id")
-        value = obj.get("value")
-        if not isinstance(value, str) or not _HEX.match(value) or len(value) % 2:
-            raise MalformedError("expected lowercase hex", path=f"{path}.value")
-        if len(value) != 128:
-            raise MalformedError(f"expected 64 bytes, got {len(value) // 2}", path=f"{path}.value")
-        return cls(kid, bytes.fromhex(value), alg)
+        return cls(
+            jsonshape.hex_text(obj["key_id"], f"{path}.key_id", size=32),
+            jsonshape.hex_bytes(obj["value"], f"{path}.value", size=64),
+            alg,
+        )
 
 
 def sign_digest(private_key: SigningKey, digest: bytes) -> Signature:

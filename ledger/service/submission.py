@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ledger.core import jsonshape
 from ledger.core.bundle import parse_view
 from ledger.core.canonical import canonicalize, json_path, parse_json
 from ledger.core.commitment import Commitment, FieldPath, digest_from_field_hashes
@@ -159,12 +160,12 @@ def read_submission(
     def refuse(field: str, reason: str, **evidence: Any) -> RefusedRecordError:
         return RefusedRecordError(reason, record_id=name, field=field, index=index, **evidence)
 
-    if not isinstance(obj, Mapping):
+    if not isinstance(obj, dict):
         raise refuse("", "a submission is a JSON object")
-    for member in sorted(_SUBMISSION_MEMBERS - obj.keys()):
-        raise refuse(member, "missing member")
-    for member in sorted(obj.keys() - _SUBMISSION_MEMBERS):
-        raise refuse(json_path([member]), "unknown member")
+    try:
+        jsonshape.members(obj, "", _SUBMISSION_MEMBERS)
+    except jsonshape.MemberError as exc:
+        raise refuse(json_path([exc.member]), exc.reason) from None
     if obj["format"] != SUBMISSION_FORMAT:
         raise refuse("format", f"expected {SUBMISSION_FORMAT!r}, got {obj['format']!r}")
     try:
@@ -222,13 +223,7 @@ def parse_submission(data: bytes, *, limits: AcceptLimits) -> ParsedSubmission:
 
 def parse_batch(data: bytes, *, limits: AcceptLimits) -> list[ParsedSubmission]:
     """Parse and check a bulk from its bytes; the first faulty submission refuses them all."""
-    obj = _parse(data, limits)
-    if not isinstance(obj, Mapping):
-        raise MalformedError("a bulk submission is a JSON object", path="batch")
-    for member in sorted(_BATCH_MEMBERS - obj.keys()):
-        raise MalformedError(f"missing member {member!r}", path="batch")
-    for member in sorted(obj.keys() - _BATCH_MEMBERS):
-        raise MalformedError(f"unknown member {member!r}", path="batch")
+    obj = jsonshape.members(_parse(data, limits), "batch", _BATCH_MEMBERS)
     if obj["format"] != BATCH_FORMAT:
         raise MalformedError(
             f"expected {BATCH_FORMAT!r}, got {obj['format']!r}", path="batch.format"
