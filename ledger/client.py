@@ -31,7 +31,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.core.bundle import Bundle, parse_bundle
 from ledger.core.canonical import canonicalize, parse_json
-from ledger.core.commitment import Commitment, commit
 from ledger.core.errors import (
     ConflictError,
     LedgerError,
@@ -42,6 +41,7 @@ from ledger.core.errors import (
 )
 from ledger.core.receipt import Receipt, verify_receipt
 from ledger.core.signature import key_id, sign_digest
+from ledger.core.view import Commitment, commit
 
 __all__ = ["ApiAccessError", "LedgerClient", "idempotency_key", "submission_bytes"]
 

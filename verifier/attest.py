@@ -168,7 +168,7 @@ def attest_command(args: argparse.Namespace, clock: Clock) -> int:
         say(f"{account.address} is not accredited in the TrustRegistry at {pins.trust_registry}")
         return EXIT_FAILED
     from ledger.core.bundle import parse_bundle
-    from ledger.core.commitment import reconstruct
+    from ledger.core.view import reconstruct
 
     bundle = parse_bundle(read_bounded(args.file))
     records = []

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 
 from ledger.core.bundle import Bundle, BundleItem, parse_bundle
 from ledger.core.canonical import parse_timestamp
-from ledger.core.commitment import reconstruct, verify_view
 from ledger.core.errors import LedgerError, UnavailableError, VerificationError
 from ledger.core.merkle import verify_inclusion
 from ledger.core.records import Record, validate_record
 from ledger.core.signature import verify_signature
+from ledger.core.view import reconstruct, verify_view
 from verifier.anchor import check_batch, check_chain, check_code
 from verifier.chain import ChainReader
 from verifier.documents import check_files

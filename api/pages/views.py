@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ledger.core.bundle import parse_view
-from ledger.core.commitment import HIDDEN, RedactedView, flatten, reconstruct
+from ledger.core.commitment import flatten
 from ledger.core.errors import LedgerError
+from ledger.core.view import HIDDEN, RedactedView, parse_view, reconstruct
 
 __all__ = [
     "DifferenceRow",

@@ -17,19 +17,11 @@ from typing import Any
 
 from ledger.core import jsonshape
 from ledger.core.canonical import canonicalize, parse_json
-from ledger.core.commitment import (
-    Commitment,
-    Disclosure,
-    FieldPath,
-    RedactedView,
-    View,
-    check_salt,
-    verify_view,
-)
 from ledger.core.errors import MalformedError
 from ledger.core.merkle import MAX_PROOF_LENGTH, verify_inclusion
 from ledger.core.receipt import Receipt
 from ledger.core.signature import Signature
+from ledger.core.view import RedactedView, View, parse_view, verify_view
 
 __all__ = [
     "BUNDLE_FORMAT",
@@ -40,7 +32,6 @@ __all__ = [
     "ChainRef",
     "bundle_from_json",
     "parse_bundle",
-    "parse_view",
     "serialize_bundle",
 ]
 
@@ -60,78 +51,12 @@ _BATCH_HEADER = frozenset(
 )
 _ITEM = frozenset({"view", "digest", "signature", "batch_seq", "proof"})
 _SERVICE_KEY = frozenset({"key_id", "public_key"})
-_FULL_VIEW = frozenset({"kind", "record", "salts"})
-_REDACTED_VIEW = frozenset({"kind", "disclosures", "hidden"})
 _SEQ_KEY = re.compile(r"(0|[1-9][0-9]{0,18})\Z")
-_HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 
 
 def _hex32(value: Any, where: str, *, prefixed: bool = False) -> bytes:
     """32 bytes as lowercase hex: bare for digests, ``0x``-prefixed for EVM hashes."""
     return jsonshape.hex_bytes(value, where, size=32, prefixed=prefixed)
-
-
-# --- views (docs/FORMAT.md §2.3) ---------------------------------------------------
-
-
-def _parse_path(obj: Any, where: str) -> FieldPath:
-    if not isinstance(obj, list):
-        raise MalformedError("expected a path: an array of member names and indices", path=where)
-    for i, seg in enumerate(obj):
-        if isinstance(seg, bool) or not isinstance(seg, str | int):
-            raise MalformedError(
-                "path segment must be a string or an integer", path=f"{where}[{i}]"
-            )
-        if isinstance(seg, int) and seg < 0:
-            raise MalformedError("array index must not be negative", path=f"{where}[{i}]")
-    return tuple(obj)
-
-
-def parse_view(obj: Any, *, path: str = "view") -> View:
-    """Read a full or redacted view from parsed JSON (docs/FORMAT.md §2.3), strictly."""
-    kind = obj.get("kind") if isinstance(obj, dict) else None
-    if kind == "full":
-        jsonshape.members(obj, path, _FULL_VIEW)
-        if not isinstance(obj["record"], dict):
-            raise MalformedError("a record is a JSON object", path=f"{path}.record")
-        if not isinstance(obj["salts"], list):
-            raise MalformedError("expected an array of [path, salt]", path=f"{path}.salts")
-        salts: dict[FieldPath, str] = {}
-        for i, entry in enumerate(obj["salts"]):
-            where = f"{path}.salts[{i}]"
-            if not isinstance(entry, list) or len(entry) != 2:
-                raise MalformedError("expected [path, salt]", path=where)
-            p = _parse_path(entry[0], f"{where}[0]")
-            check_salt(entry[1], f"{where}[1]")
-            if p in salts:
-                raise MalformedError("second salt for one path", path=where)
-            salts[p] = entry[1]
-        return Commitment(obj["record"], salts)
-    if kind == "redacted":
-        jsonshape.members(obj, path, _REDACTED_VIEW)
-        if not isinstance(obj["disclosures"], list):
-            raise MalformedError("expected an array of disclosures", path=f"{path}.disclosures")
-        shown: list[Disclosure] = []
-        for i, entry in enumerate(obj["disclosures"]):
-            where = f"{path}.disclosures[{i}]"
-            if not isinstance(entry, list) or len(entry) != 3:
-                raise MalformedError("expected [salt, path, value]", path=where)
-            check_salt(entry[0], f"{where}[0]")
-            p = _parse_path(entry[1], f"{where}[1]")
-            value = entry[2]
-            if isinstance(value, dict | list) and value:
-                raise MalformedError("a disclosed value is a scalar, {} or []", path=f"{where}[2]")
-            shown.append(Disclosure(entry[0], p, value))
-        hidden = obj["hidden"]
-        if not isinstance(hidden, list):
-            raise MalformedError("expected an array of field hashes", path=f"{path}.hidden")
-        for i, h in enumerate(hidden):
-            if not isinstance(h, str) or not _HEX64.match(h):
-                raise MalformedError(
-                    "field hash must be 64 lowercase hex characters", path=f"{path}.hidden[{i}]"
-                )
-        return RedactedView(tuple(shown), tuple(hidden))
-    raise MalformedError('view kind must be "full" or "redacted"', path=f"{path}.kind")
 
 
 @dataclass(frozen=True)

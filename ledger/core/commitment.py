@@ -1,10 +1,9 @@
-"""Salted field commitments and the record digest v1 (DESIGN.md §3.2, docs/FORMAT.md §2).
+"""Salted field commitments and the record digest v1 (docs/FORMAT.md §2.2).
 
 A record is flattened to (path, value) pairs; each pair is committed with its own
 16-byte salt as the field hash SHA-256(JCS([salt, path, value])); the record digest
-binds the sorted field hashes under a domain tag. A full view (record + salts) and a
-redacted view (disclosures of revealed pairs + field hashes of hidden ones) verify
-against the same digest.
+binds the sorted field hashes under a domain tag. The views that carry a record (full:
+record + salts; redacted: disclosures + hidden field hashes) are in ``ledger.core.view``.
 
 The digest is on the path of every record accepted and every record verified, so it is
 computed in one walk of the record: each object level serializes its path prefix once for
@@ -20,69 +19,50 @@ import base64
 import hashlib
 import itertools
 import re
-import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from json.encoder import encode_basestring
 from typing import Any
 
 from ledger.core.canonical import MAX_SAFE_INTEGER, canonicalize, json_path
-from ledger.core.errors import DigestMismatchError, MalformedError, VerificationError
+from ledger.core.errors import MalformedError, VerificationError
 
 __all__ = [
     "DIGEST_DOMAIN",
     "SALT_BYTES",
-    "Commitment",
-    "Disclosure",
+    "SALT_CHARS",
     "FieldPath",
-    "RedactedView",
-    "View",
-    "commit",
+    "are_salts",
+    "check_salt",
     "digest_from_field_hashes",
     "disclosure_bytes",
+    "disclosure_hashes",
+    "encode_salt",
     "field_hash_hex",
     "field_hashes",
     "flatten",
+    "is_salt",
     "path_sort_key",
-    "reconstruct",
     "record_digest",
-    "redact",
-    "verify_view",
-    "view_digest",
 ]
 
 FieldPath = tuple[str | int, ...]
-SaltSource = Callable[[int], bytes]
 #: One pair while a record is walked: its path, its value, and the JCS text of
 #: ``path-segments],value`` (the disclosure once ``["<salt>",[`` is put in front).
 _Pair = tuple[FieldPath, Any, str]
 
-#: DESIGN.md §3.2: record digest = SHA-256(tag || 0x00 || JCS(sorted field hashes)).
+#: docs/FORMAT.md §2.2: record digest = SHA-256(tag || 0x00 || JCS(sorted field hashes)).
 DIGEST_DOMAIN = b"carbonledger.record.v1\x00"
 SALT_BYTES = 16
 SALT_CHARS = 22
 _SALT_TEXT = re.compile(r"[A-Za-z0-9_-]{21}[AQgw]\Z")
 # Any number of salts written back to back: each is checked to be 22 characters first.
 _SALT_RUN = re.compile(r"(?:[A-Za-z0-9_-]{21}[AQgw])*\Z")
-_HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 # Member names with characters from U+E000 up order differently by UTF-16 code units
 # (RFC 8785 §3.2.3) than by code points (Python's str order); below U+E000 both agree.
 _BEYOND_D7FF = re.compile("[\ue000-\U0010ffff]")
 _sha256 = hashlib.sha256
 _digest = type(_sha256()).digest
 _hexdigest = type(_sha256()).hexdigest
-
-
-class _Hidden:
-    """Stands in, in a reconstructed record, for an array element that is not disclosed."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "<hidden>"
-
-
-HIDDEN = _Hidden()
 
 
 def path_sort_key(path: FieldPath) -> tuple[tuple[int, int, bytes], ...]:
@@ -193,7 +173,7 @@ def _encode(lines: str, paths: Sequence[FieldPath]) -> list[bytes]:
 
 
 def flatten(record: Any) -> list[tuple[FieldPath, Any]]:
-    """(path, value) pairs of ``record`` in canonical order (DESIGN.md §3.2)."""
+    """(path, value) pairs of ``record`` in canonical order (docs/FORMAT.md §2.2)."""
     pairs = _pairs(record)
     _encode("\n".join([text for _, _, text in pairs]), [path for path, _, _ in pairs])
     return [(path, value) for path, value, _ in pairs]
@@ -203,14 +183,14 @@ def encode_salt(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
-def _is_salt(salt: Any) -> bool:
+def is_salt(salt: Any) -> bool:
     # 22 base64url characters carry 132 bits; the last 4 must be zero or the same 16 bytes
     # would have 16 spellings (padding-bit malleability).
     return isinstance(salt, str) and bool(_SALT_TEXT.match(salt))
 
 
-def _are_salts(salts: list[Any]) -> bool:
-    """``_is_salt`` of every entry, in three C-level passes."""
+def are_salts(salts: list[Any]) -> bool:
+    """``is_salt`` of every entry, in three C-level passes."""
     try:
         joined = "".join(salts)
     except TypeError:
@@ -219,7 +199,7 @@ def _are_salts(salts: list[Any]) -> bool:
 
 
 def check_salt(salt: Any, where: str) -> None:
-    if not _is_salt(salt):
+    if not is_salt(salt):
         raise MalformedError("salt must be 16 bytes as unpadded base64url (22 chars)", path=where)
 
 
@@ -228,7 +208,7 @@ def _salts_in_order(salts: Mapping[FieldPath, Any], paths: list[FieldPath]) -> l
     if len(salts) == len(paths) and list(salts) == paths:
         # Given in canonical pair order, as ``commit`` draws them and bundles carry them.
         ordered = list(salts.values())
-        if _are_salts(ordered):
+        if are_salts(ordered):
             return ordered
     known = set(paths)
     for p in salts:
@@ -338,16 +318,16 @@ def field_hash_hex(disclosure: bytes) -> str:
     return _sha256(disclosure).hexdigest()
 
 
-def _disclosure_hashes(disclosures: Sequence[Disclosure]) -> list[str]:
-    """Field hash of every disclosure; one encoding and one hashing loop for all of them."""
-    texts = [_disclosure_text(d.salt, d.path, d.value) for d in disclosures]
+def disclosure_hashes(disclosures: Sequence[tuple[str, FieldPath, Any]]) -> list[str]:
+    """Field hash of every ``(salt, path, value)``; one encoding and one hashing loop."""
+    texts = [_disclosure_text(salt, path, value) for salt, path, value in disclosures]
     if texts and None not in texts:
         joined = "\n".join(texts)  # type: ignore[arg-type]
         try:
             return list(map(_hexdigest, map(_sha256, joined.encode("utf-8").split(b"\n"))))
         except UnicodeEncodeError:
             pass
-    return [d.field_hash_hex() for d in disclosures]
+    return [field_hash_hex(disclosure_bytes(*d)) for d in disclosures]
 
 
 def digest_from_field_hashes(hashes_hex: Iterable[str]) -> bytes:
@@ -357,181 +337,3 @@ def digest_from_field_hashes(hashes_hex: Iterable[str]) -> bytes:
         _refuse_repeated(ordered)
     body = '["' + '","'.join(ordered) + '"]' if ordered else "[]"
     return _sha256(DIGEST_DOMAIN + body.encode("ascii")).digest()
-
-
-@dataclass(frozen=True)
-class Disclosure:
-    """One revealed pair: its salt, path and value."""
-
-    salt: str
-    path: FieldPath
-    value: Any
-
-    def to_json(self) -> list[Any]:
-        return [self.salt, list(self.path), self.value]
-
-    def field_hash_hex(self) -> str:
-        return field_hash_hex(disclosure_bytes(self.salt, self.path, self.value))
-
-
-@dataclass(frozen=True)
-class Commitment:
-    """Full view: the record and the salt of every pair, keyed by path."""
-
-    record: dict[str, Any]
-    salts: Mapping[FieldPath, str]
-
-    def field_hashes(self) -> dict[FieldPath, str]:
-        """Field hash (lowercase hex) of every pair, in canonical order."""
-        return field_hashes(self.record, self.salts)
-
-    @property
-    def digest(self) -> bytes:
-        return record_digest(self.record, self.salts)
-
-    @property
-    def digest_hex(self) -> str:
-        return self.digest.hex()
-
-    def disclosures(self) -> list[Disclosure]:
-        hashes = self.field_hashes()
-        return [Disclosure(self.salts[p], p, v) for p, v in zip(hashes, self.values(), strict=True)]
-
-    def values(self) -> list[Any]:
-        """The value of every pair, in canonical order."""
-        return [value for _, value in flatten(self.record)]
-
-    def to_json(self) -> dict[str, Any]:
-        """The full view as it appears in bundles (docs/FORMAT.md §2.3).
-
-        Salts keep their given order (``commit`` gives them in canonical order), so a
-        parsed view re-encodes to the bytes it came from.
-        """
-        return {
-            "kind": "full",
-            "record": self.record,
-            "salts": [[list(p), s] for p, s in self.salts.items()],
-        }
-
-
-@dataclass(frozen=True)
-class RedactedView:
-    """Disclosures of the revealed pairs plus the field hashes of the hidden ones."""
-
-    disclosures: tuple[Disclosure, ...]
-    hidden: tuple[str, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": "redacted",
-            "disclosures": [d.to_json() for d in self.disclosures],
-            "hidden": list(self.hidden),
-        }
-
-
-View = Commitment | RedactedView
-
-
-def commit(record: dict[str, Any], *, salt_source: SaltSource = secrets.token_bytes) -> Commitment:
-    """Draw a fresh salt for every pair of ``record`` from ``salt_source(16)``."""
-    salts: dict[FieldPath, str] = {}
-    for p, _ in flatten(record):
-        raw = salt_source(SALT_BYTES)
-        if len(raw) != SALT_BYTES:
-            raise MalformedError(f"salt source returned {len(raw)} bytes, not {SALT_BYTES}")
-        salts[p] = encode_salt(raw)
-    return Commitment(record, salts)
-
-
-def redact(commitment: Commitment, reveal: Callable[[FieldPath], bool]) -> RedactedView:
-    """Reveal the pairs whose path ``reveal`` accepts; keep only the field hash of the rest."""
-    hashes = commitment.field_hashes()
-    shown: list[Disclosure] = []
-    hidden: list[str] = []
-    for p, v in flatten(commitment.record):
-        if reveal(p):
-            shown.append(Disclosure(commitment.salts[p], p, v))
-        else:
-            hidden.append(hashes[p])
-    return RedactedView(tuple(shown), tuple(sorted(hidden)))
-
-
-def view_digest(view: View) -> bytes:
-    """Recompute the record digest a view commits to."""
-    if isinstance(view, Commitment):
-        return view.digest
-    return digest_from_field_hashes([*_disclosure_hashes(view.disclosures), *view.hidden])
-
-
-def verify_view(view: View, digest_hex: str) -> None:
-    """Raise unless ``view`` recomputes to ``digest_hex`` (DigestMismatchError on a mismatch)."""
-    if not isinstance(digest_hex, str) or not _HEX64.match(digest_hex):
-        raise MalformedError("digest must be 64 lowercase hex characters")
-    computed = view_digest(view).hex()
-    if computed != digest_hex:
-        raise DigestMismatchError(
-            "the view does not recompute to the record digest",
-            expected=digest_hex,
-            computed=computed,
-        )
-
-
-def _place(node: Any, path: FieldPath, value: Any, depth: int) -> Any:
-    if depth == len(path):
-        if node is not None:
-            raise MalformedError("two disclosures for one field", path=json_path(path))
-        return value
-    seg = path[depth]
-    if isinstance(seg, int):
-        node = [] if node is None else node
-        if not isinstance(node, list):
-            raise MalformedError("disclosed paths disagree", path=json_path(path[:depth]))
-        while len(node) <= seg:
-            node.append(None)
-        node[seg] = _place(node[seg], path, value, depth + 1)
-        return node
-    node = {} if node is None else node
-    if not isinstance(node, dict):
-        raise MalformedError("disclosed paths disagree", path=json_path(path[:depth]))
-    node[seg] = _place(node.get(seg), path, value, depth + 1)
-    return node
-
-
-def _fill_holes(node: Any) -> Any:
-    if isinstance(node, list):
-        return [HIDDEN if item is None else _fill_holes(item) for item in node]
-    if isinstance(node, dict):
-        return {k: _fill_holes(v) for k, v in node.items()}
-    return node
-
-
-def reconstruct(view: View) -> dict[str, Any]:
-    """The record as far as ``view`` discloses it; missing array elements are ``HIDDEN``.
-
-    For display only: a disclosed ``null`` and a hidden element are told apart by the
-    ``HIDDEN`` marker; hidden object members are simply absent.
-    """
-    if isinstance(view, Commitment):
-        return view.record
-    root: Any = None
-    for d in view.disclosures:
-        # Wrapping scalars keeps a disclosed null distinct from "nothing placed here yet".
-        root = _place(root, d.path, _Leaf(d.value), 0)
-    return _unwrap(_fill_holes(root)) if root is not None else {}
-
-
-class _Leaf:
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-
-def _unwrap(node: Any) -> Any:
-    if isinstance(node, _Leaf):
-        return node.value
-    if isinstance(node, list):
-        return [_unwrap(item) for item in node]
-    if isinstance(node, dict):
-        return {k: _unwrap(v) for k, v in node.items()}
-    return node

@@ -22,11 +22,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger.core.bundle import parse_view
 from ledger.core.canonical import format_timestamp, parse_json
-from ledger.core.commitment import Commitment, View, redact
 from ledger.core.errors import MalformedError, NotFoundError, StorageError
 from ledger.core.policy import reveals
+from ledger.core.view import Commitment, View, parse_view, redact
 from ledger.store import Store
 from ledger.store.models import Attestation, Batch, BatchLeaf, Record, RecordRef, Revocation
 from ledger.store.records import links_of

@@ -13,18 +13,17 @@ need the store (keys, references, idempotency) are in ``ledger.service.accept``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ledger.core import jsonshape
-from ledger.core.bundle import parse_view
-from ledger.core.canonical import canonicalize, json_path, parse_json
-from ledger.core.commitment import Commitment, FieldPath, digest_from_field_hashes
+from ledger.core.canonical import canonicalize_parsed, json_path, parse_json
+from ledger.core.commitment import FieldPath, digest_from_field_hashes
 from ledger.core.errors import ConflictError, MalformedError, VerificationError
 from ledger.core.records import InvalidRecordError, Record, validate_record
 from ledger.core.signature import Signature
+from ledger.core.view import Commitment, parse_view
 
 __all__ = [
     "BATCH_FORMAT",
@@ -147,14 +146,9 @@ def _name_of(obj: Any, index: int) -> str:
     return f"submissions[{index}]"
 
 
-def read_submission(
-    obj: Any, *, index: int = 0, limits: AcceptLimits, ascii_input: bool = False
-) -> ParsedSubmission:
-    """Check one parsed submission strictly; raise ``RefusedRecordError`` at the first fault.
-
-    ``ascii_input`` says that the bytes ``obj`` was parsed from held only ASCII and no
-    ``\\u`` escape (see ``_canonical``).
-    """
+def read_submission(obj: Any, *, index: int = 0, limits: AcceptLimits) -> ParsedSubmission:
+    """Check one submission, as ``parse_json`` returned it, strictly; raise
+    ``RefusedRecordError`` at the first fault."""
     name = _name_of(obj, index)
 
     def refuse(field: str, reason: str, **evidence: Any) -> RefusedRecordError:
@@ -199,7 +193,7 @@ def read_submission(
     # same bytes whatever order the producer listed them in.
     ordered: dict[FieldPath, str] = {p: view.salts[p] for p in hashes}
     commitment = Commitment(view.record, ordered)
-    full_view = _canonical(commitment.to_json(), ascii_input=ascii_input)
+    full_view = canonicalize_parsed(commitment.to_json())
     if len(full_view) > limits.max_record_bytes:
         raise refuse(
             "view",
@@ -218,7 +212,7 @@ def read_submission(
 
 def parse_submission(data: bytes, *, limits: AcceptLimits) -> ParsedSubmission:
     """Parse and check one submission from its bytes (RFC 8259 strictly, docs/FORMAT.md §1)."""
-    return read_submission(_parse(data, limits), limits=limits, ascii_input=_is_ascii(data))
+    return read_submission(_parse(data, limits), limits=limits)
 
 
 def parse_batch(data: bytes, *, limits: AcceptLimits) -> list[ParsedSubmission]:
@@ -236,39 +230,10 @@ def parse_batch(data: bytes, *, limits: AcceptLimits) -> list[ParsedSubmission]:
             f"{len(items)} submissions; one bulk call carries at most {limits.max_bulk_records}",
             path="batch.submissions",
         )
-    plain = _is_ascii(data)
-    return [
-        read_submission(item, index=i, limits=limits, ascii_input=plain)
-        for i, item in enumerate(items)
-    ]
+    return [read_submission(item, index=i, limits=limits) for i, item in enumerate(items)]
 
 
 def _parse(data: bytes, limits: AcceptLimits) -> Any:
     # The byte limit applies to the whole body; the per-record limit is checked on each view
     # after parsing, so that a refusal can name the record.
     return parse_json(data, max_bytes=limits.max_bulk_bytes)
-
-
-def _is_ascii(data: bytes) -> bool:
-    return data.isascii() and b"\\u" not in data
-
-
-def _canonical(value: Any, *, ascii_input: bool) -> bytes:
-    """RFC 8785 bytes of a strictly parsed value; C-speed when every string is ASCII.
-
-    ``parse_json`` has already refused what JCS treats specially (floats, integers beyond
-    2^53-1, lone surrogates), so what is left differs from ``json.dumps`` with sorted keys
-    and no spaces in one place only: RFC 8785 §3.2.3 sorts member names by UTF-16 code
-    units where Python sorts by code points, and the two disagree only beyond U+D7FF.
-    Input bytes that are pure ASCII without ``\\u`` escapes hold no such name, so the two
-    serializations are identical there (property-tested against
-    ``ledger.core.canonical.canonicalize`` in tests/service/test_canonical_fast.py);
-    anything else goes through ``canonicalize``. Serializing the full view is otherwise
-    about a third of the accept path's cost (scripts/benchmarks/accept.py).
-    """
-    if not ascii_input:
-        return canonicalize(value)
-    # ensure_ascii=False: Python would otherwise escape DEL (U+007F), which JCS leaves as is.
-    return json.dumps(
-        value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
-    ).encode("utf-8")

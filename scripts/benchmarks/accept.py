@@ -39,9 +39,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.core.bundle import parse_view
 from ledger.core.canonical import canonicalize, parse_json
-from ledger.core.commitment import Commitment, commit
 from ledger.core.examples import CR_TANK, example_records
 from ledger.core.signature import (
     Signature,
@@ -50,6 +48,7 @@ from ledger.core.signature import (
     sign_digest,
     verify_signature,
 )
+from ledger.core.view import Commitment, commit, parse_view
 from ledger.service import BATCH_FORMAT, SUBMISSION_FORMAT, LedgerService, ManualClock
 from ledger.store import Store, sqlite_url
 from ledger.store.producers import add_producer, add_producer_key

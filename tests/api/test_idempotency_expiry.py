@@ -17,9 +17,9 @@ from sqlalchemy.engine import make_url
 
 from api.service import ApiLimits
 from ledger.client import submission_bytes
-from ledger.core.commitment import commit
 from ledger.core.errors import MalformedError
 from ledger.core.examples import CR_TANK
+from ledger.core.view import commit
 from ledger.store import Store
 from ledger.store.access import (
     DEFAULT_IDEMPOTENCY_RETENTION_S,

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from ledger.core.bundle import parse_bundle
-from ledger.core.commitment import reconstruct
+from ledger.core.view import reconstruct
 from tests.conftest import REPO_ROOT
 from tests.e2e.conftest import (
     DemoRun,

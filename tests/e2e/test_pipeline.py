@@ -16,9 +16,9 @@ import pytest
 from ledger.client import LedgerClient
 from ledger.core.bundle import parse_bundle
 from ledger.core.canonical import parse_timestamp
-from ledger.core.commitment import reconstruct
 from ledger.core.receipt import Receipt
 from ledger.core.signature import key_id
+from ledger.core.view import reconstruct
 from ledger.service.service_key import load_service_key, read_key_file
 from tests.e2e.conftest import MAX_MERGE_DELAY_S, DemoRun
 from verifier.cli import main as verify_main

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from api.pages.views import WITHHELD, differences_of, display_value, path_text, status_of
-from ledger.core.commitment import HIDDEN
+from ledger.core.view import HIDDEN
 
 
 def test_paths_and_values_read_as_in_the_docs() -> None:

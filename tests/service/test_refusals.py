@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from ledger.core.canonical import canonicalize, parse_json
-from ledger.core.commitment import Commitment, commit, redact
 from ledger.core.errors import MalformedError
 from ledger.core.examples import (
     CC_ENTERPRISE_2025,
@@ -21,6 +20,7 @@ from ledger.core.examples import (
     FS_ILLUSTRATIVE,
 )
 from ledger.core.signature import public_key_bytes
+from ledger.core.view import Commitment, commit, redact
 from ledger.service import AcceptLimits, LedgerService, ManualClock, RefusedRecordError
 from ledger.store import Store
 from ledger.store.producers import add_producer_key, revoke_producer_key

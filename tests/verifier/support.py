@@ -21,7 +21,6 @@ from anchoring.chain import Chain
 from anchoring.deployment import DeploymentRecord, deploy_contracts
 from ledger.core import examples
 from ledger.core.bundle import BatchHeader, Bundle, BundleItem, ChainRef, serialize_bundle
-from ledger.core.commitment import Commitment, commit, redact
 from ledger.core.merkle import (
     ZERO_DIGEST_HEX,
     MerkleTree,
@@ -31,6 +30,7 @@ from ledger.core.merkle import (
 )
 from ledger.core.policy import reveals
 from ledger.core.signature import key_id, private_key_from_seed, public_key_bytes, sign_digest
+from ledger.core.view import Commitment, commit, redact
 
 KEY_VALID_FROM = 1735689600  # 2025-01-01T00:00:00Z
 KEY_VALID_UNTIL = 1924992000  # 2031-01-01T00:00:00Z

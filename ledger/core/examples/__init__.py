@@ -51,7 +51,7 @@ DigestOf = Callable[[dict[str, Any]], str]
 def seeded_digest(record: dict[str, Any]) -> str:
     """Digest v1 of ``record`` with salts derived from its id: reproducible
     examples only; real records draw random salts."""
-    from ledger.core.commitment import commit
+    from ledger.core.view import commit
 
     counter = iter(range(1_000_000))
 

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from ledger.core.bundle import BUNDLE_FORMAT, bundle_from_json, parse_bundle, serialize_bundle
-from ledger.core.commitment import RedactedView
 from ledger.core.errors import DigestMismatchError, InclusionProofError, LedgerError, MalformedError
 from ledger.core.receipt import verify_receipt
 from ledger.core.signature import verify_signature
+from ledger.core.view import RedactedView
 
 # Pure: also run in the verifier's wheel-only venv (tests/verifier/test_distribution.py).
 pytestmark = pytest.mark.verifier_dist

@@ -12,22 +12,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.core.bundle import parse_view
 from ledger.core.canonical import MAX_SAFE_INTEGER, canonicalize
-from ledger.core.commitment import (
+from ledger.core.commitment import disclosure_bytes, flatten, record_digest
+from ledger.core.errors import DigestMismatchError, MalformedError, VerificationError
+from ledger.core.view import (
     HIDDEN,
     Commitment,
     Disclosure,
     RedactedView,
     commit,
-    disclosure_bytes,
-    flatten,
+    parse_view,
     reconstruct,
-    record_digest,
     redact,
     verify_view,
 )
-from ledger.core.errors import DigestMismatchError, MalformedError, VerificationError
 
 VECTORS = Path(__file__).resolve().parents[2] / "vectors" / "commitment"
 DOC = json.loads((VECTORS / "generic.json").read_text(encoding="utf-8"))

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from ledger.core.canonical import MAX_SAFE_INTEGER
-from ledger.core.commitment import commit
+from ledger.core.view import commit
 from tests.js.reference import run_reference
 
 pytestmark = pytest.mark.node

@@ -22,18 +22,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.core.canonical import MAX_SAFE_INTEGER, json_path
-from ledger.core.commitment import (
-    DIGEST_DOMAIN,
-    Commitment,
-    Disclosure,
-    FieldPath,
-    RedactedView,
-    commit,
-    disclosure_bytes,
-    redact,
-    view_digest,
-)
+from ledger.core.commitment import DIGEST_DOMAIN, FieldPath, disclosure_bytes
 from ledger.core.errors import MalformedError
+from ledger.core.view import Commitment, Disclosure, RedactedView, commit, redact, view_digest
 
 # --- the reference: docs/FORMAT.md §2.2, word for word ------------------------------------
 

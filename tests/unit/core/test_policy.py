@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 
 from ledger.core import examples as ex
-from ledger.core.commitment import commit, flatten, reconstruct, redact, verify_view
+from ledger.core.commitment import flatten
 from ledger.core.errors import MalformedError
 from ledger.core.policy import AUDIENCES, policy_table, reveals
 from ledger.core.records import RECORD_TYPES
+from ledger.core.view import commit, reconstruct, redact, verify_view
 
 
 @pytest.fixture(scope="module")
