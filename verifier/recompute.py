@@ -16,9 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import DecimalException
 
-from ledger.core.calc import check_carbon_record, check_substitution
+from ledger.core.calc.lines import check_carbon_record
+from ledger.core.calc.rating import check_credit_change
+from ledger.core.calc.substitution import check_substitution
 from ledger.core.errors import CalculationMismatchError, LedgerError
-from ledger.core.rating import check_credit_change
 from ledger.core.records import Record
 
 __all__ = ["Recomputation", "recompute"]

@@ -1,12 +1,12 @@
 """The demo scenario: one Chinese maker of anti-corrosion process equipment (docs/DEMO.md).
 
 Pure functions only: records and documents are built here and submitted elsewhere
-(``api.cli.demo``). Like :func:`ledger.core.examples.example_records`, the builder takes
+(``api.cli.demo``). Like :func:`ledger.examples.example_records`, the builder takes
 ``digest_of`` (record -> lowercase hex digest) and calls it on each record in dependency
 order, so a caller that submits each record inside ``digest_of`` cites the real digests of
 the records it already sent.
 
-What it adds to the examples of ``ledger.core.examples``:
+What it adds to the examples of ``ledger.examples``:
 
 - the heat exchanger's carbon record covers the whole lifecycle (operation and maintenance
   over its 25-year design life, dismantling for recycling), so the manufacturing-only
@@ -26,10 +26,10 @@ import hashlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ledger.core.examples import add_conversions, add_reference_data, trail
-from ledger.core.examples import equipment as eq
-from ledger.core.examples import factors as ref
-from ledger.core.examples.equipment import (
+from ledger.examples import add_conversions, add_reference_data, trail
+from ledger.examples import equipment as eq
+from ledger.examples import factors as ref
+from ledger.examples.equipment import (
     CR_HX,
     CR_TANK,
     CR_TANK_REVISED,

@@ -41,7 +41,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.core.canonical import canonicalize, parse_json
-from ledger.core.examples import CR_TANK, example_records
+from ledger.examples import CR_TANK, example_records
 from ledger.core.signature import (
     Signature,
     key_id,

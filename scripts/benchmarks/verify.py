@@ -56,7 +56,7 @@ from api.app import create_app  # noqa: E402
 from api.settings import CarbonLedgerSettings  # noqa: E402
 from ledger.core.bundle import parse_bundle, serialize_bundle  # noqa: E402
 from ledger.core.canonical import canonicalize  # noqa: E402
-from ledger.core.examples import rules, trail  # noqa: E402
+from ledger.examples import rules, trail  # noqa: E402
 from ledger.core.signature import (  # noqa: E402
     key_id,
     private_key_from_seed,

@@ -11,9 +11,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.core.bundle import Bundle, ServiceKey, parse_bundle, serialize_bundle
 from ledger.core.canonical import parse_timestamp
-from ledger.core.examples import SUB_TANK_EU
 from ledger.core.receipt import issue_receipt
 from ledger.core.signature import key_id, public_key_bytes
+from ledger.examples import SUB_TANK_EU
 from tests.api.world import SERVICE_KEY, World
 from verifier.chain import ChainReader
 from verifier.checks import verify_bundle

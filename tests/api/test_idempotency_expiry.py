@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from api.service import ApiLimits
 from ledger.client import submission_bytes
 from ledger.core.errors import MalformedError
-from ledger.core.examples import CR_TANK
+from ledger.examples import CR_TANK
 from ledger.core.view import commit
 from ledger.store import Store
 from ledger.store.access import (

@@ -17,7 +17,7 @@ import pytest
 
 from ledger.client import idempotency_key, submission_bytes
 from ledger.core.canonical import canonicalize, parse_json
-from ledger.core.examples import CR_HX, CR_TANK
+from ledger.examples import CR_HX, CR_TANK
 from ledger.core.view import commit
 from tests.api.world import PLANT, TANK_SUBJECT, World, producer_key
 

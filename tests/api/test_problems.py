@@ -19,7 +19,7 @@ from ledger.core.errors import (
     StorageError,
     UnavailableError,
 )
-from ledger.core.examples import CR_TANK
+from ledger.examples import CR_TANK
 from tests.api.world import Template, World, open_world
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from api.service import ApiLimits
 from ledger.client import submission_bytes
-from ledger.core.examples import CR_TANK, CR_TANK_REVISED
+from ledger.examples import CR_TANK, CR_TANK_REVISED
 from ledger.core.receipt import Receipt, verify_receipt
 from ledger.core.signature import public_key_bytes
 from ledger.core.view import commit

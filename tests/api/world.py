@@ -1,6 +1,6 @@
 """A populated ledger for the API tests, built once per session through the real parts.
 
-Every example record (ledger.core.examples) is submitted by its producer's
+Every example record (ledger.examples) is submitted by its producer's
 ``LedgerClient`` through the app in-process (real accept path, real receipts), then the
 real ``Anchorer`` seals and anchors the batches on a py-evm chain with the registries
 deployed. The store file is the template: each test copies it and opens its own app, so
@@ -28,9 +28,9 @@ from api.app import create_app
 from api.service import ApiLimits
 from api.settings import CarbonLedgerSettings
 from ledger.client import LedgerClient
-from ledger.core.examples import example_records
 from ledger.core.receipt import Receipt
 from ledger.core.signature import private_key_from_seed, public_key_bytes
+from ledger.examples import example_records
 from ledger.service import LedgerService, ManualClock
 from ledger.store import Store, sqlite_url
 from ledger.store.access import add_principal, issue_api_key

@@ -21,7 +21,7 @@ from anchoring.chain import DevChain
 from anchoring.deployment import load_deployment
 from api.cli import main
 from ledger.core.canonical import canonicalize
-from ledger.core.examples import FS_DESNZ_2025, example_records
+from ledger.examples import FS_DESNZ_2025, example_records
 from ledger.core.receipt import verify_receipt
 from ledger.core.signature import key_id, private_key_from_seed, public_key_bytes, sign_digest
 from ledger.core.view import commit

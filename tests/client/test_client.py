@@ -16,9 +16,9 @@ from fastapi.testclient import TestClient
 from ledger.client import LedgerClient, idempotency_key
 from ledger.core.bundle import Bundle
 from ledger.core.errors import MalformedError, SignatureError, UnavailableError
-from ledger.core.examples import CR_TANK, FS_DESNZ_2025
 from ledger.core.receipt import verify_receipt
 from ledger.core.signature import public_key_bytes
+from ledger.examples import CR_TANK, FS_DESNZ_2025
 from tests.api.world import PLANT, SERVICE_KEY, World, producer_key
 
 

@@ -8,8 +8,8 @@ from collections import Counter
 from typing import Any
 
 from api.demo.scenario import CC_DOWNGRADE, demo_documents, demo_records
-from ledger.core.examples import seeded_digest
 from ledger.core.records import validate_record
+from ledger.examples import seeded_digest
 
 
 def test_records_are_valid_and_references_come_first() -> None:

@@ -119,8 +119,8 @@ def make_commitment() -> None:
 
 
 def make_record_types() -> None:
-    """One record of each of the seven types (ledger.core.examples), frozen into the vector."""
-    from ledger.core.examples import example_of_each_type
+    """One record of each of the seven types (ledger.examples), frozen into the vector."""
+    from ledger.examples import example_of_each_type
 
     examples = sorted(example_of_each_type().items())
     records = []
@@ -144,7 +144,7 @@ def make_record_types() -> None:
         "commitment/record_types.json",
         {
             "description": "Digest v1 of one example record of each type (frozen copies of "
-            "ledger.core.examples.example_of_each_type at generation time) under fixed salts",
+            "ledger.examples.example_of_each_type at generation time) under fixed salts",
             "source": "computed by tests/js/reference.mjs op=commitment: its own flattening, "
             "npm canonicalize 5.1.0 and node:crypto SHA-256",
             "cases": cases,

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import uvicorn
 
-from ledger.core.examples import CC_ENTERPRISE_2025, SUB_TANK_EU
+from ledger.examples import CC_ENTERPRISE_2025, SUB_TANK_EU
 from tests.api.world import TANK_SUBJECT, Template, World, open_world
 from tests.pages.test_escaping import HOSTILE_ID, HOSTILE_SUBJECT, hostile_record
 

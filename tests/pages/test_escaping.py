@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import pytest
 
 from api.pages.render import TEMPLATES_DIR
-from ledger.core.examples import BIM_TANK_INSPECTION, CR_TANK
+from ledger.examples import BIM_TANK_INSPECTION, CR_TANK
 from tests.api.world import TANK_SUBJECT, World
 from tests.pages.conftest import browser, page_of
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ledger.core.examples import (
+from ledger.examples import (
     BIM_TANK_INSPECTION,
     CC_ENTERPRISE_2025,
     CR_HX,

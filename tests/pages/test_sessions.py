@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from fastapi.testclient import TestClient
 
 from api.pages.session import SECRET_FILE, PageSession, SessionSigner, load_or_create_secret
-from ledger.core.examples import CC_ENTERPRISE_2025
+from ledger.examples import CC_ENTERPRISE_2025
 from ledger.store.access import revoke_api_key
 from tests.api.world import World
 from tests.pages.conftest import browser, csrf_of, page_of

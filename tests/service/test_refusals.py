@@ -13,7 +13,7 @@ import pytest
 
 from ledger.core.canonical import canonicalize, parse_json
 from ledger.core.errors import MalformedError
-from ledger.core.examples import (
+from ledger.examples import (
     CC_ENTERPRISE_2025,
     CR_TANK,
     CR_TANK_REVISED,

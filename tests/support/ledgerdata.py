@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.core.canonical import canonicalize
-from ledger.core.examples import example_records
+from ledger.examples import example_records
 from ledger.core.receipt import Receipt, verify_receipt
 from ledger.core.signature import private_key_from_seed, public_key_bytes, sign_digest
 from ledger.core.view import commit

@@ -19,7 +19,7 @@ from hexbytes import HexBytes
 
 from anchoring.chain import Chain
 from anchoring.deployment import DeploymentRecord, deploy_contracts
-from ledger.core import examples
+from ledger import examples
 from ledger.core.bundle import BatchHeader, Bundle, BundleItem, ChainRef, serialize_bundle
 from ledger.core.merkle import (
     ZERO_DIGEST_HEX,

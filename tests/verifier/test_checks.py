@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from ledger.core import examples
+from ledger import examples
 from ledger.core.bundle import ChainRef, serialize_bundle
 from ledger.core.canonical import canonicalize, parse_json
-from ledger.core.examples.trail import credit_change
+from ledger.examples.trail import credit_change
 from ledger.core.signature import private_key_from_seed, sign_digest
 from ledger.core.view import commit
 from tests.verifier.conftest import pins_for, reader_for
@@ -269,7 +269,7 @@ def test_attestations_name_the_accredited_body(memory_ledger: Ledger) -> None:
 
 def test_local_file_against_archive_record(memory_ledger: Ledger) -> None:
     # The example archive's document hashes are SHA-256 of the document names
-    # (ledger.core.examples.equipment.document_hash): a file with that content matches.
+    # (ledger.examples.equipment.document_hash): a file with that content matches.
     name = "inspection-report-2026-03.pdf"
     good = (name, hashlib.sha256(name.encode()).hexdigest())
     data = memory_ledger.bundle_bytes([examples.BIM_TANK_INSPECTION])

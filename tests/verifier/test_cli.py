@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.core import examples
+from ledger import examples
 from tests.verifier.support import Ledger
 from verifier.attest import verify_report_signature
 from verifier.chain import packaged_code_hash

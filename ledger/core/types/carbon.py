@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ledger.core import units
+from ledger.core.calc import units
 from ledger.core.types import fields as f
 from ledger.core.types import vocab
 

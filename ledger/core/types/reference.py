@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from ledger.core import units
+from ledger.core.calc import units
 from ledger.core.types import fields as f
 from ledger.core.types import vocab
 from ledger.core.types.carbon import BodyLink, validate_factor_basis, validate_rounding

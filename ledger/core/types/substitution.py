@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger.core import units
+from ledger.core.calc import units
 from ledger.core.types import fields as f
 from ledger.core.types import vocab
 from ledger.core.types.carbon import BodyLink, validate_factor_use, validate_totals

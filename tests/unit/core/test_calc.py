@@ -11,14 +11,10 @@ from typing import Any
 
 import pytest
 
-from ledger.core import examples as ex
-from ledger.core.calc import (
-    calc_context,
-    check_carbon_record,
-    check_substitution,
-    compute_carbon_totals,
-    compute_substitution,
-)
+from ledger import examples as ex
+from ledger.core.calc.arithmetic import calc_context
+from ledger.core.calc.lines import check_carbon_record, compute_carbon_totals
+from ledger.core.calc.substitution import check_substitution, compute_substitution
 from ledger.core.errors import (
     CalculationMismatchError,
     DigestMismatchError,

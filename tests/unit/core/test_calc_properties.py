@@ -11,8 +11,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.core import examples as ex
-from ledger.core.calc import check_substitution, compute_carbon_totals, compute_substitution
+from ledger import examples as ex
+from ledger.core.calc.lines import compute_carbon_totals
+from ledger.core.calc.substitution import check_substitution, compute_substitution
 from ledger.core.records import Record, validate_record
 
 RECORDS = ex.example_records()

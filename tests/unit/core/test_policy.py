@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ledger.core import examples as ex
+from ledger import examples as ex
 from ledger.core.commitment import flatten
 from ledger.core.errors import MalformedError
 from ledger.core.policy import AUDIENCES, policy_table, reveals

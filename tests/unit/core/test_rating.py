@@ -1,4 +1,4 @@
-"""calc/1 rating on every band edge (ledger.core.rating, docs/CALC.md §9)."""
+"""calc/1 rating on every band edge (ledger.core.calc.rating, docs/CALC.md §9)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from ledger.core import examples as ex
+from ledger import examples as ex
+from ledger.core.calc.rating import check_credit_change, compute_rating
 from ledger.core.errors import CalculationMismatchError, MalformedError
-from ledger.core.examples import trail
-from ledger.core.rating import check_credit_change, compute_rating
 from ledger.core.records import Record, validate_record
+from ledger.examples import trail
 
 VECTOR = json.loads(
     (Path(__file__).resolve().parents[2] / "vectors" / "rating" / "band_edges.json").read_text(

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ledger.core import examples as ex
+from ledger import examples as ex
 from ledger.core.errors import MalformedError
 from ledger.core.records import (
     RECORD_TYPES,

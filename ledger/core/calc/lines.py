@@ -1,84 +1,33 @@
-"""calc/1: the calculation spec (DESIGN §3.7, docs/CALC.md).
-
-The service produces figures with these functions and the verifier recomputes
-them with the same ones. All arithmetic goes through an explicit
-:func:`calc_context` (never the thread's current decimal context); no float is
-involved anywhere between a record and a result.
-"""
+"""calc/1 carbon lines: one activity line's emissions, their exact sums, and a
+carbon record's totals (docs/CALC.md §5, §8)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import (
-    ROUND_DOWN,
-    ROUND_HALF_EVEN,
-    ROUND_HALF_UP,
-    ROUND_UP,
-    Context,
-    Decimal,
-    DivisionByZero,
-    InvalidOperation,
-    Overflow,
-)
+from decimal import Context, Decimal
 from typing import Any
 
-from ledger.core import units
-from ledger.core.errors import CalculationMismatchError, MalformedError, NotFoundError
+from ledger.core.calc import units
+from ledger.core.calc.arithmetic import (
+    calc_context,
+    compare,
+    exact_text,
+    in_vocabulary_order,
+    round_figure,
+)
+from ledger.core.calc.inputs import (
+    equipment_mass_kg,
+    factor_use,
+    find_entry,
+    records_by_id,
+    require_type,
+)
+from ledger.core.errors import MalformedError, NotFoundError
 from ledger.core.records import Record
-from ledger.core.types import fields as f
 from ledger.core.types import vocab
 
-CALC_VERSION = "calc/1"
-PRECISION = 34  # IEEE 754 decimal128 (docs/CALC.md §2)
-_ROUNDING = {
-    "ROUND_HALF_EVEN": ROUND_HALF_EVEN,
-    "ROUND_HALF_UP": ROUND_HALF_UP,
-    "ROUND_DOWN": ROUND_DOWN,
-    "ROUND_UP": ROUND_UP,
-}
 UNATTRIBUTED = "unattributed"
-
-
-def calc_context() -> Context:
-    """A fresh calc/1 context: 34 digits, half-even, and every exceptional
-    condition except Inexact/Rounded trapped (docs/CALC.md §2)."""
-    return Context(
-        prec=PRECISION,
-        rounding=ROUND_HALF_EVEN,
-        Emin=-999_999,
-        Emax=999_999,
-        capitals=1,
-        clamp=0,
-        flags=[],
-        traps=[InvalidOperation, DivisionByZero, Overflow],
-    )
-
-
-def exact_text(value: Decimal) -> str:
-    """An unrounded figure in plain notation without trailing zeros."""
-    if value == 0:
-        return "0"
-    text = format(value, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text
-
-
-def round_figure(value: Decimal, rounding: Mapping[str, Any], ctx: Context) -> str:
-    """The one rounding of calc/1 (docs/CALC.md §8): quantize to `places`."""
-    quantum = Decimal(1).scaleb(-int(rounding["places"]))
-    try:
-        rounded = value.quantize(quantum, rounding=_ROUNDING[rounding["mode"]], context=ctx)
-    except InvalidOperation:
-        # More than 34 digits before and after the point together (docs/CALC.md §2).
-        raise MalformedError(
-            f"figure {exact_text(value)} cannot be written to {rounding['places']} places "
-            f"within {PRECISION} digits"
-        ) from None
-    if rounded == 0:
-        rounded = abs(rounded)  # never write "-0.00"
-    return format(rounded, "f")
 
 
 @dataclass
@@ -173,11 +122,6 @@ def aggregate(results: Iterable[LineResult], ctx: Context) -> dict[str, Any]:
     return {"by_stage": by_stage, "by_channel": by_channel, "by_gas": by_gas, "total": total}
 
 
-def _order(keys: Iterable[str], vocabulary: Sequence[str]) -> list[str]:
-    rank = {k: i for i, k in enumerate(vocabulary)}
-    return sorted(keys, key=lambda k: (rank.get(k, len(rank)), k))
-
-
 def present(
     sums: Mapping[str, Any],
     rounding: Mapping[str, Any],
@@ -200,7 +144,10 @@ def present(
         return x
 
     def figures(d: Mapping[str, Decimal], vocabulary: Sequence[str]) -> dict[str, str]:
-        return {k: round_figure(convert(d[k]), rounding, ctx) for k in _order(d, vocabulary)}
+        return {
+            k: round_figure(convert(d[k]), rounding, ctx)
+            for k in in_vocabulary_order(d, vocabulary)
+        }
 
     total = convert(sums["total"])
     return {
@@ -213,86 +160,15 @@ def present(
     }
 
 
-def _require(record: Record, rtype: str) -> None:
-    if record.type != rtype:
-        raise MalformedError(f"{record.id} is a {record.type}, expected a {rtype}")
-
-
-def _mass(record: Record) -> Decimal | None:
-    mass = record.body["equipment"].get("mass_kg")
-    return None if mass is None else Decimal(mass)
-
-
 def compute_carbon_totals(record: Record) -> dict[str, Any]:
     """The `totals` of a carbon record from its lines (docs/CALC.md §5, §8)."""
-    _require(record, "carbon-record")
+    require_type(record, "carbon-record")
     ctx = calc_context()
     body = record.body
     gwp = body["methodology"]["gwp_set"]
     results = [evaluate_line(line, line["factor"], gwp, ctx) for line in body["lines"]]
-    return present(aggregate(results, ctx), body["rounding"], "kgCO2e", _mass(record), ctx)
-
-
-def find_entry(factor_set: Record, entry_id: str) -> Mapping[str, Any]:
-    for entry in factor_set.body["entries"]:
-        if entry["id"] == entry_id:
-            return entry
-    raise NotFoundError(f"factor set {factor_set.id} has no entry {entry_id!r}")
-
-
-def factor_use(factor_set: Record, entry: Mapping[str, Any], digest: str) -> dict[str, Any]:
-    """How a line quotes a factor-set entry (docs/RECORDS.md §3.1)."""
-    use: dict[str, Any] = {
-        "set": {"id": factor_set.id, "digest": digest},
-        "entry": entry["id"],
-        "activity": entry["activity"],
-        "value": entry["value"],
-        "unit": entry["unit"],
-        "gwp_set": entry["gwp_set"],
-    }
-    if "per_gas" in entry:
-        use["per_gas"] = dict(entry["per_gas"])
-    return use
-
-
-def compare(stated: Any, computed: Any, path: str) -> None:
-    """Raise CalculationMismatchError at the first figure that differs.
-
-    Decimal strings compare by value ("4448.0" equals "4448.00"); everything
-    else compares exactly.
-    """
-    if isinstance(stated, Mapping) and isinstance(computed, Mapping):
-        for key in _order(set(stated) | set(computed), ()):
-            if key not in stated or key not in computed:
-                raise CalculationMismatchError(
-                    f"{f.sub(path, key)}: figure missing on one side",
-                    expected=stated.get(key),
-                    computed=computed.get(key),
-                )
-            compare(stated[key], computed[key], f.sub(path, key))
-        return
-    if isinstance(stated, list) and isinstance(computed, list):
-        if len(stated) != len(computed):
-            raise CalculationMismatchError(
-                f"{path}: {len(stated)} items stated, {len(computed)} recomputed",
-                expected=len(stated),
-                computed=len(computed),
-            )
-        for i, (a, b) in enumerate(zip(stated, computed, strict=True)):
-            compare(a, b, f.sub(path, i))
-        return
-    if (
-        isinstance(stated, str)
-        and isinstance(computed, str)
-        and f.DECIMAL_RE.fullmatch(stated)
-        and f.DECIMAL_RE.fullmatch(computed)
-    ):
-        if Decimal(stated) == Decimal(computed):
-            return
-    elif stated == computed and type(stated) is type(computed):
-        return
-    raise CalculationMismatchError(
-        f"{path}: stated {stated!r}, recomputed {computed!r}", expected=stated, computed=computed
+    return present(
+        aggregate(results, ctx), body["rounding"], "kgCO2e", equipment_mass_kg(record), ctx
     )
 
 
@@ -309,31 +185,8 @@ def check_carbon_record(
     record: Record, factor_sets: Mapping[str, Record] | Sequence[Record]
 ) -> None:
     """Every line quotes its factor-set entry faithfully and the totals recompute."""
-    _require(record, "carbon-record")
-    sets = _by_id(factor_sets, "factor-set")
+    require_type(record, "carbon-record")
+    sets = records_by_id(factor_sets, "factor-set")
     for i, line in enumerate(record.body["lines"]):
         _check_factor(line["factor"], sets, f"body.lines[{i}].factor")
     compare(record.body["totals"], compute_carbon_totals(record), "body.totals")
-
-
-def _by_id(records: Mapping[str, Record] | Sequence[Record], rtype: str) -> dict[str, Record]:
-    items = records.values() if isinstance(records, Mapping) else records
-    out: dict[str, Record] = {}
-    for r in items:
-        _require(r, rtype)
-        out[r.id] = r
-    return out
-
-
-# The factor-substitution computation lives with its own module to keep files
-# short; it is part of calc/1 all the same.
-from ledger.core.conversion import check_substitution, compute_substitution  # noqa: E402
-
-__all__ = [
-    "CALC_VERSION",
-    "calc_context",
-    "check_carbon_record",
-    "check_substitution",
-    "compute_carbon_totals",
-    "compute_substitution",
-]

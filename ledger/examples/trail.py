@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from ledger.core.examples import rules
-from ledger.core.examples.equipment import (
+from ledger.examples import rules
+from ledger.examples.equipment import (
     BIM_TANK_INSPECTION,
     CC_ENTERPRISE_2025,
     CR_TANK,
@@ -18,7 +18,7 @@ from ledger.core.examples.equipment import (
     TANK_IFC,
     document_hash,
 )
-from ledger.core.examples.factors import RULE_RATING
+from ledger.examples.factors import RULE_RATING
 
 
 def tank_inspection_archive(digests: Mapping[str, str]) -> dict[str, Any]:
@@ -68,7 +68,7 @@ def credit_change(
     previous_grade: str | None = "A",
 ) -> dict[str, Any]:
     """An enterprise's 2025 rating; the grade and total are computed by calc/1."""
-    from ledger.core.rating import compute_rating, rectification_deadline
+    from ledger.core.calc.rating import compute_rating, rectification_deadline
     from ledger.core.records import validate_record
 
     scores = dict(

@@ -6,20 +6,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ledger.core.calc import (
-    LineResult,
-    _by_id,
-    _mass,
-    _require,
-    aggregate,
-    calc_context,
-    compare,
-    evaluate_line,
-    exact_text,
+from ledger.core.calc.arithmetic import calc_context, compare, exact_text
+from ledger.core.calc.inputs import (
+    equipment_mass_kg,
     factor_use,
     find_entry,
-    present,
+    records_by_id,
+    require_type,
 )
+from ledger.core.calc.lines import LineResult, aggregate, evaluate_line, present
 from ledger.core.errors import DigestMismatchError, MalformedError, NotFoundError
 from ledger.core.records import Record
 from ledger.core.types import vocab
@@ -72,9 +67,9 @@ def compute_substitution(
     """The computed part of a factor-substitution body: ``factor_sets``, ``gwp``,
     ``lines``, ``result``, ``differences``. The caller adds ``source`` and
     ``rule`` links ({id, digest}) to make the whole body."""
-    _require(source, "carbon-record")
-    _require(rule, "region-rule")
-    given = _by_id(factor_sets, "factor-set")
+    require_type(source, "carbon-record")
+    require_type(rule, "region-rule")
+    given = records_by_id(factor_sets, "factor-set")
     required = [(link["id"], link["digest"]) for link in rule.body["factor_sets"]]
     if set(given) != {set_id for set_id, _ in required}:
         raise MalformedError(
@@ -171,7 +166,9 @@ def compute_substitution(
             }
         )
 
-    result = present(aggregate(results, ctx), rb["rounding"], rb["output_unit"], _mass(source), ctx)
+    result = present(
+        aggregate(results, ctx), rb["rounding"], rb["output_unit"], equipment_mass_kg(source), ctx
+    )
     return {
         "factor_sets": [{"id": set_id, "digest": digest} for set_id, digest in required],
         "gwp": {"from": source_gwp, "to": target_gwp},
@@ -202,7 +199,7 @@ def check_substitution(
     ``closure`` holds the referenced records. When ``digests`` (record id ->
     digest, as the bundle proved them) is given, every link's digest must match.
     """
-    _require(record, "factor-substitution")
+    require_type(record, "factor-substitution")
     items = closure.values() if isinstance(closure, Mapping) else closure
     by_id = {r.id: r for r in items}
     body = record.body

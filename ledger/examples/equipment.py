@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from ledger.core.examples import factors as ref
+from ledger.examples import factors as ref
 
 PRODUCER_MES = "urn:carbonledger:producer:example-plant-mes"
 PRODUCER_RATING = "urn:carbonledger:producer:credit-rating-desk"
@@ -97,7 +97,7 @@ def _carbon(
     issued_at: str,
     refs: list[dict[str, str]] | None = None,
 ) -> dict[str, Any]:
-    from ledger.core.calc import compute_carbon_totals
+    from ledger.core.calc.lines import compute_carbon_totals
     from ledger.core.records import validate_record
 
     record: dict[str, Any] = {

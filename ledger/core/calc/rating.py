@@ -7,7 +7,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from ledger.core.calc import calc_context, compare, exact_text, round_figure
+from ledger.core.calc.arithmetic import calc_context, compare, exact_text, round_figure
+from ledger.core.calc.inputs import require_type
 from ledger.core.errors import CalculationMismatchError, MalformedError
 from ledger.core.records import Record
 from ledger.core.types import fields as f
@@ -30,8 +31,7 @@ def _score(value: Any, key: str, lo: Decimal, hi: Decimal) -> Decimal:
 def compute_rating(rule: Record, scores: Mapping[str, Any]) -> dict[str, str]:
     """Weighted total (exact and rounded) and the grade whose band holds the
     rounded total: ``{"total_exact", "total", "grade"}``."""
-    if rule.type != "rating-rule":
-        raise MalformedError(f"{rule.id} is a {rule.type}, expected a rating-rule")
+    require_type(rule, "rating-rule")
     body = rule.body
     lo = Decimal(body["score_range"]["min"])
     hi = Decimal(body["score_range"]["max"])
@@ -64,8 +64,7 @@ def rectification_deadline(rule: Record, issued_on: date) -> str:
 
 def check_credit_change(record: Record, rule: Record, *, previous: Record | None = None) -> None:
     """Recompute a credit-change's total and grade from its rule and scores."""
-    if record.type != "credit-change":
-        raise MalformedError(f"{record.id} is a {record.type}, expected a credit-change")
+    require_type(record, "credit-change")
     body = record.body
     if body["rule"]["id"] != rule.id:
         raise MalformedError(

@@ -18,17 +18,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ledger.core.examples import equipment as eq
-from ledger.core.examples import factors as ref
-from ledger.core.examples import rules, trail
-from ledger.core.examples.equipment import (
+from ledger.examples import equipment as eq
+from ledger.examples import factors as ref
+from ledger.examples import rules, trail
+from ledger.examples.equipment import (
     BIM_TANK_INSPECTION,
     CC_ENTERPRISE_2025,
     CR_HX,
     CR_TANK,
     CR_TANK_REVISED,
 )
-from ledger.core.examples.factors import (
+from ledger.examples.factors import (
     FS_CN_MEE_2023,
     FS_DESNZ_2025,
     FS_EU_CBAM_2026,
@@ -72,7 +72,7 @@ def substitution_record(
     choices: dict[str, tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
     """A factor-substitution record computed with calc/1 from its inputs."""
-    from ledger.core.calc import compute_substitution
+    from ledger.core.calc.substitution import compute_substitution
     from ledger.core.records import validate_record
 
     computed = compute_substitution(

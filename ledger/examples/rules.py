@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ledger.core.examples.factors import (
+from ledger.examples.factors import (
     FS_CN_MEE_2023,
     FS_DESNZ_2025,
     FS_EU_CBAM_2026,

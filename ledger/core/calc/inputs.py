@@ -1,0 +1,58 @@
+"""What a calc/1 computation reads from the records it is given: their types,
+lookup by id, and factor-set entries as a line quotes them (docs/RECORDS.md §3.1)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from ledger.core.errors import MalformedError, NotFoundError
+from ledger.core.records import Record
+
+
+def require_type(record: Record, rtype: str) -> None:
+    """Refuse a record of another type than the computation reads."""
+    if record.type != rtype:
+        raise MalformedError(f"{record.id} is a {record.type}, expected a {rtype}")
+
+
+def records_by_id(
+    records: Mapping[str, Record] | Sequence[Record], rtype: str
+) -> dict[str, Record]:
+    """``records`` by id, each of type ``rtype``."""
+    items = records.values() if isinstance(records, Mapping) else records
+    out: dict[str, Record] = {}
+    for r in items:
+        require_type(r, rtype)
+        out[r.id] = r
+    return out
+
+
+def equipment_mass_kg(record: Record) -> Decimal | None:
+    """The mass of a carbon record's equipment, when the record states it."""
+    mass = record.body["equipment"].get("mass_kg")
+    return None if mass is None else Decimal(mass)
+
+
+def find_entry(factor_set: Record, entry_id: str) -> Mapping[str, Any]:
+    """The entry ``entry_id`` of a factor set."""
+    for entry in factor_set.body["entries"]:
+        if entry["id"] == entry_id:
+            return entry
+    raise NotFoundError(f"factor set {factor_set.id} has no entry {entry_id!r}")
+
+
+def factor_use(factor_set: Record, entry: Mapping[str, Any], digest: str) -> dict[str, Any]:
+    """How a line quotes a factor-set entry (docs/RECORDS.md §3.1)."""
+    use: dict[str, Any] = {
+        "set": {"id": factor_set.id, "digest": digest},
+        "entry": entry["id"],
+        "activity": entry["activity"],
+        "value": entry["value"],
+        "unit": entry["unit"],
+        "gwp_set": entry["gwp_set"],
+    }
+    if "per_gas" in entry:
+        use["per_gas"] = dict(entry["per_gas"])
+    return use
