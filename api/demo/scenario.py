@@ -23,12 +23,20 @@ their real SHA-256, so ``carbon-verify bundle --file DOC`` finds them.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
+from ledger.core.types import vocab
 from ledger.examples import add_conversions, add_reference_data, trail
 from ledger.examples import equipment as eq
 from ledger.examples import factors as ref
+from ledger.examples.builder import (
+    DigestOf,
+    RecordBook,
+    activity_line,
+    bim_archive,
+    quote_factor,
+)
 from ledger.examples.equipment import (
     CR_HX,
     CR_TANK,
@@ -48,11 +56,6 @@ __all__ = [
     "demo_records",
 ]
 
-DigestOf = Callable[[dict[str, Any]], str]
-
-SUB_TANK_EU = "urn:carbonledger:factor-substitution:st-tk-0101-eu-cbam-2026"
-SUB_TANK_UK = "urn:carbonledger:factor-substitution:st-tk-0101-uk-desnz-2025"
-SUB_HX_SEA = "urn:carbonledger:factor-substitution:ti-hx-0042-sea-manufacturing"
 CC_DOWNGRADE = "urn:carbonledger:credit-change:example-anticorrosion-2026-q2-downgrade"
 
 #: Subjects the verification body is engaged on (it reads them in full).
@@ -128,38 +131,25 @@ def _archive(
     digests: Mapping[str, str],
     documents: Mapping[str, bytes],
 ) -> dict[str, Any]:
-    ifc = TANK_IFC if subject == TANK_HANDLE else HX_IFC
-    link = {"id": carbon_record, "digest": digests[carbon_record]}
-    return {
-        "type": "bim-archive",
-        "schema_version": "1",
-        "id": f"urn:carbonledger:bim-archive:{suffix}",
-        "subject": subject,
+    return bim_archive(
+        f"urn:carbonledger:bim-archive:{suffix}",
+        subject=subject,
+        ifc=TANK_IFC if subject == TANK_HANDLE else HX_IFC,
         # The entry is filed when the event's documents are complete: one day later.
-        "issued_at": at[:8] + f"{int(at[8:10]) + 1:02d}" + at[10:],
-        "producer": eq.PRODUCER_MES,
-        "refs": [{"rel": "carbon-record", **link}],
-        "body": {
-            "equipment": {
-                "identifiers": [
-                    {"scheme": "handle", "value": subject},
-                    {"scheme": "ifc_globalid", "value": ifc},
-                ]
-            },
-            "event": {"kind": kind, "at": at, "description": description},
-            "ifc": {"schema": "IFC4", "global_ids": [ifc]},
-            "documents": [
-                {
-                    "name": name,
-                    "media_type": _media_type(name),
-                    "size": len(documents[name]),
-                    "sha256": hashlib.sha256(documents[name]).hexdigest(),
-                }
-                for name in names
-            ],
-            "carbon_records": [link],
-        },
-    }
+        issued_at=at[:8] + f"{int(at[8:10]) + 1:02d}" + at[10:],
+        producer=eq.PRODUCER_MES,
+        event={"kind": kind, "at": at, "description": description},
+        documents=[
+            {
+                "name": name,
+                "media_type": _media_type(name),
+                "size": len(documents[name]),
+                "sha256": hashlib.sha256(documents[name]).hexdigest(),
+            }
+            for name in names
+        ],
+        carbon_record={"id": carbon_record, "digest": digests[carbon_record]},
+    )
 
 
 def heat_exchanger_lifecycle_record(digests: Mapping[str, str]) -> dict[str, Any]:
@@ -168,7 +158,7 @@ def heat_exchanger_lifecycle_record(digests: Mapping[str, str]) -> dict[str, Any
     record = eq.heat_exchanger_carbon_record(digests)
     sup, ill = ref.supplier_factor_set(), ref.illustrative_factor_set()
     extra = [
-        eq._line(
+        activity_line(
             "H07",
             "operation_maintenance",
             "Shell exterior recoating twice over the 25-year design life (2 x 30 kg epoxy)",
@@ -176,9 +166,9 @@ def heat_exchanger_lifecycle_record(digests: Mapping[str, str]) -> dict[str, Any
             "out_of_scope",
             "60",
             "kg",
-            eq._use(sup, "epoxy-coating-system", digests),
+            quote_factor(sup, "epoxy-coating-system", digests),
         ),
-        eq._line(
+        activity_line(
             "H08",
             "end_of_life",
             "Dismantling; titanium and steel sent to recycling",
@@ -186,17 +176,17 @@ def heat_exchanger_lifecycle_record(digests: Mapping[str, str]) -> dict[str, Any
             "out_of_scope",
             "3.2",
             "t",
-            eq._use(ill, "steel-dismantling", digests),
+            quote_factor(ill, "steel-dismantling", digests),
         ),
     ]
-    return eq._carbon(
+    return eq.carbon_record(
         CR_HX,
         HX_HANDLE,
         HX_IFC,
         record["body"]["equipment"]["name"],
         record["body"]["equipment"]["cn_code"],
         record["body"]["equipment"]["mass_kg"],
-        list(eq._ALL_STAGES),
+        list(vocab.STAGES),
         record["body"]["lines"] + extra,
         record["body"]["equipment"]["identifiers"][2:],
         record["issued_at"],
@@ -224,14 +214,9 @@ def downgrade_credit_change(digests: Mapping[str, str]) -> dict[str, Any]:
 
 def demo_records(digest_of: DigestOf) -> dict[str, dict[str, Any]]:
     """Every demo record by id, references first; ``digest_of`` is called on each."""
-    records: dict[str, dict[str, Any]] = {}
-    digests: dict[str, str] = {}
+    book = RecordBook(digest_of)
+    add, digests = book.add, book.digests
     documents = demo_documents()
-
-    def add(record: dict[str, Any]) -> dict[str, Any]:
-        records[record["id"]] = record
-        digests[record["id"]] = digest_of(record)
-        return record
 
     refs = add_reference_data(add, digests)
     tank = add(eq.storage_tank_carbon_record(digests))
@@ -254,4 +239,4 @@ def demo_records(digest_of: DigestOf) -> dict[str, dict[str, Any]]:
     add_conversions(add, digests, refs, tank, hx)
     add(trail.credit_change(digests))
     add(downgrade_credit_change(digests))
-    return records
+    return book.records

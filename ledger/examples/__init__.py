@@ -18,9 +18,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ledger.core.calc.substitution import compute_substitution
+from ledger.core.view import commit
+from ledger.core.records import validate_record
 from ledger.examples import equipment as eq
 from ledger.examples import factors as ref
 from ledger.examples import rules, trail
+from ledger.examples.builder import DigestOf, RecordBook, envelope
 from ledger.examples.equipment import (
     BIM_TANK_INSPECTION,
     CC_ENTERPRISE_2025,
@@ -45,14 +49,10 @@ SUB_TANK_EU = "urn:carbonledger:factor-substitution:st-tk-0101-eu-cbam-2026"
 SUB_TANK_UK = "urn:carbonledger:factor-substitution:st-tk-0101-uk-desnz-2025"
 SUB_HX_SEA = "urn:carbonledger:factor-substitution:ti-hx-0042-sea-manufacturing"
 
-DigestOf = Callable[[dict[str, Any]], str]
-
 
 def seeded_digest(record: dict[str, Any]) -> str:
     """Digest v1 of ``record`` with salts derived from its id: reproducible
     examples only; real records draw random salts."""
-    from ledger.core.view import commit
-
     counter = iter(range(1_000_000))
 
     def salts(n: int) -> bytes:
@@ -72,9 +72,6 @@ def substitution_record(
     choices: dict[str, tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
     """A factor-substitution record computed with calc/1 from its inputs."""
-    from ledger.core.calc.substitution import compute_substitution
-    from ledger.core.records import validate_record
-
     computed = compute_substitution(
         validate_record(source),
         validate_record(rule),
@@ -97,16 +94,15 @@ def substitution_record(
             if key in line:
                 sets_used.setdefault(line[key]["set"]["id"], line[key]["set"]["digest"])
     refs += [{"rel": "factor-set", "id": i, "digest": d} for i, d in sets_used.items()]
-    return {
-        "type": "factor-substitution",
-        "schema_version": "1",
-        "id": rid,
-        "subject": source["subject"],
-        "issued_at": issued_at,
-        "producer": "urn:carbonledger:producer:conversion-service",
-        "refs": refs,
-        "body": body,
-    }
+    return envelope(
+        "factor-substitution",
+        rid,
+        source["subject"],
+        issued_at,
+        "urn:carbonledger:producer:conversion-service",
+        body,
+        refs,
+    )
 
 
 Add = Callable[[dict[str, Any]], dict[str, Any]]
@@ -172,14 +168,8 @@ def add_conversions(
 
 def example_records(digest_of: DigestOf = seeded_digest) -> dict[str, dict[str, Any]]:
     """Every example record by id, in an order where references come first."""
-    records: dict[str, dict[str, Any]] = {}
-    digests: dict[str, str] = {}
-
-    def add(record: dict[str, Any]) -> dict[str, Any]:
-        records[record["id"]] = record
-        digests[record["id"]] = digest_of(record)
-        return record
-
+    book = RecordBook(digest_of)
+    add, digests = book.add, book.digests
     refs = add_reference_data(add, digests)
     tank = add(eq.storage_tank_carbon_record(digests))
     hx = add(eq.heat_exchanger_carbon_record(digests))
@@ -187,7 +177,7 @@ def example_records(digest_of: DigestOf = seeded_digest) -> dict[str, dict[str, 
     add(eq.storage_tank_carbon_record(digests, recoat_kg="180", revision_of=digests))
     add_conversions(add, digests, refs, tank, hx)
     add(trail.credit_change(digests))
-    return records
+    return book.records
 
 
 def example_of_each_type(digest_of: DigestOf = seeded_digest) -> dict[str, dict[str, Any]]:
@@ -224,6 +214,8 @@ __all__ = [
     "SUB_HX_SEA",
     "SUB_TANK_EU",
     "SUB_TANK_UK",
+    "DigestOf",
+    "RecordBook",
     "ReferenceData",
     "add_conversions",
     "add_reference_data",

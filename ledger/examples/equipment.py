@@ -6,11 +6,14 @@ enterprise and documents are fictional.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from typing import Any
 
+from ledger.core.calc.lines import compute_carbon_totals
+from ledger.core.records import validate_record
+from ledger.core.types import vocab
 from ledger.examples import factors as ref
+from ledger.examples.builder import activity_line, envelope, quote_factor
 
 PRODUCER_MES = "urn:carbonledger:producer:example-plant-mes"
 PRODUCER_RATING = "urn:carbonledger:producer:credit-rating-desk"
@@ -28,55 +31,6 @@ BIM_TANK_INSPECTION = "urn:carbonledger:bim-archive:st-tk-0101-inspection-2026-0
 CC_ENTERPRISE_2025 = "urn:carbonledger:credit-change:example-anticorrosion-2025"
 
 
-def document_hash(name: str) -> str:
-    """A stand-in SHA-256 for a fictional document (hash of its name)."""
-    return hashlib.sha256(name.encode("utf-8")).hexdigest()
-
-
-def _use(set_record: dict[str, Any], entry_id: str, digests: Mapping[str, str]) -> dict[str, Any]:
-    entry = next(e for e in set_record["body"]["entries"] if e["id"] == entry_id)
-    use: dict[str, Any] = {
-        "set": {"id": set_record["id"], "digest": digests[set_record["id"]]},
-        "entry": entry_id,
-        "activity": entry["activity"],
-        "value": entry["value"],
-        "unit": entry["unit"],
-        "gwp_set": entry["gwp_set"],
-    }
-    if "per_gas" in entry:
-        use["per_gas"] = dict(entry["per_gas"])
-    return use
-
-
-def _line(
-    line_id: str,
-    stage: str,
-    process: str,
-    eclass: str,
-    channel: str,
-    qty: str,
-    unit: str,
-    factor: dict[str, Any],
-    evidence: str | None = None,
-) -> dict[str, Any]:
-    line: dict[str, Any] = {
-        "line_id": line_id,
-        "stage": stage,
-        "process": process,
-        "emission_class": eclass,
-        "cbam_channel": channel,
-        "quantity": qty,
-        "unit": unit,
-        "factor": factor,
-        "data_type": "primary",
-    }
-    if evidence:
-        line["evidence"] = [
-            {"kind": "document", "sha256": document_hash(evidence), "ref": evidence}
-        ]
-    return line
-
-
 def _set_refs(lines: list[dict[str, Any]]) -> list[dict[str, str]]:
     seen: dict[str, str] = {}
     for line in lines:
@@ -84,7 +38,7 @@ def _set_refs(lines: list[dict[str, Any]]) -> list[dict[str, str]]:
     return [{"rel": "factor-set", "id": i, "digest": d} for i, d in seen.items()]
 
 
-def _carbon(
+def carbon_record(
     rid: str,
     handle: str,
     ifc: str,
@@ -97,48 +51,39 @@ def _carbon(
     issued_at: str,
     refs: list[dict[str, str]] | None = None,
 ) -> dict[str, Any]:
-    from ledger.core.calc.lines import compute_carbon_totals
-    from ledger.core.records import validate_record
-
-    record: dict[str, Any] = {
-        "type": "carbon-record",
-        "schema_version": "1",
-        "id": rid,
-        "subject": handle,
-        "issued_at": issued_at,
-        "producer": PRODUCER_MES,
-        "refs": _set_refs(lines) + (refs or []),
-        "body": {
-            "equipment": {
-                "name": name,
-                "identifiers": [
-                    {"scheme": "handle", "value": handle},
-                    {"scheme": "ifc_globalid", "value": ifc},
-                    *extra_ids,
-                ],
-                "cn_code": cn,
-                "declared_unit": {"unit": "piece", "amount": "1"},
-                "mass_kg": mass,
-            },
-            "reference_period": {"start": "2025-01-01T00:00:00Z", "end": "2026-01-01T00:00:00Z"},
-            "boundary": {
-                "stages": stages,
-                "exclusions": [
-                    {"what": "capital goods of the plant", "reason": "cut-off, below 1 %"}
-                ],
-            },
-            "methodology": {"standards": ["ISO14067", "GHGP-Product"], "gwp_set": "AR6"},
-            "rounding": {"mode": "ROUND_HALF_EVEN", "places": 2},
-            "lines": lines,
-            "totals": {
-                "unit": "kgCO2e",
-                "by_stage": {},
-                "by_channel": {},
-                "by_gas": {},
-                "total": "0",
-            },
+    """A carbon record of one piece of equipment by the plant's MES; its totals are
+    computed with calc/1 from ``lines``."""
+    body: dict[str, Any] = {
+        "equipment": {
+            "name": name,
+            "identifiers": [
+                {"scheme": "handle", "value": handle},
+                {"scheme": "ifc_globalid", "value": ifc},
+                *extra_ids,
+            ],
+            "cn_code": cn,
+            "declared_unit": {"unit": "piece", "amount": "1"},
+            "mass_kg": mass,
+        },
+        "reference_period": {"start": "2025-01-01T00:00:00Z", "end": "2026-01-01T00:00:00Z"},
+        "boundary": {
+            "stages": stages,
+            "exclusions": [{"what": "capital goods of the plant", "reason": "cut-off, below 1 %"}],
+        },
+        "methodology": {"standards": ["ISO14067", "GHGP-Product"], "gwp_set": "AR6"},
+        "rounding": {"mode": "ROUND_HALF_EVEN", "places": 2},
+        "lines": lines,
+        "totals": {
+            "unit": "kgCO2e",
+            "by_stage": {},
+            "by_channel": {},
+            "by_gas": {},
+            "total": "0",
         },
     }
+    record = envelope(
+        "carbon-record", rid, handle, issued_at, PRODUCER_MES, body, _set_refs(lines) + (refs or [])
+    )
     # The totals are filled with calc/1; tests/vectors/calc holds the same
     # figures worked by hand, and the tests compare the two.
     record["body"]["totals"] = compute_carbon_totals(validate_record(record))
@@ -157,7 +102,7 @@ def storage_tank_carbon_record(
     cn, ill = ref.cn_mee_2023_factor_set(), ref.illustrative_factor_set()
     mst, raw = "manufacturing_surface_treatment", "raw_material"
     lines = [
-        _line(
+        activity_line(
             "L01",
             raw,
             "Hot-rolled steel plate S355 for shell and heads, incl. 0.7 t cut-offs",
@@ -165,10 +110,10 @@ def storage_tank_carbon_record(
             "precursor",
             "13.2",
             "t",
-            _use(sup, "steel-plate-hr-direct-see", digests),
+            quote_factor(sup, "steel-plate-hr-direct-see", digests),
             "supplier communication SC-2025-17",
         ),
-        _line(
+        activity_line(
             "L02",
             raw,
             "Epoxy anti-corrosion coating system (primer and topcoat)",
@@ -176,10 +121,10 @@ def storage_tank_carbon_record(
             "out_of_scope",
             "850",
             "kg",
-            _use(sup, "epoxy-coating-system", digests),
+            quote_factor(sup, "epoxy-coating-system", digests),
             "coating delivery notes 2025",
         ),
-        _line(
+        activity_line(
             "L03",
             mst,
             "Natural gas: plate forming, post-weld heat treatment, coating cure",
@@ -187,10 +132,10 @@ def storage_tank_carbon_record(
             "direct",
             "86.4",
             "GJ",
-            _use(ipcc, "ng-default", digests),
+            quote_factor(ipcc, "ng-default", digests),
             "gas meter readings 2025",
         ),
-        _line(
+        activity_line(
             "L04",
             mst,
             "Electricity: cutting, welding, grit blasting, spraying",
@@ -198,10 +143,10 @@ def storage_tank_carbon_record(
             "indirect",
             "18250",
             "kWh",
-            _use(cn, "cn-2023-national", digests),
+            quote_factor(cn, "cn-2023-national", digests),
             "electricity bills 2025",
         ),
-        _line(
+        activity_line(
             "L05",
             "transport",
             "Road haulage plant to Shanghai port, 320 km",
@@ -209,9 +154,9 @@ def storage_tank_carbon_record(
             "out_of_scope",
             "4000",
             "t.km",
-            _use(ill, "road-hgv-cn", digests),
+            quote_factor(ill, "road-hgv-cn", digests),
         ),
-        _line(
+        activity_line(
             "L06",
             "transport",
             "Container shipping Shanghai to Rotterdam, 19 500 km",
@@ -219,9 +164,9 @@ def storage_tank_carbon_record(
             "out_of_scope",
             "243750",
             "t.km",
-            _use(ill, "sea-container", digests),
+            quote_factor(ill, "sea-container", digests),
         ),
-        _line(
+        activity_line(
             "L07",
             "operation_maintenance",
             f"Maintenance recoating over the 20-year design life ({recoat_kg} kg epoxy)",
@@ -229,9 +174,9 @@ def storage_tank_carbon_record(
             "out_of_scope",
             recoat_kg,
             "kg",
-            _use(sup, "epoxy-coating-system", digests),
+            quote_factor(sup, "epoxy-coating-system", digests),
         ),
-        _line(
+        activity_line(
             "L08",
             "end_of_life",
             "Dismantling and scrap handling",
@@ -239,7 +184,7 @@ def storage_tank_carbon_record(
             "out_of_scope",
             "12.5",
             "t",
-            _use(ill, "steel-dismantling", digests),
+            quote_factor(ill, "steel-dismantling", digests),
         ),
     ]
     extra = [{"scheme": "gs1_giai", "value": "urn:epc:id:giai:0614141.ST-TK-0101"}]
@@ -259,28 +204,19 @@ def storage_tank_carbon_record(
                 "digest": revision_of[BIM_TANK_INSPECTION],
             },
         ]
-    return _carbon(
+    return carbon_record(
         rid,
         TANK_HANDLE,
         TANK_IFC,
         "Epoxy-coated steel storage tank T-101, 50 m3",
         "7309",
         "12500",
-        list(_ALL_STAGES),
+        list(vocab.STAGES),
         lines,
         extra,
         issued,
         refs,
     )
-
-
-_ALL_STAGES = (
-    "raw_material",
-    "manufacturing_surface_treatment",
-    "transport",
-    "operation_maintenance",
-    "end_of_life",
-)
 
 
 def heat_exchanger_carbon_record(digests: Mapping[str, str]) -> dict[str, Any]:
@@ -289,7 +225,7 @@ def heat_exchanger_carbon_record(digests: Mapping[str, str]) -> dict[str, Any]:
     cn, ill = ref.cn_mee_2023_factor_set(), ref.illustrative_factor_set()
     mst, raw = "manufacturing_surface_treatment", "raw_material"
     lines = [
-        _line(
+        activity_line(
             "H01",
             raw,
             "Titanium sheet Grade 2 for tube-sheet cladding and lining",
@@ -297,10 +233,10 @@ def heat_exchanger_carbon_record(digests: Mapping[str, str]) -> dict[str, Any]:
             "out_of_scope",
             "420",
             "kg",
-            _use(sup, "titanium-sheet-gr2", digests),
+            quote_factor(sup, "titanium-sheet-gr2", digests),
             "mill certificate TI-2025-0042",
         ),
-        _line(
+        activity_line(
             "H02",
             raw,
             "Carbon steel plate for the shell",
@@ -308,9 +244,9 @@ def heat_exchanger_carbon_record(digests: Mapping[str, str]) -> dict[str, Any]:
             "precursor",
             "2.9",
             "t",
-            _use(sup, "steel-plate-hr-direct-see", digests),
+            quote_factor(sup, "steel-plate-hr-direct-see", digests),
         ),
-        _line(
+        activity_line(
             "H03",
             mst,
             "Electricity: explosion bonding preparation, TIG welding, machining, helium leak test",
@@ -318,10 +254,10 @@ def heat_exchanger_carbon_record(digests: Mapping[str, str]) -> dict[str, Any]:
             "indirect",
             "6400",
             "kWh",
-            _use(cn, "cn-2023-national", digests),
+            quote_factor(cn, "cn-2023-national", digests),
             "sub-meter HX line 2025",
         ),
-        _line(
+        activity_line(
             "H04",
             mst,
             "Natural gas: post-weld heat treatment",
@@ -329,9 +265,9 @@ def heat_exchanger_carbon_record(digests: Mapping[str, str]) -> dict[str, Any]:
             "direct",
             "12.6",
             "GJ",
-            _use(ipcc, "ng-default", digests),
+            quote_factor(ipcc, "ng-default", digests),
         ),
-        _line(
+        activity_line(
             "H05",
             mst,
             "Epoxy coating of the shell exterior",
@@ -339,9 +275,9 @@ def heat_exchanger_carbon_record(digests: Mapping[str, str]) -> dict[str, Any]:
             "out_of_scope",
             "60",
             "kg",
-            _use(sup, "epoxy-coating-system", digests),
+            quote_factor(sup, "epoxy-coating-system", digests),
         ),
-        _line(
+        activity_line(
             "H06",
             "transport",
             "Container shipping Shanghai to Port Klang, 3 800 km",
@@ -349,11 +285,11 @@ def heat_exchanger_carbon_record(digests: Mapping[str, str]) -> dict[str, Any]:
             "out_of_scope",
             "12160",
             "t.km",
-            _use(ill, "sea-container", digests),
+            quote_factor(ill, "sea-container", digests),
         ),
     ]
     extra = [{"scheme": "ecode", "value": "10012345678900042"}]
-    return _carbon(
+    return carbon_record(
         CR_HX,
         HX_HANDLE,
         HX_IFC,

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ledger.examples.builder import envelope
+
 PRODUCER_REFDATA = "urn:carbonledger:producer:reference-data-desk"
 
 FS_CN_MEE_2023 = "urn:carbonledger:factor-set:cn-mee-nbs-2023-grid"
@@ -26,7 +28,7 @@ RULE_SEA = "urn:carbonledger:region-rule:sea-manufacturing-only-template"
 RULE_RATING = "urn:carbonledger:rating-rule:low-carbon-credit-v1"
 
 
-def _record(
+def reference_record(
     rtype: str,
     rid: str,
     subject: str,
@@ -34,16 +36,8 @@ def _record(
     body: dict[str, Any],
     refs: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    return {
-        "type": rtype,
-        "schema_version": "1",
-        "id": rid,
-        "subject": subject,
-        "issued_at": issued_at,
-        "producer": PRODUCER_REFDATA,
-        "refs": refs or [],
-        "body": body,
-    }
+    """A reference-data record (factor set, region rule, rating rule) of the desk."""
+    return envelope(rtype, rid, subject, issued_at, PRODUCER_REFDATA, body, refs or [])
 
 
 def _entry(
@@ -102,7 +96,7 @@ def cn_mee_2023_factor_set() -> dict[str, Any]:
         )
         for key, name, value in regions
     ]
-    return _record(
+    return reference_record(
         "factor-set",
         FS_CN_MEE_2023,
         "cn-mee-nbs-2023-grid",
@@ -134,7 +128,7 @@ def cn_mee_2023_factor_set() -> dict[str, Any]:
 
 
 def ipcc_2006_factor_set() -> dict[str, Any]:
-    return _record(
+    return reference_record(
         "factor-set",
         FS_IPCC_2006,
         "ipcc-2006-stationary-combustion",
@@ -181,7 +175,7 @@ def ipcc_2006_factor_set() -> dict[str, Any]:
 
 
 def desnz_2025_factor_set() -> dict[str, Any]:
-    return _record(
+    return reference_record(
         "factor-set",
         FS_DESNZ_2025,
         "desnz-2025",
@@ -271,7 +265,7 @@ def desnz_2025_factor_set() -> dict[str, Any]:
 
 
 def supplier_factor_set() -> dict[str, Any]:
-    return _record(
+    return reference_record(
         "factor-set",
         FS_SUPPLIER,
         "example-supplier-declarations-2025",
@@ -328,7 +322,7 @@ def supplier_factor_set() -> dict[str, Any]:
 
 
 def illustrative_factor_set() -> dict[str, Any]:
-    return _record(
+    return reference_record(
         "factor-set",
         FS_ILLUSTRATIVE,
         "illustrative-logistics-eol",
@@ -378,7 +372,7 @@ def illustrative_factor_set() -> dict[str, Any]:
 
 
 def eu_cbam_2026_factor_set() -> dict[str, Any]:
-    return _record(
+    return reference_record(
         "factor-set",
         FS_EU_CBAM_2026,
         "eu-cbam-2026-electricity-defaults",

@@ -13,7 +13,7 @@ from ledger.examples.factors import (
     RULE_RATING,
     RULE_SEA,
     RULE_UK,
-    _record,
+    reference_record,
 )
 
 
@@ -22,7 +22,7 @@ def eu_cbam_rule(digests: Mapping[str, str]) -> dict[str, Any]:
         "outside the production process: Reg. (EU) 2023/956 Annex IV (embedded "
         "emissions are those released during production of goods)"
     )
-    return _record(
+    return reference_record(
         "region-rule",
         RULE_EU_CBAM,
         "eu-cbam-definitive-2026-iron-steel",
@@ -89,7 +89,7 @@ def uk_rule(digests: Mapping[str, str]) -> dict[str, Any]:
         "UK DESNZ conversion factors 2025 applied to a full life cycle (ISO 14067 / GHG "
         "Protocol Product Standard, cradle to grave), as the buyer's disclosure requires"
     )
-    return _record(
+    return reference_record(
         "region-rule",
         RULE_UK,
         "uk-desnz-2025-full-lifecycle",
@@ -130,7 +130,7 @@ def sea_rule(digests: Mapping[str, str]) -> dict[str, Any]:
         "illustrative South-East Asian style template: manufacturing stage only "
         "(gate to gate); no specific national law is cited"
     )
-    return _record(
+    return reference_record(
         "region-rule",
         RULE_SEA,
         "sea-manufacturing-only-template",
@@ -170,7 +170,7 @@ def rating_rule() -> dict[str, Any]:
         ("industrial_social_responsibility", "Industrial social responsibility", "0.10"),
     ]
     bands = [("AAA", "90"), ("AA", "80"), ("A", "70"), ("B", "60"), ("C", "0")]
-    return _record(
+    return reference_record(
         "rating-rule",
         RULE_RATING,
         "low-carbon-credit-v1",

@@ -6,7 +6,10 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from ledger.core.calc.rating import compute_rating, rectification_deadline
+from ledger.core.records import validate_record
 from ledger.examples import rules
+from ledger.examples.builder import bim_archive, document_hash, envelope
 from ledger.examples.equipment import (
     BIM_TANK_INSPECTION,
     CC_ENTERPRISE_2025,
@@ -16,7 +19,6 @@ from ledger.examples.equipment import (
     PRODUCER_RATING,
     TANK_HANDLE,
     TANK_IFC,
-    document_hash,
 )
 from ledger.examples.factors import RULE_RATING
 
@@ -28,35 +30,23 @@ def tank_inspection_archive(digests: Mapping[str, str]) -> dict[str, Any]:
         ("coating-thickness-survey.csv", "text/csv", 18211),
         ("T-101-as-maintained.ifc", "application/x-step", 7340032),
     ]
-    return {
-        "type": "bim-archive",
-        "schema_version": "1",
-        "id": BIM_TANK_INSPECTION,
-        "subject": TANK_HANDLE,
-        "issued_at": "2026-03-18T10:30:00Z",
-        "producer": PRODUCER_MES,
-        "refs": [{"rel": "carbon-record", "id": CR_TANK, "digest": digests[CR_TANK]}],
-        "body": {
-            "equipment": {
-                "identifiers": [
-                    {"scheme": "handle", "value": TANK_HANDLE},
-                    {"scheme": "ifc_globalid", "value": TANK_IFC},
-                ]
-            },
-            "event": {
-                "kind": "inspection",
-                "at": "2026-03-16T09:00:00Z",
-                "description": "Coating degradation at the splash zone; recoating "
-                "interval shortened from 10 to about 6.7 years",
-            },
-            "ifc": {"schema": "IFC4", "global_ids": [TANK_IFC]},
-            "documents": [
-                {"name": n, "media_type": m, "size": s, "sha256": document_hash(n)}
-                for n, m, s in docs
-            ],
-            "carbon_records": [{"id": CR_TANK, "digest": digests[CR_TANK]}],
+    return bim_archive(
+        BIM_TANK_INSPECTION,
+        subject=TANK_HANDLE,
+        ifc=TANK_IFC,
+        issued_at="2026-03-18T10:30:00Z",
+        producer=PRODUCER_MES,
+        event={
+            "kind": "inspection",
+            "at": "2026-03-16T09:00:00Z",
+            "description": "Coating degradation at the splash zone; recoating "
+            "interval shortened from 10 to about 6.7 years",
         },
-    }
+        documents=[
+            {"name": n, "media_type": m, "size": s, "sha256": document_hash(n)} for n, m, s in docs
+        ],
+        carbon_record={"id": CR_TANK, "digest": digests[CR_TANK]},
+    )
 
 
 def credit_change(
@@ -68,9 +58,6 @@ def credit_change(
     previous_grade: str | None = "A",
 ) -> dict[str, Any]:
     """An enterprise's 2025 rating; the grade and total are computed by calc/1."""
-    from ledger.core.calc.rating import compute_rating, rectification_deadline
-    from ledger.core.records import validate_record
-
     scores = dict(
         scores
         or {
@@ -97,13 +84,5 @@ def credit_change(
         body["rectification_deadline"] = rectification_deadline(
             rule, date.fromisoformat(issued_at[:10])
         )
-    return {
-        "type": "credit-change",
-        "schema_version": "1",
-        "id": rid,
-        "subject": ENTERPRISE,
-        "issued_at": issued_at,
-        "producer": PRODUCER_RATING,
-        "refs": [{"rel": "rule", "id": RULE_RATING, "digest": digests[RULE_RATING]}],
-        "body": body,
-    }
+    refs = [{"rel": "rule", "id": RULE_RATING, "digest": digests[RULE_RATING]}]
+    return envelope("credit-change", rid, ENTERPRISE, issued_at, PRODUCER_RATING, body, refs)

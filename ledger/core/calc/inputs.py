@@ -43,10 +43,11 @@ def find_entry(factor_set: Record, entry_id: str) -> Mapping[str, Any]:
     raise NotFoundError(f"factor set {factor_set.id} has no entry {entry_id!r}")
 
 
-def factor_use(factor_set: Record, entry: Mapping[str, Any], digest: str) -> dict[str, Any]:
-    """How a line quotes a factor-set entry (docs/RECORDS.md §3.1)."""
+def factor_use(set_id: str, entry: Mapping[str, Any], digest: str) -> dict[str, Any]:
+    """How a line quotes ``entry`` of the factor set ``set_id`` whose digest is ``digest``
+    (docs/RECORDS.md §3.1)."""
     use: dict[str, Any] = {
-        "set": {"id": factor_set.id, "digest": digest},
+        "set": {"id": set_id, "digest": digest},
         "entry": entry["id"],
         "activity": entry["activity"],
         "value": entry["value"],

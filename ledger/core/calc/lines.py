@@ -177,7 +177,7 @@ def _check_factor(use: Mapping[str, Any], sets: Mapping[str, Record], path: str)
     if set_id not in sets:
         raise NotFoundError(f"{path}.set: factor set {set_id} is not in the closure")
     entry = find_entry(sets[set_id], use["entry"])
-    expected = factor_use(sets[set_id], entry, use["set"]["digest"])
+    expected = factor_use(set_id, entry, use["set"]["digest"])
     compare(dict(use), expected, path)
 
 

@@ -120,7 +120,7 @@ def compute_substitution(
             factor = original
             entry: dict[str, Any] = {**head, "action": "keep", "factor": original}
         else:
-            factor = factor_use(found[0], found[1], digests[found[0].id])
+            factor = factor_use(found[0].id, found[1], digests[found[0].id])
             entry = {**head, "action": "substitute", "original": original, "replacement": factor}
             replaced.append(
                 {
