@@ -32,9 +32,8 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from eth_utils import keccak
@@ -47,6 +46,7 @@ from anchoring.outbox import Outbox
 from anchoring.publishing import ManifestPublisher, PublishLimits, optional_publishing, publish_step
 from anchoring.registry import Registry, find_anchor_event, genesis_hash, rpc
 from anchoring.sealer import seal_one
+from ledger.core.clock import Clock
 from ledger.core.errors import (
     AnchoringError,
     DeploymentMismatchError,
@@ -117,7 +117,7 @@ class Anchorer:
         deployment: DeploymentRecord,
         artifacts: Mapping[str, ArtifactLike],
         signer: LocalAccount | None = None,
-        clock: Callable[[], datetime] | None = None,
+        clock: Clock | None = None,
         limits: AnchorerLimits | None = None,
         fees: FeePolicy | None = None,
         crash_points: CrashPoints = NO_CRASH,

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from hexbytes import HexBytes
@@ -34,6 +32,7 @@ from anchoring.registry import (
     send_raw,
 )
 from anchoring.revert import ContractRevertError
+from ledger.core.clock import Clock
 from ledger.crashpoints import CrashPoints
 from ledger.store import Store
 from ledger.store import anchors as txs
@@ -63,7 +62,7 @@ class Outbox:
         signer: LocalAccount,
         confirmations: int,
         fees: FeePolicy,
-        clock: Callable[[], datetime],
+        clock: Clock,
         crash_points: CrashPoints,
         rebroadcast_interval_s: float,
     ) -> None:

@@ -24,10 +24,10 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Protocol
 
 from anchoring.fees import StepReport, alert_once
+from ledger.core.clock import Clock
 from ledger.core.errors import AnchoringError, LedgerError, UnavailableError
 from ledger.store import Store
 from ledger.store import batches as batch_repo
@@ -70,7 +70,7 @@ class Publishing:
         *,
         store: Store,
         publisher: ManifestPublisher,
-        clock: Callable[[], datetime],
+        clock: Clock,
         limits: PublishLimits | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -159,7 +159,7 @@ def optional_publishing(
     publisher: ManifestPublisher | None,
     *,
     store: Store,
-    clock: Callable[[], datetime],
+    clock: Clock,
     limits: PublishLimits | None = None,
 ) -> Publishing | None:
     """The publishing step, or None when no node is configured (nothing is published)."""

@@ -9,8 +9,7 @@ app in-process with a memory chain and their own clock.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI
@@ -19,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from anchoring.chain import Chain
 from anchoring.chain.base import ArtifactLike
 from anchoring.deployment import DeploymentRecord, load_deployment
+from api.limits import ApiLimits
 from api.pages import page_router
 from api.problems import (
     PayloadTooLargeError,
@@ -27,8 +27,9 @@ from api.problems import (
 )
 from api.routes import UNVERSIONED, VERSIONED
 from api.routes.schemas import Problem
-from api.service import ApiLimits, ApiService
+from api.service import ApiService
 from api.settings import CarbonLedgerSettings
+from ledger.core.clock import Clock, system_clock
 from ledger.service import LedgerService, load_or_create
 from ledger.store import Store, sqlite_url
 
@@ -114,16 +115,12 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def create_app(
     settings: CarbonLedgerSettings,
     *,
     store: Store | None = None,
     chain: Chain | None = None,
-    clock: Callable[[], datetime] | None = None,
+    clock: Clock | None = None,
     ledger: LedgerService | None = None,
     deployment: DeploymentRecord | None = None,
     artifacts: Mapping[str, ArtifactLike] | None = None,
@@ -136,7 +133,7 @@ def create_app(
     directory (created on first start). ``deployment`` defaults to the recorded one of the
     data directory; ``chain`` and ``artifacts`` serve the readiness check only.
     """
-    clock = clock or _utcnow
+    clock = clock or system_clock
     limits = limits or ApiLimits()
     store = store or Store.open(sqlite_url(settings.data_dir), clock=clock)
     if ledger is None:

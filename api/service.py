@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -22,42 +22,24 @@ from anchoring.chain import Chain
 from anchoring.chain.base import ArtifactLike
 from anchoring.deployment import DeploymentRecord, deployment_differences
 from api.auth import Caller, access_for, require_role
+from api.limits import ANONYMOUS_BUNDLE_LIMIT, ApiLimits
 from api.problems import ForbiddenError, problem_slug
 from ledger.core.bundle import ChainRef, serialize_bundle
 from ledger.core.canonical import canonicalize
+from ledger.core.clock import Clock
 from ledger.core.errors import LedgerError, MalformedError, UnavailableError
 from ledger.core.records import Record
 from ledger.core.signature import ALG_ED25519, key_id, public_key_bytes
 from ledger.service import LedgerService, receipt_bytes
 from ledger.service.export import BundleExporter, ExportResult
-from ledger.service.query import MAX_PAGE, LedgerQueries, Page
+from ledger.service.query import LedgerQueries, Page
 from ledger.store import Store
 from ledger.store import access as access_store
 from ledger.store.chainfacts import add_attestation, request_revocation
 
-__all__ = ["ApiLimits", "ApiService", "StoredResponse"]
+__all__ = ["ApiService", "StoredResponse"]
 
 VERDICTS = {"conforms": 1, "conforms-with-findings": 2, "does-not-conform": 3}
-
-
-@dataclass(frozen=True)
-class ApiLimits:
-    """Limits of the HTTP API (docs/API.md §5)."""
-
-    #: Largest request body, as received (413 above; the accept path's bulk limit).
-    max_body_bytes: int = 16 * 1024 * 1024
-    default_page: int = 50
-    max_page: int = 200
-    #: How long an unfinished Idempotency-Key claim blocks retries (then it is taken over).
-    idempotency_stale_s: float = 60.0
-    #: How long an Idempotency-Key is kept after its claim (docs/API.md §3.1): a retry
-    #: within it replays the stored response, after it the key is a fresh request.
-    idempotency_retention_s: float = access_store.DEFAULT_IDEMPOTENCY_RETENTION_S
-    #: Expired Idempotency-Keys deleted per submission: more than one a request, so the
-    #: table shrinks back to one retention window after a burst.
-    idempotency_purge_batch: int = 20
-    #: How long a readiness verdict is reused before the store and chain are asked again.
-    readiness_cache_s: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -67,17 +49,12 @@ class StoredResponse:
     replayed: bool = False
 
 
-#: Records per bundle for anonymous callers (docs/API.md §5); principals get up to the
-#: bundle format's item limit.
-ANONYMOUS_BUNDLE_LIMIT = MAX_PAGE
-
-
 class ApiService:
     def __init__(
         self,
         *,
         store: Store,
-        clock: Callable[[], datetime],
+        clock: Clock,
         ledger: LedgerService | None,
         chain: Chain | None,
         deployment: DeploymentRecord | None,

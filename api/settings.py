@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.limits import ApiLimits
+
 ChainKind = Literal["memory", "dev", "rpc"]
 
 
@@ -64,7 +66,7 @@ class CarbonLedgerSettings(BaseSettings):
         default=600, ge=0, description="anchoring delay promised in receipts"
     )
     max_body_bytes: int = Field(
-        default=16 * 1024 * 1024, ge=1, description="largest request body, in bytes"
+        default=ApiLimits.max_body_bytes, ge=1, description="largest request body, in bytes"
     )
     admin_delay_s: int | None = Field(
         default=None, ge=0, description="admin hand-over delay; default 2 days on rpc, 0 on dev"

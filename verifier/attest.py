@@ -25,9 +25,10 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 
 from ledger.core.canonical import canonicalize, parse_json
+from ledger.core.clock import Clock
 from ledger.core.errors import LedgerError, UnavailableError
 from verifier.chain import ChainReader
-from verifier.cli import Clock, UsageError, pins_from, read_bounded, run_verification, say
+from verifier.invocation import UsageError, pins_from, read_bounded, run_verification, say
 from verifier.model import EXIT_FAILED, EXIT_OK, Verification
 from verifier.report import render_bilingual, report_json
 
@@ -152,7 +153,7 @@ def _fees(w3: Any) -> dict[str, int]:
 def attest_command(args: argparse.Namespace, clock: Clock) -> int:
     pins = pins_from(args)
     account = load_key(args.key_file, args.password_file)
-    checked_at = clock()
+    checked_at = clock().replace(microsecond=0)
     verification, reader = run_verification(args, pins)
     if verification.unreadable or verification.verdict == "indeterminate":
         say(f"no attestation filed: the verification is {verification.verdict}")

@@ -38,8 +38,8 @@ from anchoring.chain import DEV_CHAIN_ID, Chain, RpcChain
 from anchoring.chain.base import ArtifactLike
 from anchoring.chain.dev import dev_account_keys
 from anchoring.revert import ContractRevertError
+from api.cli.runner import ServiceState
 from api.demo.scenario import demo_documents, demo_records
-from api.runner import ServiceState
 from ledger.client import LedgerClient
 from ledger.core.errors import AnchoringError, MalformedError, NotFoundError, UnavailableError
 from ledger.core.receipt import Receipt

@@ -63,7 +63,7 @@ def run(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int:
 
     from api.app import create_app
     from api.cli.anchor import read_only_chain
-    from api.service import ApiLimits
+    from api.limits import ApiLimits
 
     host, port = _bind(settings.bind)
     directory = record_dir(settings)

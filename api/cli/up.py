@@ -55,7 +55,7 @@ from api.cli.common import (
     role_assignment,
 )
 from api.cli.deploy import deployment_rows
-from api.runner import (
+from api.cli.runner import (
     SERVICE_FILE,
     Runner,
     RunnerOptions,
@@ -375,7 +375,7 @@ def _start_background(args: argparse.Namespace, settings: CarbonLedgerSettings) 
     package_root = str(Path(api.__file__).resolve().parent.parent)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-    cmd = [sys.executable, "-m", "api.runner", *_forwarded(args, settings)]
+    cmd = [sys.executable, "-m", "api.cli", "up", "--serve", *_forwarded(args, settings)]
     log_path = data_dir / SERVICE_LOG
     with log_path.open("ab") as log_file:
         log_file.write(f"\n--- starting the service at {time.time():.0f}\n".encode())

@@ -27,25 +27,23 @@ from api.pages.session import (
 from api.pages.throttle import LoginThrottle, ThrottleConfig
 from api.service import ApiService
 from ledger.core.errors import MalformedError
+from ledger.service.limits import DEFAULT_PAGE, MAX_CURSOR, MAX_PAGE
 
 __all__ = ["PageRequest", "Pages", "PagesConfig"]
 
 log = logging.getLogger("carbonledger.api.pages")
 
-MAX_CURSOR = 2**63 - 1
 MAX_FORM_BYTES = 4096
 
 
 @dataclass(frozen=True)
 class PagesConfig:
-    """Limits of the pages (docs/PAGES.md §4). Page sizes over ``max_page`` are clamped
-    to it and the page says so; the JSON API refuses them instead (docs/API.md §5)."""
+    """Settings of the pages (docs/PAGES.md §4). Page sizes and the lengths of ids and
+    subjects are the ledger's (``ledger.service.limits``): a page size over ``MAX_PAGE``
+    is clamped to it and the page says so; the JSON API refuses it instead
+    (docs/API.md §5)."""
 
-    default_page: int = 50
-    max_page: int = 200
     session_ttl_s: int = 8 * 3600
-    max_id_chars: int = 200
-    max_subject_chars: int = 400
     #: Failed-login limits of the login form (docs/PAGES.md §2.1).
     login_throttle: ThrottleConfig = field(default_factory=ThrottleConfig)
 
@@ -114,9 +112,9 @@ class Pages:
         return self._signer
 
     def limit(self, page: PageRequest) -> tuple[int, bool]:
-        """The page size asked for, clamped to ``max_page``; and whether it was clamped."""
-        asked = page.integer("limit", default=self.config.default_page, low=1, high=MAX_CURSOR)
-        return min(asked, self.config.max_page), asked > self.config.max_page
+        """The page size asked for, clamped to ``MAX_PAGE``; and whether it was clamped."""
+        asked = page.integer("limit", default=DEFAULT_PAGE, low=1, high=MAX_CURSOR)
+        return min(asked, MAX_PAGE), asked > MAX_PAGE
 
     def now(self, api: ApiService) -> datetime:
         return api.clock()

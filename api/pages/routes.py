@@ -19,6 +19,7 @@ from api.pages.views import (
     status_of,
 )
 from ledger.core.errors import NotFoundError
+from ledger.service.limits import MAX_ID_CHARS, MAX_PAGE, MAX_SUBJECT_CHARS
 
 __all__ = ["page_router"]
 
@@ -45,7 +46,7 @@ def page_router(pages: Pages) -> APIRouter:
         return render.page("index.html", page.context())
 
     def trail(page: PageRequest) -> Response:
-        subject = page.query("subject", max_chars=config.max_subject_chars)
+        subject = page.query("subject", max_chars=MAX_SUBJECT_CHARS)
         assert subject is not None
         after = page.integer("after", default=0, low=0)
         limit, clamped = pages.limit(page)
@@ -63,14 +64,14 @@ def page_router(pages: Pages) -> APIRouter:
                 rows=rows,
                 limit=limit,
                 clamped=clamped,
-                max_page=config.max_page,
+                max_page=MAX_PAGE,
                 next_after=found.next_after,
                 after=after,
             ),
         )
 
     def record(page: PageRequest) -> Response:
-        record_id = page.query("id", max_chars=config.max_id_chars)
+        record_id = page.query("id", max_chars=MAX_ID_CHARS)
         assert record_id is not None
         found = page.api.record(page.caller, record_id)
         status = page.api.status(page.caller, record_id)
@@ -102,7 +103,7 @@ def page_router(pages: Pages) -> APIRouter:
                 next_after=found.next_after,
                 limit=limit,
                 clamped=clamped,
-                max_page=config.max_page,
+                max_page=MAX_PAGE,
             ),
         )
 
@@ -127,7 +128,7 @@ def page_router(pages: Pages) -> APIRouter:
                 next_after=after + limit if more else None,
                 limit=limit,
                 clamped=clamped,
-                max_page=config.max_page,
+                max_page=MAX_PAGE,
             ),
         )
 

@@ -26,6 +26,7 @@ from api.routes.deps import (
 )
 from api.routes.schemas import RecordType, problems
 from ledger.service.export import MAX_BUNDLE_ITEMS, ExportResult
+from ledger.service.limits import MAX_PRODUCER_CHARS, MAX_SUBJECT_CHARS
 
 router = APIRouter(tags=["bundles"])
 
@@ -113,9 +114,9 @@ def trail_bundle(
 def query_bundle(
     api: Api,
     caller: CurrentCaller,
-    subject: Annotated[str | None, Query(min_length=1, max_length=400)] = None,
+    subject: Annotated[str | None, Query(min_length=1, max_length=MAX_SUBJECT_CHARS)] = None,
     type: Annotated[RecordType | None, Query()] = None,
-    producer: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    producer: Annotated[str | None, Query(min_length=1, max_length=MAX_PRODUCER_CHARS)] = None,
     after: After = 0,
     limit: BundleLimit = DEFAULT_LIMIT,
 ) -> Response:

@@ -8,12 +8,16 @@ from fastapi import Depends, Query, Request
 
 from api.auth import Caller, current_caller
 from api.service import ApiService
+from ledger.service.limits import (
+    DEFAULT_PAGE,
+    MAX_CURSOR,
+    MAX_ID_CHARS,
+    MAX_PAGE,
+    MAX_SUBJECT_CHARS,
+)
 
-#: Page sizes (docs/API.md §5): larger than MAX_LIMIT is refused with 422, not clamped, so
-#: a client never mistakes a short page for the end.
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 200
-MAX_CURSOR = 2**63 - 1
+#: The page size of a listing when the caller names none (docs/API.md §5).
+DEFAULT_LIMIT = DEFAULT_PAGE
 
 
 def get_api(request: Request) -> ApiService:
@@ -23,12 +27,15 @@ def get_api(request: Request) -> ApiService:
 
 Api = Annotated[ApiService, Depends(get_api)]
 CurrentCaller = Annotated[Caller, Depends(current_caller)]
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"page size, at most {MAX_LIMIT}")]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"page size, at most {MAX_PAGE}")]
 After = Annotated[int, Query(ge=0, le=MAX_CURSOR, description="cursor: next_after of a page")]
 RecordId = Annotated[
-    str, Query(min_length=1, max_length=200, description="record id (a URN; may contain '/')")
+    str,
+    Query(min_length=1, max_length=MAX_ID_CHARS, description="record id (a URN; may contain '/')"),
 ]
-Subject = Annotated[str, Query(min_length=1, max_length=400, description="equipment/enterprise id")]
+Subject = Annotated[
+    str, Query(min_length=1, max_length=MAX_SUBJECT_CHARS, description="equipment/enterprise id")
+]
 
 #: ``openapi_extra`` of operations anonymous callers may use too (they get the public view):
 #: OpenAPI 3.1 §4.8.10 — an empty requirement makes authentication optional.

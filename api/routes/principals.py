@@ -9,10 +9,13 @@ from starlette.responses import Response
 
 from api.routes.deps import Api, CurrentCaller
 from api.routes.schemas import KeyOut, PrincipalIn, PrincipalList, PrincipalOut, problems
+from ledger.service.limits import MAX_PRINCIPAL_CHARS
 
 router = APIRouter(tags=["principals"])
 
-Name = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:@-]+$")]
+Name = Annotated[
+    str, Path(min_length=1, max_length=MAX_PRINCIPAL_CHARS, pattern=r"^[A-Za-z0-9._:@-]+$")
+]
 KeyId = Annotated[str, Path(min_length=16, max_length=16, pattern=r"^[0-9a-f]{16}$")]
 
 

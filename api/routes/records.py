@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from api.routes.deps import OPTIONAL_AUTH, Api, CurrentCaller, RecordId
 from api.routes.schemas import ReceiptOut, ReceiptsOut, RecordOut, StatusOut, problems
+from ledger.service.limits import MAX_IDEMPOTENCY_KEY_CHARS
 
 router = APIRouter(tags=["records"])
 
@@ -22,7 +23,7 @@ IdempotencyKey = Annotated[
     Header(
         alias="Idempotency-Key",
         min_length=1,
-        max_length=200,
+        max_length=MAX_IDEMPOTENCY_KEY_CHARS,
         description="client-chosen key; a retry with the same key and body replays the "
         "receipt, another body with the same key is refused (422)",
     ),

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ledger.core.records import RECORD_TYPES
+from ledger.service.limits import MAX_ID_CHARS, MAX_PRINCIPAL_CHARS, MAX_PRODUCER_CHARS
 
 HEX64 = r"^[0-9a-f]{64}$"
 TX_HASH = r"^0x[0-9a-f]{64}$"
@@ -156,22 +157,22 @@ class AttestationsOut(Strict):
 
 
 class AttestationIn(Strict):
-    record_id: str = Field(min_length=1, max_length=200)
+    record_id: str = Field(min_length=1, max_length=MAX_ID_CHARS)
     report_digest: str = Field(pattern=HEX64, description="SHA-256 of the verification report")
     verdict: Literal["conforms", "conforms-with-findings", "does-not-conform"]
     tx_hash: str | None = Field(default=None, pattern=TX_HASH)
 
 
 class RevocationIn(Strict):
-    record_id: str = Field(min_length=1, max_length=200)
+    record_id: str = Field(min_length=1, max_length=MAX_ID_CHARS)
     reason_code: int = Field(ge=1, le=65535, description="AnchorRegistry reason code (uint16)")
     reason_digest: str = Field(pattern=HEX64, description="SHA-256 of the reason document")
 
 
 class PrincipalIn(Strict):
-    name: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:@-]+$")
+    name: str = Field(min_length=1, max_length=MAX_PRINCIPAL_CHARS, pattern=r"^[A-Za-z0-9._:@-]+$")
     role: Literal["producer", "auditor", "regulator", "admin"]
-    producer: str | None = Field(default=None, min_length=1, max_length=200)
+    producer: str | None = Field(default=None, min_length=1, max_length=MAX_PRODUCER_CHARS)
     record_types: list[RecordType] = Field(default_factory=list, max_length=16)
     grants: list[str] = Field(default_factory=list, max_length=1000)
 

@@ -4,8 +4,8 @@ submission wire format, the service's receipt-signing key and the injected clock
 It imports ``ledger.core`` and ``ledger.store`` only; never ``anchoring`` or ``api``.
 """
 
+from ledger.core.clock import Clock, ManualClock, system_clock
 from ledger.service.accept import AFTER_COMMIT, LedgerService, receipt_bytes
-from ledger.service.clock import Clock, ManualClock, system_clock
 from ledger.service.service_key import ServiceKey, ServiceKeyError, load_or_create
 from ledger.service.submission import (
     BATCH_FORMAT,

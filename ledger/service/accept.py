@@ -29,12 +29,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.core.canonical import canonicalize, format_timestamp, parse_json
+from ledger.core.clock import Clock
 from ledger.core.errors import MalformedError, SignatureError
 from ledger.core.receipt import Receipt, issue_receipt
 from ledger.core.records import Record
 from ledger.core.signature import verify_signature
 from ledger.crashpoints import NO_CRASH, CrashPoints
-from ledger.service.clock import Clock
 from ledger.service.submission import (
     AcceptLimits,
     ParsedSubmission,

@@ -26,6 +26,7 @@ from ledger.core.canonical import format_timestamp, parse_json
 from ledger.core.errors import MalformedError, NotFoundError, StorageError
 from ledger.core.policy import reveals
 from ledger.core.view import Commitment, View, parse_view, redact
+from ledger.service.limits import MAX_PAGE
 from ledger.store import Store
 from ledger.store.models import Attestation, Batch, BatchLeaf, Record, RecordRef, Revocation
 from ledger.store.records import links_of
@@ -37,9 +38,6 @@ __all__ = [
     "LedgerQueries",
     "Page",
 ]
-
-DEFAULT_PAGE = 50
-MAX_PAGE = 200
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from ledger.core.errors import ConflictError, MalformedError, VerificationError
 from ledger.core.records import InvalidRecordError, Record, validate_record
 from ledger.core.signature import Signature
 from ledger.core.view import Commitment, parse_view
+from ledger.service.limits import MAX_ID_CHARS, MAX_PRODUCER_CHARS
 
 __all__ = [
     "BATCH_FORMAT",
@@ -41,10 +42,6 @@ SUBMISSION_FORMAT = "carbonledger-submission/1"
 BATCH_FORMAT = "carbonledger-submission-batch/1"
 _SUBMISSION_MEMBERS = frozenset({"format", "view", "signature"})
 _BATCH_MEMBERS = frozenset({"format", "submissions"})
-# Column widths of the store (ledger/store/models.py): longer values are refused here, by
-# name, instead of failing (or being truncated) in the database.
-_MAX_ID_CHARS = 200
-_MAX_PRODUCER_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -141,7 +138,7 @@ def _name_of(obj: Any, index: int) -> str:
             for entry in view["disclosures"]:
                 if isinstance(entry, list) and len(entry) == 3 and entry[1] == ["id"]:
                     rid = entry[2]
-    if isinstance(rid, str) and 0 < len(rid) <= _MAX_ID_CHARS and rid.isprintable():
+    if isinstance(rid, str) and 0 < len(rid) <= MAX_ID_CHARS and rid.isprintable():
         return rid
     return f"submissions[{index}]"
 
@@ -172,10 +169,10 @@ def read_submission(obj: Any, *, index: int = 0, limits: AcceptLimits) -> Parsed
         record = validate_record(view.record)
     except InvalidRecordError as exc:
         raise refuse(exc.path, exc.reason) from None
-    if len(record.id) > _MAX_ID_CHARS:
-        raise refuse("id", f"longer than {_MAX_ID_CHARS} characters")
-    if len(record.producer) > _MAX_PRODUCER_CHARS:
-        raise refuse("producer", f"longer than {_MAX_PRODUCER_CHARS} characters")
+    if len(record.id) > MAX_ID_CHARS:
+        raise refuse("id", f"longer than {MAX_ID_CHARS} characters")
+    if len(record.producer) > MAX_PRODUCER_CHARS:
+        raise refuse("producer", f"longer than {MAX_PRODUCER_CHARS} characters")
     try:
         signature = Signature.from_json(obj["signature"], path="signature")
     except MalformedError as exc:

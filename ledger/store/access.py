@@ -50,6 +50,11 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from ledger.core.errors import ConflictError, MalformedError, NotFoundError
 from ledger.store._session import flush
 from ledger.store.models import Base
+from ledger.store.types import (
+    MAX_IDEMPOTENCY_KEY_CHARS,
+    MAX_PRINCIPAL_CHARS,
+    MAX_PRODUCER_CHARS,
+)
 
 __all__ = [
     "DEFAULT_IDEMPOTENCY_RETENTION_S",
@@ -74,7 +79,6 @@ __all__ = [
 
 ROLES = ("producer", "auditor", "regulator", "admin")
 KEY_PREFIX = "clk_"
-MAX_IDEMPOTENCY_KEY_CHARS = 200
 DEFAULT_IDEMPOTENCY_RETENTION_S = 24 * 3600.0
 
 
@@ -93,9 +97,9 @@ class Principal(Base):
     __tablename__ = "principals"
     __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
 
-    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    name: Mapped[str] = mapped_column(String(MAX_PRINCIPAL_CHARS), primary_key=True)
     role: Mapped[str] = mapped_column(String(16))
-    producer: Mapped[str | None] = mapped_column(String(200), index=True)
+    producer: Mapped[str | None] = mapped_column(String(MAX_PRODUCER_CHARS), index=True)
     record_types: Mapped[list[str]] = mapped_column(JSON)
     grants: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[datetime]
@@ -139,8 +143,10 @@ class IssuedKey:
 
 
 def _check_name(name: str) -> str:
-    if not isinstance(name, str) or not 1 <= len(name) <= 200 or not name.isprintable():
-        raise MalformedError("expected 1 to 200 printable characters", path="name")
+    if not (isinstance(name, str) and 1 <= len(name) <= MAX_PRINCIPAL_CHARS and name.isprintable()):
+        raise MalformedError(
+            f"expected 1 to {MAX_PRINCIPAL_CHARS} printable characters", path="name"
+        )
     return name
 
 

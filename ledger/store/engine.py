@@ -22,7 +22,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,6 +31,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from ledger.core.clock import Clock, system_clock
 from ledger.core.errors import LedgerError, MalformedError, StorageError, UnavailableError
 from ledger.store import leader
 from ledger.store.errors import map_db_error
@@ -40,7 +40,6 @@ from ledger.store.migrate import check_at_head, schema_problems, upgrade_to_head
 from ledger.store.models import Base
 
 T = TypeVar("T")
-Clock = Callable[[], datetime]
 
 DEFAULT_FILENAME = "ledger.sqlite3"
 # synchronous: 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA (sqlite.org/pragma.html#pragma_synchronous).
@@ -53,10 +52,6 @@ def sqlite_url(data_dir: str | Path) -> str:
     return URL.create(
         "sqlite+pysqlite", database=str(Path(data_dir) / DEFAULT_FILENAME)
     ).render_as_string()
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _parse_url(url: str) -> URL:
@@ -148,7 +143,7 @@ class Store:
         create: bool = True,
         busy_timeout_s: float = 5.0,
         sqlite_pragmas: Mapping[str, str] | None = None,
-        clock: Clock = _utcnow,
+        clock: Clock = system_clock,
         retry_attempts: int = 5,
     ) -> Store:
         """Opens (and with ``create``, migrates to head) the store at ``url``.
@@ -335,4 +330,4 @@ def _install_postgres_listener(engine: Engine, *, lock_timeout_ms: int) -> None:
         dbapi_connection.commit()
 
 
-__all__ = ["Clock", "Store", "sqlite_url"]
+__all__ = ["Store", "sqlite_url"]

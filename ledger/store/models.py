@@ -35,7 +35,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from ledger.store.types import UInt256, UTCDateTime
+from ledger.store.types import (
+    MAX_ID_CHARS,
+    MAX_PRODUCER_CHARS,
+    MAX_SUBJECT_CHARS,
+    UInt256,
+    UTCDateTime,
+)
 
 # Stable constraint names on both backends; the error mapping reports these names.
 NAMING_CONVENTION = {
@@ -69,7 +75,7 @@ class Producer(Base):
 
     __tablename__ = "producers"
 
-    producer: Mapped[str] = mapped_column(String(200), primary_key=True)
+    producer: Mapped[str] = mapped_column(String(MAX_PRODUCER_CHARS), primary_key=True)
     display_name: Mapped[str | None] = mapped_column(String(400))
     created_at: Mapped[datetime]
 
@@ -148,11 +154,11 @@ class Record(Base):
     )
 
     id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
-    record_id: Mapped[str] = mapped_column(String(200), unique=True)
+    record_id: Mapped[str] = mapped_column(String(MAX_ID_CHARS), unique=True)
     type: Mapped[str] = mapped_column(String(64))
     schema_version: Mapped[str] = mapped_column(String(32))
-    subject: Mapped[str] = mapped_column(String(400))
-    producer: Mapped[str] = mapped_column(String(200), index=True)
+    subject: Mapped[str] = mapped_column(String(MAX_SUBJECT_CHARS))
+    producer: Mapped[str] = mapped_column(String(MAX_PRODUCER_CHARS), index=True)
     issued_at: Mapped[datetime]
     digest_hex: Mapped[str] = mapped_column(String(64), unique=True)
     full_view: Mapped[bytes] = mapped_column(LargeBinary)
@@ -162,7 +168,7 @@ class Record(Base):
     receipt: Mapped[bytes] = mapped_column(LargeBinary)
     status: Mapped[str] = mapped_column(String(16))
     batch_seq: Mapped[int | None] = mapped_column(ForeignKey("batches.seq"), index=True)
-    supersedes: Mapped[str | None] = mapped_column(String(200), index=True)
+    supersedes: Mapped[str | None] = mapped_column(String(MAX_ID_CHARS), index=True)
 
 
 class RecordRef(Base):
@@ -179,7 +185,7 @@ class RecordRef(Base):
     record_pk: Mapped[int] = mapped_column(ForeignKey("records.id"))
     position: Mapped[int] = mapped_column(Integer)
     rel: Mapped[str] = mapped_column(String(64))
-    ref_id: Mapped[str] = mapped_column(String(200), index=True)
+    ref_id: Mapped[str] = mapped_column(String(MAX_ID_CHARS), index=True)
     ref_digest_hex: Mapped[str | None] = mapped_column(String(64), index=True)
 
 

@@ -14,6 +14,14 @@ from sqlalchemy.types import TypeDecorator
 
 from ledger.core.errors import MalformedError
 
+# Widths of the text columns every layer bounds its input by (the migrations spell the
+# same numbers out, as they were when each was written).
+MAX_ID_CHARS = 200
+MAX_PRODUCER_CHARS = 200
+MAX_SUBJECT_CHARS = 400
+MAX_PRINCIPAL_CHARS = 200
+MAX_IDEMPOTENCY_KEY_CHARS = 200
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """An aware UTC timestamp (STYLE.md "Names": timestamps are aware UTC).

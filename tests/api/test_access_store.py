@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
+from ledger.core.clock import ManualClock
 from ledger.core.errors import ConflictError, MalformedError
 from ledger.store import Store
 from ledger.store.access import (
@@ -19,7 +20,7 @@ from ledger.store.access import (
     release_idempotency_key,
     revoke_api_key,
 )
-from tests.store.conftest import T0, FakeClock, backend, clock, store, store_url
+from tests.store.conftest import T0, backend, clock, store, store_url
 
 __all__ = ["backend", "clock", "store", "store_url"]
 
@@ -60,7 +61,7 @@ def test_principals_are_unique_and_well_formed(store: Store) -> None:
         add_principal(session, "q", role="root", created_at=T0)
 
 
-def test_idempotency_claim_complete_replay_and_reuse(store: Store, clock: FakeClock) -> None:
+def test_idempotency_claim_complete_replay_and_reuse(store: Store, clock: ManualClock) -> None:
     _principal(store)
 
     def claim(fingerprint: str) -> StoredResponse | None:
@@ -85,7 +86,7 @@ def test_idempotency_claim_complete_replay_and_reuse(store: Store, clock: FakeCl
     assert stored is not None and (stored.status, stored.body) == (201, b"{}")
 
 
-def test_a_released_or_stale_claim_can_be_taken_again(store: Store, clock: FakeClock) -> None:
+def test_a_released_or_stale_claim_can_be_taken_again(store: Store, clock: ManualClock) -> None:
     _principal(store)
     for key in ("released", "stale"):
         with store.transaction() as session:

@@ -15,7 +15,7 @@ from alembic import command
 from sqlalchemy import create_engine, func, inspect, select
 from sqlalchemy.engine import make_url
 
-from api.service import ApiLimits
+from api.limits import ApiLimits
 from ledger.client import submission_bytes
 from ledger.core.errors import MalformedError
 from ledger.examples import CR_TANK

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.service import ApiLimits
+from api.limits import ApiLimits
 from ledger.client import submission_bytes
 from ledger.examples import CR_TANK, CR_TANK_REVISED
 from ledger.core.receipt import Receipt, verify_receipt

@@ -25,7 +25,7 @@ from anchoring.anchorer import Anchorer, AnchorerLimits
 from anchoring.chain import Chain
 from anchoring.deployment import DeploymentRecord, deploy_contracts
 from api.app import create_app
-from api.service import ApiLimits
+from api.limits import ApiLimits
 from api.settings import CarbonLedgerSettings
 from ledger.client import LedgerClient
 from ledger.core.receipt import Receipt

@@ -24,7 +24,7 @@ from api.cli import build_parser, main
 from api.cli.common import FLAG_SETTINGS, settings_overrides
 from api.cli.settings import MASK
 from api.cli.up import DEMO_BATCH_AGE_S, _forwarded, _options
-from api.service import ApiLimits
+from api.limits import ApiLimits
 from api.settings import CarbonLedgerSettings
 from ledger.store import Store, sqlite_url
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from ledger.core.clock import ManualClock
 from ledger.store import Store, sqlite_url
 from ledger.store.producers import add_producer, add_producer_key
 from ledger.store.records import Link, NewRecord
@@ -22,19 +23,6 @@ BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 PRODUCER = "svc-carbon"
 PUBLIC_KEY_HEX = hashlib.sha256(b"test producer key").hexdigest()  # any 32 bytes will do
-
-
-class FakeClock:
-    """A clock the test moves by hand (STYLE.md: time is injected)."""
-
-    def __init__(self, now: datetime = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -50,12 +38,12 @@ def store_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> s
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock() -> ManualClock:
+    return ManualClock(T0)
 
 
 @pytest.fixture
-def store(store_url: str, clock: FakeClock) -> Iterator[Store]:
+def store(store_url: str, clock: ManualClock) -> Iterator[Store]:
     opened = Store.open(store_url, clock=clock)
     try:
         yield opened

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from ledger.core.clock import ManualClock
 from ledger.core.errors import MalformedError
 from ledger.store import Store, sqlite_url
 from tests.pgfixture import admin_execute
-from tests.store.conftest import FakeClock
+from tests.store.conftest import T0
 
 LOCK = "anchorer"
 
@@ -34,7 +35,7 @@ def test_release_hands_over(store: Store) -> None:
     assert not store.renew_leader(LOCK, "node-a", lease_s=30)
 
 
-def test_two_stores_compete(store_url: str, store: Store, clock: FakeClock) -> None:
+def test_two_stores_compete(store_url: str, store: Store, clock: ManualClock) -> None:
     other = Store.open(store_url, clock=clock)
     try:
         assert other.acquire_leader(LOCK, "node-b", lease_s=30)
@@ -46,7 +47,7 @@ def test_two_stores_compete(store_url: str, store: Store, clock: FakeClock) -> N
 
 def test_lease_expiry_on_sqlite(tmp_path: Path) -> None:
     """SQLite: the lease ends by the clock unless renewed (PostgreSQL has no lease)."""
-    clock = FakeClock()
+    clock = ManualClock(T0)
     store = Store.open(sqlite_url(tmp_path), clock=clock)
     try:
         _lease_expiry(store, clock)
@@ -54,7 +55,7 @@ def test_lease_expiry_on_sqlite(tmp_path: Path) -> None:
         store.close()
 
 
-def _lease_expiry(store: Store, clock: FakeClock) -> None:
+def _lease_expiry(store: Store, clock: ManualClock) -> None:
     assert store.acquire_leader(LOCK, "node-a", lease_s=10)
     clock.advance(9)
     assert not store.acquire_leader(LOCK, "node-b", lease_s=10)

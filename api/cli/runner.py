@@ -11,8 +11,8 @@ While it serves, ``<data_dir>/service-running.json`` says where (API URL, RPC UR
 registry addresses, PIDs); it is removed on a clean stop. ``carbonledger up --demo``
 reads it to reuse a running service, and ``carbonledger down`` to stop one.
 
-``python -m api.runner ARGS`` is ``carbonledger up --serve ARGS``: the form ``up --demo``
-starts in the background, so it runs from the working tree as well as installed.
+``up --demo`` starts the service in the background as ``python -m api.cli up --serve ARGS``,
+so it runs from the working tree as well as installed.
 """
 
 from __future__ import annotations
@@ -22,10 +22,9 @@ import json
 import logging
 import os
 import signal
-import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +38,7 @@ from anchoring.fees import FeePolicy
 from anchoring.ipfs import KuboPublisher
 from anchoring.registry import Registry
 from api.cli.common import admin_delay_s, configured_chain, record_dir, role_assignment
+from api.limits import ApiLimits
 from api.settings import CarbonLedgerSettings
 from ledger.core import jsonshape
 from ledger.core.canonical import format_timestamp
@@ -82,7 +82,7 @@ class RunnerOptions:
     api_port: int = 8080
     store_url: str | None = None
     max_merge_delay_s: int = 600
-    max_body_bytes: int = 16 * 1024 * 1024
+    max_body_bytes: int = ApiLimits.max_body_bytes
     anchorer: AnchorerLimits = field(default_factory=AnchorerLimits)
     fees: FeePolicy = field(default_factory=FeePolicy)
     #: Kubo RPC URL the anchorer publishes batch manifests to; None publishes nothing.
@@ -301,7 +301,6 @@ class Runner:
         import uvicorn
 
         from api.app import create_app
-        from api.service import ApiLimits
 
         load_or_create(self.data_dir)  # the receipt key exists before the first request
         app = create_app(
@@ -381,13 +380,3 @@ def stop_on_signals() -> Iterator[threading.Event]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    from api.cli import main as cli_main
-
-    return cli_main(["up", "--serve", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

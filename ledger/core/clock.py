@@ -1,6 +1,8 @@
-"""Time for the ledger service, injected (STYLE.md "Library code never reads ... Time is
-injected"): a clock is any callable returning an aware UTC ``datetime``; the store's
-``Clock`` has the same shape, so one clock can drive both.
+"""Time, injected: a clock is any callable returning an aware UTC ``datetime``.
+
+The service, the store, the anchorer, the pages and the verifier all take one, so a
+test or a replay sets the time of everything at once. Only entry points (the
+``carbonledger`` runner, the ``carbon-verify`` CLI) pass :func:`system_clock`.
 """
 
 from __future__ import annotations
@@ -31,5 +33,6 @@ class ManualClock:
     def __call__(self) -> datetime:
         return self.now
 
-    def advance(self, seconds: float) -> None:
+    def advance(self, seconds: int) -> None:
+        """Move the clock ``seconds`` forward."""
         self.now += timedelta(seconds=seconds)
