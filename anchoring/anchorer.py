@@ -2,17 +2,18 @@
 
 One step (``Anchorer.run_once``), in this order:
 
-1. leader lock: only the holder of the database lock ``anchorer`` acts (DESIGN §6);
+1. leader lock: only the holder of the database lock ``anchorer`` acts;
 2. seal: when ``batch_max_records`` records are pending or the oldest has waited
    ``batch_max_age_s``, the oldest pending records become the next batch: tree, proofs,
    manifest and the records' move to ``batched`` in one transaction (the sealed batch is
    the anchor intent). Sealing needs no chain, so it goes on while the chain is down;
 3. guard: the chain's genesis hash and the registry's code must be those of the
    deployment record, at every step; otherwise a ``ChainResetError`` is raised after an
-   alert, and nothing is marked anchored against that chain (reliability anchors B5-44);
+   alert, and nothing is marked anchored against that chain;
 4. audit: a batch recorded as anchored that the contract no longer holds (a dev chain
-   killed before it wrote its state, DESIGN §5) goes back to anchoring, with the same seq,
-   root and — where the nonce allows — the very same signed bytes;
+   killed before it wrote its state, docs/OPERATIONS.md §2 ``anchor_lost``) goes back to
+   anchoring, with the same seq, root and — where the nonce allows — the very same signed
+   bytes;
 5. follow every batch in ``anchoring`` (``anchoring.outbox``): receipts, confirmations,
    reorgs, stalled transactions, reverts;
 6. start the next batch: strictly in seq order, one batch in flight at a time, so a

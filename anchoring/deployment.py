@@ -5,9 +5,9 @@ The deployment record (``<data_dir>/deployment.json``, format
 contract (address, runtime code hash, deploy tx, block number and hash) and the
 roles granted. On every start the chain is compared with it, and any difference
 (a reset dev chain, another chain, a wrong address, recompiled contracts)
-refuses the start with a DeploymentMismatchError listing all of them
-(reliability anchors B5-44, B5-45). A recorded deployment is never replaced
-silently: only an explicit ``archive_deployment`` moves it aside.
+refuses the start with a DeploymentMismatchError listing all of them. A recorded
+deployment is never replaced silently: only an explicit ``archive_deployment`` moves it
+aside.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ DEPLOYMENT_FILE_NAME = "deployment.json"
 CONTRACT_NAMES = ("AnchorRegistry", "TrustRegistry")
 # AnchorRegistry names its TrustRegistry in its constructor, so that one goes first.
 DEPLOY_ORDER = ("TrustRegistry", "AnchorRegistry")
-#: Duty roles per contract (DESIGN §4); the deployer keeps DEFAULT_ADMIN_ROLE.
+#: Duty roles per contract (docs/CONTRACTS.md); the deployer keeps DEFAULT_ADMIN_ROLE.
 ROLE_NAMES: Mapping[str, tuple[str, ...]] = {
     "AnchorRegistry": ("ANCHORER_ROLE", "REVOKER_ROLE"),
     "TrustRegistry": ("KEY_ADMIN_ROLE", "REGISTRAR_ROLE"),

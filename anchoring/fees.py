@@ -3,7 +3,7 @@
 Fees of anchor transactions follow the replacement rules of the common EVM nodes: a
 replacement for a pending transaction (same sender, same nonce) is accepted only when it
 raises both fee fields by the node's price bump (geth and anvil: 10 %; Besu
-``--tx-pool-price-bump``, reliability anchors A6). We bump by 12.5 %, rounding up.
+``--tx-pool-price-bump``). We bump by 12.5 %, rounding up.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The operator's signer key: an encrypted keystore file or a raw key (DESIGN §5 "rpc").
+"""The operator's signer key: an encrypted keystore file or a raw key (docs/OPERATIONS.md §6).
 
 A keystore is the Web3 Secret Storage format (what ``eth_account.Account.encrypt``,
 geth and Besu write). Nothing here reads the environment: the CLI entry loads the

@@ -1,15 +1,15 @@
 """The anchor transaction of one batch: sign once, store, broadcast, follow to K confirmations.
 
-The transactional outbox (reliability anchors A8, STYLE "Good and bad" #4): the signed raw
+The transactional outbox: the signed raw
 bytes, hash, nonce and fees are committed in the same transaction that moves the batch to
 ``anchoring``, and only then broadcast. After a crash the same bytes go out again; a new
-transaction is signed only for a fee bump (same nonce, reliability anchors B5-41) or when
-the chain shows the nonce was consumed by something else (B5-42).
+transaction is signed only for a fee bump (same nonce) or when the chain shows the nonce
+was consumed by something else.
 
 A batch is ``anchored`` only when its transaction's receipt is at least K blocks deep and
-its block is still canonical (B5-38): the receipt and the block hash are read again at
+its block is still canonical: the receipt and the block hash are read again at
 every poll until then. Nothing waits for the ``finalized`` tag, which a default anvil never
-moves (reliability anchors A6).
+moves.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ class Outbox:
             estimate = self.registry.estimate_anchor_gas(self.signer.address, calldata)
         except ContractRevertError as exc:
             # It would revert (no role, wrong seq): nothing is signed or sent. The batch
-            # waits as failed and is retried later, after the cause is fixed (B5-47).
+            # waits as failed and is retried later, after the cause is fixed.
             with self.store.transaction() as session:
                 if batch.state == "sealed":
                     batch_repo.mark_failed(session, batch.seq, f"would revert: {exc.message}")

@@ -1,6 +1,6 @@
 """Publishing batch manifests to an IPFS node: an outbox step of its own.
 
-DESIGN.md §5: a manifest's CIDv1 is computed locally when its batch is sealed and is what
+docs/OPERATIONS.md §1: a manifest's CIDv1 is computed locally when its batch is sealed and is what
 the anchor carries; publishing the manifest bytes to a Kubo node is optional (by URL). So
 publishing never gates anchoring, and anchoring never waits for it:
 

@@ -2,8 +2,8 @@
 
 Everything here goes through ``Chain.boundary``: web3 exceptions leave as ours. A node
 that answers with something that is not JSON-RPC (a proxy's truncated body, an HTML error
-page) leaves as ``UnavailableError`` too: a response is untrusted input (reliability
-anchors B5-43), and "the node did not give a usable answer" is retryable.
+page) leaves as ``UnavailableError`` too: a response is untrusted input, and "the node
+did not give a usable answer" is retryable.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from ledger.core.errors import AnchoringError, UnavailableError
 
 @dataclass(frozen=True)
 class OnchainBatch:
-    """``AnchorRegistry.getBatch(seq)`` (DESIGN §4); digests as lowercase hex, no prefix."""
+    """``AnchorRegistry.getBatch(seq)`` (docs/CONTRACTS.md); digests as lowercase hex, no prefix."""
 
     seq: int
     root_hex: str

@@ -1,4 +1,4 @@
-"""Decoding contract reverts into typed errors (STYLE "Contracts": decoded by selector).
+"""Decoding contract reverts into typed errors, by the custom error's selector.
 
 A revert carries ABI-encoded data: the 4-byte selector of a custom error
 (``bytes4(keccak256("Name(type1,type2)"))``, Solidity docs "Errors and the Revert

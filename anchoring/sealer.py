@@ -1,9 +1,10 @@
-"""Sealing: the oldest pending records become the next batch (DESIGN.md §3.4, §5).
+"""Sealing: the oldest pending records become the next batch (docs/FORMAT.md §4,
+docs/OPERATIONS.md §1).
 
 A batch is due when ``max_records`` records are pending or the oldest of them has waited
 ``max_age_s``. One transaction stores the batch (seq, root, manifest, its digest and CID),
 every leaf with its proof, and moves the records pending → batched: a crash leaves the
-whole batch or nothing (reliability anchors B4 #30). The sealed batch is the anchor
+whole batch or nothing. The sealed batch is the anchor
 intent; the anchorer signs its transaction next.
 """
 

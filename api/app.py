@@ -50,7 +50,7 @@ class BodyLimitMiddleware:
     Pure ASGI, in front of everything: a declared ``Content-Length`` over the limit is
     refused before a byte is read; a body sent without one (chunked) is counted as it
     streams in and refused as soon as it passes the limit, so memory stays bounded
-    (reliability anchors A7: Starlette has no default limit, test it rather than assume).
+    (Starlette has no default limit: tested rather than assumed).
     It also turns any exception that escaped the routes into the 500 problem, so no stack
     trace or driver message reaches a client.
     """

@@ -75,13 +75,14 @@ def access_for(caller: Caller) -> Access:
     return PUBLIC
 
 
-def require_role(caller: Caller, *roles: str) -> None:
-    """Function-level authorization: 401 for anonymous callers, 403 for other roles."""
-    if caller.role in roles:
-        return
-    if caller.is_anonymous:
+def require_role(caller: Caller, *roles: str) -> str:
+    """Function-level authorization: 401 for anonymous callers, 403 for other roles; the
+    name of the principal allowed."""
+    if caller.name is None:
         raise AuthenticationError(f"this operation needs an API key of role {' or '.join(roles)}")
-    raise ForbiddenError(f"role {caller.role} may not call this operation")
+    if caller.role not in roles:
+        raise ForbiddenError(f"role {caller.role} may not call this operation")
+    return caller.name
 
 
 async def current_caller(

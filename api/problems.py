@@ -1,4 +1,4 @@
-"""The one table from errors to RFC 9457 problem details (STYLE "Errors").
+"""The one table from errors to RFC 9457 problem details (docs/API.md §4).
 
 Every error response of the API is ``application/problem+json`` built here:
 
@@ -63,7 +63,7 @@ class PayloadTooLargeError(LedgerError):
 
 # (error class, status, problem slug, title) — the first matching row wins, so subclasses
 # come before their bases.
-PROBLEM_TABLE: tuple[tuple[type[BaseException], int, str, str], ...] = (
+PROBLEM_TABLE: tuple[tuple[type[LedgerError], int, str, str], ...] = (
     (MalformedError, 422, "malformed", "The request is malformed"),
     (AuthenticationError, 401, "unauthenticated", "Authentication required"),
     (ForbiddenError, 403, "forbidden", "Not allowed for this role"),
@@ -107,7 +107,6 @@ def problem_for(exc: BaseException) -> Response:
     """The response for any exception, through ``PROBLEM_TABLE``."""
     for cls, status, slug, title in PROBLEM_TABLE:
         if isinstance(exc, cls):
-            assert isinstance(exc, LedgerError)
             extra: dict[str, Any] = {}
             headers: dict[str, str] = {}
             if isinstance(exc, MalformedError) and exc.path:
@@ -163,12 +162,14 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_for(exc)
 
     async def on_validation(_request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, RequestValidationError)
-        return _validation_problem(exc)
+        if isinstance(exc, RequestValidationError):
+            return _validation_problem(exc)
+        return problem_for(exc)
 
     async def on_http(_request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, StarletteHTTPException)
-        return _http_problem(exc)
+        if isinstance(exc, StarletteHTTPException):
+            return _http_problem(exc)
+        return problem_for(exc)
 
     app.add_exception_handler(LedgerError, on_ledger)
     app.add_exception_handler(RequestValidationError, on_validation)

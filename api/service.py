@@ -1,5 +1,5 @@
 """What the routes call: one method per operation over the ledger service, the queries, the
-exporter and the access store (STYLE "Good and bad" #6: no SQL or hashing in handlers).
+exporter and the access store, so that no handler holds SQL or hashing.
 
 Function-level checks (which role may call what) are made here; object-level checks (whose
 records) are made below, in ``ledger.service.query`` through ``Access``.
@@ -123,12 +123,11 @@ class ApiService:
     def submit(
         self, caller: Caller, body: bytes, idempotency_key: str, *, bulk: bool
     ) -> StoredResponse:
-        """Accept one submission or a bulk under an Idempotency-Key (reliability anchors A7)."""
-        require_role(caller, "producer")
-        assert caller.name is not None
+        """Accept one submission or a bulk under an Idempotency-Key (docs/API.md §3.1)."""
+        name = require_role(caller, "producer")
         try:
             fingerprint = hashlib.sha256(body).hexdigest()
-            name, now = caller.name, self.clock()
+            now = self.clock()
             stored = self.store.run(
                 lambda s: self._claim(s, name, idempotency_key, fingerprint, now)
             )
@@ -208,12 +207,11 @@ class ApiService:
     ) -> list[dict[str, Any]]:
         """Notes an auditor's attestation; it counts once TrustRegistry holds it (the body
         sends ``attest`` from its own accredited address, which the platform cannot)."""
-        require_role(caller, "auditor")
-        assert caller.name is not None
+        name = require_role(caller, "auditor")
         if verdict not in VERDICTS:
             raise MalformedError(f"verdict must be one of {', '.join(VERDICTS)}", path="verdict")
         digest_hex = self.queries.digest_of(record_id, access_for(caller))
-        name, now = caller.name, self.clock()
+        now = self.clock()
         self.store.run(
             lambda s: add_attestation(
                 s,

@@ -1,7 +1,7 @@
 """Operator settings (environment prefix ``CARBONLEDGER_``), loaded at the CLI entry only.
 
 Library code never reads these: the runner builds one ``CarbonLedgerSettings``
-and passes plain values down as keyword arguments (STYLE "The map").
+and passes plain values down as keyword arguments.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class CarbonLedgerSettings(BaseSettings):
     store_url: str | None = Field(
         default=None, description="database URL (default: SQLite in the data directory)"
     )
-    # The anchorer (DESIGN §3.4, docs/OPERATIONS.md §1-§2). The upper bound of a batch is the
+    # The anchorer (docs/FORMAT.md §4, docs/OPERATIONS.md §1-§2). The upper bound of a batch is the
     # contract's: a leaf count is a uint32.
     batch_max_records: int = Field(
         default=1000, ge=1, le=2**32 - 1, description="seal a batch at N pending records"

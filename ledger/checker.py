@@ -1,9 +1,9 @@
-"""The invariant checker behind ``carbonledger check`` (issue 4 item 6).
+"""The invariant checker behind ``carbonledger check`` (docs/OPERATIONS.md §3).
 
 Pure over the store and read-only chain reads: it changes nothing. Each check names what
 is wrong so an operator knows where to look. The chain is reached through ``ChainView``
 (implemented by ``anchoring.registry.Registry``), so this module stays below ``anchoring``
-in the import order (STYLE "The map").
+in the import order (tests/test_architecture.py).
 
 Checks, in order:
 1. the database's own integrity check (SQLite ``PRAGMA integrity_check`` and foreign keys,
@@ -12,7 +12,7 @@ Checks, in order:
    receipts stored with the records, plus any receipts a client kept and hands in);
 3. each record is in at most one batch, and its status agrees with that batch;
 4. batch seqs are contiguous from 1;
-5. every batch recomputes: root from its leaves (DESIGN §3.4), manifest digest from its
+5. every batch recomputes: root from its leaves (docs/FORMAT.md §4), manifest digest from its
    bytes, manifest leaves and seq, the link to the previous manifest, every stored proof;
 6. no batch is anchored twice (at most one mined transaction per batch; the contract holds
    no more batches than were recorded anchored);
@@ -98,7 +98,7 @@ class CheckReport:
 def log_hash_step(
     prev_hex: str, seq: int, root_hex: str, leaf_count: int, manifest_hex: str
 ) -> str:
-    """keccak256(abi.encode(prev, seq, root, leafCount, manifestDigest)) (DESIGN §3.4):
+    """keccak256(abi.encode(prev, seq, root, leafCount, manifestDigest)) (docs/FORMAT.md §4):
     every argument is one 32-byte ABI word."""
     return keccak256(
         bytes.fromhex(prev_hex)

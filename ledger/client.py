@@ -7,15 +7,14 @@
     receipt = client.submit(record)          # commit, sign, POST, verify the receipt
     bundle = client.get_bundle(record["id"])  # once anchored (after receipt.anchor_by)
 
-``submit`` commits the record with fresh salts (DESIGN.md §3.2), signs the digest with the
+``submit`` commits the record with fresh salts (docs/FORMAT.md §2.2), signs the digest with the
 producer key (§3.3) and POSTs the submission (docs/SUBMISSION.md) with an
 ``Idempotency-Key`` derived from the record id and digest. On a 502/503/504, a timeout or
 a connection error it retries with exponential backoff (honouring ``Retry-After``),
 re-sending the very same bytes under the same key, so a retry can never create a second
 record or a second receipt. The receipt is then checked: signed by the service key the
 client was configured with (or, without one, the key ``/v1/service`` names, fetched
-once), for this record id and this digest (reliability anchors A3: clients verify what
-they get against their own hash).
+once), for this record id and this digest: a client verifies what it gets against its own hash.
 """
 
 from __future__ import annotations
@@ -183,8 +182,7 @@ class LedgerClient:
             if response.status_code >= 400:
                 raise _problem_error(response)
             return response
-        assert last is not None
-        raise last
+        raise last or UnavailableError(f"{method} {url}: no attempt made (retries < 0)")
 
     def _json(self, response: httpx.Response) -> Any:
         return parse_json(response.content, root="response")

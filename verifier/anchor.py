@@ -1,7 +1,7 @@
 """Checks 2, 3 and 7: the chain is the one pinned, the registries are the expected code,
 and each batch header is what the AnchorRegistry recorded for its seq.
 
-Identity comes only from the auditor's pins (reliability anchors B1-12, after immudb
+Identity comes only from the auditor's pins (docs/VERIFY.md §2; after immudb
 CVE-2022-39199): a bundle naming another chain or registry fails; it never re-points
 the verifier.
 """

@@ -1,13 +1,13 @@
 """Read-only access to the two registries at the addresses and chain id the auditor pins.
 
-The verifier trusts the chain, never the platform (STYLE "Good and bad" 5): every root,
+The verifier trusts the chain, never the platform (docs/VERIFY.md §2): every root,
 key and revocation it uses is read here from the contract at a pinned address. All reads
 of one verification are made at one block (``at_block``) so they see one state. Results
 are cached per batch, key and digest, so a bundle of 10,000 records in a few batches
 costs a few calls per batch, not per record; ``cache=False`` gives the naive reader the
 benchmark compares against.
 
-web3 and transport exceptions stop at this boundary (STYLE "Errors"): an RPC that does
+web3 and transport exceptions stop at this boundary: an RPC that does
 not answer, or answers with something that is not a well-formed JSON-RPC result, raises
 ``UnavailableError`` (the verifier's "indeterminate", exit 3); a view function that
 reverts is an answer ("no such batch / key / body") and is returned as ``None``.

@@ -2,7 +2,7 @@
 record anchors: its SHA-256 equals a ``body.documents[*].sha256`` of a ``bim-archive``
 record in the bundle, and that record verified.
 
-Files are hashed in bounded chunks, never read whole (reliability anchors B2-18).
+Files are hashed in bounded chunks, never read whole.
 """
 
 from __future__ import annotations

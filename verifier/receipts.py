@@ -1,6 +1,6 @@
 """Check 13: the receipts a bundle carries, and whether the service kept their promises.
 
-A receipt (DESIGN §3.5) is the service's signed promise, given when it accepted a record,
+A receipt (docs/FORMAT.md §5) is the service's signed promise, given when it accepted a record,
 to anchor it by ``anchor_by``. Every receipt in a bundle must be signed under the bundle's
 service key (SHA-256 of which is its id; an auditor may pin that id with
 ``--service-key-id``) and name a record of the bundle by id and digest. A receipt whose

@@ -1,6 +1,6 @@
 """Rendering a verification: the human table, the JSON report and the bilingual text.
 
-The human table is short (STYLE "CLI"): one row per numbered check; the record-level
+The human table is short: one row per numbered check; the record-level
 checks are summarised over all records, and only the records that did not pass are
 listed under their check, grouped by reason so 10,000 identical SKIPs make one line.
 The JSON report (``carbonledger-verify-report/1``, docs/VERIFY.md §6) lists every check.

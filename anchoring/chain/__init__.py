@@ -1,4 +1,4 @@
-"""Chain backends behind one interface: ``memory``, ``dev`` and ``rpc`` (DESIGN §5)."""
+"""Chain backends behind one interface: ``memory``, ``dev`` and ``rpc`` (docs/OPERATIONS.md §1)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""One interface over every chain the service anchors on (DESIGN §5 "Chains").
+"""One interface over every chain the service anchors on (docs/OPERATIONS.md §6).
 
-Providers only move bytes (STYLE, after web3.py): a ``Chain`` builds each
+Providers only move bytes (as in web3.py): a ``Chain`` builds each
 transaction itself, signs it locally with the operator's key and sends the raw
 bytes, so the same code path runs on py-evm, anvil and a consortium node that
 holds no keys. Every web3 exception is caught here, at the chain boundary, and
@@ -216,7 +216,7 @@ class Chain(abc.ABC):  # noqa: B024 - never instantiated itself; no hook is mand
         ``fn`` is a web3 ContractFunction or ContractConstructor. Without ``gas``
         the gas is estimated (a revert during estimation raises ContractRevertError
         before anything is signed) plus 20 % headroom. The raw bytes can be stored
-        and re-broadcast unchanged after a crash (STYLE "Good and bad" 4).
+        and re-broadcast unchanged after a crash.
         """
         sender = sender or self.signer
         name = getattr(fn, "fn_name", None) or "a contract transaction"

@@ -1,4 +1,4 @@
-"""The ``dev`` chain: an anvil process we start on 127.0.0.1 (DESIGN §5 "Chains").
+"""The ``dev`` chain: an anvil process we start on 127.0.0.1 (docs/OPERATIONS.md §6).
 
 Its state lives in ``<data_dir>/anvil-state.json`` (``anvil --state``): anvil
 loads it on start, dumps it every ``state_interval_s`` seconds and on exit. We

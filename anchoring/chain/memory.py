@@ -1,4 +1,4 @@
-"""The ``memory`` chain: py-evm in-process through eth-tester (DESIGN §5 "Chains").
+"""The ``memory`` chain: py-evm in-process through eth-tester (docs/OPERATIONS.md §6).
 
 For tests and throwaway runs: nothing is written to disk, and the chain is
 gone when the process ends. Its genesis carries 32 random bytes of extra data,

@@ -1,9 +1,9 @@
-"""The ``rpc`` chain: any JSON-RPC endpoint (DESIGN §5 "Chains", §6).
+"""The ``rpc`` chain: any JSON-RPC endpoint (docs/OPERATIONS.md §6).
 
 A Hardhat node, Besu/QBFT or GoQuorum: the node holds no key, we sign locally.
 The chain id is read from the node and compared with the configured one before
 anything else, so a tx can never be signed for the wrong chain (EIP-155 binds
-each signature to its chain id; reliability anchors B5-45).
+each signature to its chain id).
 """
 
 from __future__ import annotations

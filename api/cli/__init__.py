@@ -1,4 +1,4 @@
-"""``carbonledger``: the operator CLI, the composition root (STYLE "CLI").
+"""``carbonledger``: the operator CLI, the composition root (docs/OPERATIONS.md §3).
 
 ``main(argv) -> int``: results on stdout, logs and the one-line error on
 stderr, exit codes as listed in ``carbonledger --help``. Settings are loaded

@@ -26,7 +26,7 @@ from ledger.core.errors import (
 
 log = logging.getLogger("carbonledger")
 
-#: Exit codes of ``carbonledger`` (STYLE "CLI"), documented in ``carbonledger --help``.
+#: Exit codes of ``carbonledger``, documented in ``carbonledger --help``.
 EXIT_OK = 0
 EXIT_REFUSED = 1  # the chain or deployment is not the recorded one, or a tx reverted
 EXIT_USAGE = 2  # bad arguments or settings, missing key or npm install, port in use

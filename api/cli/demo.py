@@ -2,7 +2,7 @@
 
 Every step is what an operator, a producer and a verification body would do, through the
 same interfaces: the operator registers the producers' keys (TrustRegistry first, then
-the store, DESIGN §3.3), creates their API principals and accredits the verification body
+the store, docs/FORMAT.md §3), creates their API principals and accredits the verification body
 (REGISTRAR); the producers submit the scenario's records through the HTTP API with the
 producer client; the anchorer of the service anchors them; the body exports a bundle
 through the API, verifies it and files its attestations on-chain with its own key

@@ -1,4 +1,4 @@
-"""``carbonledger keys``: producer keys in the store and in the TrustRegistry (DESIGN.md §3.3).
+"""``carbonledger keys``: producer keys in the store and in the TrustRegistry (docs/FORMAT.md §3).
 
   keys create --producer NAME --out FILE [--valid-from T] [--valid-until T]
   keys rotate --key-id HEX --out FILE [--valid-from T] [--valid-until T]

@@ -1,6 +1,6 @@
 """The composition root of ``carbonledger up --serve``: store, chain, anchorer and API together.
 
-One process runs everything (DESIGN §5 "Runtime"): the chain (a dev chain's anvil is our
+One process runs everything: the chain (a dev chain's anvil is our
 child, or an RPC node we connect to), the deployment check, the anchorer in a thread
 (``Anchorer.run_forever``) and the HTTP API (uvicorn on 127.0.0.1) in another. Shutdown,
 on SIGINT or SIGTERM, runs in the reverse order of start-up: stop accepting (uvicorn stops
@@ -194,14 +194,13 @@ class Runner:
                 f"--data-dir {self.data_dir}`"
             )
         try:
-            self._start()
+            self.state = self._start()
         except BaseException:
             self.stop()
             raise
-        assert self.state is not None
         return self.state
 
-    def _start(self) -> None:
+    def _start(self) -> ServiceState:
         settings = self.settings
         self.data_dir.mkdir(parents=True, exist_ok=True)
         chain = self._exit.enter_context(configured_chain(settings, anvil_path=self.anvil_path))
@@ -224,7 +223,7 @@ class Runner:
         self._check_history(anchor_store, chain, deployment)
         self._start_anchorer(anchor_store, chain, deployment)
         api_url = self._start_api(api_store, chain, deployment)
-        self.state = ServiceState(
+        state = ServiceState(
             pid=os.getpid(),
             api_url=api_url,
             chain_kind=chain.kind,
@@ -236,12 +235,13 @@ class Runner:
             started_at=format_timestamp(datetime.now(UTC).replace(microsecond=0)),
             max_merge_delay_s=self.options.max_merge_delay_s,
         )
-        _write_state(self.data_dir, self.state)
+        _write_state(self.data_dir, state)
         self._exit.callback((self.data_dir / SERVICE_FILE).unlink, missing_ok=True)
+        return state
 
     def _check_history(self, store: Store, chain: Chain, deployment: DeploymentRecord) -> None:
         """Refuse a store that knows fewer batches than the contract holds: its next batch
-        could never be anchored (seq must be exactly the next one, DESIGN §4), so every
+        could never be anchored (seq must be exactly the next one, docs/CONTRACTS.md), so every
         record accepted would wait for ever. A store replaced or lost under a kept chain,
         or a data directory whose chain holds batches written by other tools, ends here."""
         registry = Registry(

@@ -1,5 +1,5 @@
 """The audit-trail pages: server-rendered HTML for regulators and the public
-(docs/PAGES.md; DESIGN.md §1).
+(docs/PAGES.md; docs/RECORDS.md).
 
 ``page_router(data_dir=...)`` is mounted by ``api.app.create_app``. The pages call the same
 ``ApiService`` methods as the JSON API, so a page shows exactly what the API would answer

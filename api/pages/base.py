@@ -69,12 +69,11 @@ class PageRequest:
             return "/"
         return url.path + (f"?{url.query}" if url.query else "")
 
-    def query(self, name: str, *, max_chars: int, required: bool = True) -> str | None:
+    def query(self, name: str, *, max_chars: int) -> str:
+        """A required query parameter of at most ``max_chars`` characters."""
         value = self.request.query_params.get(name)
         if value is None or value == "":
-            if required:
-                raise MalformedError(f"the query parameter {name!r} is required", path=name)
-            return None
+            raise MalformedError(f"the query parameter {name!r} is required", path=name)
         if len(value) > max_chars:
             raise MalformedError(f"at most {max_chars} characters", path=name)
         return value

@@ -1,6 +1,6 @@
 """The one read the pages need that the API has no operation for: which records the
 caller may see behind the digests of a batch manifest (manifests list digests, never ids:
-DESIGN.md §3.4). Object-level rules are ``ledger.service.query.Access``, as everywhere.
+docs/FORMAT.md §4). Object-level rules are ``ledger.service.query.Access``, as everywhere.
 """
 
 from __future__ import annotations

@@ -95,7 +95,6 @@ class Renderer:
             )
         for cls, status, slug, title in PROBLEM_TABLE:
             if isinstance(exc, cls):
-                assert isinstance(exc, LedgerError)
                 detail = exc.message
                 if isinstance(exc, MalformedError) and exc.path:
                     detail = f"{exc.path}: {detail}"

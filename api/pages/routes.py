@@ -47,7 +47,6 @@ def page_router(pages: Pages) -> APIRouter:
 
     def trail(page: PageRequest) -> Response:
         subject = page.query("subject", max_chars=MAX_SUBJECT_CHARS)
-        assert subject is not None
         after = page.integer("after", default=0, low=0)
         limit, clamped = pages.limit(page)
         found = page.api.trail(page.caller, subject, after, limit)
@@ -72,7 +71,6 @@ def page_router(pages: Pages) -> APIRouter:
 
     def record(page: PageRequest) -> Response:
         record_id = page.query("id", max_chars=MAX_ID_CHARS)
-        assert record_id is not None
         found = page.api.record(page.caller, record_id)
         status = page.api.status(page.caller, record_id)
         view = found["view"]

@@ -3,7 +3,7 @@
 Guessing API keys through ``POST /login`` is hopeless (the secret carries 256 bits), but
 each attempt costs a store look-up and the form is the one place an anonymous client can
 make the server check a key at will: OWASP API4 (unrestricted resource consumption) and
-the Authentication Cheat Sheet's "login throttling" apply (reliability anchors A7, B3-28).
+the Authentication Cheat Sheet's "login throttling" apply (docs/PAGES.md §2.1).
 
 Failures are counted in a sliding window per client address and per key id tried. Once
 either count reaches its limit, further attempts are refused with 429 and

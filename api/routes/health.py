@@ -2,7 +2,7 @@
 
 ``/healthz``: the process answers. ``/readyz``: 200 only when the store answers, the chain
 answers and the deployment check passes (the API reads the chain for that check only; it
-never sends anything: STYLE "The map"); otherwise 503 with every check's verdict.
+never sends anything); otherwise 503 with every check's verdict.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Evidence bundles, ``carbonledger-bundle/1`` (DESIGN.md §3.6, docs/FORMAT.md §5).
+"""Evidence bundles, ``carbonledger-bundle/1`` (docs/FORMAT.md §6).
 
 A bundle carries everything an auditor needs besides read access to the chain: chain
 coordinates, the items (a full or redacted view, digest, producer signature, batch seq,
@@ -163,7 +163,7 @@ class BundleItem:
 
 @dataclass(frozen=True)
 class ServiceKey:
-    """The service's public key, under which the bundle's receipts are signed (DESIGN §3.5).
+    """The service's public key, under which the bundle's receipts are signed (docs/FORMAT.md §5).
 
     Its id is SHA-256 of the key, so the pair is self-certifying; whether it is *the*
     service's key is for the auditor to pin (the verifier's ``--service-key-id``).

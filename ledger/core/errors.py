@@ -1,4 +1,4 @@
-"""The one error tree of carbonledger (STYLE.md "Errors").
+"""The one error tree of carbonledger.
 
 Every public function raises one of these, never a bare KeyError, ValueError
 or JSONDecodeError. Parse errors carry the JSON path of what is wrong.

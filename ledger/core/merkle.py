@@ -1,4 +1,4 @@
-"""Merkle batches compatible with OpenZeppelin's StandardMerkleTree (DESIGN.md §3.4).
+"""Merkle batches compatible with OpenZeppelin's StandardMerkleTree (docs/FORMAT.md §4).
 
 Leaf encoding ``["bytes32"]`` with the record digest as the value:
 leaf = keccak256(keccak256(abi.encode(digest))) = keccak256(keccak256(digest)), since the
@@ -167,7 +167,7 @@ def build_manifest(
     created_at: str,
     digests: Sequence[bytes],
 ) -> dict[str, Any]:
-    """The batch manifest (DESIGN.md §3.4): its leaves are the sorted digests, never ids.
+    """The batch manifest (docs/FORMAT.md §4): its leaves are the sorted digests, never ids.
 
     ``prev_manifest_digest_hex`` is the previous batch's manifest digest, or 64 zeros for
     the first batch; ``created_at`` is an RFC 3339 UTC timestamp string.

@@ -1,5 +1,5 @@
 """Disclosure policies: which fields of a record each audience sees
-(DESIGN §3.2, docs/RECORDS.md §4).
+(docs/FORMAT.md §2.2, docs/RECORDS.md §4).
 
 ``reveals(record_type, audience)`` returns a predicate over flattened field
 paths (``("body", "lines", 3, "quantity")``) for use with

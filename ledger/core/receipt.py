@@ -1,4 +1,4 @@
-"""Receipts: the service's signed promise to anchor a record (DESIGN.md §3.5).
+"""Receipts: the service's signed promise to anchor a record (docs/FORMAT.md §5).
 
 A receipt is ``{format, record_id, digest, accepted_at, anchor_by, service_key_id,
 signature}``. The service signs, with Ed25519, the bytes

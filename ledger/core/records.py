@@ -1,4 +1,4 @@
-"""The record envelope and the seven record types (DESIGN §3.1, docs/RECORDS.md).
+"""The record envelope and the seven record types (docs/RECORDS.md).
 
 ``validate_record`` turns a parsed JSON value into a :class:`Record` or raises
 :class:`InvalidRecordError` (a :class:`MalformedError`) naming the record id and
@@ -40,7 +40,7 @@ __all__ = [
 _BodyValidator = Callable[[Any, str, str], list[BodyLink]]
 
 # type -> {schema_version -> body validator}. A new schema version is added
-# here next to the old one: every version ever issued stays readable (DESIGN §3).
+# here next to the old one: every version ever issued stays readable (docs/FORMAT.md).
 _VALIDATORS: dict[str, dict[str, _BodyValidator]] = {
     "carbon-record": {"1": validate_carbon_body},
     "factor-set": {"1": validate_factor_set_body},
@@ -71,7 +71,7 @@ class InvalidRecordError(MalformedError):
 
 @dataclass(frozen=True)
 class Ref:
-    """A link from one record to another: ``{rel, id, digest}`` (DESIGN §3.1)."""
+    """A link from one record to another: ``{rel, id, digest}`` (docs/RECORDS.md §1)."""
 
     rel: str
     id: str

@@ -2,7 +2,7 @@
 
 Tests, vectors, the demo and the benchmarks build on these. Records refer to
 each other by ``{id, digest}``; the digest of a record depends on its salts
-(DESIGN §3.2), so :func:`example_records` takes ``digest_of`` (record dict ->
+(docs/FORMAT.md §2.2), so :func:`example_records` takes ``digest_of`` (record dict ->
 lowercase hex) and builds the records in dependency order. Its default commits
 each record with salts derived from the record id (:func:`seeded_digest`), so
 the examples are reproducible; a service passes its real commitments instead.

@@ -1,4 +1,4 @@
-"""The ledger service over core and store (STYLE.md "The map"): the accept path, the
+"""The ledger service over core and store: the accept path, the
 submission wire format, the service's receipt-signing key and the injected clock.
 
 It imports ``ledger.core`` and ``ledger.store`` only; never ``anchoring`` or ``api``.

@@ -1,4 +1,4 @@
-"""The accept path (issue 4 item 2; DESIGN.md §3.5, §5): from a producer's submission to a
+"""The accept path (docs/SUBMISSION.md, docs/FORMAT.md §5): from a producer's submission to a
 stored pending record and the service's signed receipt.
 
 For each submission, in order: strict parse and record validation (``submission.py``);
@@ -10,7 +10,7 @@ earlier record of the same bulk, with the stated digest; a ``supersedes`` link m
 record of the same type, subject and producer that nothing supersedes yet. All records of
 a call are then inserted as pending in one transaction, with their receipts, and the
 receipts are returned only after the commit (a record is acknowledged only after its
-commit, DESIGN.md §5).
+commit, docs/OPERATIONS.md §1).
 
 Idempotency: the record id is the idempotency key. The same id with the same digest
 returns the stored receipt, byte for byte (not a new ``accepted_at``); the same id with
@@ -57,7 +57,7 @@ AFTER_COMMIT = "accept.after_commit"
 # A concurrent accept of the same record wins the race for these (PostgreSQL, READ
 # COMMITTED): the loser runs again, and then finds the winner's record (replay or conflict).
 _RACE_CONSTRAINTS = frozenset({"uq_records_record_id", "uq_records_digest_hex", ""})
-# The record type a link of each relation must point at (DESIGN.md §3.1); "source" may
+# The record type a link of each relation must point at (docs/RECORDS.md §1); "source" may
 # point at any record.
 _REL_TYPES: dict[str, tuple[str, ...]] = {
     "factor-set": ("factor-set",),

@@ -1,4 +1,4 @@
-"""Building evidence bundles (``carbonledger-bundle/1``, DESIGN.md §3.6, docs/FORMAT.md §6)
+"""Building evidence bundles (``carbonledger-bundle/1``, docs/FORMAT.md §6)
 from the store, in the caller's view.
 
 A bundle holds only what can be proven: items whose batch is anchored. Asked for one record

@@ -1,5 +1,5 @@
 """Read queries over the store: a record in the caller's view, its status, the trail of a
-subject, batches with their manifests, attestations (DESIGN.md §1, §3.2).
+subject, batches with their manifests, attestations (docs/RECORDS.md, docs/FORMAT.md §2.2).
 
 Who sees what is an ``Access`` value, decided by the caller (the API maps roles to it) and
 enforced here, below the routes, so that no read path can forget it:
@@ -154,7 +154,7 @@ def _state(session: Session, row: Record, access: Access) -> dict[str, Any]:
     ).one_or_none()
     superseded_by = _superseded_by(session, row.record_id, access)
     # The lifecycle state a reader acts on: a revocation on-chain outranks everything, then
-    # supersession, then how far anchoring has come (DESIGN.md §5).
+    # supersession, then how far anchoring has come (docs/OPERATIONS.md §1).
     if revocation is not None and revocation.state == "mined":
         state = "revoked"
     elif superseded_by:
@@ -273,7 +273,7 @@ class LedgerQueries:
         return self.store.run(work, readonly=True)
 
     def batch(self, seq: int) -> dict[str, Any]:
-        """A batch with its manifest (the sorted digests, never record ids: DESIGN.md §3.4)."""
+        """A batch with its manifest (the sorted digests, never record ids: docs/FORMAT.md §4)."""
 
         def work(session: Session) -> dict[str, Any]:
             row = session.get(Batch, seq)

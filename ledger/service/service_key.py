@@ -1,4 +1,4 @@
-"""The service's own Ed25519 key, which signs receipts (DESIGN.md §3.5).
+"""The service's own Ed25519 key, which signs receipts (docs/FORMAT.md §5).
 
 It lives in the data directory as ``service-key.pem`` (PKCS #8, unencrypted, mode 0600),
 created on the first start and never replaced: every receipt ever issued names its key id,

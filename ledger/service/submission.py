@@ -2,7 +2,7 @@
 
 A submission is ``{"format": "carbonledger-submission/1", "view": <full view>,
 "signature": {key_id, alg, value}}``: the record with the salts the producer drew
-(DESIGN.md §3.2, full view as in docs/FORMAT.md §2.3) and the producer's Ed25519 signature
+(docs/FORMAT.md §2.2, full view as in docs/FORMAT.md §2.3) and the producer's Ed25519 signature
 over its digest (§3.3). A bulk is ``{"format": "carbonledger-submission-batch/1",
 "submissions": [submission, ...]}`` with at most ``AcceptLimits.max_bulk_records`` entries.
 
@@ -89,7 +89,7 @@ class RefusedRecordError(MalformedError):
 
 
 class RecordConflictError(ConflictError):
-    """The record id is taken by a record with another digest (DESIGN.md §3.1: the id is the
+    """The record id is taken by a record with another digest (docs/RECORDS.md §1: the id is the
     idempotency key). Names both digests."""
 
     def __init__(

@@ -1,5 +1,5 @@
 """The durable store of the ledger service: SQLAlchemy 2 models, repositories and the
-Alembic migrations (DESIGN.md §5).
+Alembic migrations (docs/OPERATIONS.md §1).
 
 Open it with ``Store.open(url)`` (``sqlite_url(data_dir)`` for the default file); do every
 write inside ``store.transaction()`` (or ``store.run(work)`` to retry transient errors) with

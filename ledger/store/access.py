@@ -10,7 +10,7 @@ the secret is stored. A slow password hash is not needed: the secret carries 256
 entropy, so nothing can be guessed from its hash (OWASP Password Storage Cheat Sheet is
 about low-entropy passwords). Comparison is constant-time.
 
-Idempotency keys (draft-ietf-httpapi-idempotency-key-header, reliability anchors A7):
+Idempotency keys (draft-ietf-httpapi-idempotency-key-header, docs/API.md §3.1):
 scoped to the principal, fingerprinted by SHA-256 of the request body. A key is first
 claimed ``in_flight``, then completed with the response; a retry with the same body
 replays the stored response byte for byte, a different body is refused, a retry while the

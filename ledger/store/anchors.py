@@ -1,5 +1,5 @@
-"""The anchoring outbox: signed transactions stored before broadcast (reliability
-anchors A8, STYLE.md "Good and bad" #4).
+"""The anchoring outbox: signed transactions stored before broadcast, so that after a
+crash the same bytes are broadcast again instead of a transaction signed anew.
 
 The anchorer signs once, stores the raw bytes and hash here in the same transaction that
 moves the batch to ``anchoring``, then broadcasts; after a crash it re-broadcasts the same

@@ -2,7 +2,7 @@
 
 Sealing writes the batch, its leaves (one per record digest, unique across all batches)
 and moves those records from pending to batched, in the caller's transaction: a crash
-leaves either the whole batch or nothing (reliability anchors B4 #30).
+leaves either the whole batch or nothing.
 
 Batch states and the moves allowed (``TRANSITIONS``):
 
@@ -11,7 +11,7 @@ Batch states and the moves allowed (``TRANSITIONS``):
   (abandoned), ``disputed``;
 - ``failed`` → ``anchoring`` (retry), ``sealed``, ``disputed``;
 - ``anchored`` → ``sealed`` (the chain lost it: anchor the same seq and root again,
-  DESIGN.md §5), ``disputed`` (the chain holds something else);
+  docs/OPERATIONS.md §1), ``disputed`` (the chain holds something else);
 - ``disputed`` is final until an operator acts.
 
 Every move is a conditional UPDATE on the expected current state, so two anchorers racing
@@ -206,7 +206,7 @@ def mark_anchored(
 
 def reopen_batch(session: Session, seq: int, reason: str) -> Batch:
     """Back to sealed, to anchor the same seq and root again: the chain no longer has it
-    (a dev chain that lost its last seconds, DESIGN.md §5) or the attempt was abandoned."""
+    (a dev chain that lost its last seconds, docs/OPERATIONS.md §1) or the attempt was abandoned."""
     batch = _move(
         session,
         seq,

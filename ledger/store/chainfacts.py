@@ -2,7 +2,7 @@
 
 A revocation is requested here (``pending``), then sent by the anchorer; an attestation
 is observed from TrustRegistry events. Both move ``pending → broadcast → mined`` or
-``failed``; the chain stays the authority (DESIGN.md §4).
+``failed``; the chain stays the authority (docs/CONTRACTS.md).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Opening the store: engine, connection settings, durability checks, transactions.
 
-A record is acknowledged only after its commit (DESIGN.md §5), so a commit must survive a
+A record is acknowledged only after its commit (docs/OPERATIONS.md §1), so a commit must survive a
 power loss. The store therefore refuses to open with weaker settings rather than
-quietly run with them (reliability anchors A8, B4 #37):
+quietly run with them:
 
 - SQLite: every connection gets ``journal_mode=WAL``, ``synchronous=FULL`` (WAL + FULL
   syncs the WAL on each commit; WAL + NORMAL can lose the last commits on power loss,

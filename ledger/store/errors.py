@@ -1,4 +1,4 @@
-"""Translation of database errors into the ledger's error tree (STYLE.md "Errors").
+"""Translation of database errors into the ledger's error tree (``ledger.core.errors``).
 
 - a constraint violation → ``ConstraintError`` (a ``ConflictError``) naming the constraint;
 - a busy/locked SQLite database, a full disk, an I/O error, a lost or refused PostgreSQL

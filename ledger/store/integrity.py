@@ -1,5 +1,5 @@
-"""Consistency checks over the stored lifecycle (an fsck in the sense of reliability
-anchors A2: re-derive what must hold from the stored rows and report every difference).
+"""Consistency checks over the stored lifecycle (an fsck: re-derive what must hold from the
+stored rows and report every difference).
 
 These complement the database's own checks (SQLite ``PRAGMA integrity_check``): the
 constraints keep each row valid, these look across rows.

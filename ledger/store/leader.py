@@ -1,4 +1,4 @@
-"""The leader lock: at most one anchorer at a time (DESIGN.md §6).
+"""The leader lock: at most one anchorer at a time.
 
 PostgreSQL: a session-level advisory lock (``pg_try_advisory_lock``) on a connection kept
 open for the holder. The lock lives exactly as long as that connection: when the leader

@@ -2,10 +2,10 @@
 
 The migrations in ``ledger/store/migrations/versions`` create exactly these tables; a test
 compares the two. Uniqueness is enforced by named constraints, not by isolation levels
-(reliability anchors A8, B4): a constraint violation surfaces as ``ConstraintError`` (a
+: a constraint violation surfaces as ``ConstraintError`` (a
 ``ConflictError``) naming the constraint.
 
-Lifecycle (DESIGN.md §5): a record is inserted ``pending`` in the transaction that
+Lifecycle (docs/OPERATIONS.md §1): a record is inserted ``pending`` in the transaction that
 acknowledges it, moves to ``batched`` in the transaction that seals its batch, and to
 ``anchored`` in the transaction that records the batch's anchor. A check constraint ties
 ``status`` to ``batch_seq`` so no record can claim a batch it is not in.
@@ -71,7 +71,7 @@ class Base(DeclarativeBase):
 
 
 class Producer(Base):
-    """A platform service that writes records (``producer`` in DESIGN.md §3.1)."""
+    """A platform service that writes records (``producer`` in docs/RECORDS.md §1)."""
 
     __tablename__ = "producers"
 
@@ -81,7 +81,7 @@ class Producer(Base):
 
 
 class ProducerKey(Base):
-    """An Ed25519 public key of a producer, with its validity window (DESIGN.md §3.3).
+    """An Ed25519 public key of a producer, with its validity window (docs/FORMAT.md §3).
 
     ``key_id`` is the SHA-256 (hex) of the raw 32-byte public key. ``registered_tx_hash`` is
     the TrustRegistry transaction that registered it, once there is one.
@@ -99,7 +99,7 @@ class ProducerKey(Base):
 
 
 class Batch(Base):
-    """A sealed Merkle batch (DESIGN.md §3.4) and where its anchoring stands.
+    """A sealed Merkle batch (docs/FORMAT.md §4) and where its anchoring stands.
 
     ``seq`` is the contract's batch number: from 1, no gaps, each once (primary key).
     States: ``sealed`` → ``anchoring`` → ``anchored``; ``failed`` (retryable, with
@@ -129,12 +129,12 @@ class Batch(Base):
     log_hash_hex: Mapped[str | None] = mapped_column(String(64))
     last_error: Mapped[str | None] = mapped_column(Text)
     #: When the manifest bytes were stored on the Kubo node (``anchoring.publishing``);
-    #: None while unpublished or when no node is configured (DESIGN.md §5 "IPFS").
+    #: None while unpublished or when no node is configured (docs/OPERATIONS.md §5).
     manifest_published_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class Record(Base):
-    """An accepted record (DESIGN.md §3.1) with its commitment, signature and receipt.
+    """An accepted record (docs/RECORDS.md §1) with its commitment, signature and receipt.
 
     ``id`` is the acceptance order. ``full_view`` holds the canonical JSON bytes of the
     record with its salts (§3.2); ``receipt`` the signed receipt bytes (§3.5). ``key_id``
@@ -172,7 +172,7 @@ class Record(Base):
 
 
 class RecordRef(Base):
-    """One link of a record (``refs`` in DESIGN.md §3.1): ``rel``, target id and digest.
+    """One link of a record (``refs`` in docs/RECORDS.md §1): ``rel``, target id and digest.
 
     Indexed both ways, so the trail of a subject and the records citing a given one
     (reverse links) are single index scans.
@@ -192,7 +192,7 @@ class RecordRef(Base):
 class BatchLeaf(Base):
     """A record digest in a batch, with its Merkle proof (JSON list of 0x-less hex nodes).
 
-    ``digest_hex`` is unique: a record digest appears in at most one batch (DESIGN.md §3.4).
+    ``digest_hex`` is unique: a record digest appears in at most one batch (docs/FORMAT.md §4).
     """
 
     __tablename__ = "batch_leaves"
@@ -205,7 +205,7 @@ class BatchLeaf(Base):
 
 
 class AnchorTx(Base):
-    """The anchoring outbox (reliability anchors A8): a signed transaction, stored before
+    """The anchoring outbox: a signed transaction, stored before
     it is broadcast, re-broadcast byte for byte after a crash.
 
     A batch may have several transactions with the same nonce (fee bumps); at most one of a
@@ -241,7 +241,7 @@ class AnchorTx(Base):
 
 
 class Revocation(Base):
-    """A revocation of a record digest (AnchorRegistry ``revoke``, DESIGN.md §4)."""
+    """A revocation of a record digest (AnchorRegistry ``revoke``, docs/CONTRACTS.md)."""
 
     __tablename__ = "revocations"
     __table_args__ = (CheckConstraint(_in("state", CHAIN_TX_STATES), name="state"),)

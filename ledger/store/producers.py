@@ -1,4 +1,4 @@
-"""Producers and their Ed25519 keys (DESIGN.md §3.3).
+"""Producers and their Ed25519 keys (docs/FORMAT.md §3).
 
 ``key_id`` is the SHA-256 (lowercase hex) of the raw 32-byte public key; it is computed
 here so that no caller can store a key under another key's id.

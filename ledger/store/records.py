@@ -3,7 +3,7 @@
 ``insert_pending_records`` runs in the caller's transaction: either every row is stored or,
 when one row breaks a constraint (the same record id or digest twice), the error leaves
 the transaction and ``Store.transaction`` rolls all of it back. The caller acknowledges
-(returns receipts) only after that transaction has committed (DESIGN.md §5).
+(returns receipts) only after that transaction has committed (docs/OPERATIONS.md §1).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ _RECORD_REFS = Base.metadata.tables[RecordRef.__tablename__]
 
 @dataclass(frozen=True)
 class Link:
-    """One entry of a record's ``refs`` (DESIGN.md §3.1)."""
+    """One entry of a record's ``refs`` (docs/RECORDS.md §1)."""
 
     rel: str
     ref_id: str

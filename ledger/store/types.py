@@ -12,7 +12,7 @@ from sqlalchemy import DateTime, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-from ledger.core.errors import MalformedError
+from ledger.core.errors import MalformedError, StorageError
 
 # Widths of the text columns every layer bounds its input by (the migrations spell the
 # same numbers out, as they were when each was written).
@@ -24,7 +24,7 @@ MAX_IDEMPOTENCY_KEY_CHARS = 200
 
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """An aware UTC timestamp (STYLE.md "Names": timestamps are aware UTC).
+    """An aware UTC timestamp: the ledger's timestamps are aware UTC everywhere.
 
     PostgreSQL stores ``timestamptz``. SQLite has no time type: SQLAlchemy stores ISO text,
     and this type writes the UTC wall time there and re-attaches UTC on reading. Naive
@@ -47,7 +47,10 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        assert isinstance(value, datetime)
+        if not isinstance(value, datetime):
+            raise StorageError(
+                f"expected a timestamp from the database, got {type(value).__name__}"
+            )
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
@@ -56,8 +59,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 class UInt256(TypeDecorator[int]):
     """A non-negative integer up to 2**256 - 1 (wei amounts), stored as decimal text.
 
-    SQLite's NUMERIC affinity would turn large values into floats (STYLE.md: no floats for
-    quantities), and BIGINT stops at 2**63 - 1; decimal text is exact on both backends.
+    SQLite's NUMERIC affinity would turn large values into floats (and no quantity is ever
+    a float), and BIGINT stops at 2**63 - 1; decimal text is exact on both backends.
     """
 
     impl = String(78)

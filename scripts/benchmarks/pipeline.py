@@ -1,4 +1,4 @@
-"""`scripts/bench pipeline`: the ledger service end to end (issue 4), in one run.
+"""`scripts/bench pipeline`: the ledger service end to end, in one run.
 
 1. Acceptance (scripts/benchmarks/accept.py): records/s single and bulk on SQLite and
    PostgreSQL against the ceiling, the CPU cost of strict parse + digest + signature check of

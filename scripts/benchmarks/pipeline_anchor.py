@@ -1,4 +1,4 @@
-"""Benchmark of the anchoring half of the pipeline (issue 4 item 3), on anvil.
+"""Benchmark of the anchoring half of the pipeline, on anvil.
 
 Measured in one run, through the anchorer itself (store, sealing, signing, broadcast,
 receipt), against a baseline measured in the same run on the same chain:

@@ -1,5 +1,5 @@
 """Benchmark of ``carbon-verify``: records/s verified from a 10,000-record bundle on anvil,
-and the seconds to export that bundle through the HTTP API (issue 5).
+and the seconds to export that bundle through the HTTP API.
 
 The records (credit changes, calc/1 recomputation of total and grade included, and the
 rating rule they cite) go the production way, once: signed by a producer key registered

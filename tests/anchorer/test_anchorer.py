@@ -1,5 +1,5 @@
 """The anchorer on the in-process py-evm chain: sealing rules, the outbox, the leader lock,
-restarts, and the invariant checker (issue 4 items 3 and 6)."""
+restarts, and the invariant checker (docs/OPERATIONS.md §1, §3)."""
 
 from __future__ import annotations
 

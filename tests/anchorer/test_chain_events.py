@@ -1,7 +1,7 @@
-"""Chain events on a real anvil (issue 4 item 4; reliability anchors B5-38, 41, 44, 47 and
-DESIGN §5): a reorg shallower than the confirmation depth, a stuck transaction under a
-base-fee spike, a reverted anchor, a dev chain restarted empty on the same port, and a
-dev chain killed before it wrote its last state."""
+"""Chain events on a real anvil (docs/OPERATIONS.md §1, §2): a reorg shallower than the
+confirmation depth, a stuck transaction under a base-fee spike, a reverted anchor, a dev
+chain restarted empty on the same port, and a dev chain killed before it wrote its last
+state."""
 
 from __future__ import annotations
 
@@ -251,8 +251,9 @@ def test_reset_dev_chain_stops_anchoring_and_marks_nothing(
 def test_killed_dev_chain_lost_an_anchor_same_seq_same_root_again(
     restartable: dict[str, Any], artifacts: Any, tmp_path: Path
 ) -> None:
-    """DESIGN §5: anvil saves its state on exit and every --state-interval seconds; killed
-    with SIGKILL it comes back without its last seconds, including our anchor."""
+    """anvil saves its state on exit and every --state-interval seconds; killed with SIGKILL
+    it comes back without its last seconds, including our anchor (docs/OPERATIONS.md §2
+    ``anchor_lost``)."""
     gen = make_env(rpc_chain(restartable["dev"]), artifacts, tmp_path / "data")
     env = next(gen)
     try:

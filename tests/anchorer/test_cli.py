@@ -1,5 +1,5 @@
 """The operator commands ``anchor``, ``status`` and ``check`` through ``main([...])``, on
-anvil, over the store and deployment record in one data directory (issue 4 item 6)."""
+anvil, over the store and deployment record in one data directory (docs/OPERATIONS.md §3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Publishing manifests to a Kubo node as an anchorer step of its own (issue 4 item 5).
+"""Publishing manifests to a Kubo node as an anchorer step of its own (docs/OPERATIONS.md §5).
 
 py-evm memory chain, SQLite store and the real accept path (tests/support/anchorenv.py);
 the node is the stand-in of tests/support/kubo.py (its docstring says why: Kubo cannot be

@@ -1,4 +1,4 @@
-"""The receipts in an exported bundle are checkable promises (DESIGN §3.5; check 13 of
+"""The receipts in an exported bundle are checkable promises (docs/FORMAT.md §5; check 13 of
 carbon-verify): signed under the bundle's service key, naming a record of the bundle, and
 kept (anchored no later than promised)."""
 

@@ -1,6 +1,6 @@
 """Bundles exported by the API verify with the auditor's verifier against the chain, carry
 the closure recomputation needs, follow the caller's view, and are never handed out for
-records that nothing can prove yet (DESIGN.md §3.6)."""
+records that nothing can prove yet (docs/FORMAT.md §6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Idempotency-Key retention (docs/API.md §3.1, reliability anchors A7): a replay within
+"""Idempotency-Key retention (docs/API.md §3.1): a replay within
 the window is byte-identical, an expired key is a fresh request, and expired rows are
 purged a bounded number at a time. Store tests run on SQLite and PostgreSQL alike."""
 

@@ -1,5 +1,5 @@
-"""The role x route x owner matrix, generated from the OpenAPI document (reliability
-anchors A7: OWASP API1 object-level and API5 function-level authorization; figure 16).
+"""The role x route x owner matrix, generated from the OpenAPI document (docs/API.md §2:
+OWASP API1 object-level and API5 function-level authorization).
 
 Every operation the app publishes must have a row in ``EXPECTED``; every cell (caller x
 operation, on an object owned by the ``plant-mes`` producer) is requested against a fresh

@@ -1,5 +1,5 @@
 """The one problem table (RFC 9457) and readiness: statuses, headers, and nothing internal
-in any response (STYLE "Errors"; reliability anchors A7: API8)."""
+in any response (docs/API.md §4)."""
 
 from __future__ import annotations
 

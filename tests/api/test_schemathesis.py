@@ -1,6 +1,6 @@
 """Schemathesis against the app in-process (ASGI, no network): over at least 200 generated
 examples per operation, no 5xx, no response outside the published schema, no status,
-content type or header the document does not declare (reliability anchors A7, figure 13).
+content type or header the document does not declare (docs/API.md §8).
 
 Each operation is called as the role the matrix allows to use it (tests/api/test_matrix.py),
 so generated requests reach the service code rather than stopping at 401/403.

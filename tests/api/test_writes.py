@@ -1,5 +1,5 @@
 """Writes: Idempotency-Key semantics, body limits, revocation requests, attestations and
-what the status and metrics then say (reliability anchors A7, figures 15 and 17)."""
+what the status and metrics then say (docs/API.md §3, §5, §6)."""
 
 from __future__ import annotations
 

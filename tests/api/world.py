@@ -164,7 +164,7 @@ def register_keys_on_chain(
     chain: Chain, artifacts: Mapping[str, Any], deployment: DeploymentRecord
 ) -> None:
     """TrustRegistry ``registerKey`` for every producer: the verifier trusts the chain's
-    keys, not the store's (DESIGN.md §3.3)."""
+    keys, not the store's (docs/FORMAT.md §3)."""
     trust = chain.contract(artifacts["TrustRegistry"], deployment.address_of("TrustRegistry"))
     for producer_id in (PLANT, CONVERSION, REFDATA, RATING):
         public = public_key_bytes(producer_key(producer_id))

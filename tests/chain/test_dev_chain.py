@@ -109,7 +109,7 @@ def test_sigkill_after_the_state_interval_keeps_the_batch(
     tmp_path: Path, anvil_path: Path, artifacts: Artifacts
 ) -> None:
     """anvil dumps its state every --state-interval seconds: a SIGKILL after that loses
-    nothing already dumped (DESIGN §5)."""
+    nothing already dumped (docs/OPERATIONS.md §1)."""
     chain = DevChain.start(data_dir=tmp_path, anvil_path=anvil_path, state_interval_s=1)
     state = tmp_path / "anvil-state.json"
     try:

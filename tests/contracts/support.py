@@ -136,7 +136,7 @@ def expect_revert(action: Any, name: str, **args: Any) -> ContractRevertError:
 
 def log_hash(previous: bytes, seq: int, root: bytes, leaf_count: int, manifest: bytes) -> bytes:
     """logHash_n = keccak256(abi.encode(logHash_{n-1}, seq, root, leafCount, manifestDigest)),
-    computed with eth_abi, independently of the contract (DESIGN §3.4)."""
+    computed with eth_abi, independently of the contract (docs/FORMAT.md §4)."""
     encoded = encode(
         ["bytes32", "uint64", "bytes32", "uint32", "bytes32"],
         [previous, seq, root, leaf_count, manifest],

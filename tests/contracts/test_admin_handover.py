@@ -1,6 +1,6 @@
 """The default admin of both registries changes hands in two steps with a delay
-(OpenZeppelin AccessControlDefaultAdminRules, DESIGN §4): scheduled by the admin, accepted by
-the heir only after the delay, announced by events; the old admin keeps nothing."""
+(OpenZeppelin AccessControlDefaultAdminRules, docs/CONTRACTS.md §2): scheduled by the admin,
+accepted by the heir only after the delay, announced by events; the old admin keeps nothing."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """AnchorRegistry: strict batch sequence, zero values, the running log hash, reads, events,
-revocation (DESIGN §3.4, §4), on py-evm and anvil."""
+revocation (docs/FORMAT.md §4, docs/CONTRACTS.md), on py-evm and anvil."""
 
 from __future__ import annotations
 
@@ -107,7 +107,7 @@ def test_zero_values_revert(
 
 
 def test_anchor_gas_stays_low(reg: Registries) -> None:
-    # Four fresh storage slots per batch (DESIGN §4: the packed layout) plus the event;
+    # Four fresh storage slots per batch (docs/CONTRACTS.md: the packed layout) plus the event;
     # the first batch also pays for the first write of the batch counter.
     first = reg.tx(anchor_fn(reg, 1, random32()), "anchorer")
     second = reg.tx(anchor_fn(reg, 2, random32()), "anchorer")

@@ -1,5 +1,5 @@
 """TrustRegistry: the accredited-body whitelist (ISO 14065 style) and attestations; only a
-body accredited at the block's timestamp may attest (DESIGN §4), on py-evm and anvil."""
+body accredited at the block's timestamp may attest (docs/CONTRACTS.md), on py-evm and anvil."""
 
 from __future__ import annotations
 

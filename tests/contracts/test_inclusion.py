@@ -1,6 +1,6 @@
 """AnchorRegistry.verifyInclusion against proofs made by OpenZeppelin's JavaScript library
-(@openzeppelin/merkle-tree StandardMerkleTree, leaf encoding ["bytes32"], DESIGN §3.4), and
-the attacks it must refuse, named for what they model (STYLE "Tests")."""
+(@openzeppelin/merkle-tree StandardMerkleTree, leaf encoding ["bytes32"], docs/FORMAT.md §4), and
+the attacks it must refuse, named for what they model."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Every role x function cell of both registries, generated from one table (STYLE
-"Contracts": one role per duty): the holder of the duty succeeds and emits its event;
+"""Every role x function cell of both registries, generated from one table (docs/CONTRACTS.md
+§2: one role per duty): the holder of the duty succeeds and emits its event;
 every other account (the admin, the holders of the other duties, a stranger) reverts with
 the named error and its arguments."""
 

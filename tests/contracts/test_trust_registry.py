@@ -1,5 +1,5 @@
 """TrustRegistry: producer key windows, rotation and revocation; accredited bodies and their
-attestations (DESIGN §3.3, §4), on py-evm and anvil."""
+attestations (docs/FORMAT.md §3, docs/CONTRACTS.md), on py-evm and anvil."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Crash tests with real processes (issue 4; reliability anchors B4 #29-32).
+"""Crash tests with real processes.
 
 A runner process (tests/faults/crash_runner.py) accepts records through the real accept
 path and anchors them on anvil, with one crash point armed: at its second passage the
@@ -13,7 +13,7 @@ be exactly ``anchoring.anchorer.CRASH_POINTS`` minus the fee-bump point, which o
 stalled transaction reaches (covered in-process by tests/anchorer).
 
 Besides the named points, the runner is killed by ``strace`` fault injection at the i-th
-``fdatasync`` of the process (reliability anchors A8, B4 #30: SQLite WAL + FULL syncs at
+``fdatasync`` of the process (SQLite WAL + FULL syncs at
 every commit, so these are the commit points of accepting, sealing and the outbox). A clean
 12-record run makes about 40; the test kills at ``FSYNC_INDICES``, spread over the run
 (migrations, accepts, seals, signed transactions, anchors) to keep the suite short;

@@ -1,5 +1,6 @@
-"""RPC node failures between the anchorer and anvil, through our fault proxy (reliability
-anchors B5-43; issue 4 "RPC refused for a minute while records keep arriving").
+"""RPC node failures between the anchorer and anvil, through our fault proxy
+(docs/OPERATIONS.md §2 ``chain_unavailable``), among them the RPC refusing for a minute
+while records keep arriving.
 
 Every answer of the node is untrusted input: a refused connection, a 502, a truncated body
 and a slow node each make a step fail as ``UnavailableError`` (retryable) and change

@@ -109,7 +109,7 @@ def make_commitment() -> None:
     _write(
         "commitment/generic.json",
         {
-            "description": "Digest v1 (DESIGN.md §3.2) of generic records under fixed salts: "
+            "description": "Digest v1 (docs/FORMAT.md §2.2) of generic records under fixed salts: "
             "field hash per path and record digest",
             "source": "computed by tests/js/reference.mjs op=commitment: its own flattening, "
             "npm canonicalize 5.1.0 (RFC 8785 by the RFC's author) and node:crypto SHA-256",
@@ -190,7 +190,7 @@ def make_merkle() -> None:
     _write(
         "merkle/manifest.json",
         {
-            "description": "Batch manifest (DESIGN.md §3.4): JCS bytes, SHA-256 manifest "
+            "description": "Batch manifest (docs/FORMAT.md §4): JCS bytes, SHA-256 manifest "
             "digest and CIDv1 (raw, sha2-256) of the same bytes",
             "source": "npm canonicalize 5.1.0 + node:crypto for the digest, npm multiformats "
             "14.0.5 CID.create(1, raw.code, sha256.digest(bytes)) for the CID, via "
@@ -302,7 +302,7 @@ def make_signature() -> None:
         "signature/ed25519.json",
         {
             "description": "Ed25519 known answers: RFC 8032 test vectors for the primitive; "
-            "producer signatures over 'carbonledger.sig.v1' || 0x00 || digest (DESIGN.md §3.3)",
+            "producer signatures over 'carbonledger.sig.v1' || 0x00 || digest (docs/FORMAT.md §3)",
             "source": "rfc8032: RFC 8032 §7.1 (also reproduced by node:crypto when generated); "
             "producer: node:crypto sign(null, message, key) via tests/js/reference.mjs; "
             "key_id = SHA-256 of the node-derived public key (Python hashlib)",
@@ -329,7 +329,7 @@ def make_receipt() -> None:
     _write(
         "receipt/receipt.json",
         {
-            "description": "A receipt (DESIGN.md §3.5) with a 600 s merge delay: the exact "
+            "description": "A receipt (docs/FORMAT.md §5) with a 600 s merge delay: the exact "
             "signed bytes ('carbonledger.receipt.v1' || 0x00 || JCS(body)) and the signature",
             "source": "npm canonicalize 5.1.0 for JCS(body) and node:crypto Ed25519 for the "
             "key and signature, via tests/js/reference.mjs",

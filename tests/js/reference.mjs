@@ -5,7 +5,7 @@
 // (RFC 8785 by the RFC's author), multiformats (CID), node:crypto (SHA-256, Ed25519) and
 // sm-crypto (SM2 with SM3, SM3).
 // Nothing here imports or reuses the Python code's logic: the record flattening below is
-// written from DESIGN.md §3.2 on its own.
+// written from docs/FORMAT.md §2.2 on its own.
 //
 // Usage: node tests/js/reference.mjs < request.json
 //   {"op": "merkle", "trees": [{"digests": [hex...], "prove": [hex...],
@@ -60,7 +60,7 @@ function jcs(req) {
   });
 }
 
-// DESIGN.md §3.2, written independently: every scalar with its path (keys as strings,
+// docs/FORMAT.md §2.2, written independently: every scalar with its path (keys as strings,
 // indices as numbers); an empty object or array is a pair whose value is {} or [].
 function flatten(value, path, out) {
   if (Array.isArray(value)) {

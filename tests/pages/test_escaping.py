@@ -1,5 +1,5 @@
 """Pages escape every value, cap every page size and answer errors with a short HTML page
-(STYLE "Good and bad" #8)."""
+(docs/PAGES.md §3, §4)."""
 
 from __future__ import annotations
 

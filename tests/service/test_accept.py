@@ -53,7 +53,7 @@ def test_every_example_type_is_accepted_in_dependency_order(
         receipts[item.record["id"]] = service.accept(submission(item))
         clock.advance(1)
     types = {examples[rid].record["type"] for rid in examples.order}
-    assert len(types) == 7  # DESIGN.md §1: every record type
+    assert len(types) == 7  # docs/RECORDS.md: every record type
     with store.transaction(readonly=True) as session:
         for rid in examples.order:
             item, receipt = examples[rid], receipts[rid]

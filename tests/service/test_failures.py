@@ -1,6 +1,6 @@
 """Failures of the store during acceptance answer with an error and leave nothing
-half-written (issue 4: "A full disk or a database error answers 'unavailable', never a
-half-written record"); concurrent submissions of one record store it once."""
+half-written (a full disk or a database error answers "unavailable", never a half-written
+record); concurrent submissions of one record store it once."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Bad input through the accept path (issue 4, "Bad input"): each refusal names the record id
+"""Bad input through the accept path (docs/SUBMISSION.md §5): each refusal names the record id
 and the field, and the store is left exactly as it was (a dump before and after)."""
 
 from __future__ import annotations

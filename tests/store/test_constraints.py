@@ -1,5 +1,5 @@
-"""Uniqueness by constraints (DESIGN.md §3.4, §5): each violation is a ConflictError that
-names the constraint, and a failed transaction stores nothing."""
+"""Uniqueness by constraints (docs/FORMAT.md §4, docs/OPERATIONS.md §1): each violation is a
+ConflictError that names the constraint, and a failed transaction stores nothing."""
 
 from __future__ import annotations
 

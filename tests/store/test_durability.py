@@ -1,4 +1,4 @@
-"""Durability drift (reliability anchors B4 #37): the store refuses to open with settings
+"""Durability drift: the store refuses to open with settings
 under which an acknowledged record could be lost, and says which setting and the fix."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Failures become answers, never half-written records (reliability anchors B4 #34-#36):
+"""Failures become answers, never half-written records:
 SQLite contention waits (busy timeout) or answers UnavailableError; a full disk answers
 UnavailableError; a killed PostgreSQL connection answers UnavailableError, and the next
 transaction succeeds."""
@@ -209,7 +209,7 @@ with store.transaction() as session:
 
 def test_killed_writer_leaves_committed_records_only(store_url: str, key_id: str) -> None:
     """SIGKILL mid-transaction: the acknowledged (committed) record is there, the open
-    transaction left nothing, and the database checks clean (reliability anchors A8)."""
+    transaction left nothing, and the database checks clean."""
     proc = subprocess.Popen(
         [sys.executable, "-c", KILLED_WRITER, store_url, key_id],
         stdout=subprocess.PIPE,

@@ -1,4 +1,4 @@
-"""The leader lock: one anchorer at a time (DESIGN.md §6; semantics in ledger/store/leader.py)."""
+"""The leader lock: one anchorer at a time (semantics in ledger/store/leader.py)."""
 
 from __future__ import annotations
 

@@ -257,7 +257,7 @@ def test_uncommitted_records_are_invisible_to_others(
     store_url: str, store: Store, key_id: str
 ) -> None:
     """A record exists for everyone else only once its transaction has committed, which
-    is when the accept path may acknowledge it (DESIGN.md §5)."""
+    is when the accept path may acknowledge it (docs/OPERATIONS.md §1)."""
     other = Store.open(store_url)
     try:
         with store.transaction() as session:

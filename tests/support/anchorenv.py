@@ -99,7 +99,7 @@ class Env:
 
     def assert_verifies_on_chain(self, receipt: Receipt) -> None:
         """The receipt's record is in an anchored batch whose root the contract holds, and
-        its stored proof leads from the record digest to that root (DESIGN §3.5)."""
+        its stored proof leads from the record digest to that root (docs/FORMAT.md §5)."""
         ledgerdata.check_receipt(receipt)
         with self.store.transaction(readonly=True) as session:
             record = record_repo.get_record(session, receipt.record_id)

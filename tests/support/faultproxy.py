@@ -1,5 +1,5 @@
-"""A small HTTP fault proxy on 127.0.0.1 between a JSON-RPC client and a node (reliability
-anchors B5-43; toxiproxy is not packaged here, so we keep our own).
+"""A small HTTP fault proxy on 127.0.0.1 between a JSON-RPC client and a node (toxiproxy is
+not packaged here, so we keep our own).
 
 Modes (switch at any time with ``proxy.mode = ...``):
 

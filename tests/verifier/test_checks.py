@@ -1,6 +1,6 @@
 """The numbered checks against a real anchored ledger on py-evm, through the library.
 
-Each attack is named for what it models (STYLE "Tests"); every failing case asserts the
+Each attack is named for what it models; every failing case asserts the
 check that catches it and that the run as a whole is not "verified".
 """
 

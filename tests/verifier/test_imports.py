@@ -1,5 +1,5 @@
-"""Importing the verifier loads only the pure core and read-only chain code (STYLE "The
-map"): no store, no web framework, no API, no anchoring (checked in a fresh interpreter,
+"""Importing the verifier loads only the pure core and read-only chain code (docs/VERIFY.md
+§1): no store, no web framework, no API, no anchoring (checked in a fresh interpreter,
 so nothing another test imported can hide a dependency)."""
 
 from __future__ import annotations

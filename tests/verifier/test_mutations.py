@@ -1,9 +1,9 @@
-"""A seeded campaign of single-byte mutations of a real anchored bundle (reliability
-anchors B1-9): every mutated bundle must be rejected, as FAIL (exit 1) or unreadable
-(exit 2), never verified and never indeterminate. The library runs in-process on py-evm
-with chain reads cached, so the campaign measures the verifier, not the RPC. It runs on
-the bundle with full views and on its public (redacted) form, whose hidden field hashes
-are as much evidence as the disclosures.
+"""A seeded campaign of single-byte mutations of a real anchored bundle: every mutated
+bundle must be rejected, as FAIL (exit 1) or unreadable (exit 2), never verified and never
+indeterminate. The library runs in-process on py-evm with chain reads cached, so the
+campaign measures the verifier, not the RPC. It runs on the bundle with full views and on
+its public (redacted) form, whose hidden field hashes are as much evidence as the
+disclosures.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 // Reference Merkle trees for the contract tests, built by OpenZeppelin's own
 // library (@openzeppelin/merkle-tree StandardMerkleTree, leaf encoding ["bytes32"],
-// DESIGN §3.4), so the proofs the contract accepts are not our own output.
+// docs/FORMAT.md §4), so the proofs the contract accepts are not our own output.
 //
 // stdin:  {"digests": ["0x<64 hex>", ...]}
 // stdout: {"root": "0x..", "tree": ["0x..", ...],

@@ -1,4 +1,4 @@
-"""Evidence bundle format (ledger.core.bundle, DESIGN.md §3.6)."""
+"""Evidence bundle format (ledger.core.bundle, docs/FORMAT.md §6)."""
 
 from __future__ import annotations
 

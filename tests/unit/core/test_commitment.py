@@ -1,4 +1,4 @@
-"""Salted field commitments and record digest v1 (ledger.core.commitment, DESIGN.md §3.2)."""
+"""Salted field commitments and record digest v1 (ledger.core.commitment, docs/FORMAT.md §2.2)."""
 
 from __future__ import annotations
 

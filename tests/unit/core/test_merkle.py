@@ -1,4 +1,4 @@
-"""Merkle batches, manifests and CIDs (ledger.core.merkle, ledger.core.cid; DESIGN.md §3.4)."""
+"""Merkle batches, manifests and CIDs (ledger.core.merkle, ledger.core.cid; docs/FORMAT.md §4)."""
 
 from __future__ import annotations
 

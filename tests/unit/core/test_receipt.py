@@ -1,4 +1,4 @@
-"""Receipts (ledger.core.receipt, DESIGN.md §3.5)."""
+"""Receipts (ledger.core.receipt, docs/FORMAT.md §5)."""
 
 from __future__ import annotations
 

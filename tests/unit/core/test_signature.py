@@ -1,4 +1,4 @@
-"""Producer signatures (ledger.core.signature, DESIGN.md §3.3)."""
+"""Producer signatures (ledger.core.signature, docs/FORMAT.md §3)."""
 
 from __future__ import annotations
 
