@@ -65,6 +65,12 @@ RULES = (
         allowed=("ledger.core", "ledger.examples"),
     ),
     Rule(
+        "client-imports-only-core",  # a producer installs it without the store or the service
+        importers=("ledger.client",),
+        forbidden=OURS,
+        allowed=("ledger.core", "ledger.client"),
+    ),
+    Rule(
         "verifier-imports-only-core",
         importers=("verifier",),
         forbidden=OURS,

@@ -2,11 +2,11 @@
 
 A submission is ``{"format": "carbonledger-submission/1", "view": <full view>,
 "signature": {key_id, alg, value}}``: the record with the salts the producer drew
-(docs/FORMAT.md §2.2, full view as in docs/FORMAT.md §2.3) and the producer's Ed25519 signature
-over its digest (§3.3). A bulk is ``{"format": "carbonledger-submission-batch/1",
+(docs/FORMAT.md §2.2, full view as in §2.3) and the producer's Ed25519 signature over its
+digest (docs/FORMAT.md §3). A bulk is ``{"format": "carbonledger-submission-batch/1",
 "submissions": [submission, ...]}`` with at most ``AcceptLimits.max_bulk_records`` entries.
 
-Everything here is pure (no store): it turns bytes into ``ParsedSubmission`` values or
+Nothing here reads the database: it turns bytes into ``ParsedSubmission`` values or
 raises ``RefusedRecordError`` naming the record id and the field at fault. The checks that
 need the store (keys, references, idempotency) are in ``ledger.service.accept``.
 """
@@ -23,6 +23,7 @@ from ledger.core.commitment import FieldPath, digest_from_field_hashes
 from ledger.core.errors import ConflictError, MalformedError, VerificationError
 from ledger.core.records import InvalidRecordError, Record, validate_record
 from ledger.core.signature import Signature
+from ledger.core.submission import BATCH_FORMAT, SUBMISSION_FORMAT
 from ledger.core.view import Commitment, parse_view
 from ledger.service.limits import MAX_ID_CHARS, MAX_PRODUCER_CHARS
 
@@ -38,8 +39,6 @@ __all__ = [
     "read_submission",
 ]
 
-SUBMISSION_FORMAT = "carbonledger-submission/1"
-BATCH_FORMAT = "carbonledger-submission-batch/1"
 _SUBMISSION_MEMBERS = frozenset({"format", "view", "signature"})
 _BATCH_MEMBERS = frozenset({"format", "submissions"})
 

@@ -137,8 +137,8 @@ class Record(Base):
     """An accepted record (docs/RECORDS.md §1) with its commitment, signature and receipt.
 
     ``id`` is the acceptance order. ``full_view`` holds the canonical JSON bytes of the
-    record with its salts (§3.2); ``receipt`` the signed receipt bytes (§3.5). ``key_id``
-    must name a registered producer key.
+    record with its salts (docs/FORMAT.md §2.3); ``receipt`` the signed receipt bytes
+    (docs/FORMAT.md §5). ``key_id`` must name a registered producer key.
     """
 
     __tablename__ = "records"

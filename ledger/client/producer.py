@@ -1,21 +1,5 @@
-"""The producer's client of the carbonledger API (docs/API.md §7).
-
-::
-
-    client = LedgerClient("https://ledger.example", api_key, producer_key=key,
-                          service_key_id="<64 hex, from the operator>")
-    receipt = client.submit(record)          # commit, sign, POST, verify the receipt
-    bundle = client.get_bundle(record["id"])  # once anchored (after receipt.anchor_by)
-
-``submit`` commits the record with fresh salts (docs/FORMAT.md §2.2), signs the digest with the
-producer key (§3.3) and POSTs the submission (docs/SUBMISSION.md) with an
-``Idempotency-Key`` derived from the record id and digest. On a 502/503/504, a timeout or
-a connection error it retries with exponential backoff (honouring ``Retry-After``),
-re-sending the very same bytes under the same key, so a retry can never create a second
-record or a second receipt. The receipt is then checked: signed by the service key the
-client was configured with (or, without one, the key ``/v1/service`` names, fetched
-once), for this record id and this digest: a client verifies what it gets against its own hash.
-"""
+"""The producer's client: commit, sign, submit with retries, and check what comes back
+(docs/API.md §7)."""
 
 from __future__ import annotations
 
@@ -28,35 +12,18 @@ from typing import Any
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from ledger.client.problems import RETRY_STATUSES, problem_error
 from ledger.core.bundle import Bundle, parse_bundle
-from ledger.core.canonical import canonicalize, parse_json
-from ledger.core.errors import (
-    ConflictError,
-    LedgerError,
-    MalformedError,
-    NotFoundError,
-    SignatureError,
-    UnavailableError,
-)
+from ledger.core.canonical import parse_json
+from ledger.core.errors import LedgerError, MalformedError, SignatureError, UnavailableError
 from ledger.core.receipt import Receipt, verify_receipt
-from ledger.core.signature import key_id, sign_digest
+from ledger.core.signature import key_id
+from ledger.core.submission import batch_bytes, submission_bytes
 from ledger.core.view import Commitment, commit
 
-__all__ = ["ApiAccessError", "LedgerClient", "idempotency_key", "submission_bytes"]
+__all__ = ["LedgerClient", "idempotency_key"]
 
-SUBMISSION_FORMAT = "carbonledger-submission/1"
-BATCH_FORMAT = "carbonledger-submission-batch/1"
 _IDEMPOTENCY_DOMAIN = b"carbonledger.idempotency.v1\x00"
-_RETRY_STATUSES = frozenset({502, 503, 504})
-MAX_RETRY_AFTER_S = 30.0
-
-
-class ApiAccessError(LedgerError):
-    """The API refused the caller (401, 403) or answered something unexpected."""
-
-    def __init__(self, message: str, *, status: int) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 def idempotency_key(record_id: str, digest_hex: str) -> str:
@@ -64,46 +31,6 @@ def idempotency_key(record_id: str, digest_hex: str) -> str:
     return hashlib.sha256(
         _IDEMPOTENCY_DOMAIN + record_id.encode("utf-8") + b"\x00" + digest_hex.encode("ascii")
     ).hexdigest()
-
-
-def submission_bytes(commitment: Commitment, producer_key: Ed25519PrivateKey) -> bytes:
-    """A signed submission of a committed record (docs/SUBMISSION.md §2), canonical bytes."""
-    signature = sign_digest(producer_key, commitment.digest)
-    return canonicalize(
-        {
-            "format": SUBMISSION_FORMAT,
-            "view": commitment.to_json(),
-            "signature": signature.to_json(),
-        }
-    )
-
-
-def _problem_error(response: httpx.Response) -> LedgerError:
-    try:
-        problem = parse_json(response.content, root="problem")
-    except LedgerError:
-        problem = {}
-    detail = str(problem.get("detail") or problem.get("title") or response.reason_phrase)
-    status = response.status_code
-    if status == 422:
-        return MalformedError(detail, path=str(problem.get("path") or ""))
-    if status == 404:
-        return NotFoundError(detail)
-    if status == 409:
-        return ConflictError(detail)
-    if status in _RETRY_STATUSES:
-        return UnavailableError(f"HTTP {status}: {detail}", retry_after_s=_retry_after(response))
-    return ApiAccessError(f"HTTP {status}: {detail}", status=status)
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return min(MAX_RETRY_AFTER_S, max(0.0, float(value)))
-    except ValueError:
-        return None
 
 
 class LedgerClient:
@@ -176,11 +103,11 @@ class LedgerClient:
             except httpx.TransportError as exc:
                 last = UnavailableError(f"{method} {url}: {type(exc).__name__}: {exc}")
                 continue
-            if response.status_code in _RETRY_STATUSES:
-                last = _problem_error(response)
+            if response.status_code in RETRY_STATUSES:
+                last = problem_error(response)
                 continue
             if response.status_code >= 400:
-                raise _problem_error(response)
+                raise problem_error(response)
             return response
         raise last or UnavailableError(f"{method} {url}: no attempt made (retries < 0)")
 
@@ -250,9 +177,7 @@ class LedgerClient:
     def submit_bulk(self, records: Sequence[Mapping[str, Any]]) -> list[Receipt]:
         """Submit records in one all-or-nothing call; returns their verified receipts."""
         prepared = [self.prepare(r) for r in records]
-        body = canonicalize(
-            {"format": BATCH_FORMAT, "submissions": [parse_json(b) for _, b in prepared]}
-        )
+        body = batch_bytes([b for _, b in prepared])
         key = hashlib.sha256(
             b"".join(
                 idempotency_key(str(c.record["id"]), c.digest_hex).encode() for c, _ in prepared
