@@ -16,8 +16,6 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from anchoring.chain import Chain
 from anchoring.chain.base import ArtifactLike
 from anchoring.deployment import DeploymentRecord, deployment_differences
@@ -32,8 +30,17 @@ from ledger.core.records import Record
 from ledger.core.signature import ALG_ED25519, key_id, public_key_bytes
 from ledger.service import LedgerService, receipt_bytes
 from ledger.service.export import BundleExporter, ExportResult
-from ledger.service.query import LedgerQueries, Page
-from ledger.store import Store
+from ledger.service.query import LedgerQueries
+from ledger.service.readmodels import (
+    BatchDetail,
+    Page,
+    RecordStatus,
+    RecordView,
+    StoredAttestation,
+    StoredBatch,
+    TrailEntry,
+)
+from ledger.store import Store, Transaction
 from ledger.store import access as access_store
 from ledger.store.chainfacts import add_attestation, request_revocation
 
@@ -161,7 +168,7 @@ class ApiService:
         return StoredResponse(201, out)
 
     def _claim(
-        self, session: Session, name: str, key: str, fingerprint: str, now: datetime
+        self, session: Transaction, name: str, key: str, fingerprint: str, now: datetime
     ) -> access_store.StoredResponse | None:
         """Purges a few expired Idempotency-Keys, then claims this one (one transaction)."""
         limits = self.limits
@@ -182,7 +189,7 @@ class ApiService:
 
     def request_revocation(
         self, caller: Caller, record_id: str, reason_code: int, reason_digest_hex: str
-    ) -> dict[str, Any]:
+    ) -> RecordStatus:
         require_role(caller, "regulator")
         digest_hex = self.queries.digest_of(record_id, access_for(caller))
         now = self.clock()
@@ -204,7 +211,7 @@ class ApiService:
         report_digest_hex: str,
         verdict: str,
         tx_hash: str | None,
-    ) -> list[dict[str, Any]]:
+    ) -> tuple[StoredAttestation, ...]:
         """Notes an auditor's attestation; it counts once TrustRegistry holds it (the body
         sends ``attest`` from its own accredited address, which the platform cannot)."""
         name = require_role(caller, "auditor")
@@ -228,23 +235,27 @@ class ApiService:
 
     # -- reads ---------------------------------------------------------------------
 
-    def record(self, caller: Caller, record_id: str) -> dict[str, Any]:
+    def record(self, caller: Caller, record_id: str) -> RecordView:
         return self.queries.record(record_id, access_for(caller))
 
-    def status(self, caller: Caller, record_id: str) -> dict[str, Any]:
+    def status(self, caller: Caller, record_id: str) -> RecordStatus:
         return self.queries.status(record_id, access_for(caller))
 
-    def trail(self, caller: Caller, subject: str, after: int, limit: int) -> Page:
+    def trail(self, caller: Caller, subject: str, after: int, limit: int) -> Page[TrailEntry]:
         return self.queries.trail(subject, access_for(caller), after=after, limit=limit)
 
-    def batches(self, after: int, limit: int) -> Page:
+    def batches(self, after: int, limit: int) -> Page[StoredBatch]:
         return self.queries.batches(after=after, limit=limit)
 
-    def batch(self, seq: int) -> dict[str, Any]:
+    def batch(self, seq: int) -> BatchDetail:
         return self.queries.batch(seq)
 
-    def attestations(self, caller: Caller, record_id: str) -> list[dict[str, Any]]:
+    def attestations(self, caller: Caller, record_id: str) -> tuple[StoredAttestation, ...]:
         return self.queries.attestations(record_id, access_for(caller))
+
+    def records_by_digest(self, caller: Caller, digests_hex: list[str]) -> dict[str, str]:
+        """digest -> record id, for the digests whose record the caller may see."""
+        return self.queries.record_ids_by_digest(digests_hex, access_for(caller))
 
     # -- bundles -------------------------------------------------------------------
 
@@ -355,12 +366,12 @@ class ApiService:
 
     def metrics(self) -> dict[str, Any]:
         counts = self.queries.counts()
-        oldest = counts["oldest_unanchored_accepted_at"]
+        oldest = counts.oldest_unanchored_accepted_at
         lag_s = 0.0 if oldest is None else max(0.0, (self.clock() - oldest).total_seconds())
         return {
             "accepted": self.accepted_total,
             "rejected": dict(self.rejected_total),
-            "by_status": counts["by_status"],
+            "by_status": counts.by_status,
             "anchoring_lag_s": lag_s,
         }
 

@@ -31,14 +31,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import func, select
-
 from ledger.core.canonical import parse_timestamp
 from ledger.core.errors import LedgerError, UnavailableError
 from ledger.core.merkle import MerkleTree, keccak256, verify_inclusion
 from ledger.core.receipt import Receipt
-from ledger.store import Store
-from ledger.store.models import AnchorTx, Batch, BatchLeaf, Record
+from ledger.store import Store, audit
+from ledger.store.rows import StoredBatch, StoredLeaf
 
 MAX_LISTED = 10  # problems listed per check; the count says how many there are in all
 
@@ -148,26 +146,11 @@ def _records_and_batches(
     recompute = Check(5, "every batch recomputes from its leaves")
     deadline = Check(9, "no record past its promised anchoring time")
     with store.transaction(readonly=True) as session:
-        records = {
-            r.record_id: r
-            for r in session.execute(
-                select(
-                    Record.record_id,
-                    Record.digest_hex,
-                    Record.status,
-                    Record.batch_seq,
-                    Record.receipt,
-                )
-            )
-        }
-        ids_twice = session.execute(
-            select(Record.record_id).group_by(Record.record_id).having(func.count() > 1)
-        ).all()
-        batches = list(session.scalars(select(Batch).order_by(Batch.seq)))
-        leaves: dict[int, list[BatchLeaf]] = {}
-        for leaf in session.scalars(select(BatchLeaf).order_by(BatchLeaf.batch_seq)):
-            leaves.setdefault(leaf.batch_seq, []).append(leaf)
-    for (rid,) in ids_twice:
+        records = {r.record_id: r for r in audit.record_facts(session)}
+        ids_twice = audit.duplicated_record_ids(session)
+        batches = audit.all_batches(session)
+        leaves = audit.leaves_by_batch(session)
+    for rid in ids_twice:
         acked.fail(f"record {rid} is stored more than once")
     by_digest = {r.digest_hex: r for r in records.values()}
     for row in records.values():
@@ -240,7 +223,7 @@ def _records_and_batches(
 
 
 def _recompute_batch(
-    batch: Batch, leaves: list[BatchLeaf], prev_manifest: str, check: Check
+    batch: StoredBatch, leaves: list[StoredLeaf], prev_manifest: str, check: Check
 ) -> None:
     seq = batch.seq
     if len(leaves) != batch.leaf_count:
@@ -282,13 +265,9 @@ def _onchain_checks(store: Store, chain: ChainView | None, report: CheckReport) 
     roots = Check(7, "every anchored root equals the on-chain root")
     log = Check(8, "logHash chain intact")
     with store.transaction(readonly=True) as session:
-        batches = list(session.scalars(select(Batch).order_by(Batch.seq)))
-        mined = session.execute(
-            select(AnchorTx.batch_seq, func.count())
-            .where(AnchorTx.state == "mined")
-            .group_by(AnchorTx.batch_seq)
-        ).all()
-    for seq, n in mined:
+        batches = audit.all_batches(session)
+        mined = audit.mined_tx_counts(session)
+    for seq, n in mined.items():
         if n > 1:
             twice.fail(f"batch {seq} has {n} mined anchor transactions")
     anchored = [b for b in batches if b.state == "anchored"]

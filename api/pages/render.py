@@ -1,7 +1,8 @@
 """Rendering: the Jinja2 environment, security headers and the HTML error page.
 
 Autoescaping is on for every template, whatever its name (``autoescape=True``, not the
-extension-based default), and ``finalize`` turns ``None`` into an empty string. No
+extension-based default), and ``finalize`` turns ``None`` into an empty string and a
+timestamp into RFC 3339 UTC with ``Z``, as the JSON API writes it. No
 template marks record data ``|safe`` (tests/pages/test_escaping.py checks the sources).
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from starlette.responses import HTMLResponse, Response
 
 from api.pages.throttle import TooManyAttemptsError
 from api.problems import PROBLEM_TABLE
+from ledger.core.canonical import format_timestamp
 from ledger.core.errors import LedgerError, MalformedError
 
 __all__ = ["SECURITY_HEADERS", "TEMPLATES_DIR", "FormError", "Renderer"]
@@ -52,6 +55,8 @@ class FormError(LedgerError):
 
 
 def _finalize(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return format_timestamp(value)
     return "" if value is None else value
 
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
-from api.auth import access_for
 from api.pages.base import PageRequest, Pages
-from api.pages.lookup import records_by_digest
 from api.pages.render import SECURITY_HEADERS, STATIC_DIR
 from api.pages.session import SESSION_COOKIE, PageSession, key_id_of
 from api.pages.views import (
@@ -52,10 +50,8 @@ def page_router(pages: Pages) -> APIRouter:
         found = page.api.trail(page.caller, subject, after, limit)
         # Newest first within the page (issued_at, then acceptance order); pages follow
         # the API's acceptance-order cursor.
-        items = sorted(
-            found.items, key=lambda i: (i.get("issued_at") or "", i["cursor"]), reverse=True
-        )
-        rows = [{"item": i, "status": status_of(i)} for i in items]
+        items = sorted(found.items, key=lambda e: (e.summary.issued_at, e.cursor), reverse=True)
+        rows = [{"item": e, "status": status_of(e.state, e.summary.batch_seq)} for e in items]
         return render.page(
             "trail.html",
             page.context(
@@ -73,14 +69,15 @@ def page_router(pages: Pages) -> APIRouter:
         record_id = page.query("id", max_chars=MAX_ID_CHARS)
         found = page.api.record(page.caller, record_id)
         status = page.api.status(page.caller, record_id)
-        view = found["view"]
+        view = found.view
         rows, withheld = field_rows(view)
         content = record_of(view)
         return render.page(
             "record.html",
             page.context(
-                rec=found,
-                status=status_of(status),
+                rec=found.summary,
+                signature=found.signature,
+                status=status_of(status.state, status.summary.batch_seq),
                 redacted=is_redacted(view),
                 rows=rows,
                 withheld=withheld,
@@ -111,15 +108,15 @@ def page_router(pages: Pages) -> APIRouter:
         after = page.integer("after", default=0, low=0)
         limit, clamped = pages.limit(page)
         found = page.api.batch(seq)
-        manifest = found.get("manifest") or {}
+        manifest = found.manifest
         leaves = [str(x) for x in manifest.get("leaves") or []]
         shown = leaves[after : after + limit]
-        ids = records_by_digest(page.api.store, shown, access_for(page.caller))
+        ids = page.api.records_by_digest(page.caller, shown)
         more = after + limit < len(leaves)
         return render.page(
             "batch.html",
             page.context(
-                batch=found,
+                batch=found.batch,
                 manifest=manifest,
                 leaves=[{"digest": d, "record_id": ids.get(d)} for d in shown],
                 first=after,

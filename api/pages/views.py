@@ -1,18 +1,21 @@
 """Shaping what the service returns into what the templates show (docs/PAGES.md §3).
 
-Pure functions over the JSON the API's service methods return: no store, no request.
-Everything here yields plain strings; the templates escape them (autoescape is on and
-nothing is marked safe), so a record's text can never become markup.
+Pure functions over the ledger service's read models and the core's views: no store, no
+request, no JSON. Everything here yields plain strings; the templates escape them
+(autoescape is on and nothing is marked safe), so a record's text can never become markup.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+from ledger.core.canonical import format_timestamp
 from ledger.core.commitment import flatten
 from ledger.core.errors import LedgerError
-from ledger.core.view import HIDDEN, RedactedView, parse_view, reconstruct
+from ledger.core.view import HIDDEN, RedactedView, View, reconstruct
+from ledger.service.readmodels import RecordState
 
 __all__ = [
     "DifferenceRow",
@@ -63,6 +66,8 @@ def path_text(path: tuple[str | int, ...] | list[Any]) -> str:
 
 
 def display_value(value: Any) -> str:
+    if isinstance(value, datetime):
+        return format_timestamp(value)
     if value is HIDDEN:
         return WITHHELD
     if value is None:
@@ -76,37 +81,31 @@ def display_value(value: Any) -> str:
     return str(value)
 
 
-def field_rows(view_json: dict[str, Any]) -> tuple[list[FieldRow], list[str]]:
+def field_rows(view: View) -> tuple[list[FieldRow], list[str]]:
     """The fields a view discloses (path, value) and the field hashes it withholds."""
-    if view_json.get("kind") == "full":
-        pairs = [(list(p), v) for p, v in flatten(view_json.get("record") or {})]
-        hidden: list[str] = []
+    pairs: list[tuple[list[str | int], Any]]
+    if isinstance(view, RedactedView):
+        pairs = [(list(d.path), d.value) for d in view.disclosures]
+        hidden = list(view.hidden)
     else:
-        pairs = [
-            (d[1], d[2])
-            for d in view_json.get("disclosures", [])
-            if isinstance(d, list) and len(d) == 3 and isinstance(d[1], list)
-        ]
-        hidden = [str(h) for h in view_json.get("hidden", [])]
+        pairs = [(list(p), v) for p, v in flatten(view.record)]
+        hidden = []
     # The envelope (type, id, subject, ...) reads first, then the body; the order within
     # each is the canonical one the view came in.
     pairs.sort(key=lambda pair: bool(pair[0]) and pair[0][0] == "body")
     return [FieldRow(path_text(p), display_value(v)) for p, v in pairs], hidden
 
 
-def record_of(view_json: dict[str, Any]) -> dict[str, Any]:
+def record_of(view: View) -> dict[str, Any]:
     """The record as far as the view discloses it (``commitment.reconstruct``)."""
     try:
-        return reconstruct(parse_view(view_json))
+        return reconstruct(view)
     except LedgerError:
         return {}
 
 
-def is_redacted(view_json: dict[str, Any]) -> bool:
-    try:
-        return isinstance(parse_view(view_json), RedactedView)
-    except LedgerError:
-        return True
+def is_redacted(view: View) -> bool:
+    return isinstance(view, RedactedView)
 
 
 @dataclass(frozen=True)
@@ -172,29 +171,36 @@ class StatusView:
     revocation: dict[str, str] | None = None
 
 
-def status_of(item: dict[str, Any]) -> StatusView:
-    """The lifecycle state of a record (a trail item or a status answer)."""
-    state = str(item.get("state") or item.get("status") or "")
-    batch = item.get("batch") or None
+def status_of(record: RecordState, batch_seq: int | None = None) -> StatusView:
+    """The lifecycle state of a record (of a trail entry or a status answer); ``batch_seq``
+    is the record's batch when the state carries none."""
+    batch = record.batch
     anchored = None
-    if isinstance(batch, dict) and batch.get("tx_hash"):
+    if batch is not None and batch.tx_hash:
         anchored = {
-            "seq": display_value(batch.get("seq")),
-            "tx": display_value(batch.get("tx_hash")),
-            "block": display_value(batch.get("block_number")),
-            "at": display_value(batch.get("anchored_at")),
+            "seq": display_value(batch.seq),
+            "tx": display_value(batch.tx_hash),
+            "block": display_value(batch.anchored_block_number),
+            "at": display_value(batch.anchored_at),
         }
-    revocation = item.get("revocation") or None
+    revocation = record.revocation
     return StatusView(
-        state=state,
-        label=STATE_LABELS.get(state, state),
+        state=record.state,
+        label=STATE_LABELS.get(record.state, record.state),
         anchored=anchored,
-        batch_seq=batch.get("seq") if isinstance(batch, dict) else item.get("batch_seq"),
-        superseded_by=[str(x) for x in item.get("superseded_by") or []],
-        supersedes=item.get("supersedes"),
+        batch_seq=batch.seq if batch is not None else batch_seq,
+        superseded_by=list(record.superseded_by),
+        supersedes=record.supersedes,
         revocation=(
-            {k: display_value(v) for k, v in revocation.items()}
-            if isinstance(revocation, dict)
+            {
+                "state": display_value(revocation.state),
+                "reason_code": display_value(revocation.reason_code),
+                "reason_digest": display_value(revocation.reason_digest_hex),
+                "requested_at": display_value(revocation.requested_at),
+                "tx_hash": display_value(revocation.tx_hash),
+                "block_number": display_value(revocation.block_number),
+            }
+            if revocation is not None
             else None
         ),
     )

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from api.routes.deps import OPTIONAL_AUTH, Api, CurrentCaller, RecordId
+from api.routes.payloads import attestation_json
 from api.routes.schemas import AttestationIn, AttestationsOut, problems
 
 router = APIRouter(tags=["attestations"])
@@ -21,7 +22,7 @@ router = APIRouter(tags=["attestations"])
     responses=problems(401, 404),
 )
 def list_attestations(api: Api, caller: CurrentCaller, id: RecordId) -> dict[str, Any]:
-    return {"record_id": id, "items": api.attestations(caller, id)}
+    return {"record_id": id, "items": [attestation_json(a) for a in api.attestations(caller, id)]}
 
 
 @router.post(
@@ -35,4 +36,4 @@ def file_attestation(api: Api, caller: CurrentCaller, body: AttestationIn) -> di
     items = api.file_attestation(
         caller, body.record_id, body.report_digest, body.verdict, body.tx_hash
     )
-    return {"record_id": body.record_id, "items": items}
+    return {"record_id": body.record_id, "items": [attestation_json(a) for a in items]}

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 
 from api.routes.deps import DEFAULT_LIMIT, MAX_CURSOR, After, Api, Limit
+from api.routes.payloads import batch_detail_json, batch_json
 from api.routes.schemas import BatchDetailOut, BatchPage, problems
 
 router = APIRouter(tags=["batches"])
@@ -15,7 +16,9 @@ router = APIRouter(tags=["batches"])
 @router.get("/batches", operation_id="list_batches", response_model=BatchPage, responses=problems())
 def list_batches(api: Api, after: After = 0, limit: Limit = DEFAULT_LIMIT) -> BatchPage:
     page = api.batches(after, limit)
-    return BatchPage.model_validate({"items": page.items, "next_after": page.next_after})
+    return BatchPage.model_validate(
+        {"items": [batch_json(b) for b in page.items], "next_after": page.next_after}
+    )
 
 
 @router.get(
@@ -25,4 +28,4 @@ def list_batches(api: Api, after: After = 0, limit: Limit = DEFAULT_LIMIT) -> Ba
     responses=problems(404),
 )
 def get_batch(api: Api, seq: Annotated[int, Path(ge=1, le=MAX_CURSOR)]) -> dict[str, Any]:
-    return api.batch(seq)
+    return batch_detail_json(api.batch(seq))

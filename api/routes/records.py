@@ -13,6 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from api.routes.deps import OPTIONAL_AUTH, Api, CurrentCaller, RecordId
+from api.routes.payloads import record_json, status_json
 from api.routes.schemas import ReceiptOut, ReceiptsOut, RecordOut, StatusOut, problems
 from ledger.service.limits import MAX_IDEMPOTENCY_KEY_CHARS
 
@@ -106,7 +107,7 @@ async def submit_records(
 )
 def get_record(api: Api, caller: CurrentCaller, id: RecordId) -> dict[str, Any]:
     """A record in the caller's view: full or the public redacted view."""
-    return api.record(caller, id)
+    return record_json(api.record(caller, id))
 
 
 @router.get(
@@ -118,4 +119,4 @@ def get_record(api: Api, caller: CurrentCaller, id: RecordId) -> dict[str, Any]:
 )
 def get_status(api: Api, caller: CurrentCaller, id: RecordId) -> dict[str, Any]:
     """Pending, batched, anchored (seq, tx, block), revoked or superseded."""
-    return api.status(caller, id)
+    return status_json(api.status(caller, id))

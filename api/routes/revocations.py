@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from api.routes.deps import Api, CurrentCaller
+from api.routes.payloads import status_json
 from api.routes.schemas import RevocationIn, StatusOut, problems
 
 router = APIRouter(tags=["revocations"])
@@ -21,4 +22,6 @@ router = APIRouter(tags=["revocations"])
     responses=problems(401, 403, 404, 409),
 )
 def request_revocation(api: Api, caller: CurrentCaller, body: RevocationIn) -> dict[str, Any]:
-    return api.request_revocation(caller, body.record_id, body.reason_code, body.reason_digest)
+    return status_json(
+        api.request_revocation(caller, body.record_id, body.reason_code, body.reason_digest)
+    )

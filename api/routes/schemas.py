@@ -1,7 +1,8 @@
 """Request and response models of the API (published in the OpenAPI document).
 
-Response models mirror what ``ledger.service.query`` returns; the record view itself is an
-open object (docs/FORMAT.md §2.3 defines it, and its fields differ per record type).
+Response models mirror the JSON ``api.routes.payloads`` makes of the ledger service's read
+models; the record view itself is an open object (docs/FORMAT.md §2.3 defines it, and its
+fields differ per record type).
 """
 
 from __future__ import annotations

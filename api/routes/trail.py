@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.routes.deps import DEFAULT_LIMIT, OPTIONAL_AUTH, After, Api, CurrentCaller, Limit, Subject
+from api.routes.payloads import trail_entry_json
 from api.routes.schemas import TrailPage, problems
 
 router = APIRouter(tags=["trail"])
@@ -27,5 +28,9 @@ def get_trail(
     """Records about ``subject`` in acceptance order, with supersession and conversion links."""
     page = api.trail(caller, subject, after, limit)
     return TrailPage.model_validate(
-        {"subject": subject, "items": page.items, "next_after": page.next_after}
+        {
+            "subject": subject,
+            "items": [trail_entry_json(e) for e in page.items],
+            "next_after": page.next_after,
+        }
     )

@@ -19,14 +19,11 @@ another digest raises ``RecordConflictError`` naming both digests.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from ledger.core.canonical import canonicalize, format_timestamp, parse_json
 from ledger.core.clock import Clock
@@ -44,11 +41,11 @@ from ledger.service.submission import (
     parse_submission,
     read_submission,
 )
-from ledger.store import ConstraintError, Store
-from ledger.store.models import Producer, ProducerKey
-from ledger.store.models import Record as StoredRecord
+from ledger.store import ConstraintError, Store, Transaction
+from ledger.store import lookups as lookup
 from ledger.store.producers import is_key_valid_at
 from ledger.store.records import Link, NewRecord, insert_pending_records
+from ledger.store.rows import LinkTarget, StoredKey
 
 __all__ = ["AFTER_COMMIT", "LedgerService", "receipt_bytes"]
 
@@ -65,23 +62,11 @@ _REL_TYPES: dict[str, tuple[str, ...]] = {
     "archive": ("bim-archive",),
     "carbon-record": ("carbon-record",),
 }
-_CHUNK = 500  # ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
 
 
 def receipt_bytes(receipt: Receipt) -> bytes:
     """The canonical bytes of a receipt (RFC 8785), as stored and as returned to producers."""
     return canonicalize(receipt.to_json())
-
-
-@dataclass(frozen=True)
-class _Target:
-    """What a reference check needs of a record, stored or earlier in the bulk."""
-
-    record_id: str
-    digest_hex: str
-    type: str
-    subject: str
-    producer: str
 
 
 #: Refuses a record its submitter may not write, by raising (a LedgerError).
@@ -167,14 +152,16 @@ class LedgerService:
             self.crash_points.hit(AFTER_COMMIT)
         return receipts
 
-    def _admit(self, session: Session, parsed: list[ParsedSubmission]) -> tuple[list[Receipt], int]:
+    def _admit(
+        self, session: Transaction, parsed: list[ParsedSubmission]
+    ) -> tuple[list[Receipt], int]:
         """Check ``parsed`` against the store and insert the new ones (caller commits)."""
         now = self.clock()
-        stored = _stored_receipts(session, {p.record_id for p in parsed})
-        keys = _keys(session, {p.signature.key_id for p in parsed})
+        stored = lookup.stored_receipts(session, {p.record_id for p in parsed})
+        keys = lookup.producer_keys(session, {p.signature.key_id for p in parsed})
         ref_ids = {r.id for p in parsed for r in p.record.refs}
-        targets = _targets(session, ref_ids)
-        superseded = _superseded(
+        targets = lookup.link_targets(session, ref_ids)
+        superseded = lookup.superseded_among(
             session, {p.record.supersedes.id for p in parsed if p.record.supersedes}
         )
 
@@ -224,7 +211,7 @@ class LedgerService:
     # -- checks against the store -------------------------------------------------------
 
     def _check_signer(
-        self, session: Session, p: ParsedSubmission, key: ProducerKey | None, now: datetime
+        self, session: Transaction, p: ParsedSubmission, key: StoredKey | None, now: datetime
     ) -> None:
         rid, kid = p.record_id, p.signature.key_id
 
@@ -232,11 +219,11 @@ class LedgerService:
             return RefusedRecordError(reason, record_id=rid, field=field, index=p.index, **evidence)
 
         if key is None:
-            if session.get(Producer, p.record.producer) is None:
+            if not lookup.producer_exists(session, p.record.producer):
                 raise refuse("producer", f"unknown producer {p.record.producer!r}")
             raise refuse("signature.key_id", f"no producer key {kid} is registered")
         if key.producer != p.record.producer:
-            if session.get(Producer, p.record.producer) is None:
+            if not lookup.producer_exists(session, p.record.producer):
                 raise refuse("producer", f"unknown producer {p.record.producer!r}")
             raise refuse(
                 "producer",
@@ -266,7 +253,7 @@ class LedgerService:
     def _check_refs(
         self,
         p: ParsedSubmission,
-        targets: dict[str, _Target],
+        targets: dict[str, LinkTarget],
         later: dict[str, int],
         superseded: set[str],
     ) -> None:
@@ -307,7 +294,7 @@ def _refuse(p: ParsedSubmission, field: str, reason: str, **evidence: Any) -> Re
 
 
 def _check_supersedes(
-    p: ParsedSubmission, field: str, target: _Target, superseded: set[str]
+    p: ParsedSubmission, field: str, target: LinkTarget, superseded: set[str]
 ) -> None:
     record = p.record
     if target.type != record.type:
@@ -331,61 +318,6 @@ def _check_supersedes(
         )
 
 
-# -- store look-ups (one query per kind, not one per record) ----------------------------
-
-
-def _chunks(values: Iterable[str]) -> Iterable[list[str]]:
-    ordered = sorted(values)
-    for start in range(0, len(ordered), _CHUNK):
-        yield ordered[start : start + _CHUNK]
-
-
-def _stored_receipts(session: Session, ids: set[str]) -> dict[str, tuple[str, bytes]]:
-    out: dict[str, tuple[str, bytes]] = {}
-    for chunk in _chunks(ids):
-        rows = session.execute(
-            select(StoredRecord.record_id, StoredRecord.digest_hex, StoredRecord.receipt).where(
-                StoredRecord.record_id.in_(chunk)
-            )
-        )
-        for record_id, digest_hex, receipt in rows:
-            out[str(record_id)] = (str(digest_hex), bytes(receipt))
-    return out
-
-
-def _keys(session: Session, key_ids: set[str]) -> dict[str, ProducerKey]:
-    out: dict[str, ProducerKey] = {}
-    for chunk in _chunks(key_ids):
-        for key in session.scalars(select(ProducerKey).where(ProducerKey.key_id.in_(chunk))):
-            out[key.key_id] = key
-    return out
-
-
-def _targets(session: Session, ids: set[str]) -> dict[str, _Target]:
-    out: dict[str, _Target] = {}
-    columns = (
-        StoredRecord.record_id,
-        StoredRecord.digest_hex,
-        StoredRecord.type,
-        StoredRecord.subject,
-        StoredRecord.producer,
-    )
-    for chunk in _chunks(ids):
-        for row in session.execute(select(*columns).where(StoredRecord.record_id.in_(chunk))):
-            out[str(row[0])] = _Target(*(str(v) for v in row))
-    return out
-
-
-def _superseded(session: Session, ids: set[str]) -> set[str]:
-    out: set[str] = set()
-    for chunk in _chunks(ids):
-        rows = session.scalars(
-            select(StoredRecord.supersedes).where(StoredRecord.supersedes.in_(chunk))
-        )
-        out.update(str(r) for r in rows if r is not None)
-    return out
-
-
 # -- helpers ----------------------------------------------------------------------------
 
 
@@ -398,9 +330,9 @@ def _replay(p: ParsedSubmission, known: tuple[str, bytes]) -> Receipt:
     return Receipt.from_json(parse_json(stored))
 
 
-def _target_of(p: ParsedSubmission) -> _Target:
+def _target_of(p: ParsedSubmission) -> LinkTarget:
     r = p.record
-    return _Target(r.id, p.digest_hex, r.type, r.subject, r.producer)
+    return LinkTarget(r.id, p.digest_hex, r.type, r.subject, r.producer)
 
 
 def _new_row(p: ParsedSubmission, receipt: Receipt, now: datetime) -> NewRecord:
@@ -423,7 +355,7 @@ def _new_row(p: ParsedSubmission, receipt: Receipt, now: datetime) -> NewRecord:
     )
 
 
-def _invalid_window(key: ProducerKey, at: datetime) -> str:
+def _invalid_window(key: StoredKey, at: datetime) -> str:
     when = format_timestamp(at)
     if key.revoked_at is not None and at >= key.revoked_at:
         return (

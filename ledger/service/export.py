@@ -26,9 +26,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from ledger.core.bundle import MAX_ITEMS, BatchHeader, Bundle, BundleItem, ChainRef, ServiceKey
 from ledger.core.canonical import parse_json
 from ledger.core.errors import (
@@ -40,9 +37,9 @@ from ledger.core.errors import (
 )
 from ledger.core.receipt import Receipt
 from ledger.core.signature import Signature, key_id
-from ledger.service.query import Access, leaves_for, view_of
-from ledger.store import Store
-from ledger.store.models import Batch, BatchLeaf, Record, RecordRef
+from ledger.service.query import Access, view_of
+from ledger.store import Store, Transaction, reads
+from ledger.store.rows import StoredBatch, StoredLeaf, StoredRecord
 
 __all__ = [
     "CLOSURE_RELS",
@@ -92,7 +89,7 @@ def _hex_bytes(value: str | None, what: str) -> bytes:
     return bytes.fromhex(value[2:] if value.startswith("0x") else value)
 
 
-def _header(batch: Batch) -> BatchHeader:
+def _header(batch: StoredBatch) -> BatchHeader:
     if batch.anchored_block_number is None:
         raise StorageError(f"batch {batch.seq} is anchored without a block number")
     return BatchHeader(
@@ -105,7 +102,7 @@ def _header(batch: Batch) -> BatchHeader:
     )
 
 
-def _anchor_by(row: Record) -> str | None:
+def _anchor_by(row: StoredRecord) -> str | None:
     try:
         value = parse_json(row.receipt, root="receipt").get("anchor_by")
     except (LedgerError, AttributeError):
@@ -130,8 +127,8 @@ class BundleExporter:
         )
 
     def for_record(self, record_id: str, access: Access) -> ExportResult:
-        def work(session: Session) -> ExportResult:
-            row = session.scalars(select(Record).where(Record.record_id == record_id)).first()
+        def work(session: Transaction) -> ExportResult:
+            row = reads.record_by_id(session, record_id)
             if row is None or not access.may_see(row.producer):
                 raise NotFoundError(f"no record with id {record_id!r}")
             return self._build(session, [row], access, strict=True)
@@ -155,17 +152,17 @@ class BundleExporter:
         (up to ``MAX_BUNDLE_ITEMS``)."""
         check_bundle_limit(limit)
 
-        def work(session: Session) -> ExportResult:
-            query = select(Record).where(Record.id > after)
-            if subject is not None:
-                query = query.where(Record.subject == subject)
-            if record_type is not None:
-                query = query.where(Record.type == record_type)
-            if producer is not None:
-                query = query.where(Record.producer == producer)
-            if access.owner is not None:
-                query = query.where(Record.producer == access.owner)
-            rows = list(session.scalars(query.order_by(Record.id).limit(limit)))
+        def work(session: Transaction) -> ExportResult:
+            if access.owner is not None and producer not in (None, access.owner):
+                raise NotFoundError("no record matches the query")
+            rows = reads.records_matching(
+                session,
+                subject=subject,
+                record_type=record_type,
+                producer=producer if access.owner is None else access.owner,
+                after=after,
+                limit=limit,
+            )
             if not rows:
                 raise NotFoundError("no record matches the query")
             return self._build(session, rows, access, strict=False)
@@ -175,10 +172,10 @@ class BundleExporter:
     # -- building ------------------------------------------------------------------
 
     def _build(
-        self, session: Session, rows: Sequence[Record], access: Access, *, strict: bool
+        self, session: Transaction, rows: Sequence[StoredRecord], access: Access, *, strict: bool
     ) -> ExportResult:
         batches = self._anchored_batches(session, {r.batch_seq for r in rows})
-        items_rows: list[Record] = []
+        items_rows: list[StoredRecord] = []
         pending: list[str] = []
         for row in rows:
             if row.batch_seq in batches:
@@ -197,7 +194,9 @@ class BundleExporter:
         for row in closure_rows:
             if row.batch_seq not in batches:
                 raise NotYetAnchoredError(row.record_id, _anchor_by(row))
-        leaves = leaves_for(session, [r.digest_hex for r in (*items_rows, *closure_rows)])
+        leaves = reads.leaves_of_digests(
+            session, [r.digest_hex for r in (*items_rows, *closure_rows)]
+        )
         items = tuple(self._item(r, access, leaves, batches) for r in items_rows)
         closure = tuple(self._item(r, access, leaves, batches) for r in closure_rows)
         used = {i.batch_seq for i in (*items, *closure)}
@@ -217,35 +216,20 @@ class BundleExporter:
         return ExportResult(bundle, tuple(pending))
 
     @staticmethod
-    def _anchored_batches(session: Session, seqs: set[int | None]) -> dict[int, Batch]:
-        wanted = [s for s in seqs if s is not None]
-        if not wanted:
-            return {}
-        rows = session.scalars(
-            select(Batch).where(Batch.seq.in_(wanted), Batch.state == "anchored")
-        )
-        return {b.seq: b for b in rows}
+    def _anchored_batches(session: Transaction, seqs: set[int | None]) -> dict[int, StoredBatch]:
+        return reads.anchored_batches(session, {s for s in seqs if s is not None})
 
     @staticmethod
-    def _closure(session: Session, items: Sequence[Record]) -> list[Record]:
+    def _closure(session: Transaction, items: Sequence[StoredRecord]) -> list[StoredRecord]:
         seen = {r.record_id for r in items}
         frontier = [r.id for r in items]
-        found: list[Record] = []
+        found: list[StoredRecord] = []
         while frontier:
-            targets = list(
-                session.scalars(
-                    select(RecordRef.ref_id)
-                    .where(RecordRef.record_pk.in_(frontier), RecordRef.rel.in_(CLOSURE_RELS))
-                    .order_by(RecordRef.record_pk, RecordRef.position)
-                )
-            )
+            targets = reads.link_targets_of(session, frontier, CLOSURE_RELS)
             new_ids = [t for t in dict.fromkeys(targets) if t not in seen]
             if not new_ids:
                 break
-            rows = {
-                r.record_id: r
-                for r in session.scalars(select(Record).where(Record.record_id.in_(new_ids)))
-            }
+            rows = reads.records_by_ids(session, new_ids)
             frontier = []
             for rid in new_ids:
                 seen.add(rid)
@@ -261,7 +245,10 @@ class BundleExporter:
 
     @staticmethod
     def _item(
-        row: Record, access: Access, leaves: dict[str, BatchLeaf], batches: dict[int, Batch]
+        row: StoredRecord,
+        access: Access,
+        leaves: dict[str, StoredLeaf],
+        batches: dict[int, StoredBatch],
     ) -> BundleItem:
         leaf = leaves.get(row.digest_hex)
         if leaf is None or row.batch_seq is None:

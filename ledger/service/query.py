@@ -10,34 +10,49 @@ enforced here, below the routes, so that no read path can forget it:
   auditors: the subjects they are granted) and as the public redacted view otherwise
   (``ledger.core.policy``): what every anonymous caller may read.
 
-Everything returned is plain JSON-ready data; no ORM object leaves this module.
+Everything returned is a read model (``ledger.service.readmodels``); the queries themselves
+are the store's (``ledger.store.reads``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeVar
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
-from ledger.core.canonical import format_timestamp, parse_json
+from ledger.core.canonical import parse_json
 from ledger.core.errors import MalformedError, NotFoundError, StorageError
 from ledger.core.policy import reveals
+from ledger.core.receipt import Receipt
+from ledger.core.signature import Signature
 from ledger.core.view import Commitment, View, parse_view, redact
 from ledger.service.limits import MAX_PAGE
-from ledger.store import Store
-from ledger.store.models import Attestation, Batch, BatchLeaf, Record, RecordRef, Revocation
-from ledger.store.records import links_of
+from ledger.service.readmodels import (
+    BatchDetail,
+    LedgerCounts,
+    Page,
+    RecordState,
+    RecordStatus,
+    RecordSummary,
+    RecordView,
+    StoredAttestation,
+    StoredBatch,
+    TrailEntry,
+)
+from ledger.store import Store, Transaction, reads
+from ledger.store.rows import StoredRecord
 
 __all__ = [
     "PUBLIC",
     "REGULATOR",
     "Access",
     "LedgerQueries",
-    "Page",
+    "check_limit",
+    "commitment_of",
+    "view_of",
 ]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -65,19 +80,13 @@ PUBLIC = Access()
 REGULATOR = Access(full_subjects=None)
 
 
-@dataclass(frozen=True)
-class Page:
-    items: list[dict[str, Any]]
-    next_after: int | None
-
-
 def check_limit(limit: int) -> int:
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
         raise MalformedError(f"limit must be within 1..{MAX_PAGE}", path="limit")
     return limit
 
 
-def commitment_of(row: Record) -> Commitment:
+def commitment_of(row: StoredRecord) -> Commitment:
     """The full view stored with the record (canonical bytes, docs/FORMAT.md §2.3)."""
     try:
         view = parse_view(parse_json(row.full_view, root="full_view"), path="full_view")
@@ -88,96 +97,42 @@ def commitment_of(row: Record) -> Commitment:
     return view
 
 
-def view_of(row: Record, access: Access) -> View:
+def view_of(row: StoredRecord, access: Access) -> View:
     commitment = commitment_of(row)
     if access.sees_full(row.producer, row.subject):
         return commitment
     return redact(commitment, reveals(row.type, "public"))
 
 
-def _ts(value: Any) -> str | None:
-    return None if value is None else format_timestamp(value)
-
-
-def _visible(session: Session, record_id: str, access: Access) -> Record:
-    row = session.scalars(select(Record).where(Record.record_id == record_id)).one_or_none()
+def _visible(session: Transaction, record_id: str, access: Access) -> StoredRecord:
+    row = reads.record_by_id(session, record_id)
     if row is None or not access.may_see(row.producer):
         raise NotFoundError(f"no record with id {record_id!r}")
     return row
 
 
-def _batch_json(batch: Batch | None) -> dict[str, Any] | None:
-    if batch is None:
-        return None
-    return {
-        "seq": batch.seq,
-        "state": batch.state,
-        "root": batch.root_hex,
-        "leaf_count": batch.leaf_count,
-        "manifest_digest": batch.manifest_digest_hex,
-        "manifest_cid": batch.manifest_cid,
-        "created_at": _ts(batch.created_at),
-        "anchored_at": _ts(batch.anchored_at),
-        "tx_hash": batch.tx_hash,
-        "block_number": batch.anchored_block_number,
-        "block_hash": batch.anchored_block_hash,
-        "log_hash": batch.log_hash_hex,
-    }
-
-
-def _summary(row: Record) -> dict[str, Any]:
-    return {
-        "record_id": row.record_id,
-        "type": row.type,
-        "schema_version": row.schema_version,
-        "subject": row.subject,
-        "producer": row.producer,
-        "issued_at": _ts(row.issued_at),
-        "accepted_at": _ts(row.accepted_at),
-        "digest": row.digest_hex,
-        "status": row.status,
-        "batch_seq": row.batch_seq,
-    }
-
-
-def _superseded_by(session: Session, record_id: str, access: Access) -> list[str]:
-    rows = session.scalars(
-        select(Record).where(Record.supersedes == record_id).order_by(Record.id).limit(MAX_PAGE)
+def _state(session: Transaction, row: StoredRecord, access: Access) -> RecordState:
+    batch = reads.batch_by_seq(session, row.batch_seq) if row.batch_seq is not None else None
+    revocation = reads.revocation_of(session, row.digest_hex)
+    superseded_by = tuple(
+        r.record_id
+        for r in reads.records_superseding(session, row.record_id, limit=MAX_PAGE)
+        if access.may_see(r.producer)
     )
-    return [r.record_id for r in rows if access.may_see(r.producer)]
-
-
-def _state(session: Session, row: Record, access: Access) -> dict[str, Any]:
-    batch = session.get(Batch, row.batch_seq) if row.batch_seq is not None else None
-    revocation = session.scalars(
-        select(Revocation).where(Revocation.digest_hex == row.digest_hex)
-    ).one_or_none()
-    superseded_by = _superseded_by(session, row.record_id, access)
-    # The lifecycle state a reader acts on: a revocation on-chain outranks everything, then
-    # supersession, then how far anchoring has come (docs/OPERATIONS.md §1).
     if revocation is not None and revocation.state == "mined":
         state = "revoked"
     elif superseded_by:
         state = "superseded"
     else:
         state = row.status
-    return {
-        "state": state,
-        "anchoring": row.status,
-        "batch": _batch_json(batch),
-        "revocation": None
-        if revocation is None
-        else {
-            "state": revocation.state,
-            "reason_code": revocation.reason_code,
-            "reason_digest": revocation.reason_digest_hex,
-            "requested_at": _ts(revocation.requested_at),
-            "tx_hash": revocation.tx_hash,
-            "block_number": revocation.block_number,
-        },
-        "supersedes": row.supersedes,
-        "superseded_by": superseded_by,
-    }
+    return RecordState(
+        state=state,
+        anchoring=row.status,
+        batch=batch,
+        revocation=revocation,
+        supersedes=row.supersedes,
+        superseded_by=superseded_by,
+    )
 
 
 class LedgerQueries:
@@ -186,155 +141,114 @@ class LedgerQueries:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def record(self, record_id: str, access: Access) -> dict[str, Any]:
-        """The record in the caller's view, with its digest and signature."""
-
-        def work(session: Session) -> dict[str, Any]:
-            row = _visible(session, record_id, access)
-            view = view_of(row, access)
-            return {
-                **_summary(row),
-                "view": view.to_json(),
-                "signature": {"key_id": row.key_id, "alg": "ed25519", "value": row.signature.hex()},
-            }
-
+    def _read(self, work: Callable[[Transaction], T]) -> T:
         return self.store.run(work, readonly=True)
 
-    def status(self, record_id: str, access: Access) -> dict[str, Any]:
+    def record(self, record_id: str, access: Access) -> RecordView:
+        """The record in the caller's view, with its producer's signature."""
+
+        def work(session: Transaction) -> RecordView:
+            row = _visible(session, record_id, access)
+            return RecordView(
+                summary=RecordSummary.of(row),
+                view=view_of(row, access),
+                signature=Signature(row.key_id, row.signature),
+            )
+
+        return self._read(work)
+
+    def status(self, record_id: str, access: Access) -> RecordStatus:
         """Where the record stands: pending, batched, anchored (seq, tx, block), revoked,
         superseded; with the signed receipt it was given."""
 
-        def work(session: Session) -> dict[str, Any]:
+        def work(session: Transaction) -> RecordStatus:
             row = _visible(session, record_id, access)
             receipt = (
-                parse_json(row.receipt, root="receipt") if access.may_see(row.producer) else None
+                Receipt.from_json(parse_json(row.receipt, root="receipt"))
+                if access.may_see(row.producer)
+                else None
             )
-            return {**_summary(row), **_state(session, row, access), "receipt": receipt}
+            return RecordStatus(RecordSummary.of(row), _state(session, row, access), receipt)
 
-        return self.store.run(work, readonly=True)
+        return self._read(work)
 
-    def trail(self, subject: str, access: Access, *, after: int, limit: int) -> Page:
+    def trail(self, subject: str, access: Access, *, after: int, limit: int) -> Page[TrailEntry]:
         """Every record about ``subject`` in acceptance order, with supersession and
         conversion links both ways."""
         check_limit(limit)
 
-        def work(session: Session) -> Page:
-            query = select(Record).where(Record.subject == subject, Record.id > after)
-            if access.owner is not None:
-                query = query.where(Record.producer == access.owner)
-            rows = list(session.scalars(query.order_by(Record.id).limit(limit + 1)))
+        def work(session: Transaction) -> Page[TrailEntry]:
+            rows = reads.records_about(
+                session, subject, after=after, limit=limit + 1, producer=access.owner
+            )
             more = len(rows) > limit
             rows = rows[:limit]
-            items = []
-            for row in rows:
-                refs = [
-                    {"rel": link.rel, "id": link.ref_id, "digest": link.ref_digest_hex}
-                    for link in links_of(session, row)
-                ]
-                referrers = session.execute(
-                    select(Record.record_id, Record.type, Record.producer, RecordRef.rel)
-                    .join(RecordRef, RecordRef.record_pk == Record.id)
-                    .where(RecordRef.ref_id == row.record_id)
-                    .order_by(Record.id)
-                    .limit(MAX_PAGE)
+            items = tuple(
+                TrailEntry(
+                    summary=RecordSummary.of(row),
+                    state=_state(session, row, access),
+                    refs=tuple(reads.refs_of(session, row.id)),
+                    referenced_by=tuple(
+                        r
+                        for r in reads.referrers_of(session, row.record_id, limit=MAX_PAGE)
+                        if access.may_see(r.producer)
+                    ),
+                    cursor=row.id,
                 )
-                referenced_by = [
-                    {"rel": str(rel), "record_id": str(rid), "type": str(rtype)}
-                    for rid, rtype, producer, rel in referrers
-                    if access.may_see(str(producer))
-                ]
-                items.append(
-                    {
-                        **_summary(row),
-                        **_state(session, row, access),
-                        "refs": refs,
-                        "referenced_by": referenced_by,
-                        "cursor": row.id,
-                    }
-                )
+                for row in rows
+            )
             return Page(items, rows[-1].id if more and rows else None)
 
-        return self.store.run(work, readonly=True)
+        return self._read(work)
 
-    def batches(self, *, after: int, limit: int) -> Page:
+    def batches(self, *, after: int, limit: int) -> Page[StoredBatch]:
         check_limit(limit)
 
-        def work(session: Session) -> Page:
-            rows = list(
-                session.scalars(
-                    select(Batch).where(Batch.seq > after).order_by(Batch.seq).limit(limit + 1)
-                )
-            )
+        def work(session: Transaction) -> Page[StoredBatch]:
+            rows = reads.batches_after(session, after=after, limit=limit + 1)
             more = len(rows) > limit
             rows = rows[:limit]
-            items = [b for b in (_batch_json(r) for r in rows) if b is not None]
-            return Page(items, rows[-1].seq if more and rows else None)
+            return Page(tuple(rows), rows[-1].seq if more and rows else None)
 
-        return self.store.run(work, readonly=True)
+        return self._read(work)
 
-    def batch(self, seq: int) -> dict[str, Any]:
+    def batch(self, seq: int) -> BatchDetail:
         """A batch with its manifest (the sorted digests, never record ids: docs/FORMAT.md §4)."""
 
-        def work(session: Session) -> dict[str, Any]:
-            row = session.get(Batch, seq)
+        def work(session: Transaction) -> BatchDetail:
+            row = reads.batch_by_seq(session, seq)
             if row is None:
                 raise NotFoundError(f"no batch {seq}")
-            out = _batch_json(row)
-            assert out is not None
-            out["manifest"] = parse_json(row.manifest, root="manifest")
-            return out
+            return BatchDetail(row, parse_json(row.manifest, root="manifest"))
 
-        return self.store.run(work, readonly=True)
+        return self._read(work)
 
-    def attestations(self, record_id: str, access: Access) -> list[dict[str, Any]]:
-        def work(session: Session) -> list[dict[str, Any]]:
+    def attestations(self, record_id: str, access: Access) -> tuple[StoredAttestation, ...]:
+        def work(session: Transaction) -> tuple[StoredAttestation, ...]:
             row = _visible(session, record_id, access)
-            found = session.scalars(
-                select(Attestation)
-                .where(Attestation.digest_hex == row.digest_hex)
-                .order_by(Attestation.id)
-                .limit(MAX_PAGE)
-            )
-            return [
-                {
-                    "digest": a.digest_hex,
-                    "attester": a.attester,
-                    "report_digest": a.report_digest_hex,
-                    "verdict": a.verdict,
-                    "observed_at": _ts(a.observed_at),
-                    "state": a.state,
-                    "tx_hash": a.tx_hash,
-                    "block_number": a.block_number,
-                }
-                for a in found
-            ]
+            return tuple(reads.attestations_of_digest(session, row.digest_hex, limit=MAX_PAGE))
 
-        return self.store.run(work, readonly=True)
+        return self._read(work)
 
     def digest_of(self, record_id: str, access: Access) -> str:
-        return self.store.run(lambda s: _visible(s, record_id, access).digest_hex, readonly=True)
+        return self._read(lambda s: _visible(s, record_id, access).digest_hex)
 
-    def counts(self) -> dict[str, Any]:
+    def record_ids_by_digest(self, digests_hex: list[str], access: Access) -> dict[str, str]:
+        """digest -> record id, for the digests whose record ``access`` may see (a batch
+        manifest lists digests, never ids)."""
+        found = self._read(lambda s: reads.record_ids_by_digest(s, digests_hex))
+        return {d: rid for d, (rid, producer) in found.items() if access.may_see(producer)}
+
+    def counts(self) -> LedgerCounts:
         """Figures for the metrics endpoint: records by status and the anchoring lag."""
 
-        def work(session: Session) -> dict[str, Any]:
-            by_status = {
-                str(status): int(n)
-                for status, n in session.execute(
-                    select(Record.status, func.count()).group_by(Record.status)
-                )
-            }
-            oldest = session.scalar(
-                select(func.min(Record.accepted_at)).where(Record.status != "anchored")
+        def work(session: Transaction) -> LedgerCounts:
+            return LedgerCounts(
+                by_status=reads.status_counts(session),
+                oldest_unanchored_accepted_at=reads.oldest_unanchored_accepted_at(session),
             )
-            return {"by_status": by_status, "oldest_unanchored_accepted_at": oldest}
 
-        return self.store.run(work, readonly=True)
+        return self._read(work)
 
     def ping(self) -> None:
-        self.store.run(lambda s: s.scalar(select(func.count()).select_from(Batch)), readonly=True)
-
-
-def leaves_for(session: Session, digests: Sequence[str]) -> dict[str, BatchLeaf]:
-    rows = session.scalars(select(BatchLeaf).where(BatchLeaf.digest_hex.in_(list(digests))))
-    return {r.digest_hex: r for r in rows}
+        self._read(reads.count_batches)

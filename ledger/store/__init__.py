@@ -8,7 +8,7 @@ the repository functions of ``records``, ``batches``, ``anchors``, ``producers``
 keep one anchorer at a time (``leader``); ``store.integrity_check()`` is the fsck.
 """
 
-from ledger.store.engine import Store, sqlite_url
+from ledger.store.engine import Store, Transaction, sqlite_url
 from ledger.store.errors import ConstraintError
 
-__all__ = ["ConstraintError", "Store", "sqlite_url"]
+__all__ = ["ConstraintError", "Store", "Transaction", "sqlite_url"]

@@ -40,6 +40,9 @@ from ledger.store.migrate import check_at_head, schema_problems, upgrade_to_head
 from ledger.store.models import Base
 
 T = TypeVar("T")
+#: The handle of one transaction, as ``Store.transaction`` and ``Store.run`` give it: code
+#: above the store only passes it on to the store's own functions.
+Transaction = Session
 
 DEFAULT_FILENAME = "ledger.sqlite3"
 # synchronous: 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA (sqlite.org/pragma.html#pragma_synchronous).
@@ -330,4 +333,4 @@ def _install_postgres_listener(engine: Engine, *, lock_timeout_ms: int) -> None:
         dbapi_connection.commit()
 
 
-__all__ = ["Store", "sqlite_url"]
+__all__ = ["Store", "Transaction", "sqlite_url"]

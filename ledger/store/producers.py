@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from ledger.core.errors import ConflictError, MalformedError, NotFoundError
 from ledger.store._session import flush
 from ledger.store.models import Producer, ProducerKey
+from ledger.store.rows import StoredKey
 
 
 def key_id_of(public_key_hex: str) -> str:
@@ -88,7 +89,7 @@ def revoke_producer_key(session: Session, key_id: str, *, at: datetime) -> Produ
     return row
 
 
-def is_key_valid_at(key: ProducerKey, at: datetime) -> bool:
+def is_key_valid_at(key: ProducerKey | StoredKey, at: datetime) -> bool:
     """True when ``key`` may sign at ``at``: inside its window and not revoked by then."""
     if at < key.valid_from:
         return False

@@ -9,7 +9,7 @@ import pytest
 from ledger.core.bundle import MAX_ITEMS, parse_bundle
 from ledger.core.errors import MalformedError
 from ledger.service.export import MAX_BUNDLE_ITEMS, check_bundle_limit
-from ledger.service.query import MAX_PAGE
+from ledger.service.limits import MAX_PAGE
 from tests.api.world import TANK_SUBJECT, World
 
 

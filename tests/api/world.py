@@ -217,7 +217,7 @@ def build_template(chain: Chain, artifacts: Mapping[str, Any], data_dir: Path) -
     world.clock.advance(5)
     for _ in range(20):
         anchorer.run_once()
-        counts = world.app.state.api.queries.counts()["by_status"]
+        counts = world.app.state.api.queries.counts().by_status
         if set(counts) == {"anchored"}:
             break
     else:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from api.pages.views import WITHHELD, differences_of, display_value, path_text, status_of
 from ledger.core.view import HIDDEN
+from ledger.service.readmodels import RecordState, StoredBatch
 
 
 def test_paths_and_values_read_as_in_the_docs() -> None:
@@ -44,15 +47,34 @@ def test_difference_rows_from_a_redacted_conversion() -> None:
 
 
 def test_status_of_a_superseded_anchored_record() -> None:
-    status = status_of(
-        {
-            "state": "superseded",
-            "batch": {"seq": 2, "tx_hash": "0xab", "block_number": 12, "anchored_at": "t"},
-            "superseded_by": ["urn:x:v2"],
-            "supersedes": None,
-        }
+    anchored_at = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    batch = StoredBatch(
+        seq=2,
+        state="anchored",
+        root_hex="00" * 32,
+        leaf_count=1,
+        manifest=b"{}",
+        manifest_digest_hex="11" * 32,
+        manifest_cid="b",
+        created_at=anchored_at,
+        anchored_at=anchored_at,
+        anchored_block_number=12,
+        anchored_block_hash="0xcd",
+        tx_hash="0xab",
+        log_hash_hex=None,
     )
+    status = status_of(
+        RecordState(
+            state="superseded",
+            anchoring="anchored",
+            batch=batch,
+            revocation=None,
+            superseded_by=("urn:x:v2",),
+            supersedes=None,
+        )
+    )
+    at = "2026-03-01T12:00:00Z"
     assert status.label == "superseded 已被取代" and status.superseded_by == ["urn:x:v2"]
-    assert status.anchored == {"seq": "2", "tx": "0xab", "block": "12", "at": "t"}
-    pending = status_of({"state": "pending", "batch": None, "batch_seq": None})
+    assert status.anchored == {"seq": "2", "tx": "0xab", "block": "12", "at": at}
+    pending = status_of(RecordState("pending", "pending", None, None, None, ()), batch_seq=None)
     assert pending.anchored is None and pending.batch_seq is None
