@@ -10,7 +10,7 @@ carry only the public view.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -61,18 +61,8 @@ class RecordSummary:
 
     @classmethod
     def of(cls, row: StoredRecord) -> RecordSummary:
-        return cls(
-            record_id=row.record_id,
-            type=row.type,
-            schema_version=row.schema_version,
-            subject=row.subject,
-            producer=row.producer,
-            issued_at=row.issued_at,
-            accepted_at=row.accepted_at,
-            digest_hex=row.digest_hex,
-            status=row.status,
-            batch_seq=row.batch_seq,
-        )
+        """The summary of a stored record: its envelope facts, none of its bytes."""
+        return cls(**{f.name: getattr(row, f.name) for f in fields(cls)})
 
 
 @dataclass(frozen=True)

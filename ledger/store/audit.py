@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger.store.models import AnchorTx, Batch, BatchLeaf, Record
-from ledger.store.rows import RecordFacts, StoredBatch, StoredLeaf
+from ledger.store.rows import RecordFacts, StoredBatch, StoredLeaf, copy_row
 
 __all__ = [
     "all_batches",
@@ -39,7 +39,7 @@ def duplicated_record_ids(session: Session) -> list[str]:
 
 def all_batches(session: Session) -> list[StoredBatch]:
     """Every batch, in seq order."""
-    return [StoredBatch.of(b) for b in session.scalars(select(Batch).order_by(Batch.seq))]
+    return [copy_row(StoredBatch, b) for b in session.scalars(select(Batch).order_by(Batch.seq))]
 
 
 def leaves_by_batch(session: Session) -> dict[int, list[StoredLeaf]]:
@@ -48,7 +48,7 @@ def leaves_by_batch(session: Session) -> dict[int, list[StoredLeaf]]:
     for leaf in session.scalars(
         select(BatchLeaf).order_by(BatchLeaf.batch_seq, BatchLeaf.leaf_index)
     ):
-        out.setdefault(leaf.batch_seq, []).append(StoredLeaf.of(leaf))
+        out.setdefault(leaf.batch_seq, []).append(copy_row(StoredLeaf, leaf))
     return out
 
 

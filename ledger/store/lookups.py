@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.store.models import Producer, ProducerKey, Record
-from ledger.store.rows import LinkTarget, StoredKey
+from ledger.store.rows import LinkTarget, StoredKey, copy_row
 
 __all__ = [
     "link_targets",
@@ -52,7 +52,7 @@ def producer_keys(session: Session, key_ids: Collection[str]) -> dict[str, Store
     out: dict[str, StoredKey] = {}
     for chunk in _chunks(key_ids):
         for key in session.scalars(select(ProducerKey).where(ProducerKey.key_id.in_(chunk))):
-            out[key.key_id] = StoredKey.of(key)
+            out[key.key_id] = copy_row(StoredKey, key)
     return out
 
 

@@ -23,6 +23,7 @@ from ledger.store.rows import (
     StoredLeaf,
     StoredRecord,
     StoredRevocation,
+    copy_row,
 )
 
 __all__ = [
@@ -49,7 +50,7 @@ __all__ = [
 
 def record_by_id(session: Session, record_id: str) -> StoredRecord | None:
     row = session.scalars(select(Record).where(Record.record_id == record_id)).one_or_none()
-    return None if row is None else StoredRecord.of(row)
+    return None if row is None else copy_row(StoredRecord, row)
 
 
 def records_by_ids(session: Session, record_ids: Collection[str]) -> dict[str, StoredRecord]:
@@ -57,7 +58,7 @@ def records_by_ids(session: Session, record_ids: Collection[str]) -> dict[str, S
     if not record_ids:
         return {}
     rows = session.scalars(select(Record).where(Record.record_id.in_(list(record_ids))))
-    return {r.record_id: StoredRecord.of(r) for r in rows}
+    return {r.record_id: copy_row(StoredRecord, r) for r in rows}
 
 
 def records_superseding(session: Session, record_id: str, *, limit: int) -> list[StoredRecord]:
@@ -65,7 +66,7 @@ def records_superseding(session: Session, record_id: str, *, limit: int) -> list
     rows = session.scalars(
         select(Record).where(Record.supersedes == record_id).order_by(Record.id).limit(limit)
     )
-    return [StoredRecord.of(r) for r in rows]
+    return [copy_row(StoredRecord, r) for r in rows]
 
 
 def records_about(
@@ -95,7 +96,7 @@ def records_matching(
     if producer is not None:
         query = query.where(Record.producer == producer)
     rows = session.scalars(query.order_by(Record.id).limit(limit))
-    return [StoredRecord.of(r) for r in rows]
+    return [copy_row(StoredRecord, r) for r in rows]
 
 
 def refs_of(session: Session, record_pk: int) -> list[Link]:
@@ -149,13 +150,13 @@ def record_ids_by_digest(
 
 def batch_by_seq(session: Session, seq: int) -> StoredBatch | None:
     row = session.get(Batch, seq)
-    return None if row is None else StoredBatch.of(row)
+    return None if row is None else copy_row(StoredBatch, row)
 
 
 def batches_after(session: Session, *, after: int, limit: int) -> list[StoredBatch]:
     """The batches with seq above ``after``, in seq order, at most ``limit``."""
     rows = session.scalars(select(Batch).where(Batch.seq > after).order_by(Batch.seq).limit(limit))
-    return [StoredBatch.of(r) for r in rows]
+    return [copy_row(StoredBatch, r) for r in rows]
 
 
 def anchored_batches(session: Session, seqs: Collection[int]) -> dict[int, StoredBatch]:
@@ -165,13 +166,13 @@ def anchored_batches(session: Session, seqs: Collection[int]) -> dict[int, Store
     rows = session.scalars(
         select(Batch).where(Batch.seq.in_(list(seqs)), Batch.state == "anchored")
     )
-    return {b.seq: StoredBatch.of(b) for b in rows}
+    return {b.seq: copy_row(StoredBatch, b) for b in rows}
 
 
 def leaves_of_digests(session: Session, digests_hex: Collection[str]) -> dict[str, StoredLeaf]:
     """The batch leaves of the given record digests, by digest."""
     rows = session.scalars(select(BatchLeaf).where(BatchLeaf.digest_hex.in_(list(digests_hex))))
-    return {r.digest_hex: StoredLeaf.of(r) for r in rows}
+    return {r.digest_hex: copy_row(StoredLeaf, r) for r in rows}
 
 
 def count_batches(session: Session) -> int:
@@ -182,7 +183,7 @@ def revocation_of(session: Session, digest_hex: str) -> StoredRevocation | None:
     row = session.scalars(
         select(Revocation).where(Revocation.digest_hex == digest_hex)
     ).one_or_none()
-    return None if row is None else StoredRevocation.of(row)
+    return None if row is None else copy_row(StoredRevocation, row)
 
 
 def attestations_of_digest(
@@ -195,7 +196,7 @@ def attestations_of_digest(
         .order_by(Attestation.id)
         .limit(limit)
     )
-    return [StoredAttestation.of(a) for a in rows]
+    return [copy_row(StoredAttestation, a) for a in rows]
 
 
 def status_counts(session: Session) -> dict[str, int]:

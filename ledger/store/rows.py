@@ -7,10 +7,14 @@ lazy-load, and cannot write anything back. Names follow the columns (hex strings
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from ledger.store.models import Attestation, Batch, BatchLeaf, ProducerKey, Record, Revocation
+from ledger.store.models import Base
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 __all__ = [
     "LinkTarget",
@@ -22,7 +26,24 @@ __all__ = [
     "StoredLeaf",
     "StoredRecord",
     "StoredRevocation",
+    "copy_row",
 ]
+
+R = TypeVar("R", bound="DataclassInstance")
+
+
+def copy_row(cls: type[R], row: Base) -> R:
+    """The value of type ``cls`` (a frozen dataclass) with the row's columns of the same
+    names: binary columns as ``bytes``, JSON lists as tuples."""
+    values: dict[str, Any] = {}
+    for f in fields(cls):
+        value = getattr(row, f.name)
+        if isinstance(value, memoryview | bytearray):
+            value = bytes(value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        values[f.name] = value
+    return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -46,27 +67,6 @@ class StoredRecord:
     key_id: str
     signature: bytes
     receipt: bytes
-
-    @classmethod
-    def of(cls, row: Record) -> StoredRecord:
-        return cls(
-            id=row.id,
-            record_id=row.record_id,
-            type=row.type,
-            schema_version=row.schema_version,
-            subject=row.subject,
-            producer=row.producer,
-            issued_at=row.issued_at,
-            accepted_at=row.accepted_at,
-            digest_hex=row.digest_hex,
-            status=row.status,
-            batch_seq=row.batch_seq,
-            supersedes=row.supersedes,
-            full_view=bytes(row.full_view),
-            key_id=row.key_id,
-            signature=bytes(row.signature),
-            receipt=bytes(row.receipt),
-        )
 
 
 @dataclass(frozen=True)
@@ -99,24 +99,6 @@ class StoredBatch:
     tx_hash: str | None
     log_hash_hex: str | None
 
-    @classmethod
-    def of(cls, row: Batch) -> StoredBatch:
-        return cls(
-            seq=row.seq,
-            state=row.state,
-            root_hex=row.root_hex,
-            leaf_count=row.leaf_count,
-            manifest=bytes(row.manifest),
-            manifest_digest_hex=row.manifest_digest_hex,
-            manifest_cid=row.manifest_cid,
-            created_at=row.created_at,
-            anchored_at=row.anchored_at,
-            anchored_block_number=row.anchored_block_number,
-            anchored_block_hash=row.anchored_block_hash,
-            tx_hash=row.tx_hash,
-            log_hash_hex=row.log_hash_hex,
-        )
-
 
 @dataclass(frozen=True)
 class StoredLeaf:
@@ -126,13 +108,11 @@ class StoredLeaf:
     digest_hex: str
     proof: tuple[str, ...]
 
-    @classmethod
-    def of(cls, row: BatchLeaf) -> StoredLeaf:
-        return cls(row.batch_seq, row.digest_hex, tuple(row.proof))
-
 
 @dataclass(frozen=True)
 class StoredRevocation:
+    """A revocation of a record digest, as requested and as far as it has come on-chain."""
+
     digest_hex: str
     state: str
     reason_code: int
@@ -141,21 +121,11 @@ class StoredRevocation:
     tx_hash: str | None
     block_number: int | None
 
-    @classmethod
-    def of(cls, row: Revocation) -> StoredRevocation:
-        return cls(
-            digest_hex=row.digest_hex,
-            state=row.state,
-            reason_code=row.reason_code,
-            reason_digest_hex=row.reason_digest_hex,
-            requested_at=row.requested_at,
-            tx_hash=row.tx_hash,
-            block_number=row.block_number,
-        )
-
 
 @dataclass(frozen=True)
 class StoredAttestation:
+    """A verification body's attestation of a record digest, as noted."""
+
     digest_hex: str
     attester: str
     report_digest_hex: str
@@ -164,19 +134,6 @@ class StoredAttestation:
     state: str
     tx_hash: str | None
     block_number: int | None
-
-    @classmethod
-    def of(cls, row: Attestation) -> StoredAttestation:
-        return cls(
-            digest_hex=row.digest_hex,
-            attester=row.attester,
-            report_digest_hex=row.report_digest_hex,
-            verdict=row.verdict,
-            observed_at=row.observed_at,
-            state=row.state,
-            tx_hash=row.tx_hash,
-            block_number=row.block_number,
-        )
 
 
 @dataclass(frozen=True)
@@ -189,17 +146,6 @@ class StoredKey:
     valid_from: datetime
     valid_until: datetime | None
     revoked_at: datetime | None
-
-    @classmethod
-    def of(cls, row: ProducerKey) -> StoredKey:
-        return cls(
-            key_id=row.key_id,
-            producer=row.producer,
-            public_key_hex=row.public_key_hex,
-            valid_from=row.valid_from,
-            valid_until=row.valid_until,
-            revoked_at=row.revoked_at,
-        )
 
 
 @dataclass(frozen=True)
