@@ -11,11 +11,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from eth_utils import to_checksum_address
 from hexbytes import HexBytes
 from web3.exceptions import TransactionNotFound
+from web3.types import TxParams
 
 from anchoring.chain.base import Chain
 from anchoring.revert import ContractRevertError
@@ -115,10 +116,10 @@ class Registry:
     def replay_revert(self, sender: str, calldata: bytes, block_number: int) -> str:
         """Why a mined anchor transaction failed: replay it as a call on the state after its
         block (a mined failure carries no reason) and decode the custom error by selector."""
-        call = {"from": to_checksum_address(sender), "to": self.address, "data": calldata}
+        call: TxParams = {"from": to_checksum_address(sender), "to": self.address, "data": calldata}
         try:
             with rpc(self.chain, "replaying a failed anchor transaction"):
-                self.chain.w3.eth.call(call, block_identifier=block_number)  # type: ignore[arg-type]
+                self.chain.w3.eth.call(call, block_identifier=block_number)
         except ContractRevertError as exc:
             return exc.message
         except AnchoringError as exc:
@@ -174,9 +175,9 @@ def fee_market(chain: Chain) -> tuple[int | None, int]:
         return int(base_fee), tip
 
 
-def nonce_of(chain: Chain, address: str, block: str) -> int:
+def nonce_of(chain: Chain, address: str, block: Literal["latest", "pending"]) -> int:
     with rpc(chain, f"reading the nonce of {address}"):
-        return int(chain.w3.eth.get_transaction_count(to_checksum_address(address), block))  # type: ignore[arg-type]
+        return int(chain.w3.eth.get_transaction_count(to_checksum_address(address), block))
 
 
 def send_raw(chain: Chain, raw_tx: bytes, tx_hash: str) -> str | None:

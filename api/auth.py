@@ -94,7 +94,7 @@ async def current_caller(
         return ANONYMOUS
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AuthenticationError("expected 'Authorization: Bearer <API key>'")
-    principal = request.app.state.api.authenticate(credentials.credentials)
+    principal: Caller | None = request.app.state.api.authenticate(credentials.credentials)
     if principal is None:
         raise AuthenticationError("unknown or revoked API key")
     return principal

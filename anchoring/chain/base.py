@@ -17,7 +17,7 @@ import json
 import logging
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from eth_utils import to_checksum_address
 from hexbytes import HexBytes
@@ -30,6 +30,7 @@ from web3.exceptions import (
     Web3Exception,
     Web3RPCError,
 )
+from web3.types import TxParams
 
 from anchoring.chain.types import (
     ABI,
@@ -303,10 +304,11 @@ class Chain(abc.ABC):  # noqa: B024 - never instantiated itself; no hook is mand
         self, tx: Mapping[str, Any], receipt: TxReceipt, tx_hash_hex: str
     ) -> ContractRevertError:
         """A mined but failed tx carries no reason; replay it as a call to decode one."""
-        call_tx = {k: tx[k] for k in ("from", "to", "data", "value") if k in tx}
+        # The fields of the transaction that was signed: a TxParams by construction.
+        call_tx = cast(TxParams, {k: tx[k] for k in ("from", "to", "data", "value") if k in tx})
         block = max(int(receipt["blockNumber"]) - 1, 0)
         try:
-            self.w3.eth.call(call_tx, block_identifier=block)  # type: ignore[arg-type]
+            self.w3.eth.call(call_tx, block_identifier=block)
         except ContractLogicError as exc:
             return decode_revert(revert_data_of(exc), self._abis, tx_hash_hex=tx_hash_hex)
         except self.backend_errors as exc:

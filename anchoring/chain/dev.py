@@ -43,6 +43,7 @@ from eth_account import Account
 from web3 import Web3
 from web3.providers.rpc import HTTPProvider
 from web3.providers.rpc.utils import ExceptionRetryConfiguration
+from web3.types import RPCEndpoint
 
 from anchoring.chain.base import Chain, ChainSetupError
 from ledger.core.errors import AnchoringError, UnavailableError
@@ -351,7 +352,7 @@ class DevChain(Chain):
 
     def _request(self, method: str, params: list[Any]) -> Any:
         with self.boundary(method):
-            return self.w3.manager.request_blocking(method, params)  # type: ignore[arg-type]
+            return self.w3.manager.request_blocking(RPCEndpoint(method), params)
 
     def snapshot(self) -> str:
         return str(self._request("evm_snapshot", []))

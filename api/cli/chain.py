@@ -51,13 +51,13 @@ def run(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int:
         directory = record_dir(settings)
         record = load_deployment(directory) if directory else None
         batches: int | None = None
-        if record is None:
+        if directory is None or record is None:
             reason = "memory chain keeps none" if directory is None else "run `carbonledger deploy`"
             checks.append({"check": "deployment recorded", "status": "SKIP", "detail": reason})
         else:
             checks.append(
                 {"check": "deployment recorded", "status": "PASS",
-                 "detail": str(deployment_path(directory))}  # type: ignore[arg-type]
+                 "detail": str(deployment_path(directory))}
             )  # fmt: skip
             differences = deployment_differences(chain, record, artifacts)
             checks.append(

@@ -103,15 +103,18 @@ def operator_account(chain_id: int, configured: LocalAccount | None) -> LocalAcc
             "or CARBONLEDGER_SIGNER_KEY",
             path="signer",
         )
-    return Account.from_key(dev_account_keys()[0])
+    account: LocalAccount = Account.from_key(dev_account_keys()[0])
+    return account
 
 
 def _body_account(directory: Path, chain: Chain, operator: LocalAccount) -> LocalAccount:
     """The verification body's own account: a dev account on the dev chain, otherwise a
     key made here and funded by the operator for its attestation transactions."""
     path = directory / "keys" / "verification-body.eth-key"
+    account: LocalAccount
     if path.exists():
-        return Account.from_key(path.read_text().strip())
+        account = Account.from_key(path.read_text().strip())
+        return account
     if chain.chain_id == DEV_CHAIN_ID:
         account = Account.from_key(dev_account_keys()[1])
     else:

@@ -26,7 +26,6 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +41,7 @@ from api.limits import ApiLimits
 from api.settings import CarbonLedgerSettings
 from ledger.core import jsonshape
 from ledger.core.canonical import format_timestamp
+from ledger.core.clock import system_clock
 from ledger.core.errors import (
     AnchoringError,
     DeploymentMismatchError,
@@ -232,7 +232,7 @@ class Runner:
             anchor_registry=deployment.address_of("AnchorRegistry"),
             trust_registry=deployment.address_of("TrustRegistry"),
             chain_pid=chain.pid if isinstance(chain, DevChain) else None,
-            started_at=format_timestamp(datetime.now(UTC).replace(microsecond=0)),
+            started_at=format_timestamp(system_clock().replace(microsecond=0)),
             max_merge_delay_s=self.options.max_merge_delay_s,
         )
         _write_state(self.data_dir, state)

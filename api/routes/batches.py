@@ -6,9 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
-from api.routes.deps import DEFAULT_LIMIT, MAX_CURSOR, After, Api, Limit
+from api.routes.deps import DEFAULT_LIMIT, After, Api, Limit
 from api.routes.payloads import batch_detail_json, batch_json
 from api.routes.schemas import BatchDetailOut, BatchPage, problems
+from ledger.service.limits import MAX_CURSOR
 
 router = APIRouter(tags=["batches"])
 

@@ -109,9 +109,10 @@ def map_db_error(error: BaseException, metadata: MetaData) -> LedgerError:
     """The ledger error for a SQLAlchemy/DBAPI error (returned, for the caller to raise)."""
     if isinstance(error, LedgerError):
         return error
-    if isinstance(getattr(error, "orig", None), LedgerError):
+    wrapped = getattr(error, "orig", None)
+    if isinstance(wrapped, LedgerError):
         # Raised by one of our column types while binding a parameter.
-        return error.orig  # type: ignore[attr-defined]
+        return wrapped
     if isinstance(error, sa_exc.IntegrityError):
         orig = error.orig
         diag = getattr(orig, "diag", None)

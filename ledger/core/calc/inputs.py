@@ -37,7 +37,8 @@ def equipment_mass_kg(record: Record) -> Decimal | None:
 
 def find_entry(factor_set: Record, entry_id: str) -> Mapping[str, Any]:
     """The entry ``entry_id`` of a factor set."""
-    for entry in factor_set.body["entries"]:
+    entries: list[Mapping[str, Any]] = factor_set.body["entries"]
+    for entry in entries:
         if entry["id"] == entry_id:
             return entry
     raise NotFoundError(f"factor set {factor_set.id} has no entry {entry_id!r}")
