@@ -38,7 +38,9 @@ from ledger.core.errors import (
 from ledger.core.receipt import Receipt
 from ledger.core.signature import Signature, key_id
 from ledger.service.query import Access, view_of
-from ledger.store import Store, Transaction, reads
+from ledger.store import Store, Transaction
+from ledger.store import batches as batch_repo
+from ledger.store import records as record_repo
 from ledger.store.rows import StoredBatch, StoredLeaf, StoredRecord
 
 __all__ = [
@@ -128,7 +130,7 @@ class BundleExporter:
 
     def for_record(self, record_id: str, access: Access) -> ExportResult:
         def work(session: Transaction) -> ExportResult:
-            row = reads.record_by_id(session, record_id)
+            row = record_repo.find_record(session, record_id)
             if row is None or not access.may_see(row.producer):
                 raise NotFoundError(f"no record with id {record_id!r}")
             return self._build(session, [row], access, strict=True)
@@ -155,7 +157,7 @@ class BundleExporter:
         def work(session: Transaction) -> ExportResult:
             if access.owner is not None and producer not in (None, access.owner):
                 raise NotFoundError("no record matches the query")
-            rows = reads.records_matching(
+            rows = record_repo.records_matching(
                 session,
                 subject=subject,
                 record_type=record_type,
@@ -194,7 +196,7 @@ class BundleExporter:
         for row in closure_rows:
             if row.batch_seq not in batches:
                 raise NotYetAnchoredError(row.record_id, _anchor_by(row))
-        leaves = reads.leaves_of_digests(
+        leaves = batch_repo.leaves_of_digests(
             session, [r.digest_hex for r in (*items_rows, *closure_rows)]
         )
         items = tuple(self._item(r, access, leaves, batches) for r in items_rows)
@@ -217,7 +219,7 @@ class BundleExporter:
 
     @staticmethod
     def _anchored_batches(session: Transaction, seqs: set[int | None]) -> dict[int, StoredBatch]:
-        return reads.anchored_batches(session, {s for s in seqs if s is not None})
+        return batch_repo.anchored_batches(session, {s for s in seqs if s is not None})
 
     @staticmethod
     def _closure(session: Transaction, items: Sequence[StoredRecord]) -> list[StoredRecord]:
@@ -225,11 +227,11 @@ class BundleExporter:
         frontier = [r.id for r in items]
         found: list[StoredRecord] = []
         while frontier:
-            targets = reads.link_targets_of(session, frontier, CLOSURE_RELS)
+            targets = record_repo.link_targets_of(session, frontier, CLOSURE_RELS)
             new_ids = [t for t in dict.fromkeys(targets) if t not in seen]
             if not new_ids:
                 break
-            rows = reads.records_by_ids(session, new_ids)
+            rows = record_repo.records_by_ids(session, new_ids)
             frontier = []
             for rid in new_ids:
                 seen.add(rid)

@@ -11,7 +11,7 @@ enforced here, below the routes, so that no read path can forget it:
   (``ledger.core.policy``): what every anonymous caller may read.
 
 Everything returned is a read model (``ledger.service.readmodels``); the queries themselves
-are the store's (``ledger.store.reads``).
+are the store's (``ledger.store.records``, ``batches``, ``chainfacts``).
 """
 
 from __future__ import annotations
@@ -39,7 +39,9 @@ from ledger.service.readmodels import (
     StoredBatch,
     TrailEntry,
 )
-from ledger.store import Store, Transaction, reads
+from ledger.store import Store, Transaction, chainfacts
+from ledger.store import batches as batch_repo
+from ledger.store import records as record_repo
 from ledger.store.rows import StoredRecord
 
 __all__ = [
@@ -105,18 +107,18 @@ def view_of(row: StoredRecord, access: Access) -> View:
 
 
 def _visible(session: Transaction, record_id: str, access: Access) -> StoredRecord:
-    row = reads.record_by_id(session, record_id)
+    row = record_repo.find_record(session, record_id)
     if row is None or not access.may_see(row.producer):
         raise NotFoundError(f"no record with id {record_id!r}")
     return row
 
 
 def _state(session: Transaction, row: StoredRecord, access: Access) -> RecordState:
-    batch = reads.batch_by_seq(session, row.batch_seq) if row.batch_seq is not None else None
-    revocation = reads.revocation_of(session, row.digest_hex)
+    batch = batch_repo.batch_by_seq(session, row.batch_seq) if row.batch_seq is not None else None
+    revocation = chainfacts.revocation_of(session, row.digest_hex)
     superseded_by = tuple(
         r.record_id
-        for r in reads.records_superseding(session, row.record_id, limit=MAX_PAGE)
+        for r in record_repo.records_superseding(session, row.record_id, limit=MAX_PAGE)
         if access.may_see(r.producer)
     )
     if revocation is not None and revocation.state == "mined":
@@ -178,8 +180,8 @@ class LedgerQueries:
         check_limit(limit)
 
         def work(session: Transaction) -> Page[TrailEntry]:
-            rows = reads.records_about(
-                session, subject, after=after, limit=limit + 1, producer=access.owner
+            rows = record_repo.subject_trail(
+                session, subject, after_id=after, limit=limit + 1, producer=access.owner
             )
             more = len(rows) > limit
             rows = rows[:limit]
@@ -187,10 +189,10 @@ class LedgerQueries:
                 TrailEntry(
                     summary=RecordSummary.of(row),
                     state=_state(session, row, access),
-                    refs=tuple(reads.refs_of(session, row.id)),
+                    refs=tuple(record_repo.links_of(session, row)),
                     referenced_by=tuple(
                         r
-                        for r in reads.referrers_of(session, row.record_id, limit=MAX_PAGE)
+                        for r in record_repo.referrers(session, row.record_id, limit=MAX_PAGE)
                         if access.may_see(r.producer)
                     ),
                     cursor=row.id,
@@ -205,7 +207,7 @@ class LedgerQueries:
         check_limit(limit)
 
         def work(session: Transaction) -> Page[StoredBatch]:
-            rows = reads.batches_after(session, after=after, limit=limit + 1)
+            rows = batch_repo.batches_after(session, after=after, limit=limit + 1)
             more = len(rows) > limit
             rows = rows[:limit]
             return Page(tuple(rows), rows[-1].seq if more and rows else None)
@@ -216,7 +218,7 @@ class LedgerQueries:
         """A batch with its manifest (the sorted digests, never record ids: docs/FORMAT.md §4)."""
 
         def work(session: Transaction) -> BatchDetail:
-            row = reads.batch_by_seq(session, seq)
+            row = batch_repo.batch_by_seq(session, seq)
             if row is None:
                 raise NotFoundError(f"no batch {seq}")
             return BatchDetail(row, parse_json(row.manifest, root="manifest"))
@@ -226,7 +228,7 @@ class LedgerQueries:
     def attestations(self, record_id: str, access: Access) -> tuple[StoredAttestation, ...]:
         def work(session: Transaction) -> tuple[StoredAttestation, ...]:
             row = _visible(session, record_id, access)
-            return tuple(reads.attestations_of_digest(session, row.digest_hex, limit=MAX_PAGE))
+            return tuple(chainfacts.attestations_of(session, row.digest_hex, limit=MAX_PAGE))
 
         return self._read(work)
 
@@ -236,7 +238,7 @@ class LedgerQueries:
     def record_ids_by_digest(self, digests_hex: list[str], access: Access) -> dict[str, str]:
         """digest -> record id, for the digests whose record ``access`` may see (a batch
         manifest lists digests, never ids)."""
-        found = self._read(lambda s: reads.record_ids_by_digest(s, digests_hex))
+        found = self._read(lambda s: record_repo.record_ids_by_digest(s, digests_hex))
         return {d: rid for d, (rid, producer) in found.items() if access.may_see(producer)}
 
     def counts(self) -> LedgerCounts:
@@ -244,11 +246,11 @@ class LedgerQueries:
 
         def work(session: Transaction) -> LedgerCounts:
             return LedgerCounts(
-                by_status=reads.status_counts(session),
-                oldest_unanchored_accepted_at=reads.oldest_unanchored_accepted_at(session),
+                by_status={k: n for k, n in record_repo.count_by_status(session).items() if n},
+                oldest_unanchored_accepted_at=record_repo.oldest_unanchored_accepted_at(session),
             )
 
         return self._read(work)
 
     def ping(self) -> None:
-        self._read(reads.count_batches)
+        self._read(batch_repo.count_batches)

@@ -20,7 +20,7 @@ on the same batch cannot both move it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from ledger.core.errors import ConflictError, MalformedError, NotFoundError
 from ledger.store._session import execute, flush, move_state, rowcount
 from ledger.store.models import Batch, BatchLeaf, Record
+from ledger.store.rows import StoredBatch, StoredLeaf, copy_row
 
 _CHUNK = 500
 
@@ -261,3 +262,37 @@ def mark_published(session: Session, seq: int, *, at: datetime) -> bool:
         )
         == 1
     )
+
+
+# -- frozen reads (what the ledger service's queries and bundles read) ---------------------
+
+
+def batch_by_seq(session: Session, seq: int) -> StoredBatch | None:
+    row = session.get(Batch, seq)
+    return None if row is None else copy_row(StoredBatch, row)
+
+
+def batches_after(session: Session, *, after: int, limit: int) -> list[StoredBatch]:
+    """The batches with seq above ``after``, in seq order, at most ``limit``."""
+    rows = session.scalars(select(Batch).where(Batch.seq > after).order_by(Batch.seq).limit(limit))
+    return [copy_row(StoredBatch, r) for r in rows]
+
+
+def anchored_batches(session: Session, seqs: Collection[int]) -> dict[int, StoredBatch]:
+    """The anchored batches among ``seqs``, by seq."""
+    if not seqs:
+        return {}
+    rows = session.scalars(
+        select(Batch).where(Batch.seq.in_(list(seqs)), Batch.state == "anchored")
+    )
+    return {b.seq: copy_row(StoredBatch, b) for b in rows}
+
+
+def leaves_of_digests(session: Session, digests_hex: Collection[str]) -> dict[str, StoredLeaf]:
+    """The batch leaves of the given record digests, by digest."""
+    rows = session.scalars(select(BatchLeaf).where(BatchLeaf.digest_hex.in_(list(digests_hex))))
+    return {r.digest_hex: copy_row(StoredLeaf, r) for r in rows}
+
+
+def count_batches(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Batch)) or 0)

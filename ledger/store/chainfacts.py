@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from ledger.core.errors import MalformedError, NotFoundError
 from ledger.store._session import flush
 from ledger.store.models import CHAIN_TX_STATES, Attestation, Revocation
+from ledger.store.rows import StoredAttestation, StoredRevocation, copy_row
 
 
 def request_revocation(
@@ -103,9 +104,17 @@ def add_attestation(
     return row
 
 
-def attestations_of(session: Session, digest_hex: str) -> list[Attestation]:
-    return list(
-        session.scalars(
-            select(Attestation).where(Attestation.digest_hex == digest_hex).order_by(Attestation.id)
-        )
-    )
+def attestations_of(
+    session: Session, digest_hex: str, *, limit: int | None = None
+) -> list[StoredAttestation]:
+    """The attestations of a record digest, in the order they were noted."""
+    query = select(Attestation).where(Attestation.digest_hex == digest_hex).order_by(Attestation.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return [copy_row(StoredAttestation, a) for a in session.scalars(query)]
+
+
+def revocation_of(session: Session, digest_hex: str) -> StoredRevocation | None:
+    """The revocation of a record digest, if one was requested."""
+    row = find_revocation(session, digest_hex)
+    return None if row is None else copy_row(StoredRevocation, row)

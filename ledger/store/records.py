@@ -1,4 +1,6 @@
-"""Records: insertion as pending, look-ups, the trail of a subject and reverse links.
+"""Records: insertion as pending, look-ups, the trail of a subject, links both ways, and
+what a bundle's closure and the metrics read. Every look-up hands out frozen values
+(``ledger.store.rows``), never ORM objects.
 
 ``insert_pending_records`` runs in the caller's transaction: either every row is stored or,
 when one row breaks a constraint (the same record id or digest twice), the error leaves
@@ -8,7 +10,7 @@ the transaction and ``Store.transaction`` rolls all of it back. The caller ackno
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,6 +22,7 @@ from sqlalchemy.orm import Session
 from ledger.core.errors import MalformedError, NotFoundError
 from ledger.store.errors import map_db_error
 from ledger.store.models import RECORD_STATUSES, Base, Record, RecordRef
+from ledger.store.rows import Referrer, StoredRecord, copy_row
 
 MAX_PAGE = 1000
 _RECORDS = Base.metadata.tables[Record.__tablename__]
@@ -126,25 +129,35 @@ def _execute_many(session: Session, statement: Any, values: list[dict[str, Any]]
         raise map_db_error(exc, Base.metadata) from exc
 
 
-def find_record(session: Session, record_id: str) -> Record | None:
-    return session.scalars(select(Record).where(Record.record_id == record_id)).one_or_none()
+def find_record(session: Session, record_id: str) -> StoredRecord | None:
+    row = session.scalars(select(Record).where(Record.record_id == record_id)).one_or_none()
+    return None if row is None else copy_row(StoredRecord, row)
 
 
-def get_record(session: Session, record_id: str) -> Record:
+def get_record(session: Session, record_id: str) -> StoredRecord:
     record = find_record(session, record_id)
     if record is None:
         raise NotFoundError(f"no record with id {record_id!r}")
     return record
 
 
-def get_record_by_digest(session: Session, digest_hex: str) -> Record:
-    record = session.scalars(select(Record).where(Record.digest_hex == digest_hex)).one_or_none()
-    if record is None:
+def get_record_by_digest(session: Session, digest_hex: str) -> StoredRecord:
+    row = session.scalars(select(Record).where(Record.digest_hex == digest_hex)).one_or_none()
+    if row is None:
         raise NotFoundError(f"no record with digest {digest_hex}")
-    return record
+    return copy_row(StoredRecord, row)
 
 
-def links_of(session: Session, record: Record) -> list[Link]:
+def records_by_ids(session: Session, record_ids: Collection[str]) -> dict[str, StoredRecord]:
+    """The stored records among ``record_ids``, by id (unknown ids are left out)."""
+    if not record_ids:
+        return {}
+    rows = session.scalars(select(Record).where(Record.record_id.in_(list(record_ids))))
+    return {r.record_id: copy_row(StoredRecord, r) for r in rows}
+
+
+def links_of(session: Session, record: StoredRecord) -> list[Link]:
+    """The ``refs`` of ``record``, in their order."""
     refs = session.scalars(
         select(RecordRef).where(RecordRef.record_pk == record.id).order_by(RecordRef.position)
     )
@@ -164,29 +177,89 @@ def list_pending(session: Session, limit: int) -> list[Record]:
 
 
 def subject_trail(
-    session: Session, subject: str, *, after_id: int = 0, limit: int = 100
-) -> list[Record]:
-    """The records about ``subject`` in acceptance order, a page after ``after_id``."""
-    return list(
-        session.scalars(
-            select(Record)
-            .where(Record.subject == subject, Record.id > after_id)
-            .order_by(Record.id)
-            .limit(_limit(limit))
-        )
+    session: Session,
+    subject: str,
+    *,
+    after_id: int = 0,
+    limit: int = 100,
+    producer: str | None = None,
+) -> list[StoredRecord]:
+    """The records about ``subject`` in acceptance order, a page after ``after_id``; only
+    ``producer``'s when it is given."""
+    return records_matching(
+        session, subject=subject, producer=producer, after=after_id, limit=_limit(limit)
     )
 
 
-def referrers(session: Session, record_id: str, *, limit: int = 100) -> list[tuple[str, Record]]:
+def records_matching(
+    session: Session,
+    *,
+    subject: str | None = None,
+    record_type: str | None = None,
+    producer: str | None = None,
+    after: int = 0,
+    limit: int,
+) -> list[StoredRecord]:
+    """The records matching every given filter after store id ``after``, in acceptance
+    order, at most ``limit`` of them."""
+    query = select(Record).where(Record.id > after)
+    if subject is not None:
+        query = query.where(Record.subject == subject)
+    if record_type is not None:
+        query = query.where(Record.type == record_type)
+    if producer is not None:
+        query = query.where(Record.producer == producer)
+    rows = session.scalars(query.order_by(Record.id).limit(limit))
+    return [copy_row(StoredRecord, r) for r in rows]
+
+
+def records_superseding(session: Session, record_id: str, *, limit: int) -> list[StoredRecord]:
+    """The records that name ``record_id`` as the one they supersede, in acceptance order."""
+    rows = session.scalars(
+        select(Record).where(Record.supersedes == record_id).order_by(Record.id).limit(limit)
+    )
+    return [copy_row(StoredRecord, r) for r in rows]
+
+
+def referrers(session: Session, record_id: str, *, limit: int = 100) -> list[Referrer]:
     """Records whose refs point at ``record_id``, with the relation, in acceptance order."""
     rows = session.execute(
-        select(RecordRef.rel, Record)
+        select(RecordRef.rel, Record.record_id, Record.type, Record.producer)
         .join(Record, Record.id == RecordRef.record_pk)
         .where(RecordRef.ref_id == record_id)
         .order_by(Record.id, RecordRef.position)
         .limit(_limit(limit))
     )
-    return [(str(row[0]), row[1]) for row in rows]
+    return [Referrer(str(rel), str(rid), str(rtype), str(p)) for rel, rid, rtype, p in rows]
+
+
+def link_targets_of(
+    session: Session, record_pks: Sequence[int], rels: Collection[str]
+) -> list[str]:
+    """The record ids the ``refs`` of the given records point at under ``rels``, in the
+    records' order and each record's link order (repeats included)."""
+    return [
+        str(t)
+        for t in session.scalars(
+            select(RecordRef.ref_id)
+            .where(RecordRef.record_pk.in_(list(record_pks)), RecordRef.rel.in_(list(rels)))
+            .order_by(RecordRef.record_pk, RecordRef.position)
+        )
+    ]
+
+
+def record_ids_by_digest(
+    session: Session, digests_hex: Collection[str]
+) -> dict[str, tuple[str, str]]:
+    """For each stored digest among ``digests_hex``: its record id and producer."""
+    if not digests_hex:
+        return {}
+    rows = session.execute(
+        select(Record.digest_hex, Record.record_id, Record.producer).where(
+            Record.digest_hex.in_(list(digests_hex))
+        )
+    )
+    return {str(d): (str(rid), str(p)) for d, rid, p in rows}
 
 
 def count_by_status(session: Session) -> dict[str, int]:
@@ -194,3 +267,8 @@ def count_by_status(session: Session) -> dict[str, int]:
     for row in session.execute(select(Record.status, func.count()).group_by(Record.status)):
         counts[str(row[0])] = int(row[1])
     return counts
+
+
+def oldest_unanchored_accepted_at(session: Session) -> datetime | None:
+    """When the oldest record not yet anchored was accepted (None: every one is)."""
+    return session.scalar(select(func.min(Record.accepted_at)).where(Record.status != "anchored"))

@@ -242,7 +242,7 @@ def test_trail_links_and_reverse_links(store: Store, key_id: str) -> None:
         assert [r.record_id for r in trail] == ["rec-0002", "rec-0003"]
         page = subject_trail(session, "88.118.8/TI-HX-0042", after_id=trail[0].id, limit=1)
         assert [r.record_id for r in page] == ["rec-0003"]
-        cited = [(rel, r.record_id) for rel, r in referrers(session, "fs-eu-2026")]
+        cited = [(r.rel, r.record_id) for r in referrers(session, "fs-eu-2026")]
         assert cited == [("factor-set", "rec-0002"), ("factor-set", "rec-0003")]
         assert links_of(session, get_record_by_digest(session, substitution.digest_hex)) == list(
             substitution.refs
