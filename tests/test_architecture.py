@@ -24,8 +24,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("ledger", "anchoring", "api", "verifier")
 OURS = PACKAGES
-# Not importable on their own: run by their tools (Alembic's environment, ``python -m``).
-NOT_IMPORTABLE = ("ledger.store.migrations.env", "api.cli.__main__")
+# Not importable on their own: run by their tools (Alembic's environment; ``python -m``
+# runs a package's ``__main__``).
+NOT_IMPORTABLE = ("ledger.store.migrations.env",)
 
 
 @dataclass(frozen=True)
@@ -342,7 +343,7 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
 
 
 def test_no_import_cycles() -> None:
-    importable = [m for m in MODULES if m not in NOT_IMPORTABLE]
+    importable = [m for m in MODULES if m not in NOT_IMPORTABLE and not m.endswith(".__main__")]
     loaded = _runtime_edges(importable)
     written = {
         (module, name)

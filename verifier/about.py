@@ -14,7 +14,7 @@ __all__ = ["VersionAction", "formats_read", "formats_written", "version_text"]
 
 def formats_read() -> list[str]:
     from ledger.core.bundle import BUNDLE_FORMAT
-    from ledger.core.calc import CALC_VERSION
+    from ledger.core.calc.arithmetic import CALC_VERSION
     from ledger.core.commitment import DIGEST_DOMAIN
     from ledger.core.merkle import MANIFEST_FORMAT
     from ledger.core.receipt import RECEIPT_FORMAT

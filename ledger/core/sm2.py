@@ -95,7 +95,8 @@ def parse_public_key(raw: bytes) -> bytes:
         )
     if not _curve.SM2.is_pk_valid(raw):
         raise MalformedError("SM2 public key: not a point on the SM2 curve")
-    return _curve.SM2.convert_pk(raw, _curve.SM2_PCMODE_RAW)
+    point: bytes = _curve.SM2.convert_pk(raw, _curve.SM2_PCMODE_RAW)
+    return point
 
 
 def z_a(public_key: bytes, distinguishing_id: bytes = DEFAULT_DISTINGUISHING_ID) -> bytes:
@@ -140,11 +141,13 @@ class SM2PrivateKey:
 
     def public_key(self, *, compressed: bool = False) -> bytes:
         mode = _curve.SM2_PCMODE_COMPRESS if compressed else _curve.SM2_PCMODE_RAW
-        return _curve.SM2.get_pk(self.secret, mode)
+        public: bytes = _curve.SM2.get_pk(self.secret, mode)
+        return public
 
     def sign(self, message: bytes) -> bytes:
         """SM2 signature ``r || s`` of ``message`` with a fresh random k (§6.1)."""
-        return self._signer.sign_digest(sm3(self._z_a + message))
+        signature: bytes = self._signer.sign_digest(sm3(self._z_a + message))
+        return signature
 
 
 def verify_sm2(

@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 
 from ledger.client import submission_bytes
-from ledger.core.examples import CR_TANK
 from ledger.core.view import commit
+from ledger.examples import CR_TANK
 from tests.api.world import PLANT, World, producer_key
 
 OID = "1.2.156.3001.1.42"

@@ -147,7 +147,8 @@ def _fold(root: bytes, key: bytes, nodes: list[bytes], what: str) -> bytes:
     """The value the proof shows at ``key`` under ``root`` (b"" when absent)."""
     try:
         decoded = [rlp.decode(node) for node in nodes]
-        value: bytes = HexaryTrie.get_from_proof(root, key, decoded)
+        # py-trie leaves get_from_proof unannotated; it returns the value's bytes.
+        value: bytes = HexaryTrie.get_from_proof(root, key, decoded)  # type: ignore[no-untyped-call]
     except (BadTrieProof, ValidationError, rlp.exceptions.DecodingError, RecursionError) as exc:
         raise ProofError(
             f"the proof in the {what} does not fold to the root 0x{root.hex()[:16]}… "
