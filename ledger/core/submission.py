@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.core.canonical import canonicalize, parse_json
-from ledger.core.commitment import Commitment
 from ledger.core.signature import sign_digest
+from ledger.core.view import Commitment
 
 __all__ = ["BATCH_FORMAT", "SUBMISSION_FORMAT", "batch_bytes", "submission_bytes"]
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ledger.core.calc.substitution import compute_substitution
-from ledger.core.view import commit
 from ledger.core.records import validate_record
+from ledger.core.view import commit
 from ledger.examples import equipment as eq
 from ledger.examples import factors as ref
 from ledger.examples import rules, trail

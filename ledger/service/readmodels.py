@@ -14,9 +14,9 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from ledger.core.commitment import View
 from ledger.core.receipt import Receipt
 from ledger.core.signature import Signature
+from ledger.core.view import View
 from ledger.store.records import Link
 from ledger.store.rows import (
     Referrer,

@@ -41,7 +41,6 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.core.canonical import canonicalize, parse_json
-from ledger.examples import CR_TANK, example_records
 from ledger.core.signature import (
     Signature,
     key_id,
@@ -50,6 +49,7 @@ from ledger.core.signature import (
     verify_signature,
 )
 from ledger.core.view import Commitment, commit, parse_view
+from ledger.examples import CR_TANK, example_records
 from ledger.service import BATCH_FORMAT, SUBMISSION_FORMAT, LedgerService, ManualClock
 from ledger.store import Store, sqlite_url
 from ledger.store.producers import add_producer, add_producer_key

@@ -32,10 +32,10 @@ from typing import Any
 import rfc8785
 
 from ledger.core.canonical import canonicalize, parse_json
-from ledger.core.examples import CR_TANK, example_records
 from ledger.core.merkle import MerkleTree, verify_inclusion
 from ledger.core.signature import private_key_from_seed, sign_digest
 from ledger.core.view import Commitment, commit
+from ledger.examples import CR_TANK, example_records
 from ledger.service.submission import BATCH_FORMAT, SUBMISSION_FORMAT
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -35,9 +35,9 @@ from anchoring.chain import DevChain, default_anvil_path
 from anchoring.deployment import deploy_contracts
 from anchoring.toolchain import compile_contracts
 from ledger.core.canonical import canonicalize
-from ledger.examples import example_records
 from ledger.core.signature import private_key_from_seed, public_key_bytes, sign_digest
 from ledger.core.view import commit
+from ledger.examples import example_records
 from ledger.service import SUBMISSION_FORMAT, LedgerService
 from ledger.store import Store, sqlite_url
 from ledger.store import anchors as txs

@@ -56,7 +56,6 @@ from api.app import create_app  # noqa: E402
 from api.settings import CarbonLedgerSettings  # noqa: E402
 from ledger.core.bundle import parse_bundle, serialize_bundle  # noqa: E402
 from ledger.core.canonical import canonicalize  # noqa: E402
-from ledger.examples import rules, trail  # noqa: E402
 from ledger.core.signature import (  # noqa: E402
     key_id,
     private_key_from_seed,
@@ -65,6 +64,7 @@ from ledger.core.signature import (  # noqa: E402
     verify_signature,
 )
 from ledger.core.view import Commitment, commit, verify_view  # noqa: E402
+from ledger.examples import rules, trail  # noqa: E402
 from ledger.service import BATCH_FORMAT, SUBMISSION_FORMAT, LedgerService, ManualClock  # noqa: E402
 from ledger.store import Store, sqlite_url  # noqa: E402
 from ledger.store.access import add_principal, issue_api_key  # noqa: E402

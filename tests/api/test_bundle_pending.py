@@ -8,8 +8,8 @@ from urllib.parse import unquote
 
 from api.routes.bundles import MAX_PENDING_IDS, pending_header
 from ledger.client import submission_bytes
-from ledger.examples import CR_TANK
 from ledger.core.view import commit
+from ledger.examples import CR_TANK
 from tests.api.world import PLANT, TANK_SUBJECT, World, producer_key
 
 

@@ -9,9 +9,9 @@ import copy
 from ledger.client import submission_bytes
 from ledger.core.bundle import Bundle, parse_bundle
 from ledger.core.calc.substitution import compute_substitution
-from ledger.examples import CR_TANK, CR_TANK_REVISED, RULE_EU_CBAM, SUB_TANK_EU
 from ledger.core.records import validate_record
 from ledger.core.view import Commitment, RedactedView, commit
+from ledger.examples import CR_TANK, CR_TANK_REVISED, RULE_EU_CBAM, SUB_TANK_EU
 from tests.api.world import PLANT, TANK_SUBJECT, World, producer_key
 from verifier.chain import ChainReader
 from verifier.checks import verify_bundle

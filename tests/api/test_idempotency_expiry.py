@@ -18,8 +18,8 @@ from sqlalchemy.engine import make_url
 from api.limits import ApiLimits
 from ledger.client import submission_bytes
 from ledger.core.errors import MalformedError
-from ledger.examples import CR_TANK
 from ledger.core.view import commit
+from ledger.examples import CR_TANK
 from ledger.store import Store
 from ledger.store.access import (
     DEFAULT_IDEMPOTENCY_RETENTION_S,

@@ -17,8 +17,8 @@ import pytest
 
 from ledger.client import idempotency_key, submission_bytes
 from ledger.core.canonical import canonicalize, parse_json
-from ledger.examples import CR_HX, CR_TANK
 from ledger.core.view import commit
+from ledger.examples import CR_HX, CR_TANK
 from tests.api.world import PLANT, TANK_SUBJECT, World, producer_key
 
 ROLES = {

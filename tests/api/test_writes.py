@@ -13,10 +13,10 @@ import pytest
 
 from api.limits import ApiLimits
 from ledger.client import submission_bytes
-from ledger.examples import CR_TANK, CR_TANK_REVISED
 from ledger.core.receipt import Receipt, verify_receipt
 from ledger.core.signature import public_key_bytes
 from ledger.core.view import commit
+from ledger.examples import CR_TANK, CR_TANK_REVISED
 from ledger.store.access import claim_idempotency_key
 from ledger.store.chainfacts import set_revocation_state
 from tests.api.world import PLANT, SERVICE_KEY, Template, World, open_world, producer_key

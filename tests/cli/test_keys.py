@@ -21,10 +21,10 @@ from anchoring.chain import DevChain
 from anchoring.deployment import load_deployment
 from api.cli import main
 from ledger.core.canonical import canonicalize
-from ledger.examples import FS_DESNZ_2025, example_records
 from ledger.core.receipt import verify_receipt
 from ledger.core.signature import key_id, private_key_from_seed, public_key_bytes, sign_digest
 from ledger.core.view import commit
+from ledger.examples import FS_DESNZ_2025, example_records
 from ledger.service import SUBMISSION_FORMAT, LedgerService, ManualClock
 from ledger.service.service_key import read_key_file, write_key_file
 from ledger.store import Store, sqlite_url

@@ -16,9 +16,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
 from ledger.core.canonical import canonicalize
-from ledger.examples import example_records
 from ledger.core.signature import private_key_from_seed, public_key_bytes, sign_digest
 from ledger.core.view import Commitment, commit
+from ledger.examples import example_records
 from ledger.service import SUBMISSION_FORMAT, LedgerService, ManualClock
 from ledger.store import Store, sqlite_url
 from ledger.store.models import Producer, ProducerKey, Record, RecordRef

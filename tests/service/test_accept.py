@@ -10,11 +10,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
 from ledger.core.canonical import canonicalize, format_timestamp, parse_json
-from ledger.examples import CR_TANK, CR_TANK_REVISED, FS_DESNZ_2025, RULE_UK
 from ledger.core.receipt import Receipt, verify_receipt
 from ledger.core.signature import public_key_bytes
 from ledger.core.view import Commitment, commit
 from ledger.crashpoints import CrashPoints
+from ledger.examples import CR_TANK, CR_TANK_REVISED, FS_DESNZ_2025, RULE_UK
 from ledger.service import (
     AFTER_COMMIT,
     LedgerService,

@@ -13,14 +13,14 @@ import pytest
 
 from ledger.core.canonical import canonicalize, parse_json
 from ledger.core.errors import MalformedError
+from ledger.core.signature import public_key_bytes
+from ledger.core.view import Commitment, commit, redact
 from ledger.examples import (
     CC_ENTERPRISE_2025,
     CR_TANK,
     CR_TANK_REVISED,
     FS_ILLUSTRATIVE,
 )
-from ledger.core.signature import public_key_bytes
-from ledger.core.view import Commitment, commit, redact
 from ledger.service import AcceptLimits, LedgerService, ManualClock, RefusedRecordError
 from ledger.store import Store
 from ledger.store.producers import add_producer_key, revoke_producer_key

@@ -15,11 +15,11 @@ from datetime import UTC, datetime
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.core.canonical import canonicalize
-from ledger.examples import example_records
 from ledger.core.receipt import Receipt, verify_receipt
 from ledger.core.signature import private_key_from_seed, public_key_bytes, sign_digest
 from ledger.core.view import commit
 from ledger.crashpoints import NO_CRASH, CrashPoints
+from ledger.examples import example_records
 from ledger.service import SUBMISSION_FORMAT, LedgerService
 from ledger.store import Store
 from ledger.store.models import Producer

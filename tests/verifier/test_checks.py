@@ -15,9 +15,9 @@ import pytest
 from ledger import examples
 from ledger.core.bundle import ChainRef, serialize_bundle
 from ledger.core.canonical import canonicalize, parse_json
-from ledger.examples.trail import credit_change
 from ledger.core.signature import private_key_from_seed, sign_digest
 from ledger.core.view import commit
+from ledger.examples.trail import credit_change
 from tests.verifier.conftest import pins_for, reader_for
 from tests.verifier.support import Ledger, anchor, seeded_salts
 from verifier.chain import ChainReader, packaged_code_hash

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from ledger.core.canonical import MAX_SAFE_INTEGER, canonicalize, canonicalize_parsed, parse_json
 from ledger.core.errors import MalformedError
-from ledger.core.examples import example_records
 from ledger.core.view import commit
+from ledger.examples import example_records
 
 # Characters JCS treats specially or orders differently from Python: controls, quote,
 # backslash, DEL, non-ASCII below the surrogates, U+E000..U+FFFF, astral characters.
