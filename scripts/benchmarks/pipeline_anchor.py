@@ -61,6 +61,7 @@ def _register(store: Store) -> str:
             producer=PRODUCER,
             public_key_hex=public_key_bytes(PRODUCER_KEY).hex(),
             valid_from=T0,
+            record_types=("rating-rule",),
         )
         return key.key_id
 
