@@ -42,19 +42,29 @@ class StepReport:
     rebroadcast: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
     mined: list[str] = field(default_factory=list)
-    waiting: list[int] = field(default_factory=list)
+    waiting: list[int | str] = field(default_factory=list)
     anchored: list[int] = field(default_factory=list)
-    reorged: list[int] = field(default_factory=list)
+    reorged: list[int | str] = field(default_factory=list)
     reverted: list[int] = field(default_factory=list)
     reopened: list[int] = field(default_factory=list)
     disputed: list[int] = field(default_factory=list)
     published: list[int] = field(default_factory=list)
+    #: Statuses recorded on-chain this step (``revoke:7``, ``supersede:2``), and those the
+    #: chain refused (kept, retried after a back-off).
+    written: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    #: Registry events the chain follower read this step.
+    followed: int = 0
     alerts: list[str] = field(default_factory=list)
 
     def is_idle(self) -> bool:
         return not any(
             getattr(self, name) for name in self.__dataclass_fields__ if name != "leader"
         )
+
+    def did_work(self) -> bool:
+        """Whether more work may be queued right behind this step (no need to wait)."""
+        return bool(self.sealed or self.anchored or self.published or self.written)
 
 
 def bumped(old: int, policy: FeePolicy) -> int:

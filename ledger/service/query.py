@@ -26,8 +26,17 @@ from ledger.core.canonical import format_timestamp, parse_json
 from ledger.core.errors import MalformedError, NotFoundError, StorageError
 from ledger.core.policy import reveals
 from ledger.core.view import Commitment, View, parse_view, redact
+from ledger.core.reasons import describe_reason
 from ledger.store import Store
-from ledger.store.models import Attestation, Batch, BatchLeaf, Record, RecordRef, Revocation
+from ledger.store.models import (
+    Attestation,
+    Batch,
+    BatchLeaf,
+    Record,
+    RecordRef,
+    Revocation,
+    Supersession,
+)
 from ledger.store.records import links_of
 
 __all__ = [
@@ -155,11 +164,14 @@ def _state(session: Session, row: Record, access: Access) -> dict[str, Any]:
         select(Revocation).where(Revocation.digest_hex == row.digest_hex)
     ).one_or_none()
     superseded_by = _superseded_by(session, row.record_id, access)
+    supersession = session.scalars(
+        select(Supersession).where(Supersession.digest_hex == row.digest_hex)
+    ).one_or_none()
     # The lifecycle state a reader acts on: a revocation on-chain outranks everything, then
-    # supersession, then how far anchoring has come (DESIGN.md §5).
+    # supersession (stored link or registry status), then how far anchoring has come.
     if revocation is not None and revocation.state == "mined":
         state = "revoked"
-    elif superseded_by:
+    elif superseded_by or (supersession is not None and supersession.state == "mined"):
         state = "superseded"
     else:
         state = row.status
@@ -176,9 +188,23 @@ def _state(session: Session, row: Record, access: Access) -> dict[str, Any]:
             "requested_at": _ts(revocation.requested_at),
             "tx_hash": revocation.tx_hash,
             "block_number": revocation.block_number,
+            "reason": describe_reason(revocation.reason_code),
+            "source": revocation.source,
+            "revoked_at": _ts(revocation.revoked_at),
+            "last_error": revocation.last_error,
         },
         "supersedes": row.supersedes,
         "superseded_by": superseded_by,
+        "supersession": None
+        if supersession is None
+        else {
+            "state": supersession.state,
+            "successor_digest": supersession.successor_digest_hex,
+            "successor_seq": supersession.successor_seq,
+            "tx_hash": supersession.tx_hash,
+            "block_number": supersession.block_number,
+            "superseded_at": _ts(supersession.superseded_at),
+        },
     }
 
 
@@ -307,6 +333,10 @@ class LedgerQueries:
                     "state": a.state,
                     "tx_hash": a.tx_hash,
                     "block_number": a.block_number,
+                    "source": a.source,
+                    "body": a.body_address,
+                    "index": a.attestation_index,
+                    "filed_at": _ts(a.filed_at),
                 }
                 for a in found
             ]

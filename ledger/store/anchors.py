@@ -1,17 +1,18 @@
-"""The anchoring outbox: signed transactions stored before broadcast (reliability
-anchors A8, STYLE.md "Good and bad" #4).
+"""The anchorer's outbox: signed transactions stored before broadcast (docs/OPERATIONS.md
+§1).
 
 The anchorer signs once, stores the raw bytes and hash here in the same transaction that
-moves the batch to ``anchoring``, then broadcasts; after a crash it re-broadcasts the same
-bytes. A fee bump is a new row with the same nonce; the replaced one becomes ``replaced``.
-At most one transaction per batch can be ``mined`` (a unique partial index).
+moves the intent on (a batch to ``anchoring``, a status to ``broadcast``), then broadcasts;
+after a crash it re-broadcasts the same bytes. A fee bump is a new row with the same nonce;
+the replaced one becomes ``replaced``. At most one transaction per batch, and per status,
+can be ``mined`` (unique partial indexes).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger.core.errors import NotFoundError
@@ -30,16 +31,23 @@ TX_TRANSITIONS: dict[str, tuple[str, ...]] = {
 def record_signed_tx(
     session: Session,
     *,
-    batch_seq: int,
     nonce: int,
     raw_tx: bytes,
     tx_hash: str,
     max_fee_per_gas: int,
     priority_fee_per_gas: int,
     created_at: datetime,
+    batch_seq: int | None = None,
+    purpose: str = "anchor",
+    target_id: int | None = None,
 ) -> AnchorTx:
+    """Store a signed transaction: an anchor (``batch_seq``) or a status write
+    (``purpose`` ``revoke``/``supersede`` and ``target_id``; a check constraint holds the
+    pairing)."""
     tx = AnchorTx(
+        purpose=purpose,
         batch_seq=batch_seq,
+        target_id=target_id,
         nonce=nonce,
         raw_tx=raw_tx,
         tx_hash=tx_hash,
@@ -66,6 +74,27 @@ def txs_of_batch(session: Session, batch_seq: int) -> list[AnchorTx]:
             select(AnchorTx).where(AnchorTx.batch_seq == batch_seq).order_by(AnchorTx.id)
         )
     )
+
+
+def txs_of_target(session: Session, purpose: str, target_id: int) -> list[AnchorTx]:
+    """The transactions of a status write, oldest first."""
+    return list(
+        session.scalars(
+            select(AnchorTx)
+            .where(AnchorTx.purpose == purpose, AnchorTx.target_id == target_id)
+            .order_by(AnchorTx.id)
+        )
+    )
+
+
+def next_free_nonce(session: Session) -> int:
+    """One above the highest nonce of a transaction still in flight (signed or broadcast),
+    0 when none is: a new transaction never takes the nonce of one the node may have
+    dropped and the outbox will broadcast again."""
+    highest = session.scalar(
+        select(func.max(AnchorTx.nonce)).where(AnchorTx.state.in_(("signed", "broadcast")))
+    )
+    return 0 if highest is None else int(highest) + 1
 
 
 def unfinished_txs(session: Session) -> list[AnchorTx]:

@@ -120,6 +120,30 @@ def seal_batch(
     return batch
 
 
+def pending_summary(session: Session) -> tuple[int, datetime | None]:
+    """How many records are pending, and when the oldest of them was accepted."""
+    count, oldest = session.execute(
+        select(func.count(), func.min(Record.accepted_at)).where(Record.status == "pending")
+    ).one()
+    return int(count), oldest
+
+
+def oldest_pending_digests(session: Session, limit: int) -> list[str]:
+    """Digests of the oldest pending records, in acceptance order (the next batch)."""
+    return list(
+        session.scalars(
+            select(Record.digest_hex)
+            .where(Record.status == "pending")
+            .order_by(Record.id)
+            .limit(limit)
+        )
+    )
+
+
+def highest_anchored_seq(session: Session) -> int | None:
+    return session.scalar(select(func.max(Batch.seq)).where(Batch.state == "anchored"))
+
+
 def get_batch(session: Session, seq: int) -> Batch:
     batch = session.get(Batch, seq)
     if batch is None:
