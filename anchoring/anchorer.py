@@ -46,7 +46,7 @@ from eth_utils import keccak
 
 from anchoring.chain.base import ArtifactLike, Chain
 from anchoring.deployment import DeploymentRecord
-from anchoring.fees import FeePolicy, StepReport, alert_once
+from anchoring.fees import FeePolicy, StepReport
 from anchoring.follower import Follower
 from anchoring.intents import BatchIntent, StatusIntent, StatusRetry
 from anchoring.outbox import Intent, Outbox
@@ -60,16 +60,15 @@ from ledger.core.errors import (
 )
 from ledger.crashpoints import NO_CRASH, CrashPoints
 from ledger.service.sealing import seal_one
-from ledger.store import Store, chainfacts
+from ledger.store import Session, Store, chainfacts
 from ledger.store import anchors as txs
 from ledger.store import batches as batch_repo
-from ledger.store.alerts import resolve_alerts
+from ledger.store.alerts import alert_once, resolve_alerts
+from ledger.store.batches import SealedBatch
 from ledger.store.chainfacts import StatusChange
-from ledger.store.models import Batch
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
-    from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
@@ -437,7 +436,7 @@ class Anchorer:
             return False
         return self.outbox.start(BatchIntent(batch, self.registry, self.clock), report)
 
-    def _adopt(self, batch: Batch, report: StepReport) -> None:
+    def _adopt(self, batch: SealedBatch, report: StepReport) -> None:
         """The contract already holds ``batch.seq``: ours (record it) or not (dispute)."""
         onchain = self.registry.get_batch(batch.seq)
         if onchain is None:

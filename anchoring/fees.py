@@ -9,14 +9,10 @@ raises both fee fields by the node's price bump (geth and anvil: 10 %; Besu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import rlp
 from eth_account.typed_transactions import TypedTransaction
 from hexbytes import HexBytes
-from sqlalchemy.orm import Session
-
-from ledger.store.alerts import open_alerts, raise_alert
 
 
 @dataclass(frozen=True)
@@ -76,11 +72,3 @@ def gas_limit_of(raw_tx: bytes) -> int:
     if raw_tx and raw_tx[0] <= 0x7F:
         return int(TypedTransaction.from_bytes(HexBytes(raw_tx)).as_dict()["gas"])
     return int.from_bytes(rlp.decode(raw_tx)[2], "big")
-
-
-def alert_once(session: Session, *, kind: str, message: str, at: datetime) -> bool:
-    """Raise an alert unless one of ``kind`` is open already; True when raised."""
-    if any(a.kind == kind for a in open_alerts(session)):
-        return False
-    raise_alert(session, kind=kind, message=message, at=at)
-    return True

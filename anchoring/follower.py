@@ -37,17 +37,16 @@ from hexbytes import HexBytes
 
 from anchoring.chain.base import ArtifactLike, Chain
 from anchoring.deployment import DeploymentRecord
-from anchoring.fees import StepReport, alert_once
+from anchoring.fees import StepReport
 from anchoring.registry import block_height, canonical_block_hash, rpc
 from anchoring.revert import ContractRevertError
 from ledger.core.errors import LedgerError, UnavailableError
 from ledger.core.reasons import VERDICT_NAMES
-from ledger.store import Store, chainfacts, chainmirror
+from ledger.store import Session, Store, chainfacts, chainmirror
 from ledger.store import producers as key_repo
-from ledger.store.alerts import resolve_alerts
+from ledger.store.alerts import alert_once, resolve_alerts
 from ledger.store.chainfacts import MinedAt
 from ledger.store.chainmirror import NewEvent
-from ledger.store.models import ChainEvent
 
 log = logging.getLogger(__name__)
 
@@ -233,7 +232,7 @@ class Follower:
 
     # -- deriving the facts ---------------------------------------------------------------
 
-    def _apply(self, session: Any, event: NewEvent, rotated: Mapping[str, Any]) -> None:
+    def _apply(self, session: Session, event: NewEvent, rotated: Mapping[str, Any]) -> None:
         a = event.args
         mined = MinedAt(
             tx_hash=event.tx_hash,
@@ -265,7 +264,7 @@ class Follower:
             if name == "KeyRotated":
                 chain_key = rotated.get(new_id)
                 public = bytes(chain_key[0]).hex() if chain_key is not None else None
-                self._close_window(session, a["oldKeyId"], int(a["validFrom"]))
+                key_repo.close_key_window(session, a["oldKeyId"], at=_moment(int(a["validFrom"])))
             producer = key_repo.producer_of_id(session, a["producerId"])
             if producer is not None and public is not None:
                 key_repo.mirror_key(
@@ -275,11 +274,11 @@ class Follower:
                     revoked_at=None, tx_hash=event.tx_hash, at=mined.at,
                 )  # fmt: skip
         elif name == "KeyRevoked":
-            key = session.get(key_repo.ProducerKey, a["keyId"])
-            if key is not None:
-                key.revoked_at = _moment(int(a["effectiveAt"]))
+            key_repo.mirror_key_revocation(
+                session, a["keyId"], effective_at=_moment(int(a["effectiveAt"]))
+            )
         elif name == "RecordTypeGranted":
-            if session.get(key_repo.ProducerKey, a["keyId"]) is not None:
+            if key_repo.has_key(session, a["keyId"]):
                 key_repo.grant_key_type(
                     session, a["keyId"], a["recordType"], granted_at=_moment(int(a["grantedAt"])),
                     tx_hash=event.tx_hash,
@@ -299,15 +298,6 @@ class Follower:
             chainmirror.withdraw_body(
                 session, to_checksum_address(a["body"]), block_number=event.block_number
             )
-
-    @staticmethod
-    def _close_window(session: Any, key_id_hex: str, valid_from: int) -> None:
-        key = session.get(key_repo.ProducerKey, key_id_hex)
-        if key is None:
-            return
-        closing = _moment(valid_from)
-        if key.valid_until is None or closing < key.valid_until:
-            key.valid_until = closing
 
     # -- deep reorgs ------------------------------------------------------------------------
 
@@ -339,9 +329,10 @@ class Follower:
         log.warning("deep reorg: the follower reads again from block %s", fork + 1)
         self._refresh(undone)
 
-    def _refresh(self, undone: list[ChainEvent]) -> None:
-        """Re-read the current state of every key and body an undone event touched: their
-        mirrored windows, revocations, types and accreditations may have come from it."""
+    def _refresh(self, undone: list[NewEvent]) -> None:
+        """Re-read the current state of every key an undone event touched: its mirrored
+        window, revocation and types may have come from it. (Accredited bodies are read
+        again from their events: the mirror keeps only their latest state.)"""
         key_ids = {
             str(e.args.get(k))
             for e in undone
@@ -351,23 +342,22 @@ class Follower:
         trust = self.contracts["TrustRegistry"]
         for key_id in sorted(key_ids):
             chain_key = self._get_key(key_id)
+            if chain_key is None:
+                continue
             with rpc(self.chain, f"reading the record types of key {key_id}"):
-                types = trust.functions.recordTypesOf(bytes.fromhex(key_id)).call()
+                names = trust.functions.recordTypesOf(bytes.fromhex(key_id)).call()
                 grants = {
-                    t: trust.functions.getRecordTypeGrant(bytes.fromhex(key_id), t).call()
-                    for t in types
+                    str(t): trust.functions.getRecordTypeGrant(bytes.fromhex(key_id), t).call()
+                    for t in names
                 }
+            _pub, _producer, _from, until, revoked = chain_key
             with self.store.transaction() as session:
-                key = session.get(key_repo.ProducerKey, key_id)
-                if key is None or chain_key is None:
-                    continue
-                _pub, _producer, _from, until, revoked = chain_key
-                key.valid_until = _until(int(until))
-                key.revoked_at = _moment(int(revoked)) if int(revoked) else None
-                key_repo.replace_key_types(
+                key_repo.refresh_key(
                     session,
                     key_id,
-                    {
+                    valid_until=_until(int(until)),
+                    revoked_at=_moment(int(revoked)) if int(revoked) else None,
+                    grants={
                         t: (_moment(int(g[0])), _moment(int(g[1])) if int(g[1]) else None)
                         for t, g in grants.items()
                     },

@@ -19,21 +19,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from anchoring.fees import StepReport, alert_once
+from anchoring.fees import StepReport
 from anchoring.outbox import Held, Intent
 from anchoring.registry import OnchainBatch, OnchainStatus, Registry, TxReceipt
 from anchoring.revert import ContractRevertError
+from ledger.store import Session, chainfacts
 from ledger.store import anchors as txs
 from ledger.store import batches as batch_repo
-from ledger.store import chainfacts
-from ledger.store.alerts import raise_alert, resolve_alerts
+from ledger.store.alerts import alert_once, raise_alert, resolve_alerts
+from ledger.store.anchors import OutboxTx
+from ledger.store.batches import SealedBatch
 from ledger.store.chainfacts import StatusChange
-from ledger.store.models import AnchorTx, Batch
-
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
 
 
 @dataclass(frozen=True)
@@ -53,7 +51,9 @@ class BatchIntent(Intent):
     crash_prefix = "anchor"
     done_point = "anchor.after_anchored"
 
-    def __init__(self, batch: Batch, registry: Registry, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self, batch: SealedBatch, registry: Registry, clock: Callable[[], datetime]
+    ) -> None:
         self.batch = batch
         self.seq = batch.seq
         self.what = f"batch {batch.seq}"
@@ -71,7 +71,7 @@ class BatchIntent(Intent):
             cid=self.batch.manifest_cid,
         )
 
-    def rows(self, session: Session) -> list[AnchorTx]:
+    def rows(self, session: Session) -> list[OutboxTx]:
         return txs.txs_of_batch(session, self.seq)
 
     def in_flight(self, session: Session) -> bool:
@@ -109,7 +109,7 @@ class BatchIntent(Intent):
     def on_reverted(
         self,
         session: Session,
-        row: AnchorTx,
+        row: OutboxTx,
         receipt: TxReceipt,
         reason: str,
         held: Held,
@@ -127,7 +127,7 @@ class BatchIntent(Intent):
         report.alerts.append("anchor_reverted")
 
     def on_confirmed(
-        self, session: Session, row: AnchorTx, receipt: TxReceipt, report: StepReport
+        self, session: Session, row: OutboxTx, receipt: TxReceipt, report: StepReport
     ) -> None:
         if self._onchain is None:  # onchain() ran just before: the outbox's contract
             raise RuntimeError("BatchIntent.on_confirmed before onchain()")
@@ -220,7 +220,7 @@ class StatusIntent(Intent):
             proof=[bytes.fromhex(node) for node in self.successor_proof],
         )
 
-    def rows(self, session: Session) -> list[AnchorTx]:
+    def rows(self, session: Session) -> list[OutboxTx]:
         return txs.txs_of_target(session, self.purpose, self.change.id)
 
     def in_flight(self, session: Session) -> bool:
@@ -308,7 +308,7 @@ class StatusIntent(Intent):
     def on_reverted(
         self,
         session: Session,
-        row: AnchorTx,
+        row: OutboxTx,
         receipt: TxReceipt,
         reason: str,
         held: Held,
@@ -323,7 +323,7 @@ class StatusIntent(Intent):
                      counted=False)  # fmt: skip
 
     def on_confirmed(
-        self, session: Session, row: AnchorTx, receipt: TxReceipt, report: StepReport
+        self, session: Session, row: OutboxTx, receipt: TxReceipt, report: StepReport
     ) -> None:
         self._settle_from_chain(session, report, tx_hash=row.tx_hash, block_hash=receipt.block_hash)
 

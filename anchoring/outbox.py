@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from hexbytes import HexBytes
 
-from anchoring.fees import FeePolicy, StepReport, alert_once, bumped, gas_limit_of
+from anchoring.fees import FeePolicy, StepReport, bumped, gas_limit_of
 from anchoring.registry import (
     Registry,
     TxReceipt,
@@ -47,14 +47,13 @@ from anchoring.registry import (
 )
 from anchoring.revert import ContractRevertError
 from ledger.crashpoints import CrashPoints
-from ledger.store import Store
+from ledger.store import Session, Store
 from ledger.store import anchors as txs
-from ledger.store.alerts import resolve_alerts
-from ledger.store.models import AnchorTx
+from ledger.store.alerts import alert_once, resolve_alerts
+from ledger.store.anchors import OutboxTx
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
-    from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +85,7 @@ class Intent(abc.ABC):
     def calldata(self) -> bytes: ...
 
     @abc.abstractmethod
-    def rows(self, session: Session) -> list[AnchorTx]:
+    def rows(self, session: Session) -> list[OutboxTx]:
         """Its stored transactions, oldest first."""
 
     @abc.abstractmethod
@@ -117,7 +116,7 @@ class Intent(abc.ABC):
     def on_reverted(
         self,
         session: Session,
-        row: AnchorTx,
+        row: OutboxTx,
         receipt: TxReceipt,
         reason: str,
         held: Held,
@@ -127,7 +126,7 @@ class Intent(abc.ABC):
 
     @abc.abstractmethod
     def on_confirmed(
-        self, session: Session, row: AnchorTx, receipt: TxReceipt, report: StepReport
+        self, session: Session, row: OutboxTx, receipt: TxReceipt, report: StepReport
     ) -> None:
         """K blocks deep and held as written: record it done."""
 
@@ -262,7 +261,7 @@ class Outbox:
             rows = [t for t in intent.rows(session) if t.state in LIVE_TX_STATES]
         if not flying or not rows:
             return False
-        found: tuple[AnchorTx, TxReceipt] | None = None
+        found: tuple[OutboxTx, TxReceipt] | None = None
         for row in rows:
             receipt = get_receipt(self.chain, row.tx_hash)
             if receipt is None:
@@ -297,8 +296,8 @@ class Outbox:
     def _on_receipt(
         self,
         intent: Intent,
-        rows: list[AnchorTx],
-        row: AnchorTx,
+        rows: list[OutboxTx],
+        row: OutboxTx,
         receipt: TxReceipt,
         report: StepReport,
     ) -> None:
@@ -353,7 +352,7 @@ class Outbox:
         log.info("%s: done by %s in block %s", intent.what, row.tx_hash, receipt.block_number)
         self.crash_points.hit(intent.done_point)
 
-    def _nonce_consumed(self, intent: Intent, rows: list[AnchorTx], report: StepReport) -> None:
+    def _nonce_consumed(self, intent: Intent, rows: list[OutboxTx], report: StepReport) -> None:
         """Our nonce is used but none of our variants has a receipt: find out by whom."""
         held = intent.onchain()
         with self.store.transaction() as session:
@@ -363,11 +362,11 @@ class Outbox:
                 if row.state in ("signed", "broadcast"):
                     txs.mark_tx_replaced(session, row.tx_hash)
 
-    def _is_stalled(self, newest: AnchorTx) -> bool:
+    def _is_stalled(self, newest: OutboxTx) -> bool:
         since = newest.broadcast_at or newest.created_at
         return (self.clock() - since).total_seconds() >= self.fees.stall_timeout_s
 
-    def _bump(self, intent: Intent, newest: AnchorTx, report: StepReport) -> bool:
+    def _bump(self, intent: Intent, newest: OutboxTx, report: StepReport) -> bool:
         """Replace a stalled transaction: same nonce, fees up ≥ 12.5 %, capped. True when a
         replacement went out."""
         base_fee, tip_now = fee_market(self.chain)

@@ -8,7 +8,11 @@ the repository functions of ``records``, ``batches``, ``anchors``, ``producers``
 keep one anchorer at a time (``leader``); ``store.integrity_check()`` is the fsck.
 """
 
+from sqlalchemy.orm import Session
+
 from ledger.store.engine import Clock, Store, sqlite_url
 from ledger.store.errors import ConstraintError
 
-__all__ = ["Clock", "ConstraintError", "Store", "sqlite_url"]
+# ``Session`` is the transaction ``Store.transaction()`` yields, which the repository
+# functions take: its type is all a caller outside the store needs of SQLAlchemy.
+__all__ = ["Clock", "ConstraintError", "Session", "Store", "sqlite_url"]

@@ -43,6 +43,25 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 
 
 @dataclass(frozen=True)
+class SealedBatch:
+    """A batch as the anchorer reads it (a snapshot, not a live row)."""
+
+    seq: int
+    state: str
+    root_hex: str
+    leaf_count: int
+    manifest_digest_hex: str
+    manifest_cid: str
+
+    @classmethod
+    def of(cls, row: Batch) -> SealedBatch:
+        return cls(
+            row.seq, row.state, row.root_hex, row.leaf_count, row.manifest_digest_hex,
+            row.manifest_cid,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
 class SealedLeaf:
     """A leaf of a new batch: the record digest, its index and its Merkle proof."""
 
@@ -151,8 +170,13 @@ def get_batch(session: Session, seq: int) -> Batch:
     return batch
 
 
-def batches_in_state(session: Session, *states: str) -> list[Batch]:
-    return list(session.scalars(select(Batch).where(Batch.state.in_(states)).order_by(Batch.seq)))
+def batches_in_state(session: Session, *states: str) -> list[SealedBatch]:
+    rows = session.scalars(select(Batch).where(Batch.state.in_(states)).order_by(Batch.seq))
+    return [SealedBatch.of(row) for row in rows]
+
+
+def batch_state(session: Session, seq: int) -> str:
+    return get_batch(session, seq).state
 
 
 def latest_batch(session: Session) -> Batch | None:

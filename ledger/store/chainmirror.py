@@ -129,25 +129,25 @@ def record_events(session: Session, events: Sequence[NewEvent]) -> None:
     flush(session)
 
 
-def events_above(session: Session, block_number: int) -> list[ChainEvent]:
-    return list(
-        session.scalars(
-            select(ChainEvent)
-            .where(ChainEvent.block_number > block_number)
-            .order_by(ChainEvent.block_number, ChainEvent.log_index)
-        )
+def events_above(session: Session, block_number: int) -> list[NewEvent]:
+    rows = session.scalars(
+        select(ChainEvent)
+        .where(ChainEvent.block_number > block_number)
+        .order_by(ChainEvent.block_number, ChainEvent.log_index)
     )
+    return [
+        NewEvent(r.block_number, r.block_hash, r.log_index, r.tx_hash, r.contract, r.event, r.args)
+        for r in rows
+    ]
 
 
 def rollback_above(
     session: Session, reader: str, *, block_number: int, block_hash: str, at: datetime
-) -> list[ChainEvent]:
+) -> list[NewEvent]:
     """Undo everything read above ``block_number`` (a reorg forked there): the events (they
     are returned, for the caller to re-read what they touched), the statuses and
     attestations mirrored from them, the stopping points; the cursor goes back to it."""
     undone = events_above(session, block_number)
-    for event in undone:
-        session.expunge(event)
     execute(
         session,
         delete(ChainEvent)

@@ -180,6 +180,43 @@ def mirror_key(
     return row
 
 
+def has_key(session: Session, key_id: str) -> bool:
+    return session.get(ProducerKey, key_id) is not None
+
+
+def mirror_key_revocation(session: Session, key_id: str, *, effective_at: datetime) -> None:
+    """The chain's ``revokedAt`` of a stored key (unknown keys are not the store's)."""
+    row = session.get(ProducerKey, key_id)
+    if row is not None:
+        row.revoked_at = effective_at
+        flush(session)
+
+
+def close_key_window(session: Session, key_id: str, *, at: datetime) -> None:
+    """A rotation ends the old key's window at the new key's start, if earlier."""
+    row = session.get(ProducerKey, key_id)
+    if row is not None and (row.valid_until is None or at < row.valid_until):
+        row.valid_until = at
+        flush(session)
+
+
+def refresh_key(
+    session: Session,
+    key_id: str,
+    *,
+    valid_until: datetime | None,
+    revoked_at: datetime | None,
+    grants: dict[str, tuple[datetime, datetime | None]],
+) -> None:
+    """Overwrite a stored key's window end, revocation and grants with the chain's current
+    ones (after a deep reorg undid events that had set them)."""
+    row = session.get(ProducerKey, key_id)
+    if row is None:
+        return
+    row.valid_until, row.revoked_at = valid_until, revoked_at
+    replace_key_types(session, key_id, grants)
+
+
 def get_producer_key(session: Session, key_id: str) -> ProducerKey:
     row = session.get(ProducerKey, key_id)
     if row is None:

@@ -50,12 +50,9 @@ def revocation(env: Env, digest_hex: str) -> Any:
         return row
 
 
-def status_txs(env: Env, purpose: str, target_id: int) -> list[Any]:
+def status_txs(env: Env, purpose: str, target_id: int) -> list[txs.OutboxTx]:
     with env.store.transaction(readonly=True) as session:
-        rows = txs.txs_of_target(session, purpose, target_id)
-        for row in rows:
-            session.expunge(row)
-        return rows
+        return txs.txs_of_target(session, purpose, target_id)
 
 
 def alert_kinds(env: Env) -> set[str]:
