@@ -87,6 +87,7 @@ CRASH_POINTS = (
     "status.after_broadcast",
     "status.after_receipt",
     "status.after_written",
+    "status.after_replacement_persist",
 )
 
 

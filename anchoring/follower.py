@@ -51,7 +51,7 @@ from ledger.store.chainmirror import NewEvent
 log = logging.getLogger(__name__)
 
 #: The cursor's name in the store.
-READER = "follower"
+READER = chainmirror.FOLLOWER
 #: Ranges read per anchorer step: a long backlog is caught up over several steps.
 MAX_RANGES_PER_STEP = 5
 

@@ -170,6 +170,21 @@ class StatusView:
     superseded_by: list[str] = field(default_factory=list)
     supersedes: str | None = None
     revocation: dict[str, str] | None = None
+    #: The registry's "superseded by" (successor digest, block), once written on-chain.
+    supersession: dict[str, str] | None = None
+
+
+def _flat(value: Any) -> dict[str, str] | None:
+    """A status sub-object as display strings; a nested reason becomes ``reason_en`` and
+    ``reason_zh`` (docs/API.md §3.5)."""
+    if not isinstance(value, dict):
+        return None
+    out = {k: display_value(v) for k, v in value.items() if not isinstance(v, dict)}
+    reason = value.get("reason")
+    if isinstance(reason, dict):
+        out["reason_en"] = display_value(reason.get("en"))
+        out["reason_zh"] = display_value(reason.get("zh"))
+    return out
 
 
 def status_of(item: dict[str, Any]) -> StatusView:
@@ -184,7 +199,6 @@ def status_of(item: dict[str, Any]) -> StatusView:
             "block": display_value(batch.get("block_number")),
             "at": display_value(batch.get("anchored_at")),
         }
-    revocation = item.get("revocation") or None
     return StatusView(
         state=state,
         label=STATE_LABELS.get(state, state),
@@ -192,9 +206,6 @@ def status_of(item: dict[str, Any]) -> StatusView:
         batch_seq=batch.get("seq") if isinstance(batch, dict) else item.get("batch_seq"),
         superseded_by=[str(x) for x in item.get("superseded_by") or []],
         supersedes=item.get("supersedes"),
-        revocation=(
-            {k: display_value(v) for k, v in revocation.items()}
-            if isinstance(revocation, dict)
-            else None
-        ),
+        revocation=_flat(item.get("revocation")),
+        supersession=_flat(item.get("supersession")),
     )

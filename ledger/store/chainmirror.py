@@ -21,6 +21,9 @@ from ledger.store._session import execute, flush
 from ledger.store.chainfacts import unmirror_attestations_above, unmirror_statuses_above
 from ledger.store.models import AccreditedBody, ChainBlock, ChainCursor, ChainEvent
 
+#: The chain follower's cursor name (``anchoring.follower``): its lag, for the status
+#: command and the metrics, is ``position(session, FOLLOWER).lag_blocks``.
+FOLLOWER = "follower"
 #: Block hashes kept per reader to find a fork point (a reorg deeper than this many ranges
 #: makes the reader start again from the deployment).
 KEPT_BLOCKS = 256
