@@ -75,7 +75,7 @@ class BatchIntent(Intent):
         return txs.txs_of_batch(session, self.seq)
 
     def in_flight(self, session: Session) -> bool:
-        return batch_repo.get_batch(session, self.seq).state == "anchoring"
+        return batch_repo.batch_state(session, self.seq) == "anchoring"
 
     def record_signed(self, session: Session, **tx: Any) -> None:
         batch_repo.mark_anchoring(session, self.seq)

@@ -281,51 +281,47 @@ class MinedAt:
     at: datetime
 
 
-def mirror_revocation(
-    session: Session, *, digest_hex: str, reason_code: int, reason_digest_hex: str, mined: MinedAt
+def _mirror_status(
+    session: Session, purpose: str, digest_hex: str, values: dict[str, Any], mined: MinedAt
 ) -> None:
-    """A ``DigestRevoked`` read from the chain: a new ``chain`` row, or the request it
-    settles. A request whose transaction is in flight is the outbox's to settle."""
-    row = find_revocation(session, digest_hex)
+    """A status read from the chain: a new ``chain`` row, or the request it settles (with
+    the chain's ``values``). A request whose transaction is in flight is the outbox's."""
+    model = _model(purpose)
+    row = cast(
+        StatusRow | None,
+        session.scalars(select(model).where(model.digest_hex == digest_hex)).one_or_none(),
+    )
+    when = "revoked_at" if purpose == "revoke" else "superseded_at"
     if row is None:
         session.add(
-            Revocation(
-                digest_hex=digest_hex, reason_code=reason_code,
-                reason_digest_hex=reason_digest_hex, requested_at=mined.at, state="mined",
-                source="chain", tx_hash=mined.tx_hash, block_number=mined.block_number,
-                block_hash=mined.block_hash, revoked_at=mined.at,
+            model(
+                digest_hex=digest_hex, requested_at=mined.at, state="mined", source="chain",
+                tx_hash=mined.tx_hash, block_number=mined.block_number,
+                block_hash=mined.block_hash, **{when: mined.at}, **values,
             )
         )  # fmt: skip
         flush(session)
     elif row.state in ("pending", "failed"):
         mark_status_mined(
-            session, "revoke", row.id, tx_hash=mined.tx_hash, block_number=mined.block_number,
-            block_hash=mined.block_hash, at=mined.at, reason_code=reason_code,
-            reason_digest_hex=reason_digest_hex,
+            session, purpose, row.id, tx_hash=mined.tx_hash, block_number=mined.block_number,
+            block_hash=mined.block_hash, at=mined.at, **values,
         )  # fmt: skip
+
+
+def mirror_revocation(
+    session: Session, *, digest_hex: str, reason_code: int, reason_digest_hex: str, mined: MinedAt
+) -> None:
+    """A ``DigestRevoked`` read from the chain."""
+    values = {"reason_code": reason_code, "reason_digest_hex": reason_digest_hex}
+    _mirror_status(session, "revoke", digest_hex, values, mined)
 
 
 def mirror_supersession(
     session: Session, *, digest_hex: str, successor_hex: str, successor_seq: int, mined: MinedAt
 ) -> None:
-    """A ``DigestSuperseded`` read from the chain (as ``mirror_revocation``)."""
-    row = find_supersession(session, digest_hex)
-    if row is None:
-        session.add(
-            Supersession(
-                digest_hex=digest_hex, successor_digest_hex=successor_hex,
-                successor_seq=successor_seq, requested_at=mined.at, state="mined",
-                source="chain", tx_hash=mined.tx_hash, block_number=mined.block_number,
-                block_hash=mined.block_hash, superseded_at=mined.at,
-            )
-        )  # fmt: skip
-        flush(session)
-    elif row.state in ("pending", "failed"):
-        mark_status_mined(
-            session, "supersede", row.id, tx_hash=mined.tx_hash,
-            block_number=mined.block_number, block_hash=mined.block_hash, at=mined.at,
-            successor_digest_hex=successor_hex, successor_seq=successor_seq,
-        )  # fmt: skip
+    """A ``DigestSuperseded`` read from the chain."""
+    values = {"successor_digest_hex": successor_hex, "successor_seq": successor_seq}
+    _mirror_status(session, "supersede", digest_hex, values, mined)
 
 
 def unmirror_statuses_above(session: Session, block_number: int) -> list[StatusChange]:
