@@ -285,7 +285,7 @@ def _onchain_checks(store: Store, chain: ChainView | None, report: CheckReport) 
         batches = list(session.scalars(select(Batch).order_by(Batch.seq)))
         mined = session.execute(
             select(AnchorTx.batch_seq, func.count())
-            .where(AnchorTx.state == "mined")
+            .where(AnchorTx.state == "mined", AnchorTx.purpose == "anchor")
             .group_by(AnchorTx.batch_seq)
         ).all()
     for seq, n in mined:

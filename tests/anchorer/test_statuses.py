@@ -13,6 +13,7 @@ import pytest
 
 from anchoring.anchorer import Anchorer
 from anchoring.deployment import RoleAssignment
+from ledger.checker import run_checks
 from ledger.core.reasons import reason_for
 from ledger.service.query import REGULATOR, LedgerQueries
 from ledger.service.revocation import request_revocation
@@ -93,6 +94,12 @@ def test_requested_revocation_is_written_once_and_wins_the_status(env: Env) -> N
     assert status["state"] == "revoked" and status["anchoring"] == "anchored"
     assert status["revocation"]["reason"]["slug"] == "fraud"
     assert status["revocation"]["reason"]["zh"]
+    # Status transactions are no batch's: the invariant checker still finds every batch
+    # anchored once with two of them mined.
+    request(env, anchored(env, anchorer, 1)[0])
+    assert len(anchorer.run_once().written) == 1
+    checked = run_checks(env.store, env.registry, receipts=env.receipts)
+    assert checked.ok, [c.detail for c in checked.failed()]
 
 
 def test_a_pending_record_can_be_revoked_before_its_batch(env: Env) -> None:
