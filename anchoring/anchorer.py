@@ -182,6 +182,7 @@ class Anchorer:
         self._failed_seen: dict[int, float] = {}
         self._renewed_at: float | None = None
         self._unavailable_noted = False
+        self._backfilled = False
 
     # -- one step ---------------------------------------------------------------------
 
@@ -201,6 +202,12 @@ class Anchorer:
 
     def _anchor(self, report: StepReport) -> None:
         self.check_chain(report)
+        if not self._backfilled:
+            # Records anchored before supersessions were written on-chain (an upgrade):
+            # queued once per process; the queue is idempotent, so a restart costs a scan.
+            with self.store.transaction() as session:
+                chainfacts.queue_supersessions(session, None, at=self.clock())
+            self._backfilled = True
         self._audit_anchored(report)
         self._follow_all(report)
         if self._start_next(report):

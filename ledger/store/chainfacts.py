@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from ledger.core.errors import MalformedError, NotFoundError
 from ledger.store._session import execute, flush, move_state
+from ledger.store.anchors import mark_tx_broadcast, txs_of_target
 from ledger.store.models import (
     CHAIN_TX_STATES,
     Attestation,
@@ -38,13 +39,14 @@ STATUS_MODELS: dict[str, type[Revocation] | type[Supersession]] = {
     "supersede": Supersession,
 }
 
-#: The moves of a status row (compare-and-set, ``move_state``). ``mined → pending`` is a
-#: reorg deeper than the confirmations taking the status off the chain again.
+#: The moves of a status row (compare-and-set, ``move_state``). ``mined → broadcast`` and
+#: ``mined → pending`` are a reorg deeper than the confirmations taking the status off the
+#: chain again (its own transaction goes out again, or a fresh one is signed).
 STATUS_TRANSITIONS: dict[str, tuple[str, ...]] = {
     "pending": ("broadcast", "mined", "failed"),
     "broadcast": ("mined", "failed", "pending"),
     "failed": ("broadcast", "mined", "pending", "failed"),
-    "mined": ("pending",),
+    "mined": ("pending", "broadcast"),
 }
 
 
@@ -130,14 +132,21 @@ def find_supersession(session: Session, digest_hex: str) -> Supersession | None:
     ).one_or_none()
 
 
-def queue_supersessions(session: Session, seq: int, *, at: datetime) -> int:
+def queue_supersessions(session: Session, seq: int | None, *, at: datetime) -> int:
     """Queue "superseded by" for every record of batch ``seq`` that supersedes another
-    (called in the transaction that records the batch as anchored); returns how many."""
-    rows = session.execute(
+    (called in the transaction that records the batch as anchored); ``seq=None``: of every
+    anchored record, for those anchored before the anchorer wrote supersessions. Returns
+    how many were queued."""
+    query = (
         select(Record.digest_hex, Record.supersedes, BatchLeaf.batch_seq)
         .join(BatchLeaf, BatchLeaf.digest_hex == Record.digest_hex)
-        .where(Record.batch_seq == seq, Record.supersedes.is_not(None))
-    ).all()
+        .where(Record.supersedes.is_not(None))
+    )
+    if seq is None:
+        query = query.where(Record.status == "anchored").order_by(Record.id)
+    else:
+        query = query.where(Record.batch_seq == seq)
+    rows = session.execute(query).all()
     queued = 0
     for successor_hex, predecessor_id, batch_seq in rows:
         predecessor = session.scalar(
@@ -324,10 +333,14 @@ def mirror_supersession(
     _mirror_status(session, "supersede", digest_hex, values, mined)
 
 
-def unmirror_statuses_above(session: Session, block_number: int) -> list[StatusChange]:
+def unmirror_statuses_above(
+    session: Session, block_number: int, *, at: datetime
+) -> list[StatusChange]:
     """A reorg deeper than the confirmations: statuses mined above ``block_number`` are
-    off the chain. ``chain`` rows go (the follower reads them again if they come back);
-    requested ones go back to ``pending`` and are sent again. Returns those."""
+    off the chain. ``chain`` rows go (the follower reads them again if they come back).
+    A requested one whose own transaction was mined goes back in flight with it, as the
+    outbox does for a shallow reorg (the same bytes go out again); one the chain had
+    settled otherwise goes back to ``pending`` and is sent. Returns those reopened."""
     reopened = []
     for purpose, model in STATUS_MODELS.items():
         execute(
@@ -340,7 +353,19 @@ def unmirror_statuses_above(session: Session, block_number: int) -> list[StatusC
             session, select(model).where(model.state == "mined", model.block_number > block_number)
         )
         for row in rows:
-            mark_status_pending(session, purpose, row.id, reason="a reorg took it off the chain")
+            own = [t for t in txs_of_target(session, purpose, row.id) if t.state == "mined"]
+            if own:
+                for tx in own:
+                    mark_tx_broadcast(session, tx.tx_hash, at=at)
+                _move(
+                    session, purpose, row.id, "broadcast",
+                    last_error="a reorg took it off the chain", block_number=None,
+                    block_hash=None,
+                )  # fmt: skip
+            else:
+                mark_status_pending(
+                    session, purpose, row.id, reason="a reorg took it off the chain"
+                )
             reopened.append(_change(purpose, row))
     return reopened
 

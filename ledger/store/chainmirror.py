@@ -163,7 +163,7 @@ def rollback_above(
         .where(ChainBlock.reader == reader, ChainBlock.number > block_number)
         .execution_options(synchronize_session=False),
     )
-    unmirror_statuses_above(session, block_number)
+    unmirror_statuses_above(session, block_number, at=at)
     unmirror_attestations_above(session, block_number)
     row = session.get(ChainCursor, reader)
     if row is not None:

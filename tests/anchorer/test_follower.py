@@ -14,8 +14,11 @@ from sqlalchemy import func, select
 
 from anchoring.fees import StepReport
 from anchoring.follower import READER
+from ledger.core.reasons import reason_for
 from ledger.core.signature import private_key_from_seed, public_key_bytes
 from ledger.service.query import REGULATOR, LedgerQueries
+from ledger.service.revocation import request_revocation
+from ledger.store import anchors as txs
 from ledger.store import chainmirror
 from ledger.store.alerts import open_alerts
 from ledger.store.chainfacts import add_attestation, find_revocation
@@ -172,3 +175,35 @@ def test_a_reorg_deeper_than_k_is_read_again(
             events = chainmirror.events_above(session, 0)
         assert "DigestRevoked" not in {e.event for e in events}
         assert "deep_reorg" in alert_kinds(env)  # an operator should know; it stays open
+
+
+@pytest.mark.anvil
+def test_a_deep_reorg_of_our_revocation_sends_the_same_bytes_again(
+    anvil_chain: Any, artifacts: Any, tmp_path: Path
+) -> None:
+    for env in make_env(anvil_chain, artifacts, tmp_path / "data"):
+        _, digest = anchored_record(env)
+        anchorer = env.anchorer()
+        anchorer.run_once()
+        request_revocation(
+            env.store, digest_hex=digest, reason=reason_for(1), reason_digest_hex="ab" * 32,
+            requested_by="eu-regulator", now=env.clock(),
+        )  # fmt: skip
+        assert len(anchorer.run_once().written) == 1
+        with env.store.transaction(readonly=True) as session:
+            row = find_revocation(session, digest)
+            assert row is not None and row.state == "mined"
+            (sent,) = txs.txs_of_target(session, "revoke", row.id)
+        # The block holding it is replaced by an empty one, deeper than K = 1.
+        response = env.chain.w3.provider.make_request("anvil_reorg", [1, []])
+        assert "error" not in response, response
+        assert env.registry.get_revocation(bytes.fromhex(digest)) is None
+        anchorer.run_once()  # the follower notices and puts it back in flight
+        anchorer.run_once()  # the outbox sends the very same bytes again
+        with env.store.transaction(readonly=True) as session:
+            row = find_revocation(session, digest)
+            assert row is not None and row.state == "mined"
+            assert [(t.tx_hash, t.state) for t in txs.txs_of_target(session, "revoke", row.id)] == [
+                (sent.tx_hash, "mined")
+            ]
+        assert env.registry.get_revocation(bytes.fromhex(digest)) is not None

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import delete
 
 from anchoring.anchorer import Anchorer
 from anchoring.deployment import RoleAssignment
@@ -20,6 +21,7 @@ from ledger.service.revocation import request_revocation
 from ledger.store import anchors as txs
 from ledger.store.alerts import open_alerts
 from ledger.store.chainfacts import find_revocation, find_supersession
+from ledger.store.models import AnchorTx, Supersession
 from tests.support import ledgerdata
 from tests.support.anchorenv import CrashHere, Env, RaisingCrashPoints, make_env
 
@@ -228,3 +230,28 @@ def test_crash_at_each_status_point_then_restart_writes_it_once(env: Env, point:
     assert [t.tx_hash for t in after] == [before[0].tx_hash]  # the same bytes, no new one
     assert [t.state for t in after] == ["mined"]
     assert env.registry.get_revocation(bytes.fromhex(digest)) is not None
+
+
+def test_supersessions_anchored_before_the_upgrade_are_written_once_it_runs(env: Env) -> None:
+    old = env.anchorer(batch_max_records=1, max_statuses_in_flight=0)  # sends no status
+    (first,) = env.accept(1)
+    old.run_once()
+    env.service.accept(
+        ledgerdata.submission(
+            ledgerdata.record_id("t", 998), supersedes=(first.record_id, first.digest_hex)
+        )
+    )
+    old.run_once()
+    old.close()
+    # As a store from before supersessions were written: the successor anchored, no row.
+    with env.store.transaction() as session:
+        session.execute(delete(Supersession))
+        session.execute(delete(AnchorTx).where(AnchorTx.purpose == "supersede"))
+    assert env.registry.get_supersession(bytes.fromhex(first.digest_hex)) is None
+    upgraded = env.anchorer()
+    report = upgraded.run_once()
+    assert len(report.written) == 1 and len(report.signed) == 1
+    with env.store.transaction(readonly=True) as session:
+        row = find_supersession(session, first.digest_hex)
+        assert row is not None and row.state == "mined"
+    assert env.registry.get_supersession(bytes.fromhex(first.digest_hex)) is not None
