@@ -195,9 +195,8 @@ class StatusIntent(Intent):
         self.clock = clock
         self.retry = retry
         self.successor_proof = successor_proof or []
-        self.refused_alert = (
-            "revocation_refused" if self.purpose == "revoke" else ("supersession_refused")
-        )
+        kind = "revocation" if self.purpose == "revoke" else "supersession"
+        self.refused_alert = f"{kind}_refused"
         self.what = (
             f"revocation of {change.digest_hex}"
             if self.purpose == "revoke"
@@ -224,9 +223,8 @@ class StatusIntent(Intent):
         return txs.txs_of_target(session, self.purpose, self.change.id)
 
     def in_flight(self, session: Session) -> bool:
-        return chainfacts.get_status_change(session, self.purpose, self.change.id).state == (
-            "broadcast"
-        )
+        change = chainfacts.get_status_change(session, self.purpose, self.change.id)
+        return change.state == "broadcast"
 
     def record_signed(self, session: Session, **tx: Any) -> None:
         chainfacts.mark_status_sending(session, self.purpose, self.change.id)
