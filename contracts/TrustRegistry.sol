@@ -169,12 +169,13 @@ contract TrustRegistry is AccessControlDefaultAdminRules {
         uint64 revocationRecordedBlock;
     }
 
+    // Version 1's variables keep their slots; version 2's come after them.
     mapping(bytes32 keyId => StoredKey) private _keys;
+    mapping(address body => Body) private _bodies;
+    mapping(bytes32 digest => Attestation[]) private _attestations;
     // Grants by key and keccak256 of the type name; the names in grant order, for reading back.
     mapping(bytes32 keyId => mapping(bytes32 typeHash => RecordTypeGrant)) private _grants;
     mapping(bytes32 keyId => string[]) private _typeNames;
-    mapping(address body => Body) private _bodies;
-    mapping(bytes32 digest => Attestation[]) private _attestations;
 
     /// @notice Deploys the registry with `initialAdmin` as its only default admin.
     /// @param initialAdminDelay Seconds a scheduled admin hand-over must wait before acceptance.
