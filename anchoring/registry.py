@@ -267,11 +267,6 @@ def genesis_hash(chain: Chain) -> str:
         return chain.genesis_hash_hex()
 
 
-def block_timestamp(chain: Chain, number: int) -> int:
-    with rpc(chain, f"reading block {number}"):
-        return int(chain.w3.eth.get_block(number)["timestamp"])
-
-
 def block_height(chain: Chain) -> int:
     with rpc(chain, "reading the block height"):
         return chain.block_number()

@@ -199,7 +199,3 @@ def withdraw_body(session: Session, address: str, *, block_number: int) -> None:
     if row is not None:
         row.withdrawn, row.block_number = True, block_number
         flush(session)
-
-
-def accredited_bodies(session: Session) -> list[AccreditedBody]:
-    return list(session.scalars(select(AccreditedBody).order_by(AccreditedBody.address)))

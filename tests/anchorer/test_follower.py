@@ -22,7 +22,7 @@ from ledger.store import anchors as txs
 from ledger.store import chainmirror
 from ledger.store.alerts import open_alerts
 from ledger.store.chainfacts import add_attestation, find_revocation
-from ledger.store.models import ChainEvent, ProducerKey
+from ledger.store.models import AccreditedBody, ChainEvent, ProducerKey
 from ledger.store.producers import types_of_keys
 from tests.support import ledgerdata
 from tests.support.anchorenv import Env, make_env
@@ -94,8 +94,8 @@ def test_an_attestation_filed_on_chain_appears_with_its_block(env: Env) -> None:
     assert items[1]["verdict"] == "conforms-with-findings" and items[1]["body"] == body.address
     assert items[1]["tx_hash"] == "0x" + bytes(second["transactionHash"]).hex()
     with env.store.transaction(readonly=True) as session:
-        bodies = chainmirror.accredited_bodies(session)
-    assert [(b.address, b.withdrawn) for b in bodies] == [(body.address, False)]
+        bodies = session.execute(select(AccreditedBody.address, AccreditedBody.withdrawn)).all()
+    assert [tuple(b) for b in bodies] == [(body.address, False)]
 
 
 def test_keys_and_record_types_written_on_chain_are_mirrored(env: Env) -> None:
