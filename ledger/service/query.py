@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 from ledger.core.canonical import format_timestamp, parse_json
 from ledger.core.errors import MalformedError, NotFoundError, StorageError
 from ledger.core.policy import reveals
-from ledger.core.view import Commitment, View, parse_view, redact
 from ledger.core.reasons import describe_reason
+from ledger.core.view import Commitment, View, parse_view, redact
 from ledger.store import Store
 from ledger.store.models import (
     Attestation,

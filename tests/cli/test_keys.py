@@ -25,7 +25,6 @@ from ledger.core.examples import FS_DESNZ_2025, example_records
 from ledger.core.receipt import verify_receipt
 from ledger.core.signature import key_id, private_key_from_seed, public_key_bytes, sign_digest
 from ledger.core.view import commit
-
 from ledger.service import SUBMISSION_FORMAT, LedgerService, ManualClock, RefusedRecordError
 from ledger.service.service_key import read_key_file, write_key_file
 from ledger.store import Store, sqlite_url
