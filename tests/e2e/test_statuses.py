@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from ledger.core.bundle import parse_bundle
-from ledger.core.commitment import reconstruct
+from ledger.core.view import reconstruct
 from tests.e2e.conftest import DemoRun
 from tests.e2e.test_pipeline import _client, _new_archive_entries, _wait_anchored
 
