@@ -18,7 +18,12 @@ One step (``Anchorer.run_once``), in this order:
    reorgs, stalled transactions, reverts;
 6. start the next batch: strictly in seq order, one batch in flight at a time, so a
    revert or a reorg of batch n can never leave n + 1 waiting on a gap;
-7. publish the manifests not yet published, with a ``publisher`` (``anchoring.publishing``):
+7. write the record statuses that are due (``anchoring.intents.StatusIntent``): requested
+   revocations, and supersessions queued when a successor's batch was anchored; through
+   the same outbox, a few in flight at a time, the refused ones retried after a back-off;
+8. follow the registries' events (``anchoring.follower``) into the store: attestations,
+   revocations and supersessions written by others, key and accreditation changes;
+9. publish the manifests not yet published, with a ``publisher`` (``anchoring.publishing``):
    after the chain's work, and also when that failed, so neither waits for the other.
 
 ``run_forever`` repeats steps, backing off while the chain is unavailable and resuming by
@@ -38,15 +43,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from eth_utils import keccak
-from sqlalchemy import func, select
 
 from anchoring.chain.base import ArtifactLike, Chain
 from anchoring.deployment import DeploymentRecord
-from anchoring.fees import FeePolicy, StepReport, alert_once
-from anchoring.outbox import Outbox
+from anchoring.fees import FeePolicy, StepReport
+from anchoring.follower import Follower
+from anchoring.intents import BatchIntent, StatusIntent, StatusRetry
+from anchoring.outbox import Intent, Outbox
 from anchoring.publishing import ManifestPublisher, PublishLimits, optional_publishing, publish_step
 from anchoring.registry import Registry, find_anchor_event, genesis_hash, rpc
-from anchoring.sealer import seal_one
 from ledger.core.clock import Clock
 from ledger.core.errors import (
     AnchoringError,
@@ -55,11 +60,13 @@ from ledger.core.errors import (
     UnavailableError,
 )
 from ledger.crashpoints import NO_CRASH, CrashPoints
-from ledger.store import Store
+from ledger.service.sealing import seal_one
+from ledger.store import Store, Transaction, chainfacts
 from ledger.store import anchors as txs
 from ledger.store import batches as batch_repo
-from ledger.store.alerts import resolve_alerts
-from ledger.store.models import Batch
+from ledger.store.alerts import alert_once, resolve_alerts
+from ledger.store.batches import SealedBatch
+from ledger.store.chainfacts import StatusChange
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
@@ -77,6 +84,11 @@ CRASH_POINTS = (
     "anchor.after_receipt",
     "anchor.after_anchored",
     "anchor.after_replacement_persist",
+    "status.after_sign_persist",
+    "status.after_broadcast",
+    "status.after_receipt",
+    "status.after_written",
+    "status.after_replacement_persist",
 )
 
 
@@ -99,6 +111,13 @@ class AnchorerLimits:
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 30.0
     leader_lease_s: float = 30.0
+    #: Record statuses (revocations, supersessions) in flight at once, and the back-off of
+    #: one the chain refuses (doubling from the first, capped by the second).
+    max_statuses_in_flight: int = 4
+    status_retry_initial_s: float = 5.0
+    status_retry_max_s: float = 300.0
+    #: Blocks the follower reads per ``eth_getLogs`` call.
+    follow_max_blocks: int = 2000
 
     def __post_init__(self) -> None:
         if self.batch_max_records < 1 or self.batch_max_records > 2**32 - 1:
@@ -149,9 +168,22 @@ class Anchorer:
         self.publishing = optional_publishing(
             publisher, store=store, clock=self.clock, limits=publish_limits
         )
+        self.follower = Follower(
+            store=store,
+            chain=chain,
+            deployment=deployment,
+            artifacts=artifacts,
+            confirmations=self.limits.confirmations,
+            clock=self.clock,
+            max_blocks=self.limits.follow_max_blocks,
+        )
+        self.status_retry = StatusRetry(
+            initial_s=self.limits.status_retry_initial_s, max_s=self.limits.status_retry_max_s
+        )
         self._failed_seen: dict[int, float] = {}
         self._renewed_at: float | None = None
         self._unavailable_noted = False
+        self._backfilled = False
 
     # -- one step ---------------------------------------------------------------------
 
@@ -171,10 +203,19 @@ class Anchorer:
 
     def _anchor(self, report: StepReport) -> None:
         self.check_chain(report)
+        if not self._backfilled:
+            # Records anchored before supersessions were written on-chain (an upgrade):
+            # queued once per process; the queue is idempotent, so a restart costs a scan.
+            with self.store.transaction() as session:
+                chainfacts.queue_supersessions(session, None, at=self.clock())
+            self._backfilled = True
         self._audit_anchored(report)
         self._follow_all(report)
         if self._start_next(report):
             self._follow_all(report)
+        if self._start_statuses(report):
+            self._follow_all(report)
+        self.follower.step(report)
         if self._unavailable_noted:
             with self.store.transaction() as session:
                 resolve_alerts(session, "chain_unavailable", at=self.clock())
@@ -195,12 +236,45 @@ class Anchorer:
 
     def _follow_all(self, report: StepReport) -> None:
         with self.store.transaction(readonly=True) as session:
-            in_flight = [b.seq for b in batch_repo.batches_in_state(session, "anchoring")]
-        for seq in in_flight:
+            intents: list[Intent] = [
+                BatchIntent(b, self.registry, self.clock)
+                for b in batch_repo.batches_in_state(session, "anchoring")
+            ]
+            intents += [
+                self._status_intent(session, c)
+                for c in chainfacts.status_changes_in_flight(session)
+            ]
+        for intent in intents:
             # A transaction sent during this poll may be mined at once (automine): one
             # more look records it now rather than a poll interval later.
-            if self.outbox.follow(seq, report):
-                self.outbox.follow(seq, report)
+            if self.outbox.follow(intent, report):
+                self.outbox.follow(intent, report)
+
+    def _status_intent(self, session: Transaction, change: StatusChange) -> StatusIntent:
+        proof = None
+        if change.purpose == "supersede":
+            proof = list(batch_repo.get_leaf(session, change.successor_digest_hex).proof)
+        return StatusIntent(
+            change, self.registry, self.clock, retry=self.status_retry, successor_proof=proof
+        )
+
+    def _start_statuses(self, report: StepReport) -> bool:
+        """Sign the due statuses, up to ``max_statuses_in_flight`` in flight; True when one
+        started."""
+        with self.store.transaction(readonly=True) as session:
+            room = self.limits.max_statuses_in_flight - len(
+                chainfacts.status_changes_in_flight(session)
+            )
+            if room <= 0:
+                return False
+            due = [
+                self._status_intent(session, c)
+                for c in chainfacts.due_status_changes(session, now=self.clock(), limit=room)
+            ]
+        started = False
+        for intent in due:
+            started = self.outbox.start(intent, report) or started
+        return started
 
     def run_forever(self, stop: threading.Event) -> None:
         """Steps until ``stop`` is set. Backs off (doubling) while the chain or the store is
@@ -223,7 +297,7 @@ class Anchorer:
                 backoff_s = min(backoff_s * 2, self.limits.backoff_max_s)
                 continue
             backoff_s = self.limits.backoff_initial_s
-            if not (report.sealed or report.anchored or report.published) or not report.leader:
+            if not report.did_work() or not report.leader:
                 # Nothing new was sealed or anchored: more work is not queued behind this
                 # step, so wait a poll interval (also while confirmations accrue).
                 stop.wait(self.limits.poll_interval_s)
@@ -306,7 +380,7 @@ class Anchorer:
         """Batches we recorded as anchored that the contract no longer holds go back to
         anchoring (same seq, same root); one that holds another root is disputed."""
         with self.store.transaction(readonly=True) as session:
-            highest = session.scalar(select(func.max(Batch.seq)).where(Batch.state == "anchored"))
+            highest = batch_repo.highest_anchored_seq(session)
         if highest is None:
             return
         onchain_count = self.registry.next_seq() - 1
@@ -369,10 +443,9 @@ class Anchorer:
                     at=self.clock(),
                 )
             return False
-        self.outbox.start(batch, report)
-        return True
+        return self.outbox.start(BatchIntent(batch, self.registry, self.clock), report)
 
-    def _adopt(self, batch: Batch, report: StepReport) -> None:
+    def _adopt(self, batch: SealedBatch, report: StepReport) -> None:
         """The contract already holds ``batch.seq``: ours (record it) or not (dispute)."""
         onchain = self.registry.get_batch(batch.seq)
         if onchain is None:
@@ -409,4 +482,5 @@ class Anchorer:
                 log_hash_hex=onchain.log_hash_hex,
                 anchored_at=self.clock(),
             )
+            chainfacts.queue_supersessions(session, batch.seq, at=self.clock())
         report.anchored.append(batch.seq)

@@ -9,14 +9,10 @@ raises both fee fields by the node's price bump (geth and anvil: 10 %; Besu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import rlp
 from eth_account.typed_transactions import TypedTransaction
 from hexbytes import HexBytes
-from sqlalchemy.orm import Session
-
-from ledger.store.alerts import open_alerts, raise_alert
 
 
 @dataclass(frozen=True)
@@ -42,19 +38,29 @@ class StepReport:
     rebroadcast: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
     mined: list[str] = field(default_factory=list)
-    waiting: list[int] = field(default_factory=list)
+    waiting: list[int | str] = field(default_factory=list)
     anchored: list[int] = field(default_factory=list)
-    reorged: list[int] = field(default_factory=list)
+    reorged: list[int | str] = field(default_factory=list)
     reverted: list[int] = field(default_factory=list)
     reopened: list[int] = field(default_factory=list)
     disputed: list[int] = field(default_factory=list)
     published: list[int] = field(default_factory=list)
+    #: Statuses recorded on-chain this step (``revoke:7``, ``supersede:2``), and those the
+    #: chain refused (kept, retried after a back-off).
+    written: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    #: Registry events the chain follower read this step.
+    followed: int = 0
     alerts: list[str] = field(default_factory=list)
 
     def is_idle(self) -> bool:
         return not any(
             getattr(self, name) for name in self.__dataclass_fields__ if name != "leader"
         )
+
+    def did_work(self) -> bool:
+        """Whether more work may be queued right behind this step (no need to wait)."""
+        return bool(self.sealed or self.anchored or self.published or self.written)
 
 
 def bumped(old: int, policy: FeePolicy) -> int:
@@ -66,11 +72,3 @@ def gas_limit_of(raw_tx: bytes) -> int:
     if raw_tx and raw_tx[0] <= 0x7F:
         return int(TypedTransaction.from_bytes(HexBytes(raw_tx)).as_dict()["gas"])
     return int.from_bytes(rlp.decode(raw_tx)[2], "big")
-
-
-def alert_once(session: Session, *, kind: str, message: str, at: datetime) -> bool:
-    """Raise an alert unless one of ``kind`` is open already; True when raised."""
-    if any(a.kind == kind for a in open_alerts(session)):
-        return False
-    raise_alert(session, kind=kind, message=message, at=at)
-    return True

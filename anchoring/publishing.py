@@ -26,12 +26,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from anchoring.fees import StepReport, alert_once
+from anchoring.fees import StepReport
 from ledger.core.clock import Clock
 from ledger.core.errors import AnchoringError, LedgerError, UnavailableError
 from ledger.store import Store
 from ledger.store import batches as batch_repo
-from ledger.store.alerts import open_alerts, raise_alert, resolve_alerts
+from ledger.store.alerts import alert_once, open_alerts, raise_alert, resolve_alerts
 
 log = logging.getLogger(__name__)
 

@@ -37,6 +37,17 @@ class OnchainBatch:
 
 
 @dataclass(frozen=True)
+class OnchainStatus:
+    """A status ``AnchorRegistry`` holds for a record digest (``getRevocation`` or
+    ``getSupersession``): ``value`` is the reason code or the successor digest (hex)."""
+
+    value: int | str
+    detail: str
+    block_number: int
+    timestamp: int
+
+
+@dataclass(frozen=True)
 class TxReceipt:
     """The parts of a transaction receipt the anchorer acts on."""
 
@@ -104,27 +115,62 @@ class Registry:
         )
         return bytes(HexBytes(data))
 
-    def estimate_anchor_gas(self, sender: str, calldata: bytes) -> int:
-        """Gas of ``anchorBatch``; a revert here (no role, wrong seq) raises before signing."""
-        with rpc(self.chain, "estimating the gas of anchorBatch"):
-            return int(
-                self.chain.w3.eth.estimate_gas(
-                    {"from": to_checksum_address(sender), "to": self.address, "data": calldata}
-                )
-            )
+    def revoke_calldata(self, *, digest: bytes, reason_code: int, reason_digest: bytes) -> bytes:
+        data = self.contract.encode_abi("revoke", args=[digest, reason_code, reason_digest])
+        return bytes(HexBytes(data))
+
+    def supersede_calldata(
+        self, *, digest: bytes, successor: bytes, successor_seq: int, proof: list[bytes]
+    ) -> bytes:
+        data = self.contract.encode_abi(
+            "markSuperseded", args=[digest, successor, successor_seq, proof]
+        )
+        return bytes(HexBytes(data))
+
+    def get_revocation(self, digest: bytes) -> OnchainStatus | None:
+        """``getRevocation``: reason code and reason digest (hex), None when not revoked."""
+        with rpc(self.chain, f"reading AnchorRegistry.getRevocation(0x{digest.hex()})"):
+            code, reason_digest, block, timestamp = self.contract.functions.getRevocation(
+                digest
+            ).call()
+        if int(code) == 0:
+            return None
+        return OnchainStatus(int(code), bytes(reason_digest).hex(), int(block), int(timestamp))
+
+    def get_supersession(self, digest: bytes) -> OnchainStatus | None:
+        """``getSupersession``: successor digest (hex) and its batch, None when not
+        superseded."""
+        with rpc(self.chain, f"reading AnchorRegistry.getSupersession(0x{digest.hex()})"):
+            successor, seq, block, timestamp = self.contract.functions.getSupersession(
+                digest
+            ).call()
+        if bytes(successor) == bytes(32):
+            return None
+        return OnchainStatus(bytes(successor).hex(), str(int(seq)), int(block), int(timestamp))
 
     def replay_revert(self, sender: str, calldata: bytes, block_number: int) -> str:
-        """Why a mined anchor transaction failed: replay it as a call on the state after its
+        """Why a mined transaction failed: replay it as a call on the state after its
         block (a mined failure carries no reason) and decode the custom error by selector."""
         call: TxParams = {"from": to_checksum_address(sender), "to": self.address, "data": calldata}
         try:
-            with rpc(self.chain, "replaying a failed anchor transaction"):
+            with rpc(self.chain, "replaying a failed transaction"):
                 self.chain.w3.eth.call(call, block_identifier=block_number)
         except ContractRevertError as exc:
             return exc.message
         except AnchoringError as exc:
             return f"failed, and replaying it did not tell why: {exc.message}"
         return "failed (status 0), but replaying it as a call succeeds: most likely out of gas"
+
+
+def estimate_gas(registry: Registry, sender: str, calldata: bytes, what: str) -> int:
+    """Gas of a registry call; a revert here (no role, wrong seq, already revoked) raises
+    ``ContractRevertError`` before anything is signed."""
+    with rpc(registry.chain, f"estimating the gas of {what}"):
+        return int(
+            registry.chain.w3.eth.estimate_gas(
+                {"from": to_checksum_address(sender), "to": registry.address, "data": calldata}
+            )
+        )
 
 
 def get_receipt(chain: Chain, tx_hash: str) -> TxReceipt | None:

@@ -26,6 +26,7 @@ from ledger.core.bundle import ChainRef, serialize_bundle
 from ledger.core.canonical import canonicalize
 from ledger.core.clock import Clock
 from ledger.core.errors import LedgerError, MalformedError, UnavailableError
+from ledger.core.reasons import REASONS, VERDICT_CODES, reason_for
 from ledger.core.records import Record
 from ledger.core.signature import ALG_ED25519, key_id, public_key_bytes
 from ledger.service import LedgerService, receipt_bytes
@@ -40,13 +41,12 @@ from ledger.service.readmodels import (
     StoredBatch,
     TrailEntry,
 )
+from ledger.service.revocation import request_revocation
 from ledger.store import Store, Transaction
 from ledger.store import access as access_store
-from ledger.store.chainfacts import add_attestation, request_revocation
+from ledger.store.chainfacts import add_attestation
 
 __all__ = ["ApiService", "StoredResponse"]
-
-VERDICTS = {"conforms": 1, "conforms-with-findings": 2, "does-not-conform": 3}
 
 
 @dataclass(frozen=True)
@@ -190,17 +190,24 @@ class ApiService:
     def request_revocation(
         self, caller: Caller, record_id: str, reason_code: int, reason_digest_hex: str
     ) -> RecordStatus:
-        require_role(caller, "regulator")
-        digest_hex = self.queries.digest_of(record_id, access_for(caller))
-        now = self.clock()
-        self.store.run(
-            lambda s: request_revocation(
-                s,
-                digest_hex=digest_hex,
-                reason_code=reason_code,
-                reason_digest_hex=reason_digest_hex,
-                requested_at=now,
+        """Regulators revoke any record; a producer its own, for the reasons a producer may
+        give (docs/API.md §3.5). The anchorer writes it on-chain."""
+        name = require_role(caller, "regulator", "producer")
+        reason = reason_for(reason_code, path="reason_code")
+        if caller.role == "producer" and not reason.producer_may_use:
+            raise ForbiddenError(
+                f"reason {reason.code} ({reason.slug}) is a regulator's to give; a producer "
+                "may revoke its own records for "
+                + ", ".join(f"{r.code} ({r.slug})" for r in REASONS if r.producer_may_use)
             )
+        digest_hex = self.queries.digest_of(record_id, access_for(caller))
+        request_revocation(
+            self.store,
+            digest_hex=digest_hex,
+            reason=reason,
+            reason_digest_hex=reason_digest_hex,
+            requested_by=name,
+            now=self.clock(),
         )
         return self.queries.status(record_id, access_for(caller))
 
@@ -215,8 +222,9 @@ class ApiService:
         """Notes an auditor's attestation; it counts once TrustRegistry holds it (the body
         sends ``attest`` from its own accredited address, which the platform cannot)."""
         name = require_role(caller, "auditor")
-        if verdict not in VERDICTS:
-            raise MalformedError(f"verdict must be one of {', '.join(VERDICTS)}", path="verdict")
+        if verdict not in VERDICT_CODES:
+            choices = ", ".join(VERDICT_CODES)
+            raise MalformedError(f"verdict must be one of {choices}", path="verdict")
         digest_hex = self.queries.digest_of(record_id, access_for(caller))
         now = self.clock()
         self.store.run(

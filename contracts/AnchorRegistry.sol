@@ -6,16 +6,20 @@ import {AccessControlDefaultAdminRules} from
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 
 /// @title AnchorRegistry
-/// @notice The append-only log of carbonledger Merkle batches (DESIGN §3.4, §4). Every batch root is
-/// written once, in strict sequence from 1, and folded into a running log hash so that one value
-/// pins the whole history. Record digests can also be revoked, once, with a reason. The registry
-/// names, for ever, the TrustRegistry whose producer keys and accredited bodies its records rely
-/// on, so an auditor who pins this one address has pinned both.
+/// @notice The append-only log of carbonledger Merkle batches (docs/FORMAT.md §4,
+/// docs/CONTRACTS.md §3). Every batch root is written once, in strict sequence from 1, and folded
+/// into a running log hash so that one value pins the whole history. Each record digest also has
+/// a status held here: revoked (once, with a reason code) and superseded (once, by the digest of
+/// an anchored successor). The registry names, for ever, the TrustRegistry whose producer keys
+/// and accredited bodies its records rely on, so an auditor who pins this one address has pinned
+/// both.
 /// @dev Not upgradeable on purpose: a registry that can be upgraded can rewrite history. The
 /// default admin only grants and revokes the ANCHORER and REVOKER roles; it hands itself over in
 /// two steps with a delay (OpenZeppelin AccessControlDefaultAdminRules).
 contract AnchorRegistry is AccessControlDefaultAdminRules {
-    /// @notice Role allowed to anchor batches (the anchorer service's account).
+    /// @notice Role allowed to anchor batches and to record supersessions (the anchorer
+    /// service's account): a supersession is what an anchored record's own `supersedes` link
+    /// says, so the account that anchors the record publishes the link.
     bytes32 public constant ANCHORER_ROLE = keccak256("ANCHORER_ROLE");
     /// @notice Role allowed to revoke record digests.
     bytes32 public constant REVOKER_ROLE = keccak256("REVOKER_ROLE");
@@ -44,6 +48,29 @@ contract AnchorRegistry is AccessControlDefaultAdminRules {
         uint64 timestamp;
     }
 
+    /// @notice A supersession as returned by {getSupersession}; successor 0 means "not
+    /// superseded".
+    /// @param successor Digest of the anchored record that supersedes this one.
+    /// @param successorSeq Batch in which the successor was proven anchored.
+    /// @param blockNumber Block in which the supersession was recorded.
+    /// @param timestamp Timestamp of that block.
+    struct Supersession {
+        bytes32 successor;
+        uint64 successorSeq;
+        uint64 blockNumber;
+        uint64 timestamp;
+    }
+
+    /// @notice Everything this registry holds about one record digest, as returned by
+    /// {getStatus}: its revocation and its supersession (zero fields where there is none).
+    struct RecordStatus {
+        Revocation revocation;
+        Supersession supersession;
+    }
+
+    /// @notice The interface version: 2 adds supersessions and {getStatus} (docs/CONTRACTS.md).
+    uint16 public constant INTERFACE_VERSION = 2;
+
     // Storage layouts differ from the returned structs: the three small fields share one slot,
     // so an anchor writes 4 fresh slots instead of 5 (anchorBatch gas is benchmarked).
     struct StoredBatch {
@@ -58,6 +85,13 @@ contract AnchorRegistry is AccessControlDefaultAdminRules {
     struct StoredRevocation {
         bytes32 reasonDigest;
         uint16 reasonCode;
+        uint64 blockNumber;
+        uint64 timestamp;
+    }
+
+    struct StoredSupersession {
+        bytes32 successor;
+        uint64 successorSeq;
         uint64 blockNumber;
         uint64 timestamp;
     }
@@ -80,6 +114,12 @@ contract AnchorRegistry is AccessControlDefaultAdminRules {
     error AnchorRegistryAlreadyRevoked(bytes32 digest);
     /// @notice The TrustRegistry given at deployment holds no code.
     error AnchorRegistryTrustRegistryNotAContract(address trustRegistry);
+    /// @notice A record cannot supersede itself.
+    error AnchorRegistrySelfSupersession(bytes32 digest);
+    /// @notice The proof does not show `successor` to be a member of batch `seq`.
+    error AnchorRegistrySuccessorNotAnchored(bytes32 successor, uint64 seq);
+    /// @notice The digest is already superseded, by `successor`.
+    error AnchorRegistryAlreadySuperseded(bytes32 digest, bytes32 successor);
 
     /// @notice This registry was linked to `trustRegistry` at deployment (once, never changed).
     event TrustRegistryLinked(address indexed trustRegistry);
@@ -99,6 +139,10 @@ contract AnchorRegistry is AccessControlDefaultAdminRules {
         bytes32 indexed digest, uint16 indexed reasonCode, bytes32 reasonDigest, address revoker
     );
 
+    /// @notice Record digest `digest` was superseded by `successor`, anchored in batch
+    /// `successorSeq`.
+    event DigestSuperseded(bytes32 indexed digest, bytes32 indexed successor, uint64 successorSeq);
+
     // Set once in the constructor. Plain storage rather than an immutable, so the runtime code
     // is the same in every deployment and its hash can be compared with a local build.
     address private _trustRegistry;
@@ -106,6 +150,7 @@ contract AnchorRegistry is AccessControlDefaultAdminRules {
     uint64 private _batchCount;
     mapping(uint64 seq => StoredBatch) private _batches;
     mapping(bytes32 digest => StoredRevocation) private _revocations;
+    mapping(bytes32 digest => StoredSupersession) private _supersessions;
 
     /// @notice Deploys the registry with `initialAdmin` as its only default admin.
     /// @param initialAdminDelay Seconds a scheduled admin hand-over must wait before acceptance.
@@ -151,7 +196,7 @@ contract AnchorRegistry is AccessControlDefaultAdminRules {
         if (manifestDigest == bytes32(0)) revert AnchorRegistryZeroManifestDigest();
 
         // The previous head is read from the previous batch rather than kept in its own slot:
-        // one cold read instead of a read and a rewrite. logHash_0 = 0 (DESIGN §3.4).
+        // one cold read instead of a read and a rewrite. logHash_0 = 0 (docs/CONTRACTS.md §3).
         bytes32 previous = count == 0 ? bytes32(0) : _batches[count].logHash;
         bytes32 logHash = keccak256(abi.encode(previous, seq, root, leafCount, manifestDigest));
 
@@ -198,15 +243,13 @@ contract AnchorRegistry is AccessControlDefaultAdminRules {
     /// batch `seq` was never anchored.
     /// @param seq Batch number.
     /// @param proof Sibling hashes from the leaf up to the root (sorted-pair hashing).
-    /// @param recordDigest The record digest (DESIGN §3.2), not its leaf hash.
+    /// @param recordDigest The record digest (docs/FORMAT.md §2.2), not its leaf hash.
     function verifyInclusion(uint64 seq, bytes32[] calldata proof, bytes32 recordDigest)
         external
         view
         returns (bool)
     {
-        bytes32 root = _storedBatch(seq).root;
-        bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(recordDigest))));
-        return MerkleProof.verifyCalldata(proof, root, leaf);
+        return _isMember(seq, proof, recordDigest);
     }
 
     /// @notice Revokes record digest `digest`, once. Only REVOKER_ROLE.
@@ -230,7 +273,7 @@ contract AnchorRegistry is AccessControlDefaultAdminRules {
     }
 
     /// @notice Reads the revocation of `digest`; all fields are zero if it was never revoked.
-    function getRevocation(bytes32 digest) external view returns (Revocation memory) {
+    function getRevocation(bytes32 digest) public view returns (Revocation memory) {
         StoredRevocation storage stored = _revocations[digest];
         return Revocation({
             reasonCode: stored.reasonCode,
@@ -238,6 +281,72 @@ contract AnchorRegistry is AccessControlDefaultAdminRules {
             blockNumber: stored.blockNumber,
             timestamp: stored.timestamp
         });
+    }
+
+    /// @notice Records that `digest` is superseded by `successor`, once. Only ANCHORER_ROLE.
+    /// @dev The successor must be proven a member of an anchored batch here, on-chain, so the
+    /// status never names a record that was not anchored. The superseded digest itself need not
+    /// be anchored (a correction may be anchored in the same batch as its predecessor, or a
+    /// predecessor may be revoked). Checks in order: the role; both digests non-zero
+    /// (AnchorRegistryZeroDigest); digest != successor (AnchorRegistrySelfSupersession); batch
+    /// `successorSeq` anchored (AnchorRegistryUnknownBatch); the proof
+    /// (AnchorRegistrySuccessorNotAnchored); not superseded before
+    /// (AnchorRegistryAlreadySuperseded, naming the recorded successor).
+    /// @param digest The superseded record digest.
+    /// @param successor The digest of the record that supersedes it.
+    /// @param successorSeq The batch holding `successor`.
+    /// @param successorProof The Merkle proof of `successor` in batch `successorSeq`, as for
+    /// {verifyInclusion}.
+    function markSuperseded(
+        bytes32 digest,
+        bytes32 successor,
+        uint64 successorSeq,
+        bytes32[] calldata successorProof
+    ) external onlyRole(ANCHORER_ROLE) {
+        if (digest == bytes32(0) || successor == bytes32(0)) revert AnchorRegistryZeroDigest();
+        if (digest == successor) revert AnchorRegistrySelfSupersession(digest);
+        if (!_isMember(successorSeq, successorProof, successor)) {
+            revert AnchorRegistrySuccessorNotAnchored(successor, successorSeq);
+        }
+        StoredSupersession storage stored = _supersessions[digest];
+        if (stored.successor != bytes32(0)) {
+            revert AnchorRegistryAlreadySuperseded(digest, stored.successor);
+        }
+        stored.successor = successor;
+        stored.successorSeq = successorSeq;
+        stored.blockNumber = uint64(block.number);
+        stored.timestamp = uint64(block.timestamp);
+        emit DigestSuperseded(digest, successor, successorSeq);
+    }
+
+    /// @notice Reads the supersession of `digest`; all fields are zero if it was never
+    /// superseded.
+    function getSupersession(bytes32 digest) public view returns (Supersession memory) {
+        StoredSupersession storage stored = _supersessions[digest];
+        return Supersession({
+            successor: stored.successor,
+            successorSeq: stored.successorSeq,
+            blockNumber: stored.blockNumber,
+            timestamp: stored.timestamp
+        });
+    }
+
+    /// @notice The status of `digest` in one read: its revocation and its supersession.
+    function getStatus(bytes32 digest) external view returns (RecordStatus memory) {
+        return RecordStatus({
+            revocation: getRevocation(digest),
+            supersession: getSupersession(digest)
+        });
+    }
+
+    function _isMember(uint64 seq, bytes32[] calldata proof, bytes32 recordDigest)
+        private
+        view
+        returns (bool)
+    {
+        bytes32 root = _storedBatch(seq).root;
+        bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(recordDigest))));
+        return MerkleProof.verifyCalldata(proof, root, leaf);
     }
 
     function _storedBatch(uint64 seq) private view returns (StoredBatch storage stored) {

@@ -5,17 +5,29 @@ import {AccessControlDefaultAdminRules} from
     "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 
 /// @title TrustRegistry
-/// @notice Who may be trusted, and when (DESIGN §3.3, §4): producers' Ed25519 signing keys with
-/// their validity windows, the accredited verification bodies (ISO 14065 style whitelist), and the
-/// attestations those bodies file about record digests.
-/// @dev Not upgradeable on purpose. One role per duty: KEY_ADMIN_ROLE manages producer keys,
-/// REGISTRAR_ROLE manages accreditations; attestations need no role, only a current
-/// accreditation. The default admin grants roles and hands itself over in two steps with a delay.
+/// @notice Who may be trusted, for what, and when (docs/CONTRACTS.md §4): producers' Ed25519
+/// signing keys with their validity windows and the record types each key may sign, the
+/// accredited verification bodies (ISO 14065 style whitelist), and the attestations those bodies
+/// file about record digests.
+/// @dev Not upgradeable on purpose. One role per duty: KEY_ADMIN_ROLE manages key material
+/// (register, rotate, revoke); REGISTRAR_ROLE decides who is authoritative for what (accredits
+/// bodies, grants and withdraws the record types a key may sign); attestations need no role,
+/// only a current accreditation. The default admin grants roles and hands itself over in two
+/// steps with a delay.
 contract TrustRegistry is AccessControlDefaultAdminRules {
     /// @notice Role allowed to register, rotate and revoke producer keys.
     bytes32 public constant KEY_ADMIN_ROLE = keccak256("KEY_ADMIN_ROLE");
-    /// @notice Role allowed to accredit verification bodies and withdraw accreditations.
+    /// @notice Role allowed to accredit verification bodies and withdraw accreditations, and to
+    /// grant and withdraw the record types a producer key may sign.
     bytes32 public constant REGISTRAR_ROLE = keccak256("REGISTRAR_ROLE");
+    /// @notice The interface version: 2 adds record types per key and the recorded time of a
+    /// key's revocation (docs/CONTRACTS.md).
+    uint16 public constant INTERFACE_VERSION = 2;
+    /// @notice At most this many record types are ever granted to one key (bounds the copy a
+    /// rotation makes).
+    uint256 public constant MAX_RECORD_TYPES = 32;
+    /// @notice A record type name is 1 to 64 bytes (the record's `type` string, UTF-8).
+    uint256 public constant MAX_RECORD_TYPE_BYTES = 64;
 
     /// @notice A producer's Ed25519 public key; valid for validFrom <= t < validUntil and, if
     /// revoked, t < revokedAt. revokedAt 0 means "not revoked".
@@ -36,6 +48,26 @@ contract TrustRegistry is AccessControlDefaultAdminRules {
         uint64 validFrom;
         uint64 validUntil;
         bool withdrawn;
+    }
+
+    /// @notice When a key's revocation was recorded, as returned by {getKeyRevocation}.
+    /// @param effectiveAt First second the key is no longer valid (may be back-dated); 0 when
+    /// the key is not revoked.
+    /// @param recordedAt Timestamp of the block in which the key was first revoked: from then
+    /// on the chain says so, whatever `effectiveAt` claims.
+    /// @param recordedBlock That block's number.
+    struct KeyRevocation {
+        uint64 effectiveAt;
+        uint64 recordedAt;
+        uint64 recordedBlock;
+    }
+
+    /// @notice A record type granted to a key, as returned by {getRecordTypeGrant}: the key may
+    /// sign records of that type anchored at `t` when grantedAt <= t and (withdrawnAt == 0 or
+    /// t < withdrawnAt). Both zero when the type was never granted.
+    struct RecordTypeGrant {
+        uint64 grantedAt;
+        uint64 withdrawnAt;
     }
 
     /// @notice An attestation filed by an accredited body about a record digest. verdict:
@@ -72,6 +104,15 @@ contract TrustRegistry is AccessControlDefaultAdminRules {
     error TrustRegistryZeroAddress();
     /// @notice There is no attestation with this index for this digest.
     error TrustRegistryUnknownAttestation(bytes32 digest, uint256 index);
+    /// @notice A record type name must be 1 to MAX_RECORD_TYPE_BYTES bytes.
+    error TrustRegistryInvalidRecordType(string recordType);
+    /// @notice The record type was granted to this key before (withdrawn or not): a grant is
+    /// made once; to grant it again, register a new key.
+    error TrustRegistryRecordTypeAlreadyGranted(bytes32 keyId, string recordType);
+    /// @notice The record type is not currently granted to this key.
+    error TrustRegistryRecordTypeNotGranted(bytes32 keyId, string recordType);
+    /// @notice The key already holds MAX_RECORD_TYPES grants.
+    error TrustRegistryTooManyRecordTypes(bytes32 keyId);
 
     /// @notice Key `keyId` of producer `producerId` was registered.
     event KeyRegistered(
@@ -92,6 +133,10 @@ contract TrustRegistry is AccessControlDefaultAdminRules {
     );
     /// @notice Key `keyId` is revoked from `effectiveAt` on.
     event KeyRevoked(bytes32 indexed keyId, uint64 effectiveAt);
+    /// @notice Key `keyId` may sign records of type `recordType` from `grantedAt` on.
+    event RecordTypeGranted(bytes32 indexed keyId, string recordType, uint64 grantedAt);
+    /// @notice Key `keyId` may no longer sign records of type `recordType` from `withdrawnAt` on.
+    event RecordTypeWithdrawn(bytes32 indexed keyId, string recordType, uint64 withdrawnAt);
     /// @notice Body `body` was accredited, or its accreditation was updated.
     event BodyAccredited(
         address indexed body,
@@ -112,9 +157,25 @@ contract TrustRegistry is AccessControlDefaultAdminRules {
         uint256 index
     );
 
-    mapping(bytes32 keyId => ProducerKey) private _keys;
+    // Storage differs from the returned ProducerKey: the recorded revocation time shares the
+    // slot of the three window fields, and its block has a slot of its own.
+    struct StoredKey {
+        bytes32 publicKey;
+        bytes32 producerId;
+        uint64 validFrom;
+        uint64 validUntil;
+        uint64 revokedAt;
+        uint64 revocationRecordedAt;
+        uint64 revocationRecordedBlock;
+    }
+
+    // Version 1's variables keep their slots; version 2's come after them.
+    mapping(bytes32 keyId => StoredKey) private _keys;
     mapping(address body => Body) private _bodies;
     mapping(bytes32 digest => Attestation[]) private _attestations;
+    // Grants by key and keccak256 of the type name; the names in grant order, for reading back.
+    mapping(bytes32 keyId => mapping(bytes32 typeHash => RecordTypeGrant)) private _grants;
+    mapping(bytes32 keyId => string[]) private _typeNames;
 
     /// @notice Deploys the registry with `initialAdmin` as its only default admin.
     /// @param initialAdminDelay Seconds a scheduled admin hand-over must wait before acceptance.
@@ -146,7 +207,9 @@ contract TrustRegistry is AccessControlDefaultAdminRules {
     /// @notice Replaces key `oldKeyId` by a new key of the same producer. Only KEY_ADMIN_ROLE.
     /// @dev The old key must exist and not be revoked; its validUntil becomes
     /// min(old validUntil, validFrom), so the windows never overlap. If the old window started
-    /// after `validFrom`, it ends up empty.
+    /// after `validFrom`, it ends up empty. The record types the old key holds now (granted,
+    /// not withdrawn) are granted to the new key from this block on, each with its
+    /// RecordTypeGranted event: a rotation changes the key, not what its producer may publish.
     /// @param oldKeyId The key being replaced.
     /// @param newKeyId Must equal sha256(newPublicKey) and be unused.
     /// @param newPublicKey Ed25519 public key of the new key, non-zero.
@@ -159,12 +222,19 @@ contract TrustRegistry is AccessControlDefaultAdminRules {
         uint64 validFrom,
         uint64 validUntil
     ) external onlyRole(KEY_ADMIN_ROLE) {
-        ProducerKey storage old = _existingKey(oldKeyId);
+        StoredKey storage old = _existingKey(oldKeyId);
         if (old.revokedAt != 0) revert TrustRegistryKeyRevoked(oldKeyId);
         bytes32 producerId = old.producerId;
         _storeNewKey(newKeyId, newPublicKey, producerId, validFrom, validUntil);
         if (validFrom < old.validUntil) old.validUntil = validFrom;
         emit KeyRotated(oldKeyId, newKeyId, producerId, validFrom, validUntil);
+        string[] storage names = _typeNames[oldKeyId];
+        for (uint256 i = 0; i < names.length; i++) {
+            string memory name = names[i];
+            if (_grants[oldKeyId][keccak256(bytes(name))].withdrawnAt == 0) {
+                _grant(newKeyId, name);
+            }
+        }
     }
 
     /// @notice Revokes key `keyId` from `effectiveAt` on. Only KEY_ADMIN_ROLE.
@@ -174,12 +244,18 @@ contract TrustRegistry is AccessControlDefaultAdminRules {
     /// @param keyId The key.
     /// @param effectiveAt First second the key is no longer valid; 0 means block.timestamp.
     function revokeKey(bytes32 keyId, uint64 effectiveAt) external onlyRole(KEY_ADMIN_ROLE) {
-        ProducerKey storage key = _existingKey(keyId);
+        StoredKey storage key = _existingKey(keyId);
         uint64 now_ = uint64(block.timestamp);
         if (effectiveAt == 0) effectiveAt = now_;
         else if (effectiveAt > now_) revert TrustRegistryRevocationInFuture(effectiveAt, now_);
         if (key.revokedAt != 0 && effectiveAt >= key.revokedAt) {
             revert TrustRegistryKeyRevoked(keyId);
+        }
+        if (key.revokedAt == 0) {
+            // The first revocation dates when the chain learnt it; moving the cut-off
+            // earlier later on does not change that.
+            key.revocationRecordedAt = now_;
+            key.revocationRecordedBlock = uint64(block.number);
         }
         key.revokedAt = effectiveAt;
         emit KeyRevoked(keyId, effectiveAt);
@@ -187,15 +263,100 @@ contract TrustRegistry is AccessControlDefaultAdminRules {
 
     /// @notice Reads key `keyId`. Reverts with TrustRegistryUnknownKey if it was never registered.
     function getKey(bytes32 keyId) external view returns (ProducerKey memory) {
-        return _existingKey(keyId);
+        StoredKey storage key = _existingKey(keyId);
+        return ProducerKey({
+            publicKey: key.publicKey,
+            producerId: key.producerId,
+            validFrom: key.validFrom,
+            validUntil: key.validUntil,
+            revokedAt: key.revokedAt
+        });
+    }
+
+    /// @notice Reads when key `keyId` was revoked: the effective time and the block that first
+    /// recorded the revocation; all zero when it is not revoked. Reverts with
+    /// TrustRegistryUnknownKey if it was never registered.
+    function getKeyRevocation(bytes32 keyId) external view returns (KeyRevocation memory) {
+        StoredKey storage key = _existingKey(keyId);
+        return KeyRevocation({
+            effectiveAt: key.revokedAt,
+            recordedAt: key.revocationRecordedAt,
+            recordedBlock: key.revocationRecordedBlock
+        });
     }
 
     /// @notice Whether key `keyId` was valid at `timestamp`: validFrom <= timestamp < validUntil
     /// and not revoked at or before `timestamp`. False for an unknown key.
     function isKeyValidAt(bytes32 keyId, uint64 timestamp) external view returns (bool) {
-        ProducerKey storage key = _keys[keyId];
+        StoredKey storage key = _keys[keyId];
         return key.validFrom <= timestamp && timestamp < key.validUntil
             && (key.revokedAt == 0 || timestamp < key.revokedAt);
+    }
+
+    // ---------------------------------------------------------------- record types
+
+    /// @notice Allows key `keyId` to sign records of type `recordType` from this block on.
+    /// Only REGISTRAR_ROLE.
+    /// @dev Checks in order: the role; the key exists (TrustRegistryUnknownKey) and is not
+    /// revoked (TrustRegistryKeyRevoked); the name is 1 to 64 bytes
+    /// (TrustRegistryInvalidRecordType); it was never granted to this key
+    /// (TrustRegistryRecordTypeAlreadyGranted); the key holds fewer than MAX_RECORD_TYPES
+    /// grants (TrustRegistryTooManyRecordTypes).
+    /// @param keyId The key.
+    /// @param recordType The record `type` string, for instance "factor-set".
+    function grantRecordType(bytes32 keyId, string calldata recordType)
+        external
+        onlyRole(REGISTRAR_ROLE)
+    {
+        if (_existingKey(keyId).revokedAt != 0) revert TrustRegistryKeyRevoked(keyId);
+        _grant(keyId, recordType);
+    }
+
+    /// @notice Stops key `keyId` signing records of type `recordType` from this block on.
+    /// Only REGISTRAR_ROLE. Records of that type anchored before stay authorised.
+    /// @dev Reverts with TrustRegistryUnknownKey for an unknown key and with
+    /// TrustRegistryRecordTypeNotGranted unless the type is granted and not withdrawn.
+    function withdrawRecordType(bytes32 keyId, string calldata recordType)
+        external
+        onlyRole(REGISTRAR_ROLE)
+    {
+        _existingKey(keyId);
+        RecordTypeGrant storage grant = _grants[keyId][keccak256(bytes(recordType))];
+        if (grant.grantedAt == 0 || grant.withdrawnAt != 0) {
+            revert TrustRegistryRecordTypeNotGranted(keyId, recordType);
+        }
+        uint64 now_ = uint64(block.timestamp);
+        grant.withdrawnAt = now_;
+        emit RecordTypeWithdrawn(keyId, recordType, now_);
+    }
+
+    /// @notice Reads the grant of `recordType` to key `keyId`; both fields zero when never
+    /// granted.
+    function getRecordTypeGrant(bytes32 keyId, string calldata recordType)
+        external
+        view
+        returns (RecordTypeGrant memory)
+    {
+        return _grants[keyId][keccak256(bytes(recordType))];
+    }
+
+    /// @notice Whether key `keyId` may sign records of type `recordType` anchored at
+    /// `timestamp`: granted at or before it and not withdrawn by then. Says nothing about the
+    /// key's own window (see {isKeyValidAt}). False for an unknown key or type.
+    function isTypeGrantedAt(bytes32 keyId, string calldata recordType, uint64 timestamp)
+        external
+        view
+        returns (bool)
+    {
+        RecordTypeGrant storage grant = _grants[keyId][keccak256(bytes(recordType))];
+        return grant.grantedAt != 0 && grant.grantedAt <= timestamp
+            && (grant.withdrawnAt == 0 || timestamp < grant.withdrawnAt);
+    }
+
+    /// @notice Every record type ever granted to key `keyId` (withdrawn ones included), in
+    /// grant order; read each one's times with {getRecordTypeGrant}.
+    function recordTypesOf(bytes32 keyId) external view returns (string[] memory) {
+        return _typeNames[keyId];
     }
 
     // ---------------------------------------------------------------- verification bodies
@@ -311,7 +472,7 @@ contract TrustRegistry is AccessControlDefaultAdminRules {
         bytes32 expected = sha256(abi.encodePacked(publicKey));
         if (keyId != expected) revert TrustRegistryKeyIdMismatch(expected, keyId);
         if (validFrom >= validUntil) revert TrustRegistryInvalidValidity(validFrom, validUntil);
-        ProducerKey storage key = _keys[keyId];
+        StoredKey storage key = _keys[keyId];
         if (key.publicKey != bytes32(0)) revert TrustRegistryKeyExists(keyId);
         key.publicKey = publicKey;
         key.producerId = producerId;
@@ -319,7 +480,22 @@ contract TrustRegistry is AccessControlDefaultAdminRules {
         key.validUntil = validUntil;
     }
 
-    function _existingKey(bytes32 keyId) private view returns (ProducerKey storage key) {
+    function _grant(bytes32 keyId, string memory recordType) private {
+        uint256 length = bytes(recordType).length;
+        if (length == 0 || length > MAX_RECORD_TYPE_BYTES) {
+            revert TrustRegistryInvalidRecordType(recordType);
+        }
+        RecordTypeGrant storage grant = _grants[keyId][keccak256(bytes(recordType))];
+        if (grant.grantedAt != 0) revert TrustRegistryRecordTypeAlreadyGranted(keyId, recordType);
+        string[] storage names = _typeNames[keyId];
+        if (names.length >= MAX_RECORD_TYPES) revert TrustRegistryTooManyRecordTypes(keyId);
+        uint64 now_ = uint64(block.timestamp);
+        grant.grantedAt = now_;
+        names.push(recordType);
+        emit RecordTypeGranted(keyId, recordType, now_);
+    }
+
+    function _existingKey(bytes32 keyId) private view returns (StoredKey storage key) {
         key = _keys[keyId];
         if (key.publicKey == bytes32(0)) revert TrustRegistryUnknownKey(keyId);
     }

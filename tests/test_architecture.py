@@ -91,11 +91,6 @@ RULES = (
 # Violations other work in progress removes: each is checked on its own and expected to
 # fail until then (strict, so the entry must go when the module is fixed).
 PENDING = {
-    ("only-the-store-speaks-sql", "anchoring.anchorer"): "anchoring's SQL moves into the store",
-    ("only-the-store-speaks-sql", "anchoring.fees"): "anchoring's SQL moves into the store",
-    ("only-the-store-speaks-sql", "anchoring.outbox"): "anchoring's SQL moves into the store",
-    ("only-the-store-speaks-sql", "anchoring.sealer"): "batching moves to the ledger service",
-    ("only-the-store-speaks-sql", "api.cli.demo"): "the operator CLI's SQL moves into the store",
     ("only-the-store-speaks-sql", "api.cli.keys"): "the operator CLI's SQL moves into the store",
     ("only-the-store-speaks-sql", "api.cli.status"): "the operator CLI's SQL moves into the store",
     ("only-the-store-speaks-sql", "api.pages.session"): "page sessions move into the store",

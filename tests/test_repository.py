@@ -9,8 +9,6 @@ import re
 import subprocess
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCT = ("ledger", "anchoring", "api", "verifier")
 TEXT_SUFFIXES = {".py", ".md", ".json", ".mjs", ".js", ".cjs", ".sol", ".toml", ".html", ".cfg"}
@@ -54,12 +52,6 @@ def test_nothing_cites_a_document_outside_the_repository() -> None:
     assert _citations(paths) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the contracts' NatSpec still cites design sections: a comment change there "
-    "changes the metadata hash, so it waits for the contract work that regenerates the "
-    "packaged ABIs and code hashes",
-)
 def test_the_contracts_cite_nothing_outside_the_repository() -> None:
     paths = [p for p in _tracked_text_files() if "contracts" in p.parts]
     assert _citations(paths) == []

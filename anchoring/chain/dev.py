@@ -14,6 +14,14 @@ rebuilds the identical genesis; ``evm_setTime`` then puts the clock back to
 now. Without a state file (a reset) the sidecar is dropped: a new chain gets a
 new genesis.
 
+Every dev chain has the same chain id and, deployed by the same operator account, the same
+contract addresses; its genesis hash is what tells two apart (the deployment record and
+``carbon-verify --genesis`` pin it). Two data directories created in the same second would
+share a genesis timestamp, so a new chain's genesis also gets a random block gas limit
+(30,000,000 plus a random 24-bit number, ``--gas-limit``; anvil's ``--init`` genesis file
+cannot be combined with ``--state``), recorded in the sidecar and given again on every
+restart.
+
 Accounts come from the well-known test mnemonic so the operator account and the
 ten prefunded accounts are the same on every run (they are public: the dev
 chain listens on loopback only).
@@ -28,6 +36,7 @@ import json
 import logging
 import os
 import platform
+import secrets
 import signal
 import socket
 import subprocess
@@ -59,6 +68,8 @@ DEV_ACCOUNT_COUNT = 10
 STATE_FILE_NAME = "anvil-state.json"
 GENESIS_FILE_NAME = "anvil-genesis.json"
 LOG_FILE_NAME = "anvil.log"
+#: A new dev chain's block gas limit: this base plus a random number below 2**24.
+BASE_GAS_LIMIT = 30_000_000
 
 _NPM_PLATFORMS = {"Linux": "linux", "Darwin": "darwin", "Windows": "win32"}
 _NPM_ARCHES = {"x86_64": "amd64", "AMD64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
@@ -254,8 +265,13 @@ class DevChain(Chain):
         genesis = _read_genesis_sidecar(data_dir) if state_path.exists() else None
         if genesis is not None:
             cmd += ["--timestamp", str(genesis["timestamp"])]
+            # A chain created before gas limits were drawn keeps anvil's default one.
+            gas_limit = genesis.get("gas_limit")
         else:
             (data_dir / GENESIS_FILE_NAME).unlink(missing_ok=True)
+            gas_limit = BASE_GAS_LIMIT + secrets.randbelow(2**24)
+        if isinstance(gas_limit, int):
+            cmd += ["--gas-limit", str(gas_limit)]
         log_file = log_path.open("ab")
         log_file.write(f"\n--- starting anvil on 127.0.0.1:{port} at {time.time():.0f}\n".encode())
         log_file.flush()
@@ -304,13 +320,13 @@ class DevChain(Chain):
             confirmations=confirmations,
         )
         try:
-            chain._settle_genesis(data_dir, restarted=genesis is not None)
+            chain._settle_genesis(data_dir, restarted=genesis is not None, gas_limit=gas_limit)
         except BaseException:
             chain.stop()
             raise
         return chain
 
-    def _settle_genesis(self, data_dir: Path, *, restarted: bool) -> None:
+    def _settle_genesis(self, data_dir: Path, *, restarted: bool, gas_limit: Any) -> None:
         """Record the genesis of a new chain; after a restart put the clock back to now."""
         with self.boundary("reading the genesis block"):
             block0 = self.w3.eth.get_block(0)
@@ -322,7 +338,11 @@ class DevChain(Chain):
         tmp = sidecar.with_suffix(".json.tmp")
         tmp.write_text(
             json.dumps(
-                {"timestamp": int(block0["timestamp"]), "genesis_hash": block0["hash"].to_0x_hex()}
+                {
+                    "timestamp": int(block0["timestamp"]),
+                    "gas_limit": gas_limit,
+                    "genesis_hash": block0["hash"].to_0x_hex(),
+                }
             )
         )
         os.replace(tmp, sidecar)

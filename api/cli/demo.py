@@ -47,8 +47,7 @@ from ledger.core.signature import key_id, public_key_bytes
 from ledger.service.service_key import load_service_key, read_key_file, write_key_file
 from ledger.store import Store
 from ledger.store import access as access_store
-from ledger.store.models import Producer
-from ledger.store.producers import add_producer, add_producer_key, keys_of
+from ledger.store.producers import grant_key_type, mirror_key
 
 __all__ = ["DemoResult", "run_demo", "verify_command"]
 
@@ -143,7 +142,9 @@ def _producer_keys(directory: Path) -> dict[str, Any]:
 def _register_keys(
     chain: Chain, trust: Any, store: Store, keys: Mapping[str, Any], operator: LocalAccount
 ) -> None:
-    """TrustRegistry ``registerKey`` unless the chain has the key, then the store row."""
+    """TrustRegistry ``registerKey`` and ``grantRecordType`` (the types the producer's
+    principal submits) unless the chain has them, then the store rows."""
+    types_of = {producer: types for producer, types in PRODUCERS.values()}
     for producer, private in keys.items():
         public = public_key_bytes(private)
         kid = hashlib.sha256(public).digest()
@@ -162,18 +163,22 @@ def _register_keys(
                 sender=operator,
             )
             tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
-        with store.transaction() as session:
-            if not any(k.key_id == kid.hex() for k in keys_of(session, producer)):
-                if session.get(Producer, producer) is None:
-                    add_producer(session, producer, created_at=KEYS_FROM)
-                add_producer_key(
-                    session,
-                    producer=producer,
-                    public_key_hex=public.hex(),
-                    valid_from=KEYS_FROM,
-                    valid_until=KEYS_UNTIL,
-                    registered_tx_hash=tx_hash,
+        granted: dict[str, datetime] = {}
+        for record_type in types_of[producer]:
+            since, _ = chain.call(trust.functions.getRecordTypeGrant(kid, record_type))
+            if not since:
+                receipt = chain.transact(
+                    trust.functions.grantRecordType(kid, record_type), sender=operator
                 )
+                since = chain.w3.eth.get_block(receipt["blockNumber"])["timestamp"]
+            granted[record_type] = datetime.fromtimestamp(int(since), UTC)
+        with store.transaction() as session:
+            mirror_key(
+                session, producer=producer, public_key_hex=public.hex(), valid_from=KEYS_FROM,
+                valid_until=KEYS_UNTIL, revoked_at=None, tx_hash=tx_hash, at=KEYS_FROM,
+            )  # fmt: skip
+            for record_type, since_at in granted.items():
+                grant_key_type(session, kid.hex(), record_type, granted_at=since_at)
 
 
 def _credentials(directory: Path, store: Store) -> dict[str, str]:

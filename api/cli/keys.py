@@ -1,6 +1,6 @@
 """``carbonledger keys``: producer keys in the store and in the TrustRegistry (docs/FORMAT.md §3).
 
-  keys create --producer NAME --out FILE [--valid-from T] [--valid-until T]
+  keys create --producer NAME --types T1,T2 --out FILE [--valid-from T] [--valid-until T]
   keys rotate --key-id HEX --out FILE [--valid-from T] [--valid-until T]
   keys revoke --key-id HEX [--effective-at T]
   keys list [--producer NAME]
@@ -8,6 +8,9 @@
 The chain is the authority a verifier trusts; the store mirrors it so the accept path can
 check signatures without a chain call. Every change is therefore made on the chain first
 and written to the store, with the transaction hash, only after the transaction is mined.
+A key signs only the record types the registrar granted it (docs/CONTRACTS.md §4):
+``create --types`` grants them (``grantRecordType``, the signer must hold REGISTRAR_ROLE
+as well as KEY_ADMIN_ROLE); a rotation carries them to the new key on the chain.
 Each step can be run again after a crash: the new private key is written (mode 0600)
 before anything else, and an existing ``--out`` file is taken as the key to finish
 registering; the chain is read (``getKey``) before any transaction, so a key registered
@@ -55,8 +58,14 @@ from ledger.core.signature import key_id as key_id_of
 from ledger.core.signature import public_key_bytes
 from ledger.service.service_key import read_key_file, write_key_file
 from ledger.store import Store, sqlite_url
-from ledger.store.models import Producer, ProducerKey
-from ledger.store.producers import add_producer, add_producer_key, get_producer_key, keys_of
+from ledger.store.models import ProducerKey
+from ledger.store.producers import (
+    get_producer_key,
+    keys_of,
+    mirror_key,
+    replace_key_types,
+    types_of_keys,
+)
 
 REPORT_FORMAT = "carbonledger-cli-keys/1"
 #: The contract's "no end" for a key window (validUntil is a uint64; the store keeps NULL).
@@ -79,6 +88,15 @@ def _key_id(text: str) -> str:
     return text
 
 
+def _types(text: str) -> list[str]:
+    names = [t.strip() for t in text.split(",") if t.strip()]
+    if not names or any(not 1 <= len(t.encode()) <= 64 for t in names):
+        raise argparse.ArgumentTypeError(
+            "expected record types, 1 to 64 bytes each, comma-separated"
+        )
+    return sorted(set(names))
+
+
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "keys",
@@ -99,6 +117,12 @@ def register(subparsers: Any) -> None:
         add_store_option(sub)
         if name == "create":
             sub.add_argument("--producer", required=True, help="the records' producer string")
+            sub.add_argument(
+                "--types",
+                type=_types,
+                required=True,
+                help="comma-separated record types the key may sign (granted on-chain)",
+            )
         elif name == "list":
             sub.add_argument("--producer", help="only this producer's keys")
         else:
@@ -166,6 +190,17 @@ class Registry:
         receipt = self.chain.transact(fn)
         return HexBytes(receipt["transactionHash"]).to_0x_hex()
 
+    def grants(self, kid: str) -> dict[str, tuple[datetime, datetime | None]]:
+        """Record type -> (granted, withdrawn) as the TrustRegistry holds them."""
+        key = bytes.fromhex(kid)
+        out = {}
+        for name in self.chain.call(self.contract.functions.recordTypesOf(key)):
+            granted, withdrawn = self.chain.call(
+                self.contract.functions.getRecordTypeGrant(key, name)
+            )
+            out[str(name)] = (datetime.fromtimestamp(int(granted), UTC), _moment(int(withdrawn)))
+        return out
+
 
 @contextlib.contextmanager
 def trust_registry(settings: CarbonLedgerSettings) -> Iterator[Registry]:
@@ -229,26 +264,22 @@ def _producer_id(producer: str) -> str:
     return hashlib.sha256(producer.encode("utf-8")).hexdigest()
 
 
-def _mirror(session: Session, kid: str, producer: str, chain_key: OnChainKey, tx: str | None
+def _mirror(session: Session, kid: str, producer: str, chain_key: OnChainKey, tx: str | None,
+            grants: dict[str, tuple[datetime, datetime | None]] | None = None,
             ) -> ProducerKey:  # fmt: skip
     """The store row of ``kid``, created or brought in line with the chain."""
-    row = session.get(ProducerKey, kid)
-    if row is None:
-        if session.get(Producer, producer) is None:
-            add_producer(session, producer, created_at=datetime.now(UTC))
-        start = datetime.fromtimestamp(chain_key.valid_from, UTC)
-        row = add_producer_key(session, producer=producer, public_key_hex=chain_key.public_key_hex,
-                               valid_from=start, valid_until=_moment(chain_key.valid_until),
-                               registered_tx_hash=tx)  # fmt: skip
-    else:
-        row.valid_until = _moment(chain_key.valid_until)
-        row.registered_tx_hash = row.registered_tx_hash or tx
-    row.revoked_at = _moment(chain_key.revoked_at)
-    session.flush()
+    row = mirror_key(
+        session, producer=producer, public_key_hex=chain_key.public_key_hex,
+        valid_from=datetime.fromtimestamp(chain_key.valid_from, UTC),
+        valid_until=_moment(chain_key.valid_until), revoked_at=_moment(chain_key.revoked_at),
+        tx_hash=tx, at=datetime.now(UTC),
+    )  # fmt: skip
+    if grants is not None:
+        replace_key_types(session, kid, grants)
     return row
 
 
-def _describe(row: ProducerKey) -> dict[str, Any]:
+def _describe(row: ProducerKey, session: Session) -> dict[str, Any]:
     def ts(moment: datetime | None) -> str | None:
         return format_timestamp(moment) if moment is not None else None
 
@@ -260,6 +291,11 @@ def _describe(row: ProducerKey) -> dict[str, Any]:
         "valid_until": ts(row.valid_until),
         "revoked_at": ts(row.revoked_at),
         "registered_tx": row.registered_tx_hash,
+        "record_types": [
+            t.record_type
+            for t in types_of_keys(session, [row.key_id]).get(row.key_id, [])
+            if t.withdrawn_at is None
+        ],
     }
 
 
@@ -303,8 +339,14 @@ def _run_create(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int
                     f"key {kid} is registered on chain for another producer id "
                     f"({chain_key.producer_id_hex if chain_key else 'none'}), not {producer!r}"
                 )
+            granted = registry.grants(kid)
+            for record_type in args.types:
+                if record_type not in granted:
+                    registry.send(registry.contract.functions.grantRecordType(
+                        bytes.fromhex(kid), record_type))  # fmt: skip
+            grants = registry.grants(kid)
             with store.transaction() as session:
-                row = _describe(_mirror(session, kid, producer, chain_key, tx))
+                row = _describe(_mirror(session, kid, producer, chain_key, tx, grants), session)
     finally:
         store.close()
     return _report(args, "create", [row], key_file=str(args.out), resumed=resumed)
@@ -333,9 +375,11 @@ def _run_rotate(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int
             old_key = registry.get_key(args.key_id)
             if new_key is None or old_key is None:
                 raise AnchoringError(f"the TrustRegistry does not hold key {args.key_id} or {kid}")
+            new_grants = registry.grants(kid)
             with store.transaction() as session:
-                old_row = _describe(_mirror(session, args.key_id, producer, old_key, None))
-                new_row = _describe(_mirror(session, kid, producer, new_key, tx))
+                old_row = _describe(_mirror(session, args.key_id, producer, old_key, None), session)
+                new_row = _describe(_mirror(session, kid, producer, new_key, tx, new_grants),
+                                    session)  # fmt: skip
     finally:
         store.close()
     return _report(args, "rotate", [old_row, new_row], key_file=str(args.out), resumed=resumed)
@@ -358,7 +402,7 @@ def _run_revoke(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int
                 )
                 chain_key = registry.get_key(args.key_id) or chain_key
             with store.transaction() as session:
-                row = _describe(_mirror(session, args.key_id, producer, chain_key, None))
+                row = _describe(_mirror(session, args.key_id, producer, chain_key, None), session)
     finally:
         store.close()
     return _report(args, "revoke", [row], already_revoked=done)
@@ -373,7 +417,7 @@ def _run_list(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int:
             else:
                 order = (ProducerKey.producer, ProducerKey.valid_from, ProducerKey.key_id)
                 rows = list(session.scalars(select(ProducerKey).order_by(*order)))
-            keys = [_describe(r) for r in rows]
+            keys = [_describe(r, session) for r in rows]
     finally:
         store.close()
     if args.json:
@@ -381,5 +425,6 @@ def _run_list(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int:
     for key in keys:
         state = "revoked" if key["revoked_at"] else "active"
         print(f"{key['key_id']}  {key['producer']}  {key['valid_from']} .. "
-              f"{key['valid_until'] or 'open'}  {state}")  # fmt: skip
+              f"{key['valid_until'] or 'open'}  {state}  "
+              f"{','.join(key['record_types']) or '(no record types)'}")  # fmt: skip
     return EXIT_OK

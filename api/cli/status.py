@@ -22,7 +22,9 @@ from api.settings import CarbonLedgerSettings
 from ledger.core.canonical import format_timestamp
 from ledger.core.errors import LedgerError
 from ledger.store import batches as batch_repo
+from ledger.store import chainmirror
 from ledger.store.alerts import open_alerts
+from ledger.store.chainfacts import count_statuses
 from ledger.store.models import Batch, Record
 from ledger.store.records import count_by_status
 
@@ -61,6 +63,8 @@ def collect(store: Any, *, now: datetime, publishing: bool = False) -> dict[str,
              "message": a.message}
             for a in open_alerts(session)
         ]  # fmt: skip
+        statuses = count_statuses(session)
+        follower = chainmirror.position(session, chainmirror.FOLLOWER)
     return {
         "records": counts,
         "pending": counts["pending"],
@@ -82,6 +86,14 @@ def collect(store: Any, *, now: datetime, publishing: bool = False) -> dict[str,
         else None,
         "lag_s": None if oldest is None else max(0, int((now - oldest).total_seconds())),
         "unpublished": unpublished,
+        "statuses": statuses,
+        "follower": None
+        if follower is None
+        else {
+            "block": follower.block_number,
+            "head": follower.head_block,
+            "lag_blocks": follower.lag_blocks,
+        },
         "alerts": alerts,
     }
 
@@ -124,6 +136,22 @@ def run(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int:
     ]  # fmt: skip
     if status["unpublished"] is not None:
         rows.append(("unpublished", f"{status['unpublished']} manifests wait for the Kubo node"))
+    for purpose, label in (("revoke", "revocations"), ("supersede", "supersessions")):
+        counts = status["statuses"][purpose]
+        if any(counts.values()):
+            rows.append(
+                (
+                    label,
+                    f"{counts['mined']} on-chain, {counts['pending']} waiting, "
+                    f"{counts['broadcast']} in flight, {counts['failed']} refused",
+                )
+            )
+    follower = status["follower"]
+    rows.append((
+        "follower",
+        "not started" if follower is None
+        else f"block {follower['block']} ({follower['lag_blocks']} behind the head)",
+    ))  # fmt: skip
     rows.append(("alerts", len(status["alerts"])))
     print_rows(rows)
     for alert in status["alerts"]:

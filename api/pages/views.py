@@ -14,8 +14,9 @@ from typing import Any
 from ledger.core.canonical import format_timestamp
 from ledger.core.commitment import flatten
 from ledger.core.errors import LedgerError
+from ledger.core.reasons import describe_reason
 from ledger.core.view import HIDDEN, RedactedView, View, reconstruct
-from ledger.service.readmodels import RecordState
+from ledger.service.readmodels import RecordState, StoredRevocation, StoredSupersession
 
 __all__ = [
     "DifferenceRow",
@@ -169,6 +170,40 @@ class StatusView:
     superseded_by: list[str] = field(default_factory=list)
     supersedes: str | None = None
     revocation: dict[str, str] | None = None
+    #: The registry's "superseded by" (successor digest, block), once written on-chain.
+    supersession: dict[str, str] | None = None
+
+
+def _revocation_of(r: StoredRevocation | None) -> dict[str, str] | None:
+    """A revocation as display strings, its reason in both languages (docs/API.md §3.5)."""
+    if r is None:
+        return None
+    reason = describe_reason(r.reason_code)
+    return {
+        "state": display_value(r.state),
+        "reason_code": display_value(r.reason_code),
+        "reason_digest": display_value(r.reason_digest_hex),
+        "requested_at": display_value(r.requested_at),
+        "tx_hash": display_value(r.tx_hash),
+        "block_number": display_value(r.block_number),
+        "source": display_value(r.source),
+        "revoked_at": display_value(r.revoked_at),
+        "reason_en": display_value(reason.get("en")),
+        "reason_zh": display_value(reason.get("zh")),
+    }
+
+
+def _supersession_of(s: StoredSupersession | None) -> dict[str, str] | None:
+    if s is None:
+        return None
+    return {
+        "state": display_value(s.state),
+        "successor_digest": display_value(s.successor_digest_hex),
+        "successor_seq": display_value(s.successor_seq),
+        "tx_hash": display_value(s.tx_hash),
+        "block_number": display_value(s.block_number),
+        "superseded_at": display_value(s.superseded_at),
+    }
 
 
 def status_of(record: RecordState, batch_seq: int | None = None) -> StatusView:
@@ -183,7 +218,6 @@ def status_of(record: RecordState, batch_seq: int | None = None) -> StatusView:
             "block": display_value(batch.anchored_block_number),
             "at": display_value(batch.anchored_at),
         }
-    revocation = record.revocation
     return StatusView(
         state=record.state,
         label=STATE_LABELS.get(record.state, record.state),
@@ -191,16 +225,6 @@ def status_of(record: RecordState, batch_seq: int | None = None) -> StatusView:
         batch_seq=batch.seq if batch is not None else batch_seq,
         superseded_by=list(record.superseded_by),
         supersedes=record.supersedes,
-        revocation=(
-            {
-                "state": display_value(revocation.state),
-                "reason_code": display_value(revocation.reason_code),
-                "reason_digest": display_value(revocation.reason_digest_hex),
-                "requested_at": display_value(revocation.requested_at),
-                "tx_hash": display_value(revocation.tx_hash),
-                "block_number": display_value(revocation.block_number),
-            }
-            if revocation is not None
-            else None
-        ),
+        revocation=_revocation_of(record.revocation),
+        supersession=_supersession_of(record.supersession),
     )

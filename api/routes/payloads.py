@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from ledger.core.canonical import format_timestamp
+from ledger.core.reasons import describe_reason
 from ledger.service.readmodels import (
     BatchDetail,
     RecordState,
@@ -19,6 +20,7 @@ from ledger.service.readmodels import (
     StoredAttestation,
     StoredBatch,
     StoredRevocation,
+    StoredSupersession,
     TrailEntry,
 )
 
@@ -80,6 +82,21 @@ def _revocation_json(r: StoredRevocation) -> dict[str, Any]:
         "requested_at": _ts(r.requested_at),
         "tx_hash": r.tx_hash,
         "block_number": r.block_number,
+        "reason": describe_reason(r.reason_code),
+        "source": r.source,
+        "revoked_at": _ts(r.revoked_at),
+        "last_error": r.last_error,
+    }
+
+
+def _supersession_json(s: StoredSupersession) -> dict[str, Any]:
+    return {
+        "state": s.state,
+        "successor_digest": s.successor_digest_hex,
+        "successor_seq": s.successor_seq,
+        "tx_hash": s.tx_hash,
+        "block_number": s.block_number,
+        "superseded_at": _ts(s.superseded_at),
     }
 
 
@@ -91,6 +108,7 @@ def _state_json(s: RecordState) -> dict[str, Any]:
         "revocation": None if s.revocation is None else _revocation_json(s.revocation),
         "supersedes": s.supersedes,
         "superseded_by": list(s.superseded_by),
+        "supersession": None if s.supersession is None else _supersession_json(s.supersession),
     }
 
 
@@ -134,4 +152,8 @@ def attestation_json(a: StoredAttestation) -> dict[str, Any]:
         "state": a.state,
         "tx_hash": a.tx_hash,
         "block_number": a.block_number,
+        "source": a.source,
+        "body": a.body_address,
+        "index": a.attestation_index,
+        "filed_at": _ts(a.filed_at),
     }

@@ -1,5 +1,6 @@
-"""Revocation requests (regulators): stored pending; the anchorer sends AnchorRegistry
-``revoke`` and the record's status shows ``revoked`` once it is mined."""
+"""Revocation requests (regulators; producers for their own records, docs/API.md §3.5):
+stored pending; the anchorer sends AnchorRegistry ``revoke`` through its outbox and the
+record's status shows ``revoked`` once the registry holds it."""
 
 from __future__ import annotations
 

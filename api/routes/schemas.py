@@ -93,6 +93,13 @@ class BatchPage(Strict):
     next_after: int | None
 
 
+class ReasonOut(Strict):
+    code: int
+    slug: str | None
+    en: str
+    zh: str
+
+
 class RevocationOut(Strict):
     state: str
     reason_code: int
@@ -100,6 +107,19 @@ class RevocationOut(Strict):
     requested_at: str | None
     tx_hash: str | None
     block_number: int | None
+    reason: ReasonOut
+    source: Literal["request", "chain"]
+    revoked_at: str | None
+    last_error: str | None
+
+
+class SupersessionOut(Strict):
+    state: str
+    successor_digest: str
+    successor_seq: int
+    tx_hash: str | None
+    block_number: int | None
+    superseded_at: str | None
 
 
 class StateFields(Strict):
@@ -109,6 +129,7 @@ class StateFields(Strict):
     revocation: RevocationOut | None
     supersedes: str | None
     superseded_by: list[str]
+    supersession: SupersessionOut | None
 
 
 class StatusOut(RecordSummary, StateFields):
@@ -148,6 +169,10 @@ class AttestationOut(Strict):
     state: str
     tx_hash: str | None
     block_number: int | None
+    source: Literal["request", "chain"]
+    body: str | None
+    index: int | None
+    filed_at: str | None
 
 
 class AttestationsOut(Strict):

@@ -164,6 +164,72 @@ contract AnchorRegistryTest is TestBase {
         _expectRevert(caller, address(reg), call, _unauthorized(caller, reg.REVOKER_ROLE()));
     }
 
+    function testFuzzSupersessionNeedsTheSuccessorAnchored(bytes32 old, bytes32 a, bytes32 b)
+        public
+    {
+        vm.assume(old != bytes32(0) && a != bytes32(0) && b != bytes32(0));
+        vm.assume(a != b && old != a && old != b);
+        _anchor(1, _pair(_leaf(a), _leaf(b)), 2, keccak256("m"));
+        bytes32[] memory proofA = new bytes32[](1);
+        proofA[0] = _leaf(b);
+        // b's place presented with a's proof: not a member of batch 1.
+        _expectRevert(ANCHORER, address(reg),
+            abi.encodeCall(reg.markSuperseded, (old, b, 1, proofA)),
+            abi.encodeWithSelector(
+                AnchorRegistry.AnchorRegistrySuccessorNotAnchored.selector, b, uint64(1)));
+        vm.warp(1_800_000_000);
+        vm.prank(ANCHORER);
+        reg.markSuperseded(old, a, 1, proofA);
+        AnchorRegistry.Supersession memory sv = reg.getSupersession(old);
+        require(sv.successor == a && sv.successorSeq == 1, "supersession fields");
+        require(sv.timestamp == 1_800_000_000 && sv.blockNumber == block.number, "time");
+        AnchorRegistry.RecordStatus memory st = reg.getStatus(old);
+        require(st.supersession.successor == a && st.revocation.reasonCode == 0, "status");
+        // Once only: a second successor is refused, naming the first.
+        _expectRevert(ANCHORER, address(reg),
+            abi.encodeCall(reg.markSuperseded, (old, a, 1, proofA)),
+            abi.encodeWithSelector(
+                AnchorRegistry.AnchorRegistryAlreadySuperseded.selector, old, a));
+    }
+
+    function testSupersessionRefusesSelfZeroAndUnknownBatch() public {
+        bytes32 d = keccak256("d");
+        _anchor(1, _leaf(d), 1, keccak256("m"));
+        bytes32[] memory none = new bytes32[](0);
+        address r = address(reg);
+        _expectRevert(ANCHORER, r, abi.encodeCall(reg.markSuperseded, (d, d, 1, none)),
+            abi.encodeWithSelector(AnchorRegistry.AnchorRegistrySelfSupersession.selector, d));
+        _expectRevert(ANCHORER, r, abi.encodeCall(reg.markSuperseded, (bytes32(0), d, 1, none)),
+            abi.encodeWithSelector(AnchorRegistry.AnchorRegistryZeroDigest.selector));
+        _expectRevert(ANCHORER, r, abi.encodeCall(reg.markSuperseded, (d, bytes32(0), 1, none)),
+            abi.encodeWithSelector(AnchorRegistry.AnchorRegistryZeroDigest.selector));
+        _expectRevert(ANCHORER, r,
+            abi.encodeCall(reg.markSuperseded, (keccak256("x"), d, 2, none)),
+            abi.encodeWithSelector(AnchorRegistry.AnchorRegistryUnknownBatch.selector, uint64(2)));
+    }
+
+    function testFuzzOnlyAnchorerSupersedes(address caller) public {
+        vm.assume(caller != ANCHORER && !_isCheatOrPrecompile(caller));
+        bytes memory call = abi.encodeCall(
+            reg.markSuperseded, (keccak256("a"), keccak256("b"), 1, new bytes32[](0)));
+        _expectRevert(caller, address(reg), call, _unauthorized(caller, reg.ANCHORER_ROLE()));
+    }
+
+    function testStatusCombinesRevocationAndSupersession() public {
+        bytes32 d = keccak256("d");
+        bytes32 next = keccak256("next");
+        _anchor(1, _leaf(next), 1, keccak256("m"));
+        vm.prank(REVOKER);
+        reg.revoke(d, 4, keccak256("why"));
+        vm.prank(ANCHORER);
+        reg.markSuperseded(d, next, 1, new bytes32[](0));
+        AnchorRegistry.RecordStatus memory st = reg.getStatus(d);
+        require(st.revocation.reasonCode == 4 && st.revocation.reasonDigest == keccak256("why"),
+            "revocation");
+        require(st.supersession.successor == next, "supersession");
+        require(reg.INTERFACE_VERSION() == 2, "version");
+    }
+
     function testAdminHoldsNoDutyRole() public {
         bytes32 m = keccak256("m");
         _expectRevert(ADMIN, address(reg), abi.encodeCall(reg.anchorBatch, (1, m, 1, m, "")),

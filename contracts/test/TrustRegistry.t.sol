@@ -120,6 +120,82 @@ contract TrustRegistryTest is TestBase {
         _expectRevert(caller, address(reg), call, _unauthorized(caller, reg.KEY_ADMIN_ROLE()));
     }
 
+    function testFuzzRecordTypeGrantWindow(uint64 grantAt, uint64 withdrawAt, uint64 t) public {
+        vm.assume(grantAt > 0 && withdrawAt > grantAt);
+        bytes32 keyId = _register(keccak256("pk"), 0, type(uint64).max);
+        vm.warp(grantAt);
+        vm.prank(REGISTRAR);
+        reg.grantRecordType(keyId, "factor-set");
+        require(reg.isTypeGrantedAt(keyId, "factor-set", t) == (t >= grantAt), "granted");
+        require(!reg.isTypeGrantedAt(keyId, "region-rule", t), "other type");
+        vm.warp(withdrawAt);
+        vm.prank(REGISTRAR);
+        reg.withdrawRecordType(keyId, "factor-set");
+        TrustRegistry.RecordTypeGrant memory g = reg.getRecordTypeGrant(keyId, "factor-set");
+        require(g.grantedAt == grantAt && g.withdrawnAt == withdrawAt, "grant fields");
+        require(reg.isTypeGrantedAt(keyId, "factor-set", t) == (grantAt <= t && t < withdrawAt),
+            "window");
+        require(reg.recordTypesOf(keyId).length == 1, "names");
+    }
+
+    function testRecordTypeRefusals() public {
+        bytes32 keyId = _register(keccak256("pk"), 0, T0 * 2);
+        address r = address(reg);
+        _expectRevert(REGISTRAR, r, abi.encodeCall(reg.grantRecordType, (keyId, "")),
+            abi.encodeWithSelector(TrustRegistry.TrustRegistryInvalidRecordType.selector, ""));
+        _expectRevert(REGISTRAR, r, abi.encodeCall(reg.withdrawRecordType, (keyId, "x")),
+            abi.encodeWithSelector(
+                TrustRegistry.TrustRegistryRecordTypeNotGranted.selector, keyId, "x"));
+        vm.prank(REGISTRAR);
+        reg.grantRecordType(keyId, "x");
+        _expectRevert(REGISTRAR, r, abi.encodeCall(reg.grantRecordType, (keyId, "x")),
+            abi.encodeWithSelector(
+                TrustRegistry.TrustRegistryRecordTypeAlreadyGranted.selector, keyId, "x"));
+        bytes32 unknown = keccak256("unknown");
+        _expectRevert(REGISTRAR, r, abi.encodeCall(reg.grantRecordType, (unknown, "x")),
+            abi.encodeWithSelector(TrustRegistry.TrustRegistryUnknownKey.selector, unknown));
+        vm.prank(KEY_ADMIN);
+        reg.revokeKey(keyId, 0);
+        _expectRevert(REGISTRAR, r, abi.encodeCall(reg.grantRecordType, (keyId, "y")),
+            abi.encodeWithSelector(TrustRegistry.TrustRegistryKeyRevoked.selector, keyId));
+    }
+
+    function testFuzzOnlyRegistrarGrantsTypes(address caller) public {
+        vm.assume(caller != REGISTRAR && !_isCheatOrPrecompile(caller));
+        bytes32 keyId = _register(keccak256("pk"), 0, T0 * 2);
+        bytes memory call = abi.encodeCall(reg.grantRecordType, (keyId, "factor-set"));
+        _expectRevert(caller, address(reg), call, _unauthorized(caller, reg.REGISTRAR_ROLE()));
+    }
+
+    function testRotationCarriesCurrentTypes() public {
+        bytes32 oldId = _register(keccak256("old"), 0, T0 * 2);
+        vm.prank(REGISTRAR);
+        reg.grantRecordType(oldId, "factor-set");
+        vm.prank(REGISTRAR);
+        reg.grantRecordType(oldId, "region-rule");
+        vm.prank(REGISTRAR);
+        reg.withdrawRecordType(oldId, "region-rule");
+        bytes32 newPk = keccak256("new");
+        bytes32 newId = sha256(abi.encodePacked(newPk));
+        vm.warp(T0 + 100);
+        vm.prank(KEY_ADMIN);
+        reg.rotateKey(oldId, newId, newPk, T0 + 100, T0 * 2);
+        require(reg.isTypeGrantedAt(newId, "factor-set", T0 + 100), "carried");
+        require(!reg.isTypeGrantedAt(newId, "factor-set", T0 + 99), "from the rotation on");
+        require(!reg.isTypeGrantedAt(newId, "region-rule", T0 + 100), "withdrawn not carried");
+    }
+
+    function testFuzzKeyRevocationRecordsItsBlockTime(uint64 backdate) public {
+        vm.assume(backdate < T0);
+        bytes32 keyId = _register(keccak256("pk"), 0, type(uint64).max);
+        vm.roll(500);
+        vm.prank(KEY_ADMIN);
+        reg.revokeKey(keyId, T0 - backdate);
+        TrustRegistry.KeyRevocation memory rv = reg.getKeyRevocation(keyId);
+        require(rv.effectiveAt == T0 - backdate, "effective");
+        require(rv.recordedAt == T0 && rv.recordedBlock == 500, "recorded");
+    }
+
     function testFuzzOnlyAccreditedBodiesAttest(uint64 from, uint64 until, uint64 when) public {
         vm.assume(from < until && when > 0);
         _accredit(BODY, from, until);

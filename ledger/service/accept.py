@@ -4,7 +4,8 @@ stored pending record and the service's signed receipt.
 For each submission, in order: strict parse and record validation (``submission.py``);
 digest v1 from the producer's salts; the producer key named by the signature must be
 registered, belong to the record's ``producer`` and be valid at the record's ``issued_at``
-(the store mirrors the TrustRegistry, ``carbonledger keys`` keeps the two in step); the
+(the store mirrors the TrustRegistry, ``carbonledger keys`` keeps the two in step) and be
+granted the record's type; the
 Ed25519 signature must verify; every ``refs`` entry must name a stored record, or an
 earlier record of the same bulk, with the stated digest; a ``supersedes`` link must name a
 record of the same type, subject and producer that nothing supersedes yet. All records of
@@ -43,9 +44,9 @@ from ledger.service.submission import (
 )
 from ledger.store import ConstraintError, Store, Transaction
 from ledger.store import lookups as lookup
-from ledger.store.producers import is_key_valid_at
+from ledger.store.producers import is_key_valid_at, may_sign_type, types_of_keys
 from ledger.store.records import Link, NewRecord, insert_pending_records
-from ledger.store.rows import LinkTarget, StoredKey
+from ledger.store.rows import LinkTarget, StoredKey, StoredKeyType
 
 __all__ = ["AFTER_COMMIT", "LedgerService", "receipt_bytes"]
 
@@ -159,6 +160,7 @@ class LedgerService:
         now = self.clock()
         stored = lookup.stored_receipts(session, {p.record_id for p in parsed})
         keys = lookup.producer_keys(session, {p.signature.key_id for p in parsed})
+        key_types = types_of_keys(session, keys)
         ref_ids = {r.id for p in parsed for r in p.record.refs}
         targets = lookup.link_targets(session, ref_ids)
         superseded = lookup.superseded_among(
@@ -183,6 +185,7 @@ class LedgerService:
                     )
                 continue  # the same record twice in one bulk: one row, the same receipt
             self._check_signer(session, p, keys.get(p.signature.key_id), now)
+            _check_record_type(p, key_types.get(p.signature.key_id, []), now)
             self._check_refs(p, targets, later, superseded)
             fresh[p.record_id] = p
             targets[p.record_id] = _target_of(p)
@@ -287,6 +290,22 @@ class LedgerService:
                 )
             if ref.rel == "supersedes":
                 _check_supersedes(p, f"{at}.id", target, superseded)
+
+
+def _check_record_type(p: ParsedSubmission, types: list[StoredKeyType], now: datetime) -> None:
+    """The key must be granted the record's type now (the TrustRegistry grant the store
+    mirrors, docs/CONTRACTS.md §4): who may publish what is an on-chain fact."""
+    if may_sign_type(types, p.record.type, now):
+        return
+    current = sorted(t.record_type for t in types if t.withdrawn_at is None or now < t.withdrawn_at)
+    raise _refuse(
+        p,
+        "type",
+        f"key {p.signature.key_id} may not sign {p.record.type} records: the TrustRegistry "
+        f"grants it {', '.join(current) if current else 'no record type'}",
+        expected=" or ".join(current),
+        computed=p.record.type,
+    )
 
 
 def _refuse(p: ParsedSubmission, field: str, reason: str, **evidence: Any) -> RefusedRecordError:

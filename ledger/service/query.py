@@ -116,14 +116,17 @@ def _visible(session: Transaction, record_id: str, access: Access) -> StoredReco
 def _state(session: Transaction, row: StoredRecord, access: Access) -> RecordState:
     batch = batch_repo.batch_by_seq(session, row.batch_seq) if row.batch_seq is not None else None
     revocation = chainfacts.revocation_of(session, row.digest_hex)
+    supersession = chainfacts.supersession_of(session, row.digest_hex)
     superseded_by = tuple(
         r.record_id
         for r in record_repo.records_superseding(session, row.record_id, limit=MAX_PAGE)
         if access.may_see(r.producer)
     )
+    # A revocation the registry holds outranks everything, then supersession (a stored
+    # link, or the registry's status), then how far anchoring has come.
     if revocation is not None and revocation.state == "mined":
         state = "revoked"
-    elif superseded_by:
+    elif superseded_by or (supersession is not None and supersession.state == "mined"):
         state = "superseded"
     else:
         state = row.status
@@ -134,6 +137,7 @@ def _state(session: Transaction, row: StoredRecord, access: Access) -> RecordSta
         revocation=revocation,
         supersedes=row.supersedes,
         superseded_by=superseded_by,
+        supersession=supersession,
     )
 
 

@@ -24,6 +24,7 @@ from ledger.store.rows import (
     StoredBatch,
     StoredRecord,
     StoredRevocation,
+    StoredSupersession,
 )
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "StoredAttestation",
     "StoredBatch",
     "StoredRevocation",
+    "StoredSupersession",
     "TrailEntry",
 ]
 
@@ -86,6 +88,7 @@ class RecordState:
     revocation: StoredRevocation | None
     supersedes: str | None
     superseded_by: tuple[str, ...]
+    supersession: StoredSupersession | None
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,16 @@ def open_alerts(session: Session, *, limit: int = MAX_OPEN) -> list[Alert]:
     )
 
 
+def alert_once(session: Session, *, kind: str, message: str, at: datetime) -> bool:
+    """Raise an alert unless one of ``kind`` is open already; True when raised."""
+    if session.scalar(
+        select(Alert.id).where(Alert.kind == kind, Alert.resolved_at.is_(None)).limit(1)
+    ):
+        return False
+    raise_alert(session, kind=kind, message=message, at=at)
+    return True
+
+
 def resolve_alerts(session: Session, kind: str, *, at: datetime) -> int:
     """Resolves every open alert of ``kind``; returns how many."""
     return rowcount(

@@ -1,17 +1,19 @@
-"""The anchoring outbox: signed transactions stored before broadcast, so that after a
-crash the same bytes are broadcast again instead of a transaction signed anew.
+"""The anchorer's outbox: signed transactions stored before broadcast (docs/OPERATIONS.md
+§1).
 
 The anchorer signs once, stores the raw bytes and hash here in the same transaction that
-moves the batch to ``anchoring``, then broadcasts; after a crash it re-broadcasts the same
-bytes. A fee bump is a new row with the same nonce; the replaced one becomes ``replaced``.
-At most one transaction per batch can be ``mined`` (a unique partial index).
+moves the intent on (a batch to ``anchoring``, a status to ``broadcast``), then broadcasts;
+after a crash it re-broadcasts the same bytes. A fee bump is a new row with the same nonce;
+the replaced one becomes ``replaced``. At most one transaction per batch, and per status,
+can be ``mined`` (unique partial indexes).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger.core.errors import NotFoundError
@@ -27,19 +29,55 @@ TX_TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+@dataclass(frozen=True)
+class OutboxTx:
+    """A stored transaction as the anchorer reads it (a snapshot, not a live row)."""
+
+    id: int
+    purpose: str
+    batch_seq: int | None
+    target_id: int | None
+    nonce: int
+    raw_tx: bytes
+    tx_hash: str
+    max_fee_per_gas: int
+    priority_fee_per_gas: int
+    created_at: datetime
+    broadcast_at: datetime | None
+    state: str
+    block_number: int | None
+    block_hash: str | None
+    last_error: str | None
+
+    @classmethod
+    def of(cls, row: AnchorTx) -> OutboxTx:
+        return cls(
+            row.id, row.purpose, row.batch_seq, row.target_id, row.nonce, row.raw_tx,
+            row.tx_hash, row.max_fee_per_gas, row.priority_fee_per_gas, row.created_at,
+            row.broadcast_at, row.state, row.block_number, row.block_hash, row.last_error,
+        )  # fmt: skip
+
+
 def record_signed_tx(
     session: Session,
     *,
-    batch_seq: int,
     nonce: int,
     raw_tx: bytes,
     tx_hash: str,
     max_fee_per_gas: int,
     priority_fee_per_gas: int,
     created_at: datetime,
-) -> AnchorTx:
+    batch_seq: int | None = None,
+    purpose: str = "anchor",
+    target_id: int | None = None,
+) -> OutboxTx:
+    """Store a signed transaction: an anchor (``batch_seq``) or a status write
+    (``purpose`` ``revoke``/``supersede`` and ``target_id``; a check constraint holds the
+    pairing)."""
     tx = AnchorTx(
+        purpose=purpose,
         batch_seq=batch_seq,
+        target_id=target_id,
         nonce=nonce,
         raw_tx=raw_tx,
         tx_hash=tx_hash,
@@ -50,36 +88,64 @@ def record_signed_tx(
     )
     session.add(tx)
     flush(session)
-    return tx
+    return OutboxTx.of(tx)
 
 
-def get_tx(session: Session, tx_hash: str) -> AnchorTx:
+def _row(session: Session, tx_hash: str) -> AnchorTx:
     tx = session.scalars(select(AnchorTx).where(AnchorTx.tx_hash == tx_hash)).one_or_none()
     if tx is None:
         raise NotFoundError(f"no anchor transaction {tx_hash}")
     return tx
 
 
-def txs_of_batch(session: Session, batch_seq: int) -> list[AnchorTx]:
-    return list(
-        session.scalars(
+def get_tx(session: Session, tx_hash: str) -> OutboxTx:
+    return OutboxTx.of(_row(session, tx_hash))
+
+
+def txs_of_batch(session: Session, batch_seq: int) -> list[OutboxTx]:
+    return [
+        OutboxTx.of(row)
+        for row in session.scalars(
             select(AnchorTx).where(AnchorTx.batch_seq == batch_seq).order_by(AnchorTx.id)
         )
+    ]
+
+
+def txs_of_target(session: Session, purpose: str, target_id: int) -> list[OutboxTx]:
+    """The transactions of a status write, oldest first."""
+    return [
+        OutboxTx.of(row)
+        for row in session.scalars(
+            select(AnchorTx)
+            .where(AnchorTx.purpose == purpose, AnchorTx.target_id == target_id)
+            .order_by(AnchorTx.id)
+        )
+    ]
+
+
+def next_free_nonce(session: Session) -> int:
+    """One above the highest nonce of a transaction still in flight (signed or broadcast),
+    0 when none is: a new transaction never takes the nonce of one the node may have
+    dropped and the outbox will broadcast again."""
+    highest = session.scalar(
+        select(func.max(AnchorTx.nonce)).where(AnchorTx.state.in_(("signed", "broadcast")))
     )
+    return 0 if highest is None else int(highest) + 1
 
 
-def unfinished_txs(session: Session) -> list[AnchorTx]:
+def unfinished_txs(session: Session) -> list[OutboxTx]:
     """Transactions to re-broadcast or look up after a restart."""
-    return list(
-        session.scalars(
+    return [
+        OutboxTx.of(row)
+        for row in session.scalars(
             select(AnchorTx)
             .where(AnchorTx.state.in_(("signed", "broadcast")))
             .order_by(AnchorTx.id)
         )
-    )
+    ]
 
 
-def _move(session: Session, tx_hash: str, to: str, **values: object) -> AnchorTx:
+def _move(session: Session, tx_hash: str, to: str, **values: object) -> OutboxTx:
     move_state(
         session,
         AnchorTx.tx_hash,
@@ -89,30 +155,30 @@ def _move(session: Session, tx_hash: str, to: str, **values: object) -> AnchorTx
         what=f"anchor transaction {tx_hash}",
         **values,
     )
-    tx = get_tx(session, tx_hash)
+    tx = _row(session, tx_hash)
     session.refresh(tx)
-    return tx
+    return OutboxTx.of(tx)
 
 
-def mark_tx_broadcast(session: Session, tx_hash: str, *, at: datetime) -> AnchorTx:
+def mark_tx_broadcast(session: Session, tx_hash: str, *, at: datetime) -> OutboxTx:
     return _move(session, tx_hash, "broadcast", broadcast_at=at, last_error=None)
 
 
 def mark_tx_mined(
     session: Session, tx_hash: str, *, block_number: int, block_hash: str
-) -> AnchorTx:
+) -> OutboxTx:
     """Raises ``ConstraintError`` (``uq_anchor_txs_mined_batch``) if another transaction of
     the same batch is already recorded as mined."""
     return _move(session, tx_hash, "mined", block_number=block_number, block_hash=block_hash)
 
 
-def mark_tx_replaced(session: Session, tx_hash: str) -> AnchorTx:
+def mark_tx_replaced(session: Session, tx_hash: str) -> OutboxTx:
     return _move(session, tx_hash, "replaced")
 
 
 def mark_tx_reverted(
     session: Session, tx_hash: str, *, block_number: int, block_hash: str, error: str
-) -> AnchorTx:
+) -> OutboxTx:
     return _move(
         session,
         tx_hash,

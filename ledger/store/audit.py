@@ -53,10 +53,11 @@ def leaves_by_batch(session: Session) -> dict[int, list[StoredLeaf]]:
 
 
 def mined_tx_counts(session: Session) -> dict[int, int]:
-    """For each batch with a mined anchor transaction: how many it has (one is right)."""
+    """For each batch with a mined anchor transaction: how many it has (one is right).
+    Status transactions (revocations, supersessions) are not anchors and are not counted."""
     rows = session.execute(
         select(AnchorTx.batch_seq, func.count())
-        .where(AnchorTx.state == "mined")
+        .where(AnchorTx.state == "mined", AnchorTx.purpose == "anchor")
         .group_by(AnchorTx.batch_seq)
     )
-    return {int(seq): int(n) for seq, n in rows}
+    return {int(seq): int(n) for seq, n in rows if seq is not None}

@@ -44,6 +44,25 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 
 
 @dataclass(frozen=True)
+class SealedBatch:
+    """A batch as the anchorer reads it (a snapshot, not a live row)."""
+
+    seq: int
+    state: str
+    root_hex: str
+    leaf_count: int
+    manifest_digest_hex: str
+    manifest_cid: str
+
+    @classmethod
+    def of(cls, row: Batch) -> SealedBatch:
+        return cls(
+            row.seq, row.state, row.root_hex, row.leaf_count, row.manifest_digest_hex,
+            row.manifest_cid,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
 class SealedLeaf:
     """A leaf of a new batch: the record digest, its index and its Merkle proof."""
 
@@ -121,6 +140,30 @@ def seal_batch(
     return batch
 
 
+def pending_summary(session: Session) -> tuple[int, datetime | None]:
+    """How many records are pending, and when the oldest of them was accepted."""
+    count, oldest = session.execute(
+        select(func.count(), func.min(Record.accepted_at)).where(Record.status == "pending")
+    ).one()
+    return int(count), oldest
+
+
+def oldest_pending_digests(session: Session, limit: int) -> list[str]:
+    """Digests of the oldest pending records, in acceptance order (the next batch)."""
+    return list(
+        session.scalars(
+            select(Record.digest_hex)
+            .where(Record.status == "pending")
+            .order_by(Record.id)
+            .limit(limit)
+        )
+    )
+
+
+def highest_anchored_seq(session: Session) -> int | None:
+    return session.scalar(select(func.max(Batch.seq)).where(Batch.state == "anchored"))
+
+
 def get_batch(session: Session, seq: int) -> Batch:
     batch = session.get(Batch, seq)
     if batch is None:
@@ -128,8 +171,13 @@ def get_batch(session: Session, seq: int) -> Batch:
     return batch
 
 
-def batches_in_state(session: Session, *states: str) -> list[Batch]:
-    return list(session.scalars(select(Batch).where(Batch.state.in_(states)).order_by(Batch.seq)))
+def batches_in_state(session: Session, *states: str) -> list[SealedBatch]:
+    rows = session.scalars(select(Batch).where(Batch.state.in_(states)).order_by(Batch.seq))
+    return [SealedBatch.of(row) for row in rows]
+
+
+def batch_state(session: Session, seq: int) -> str:
+    return get_batch(session, seq).state
 
 
 def latest_batch(session: Session) -> Batch | None:

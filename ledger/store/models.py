@@ -55,7 +55,12 @@ NAMING_CONVENTION = {
 RECORD_STATUSES = ("pending", "batched", "anchored")
 BATCH_STATES = ("sealed", "anchoring", "anchored", "failed", "disputed")
 ANCHOR_TX_STATES = ("signed", "broadcast", "mined", "replaced", "reverted")
+#: What an outbox transaction does: anchor a batch, or write a record's status.
+TX_PURPOSES = ("anchor", "revoke", "supersede")
 CHAIN_TX_STATES = ("pending", "broadcast", "mined", "failed")
+#: Where a mirrored chain fact came from: a request made through the service, or the chain
+#: itself (a transaction someone sent directly, read back by the follower).
+FACT_SOURCES = ("request", "chain")
 
 # An autoincrement key that is INTEGER PRIMARY KEY (the rowid) on SQLite and BIGINT elsewhere.
 AutoId = BigInteger().with_variant(Integer(), "sqlite")
@@ -96,6 +101,21 @@ class ProducerKey(Base):
     valid_until: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     registered_tx_hash: Mapped[str | None] = mapped_column(String(66))
+
+
+class ProducerKeyType(Base):
+    """A record type a producer key may sign: the store's mirror of a TrustRegistry grant
+    (docs/CONTRACTS.md §4 "Record types a key may sign"). The key may sign the type at ``t``
+    when ``granted_at <= t`` and (``withdrawn_at`` is None or ``t < withdrawn_at``).
+    """
+
+    __tablename__ = "producer_key_types"
+
+    key_id: Mapped[str] = mapped_column(ForeignKey("producer_keys.key_id"), primary_key=True)
+    record_type: Mapped[str] = mapped_column(String(64), primary_key=True)
+    granted_at: Mapped[datetime]
+    withdrawn_at: Mapped[datetime | None]
+    granted_tx_hash: Mapped[str | None] = mapped_column(String(66))
 
 
 class Batch(Base):
@@ -205,17 +225,25 @@ class BatchLeaf(Base):
 
 
 class AnchorTx(Base):
-    """The anchoring outbox: a signed transaction, stored before
-    it is broadcast, re-broadcast byte for byte after a crash.
+    """The anchorer's outbox (docs/OPERATIONS.md §1): a signed transaction, stored before it
+    is broadcast, re-broadcast byte for byte after a crash.
 
-    A batch may have several transactions with the same nonce (fee bumps); at most one of a
-    batch's transactions is ``mined`` (partial unique index), so the store itself refuses to
-    record a batch as anchored twice.
+    ``purpose`` says what it does: ``anchor`` a batch (``batch_seq``), or write a record's
+    status: ``revoke`` (``target_id`` is the ``revocations`` row) or ``supersede`` (the
+    ``supersessions`` row). One intent may have several transactions with the same nonce
+    (fee bumps); at most one of them is ``mined`` (partial unique indexes), so the store
+    itself refuses to record a batch as anchored, or a status as written, twice.
     """
 
     __tablename__ = "anchor_txs"
     __table_args__ = (
         CheckConstraint(_in("state", ANCHOR_TX_STATES), name="state"),
+        CheckConstraint(_in("purpose", TX_PURPOSES), name="purpose"),
+        CheckConstraint(
+            "(purpose = 'anchor' AND batch_seq IS NOT NULL AND target_id IS NULL)"
+            " OR (purpose <> 'anchor' AND batch_seq IS NULL AND target_id IS NOT NULL)",
+            name="purpose_target",
+        ),
         Index(
             "uq_anchor_txs_mined_batch",
             "batch_seq",
@@ -223,10 +251,21 @@ class AnchorTx(Base):
             sqlite_where="state = 'mined'",
             postgresql_where="state = 'mined'",
         ),
+        Index(
+            "uq_anchor_txs_mined_target",
+            "purpose",
+            "target_id",
+            unique=True,
+            sqlite_where="state = 'mined' AND target_id IS NOT NULL",
+            postgresql_where="state = 'mined' AND target_id IS NOT NULL",
+        ),
+        Index("ix_anchor_txs_purpose_target_id", "purpose", "target_id"),
     )
 
     id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
-    batch_seq: Mapped[int] = mapped_column(ForeignKey("batches.seq"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16), default="anchor", server_default="anchor")
+    batch_seq: Mapped[int | None] = mapped_column(ForeignKey("batches.seq"), index=True)
+    target_id: Mapped[int | None] = mapped_column(BigInteger)
     nonce: Mapped[int] = mapped_column(BigInteger)
     raw_tx: Mapped[bytes] = mapped_column(LargeBinary)
     tx_hash: Mapped[str] = mapped_column(String(66), unique=True)
@@ -241,10 +280,20 @@ class AnchorTx(Base):
 
 
 class Revocation(Base):
-    """A revocation of a record digest (AnchorRegistry ``revoke``, docs/CONTRACTS.md)."""
+    """A revocation of a record digest (AnchorRegistry ``revoke``, docs/CONTRACTS.md §3).
+
+    Requested through the service (``source`` ``request``: ``pending`` until the anchorer
+    signs its transaction, ``broadcast`` while it is in flight, ``failed`` while the chain
+    refuses it, retried from ``next_attempt_at``) or found on the chain by the follower
+    (``source`` ``chain``). ``mined`` means the registry holds it, K blocks deep: ``block_*``
+    and ``revoked_at`` (that block's timestamp) say where.
+    """
 
     __tablename__ = "revocations"
-    __table_args__ = (CheckConstraint(_in("state", CHAIN_TX_STATES), name="state"),)
+    __table_args__ = (
+        CheckConstraint(_in("state", CHAIN_TX_STATES), name="state"),
+        CheckConstraint(_in("source", FACT_SOURCES), name="source"),
+    )
 
     id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
     digest_hex: Mapped[str] = mapped_column(String(64), unique=True)
@@ -254,13 +303,58 @@ class Revocation(Base):
     state: Mapped[str] = mapped_column(String(16))
     tx_hash: Mapped[str | None] = mapped_column(String(66), unique=True)
     block_number: Mapped[int | None] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(String(16), default="request", server_default="request")
+    requested_by: Mapped[str | None] = mapped_column(String(200))
+    block_hash: Mapped[str | None] = mapped_column(String(66))
+    revoked_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Supersession(Base):
+    """That a record digest is superseded by an anchored successor (AnchorRegistry
+    ``markSuperseded``, docs/CONTRACTS.md §3): queued by the anchorer in the transaction that
+    records the successor's batch as anchored, then written through the outbox like a
+    revocation (same states and columns)."""
+
+    __tablename__ = "supersessions"
+    __table_args__ = (
+        CheckConstraint(_in("state", CHAIN_TX_STATES), name="state"),
+        CheckConstraint(_in("source", FACT_SOURCES), name="source"),
+    )
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    digest_hex: Mapped[str] = mapped_column(String(64), unique=True)
+    successor_digest_hex: Mapped[str] = mapped_column(String(64), index=True)
+    successor_seq: Mapped[int] = mapped_column(BigInteger)
+    requested_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(16), default="request", server_default="request")
+    tx_hash: Mapped[str | None] = mapped_column(String(66), unique=True)
+    block_number: Mapped[int | None] = mapped_column(BigInteger)
+    block_hash: Mapped[str | None] = mapped_column(String(66))
+    superseded_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class Attestation(Base):
-    """A verification body's attestation of a record digest (TrustRegistry ``attest``)."""
+    """A verification body's attestation of a record digest (TrustRegistry ``attest``).
+
+    Noted through the API by an auditor (``source`` ``request``, ``pending`` until the
+    follower sees it on the chain) or read from the chain by the follower (``source``
+    ``chain``). Once ``mined``: the body's address, its index among the digest's
+    attestations, the block and that block's timestamp (``filed_at``).
+    """
 
     __tablename__ = "attestations"
-    __table_args__ = (CheckConstraint(_in("state", CHAIN_TX_STATES), name="state"),)
+    __table_args__ = (
+        CheckConstraint(_in("state", CHAIN_TX_STATES), name="state"),
+        CheckConstraint(_in("source", FACT_SOURCES), name="source"),
+        UniqueConstraint("digest_hex", "attestation_index"),
+    )
 
     id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
     digest_hex: Mapped[str] = mapped_column(String(64), index=True)
@@ -271,6 +365,68 @@ class Attestation(Base):
     state: Mapped[str] = mapped_column(String(16))
     tx_hash: Mapped[str | None] = mapped_column(String(66), unique=True)
     block_number: Mapped[int | None] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(String(16), default="request", server_default="request")
+    body_address: Mapped[str | None] = mapped_column(String(42))
+    attestation_index: Mapped[int | None] = mapped_column(Integer)
+    block_hash: Mapped[str | None] = mapped_column(String(66))
+    filed_at: Mapped[datetime | None]
+
+
+class AccreditedBody(Base):
+    """The follower's mirror of a TrustRegistry accreditation (docs/CONTRACTS.md §4)."""
+
+    __tablename__ = "accredited_bodies"
+
+    address: Mapped[str] = mapped_column(String(42), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    scope: Mapped[str] = mapped_column(Text)
+    regions: Mapped[str] = mapped_column(Text)
+    valid_from: Mapped[datetime]
+    valid_until: Mapped[datetime]
+    withdrawn: Mapped[bool]
+    block_number: Mapped[int] = mapped_column(BigInteger)
+
+
+class ChainEvent(Base):
+    """Every registry event the follower has read, K blocks deep (``anchoring.follower``):
+    the log it derives the mirrored facts from, and re-derives after a reorg."""
+
+    __tablename__ = "chain_events"
+    __table_args__ = (UniqueConstraint("block_number", "log_index"),)
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
+    block_hash: Mapped[str] = mapped_column(String(66))
+    log_index: Mapped[int] = mapped_column(Integer)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    contract: Mapped[str] = mapped_column(String(32))
+    event: Mapped[str] = mapped_column(String(64), index=True)
+    args: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ChainCursor(Base):
+    """How far a chain reader got: ``block_number`` (with its hash, to notice a reorg) is the
+    last block read; ``head_block`` the chain height it saw then (their difference is its
+    lag)."""
+
+    __tablename__ = "chain_cursors"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    block_hash: Mapped[str] = mapped_column(String(66))
+    head_block: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime]
+
+
+class ChainBlock(Base):
+    """Hashes of blocks a chain reader stopped at, newest kept: after a reorg deeper than
+    its confirmations, the newest one still canonical is where it reads again from."""
+
+    __tablename__ = "chain_blocks"
+
+    reader: Mapped[str] = mapped_column(String(64), primary_key=True)
+    number: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(String(66))
 
 
 class Alert(Base):

@@ -23,9 +23,11 @@ __all__ = [
     "StoredAttestation",
     "StoredBatch",
     "StoredKey",
+    "StoredKeyType",
     "StoredLeaf",
     "StoredRecord",
     "StoredRevocation",
+    "StoredSupersession",
     "copy_row",
 ]
 
@@ -120,6 +122,25 @@ class StoredRevocation:
     requested_at: datetime
     tx_hash: str | None
     block_number: int | None
+    source: str
+    revoked_at: datetime | None
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class StoredSupersession:
+    """The registry's "superseded by" status of a record digest, as the anchorer writes it
+    (or the follower finds it on-chain)."""
+
+    digest_hex: str
+    successor_digest_hex: str
+    successor_seq: int
+    state: str
+    source: str
+    tx_hash: str | None
+    block_number: int | None
+    superseded_at: datetime | None
+    last_error: str | None
 
 
 @dataclass(frozen=True)
@@ -134,6 +155,10 @@ class StoredAttestation:
     state: str
     tx_hash: str | None
     block_number: int | None
+    source: str
+    body_address: str | None
+    attestation_index: int | None
+    filed_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -167,3 +192,14 @@ class LinkTarget:
     type: str
     subject: str
     producer: str
+
+
+@dataclass(frozen=True)
+class StoredKeyType:
+    """A record type granted to a producer key (TrustRegistry ``grantRecordType``), and when
+    it was withdrawn, if it was."""
+
+    key_id: str
+    record_type: str
+    granted_at: datetime
+    withdrawn_at: datetime | None

@@ -41,6 +41,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.core.canonical import canonicalize, parse_json
+from ledger.core.records import RECORD_TYPES
 from ledger.core.signature import (
     Signature,
     key_id,
@@ -217,6 +218,7 @@ def prepared_service(url: str, workload: Workload) -> tuple[LedgerService, Store
                 producer=producer,
                 public_key_hex=public_key_bytes(key).hex(),
                 valid_from=datetime(2025, 1, 1, tzinfo=UTC),
+                record_types=RECORD_TYPES,
             )
     service = LedgerService(
         store=store,

@@ -6,7 +6,8 @@
 2. Anchoring (scripts/benchmarks/pipeline_anchor.py), on anvil: time from acceptance to
    anchored (p50/p95) at a steady rate, and gas per record at batch sizes 100, 1,000 and
    10,000 against a baseline that anchors each record in its own transaction (target: at
-   least 1,000x lower at 10,000).
+   least 1,000x lower at 10,000); and revocation request -> mined (p50/p95) against a
+   revoke sent directly.
 
 Options: --quick (both halves smaller), --json, --no-postgres (acceptance on SQLite only).
 """

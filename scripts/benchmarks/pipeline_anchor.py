@@ -8,7 +8,11 @@ receipt), against a baseline measured in the same run on the same chain:
   is baseline / batched (target: at least 1,000x at 10,000);
 - time from acceptance to anchored, p50 and p95, for records accepted through the real
   accept path at a steady rate while ``Anchorer.run_forever`` runs beside it (the merge
-  delay is the batch age setting T plus the anchoring itself; K = 1 on automining anvil).
+  delay is the batch age setting T plus the anchoring itself; K = 1 on automining anvil);
+- time from a revocation request (``ledger.service.revocation``, what the API calls) to the
+  revocation recorded as mined by the anchorer, p50 and p95, against the baseline of a
+  ``revoke`` transaction sent directly and waited for (same chain, same run): the ratio is
+  what the outbox, the anchorer's poll and the store add.
 
 Usage (from the repository root):
     .venv/bin/python -m scripts.benchmarks.pipeline_anchor [--quick] [--json]
@@ -35,12 +39,15 @@ from anchoring.chain import DevChain, default_anvil_path
 from anchoring.deployment import deploy_contracts
 from anchoring.toolchain import compile_contracts
 from ledger.core.canonical import canonicalize
+from ledger.core.reasons import reason_for
 from ledger.core.signature import private_key_from_seed, public_key_bytes, sign_digest
 from ledger.core.view import commit
 from ledger.examples import example_records
 from ledger.service import SUBMISSION_FORMAT, LedgerService
+from ledger.service.revocation import request_revocation
 from ledger.store import Store, sqlite_url
 from ledger.store import anchors as txs
+from ledger.store.chainfacts import find_revocation
 from ledger.store.models import Batch, Record
 from ledger.store.producers import add_producer, add_producer_key
 from ledger.store.records import NewRecord, insert_pending_records
@@ -61,6 +68,7 @@ def _register(store: Store) -> str:
             producer=PRODUCER,
             public_key_hex=public_key_bytes(PRODUCER_KEY).hex(),
             valid_from=T0,
+            record_types=("rating-rule",),
         )
         return key.key_id
 
@@ -220,6 +228,72 @@ def latency(
     }
 
 
+def revocation_latency(
+    tmp: Path, chain: DevChain, artifacts: Any, *, count: int, rate_per_s: float
+) -> dict[str, Any]:
+    store, anchorer = _world(
+        tmp, "revocations", chain, artifacts, batch_max_records=1000, batch_max_age_s=0.5,
+        poll_interval_s=0.1,
+    )  # fmt: skip
+    _register(store)
+    service = LedgerService(
+        store=store, service_key=SERVICE_KEY, clock=lambda: datetime.now(UTC),
+        max_merge_delay_s=600,
+    )  # fmt: skip
+    template = example_records()[TEMPLATE_ID]
+    digests = [
+        service.accept(_submission(f"{TEMPLATE_ID}-rev-{i}", template)).digest_hex
+        for i in range(count)
+    ]
+    stop = threading.Event()
+    thread = threading.Thread(target=anchorer.run_forever, args=(stop,), daemon=True)
+    thread.start()
+    asked: dict[str, float] = {}
+    mined: dict[str, float] = {}
+    start = time.monotonic()
+    deadline = start + 120
+    while len(mined) < count and time.monotonic() < deadline:
+        due = int((time.monotonic() - start) * rate_per_s) + 1
+        for digest in digests[len(asked) : min(due, count)]:
+            request_revocation(
+                store, digest_hex=digest, reason=reason_for(1), reason_digest_hex="ab" * 32,
+                requested_by="bench", now=datetime.now(UTC),
+            )  # fmt: skip
+            asked[digest] = time.monotonic()
+        with store.transaction(readonly=True) as session:
+            for digest in asked.keys() - mined.keys():
+                row = find_revocation(session, digest)
+                if row is not None and row.state == "mined":
+                    mined[digest] = time.monotonic()
+        time.sleep(0.02)
+    stop.set()
+    thread.join(10)
+    store.close()
+    waits = sorted(mined[d] - asked[d] for d in mined)
+    # Baseline: the same transaction sent directly by the operator and waited for.
+    anchor = chain.contract(artifacts["AnchorRegistry"], anchorer.registry.address)
+    direct = []
+    for i in range(count):
+        digest = hashlib.sha256(f"direct {i}".encode()).digest()
+        begin = time.monotonic()
+        chain.transact(anchor.functions.revoke(digest, 1, bytes(32)))
+        direct.append(time.monotonic() - begin)
+    direct.sort()
+
+    def p95(values: list[float]) -> float:
+        return statistics.quantiles(values, n=20)[18] if len(values) > 1 else values[0]
+
+    return {
+        "requests": count,
+        "mined": len(waits),
+        "rate_per_s": rate_per_s,
+        "p50_s": statistics.median(waits),
+        "p95_s": p95(waits),
+        "direct_p50_s": statistics.median(direct),
+        "direct_p95_s": p95(direct),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="shorter latency run, fewer singles")
@@ -245,9 +319,19 @@ def main(argv: list[str] | None = None) -> int:
                 duration_s=10.0 if args.quick else 30.0,
                 age_s=2.0,
             )
+            # Revocations are rare events: one a second measures their latency, not the
+            # anchorer's throughput (each costs it about ten node round trips).
+            rev = revocation_latency(
+                tmp, chain, artifacts, count=10 if args.quick else 30, rate_per_s=1.0
+            )
         finally:
             chain.stop()
-    report = {"format": "carbonledger-bench-pipeline-anchor/1", "gas": gas, "latency": lat}
+    report = {
+        "format": "carbonledger-bench-pipeline-anchor/2",
+        "gas": gas,
+        "latency": lat,
+        "revocation": rev,
+    }
     if args.json:
         print(json.dumps(report, indent=2, sort_keys=True))
         return 0
@@ -263,6 +347,12 @@ def main(argv: list[str] | None = None) -> int:
         f"acceptance -> anchored at {lat['rate_per_s']:g} records/s, T = "
         f"{lat['batch_max_age_s']:g} s: p50 {lat['p50_s']:.2f} s, p95 {lat['p95_s']:.2f} s, "
         f"max {lat['max_s']:.2f} s ({lat['anchored']}/{lat['records']} anchored)"
+    )
+    print(
+        f"revocation request -> mined at {rev['rate_per_s']:g}/s: p50 {rev['p50_s']:.2f} s, "
+        f"p95 {rev['p95_s']:.2f} s ({rev['mined']}/{rev['requests']} mined); a revoke sent "
+        f"directly: p50 {rev['direct_p50_s']:.3f} s, p95 {rev['direct_p95_s']:.3f} s; "
+        f"ratio p50 {rev['p50_s'] / rev['direct_p50_s']:.1f}x"
     )
     return 0
 

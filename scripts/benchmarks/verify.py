@@ -146,6 +146,9 @@ def ledger_on_anvil(
     with store.transaction() as session:
         for producer in sorted({c.record["producer"] for c in commitments}):
             pub = public_key_bytes(_key(producer))
+            types = sorted(
+                {c.record["type"] for c in commitments if c.record["producer"] == producer}
+            )
             chain.transact(
                 trust.functions.registerKey(
                     bytes.fromhex(key_id(pub)),
@@ -155,10 +158,15 @@ def ledger_on_anvil(
                     int(KEYS_UNTIL.timestamp()),
                 )
             )
+            for record_type in types:
+                chain.transact(
+                    trust.functions.grantRecordType(bytes.fromhex(key_id(pub)), record_type)
+                )
             add_producer(session, producer, created_at=KEYS_FROM)
             add_producer_key(
-                session, producer=producer, public_key_hex=pub.hex(), valid_from=KEYS_FROM
-            )
+                session, producer=producer, public_key_hex=pub.hex(), valid_from=KEYS_FROM,
+                record_types=types,
+            )  # fmt: skip
         add_principal(session, "bench-regulator", role="regulator", created_at=KEYS_FROM)
         token = issue_api_key(session, "bench-regulator", created_at=KEYS_FROM).token
     service = LedgerService(

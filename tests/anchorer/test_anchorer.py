@@ -4,13 +4,13 @@ restarts, and the invariant checker (docs/OPERATIONS.md §1, §3)."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
 from anchoring.anchorer import Anchorer
 from ledger.checker import run_checks
 from ledger.store import anchors as txs
 from ledger.store import batches as batch_repo
-from ledger.store.models import Batch, Record
+from ledger.store.models import AnchorTx, Batch, Record
 from tests.support.anchorenv import CrashHere, Env, RaisingCrashPoints
 
 
@@ -107,8 +107,7 @@ def test_a_batch_the_contract_holds_already_is_adopted_not_sent_again(memory_env
     anchorer.run_once()
     with memory_env.store.transaction() as session:
         batch_repo.reopen_batch(session, 1, "test: forget the anchor")
-        for row in txs.txs_of_batch(session, 1):
-            session.delete(row)
+        session.execute(delete(AnchorTx).where(AnchorTx.batch_seq == 1))
     report = anchorer.run_once()
     assert report.signed == [] and report.anchored == [1]
     assert memory_env.registry.next_seq() == 2

@@ -50,8 +50,13 @@ def test_anchor_once_status_and_check(
     assert status["pending"] == 2 and status["records"]["anchored"] == 3
     assert status["last_batch"]["seq"] == 1 and status["last_batch"]["state"] == "anchored"
     assert status["chain"]["height"] == cli_env.chain.block_number()
+    # The anchor step ran the chain follower too: its cursor and lag are in the store.
+    assert status["follower"]["head"] == cli_env.chain.block_number()
+    assert status["follower"]["lag_blocks"] == 0
+    assert status["statuses"]["revoke"] == {"pending": 0, "broadcast": 0, "mined": 0, "failed": 0}
     assert main(args(cli_env, tmp_path, "status")) == 0
-    assert "pending" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert "pending" in text and "behind the head" in text
     receipts = tmp_path / "receipts.jsonl"
     receipts.write_text("".join(json.dumps(r.to_json()) + "\n" for r in cli_env.receipts))
     code = main(args(cli_env, tmp_path, "check", "--receipts", str(receipts), "--no-deadline"))

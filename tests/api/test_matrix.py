@@ -60,7 +60,13 @@ EXPECTED: dict[str, dict[str, int]] = {
     "list_batches": _all(200),
     "get_batch": _all(200),
     "file_attestation": _only("auditor", 201),
-    "request_revocation": _only("regulator", 202),
+    # A producer revokes its own records (reason 3, withdrawn by its producer); another
+    # producer cannot see the record at all.
+    "request_revocation": {
+        **_only("regulator", 202),
+        "owner": 202,
+        "other-producer": 404,
+    },
     "list_principals": _only("admin", 200),
     "add_principal": _only("admin", 201),
     "issue_key": _only("admin", 201),

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
 from api.limits import ApiLimits
 from ledger.client import submission_bytes
@@ -18,8 +19,9 @@ from ledger.core.signature import public_key_bytes
 from ledger.core.view import commit
 from ledger.examples import CR_TANK, CR_TANK_REVISED
 from ledger.store.access import claim_idempotency_key
-from ledger.store.chainfacts import set_revocation_state
-from tests.api.world import PLANT, SERVICE_KEY, Template, World, open_world, producer_key
+from ledger.store.chainfacts import find_revocation, mark_status_mined, mark_status_sending
+from ledger.store.models import AnchorTx, Revocation
+from tests.api.world import NOW, PLANT, SERVICE_KEY, Template, World, open_world, producer_key
 
 
 def _body(world: World, rid_suffix: str) -> bytes:
@@ -147,10 +149,49 @@ def test_revocation_request_then_mined_makes_the_record_revoked(world: World) ->
     assert world.http.post("/v1/revocations", json=body, headers=reg).status_code == 409
     digest = first.json()["digest"]
     with world.store.transaction() as session:
-        set_revocation_state(session, digest, "mined", tx_hash="0x" + "11" * 32, block_number=9)
+        row = find_revocation(session, digest)
+        assert row is not None
+        mark_status_sending(session, "revoke", row.id)
+        mark_status_mined(
+            session, "revoke", row.id, tx_hash="0x" + "11" * 32, block_number=9,
+            block_hash="0x" + "22" * 32, at=NOW,
+        )  # fmt: skip
     status = world.http.get("/v1/record/status", params={"id": CR_TANK}).json()
     assert status["state"] == "revoked"
     assert status["revocation"]["reason_code"] == 7
+
+
+def test_revocation_refusals_store_and_send_nothing(world: World) -> None:
+    reg, owner = world.headers("eu-regulator"), world.headers("plant-mes")
+
+    def ask(headers: dict[str, str], **body: object) -> object:
+        payload = {"record_id": CR_TANK, "reason_code": 1, "reason_digest": "cd" * 32, **body}
+        return world.http.post("/v1/revocations", json=payload, headers=headers)
+
+    unknown = ask(reg, record_id="urn:carbonledger:carbon-record:no-such-record")
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"].startswith("application/problem+json")
+    unlisted = ask(reg, reason_code=900)
+    assert unlisted.status_code == 422 and unlisted.json()["path"] == "reason_code"
+    assert "unknown reason 900" in unlisted.json()["detail"]
+    # A producer may withdraw its own record, but "fraud" is a regulator's to say.
+    fraud = ask(owner, reason_code=6)
+    assert fraud.status_code == 403 and "regulator's to give" in fraud.json()["detail"]
+    with world.store.transaction(readonly=True) as session:
+        assert session.scalar(select(func.count()).select_from(Revocation)) == 0
+    first = ask(owner, reason_code=3)
+    assert first.status_code == 202
+    assert first.json()["revocation"]["reason"] == {
+        "code": 3, "slug": "withdrawn-by-producer", "en": "Withdrawn by its producer",
+        "zh": "由生产方撤回",
+    }  # fmt: skip
+    again = ask(reg, reason_code=7)
+    assert again.status_code == 409 and "revocation in progress" in again.json()["detail"]
+    with world.store.transaction(readonly=True) as session:
+        (row,) = session.scalars(select(Revocation))
+        assert (row.reason_code, row.requested_by, row.state) == (3, "plant-mes", "pending")
+        sent = select(func.count()).select_from(AnchorTx).where(AnchorTx.purpose == "revoke")
+        assert session.scalar(sent) == 0  # nothing sent
 
 
 def test_status_shows_supersession_both_ways(world: World) -> None:

@@ -35,6 +35,7 @@ from ledger.service import LedgerService, ManualClock
 from ledger.store import Store, sqlite_url
 from ledger.store.access import add_principal, issue_api_key
 from ledger.store.producers import add_producer, add_producer_key
+from tests.support.ledgerdata import example_types
 
 NOW = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
 KEYS_FROM = datetime(2025, 1, 1, tzinfo=UTC)
@@ -145,6 +146,7 @@ def _bootstrap(store: Store) -> dict[str, str]:
                 producer=producer_id,
                 public_key_hex=public_key_bytes(producer_key(producer_id)).hex(),
                 valid_from=KEYS_FROM,
+                record_types=example_types().get(producer_id, ()),
             )
         for name, (role, producer, types, grants) in PRINCIPALS.items():
             add_principal(
@@ -163,20 +165,23 @@ def _bootstrap(store: Store) -> dict[str, str]:
 def register_keys_on_chain(
     chain: Chain, artifacts: Mapping[str, Any], deployment: DeploymentRecord
 ) -> None:
-    """TrustRegistry ``registerKey`` for every producer: the verifier trusts the chain's
-    keys, not the store's (docs/FORMAT.md §3)."""
+    """TrustRegistry ``registerKey`` and ``grantRecordType`` for every producer: the verifier
+    trusts the chain's keys and grants, not the store's (docs/CONTRACTS.md §4)."""
     trust = chain.contract(artifacts["TrustRegistry"], deployment.address_of("TrustRegistry"))
     for producer_id in (PLANT, CONVERSION, REFDATA, RATING):
         public = public_key_bytes(producer_key(producer_id))
+        key_id = hashlib.sha256(public).digest()
         chain.transact(
             trust.functions.registerKey(
-                hashlib.sha256(public).digest(),
+                key_id,
                 public,
                 hashlib.sha256(producer_id.encode()).digest(),
                 int(KEYS_FROM.timestamp()),
                 int(KEYS_UNTIL.timestamp()),
             )
         )
+        for record_type in example_types().get(producer_id, ()):
+            chain.transact(trust.functions.grantRecordType(key_id, record_type))
 
 
 def build_template(chain: Chain, artifacts: Mapping[str, Any], data_dir: Path) -> Template:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -82,13 +83,12 @@ def test_reset_chain_is_refused_not_redeployed(
         with pytest.raises(DeploymentMismatchError) as refused:
             ensure_deployment(fresh, artifacts, data_dir=tmp_path, admin_delay_s=0)
         differences = refused.value.differences
-        # anvil's genesis hash is a function of its start second: a reset within the same
-        # second keeps it, so the missing code and deploy blocks are what always differ.
-        if fresh.genesis_hash_hex() != old_genesis:
-            assert differences.pop(0) == (
-                f"genesis hash: recorded {old_genesis}, the connected chain has "
-                f"{fresh.genesis_hash_hex()} (a reset or different chain)"
-            )
+        # A new chain draws a new genesis (gas limit), even within the same second.
+        assert fresh.genesis_hash_hex() != old_genesis
+        assert differences.pop(0) == (
+            f"genesis hash: recorded {old_genesis}, the connected chain has "
+            f"{fresh.genesis_hash_hex()} (a reset or different chain)"
+        )
         anchor, trust = record.address_of("AnchorRegistry"), record.address_of("TrustRegistry")
         anchor_block = record.contracts["AnchorRegistry"].deploy_block
         trust_block = record.contracts["TrustRegistry"].deploy_block
@@ -165,3 +165,28 @@ def test_genesis_and_clock_are_stable_over_restarts(tmp_path: Path, anvil_path: 
             chain.stop()
         time.sleep(1.1)  # a new second: a wandering genesis would get a new hash
     assert len(set(hashes)) == 1
+
+
+def test_two_data_directories_get_two_genesis_hashes(tmp_path: Path, anvil_path: Path) -> None:
+    """Same chain id, same deployer, the same second: only block 0 tells them apart, so it
+    must differ (a bundle from one must not verify against the other's pins)."""
+    chains = [
+        DevChain.start(data_dir=tmp_path / name, anvil_path=anvil_path) for name in ("a", "b")
+    ]
+    try:
+        genesis = [chain.genesis_hash_hex() for chain in chains]
+        blocks = [chain.w3.eth.get_block(0) for chain in chains]
+        assert chains[0].chain_id == chains[1].chain_id == 31337
+        assert genesis[0] != genesis[1]
+        sidecars = [json.loads((tmp_path / n / "anvil-genesis.json").read_text()) for n in "ab"]
+        for chain, block, sidecar in zip(chains, blocks, sidecars, strict=True):
+            assert sidecar["genesis_hash"] == chain.genesis_hash_hex()
+            assert int(block["gasLimit"]) == sidecar["gas_limit"] >= 30_000_000
+    finally:
+        for chain in chains:
+            chain.stop()
+    again = DevChain.start(data_dir=tmp_path / "a", anvil_path=anvil_path)
+    try:
+        assert again.genesis_hash_hex() == genesis[0]  # kept over a restart
+    finally:
+        again.stop()

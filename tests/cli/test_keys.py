@@ -25,10 +25,11 @@ from ledger.core.receipt import verify_receipt
 from ledger.core.signature import key_id, private_key_from_seed, public_key_bytes, sign_digest
 from ledger.core.view import commit
 from ledger.examples import FS_DESNZ_2025, example_records
-from ledger.service import SUBMISSION_FORMAT, LedgerService, ManualClock
+from ledger.service import SUBMISSION_FORMAT, LedgerService, ManualClock, RefusedRecordError
 from ledger.service.service_key import read_key_file, write_key_file
 from ledger.store import Store, sqlite_url
 from ledger.store.producers import get_producer_key
+from ledger.store.records import count_by_status
 
 PRODUCER = "urn:carbonledger:producer:reference-data-desk"
 
@@ -67,6 +68,14 @@ class Deployed:
     def get_key(self, kid: str) -> tuple[Any, ...]:
         return tuple(self.chain.call(self.registry.functions.getKey(bytes.fromhex(kid))))
 
+    def chain_now(self) -> datetime:
+        """The service's clock in step with the chain's (grants are dated by its blocks)."""
+        return datetime.fromtimestamp(self.chain.latest_timestamp() + 60, UTC)
+
+    def granted(self, kid: str, record_type: str, t: int) -> bool:
+        fn = self.registry.functions.isTypeGrantedAt(bytes.fromhex(kid), record_type, t)
+        return bool(self.chain.call(fn))
+
     def registered_events(self, kid: str) -> int:
         return len(
             self.registry.events.KeyRegistered.get_logs(
@@ -104,7 +113,7 @@ def test_create_rotate_revoke_list_keep_store_and_chain_in_step(
     key_file = tmp_path / "producer.pem"
     code, out, err = run(
         capsys, "keys", "create", *deployed.args, "--producer", PRODUCER, "--out", str(key_file),
-        "--valid-from", "2026-01-01T00:00:00Z", "--json",
+        "--valid-from", "2026-01-01T00:00:00Z", "--types", "region-rule,factor-set", "--json",
     )  # fmt: skip
     assert code == 0, err
     report = json.loads(out)
@@ -119,11 +128,15 @@ def test_create_rotate_revoke_list_keep_store_and_chain_in_step(
     assert int(valid_from) == int(_at("2026-01-01T00:00:00Z").timestamp())
     assert int(valid_until) == 2**64 - 1 and int(revoked) == 0
     assert created["valid_until"] is None and created["registered_tx"].startswith("0x")
+    assert created["record_types"] == ["factor-set", "region-rule"]
+    now = deployed.chain.latest_timestamp()
+    assert deployed.granted(kid, "factor-set", now)
+    assert not deployed.granted(kid, "carbon-record", now)
 
     # Running it again with the same key file finishes nothing twice.
     code, out, err = run(
         capsys, "keys", "create", *deployed.args, "--producer", PRODUCER, "--out", str(key_file),
-        "--json",
+        "--types", "factor-set", "--json",
     )  # fmt: skip
     assert code == 0, err
     assert json.loads(out)["resumed"] is True
@@ -140,6 +153,7 @@ def test_create_rotate_revoke_list_keep_store_and_chain_in_step(
     old, new = json.loads(out)["keys"]
     assert old["key_id"] == kid and old["valid_until"] == "2026-03-01T00:00:00Z"
     assert new["producer"] == PRODUCER and new["valid_from"] == "2026-03-01T00:00:00Z"
+    assert new["record_types"] == ["factor-set", "region-rule"]  # carried by the rotation
     assert int(deployed.get_key(kid)[3]) == int(_at("2026-03-01T00:00:00Z").timestamp())
 
     # Revocation, back-dated; a second revocation at the same moment sends nothing.
@@ -185,7 +199,7 @@ def test_a_registration_interrupted_before_the_store_row_is_completed(
     )  # fmt: skip
     code, out, err = run(
         capsys, "keys", "create", *deployed.args, "--producer", PRODUCER, "--out", str(key_file),
-        "--json",
+        "--types", "factor-set", "--json",
     )  # fmt: skip
     assert code == 0, err
     row = json.loads(out)["keys"][0]
@@ -201,7 +215,7 @@ def test_a_key_created_here_signs_records_the_service_accepts(
     key_file = tmp_path / "k.pem"
     code, _, err = run(
         capsys, "keys", "create", *deployed.args, "--producer", PRODUCER, "--out", str(key_file),
-        "--valid-from", "2026-01-01T00:00:00Z",
+        "--valid-from", "2026-01-01T00:00:00Z", "--types", "factor-set",
     )  # fmt: skip
     assert code == 0, err
     item = commit(example_records()[FS_DESNZ_2025])
@@ -216,13 +230,52 @@ def test_a_key_created_here_signs_records_the_service_accepts(
     store = deployed.store()
     try:
         service = LedgerService(
-            store=store, service_key=service_key, clock=ManualClock(_at("2026-06-01T00:00:00Z")),
+            store=store, service_key=service_key, clock=ManualClock(deployed.chain_now()),
             max_merge_delay_s=60,
         )  # fmt: skip
         receipt = service.accept(data)
         verify_receipt(receipt, public_key_bytes(service_key), digest_hex=item.digest_hex)
         with store.transaction(readonly=True) as session:
             assert get_producer_key(session, key_id(read_key_file(key_file))).producer == PRODUCER
+    finally:
+        store.close()
+
+
+@pytest.mark.anvil
+def test_the_service_refuses_a_record_type_the_key_was_not_granted(
+    deployed: Deployed, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key_file = tmp_path / "k.pem"
+    code, out, err = run(
+        capsys, "keys", "create", *deployed.args, "--producer", PRODUCER, "--out", str(key_file),
+        "--valid-from", "2026-01-01T00:00:00Z", "--types", "carbon-record", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    kid = json.loads(out)["keys"][0]["key_id"]
+    now = deployed.chain.latest_timestamp()
+    # The contract's readers say no, and so does the service, from the store's mirror.
+    assert not deployed.granted(kid, "factor-set", now)
+    item = commit(example_records()[FS_DESNZ_2025])
+    data = canonicalize(
+        {
+            "format": SUBMISSION_FORMAT,
+            "view": item.to_json(),
+            "signature": sign_digest(read_key_file(key_file), item.digest).to_json(),
+        }
+    )
+    store = deployed.store()
+    try:
+        service = LedgerService(
+            store=store, service_key=private_key_from_seed(bytes(32)),
+            clock=ManualClock(deployed.chain_now()), max_merge_delay_s=60,
+        )  # fmt: skip
+        with pytest.raises(RefusedRecordError) as refused:
+            service.accept(data)
+        assert refused.value.field == "type"
+        assert (refused.value.expected, refused.value.computed) == ("carbon-record", "factor-set")
+        assert "may not sign factor-set records" in refused.value.message
+        with store.transaction(readonly=True) as session:
+            assert count_by_status(session)["pending"] == 0  # nothing stored
     finally:
         store.close()
 
@@ -236,7 +289,7 @@ def test_refusals(deployed: Deployed, tmp_path: Path, capsys: pytest.CaptureFixt
     assert not (tmp_path / "x.pem").exists()
     key_file = tmp_path / "k.pem"
     code, out, err = run(capsys, "keys", "create", *deployed.args, "--producer", PRODUCER,
-                         "--out", str(key_file), "--json")  # fmt: skip
+                         "--out", str(key_file), "--types", "factor-set", "--json")  # fmt: skip
     assert code == 0, err
     kid = json.loads(out)["keys"][0]["key_id"]
     code, out, err = run(capsys, "keys", "revoke", *deployed.args, "--key-id", kid,
@@ -253,6 +306,8 @@ def test_refusals(deployed: Deployed, tmp_path: Path, capsys: pytest.CaptureFixt
         str(tmp_path / "y.pem"),
         "--valid-from",
         "2026-01-01T00:00:00.5Z",
+        "--types",
+        "factor-set",
     )
     assert code == 2 and "whole seconds" in err
 
@@ -260,7 +315,7 @@ def test_refusals(deployed: Deployed, tmp_path: Path, capsys: pytest.CaptureFixt
 def test_create_needs_a_deployment(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(
         capsys, "keys", "create", "--chain", "dev", "--data-dir", str(tmp_path),
-        "--producer", PRODUCER, "--out", str(tmp_path / "k.pem"),
+        "--producer", PRODUCER, "--out", str(tmp_path / "k.pem"), "--types", "factor-set",
     )  # fmt: skip
     assert code == 2 and out == "" and "run `carbonledger deploy` first" in err
 
@@ -268,7 +323,7 @@ def test_create_needs_a_deployment(tmp_path: Path, capsys: pytest.CaptureFixture
 def test_create_on_the_memory_chain(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(
         capsys, "keys", "create", "--chain", "memory", "--data-dir", str(tmp_path / "data"),
-        "--producer", PRODUCER, "--out", str(tmp_path / "k.pem"), "--json",
+        "--producer", PRODUCER, "--out", str(tmp_path / "k.pem"), "--types", "factor-set", "--json",
     )  # fmt: skip
     assert code == 0, err
     assert json.loads(out)["keys"][0]["registered_tx"].startswith("0x")

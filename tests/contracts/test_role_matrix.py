@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from eth_abi import encode
+from eth_utils import keccak
 
 from tests.contracts.support import (
     DEFAULT_ADMIN_ROLE,
@@ -48,11 +50,25 @@ def _rotation(reg: Registries) -> tuple[Any, ...]:
     return (reg.key_id, sha256(public), public, reg.now(), 2**40)
 
 
+def _supersession(reg: Registries) -> tuple[Any, ...]:
+    """A one-record batch anchored first, so the successor proof (empty) holds."""
+    successor = random32()
+    root = keccak(keccak(encode(["bytes32"], [successor])))
+    reg.tx(reg.anchor.functions.anchorBatch(1, root, 1, random32(), "cid"), "anchorer")
+    return (random32(), successor, 1, [])
+
+
+def _granted_type(reg: Registries) -> tuple[Any, ...]:
+    reg.tx(reg.trust.functions.grantRecordType(reg.key_id, "factor-set"), "registrar")
+    return (reg.key_id, "factor-set")
+
+
 DUTIES = (
     Duty("anchor", "anchorBatch", "anchorer", ANCHORER,
          lambda r: (1, random32(), 4, random32(), "bafkrei"), "BatchAnchored"),
     Duty("anchor", "revoke", "revoker", REVOKER,
          lambda r: (random32(), 1, random32()), "DigestRevoked"),
+    Duty("anchor", "markSuperseded", "anchorer", ANCHORER, _supersession, "DigestSuperseded"),
     Duty("anchor", "grantRole", "admin", ADMIN,
          lambda r: (role_id("ANCHORER_ROLE"), r.addr("stranger")), "RoleGranted"),
     Duty("anchor", "revokeRole", "admin", ADMIN,
@@ -69,6 +85,10 @@ DUTIES = (
          lambda r: (r.addr("heir"), "B", "ISO 14065", "EU", 0, 2**40), "BodyAccredited"),
     Duty("trust", "withdrawAccreditation", "registrar", REGISTRAR,
          lambda r: (r.addr("body"),), "AccreditationWithdrawn"),
+    Duty("trust", "grantRecordType", "registrar", REGISTRAR,
+         lambda r: (r.key_id, "carbon-record"), "RecordTypeGranted"),
+    Duty("trust", "withdrawRecordType", "registrar", REGISTRAR, _granted_type,
+         "RecordTypeWithdrawn"),
     Duty("trust", "attest", "body", None,
          lambda r: (random32(), random32(), 1), "AttestationFiled"),
     Duty("trust", "grantRole", "admin", ADMIN,

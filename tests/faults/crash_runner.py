@@ -1,13 +1,15 @@
 """The process the crash tests kill: accept records and anchor them, one crash point armed.
 
     python -m tests.faults.crash_runner --data-dir D --rpc URL --records N [--armed POINT]
-        [--after K] [--prefix P]
+        [--after K] [--prefix P] [--revoke I]
 
 It opens the store in D, the chain at URL (the deployment recorded in D), the real accept
 path and the anchorer, both with the same ``CrashPoints``. It submits records P-0 .. P-(N-1)
 one by one (a record already stored returns its stored receipt: a client retrying with the
 same id), prints each receipt it is given as one JSON line on stdout, steps the anchorer
-every few records, and then until every record is anchored. With ``--armed`` the process
+every few records, and then until every record is anchored. With ``--revoke I`` it asks,
+after the records, for record P-I to be revoked (a request already stored is a retry) and
+also steps until the revocation is on the chain. With ``--armed`` the process
 SIGKILLs itself at the K-th passage of that point. At the end it prints
 ``{"seen": [...]}``: every crash point the run passed, so a run with nothing armed
 enumerates them. Exit 0 when everything is anchored, 1 on timeout.
@@ -16,6 +18,7 @@ enumerates them. Exit 0 when everything is anchored, 1 on timeout.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -30,10 +33,14 @@ from anchoring.chain.dev import dev_account_keys
 from anchoring.deployment import load_deployment
 from anchoring.fees import FeePolicy
 from anchoring.toolchain import compile_contracts
+from ledger.core.errors import ConflictError
+from ledger.core.reasons import reason_for
 from ledger.crashpoints import CrashPoints
 from ledger.service import receipt_bytes
+from ledger.service.revocation import request_revocation
 from ledger.store import Store, sqlite_url
-from ledger.store.records import count_by_status
+from ledger.store.chainfacts import find_revocation
+from ledger.store.records import count_by_status, get_record
 from tests.support import ledgerdata
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -48,6 +55,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--after", type=int, default=1)
     parser.add_argument("--prefix", default="crash")
     parser.add_argument("--timeout-s", type=float, default=60.0)
+    parser.add_argument("--revoke", type=int)
     args = parser.parse_args(argv)
 
     crash = CrashPoints(args.armed, after=args.after)
@@ -85,12 +93,27 @@ def main(argv: list[str]) -> int:
         sys.stdout.flush()
         if n % 3 == 2:
             anchorer.run_once()
+    revoked: str | None = None
+    if args.revoke is not None:
+        with store.transaction(readonly=True) as session:
+            target = get_record(session, ledgerdata.record_id(args.prefix, args.revoke))
+            revoked = target.digest_hex
+        with contextlib.suppress(ConflictError):  # asked before the crash: a retry
+            request_revocation(
+                store, digest_hex=revoked, reason=reason_for(1), reason_digest_hex="ab" * 32,
+                requested_by="crash-runner", now=datetime.now(UTC),
+            )  # fmt: skip
     deadline = time.monotonic() + args.timeout_s
     while time.monotonic() < deadline:
         anchorer.run_once()
         with store.transaction(readonly=True) as session:
             counts = count_by_status(session)
-        if counts["pending"] == 0 and counts["batched"] == 0:
+            row = find_revocation(session, revoked) if revoked is not None else None
+        if (
+            counts["pending"] == 0
+            and counts["batched"] == 0
+            and (revoked is None or (row is not None and row.state == "mined"))
+        ):
             break
         time.sleep(0.1)
     else:

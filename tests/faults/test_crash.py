@@ -1,15 +1,18 @@
 """Crash tests with real processes.
 
 A runner process (tests/faults/crash_runner.py) accepts records through the real accept
-path and anchors them on anvil, with one crash point armed: at its second passage the
-process SIGKILLs itself (no cleanup, no flush). The test restarts it unarmed; the restart
-submits the same records again (a client retrying with the same ids), and anchors
-everything. Then ``carbonledger check`` runs through ``main([...])`` with every receipt the
-killed process printed: zero acknowledged records lost, zero batches anchored twice, zero
-seq gaps; and every receipt's record verifies against the chain.
+path and anchors them on anvil, then asks for one of them to be revoked, with one crash
+point armed: at its second passage (its first, for the revocation's points, which one
+revocation passes once) the process SIGKILLs itself (no cleanup, no flush). The test
+restarts it unarmed; the restart submits the same records and the same revocation again (a
+client retrying), and anchors everything. Then ``carbonledger check`` runs through
+``main([...])`` with every receipt the killed process printed: zero acknowledged records
+lost, zero batches anchored twice, zero seq gaps; every receipt's record verifies against
+the chain; the revocation is on the chain, written by exactly one transaction, none
+reverted (nothing sent twice).
 
 The points are enumerated from a run with nothing armed (``CrashPoints.seen``) and must
-be exactly ``anchoring.anchorer.CRASH_POINTS`` minus the fee-bump point, which only a
+be exactly ``anchoring.anchorer.CRASH_POINTS`` minus the fee-bump points, which only a
 stalled transaction reaches (covered in-process by tests/anchorer).
 
 Besides the named points, the runner is killed by ``strace`` fault injection at the i-th
@@ -40,15 +43,18 @@ from api.cli import main
 from ledger.core.merkle import verify_inclusion
 from ledger.core.receipt import Receipt
 from ledger.store import Store, sqlite_url
+from ledger.store import anchors as txs
 from ledger.store import batches as batch_repo
 from ledger.store import records as record_repo
+from ledger.store.chainfacts import find_revocation
 from tests.support import ledgerdata
 
 pytestmark = pytest.mark.anvil
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RECORDS = 12
-REACHED = tuple(p for p in CRASH_POINTS if p != "anchor.after_replacement_persist")
+REACHED = tuple(p for p in CRASH_POINTS if not p.endswith(".after_replacement_persist"))
+REVOKED = 5  # the record the runner asks to revoke, once its records are in
 FSYNC_INDICES = (8, 18, 28, 36)
 
 
@@ -57,7 +63,7 @@ def run_runner(
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*prefix, sys.executable, "-m", "tests.faults.crash_runner", "--data-dir", str(data_dir),
-         "--rpc", rpc_url, "--records", str(RECORDS), *extra],
+         "--rpc", rpc_url, "--records", str(RECORDS), "--revoke", str(REVOKED), *extra],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
 
@@ -93,7 +99,8 @@ def test_crash_points_are_enumerated_by_a_clean_run(deployed: dict[str, Any]) ->
 def test_kill_at_each_point_then_restart_loses_nothing(
     point: str, deployed: dict[str, Any], anvil_chain: DevChain, artifacts: Any, tmp_path: Path
 ) -> None:
-    killed = run_runner(deployed["dir"], deployed["url"], "--armed", point, "--after", "2")
+    after = "1" if point.startswith("status.") else "2"
+    killed = run_runner(deployed["dir"], deployed["url"], "--armed", point, "--after", after)
     restart_and_check(killed, deployed, anvil_chain, artifacts, tmp_path)
 
 
@@ -144,6 +151,12 @@ def restart_and_check(
             sealed = batch_repo.latest_batch(session)
             assert sealed is not None
             assert registry.next_seq() - 1 == sealed.seq  # nothing anchored twice, no gap
+            revoked = record_repo.get_record(session, ledgerdata.record_id("crash", REVOKED))
+            revocation = find_revocation(session, revoked.digest_hex)
+            assert revocation is not None and revocation.state == "mined"
+            sent = txs.txs_of_target(session, "revoke", revocation.id)
+            assert [t.state for t in sent if t.state in ("mined", "reverted")] == ["mined"]
+            assert registry.get_revocation(bytes.fromhex(revoked.digest_hex)) is not None
             for receipt in [*given, *again.values()]:
                 ledgerdata.check_receipt(receipt)
                 record = record_repo.get_record(session, receipt.record_id)

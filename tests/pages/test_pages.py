@@ -17,6 +17,7 @@ from ledger.examples import (
     SUB_TANK_EU,
     SUB_TANK_UK,
 )
+from ledger.store.chainfacts import mark_status_mined, mark_status_sending, request_revocation
 from tests.api.world import TANK_SUBJECT, World
 from tests.pages.conftest import browser, page_of
 
@@ -199,3 +200,22 @@ def test_every_page_renders_for_every_audience(
 def test_pages_stay_out_of_the_api_document(world: World) -> None:
     paths = world.http.get("/v1/openapi.json").json()["paths"]
     assert not {"/", "/trail", "/record", "/login", "/batches", "/batch"} & set(paths)
+
+
+def test_a_revoked_record_says_so_with_its_reason_in_both_languages(world: World) -> None:
+    digest = world.http.get("/v1/record/status", params={"id": CR_HX}).json()["digest"]
+    with world.store.transaction() as session:
+        row = request_revocation(
+            session, digest_hex=digest, reason_code=6, reason_digest_hex="cd" * 32,
+            requested_at=world.clock(), requested_by="eu-regulator",
+        )  # fmt: skip
+        mark_status_sending(session, "revoke", row.id)
+        mark_status_mined(
+            session, "revoke", row.id, tx_hash="0x" + "12" * 32, block_number=41,
+            block_hash="0x" + "34" * 32, at=world.clock(),
+        )  # fmt: skip
+    for principal in (None, "eu-regulator"):
+        text = page_of(browser(world, principal).get("/record", params={"id": CR_HX})).text
+        assert "revoked 已撤销" in text
+        assert "The record is fraudulent or falsified / 记录涉嫌欺诈或造假" in text
+        assert "block 41" in text

@@ -26,6 +26,7 @@ from ledger.store.producers import add_producer, add_producer_key
 
 # tests/conftest.py does not list the PostgreSQL plugin; a non-root conftest imports it.
 from tests.pgfixture import pg_admin_url, pg_database_url  # noqa: F401
+from tests.support.ledgerdata import example_types
 
 NOW = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
 KEYS_FROM = datetime(2025, 1, 1, tzinfo=UTC)
@@ -114,6 +115,7 @@ def register_keys(store: Store) -> None:
                 producer=name,
                 public_key_hex=public_key_bytes(key).hex(),
                 valid_from=KEYS_FROM,
+                record_types=example_types().get(name, ()),
             )
 
 

@@ -34,6 +34,7 @@ from tests.service.conftest import (
     submission,
     submission_json,
 )
+from tests.support.ledgerdata import example_types
 
 MES = "urn:carbonledger:producer:example-plant-mes"
 REFDATA = "urn:carbonledger:producer:reference-data-desk"
@@ -51,8 +52,9 @@ def _extra_key(
     key = seeded_key(label)
     with store.transaction() as session:
         row = add_producer_key(
-            session, producer=MES, public_key_hex=public_key_bytes(key).hex(), **window
-        )
+            session, producer=MES, public_key_hex=public_key_bytes(key).hex(),
+            record_types=example_types()[MES], **window,
+        )  # fmt: skip
         if revoked_at is not None:
             revoke_producer_key(session, row.key_id, at=revoked_at)
     return key

@@ -56,7 +56,11 @@ def key_id(store: Store) -> str:
     with store.transaction() as session:
         add_producer(session, PRODUCER, created_at=T0)
         key = add_producer_key(
-            session, producer=PRODUCER, public_key_hex=PUBLIC_KEY_HEX, valid_from=T0
+            session,
+            producer=PRODUCER,
+            public_key_hex=PUBLIC_KEY_HEX,
+            valid_from=T0,
+            record_types=(),
         )
         return key.key_id
 

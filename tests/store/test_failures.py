@@ -42,7 +42,11 @@ def _register_key(store: Store) -> str:
     with store.transaction() as session:
         add_producer(session, PRODUCER, created_at=T0)
         return add_producer_key(
-            session, producer=PRODUCER, public_key_hex=PUBLIC_KEY_HEX, valid_from=T0
+            session,
+            producer=PRODUCER,
+            public_key_hex=PUBLIC_KEY_HEX,
+            valid_from=T0,
+            record_types=(),
         ).key_id
 
 
@@ -107,6 +111,7 @@ def test_sqlite_busy_beyond_timeout_is_unavailable_then_retried(
                     producer=add_producer(s, PRODUCER, created_at=T0).producer,
                     public_key_hex=PUBLIC_KEY_HEX,
                     valid_from=T0,
+                    record_types=(),
                 ).key_id
             )
         )

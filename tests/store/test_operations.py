@@ -12,9 +12,11 @@ from ledger.store.alerts import open_alerts, raise_alert, resolve_alerts
 from ledger.store.chainfacts import (
     add_attestation,
     attestations_of,
-    pending_revocations,
+    due_status_changes,
+    find_revocation,
+    mark_status_mined,
+    mark_status_sending,
     request_revocation,
-    set_revocation_state,
 )
 from ledger.store.producers import (
     add_producer_key,
@@ -37,6 +39,7 @@ def test_producer_keys_have_windows_and_revocation(store: Store, key_id: str) ->
             public_key_hex=second_hex,
             valid_from=T0 + timedelta(days=30),
             valid_until=T0 + timedelta(days=60),
+            record_types=("carbon-record",),
         )
         revoke_producer_key(session, key_id, at=T0 + timedelta(days=40))
     with store.transaction(readonly=True) as session:
@@ -50,7 +53,10 @@ def test_producer_keys_have_windows_and_revocation(store: Store, key_id: str) ->
     with pytest.raises(ConflictError), store.transaction() as session:
         revoke_producer_key(session, key_id, at=T0 + timedelta(days=41))
     with pytest.raises(ConstraintError) as raised, store.transaction() as session:
-        add_producer_key(session, producer=PRODUCER, public_key_hex=PUBLIC_KEY_HEX, valid_from=T0)
+        add_producer_key(
+            session, producer=PRODUCER, public_key_hex=PUBLIC_KEY_HEX, valid_from=T0,
+            record_types=(),
+        )  # fmt: skip
     # Both the key id and the public key repeat; which one the database reports first differs.
     assert raised.value.constraint in {"pk_producer_keys", "uq_producer_keys_public_key_hex"}
     with store.transaction(readonly=True) as session:
@@ -84,9 +90,16 @@ def test_revocation_once_per_digest(store: Store) -> None:
         )
     assert raised.value.constraint == "uq_revocations_digest_hex"
     with store.transaction() as session:
-        assert [r.reason_code for r in pending_revocations(session)] == [2]
-        set_revocation_state(session, digest, "mined", tx_hash="0x" + "dd" * 32, block_number=4)
-        assert pending_revocations(session) == []
+        (due,) = due_status_changes(session, now=T0, limit=10)
+        assert (due.purpose, due.reason_code, due.digest_hex) == ("revoke", 2, digest)
+        mark_status_sending(session, "revoke", due.id)
+        assert due_status_changes(session, now=T0, limit=10) == []
+        mark_status_mined(
+            session, "revoke", due.id, tx_hash="0x" + "dd" * 32, block_number=4,
+            block_hash="0x" + "ab" * 32, at=T0,
+        )  # fmt: skip
+        row = find_revocation(session, digest)
+        assert row is not None and (row.state, row.block_number, row.attempts) == ("mined", 4, 1)
 
 
 def test_attestations_and_alerts(store: Store) -> None:

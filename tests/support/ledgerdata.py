@@ -50,7 +50,16 @@ def register_producer(store: Store) -> None:
             producer=PRODUCER,
             public_key_hex=public_key_bytes(PRODUCER_KEY).hex(),
             valid_from=KEYS_FROM,
+            record_types=("rating-rule",),
         )
+
+
+def example_types() -> dict[str, tuple[str, ...]]:
+    """Producer -> the record types it signs among the examples (what its key is granted)."""
+    out: dict[str, set[str]] = {}
+    for record in example_records().values():
+        out.setdefault(str(record["producer"]), set()).add(str(record["type"]))
+    return {producer: tuple(sorted(types)) for producer, types in out.items()}
 
 
 def service(
@@ -73,14 +82,21 @@ def service(
 _TEMPLATE: dict[str, object] | None = None
 
 
-def submission(record_id: str, *, seed: str = "") -> bytes:
+def submission(
+    record_id: str, *, seed: str = "", supersedes: tuple[str, str] | None = None
+) -> bytes:
     """A signed submission of a record with id ``record_id``. The salts are derived from
-    ``seed`` + id, so the same call returns the same bytes (a client retrying)."""
+    ``seed`` + id, so the same call returns the same bytes (a client retrying).
+    ``supersedes`` = (record id, digest) adds a ``supersedes`` link (a correction)."""
     global _TEMPLATE
     if _TEMPLATE is None:
         _TEMPLATE = example_records()[TEMPLATE_ID]
     record = copy.deepcopy(_TEMPLATE)
     record["id"] = record_id
+    if supersedes is not None:
+        old_id, old_digest = supersedes
+        link = {"rel": "supersedes", "id": old_id, "digest": old_digest, "reason": "correction"}
+        record["refs"] = [*record.get("refs", []), link]
     counter = [0]
 
     def salts(n: int) -> bytes:

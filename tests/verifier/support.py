@@ -31,6 +31,7 @@ from ledger.core.merkle import (
 from ledger.core.policy import reveals
 from ledger.core.signature import key_id, private_key_from_seed, public_key_bytes, sign_digest
 from ledger.core.view import Commitment, commit, redact
+from tests.support.ledgerdata import example_types
 
 KEY_VALID_FROM = 1735689600  # 2025-01-01T00:00:00Z
 KEY_VALID_UNTIL = 1924992000  # 2031-01-01T00:00:00Z
@@ -146,6 +147,8 @@ def register_producers(chain: Chain, trust: Any, producers: Iterable[str]) -> No
                 KEY_VALID_UNTIL,
             )
         )
+        for record_type in example_types().get(producer, ()):
+            chain.transact(trust.functions.grantRecordType(bytes.fromhex(key_id(pub)), record_type))
 
 
 def anchor(

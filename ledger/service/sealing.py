@@ -4,16 +4,14 @@ docs/OPERATIONS.md §1).
 A batch is due when ``max_records`` records are pending or the oldest of them has waited
 ``max_age_s``. One transaction stores the batch (seq, root, manifest, its digest and CID),
 every leaf with its proof, and moves the records pending → batched: a crash leaves the
-whole batch or nothing. The sealed batch is the anchor
-intent; the anchorer signs its transaction next.
+whole batch or nothing. The sealed batch is the anchor intent; the anchorer (which calls
+this at every step) signs its transaction next. Sealing needs no chain.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
-
-from sqlalchemy import func, select
 
 from ledger.core.canonical import format_timestamp
 from ledger.core.merkle import (
@@ -27,7 +25,6 @@ from ledger.core.merkle import (
 from ledger.store import Store
 from ledger.store import batches as batch_repo
 from ledger.store.batches import SealedLeaf
-from ledger.store.models import Record
 
 log = logging.getLogger(__name__)
 
@@ -38,22 +35,13 @@ def seal_one(store: Store, *, now: datetime, max_records: int, max_age_s: float)
     Leaf indices are positions in the sorted digest order (the manifest's ``leaves``).
     """
     with store.transaction() as session:
-        pending, oldest = session.execute(
-            select(func.count(), func.min(Record.accepted_at)).where(Record.status == "pending")
-        ).one()
+        pending, oldest = batch_repo.pending_summary(session)
         if not pending:
             return None
         age_s = (now - oldest).total_seconds() if oldest is not None else 0.0
         if pending < max_records and age_s < max_age_s:
             return None
-        digests_hex = list(
-            session.scalars(
-                select(Record.digest_hex)
-                .where(Record.status == "pending")
-                .order_by(Record.id)
-                .limit(max_records)
-            )
-        )
+        digests_hex = batch_repo.oldest_pending_digests(session, max_records)
         seq = batch_repo.next_batch_seq(session)
         previous = batch_repo.latest_batch(session)
         prev_hex = previous.manifest_digest_hex if previous is not None else ZERO_DIGEST_HEX
