@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from anchoring.fees import StepReport
 from anchoring.follower import READER
+from api.routes.payloads import attestation_json
 from ledger.core.reasons import reason_for
 from ledger.core.signature import private_key_from_seed, public_key_bytes
 from ledger.service.query import REGULATOR, LedgerQueries
@@ -84,7 +85,9 @@ def test_an_attestation_filed_on_chain_appears_with_its_block(env: Env) -> None:
     second = env.chain.transact(fn, sender=body)
     anchorer = env.anchorer()
     assert anchorer.run_once().followed >= 2
-    items = LedgerQueries(env.store).attestations(record_id, REGULATOR)
+    items = [
+        attestation_json(a) for a in LedgerQueries(env.store).attestations(record_id, REGULATOR)
+    ]
     assert [(a["attester"], a["source"], a["state"], a["index"]) for a in items] == [
         ("tuv-auditor", "request", "mined", 0),  # the note, settled
         (body.address, "chain", "mined", 1),  # filed with `carbon-verify attest` alone

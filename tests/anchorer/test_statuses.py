@@ -14,6 +14,7 @@ from sqlalchemy import delete
 
 from anchoring.anchorer import Anchorer
 from anchoring.deployment import RoleAssignment
+from api.routes.payloads import status_json
 from ledger.checker import run_checks
 from ledger.core.reasons import reason_for
 from ledger.service.query import REGULATOR, LedgerQueries
@@ -64,7 +65,8 @@ def alert_kinds(env: Env) -> set[str]:
 
 
 def state_of(env: Env, record_id: str) -> dict[str, Any]:
-    return LedgerQueries(env.store).status(record_id, REGULATOR)
+    """The record's status as the API answers it (the JSON a client reads)."""
+    return status_json(LedgerQueries(env.store).status(record_id, REGULATOR))
 
 
 def anchored(env: Env, anchorer: Anchorer, count: int) -> list[str]:
