@@ -25,6 +25,11 @@ from ledger.core.types.reference import (
     validate_rating_rule_body,
     validate_region_rule_body,
 )
+from ledger.core.types.schema2 import (
+    validate_carbon_body_v2,
+    validate_credit_body_v2,
+    validate_substitution_body_v2,
+)
 from ledger.core.types.substitution import validate_substitution_body
 from ledger.core.types.trail import validate_archive_body, validate_credit_body
 
@@ -42,12 +47,12 @@ _BodyValidator = Callable[[Any, str, str], list[BodyLink]]
 # type -> {schema_version -> body validator}. A new schema version is added
 # here next to the old one: every version ever issued stays readable (DESIGN §3).
 _VALIDATORS: dict[str, dict[str, _BodyValidator]] = {
-    "carbon-record": {"1": validate_carbon_body},
+    "carbon-record": {"1": validate_carbon_body, "2": validate_carbon_body_v2},
     "factor-set": {"1": validate_factor_set_body},
     "region-rule": {"1": validate_region_rule_body},
-    "factor-substitution": {"1": validate_substitution_body},
+    "factor-substitution": {"1": validate_substitution_body, "2": validate_substitution_body_v2},
     "rating-rule": {"1": validate_rating_rule_body},
-    "credit-change": {"1": validate_credit_body},
+    "credit-change": {"1": validate_credit_body, "2": validate_credit_body_v2},
     "bim-archive": {"1": validate_archive_body},
 }
 RECORD_TYPES = tuple(_VALIDATORS)
@@ -101,6 +106,12 @@ class Record:
     def supersedes(self) -> Ref | None:
         """The record this one replaces, if any (with its reason code)."""
         found = self.refs_with("supersedes")
+        return found[0] if found else None
+
+    @property
+    def previous(self) -> Ref | None:
+        """The rating a credit change follows (schema 2's ``previous`` link), if any."""
+        found = self.refs_with("previous")
         return found[0] if found else None
 
 
@@ -157,6 +168,36 @@ def validate_record(value: Any) -> Record:
         raise InvalidRecordError(exc.reason, path=exc.path, record_id=record_id) from None
 
 
+def _check_previous_link(rtype: str, version: str, refs: tuple[Ref, ...], body: Any) -> None:
+    """A ``previous`` link belongs to credit-change schema 2 only; there it is present
+    exactly when ``previous_grade`` is not null, and a rating that supersedes another
+    follows it (docs/RECORDS.md §3.6)."""
+    at = [i for i, r in enumerate(refs) if r.rel == "previous"]
+    if rtype != "credit-change" or version == "1":
+        if at:
+            raise f.fail(
+                f"refs[{at[0]}].rel",
+                "a 'previous' link is part of credit-change schema 2 only",
+            )
+        return
+    if len(at) > 1:
+        raise f.fail(f"refs[{at[1]}].rel", "a credit change follows at most one rating")
+    grade = body["previous_grade"]
+    if grade is None and at:
+        raise f.fail(f"refs[{at[0]}]", "previous_grade is null, so no rating is followed")
+    if grade is not None and not at:
+        raise f.fail(
+            "refs",
+            f"previous_grade is {grade!r}: name the rating that set it with a 'previous' link",
+        )
+    link = next((r for r in refs if r.rel == "supersedes"), None)
+    if link is not None and at and (refs[at[0]].id, refs[at[0]].digest) != (link.id, link.digest):
+        raise f.fail(
+            f"refs[{at[0]}].id",
+            f"the record supersedes {link.id}; a rating can replace only the rating it follows",
+        )
+
+
 def _validate(value: Any) -> Record:
     o = f.obj(value, "", _ENVELOPE)
     rtype = f.text(o["type"], "type", max_len=64)
@@ -182,6 +223,7 @@ def _validate(value: Any) -> Record:
     refs = _validate_refs(o["refs"], "refs", record_id)
     links = validator(o["body"], "body", subject)
     _check_body_links(refs, links)
+    _check_previous_link(rtype, version, refs, o["body"])
     raw = copy.deepcopy(dict(o))
     return Record(
         type=rtype,

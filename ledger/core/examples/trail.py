@@ -9,6 +9,7 @@ from typing import Any
 from ledger.core.examples import rules
 from ledger.core.examples.equipment import (
     BIM_TANK_INSPECTION,
+    CC_ENTERPRISE_2024,
     CC_ENTERPRISE_2025,
     CR_TANK,
     ENTERPRISE,
@@ -66,8 +67,14 @@ def credit_change(
     rid: str = CC_ENTERPRISE_2025,
     issued_at: str = "2026-03-31T00:00:00Z",
     previous_grade: str | None = "A",
+    previous: str | None = CC_ENTERPRISE_2024,
+    period: tuple[str, str] = ("2025-01-01", "2026-01-01"),
+    reason: tuple[str, str] = ("periodic-review", "Annual review of 2025 performance"),
 ) -> dict[str, Any]:
-    """An enterprise's 2025 rating; the grade and total are computed by calc/1."""
+    """An enterprise's 2025 rating; the grade and total are computed by calc/1. It follows
+    the rating ``previous`` (schema 2's ``previous`` link), whose grade is
+    ``previous_grade``; when ``digests`` does not hold ``previous`` the record is a
+    schema-1 one that names no previous rating."""
     from ledger.core.rating import compute_rating, rectification_deadline
     from ledger.core.records import validate_record
 
@@ -85,25 +92,52 @@ def credit_change(
     rating = compute_rating(rule, scores)
     body: dict[str, Any] = {
         "enterprise": {"id": ENTERPRISE, "name": "Example Anti-Corrosion Equipment Co., Ltd."},
-        "period": {"start": "2025-01-01", "end": "2026-01-01"},
+        "period": {"start": period[0], "end": period[1]},
         "rule": {"id": RULE_RATING, "digest": digests[RULE_RATING]},
         "scores": scores,
         **rating,
         "previous_grade": previous_grade,
-        "reason": {"code": "periodic-review", "text": "Annual review of 2025 performance"},
+        "reason": {"code": reason[0], "text": reason[1]},
         "warning_list": rating["grade"] == "C",
     }
     if rating["grade"] == "C":
         body["rectification_deadline"] = rectification_deadline(
             rule, date.fromisoformat(issued_at[:10])
         )
+    refs = [{"rel": "rule", "id": RULE_RATING, "digest": digests[RULE_RATING]}]
+    version = "2"
+    if previous_grade is not None:
+        if previous is not None and previous in digests:
+            refs.append({"rel": "previous", "id": previous, "digest": digests[previous]})
+        else:
+            version = "1"  # names no previous rating: only schema 1 allows that
     return {
         "type": "credit-change",
-        "schema_version": "1",
+        "schema_version": version,
         "id": rid,
         "subject": ENTERPRISE,
         "issued_at": issued_at,
         "producer": PRODUCER_RATING,
-        "refs": [{"rel": "rule", "id": RULE_RATING, "digest": digests[RULE_RATING]}],
+        "refs": refs,
         "body": body,
     }
+
+
+def initial_credit_change(digests: Mapping[str, str]) -> dict[str, Any]:
+    """The enterprise's first rating (2024): grade A, no previous grade."""
+    return credit_change(
+        digests,
+        scores={
+            "lifecycle_anticorrosion_compliance": "75.00",
+            "dynamic_carbon_governance": "72.00",
+            "green_anticorrosion_materials": "70.00",
+            "low_carbon_technical_investment": "68.00",
+            "industrial_social_responsibility": "80.00",
+        },
+        rid=CC_ENTERPRISE_2024,
+        issued_at="2026-02-15T00:00:00Z",
+        previous_grade=None,
+        previous=None,
+        period=("2024-01-01", "2025-01-01"),
+        reason=("initial-rating", "First rating under the low-carbon credit scheme, for 2024"),
+    )
