@@ -15,7 +15,7 @@ Everything returned is plain JSON-ready data; no ORM object leaves this module.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,9 +24,10 @@ from sqlalchemy.orm import Session
 
 from ledger.core.canonical import format_timestamp, parse_json
 from ledger.core.errors import MalformedError, NotFoundError, StorageError
-from ledger.core.policy import reveals
+from ledger.core.policy import public_view
 from ledger.core.reasons import describe_reason
-from ledger.core.view import Commitment, View, parse_view, redact
+from ledger.core.view import Commitment, View, parse_view
+from ledger.service.disclosure import confidential_sets
 from ledger.store import Store
 from ledger.store.models import (
     Attestation,
@@ -99,11 +100,20 @@ def commitment_of(row: Record) -> Commitment:
     return view
 
 
-def view_of(row: Record, access: Access) -> View:
+def view_of(
+    row: Record,
+    access: Access,
+    *,
+    confidential_sets: Collection[str] = (),
+    full: bool = False,
+) -> View:
+    """The row in the caller's view: full when ``access`` (or ``full``, for the inputs of
+    a figure the caller sees in full) allows it, else what the public sees
+    (``ledger.core.policy.public_view``, given the confidential factor sets it links)."""
     commitment = commitment_of(row)
-    if access.sees_full(row.producer, row.subject):
+    if full or access.sees_full(row.producer, row.subject):
         return commitment
-    return redact(commitment, reveals(row.type, "public"))
+    return public_view(commitment, confidential_sets=confidential_sets)
 
 
 def _ts(value: Any) -> str | None:
@@ -219,7 +229,10 @@ class LedgerQueries:
 
         def work(session: Session) -> dict[str, Any]:
             row = _visible(session, record_id, access)
-            view = view_of(row, access)
+            hidden_sets: frozenset[str] = frozenset()
+            if not access.sees_full(row.producer, row.subject):
+                hidden_sets = confidential_sets(session, [commitment_of(row).record])
+            view = view_of(row, access, confidential_sets=hidden_sets)
             return {
                 **_summary(row),
                 "view": view.to_json(),
