@@ -24,11 +24,12 @@ from ledger.core.errors import LedgerError, UnavailableError, VerificationError
 from ledger.core.merkle import verify_inclusion
 from ledger.core.records import Record, validate_record
 from ledger.core.signature import verify_signature
-from ledger.core.view import reconstruct, verify_view
+from ledger.core.view import RedactedView, reconstruct, verify_view
 from verifier.anchor import check_batch, check_chain, check_code
 from verifier.chain import ChainReader
 from verifier.documents import check_files
 from verifier.model import Check, Pins, Status, Verification
+from verifier.order import check_canonical_order
 from verifier.receipts import check_receipts
 from verifier.recompute import recompute
 
@@ -53,6 +54,12 @@ class Entry:
         value = self.raw.get("type")
         return value if isinstance(value, str) else None
 
+    @property
+    def hides(self) -> bool:
+        """Whether the view withholds any field (a redacted view with hidden field hashes)."""
+        view = self.item.view
+        return isinstance(view, RedactedView) and bool(view.hidden)
+
 
 def _entries(bundle: Bundle) -> list[Entry]:
     out = []
@@ -61,7 +68,9 @@ def _entries(bundle: Bundle) -> list[Entry]:
             raw = reconstruct(item.view)
             record: Record | None = None
             error = None
-            if not item.is_redacted:
+            # A redacted view that hides nothing discloses the whole record (bundles of
+            # the first version carried reference data so): it is read like a full one.
+            if not isinstance(item.view, RedactedView) or not item.view.hidden:
                 try:
                     record = validate_record(raw)
                 except LedgerError as exc:
@@ -127,6 +136,7 @@ def verify_bundle(
     out = Verification(bundle_sha256=hashlib.sha256(data).hexdigest())
     try:
         bundle = parse_bundle(data, require_canonical=True)
+        check_canonical_order(bundle)
     except LedgerError as exc:
         out.unreadable = True
         out.add(Check(1, Status.FAIL, f"not a readable bundle: {exc.message}"))
@@ -243,41 +253,23 @@ def _record_checks(run: _Run, entry: Entry, by_digest: dict[bytes, Entry]) -> No
     # 9: every reference is in the bundle with the digest the record names.
     _references(run, entry, by_digest)
     # 10: recomputation of stated figures from the referenced records.
-    inputs, hidden, digests = _inputs_of(entry, by_digest)
-    result = recompute(
-        entry.record,
-        record_type=entry.record_type,
-        redacted=item.is_redacted,
-        inputs=inputs,
-        hidden_inputs=hidden,
-        digests=digests,
-    )
+    result = recompute(entry, by_digest)
     evidence = None
     if result.status == "FAIL" and (result.stated is not None or result.computed is not None):
         evidence = {"stated": result.stated, "computed": result.computed}
-    add(Check(10, Status(result.status), result.reason, subject, rid, evidence))
+    add(
+        Check(
+            10,
+            Status(result.status),
+            result.reason,
+            subject,
+            rid,
+            evidence,
+            recomputed=result.recomputed,
+        )
+    )
     # 11: attestations filed on-chain by accredited bodies.
     run.on_chain(11, entry, lambda: _attestations(run.reader, entry))
-
-
-def _inputs_of(
-    entry: Entry, by_digest: dict[bytes, Entry]
-) -> tuple[dict[str, Record], set[str], dict[str, str]]:
-    """The records ``entry`` refers to, resolved by digest, never by id: a bundle may carry
-    two versions of one record, and only the one the reference names is an input."""
-    inputs: dict[str, Record] = {}
-    hidden: set[str] = set()
-    digests: dict[str, str] = {}
-    for ref in entry.record.refs if entry.record is not None else ():
-        target = by_digest.get(bytes.fromhex(ref.digest))
-        if target is None:
-            continue
-        digests[ref.id] = ref.digest
-        if target.item.is_redacted:
-            hidden.add(ref.id)
-        elif target.record is not None and target.record.id == ref.id:
-            inputs[ref.id] = target.record
-    return inputs, hidden, digests
 
 
 def _signature(reader: ChainReader, entry: Entry) -> tuple[Status, str]:

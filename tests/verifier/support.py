@@ -28,7 +28,7 @@ from ledger.core.merkle import (
     manifest_cid,
     manifest_digest,
 )
-from ledger.core.policy import reveals
+from ledger.core.policy import is_confidential_set, public_view, reveals
 from ledger.core.signature import key_id, private_key_from_seed, public_key_bytes, sign_digest
 from ledger.core.view import Commitment, commit, redact
 from tests.support.ledgerdata import example_types
@@ -86,11 +86,20 @@ class Ledger:
 
         return self.chain.contract(load_abi(name), self.deployment.address_of(name))
 
+    @property
+    def confidential_sets(self) -> frozenset[str]:
+        return frozenset(i for i, c in self.commitments.items() if is_confidential_set(c.record))
+
     def item(self, record_id: str, *, audience: str | None = None) -> BundleItem:
+        """``audience``: None (full view), "public" (what the public policy shows: full
+        for what is not confidential) or "allow-list" (redacted by the public allow list
+        whatever the record, as the first version's exporter did)."""
         c = self.commitments[record_id]
         view: Any = c
-        if audience is not None:
-            view = redact(c, reveals(c.record["type"], audience))
+        if audience == "public":
+            view = public_view(c, confidential_sets=self.confidential_sets)
+        elif audience == "allow-list":
+            view = redact(c, reveals(c.record["type"], "public"))
         seq = self.batch_of[record_id]
         return BundleItem(
             view=view,

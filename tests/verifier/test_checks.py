@@ -15,14 +15,17 @@ import pytest
 from ledger.core import examples
 from ledger.core.bundle import ChainRef, serialize_bundle
 from ledger.core.canonical import canonicalize, parse_json
+from ledger.core.examples.equipment import ENTERPRISE
 from ledger.core.examples.trail import credit_change
+from ledger.core.records import REFERENCE_TYPES
 from ledger.core.signature import private_key_from_seed, sign_digest
-from ledger.core.view import commit
+from ledger.core.view import Commitment, commit, redact
 from tests.verifier.conftest import pins_for, reader_for
 from tests.verifier.support import Ledger, anchor, seeded_salts
 from verifier.chain import ChainReader, packaged_code_hash
 from verifier.checks import verify_bundle
 from verifier.model import Status, Verification
+from verifier.report import render_table
 
 
 def run(ledger: Ledger, data: bytes, **pin_overrides: Any) -> Verification:
@@ -44,7 +47,7 @@ def reasons(v: Verification, number: int) -> str:
 def test_anchored_bundle_verifies(memory_ledger: Ledger) -> None:
     v = run(memory_ledger, memory_ledger.bundle_bytes())
     assert v.exit_code == 0 and v.verdict == "verified", [c for c in v.checks if c.status != "PASS"]
-    assert v.record_count == 15
+    assert v.record_count == 16
     for number in (1, 2, 4, 5, 6, 7, 9):
         assert statuses(v, number) == {Status.PASS}, number
     # The revised tank record supersedes v1: a warning naming the successor, not a failure.
@@ -54,6 +57,11 @@ def test_anchored_bundle_verifies(memory_ledger: Ledger) -> None:
     assert by_type[examples.SUB_TANK_EU].status is Status.PASS
     assert by_type[examples.SUB_HX_SEA].status is Status.PASS
     assert by_type[examples.CC_ENTERPRISE_2025].status is Status.PASS
+    # The rating names the one it follows, which the bundle carries: previous_grade checked.
+    assert "previous grade A as set by " + examples.CC_ENTERPRISE_2024 in (
+        by_type[examples.CC_ENTERPRISE_2025].reason
+    )
+    assert all(c.recomputed for c in by_type.values() if c.status is Status.PASS)
     assert by_type[examples.CR_TANK_REVISED].status is Status.PASS
     assert by_type[examples.BIM_TANK_INSPECTION].status is Status.SKIP
 
@@ -71,28 +79,62 @@ def test_reads_are_cached_per_batch(memory_ledger: Ledger) -> None:
     assert naive.calls > first
 
 
-def test_redacted_public_bundle_verifies_with_recomputation_skipped(memory_ledger: Ledger) -> None:
+def test_public_bundle_is_not_verified_where_figures_are_hidden(memory_ledger: Ledger) -> None:
+    """The example figures rest on a supplier's declared factors (confidential) and the
+    credit changes hide their scores by design: nothing fails, but nothing of that is
+    recomputed, so the run ends NOT RECOMPUTED (exit 4), never VERIFIED."""
     data = memory_ledger.bundle_bytes(audience="public", closure_audience="public")
     v = run(memory_ledger, data)
-    assert v.exit_code == 0
+    assert v.exit_code == 4 and v.verdict == "not-recomputed"
     assert statuses(v, 4) == {Status.PASS} and "redacted view" in reasons(v, 4)
     assert statuses(v, 5) == {Status.PASS} and statuses(v, 6) == {Status.PASS}
     assert statuses(v, 10) == {Status.SKIP}
-    subs = [c for c in v.checks if c.number == 10 and c.record_id == examples.SUB_TANK_EU]
-    assert "inputs hidden" in subs[0].reason
+    by_id = {c.record_id: c for c in v.checks if c.number == 10}
+    assert by_id[examples.SUB_TANK_EU].recomputed is False
+    assert "confidential inputs" in by_id[examples.SUB_TANK_EU].reason
+    credit = by_id[examples.CC_ENTERPRISE_2025]
+    assert credit.recomputed is False and "hides its scores by design" in credit.reason
+    # Reference data travels in full: official sets, rules; the supplier's set redacted.
+    full = {c.record_id for c in v.checks if c.number == 4 and "full view" in c.reason}
+    assert {examples.FS_CN_MEE_2023, examples.RULE_EU_CBAM, examples.RULE_RATING} <= full
+    assert examples.FS_SUPPLIER not in full
+    assert by_id[examples.FS_CN_MEE_2023].recomputed is None  # no figures: not counted
+    table = render_table(v, pins=pins_for(memory_ledger))
+    result = table[table.index("result:") :]
+    assert result.startswith("result: NOT RECOMPUTED") and "(exit 4)" in result
+    assert examples.CC_ENTERPRISE_2025 in result and "hides its scores by design" in result
+    assert "regulator's view" in result and ENTERPRISE in result
 
 
-def test_full_item_with_redacted_inputs_skips_recomputation(memory_ledger: Ledger) -> None:
-    v = run(memory_ledger, memory_ledger.bundle_bytes(closure_audience="public"))
-    assert v.exit_code == 0
+def test_full_item_with_redacted_inputs_is_not_recomputed(memory_ledger: Ledger) -> None:
+    v = run(memory_ledger, memory_ledger.bundle_bytes(closure_audience="allow-list"))
+    assert v.exit_code == 4
     sub = next(c for c in v.checks if c.number == 10 and c.record_id == examples.SUB_TANK_EU)
-    assert sub.status is Status.SKIP and "is in the bundle as a redacted view" in sub.reason
+    assert sub.status is Status.SKIP and sub.recomputed is False
+    assert "is in the bundle as a redacted view" in sub.reason
+
+
+def test_first_version_bundles_recompute_from_views_hiding_nothing(memory_ledger: Ledger) -> None:
+    """The first exporter shipped reference data as redacted views with nothing hidden;
+    such a view discloses the whole record, so the figures resting on it recompute."""
+    bundle = memory_ledger.bundle()
+    closure = tuple(
+        dataclasses.replace(i, view=redact(i.view, lambda _path: True))
+        if isinstance(i.view, Commitment) and i.view.record["type"] in REFERENCE_TYPES
+        else i
+        for i in bundle.closure
+    )
+    assert any(not isinstance(i.view, Commitment) for i in closure)
+    v = run(memory_ledger, serialize_bundle(dataclasses.replace(bundle, closure=closure)))
+    assert v.exit_code == 0 and v.verdict == "verified"
+    sub = next(c for c in v.checks if c.number == 10 and c.record_id == examples.SUB_TANK_EU)
+    assert sub.status is Status.PASS and sub.recomputed is True
 
 
 def test_proof_for_other_record(memory_ledger: Ledger) -> None:
     """Record X shipped with record Y's digest, signature and proof (cosign GHSA-8gw7-4j42-w388)."""
     bundle = memory_ledger.bundle()
-    other = memory_ledger.item(examples.CR_HX)
+    other = memory_ledger.item(examples.SUB_TANK_UK)  # a record the bundle does not hold
     items = list(bundle.items)
     items[0] = dataclasses.replace(items[0], view=other.view)
     v = run(memory_ledger, serialize_bundle(dataclasses.replace(bundle, items=tuple(items))))
