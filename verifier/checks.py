@@ -19,13 +19,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ledger.core.bundle import Bundle, BundleItem, parse_bundle
-from ledger.core.canonical import parse_timestamp
 from ledger.core.errors import LedgerError, UnavailableError, VerificationError
 from ledger.core.merkle import verify_inclusion
 from ledger.core.records import Record, validate_record
-from ledger.core.signature import verify_signature
 from ledger.core.view import RedactedView, reconstruct, verify_view
 from verifier.anchor import check_batch, check_chain, check_code
+from verifier.authority import check_signer, check_standing
 from verifier.chain import ChainReader
 from verifier.documents import check_files
 from verifier.model import Check, Pins, Status, Verification
@@ -93,9 +92,12 @@ class _Run:
         self.chain_problem: Check | None = None  # why chain checks cannot run
         self.batch_verdicts: dict[int, tuple[Status, str]] = {}
         self.successors: dict[str, list[str]] = {}
+        self.ids: dict[bytes, str] = {}
 
     def index(self, entries: list[Entry]) -> None:
         for other in entries:
+            if other.record_id is not None:
+                self.ids[other.item.digest] = other.record_id
             refs = other.raw.get("refs")
             for ref in refs if isinstance(refs, list) else ():
                 if isinstance(ref, dict) and ref.get("rel") == "supersedes":
@@ -212,7 +214,7 @@ def _record_checks(run: _Run, entry: Entry, by_digest: dict[bytes, Entry]) -> No
     except LedgerError as exc:
         add(Check(4, Status.FAIL, exc.message, subject, rid))
     # 5: signature under a key the TrustRegistry held valid for this producer at issue time.
-    run.on_chain(5, entry, lambda: _signature(run.reader, entry))
+    run.on_chain(5, entry, lambda: check_signer(run.reader, entry))
     # 6: the proof leads from the digest's leaf to the batch root the bundle states.
     header = run.bundle.batches[item.batch_seq]
     try:
@@ -248,8 +250,8 @@ def _record_checks(run: _Run, entry: Entry, by_digest: dict[bytes, Entry]) -> No
         return run.batch_verdicts[seq]
 
     run.on_chain(7, entry, batch_verdict)
-    # 8: not revoked on-chain; superseded (a later record in the bundle replaces it) warns.
-    run.on_chain(8, entry, lambda: _revocation(run.reader, entry, run.successors))
+    # 8: not revoked on-chain; superseded (on-chain, or by a record of the bundle) warns.
+    run.on_chain(8, entry, lambda: check_standing(run.reader, entry, run.successors, run.ids))
     # 9: every reference is in the bundle with the digest the record names.
     _references(run, entry, by_digest)
     # 10: recomputation of stated figures from the referenced records.
@@ -270,51 +272,6 @@ def _record_checks(run: _Run, entry: Entry, by_digest: dict[bytes, Entry]) -> No
     )
     # 11: attestations filed on-chain by accredited bodies.
     run.on_chain(11, entry, lambda: _attestations(run.reader, entry))
-
-
-def _signature(reader: ChainReader, entry: Entry) -> tuple[Status, str]:
-    sig = entry.item.signature
-    key = reader.key(bytes.fromhex(sig.key_id))
-    where = f"the TrustRegistry at {reader.trust_address}"
-    if key is None:
-        return Status.FAIL, f"key {sig.key_id[:16]}… is not registered in {where}"
-    try:
-        verify_signature(key.public_key, entry.item.digest, sig)
-    except LedgerError as exc:
-        return Status.FAIL, f"{exc.message}: look at {entry.subject}.signature"
-    producer, issued = entry.raw.get("producer"), entry.raw.get("issued_at")
-    if not isinstance(producer, str) or not isinstance(issued, str):
-        return Status.FAIL, "producer or issued_at is not disclosed: the key cannot be bound"
-    if hashlib.sha256(producer.encode("utf-8")).digest() != key.producer_id:
-        return (
-            Status.FAIL,
-            f"key {sig.key_id[:16]}… is registered to another producer than {producer}",
-        )
-    try:
-        at = int(parse_timestamp(issued, path="issued_at").timestamp())
-    except LedgerError as exc:
-        return Status.FAIL, exc.message
-    if not key.is_valid_at(at):
-        return Status.FAIL, (
-            f"key {sig.key_id[:16]}… was not valid at issued_at {issued} (window "
-            f"{key.valid_from}..{key.valid_until}, revoked at {key.revoked_at or 'never'})"
-        )
-    return Status.PASS, f"Ed25519 by {producer}, key {sig.key_id[:16]}… valid at {issued}"
-
-
-def _revocation(
-    reader: ChainReader, entry: Entry, successors: dict[str, list[str]]
-) -> tuple[Status, str]:
-    revoked = reader.revocation(entry.item.digest)
-    if revoked is not None:
-        return Status.FAIL, (
-            f"revoked on-chain at block {revoked.block_number} (reason code "
-            f"{revoked.reason_code}): do not rely on this record"
-        )
-    later = successors.get(entry.item.digest.hex())
-    if later:
-        return Status.WARN, f"not revoked, but superseded by {', '.join(later)}"
-    return Status.PASS, "not revoked"
 
 
 def _references(run: _Run, entry: Entry, by_digest: dict[bytes, Entry]) -> None:

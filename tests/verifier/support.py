@@ -31,7 +31,6 @@ from ledger.core.merkle import (
 from ledger.core.policy import is_confidential_set, public_view, reveals
 from ledger.core.signature import key_id, private_key_from_seed, public_key_bytes, sign_digest
 from ledger.core.view import Commitment, commit, redact
-from tests.support.ledgerdata import example_types
 
 KEY_VALID_FROM = 1735689600  # 2025-01-01T00:00:00Z
 KEY_VALID_UNTIL = 1924992000  # 2031-01-01T00:00:00Z
@@ -144,20 +143,23 @@ class Ledger:
         return serialize_bundle(self.bundle(items, **kw))
 
 
-def register_producers(chain: Chain, trust: Any, producers: Iterable[str]) -> None:
-    for producer in sorted(set(producers)):
+def register_producers(chain: Chain, trust: Any, types: Mapping[str, Iterable[str]]) -> None:
+    """Register each producer's key and grant it the record types it signs
+    (``types``: producer -> record types), as the key admin and the registrar would."""
+    for producer in sorted(types):
         pub = public_key_bytes(producer_key(producer))
+        kid = bytes.fromhex(key_id(pub))
         chain.transact(
             trust.functions.registerKey(
-                bytes.fromhex(key_id(pub)),
+                kid,
                 pub,
                 hashlib.sha256(producer.encode()).digest(),
                 KEY_VALID_FROM,
                 KEY_VALID_UNTIL,
             )
         )
-        for record_type in example_types().get(producer, ()):
-            chain.transact(trust.functions.grantRecordType(bytes.fromhex(key_id(pub)), record_type))
+        for record_type in sorted(set(types[producer])):
+            chain.transact(trust.functions.grantRecordType(kid, record_type))
 
 
 def anchor(
@@ -208,11 +210,10 @@ def build_ledger(chain: Chain, artifacts: Mapping[str, Any]) -> Ledger:
     batches: reference data first, then the records computed from it."""
     deployment = deploy_contracts(chain, artifacts, admin_delay_s=3600)
     ledger = Ledger(chain, deployment, commit_examples())
-    register_producers(
-        chain,
-        ledger.contract("TrustRegistry"),
-        (c.record["producer"] for c in ledger.commitments.values()),
-    )
+    types: dict[str, set[str]] = {}
+    for c in ledger.commitments.values():
+        types.setdefault(c.record["producer"], set()).add(c.record["type"])
+    register_producers(chain, ledger.contract("TrustRegistry"), types)
     reference = [
         i
         for i, c in ledger.commitments.items()
