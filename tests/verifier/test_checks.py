@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 
 from ledger.core import examples
-from ledger.core.bundle import ChainRef, serialize_bundle
+from ledger.core.bundle import Bundle, ChainRef, serialize_bundle
 from ledger.core.canonical import canonicalize, parse_json
 from ledger.core.examples.equipment import ENTERPRISE
 from ledger.core.examples.trail import credit_change
 from ledger.core.records import REFERENCE_TYPES
 from ledger.core.signature import private_key_from_seed, sign_digest
-from ledger.core.view import Commitment, commit, redact
+from ledger.core.view import Commitment, RedactedView, commit, redact
 from tests.verifier.conftest import pins_for, reader_for
 from tests.verifier.support import Ledger, anchor, seeded_salts
 from verifier.chain import ChainReader, packaged_code_hash
@@ -255,6 +255,92 @@ def test_recomputation_mismatch_prints_both_values(memory_ledger: Ledger) -> Non
     assert check.evidence and check.evidence["stated"] != check.evidence["computed"]
     for number in (4, 5, 6, 7):  # everything else about it is genuine
         assert statuses(v, number) == {Status.PASS}
+
+
+def test_previous_grade_lie_fails(memory_ledger: Ledger) -> None:
+    """A rating naming the 2024 rating (grade A) as the one it follows, but claiming the
+    enterprise was AAA before: the bundle carries the named rating, check 10 compares."""
+    record = credit_change(
+        _digests(memory_ledger),
+        rid="urn:carbonledger:credit-change:ent-previous-lie",
+        previous_grade="AAA",
+    )
+    assert {k: record["refs"][-1][k] for k in ("rel", "id")} == {
+        "rel": "previous",
+        "id": examples.CC_ENTERPRISE_2024,
+    }
+    v = run(memory_ledger, _anchor_new(memory_ledger, record))
+    assert v.exit_code == 1
+    check = next(c for c in v.checks if c.number == 10 and c.subject == "items[0]")
+    assert check.status is Status.FAIL and "body.previous_grade" in check.reason
+    assert check.evidence == {"stated": "AAA", "computed": "A"}
+
+
+def test_factor_sets_outside_their_validity(memory_ledger: Ledger) -> None:
+    """The tank's footprint on 2023 grid factors for 2025: stated why in schema 2 (PASS);
+    an older schema-1 record cannot say why (WARN, still verified); a schema-2 record that
+    does not say why was never accepted by the service (FAIL)."""
+    base = memory_ledger.commitments[examples.CR_TANK].record
+    v1 = parse_json(canonicalize(base))
+    v1["id"] = "urn:carbonledger:carbon-record:st-tk-0101-2025-schema1"
+    v1["schema_version"] = "1"
+    del v1["body"]["validity_exceptions"]
+    v = run(memory_ledger, _anchor_new(memory_ledger, v1))
+    check = next(c for c in v.checks if c.number == 10 and c.subject == "items[0]")
+    assert v.verdict == "verified" and check.status is Status.WARN
+    assert "2023-01-01..2023-12-31" in check.reason and "schema version 1 cannot" in check.reason
+    unstated = parse_json(canonicalize(v1))
+    unstated["id"] = "urn:carbonledger:carbon-record:st-tk-0101-2025-unstated"
+    unstated["schema_version"] = "2"
+    v = run(memory_ledger, _anchor_new(memory_ledger, unstated))
+    check = next(c for c in v.checks if c.number == 10 and c.subject == "items[0]")
+    assert v.exit_code == 1 and check.status is Status.FAIL
+    assert "body.lines[3].factor.set" in check.reason and "states why" in check.reason
+
+
+def _reordered(bundle: Bundle, where: str) -> Bundle:
+    items = list(bundle.items)
+    item = items[0]
+    view = item.view
+    if where == "salts":
+        assert isinstance(view, Commitment)
+        salts = list(view.salts.items())
+        salts[3], salts[4] = salts[4], salts[3]
+        items[0] = dataclasses.replace(item, view=Commitment(view.record, dict(salts)))
+    elif where == "disclosures":
+        assert isinstance(view, RedactedView)
+        shown = list(view.disclosures)
+        shown[0], shown[1] = shown[1], shown[0]
+        items[0] = dataclasses.replace(item, view=RedactedView(tuple(shown), view.hidden))
+    elif where == "hidden":
+        assert isinstance(view, RedactedView)
+        items[0] = dataclasses.replace(
+            item, view=RedactedView(view.disclosures, tuple(reversed(view.hidden)))
+        )
+    else:  # the same record twice: once as an item, once in the closure
+        return dataclasses.replace(bundle, closure=(*bundle.closure, item))
+    return dataclasses.replace(bundle, items=tuple(items))
+
+
+@pytest.mark.parametrize(
+    ("attack", "audience", "place"),
+    [
+        ("salts_out_of_order", None, "bundle.items[0].view.salts[4]"),
+        ("disclosures_out_of_order", "public", "bundle.items[0].view.disclosures[1]"),
+        ("hidden_out_of_order", "public", "bundle.items[0].view.hidden[1]"),
+        ("record_twice_in_one_bundle", None, ".digest"),
+    ],
+)
+def test_one_bundle_one_byte_string(
+    memory_ledger: Ledger, attack: str, audience: str | None, place: str
+) -> None:
+    """Orders JCS does not fix, and repeats, would let two byte strings carry one bundle:
+    refused as unreadable (exit 2), naming the place (docs/FORMAT.md §6)."""
+    bundle = memory_ledger.bundle([examples.CC_ENTERPRISE_2025], audience=audience)
+    where = attack.split("_")[0]
+    v = run(memory_ledger, serialize_bundle(_reordered(bundle, where)))
+    assert v.unreadable and v.exit_code == 2, attack
+    assert place in reasons(v, 1)
 
 
 def test_revoked_record_fails(memory_ledger: Ledger) -> None:
