@@ -43,6 +43,7 @@ from tests.service.conftest import (
     submission,
     submission_json,
 )
+from tests.support.ledgerdata import example_types
 
 MES = "urn:carbonledger:producer:example-plant-mes"
 
@@ -270,6 +271,7 @@ def test_a_back_dated_record_signed_with_a_revoked_key_is_refused(
             producer=MES,
             public_key_hex=key.public_key().public_bytes_raw().hex(),
             valid_from=datetime(2025, 1, 1, tzinfo=UTC),
+            record_types=example_types()[MES],
         )
         revoke_producer_key(session, row.key_id, at=revoked_at)
     item = examples[CR_TANK]
