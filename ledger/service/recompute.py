@@ -59,6 +59,19 @@ class FigureMismatchError(RefusedRecordError):
         self.recomputed = recomputed
 
 
+def _refused(
+    p: ParsedSubmission, field: str, reason: str, expected: Any = None, computed: Any = None
+) -> RefusedRecordError:
+    return RefusedRecordError(
+        reason,
+        record_id=p.record_id,
+        field=field,
+        index=p.index,
+        expected=expected,
+        computed=computed,
+    )
+
+
 class InputCache:
     """Validated input records by digest, at most ``size`` of them (least recently used
     go first). Safe to share between calls: a digest names one record for ever."""
@@ -127,23 +140,11 @@ class Recomputation:
                 recomputed=exc.computed,
             ) from None
         except MalformedError as exc:
-            raise RefusedRecordError(
-                exc.reason, record_id=p.record_id, field=exc.path or "body", index=p.index
-            ) from None
+            raise _refused(p, exc.path or "body", exc.reason) from None
         except VerificationError as exc:
-            raise RefusedRecordError(
-                exc.message,
-                record_id=p.record_id,
-                field="refs",
-                index=p.index,
-                expected=exc.expected,
-                computed=exc.computed,
-            ) from None
+            raise _refused(p, "refs", exc.message, exc.expected, exc.computed) from None
         except LedgerError as exc:
-            raise RefusedRecordError(
-                f"cannot recompute: {exc.message}", record_id=p.record_id, field="refs",
-                index=p.index,
-            ) from None  # fmt: skip
+            raise _refused(p, "refs", f"cannot recompute: {exc.message}") from None
         if record.type == "credit-change":
             self._check_in_force(p)
 

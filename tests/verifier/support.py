@@ -143,23 +143,29 @@ class Ledger:
         return serialize_bundle(self.bundle(items, **kw))
 
 
-def register_producers(chain: Chain, trust: Any, types: Mapping[str, Iterable[str]]) -> None:
-    """Register each producer's key and grant it the record types it signs
-    (``types``: producer -> record types), as the key admin and the registrar would."""
-    for producer in sorted(types):
-        pub = public_key_bytes(producer_key(producer))
-        kid = bytes.fromhex(key_id(pub))
-        chain.transact(
-            trust.functions.registerKey(
-                kid,
-                pub,
-                hashlib.sha256(producer.encode()).digest(),
-                KEY_VALID_FROM,
-                KEY_VALID_UNTIL,
-            )
+def register_producer(chain: Chain, trust: Any, producer: str, types: Iterable[str]) -> bytes:
+    """Register ``producer``'s key and grant it ``types``, as the key admin and the
+    registrar would; returns the key id."""
+    pub = public_key_bytes(producer_key(producer))
+    kid = bytes.fromhex(key_id(pub))
+    chain.transact(
+        trust.functions.registerKey(
+            kid,
+            pub,
+            hashlib.sha256(producer.encode()).digest(),
+            KEY_VALID_FROM,
+            KEY_VALID_UNTIL,
         )
-        for record_type in sorted(set(types[producer])):
-            chain.transact(trust.functions.grantRecordType(kid, record_type))
+    )
+    for record_type in sorted(set(types)):
+        chain.transact(trust.functions.grantRecordType(kid, record_type))
+    return kid
+
+
+def register_producers(chain: Chain, trust: Any, types: Mapping[str, Iterable[str]]) -> None:
+    """``register_producer`` for each producer of ``types`` (producer -> record types)."""
+    for producer in sorted(types):
+        register_producer(chain, trust, producer, types[producer])
 
 
 def anchor(

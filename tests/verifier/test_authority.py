@@ -7,7 +7,6 @@ directly), as an attacker holding a key would build them."""
 from __future__ import annotations
 
 import copy
-import hashlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,15 +17,12 @@ from ledger.core import examples
 from ledger.core.bundle import serialize_bundle
 from ledger.core.commitment import commit
 from ledger.core.examples.trail import credit_change
-from ledger.core.signature import key_id, public_key_bytes
 from tests.verifier.conftest import pins_for
 from tests.verifier.support import (
-    KEY_VALID_FROM,
-    KEY_VALID_UNTIL,
     Ledger,
     anchor,
     build_ledger,
-    producer_key,
+    register_producer,
     seeded_salts,
 )
 from verifier.chain import ChainReader
@@ -58,21 +54,14 @@ def check(v: Verification, number: int, subject: str = "items[0]") -> tuple[Stat
 
 def _register(ledger: Ledger, producer: str, types: tuple[str, ...]) -> bytes:
     """A fresh key for ``producer``, granted ``types``; returns its key id."""
-    pub = public_key_bytes(producer_key(producer))
-    kid = bytes.fromhex(key_id(pub))
-    trust = ledger.contract("TrustRegistry")
-    ledger.chain.transact(
-        trust.functions.registerKey(
-            kid,
-            pub,
-            hashlib.sha256(producer.encode()).digest(),
-            KEY_VALID_FROM,
-            KEY_VALID_UNTIL,
-        )
-    )
-    for record_type in types:
-        ledger.chain.transact(trust.functions.grantRecordType(kid, record_type))
-    return kid
+    return register_producer(ledger.chain, ledger.contract("TrustRegistry"), producer, types)
+
+
+def _first_rating(ledger: Ledger, rid: str, producer: str, **kw: Any) -> dict[str, Any]:
+    """A first rating (no previous grade) issued by ``producer``."""
+    record = credit_change(_digests(ledger), rid=rid, previous_grade=None, previous=None, **kw)
+    record["producer"] = producer
+    return record
 
 
 def _anchored_bundle(ledger: Ledger, record: dict[str, Any]) -> bytes:
@@ -92,14 +81,12 @@ def test_a_back_dated_record_anchored_after_its_keys_revocation_fails(ledger: Le
     kid = _register(ledger, desk, ("credit-change",))
     trust = ledger.contract("TrustRegistry")
     ledger.chain.transact(trust.functions.revokeKey(kid, 0))  # effective now
-    record = credit_change(
-        _digests(ledger),
-        rid="urn:carbonledger:credit-change:backdated-after-revocation",
+    record = _first_rating(
+        ledger,
+        "urn:carbonledger:credit-change:backdated-after-revocation",
+        desk,
         issued_at="2026-02-01T00:00:00Z",
-        previous_grade=None,
-        previous=None,
     )
-    record["producer"] = desk
     v = run(ledger, _anchored_bundle(ledger, record))
     status, reason = check(v, 5)
     assert status is Status.FAIL and v.exit_code == 1
@@ -130,13 +117,7 @@ def test_a_type_withdrawn_before_the_anchor_fails(ledger: Ledger) -> None:
     ledger.chain.advance_time(60)
     trust = ledger.contract("TrustRegistry")
     ledger.chain.transact(trust.functions.withdrawRecordType(kid, "credit-change"))
-    record = credit_change(
-        _digests(ledger),
-        rid="urn:carbonledger:credit-change:after-withdrawal",
-        previous_grade=None,
-        previous=None,
-    )
-    record["producer"] = desk
+    record = _first_rating(ledger, "urn:carbonledger:credit-change:after-withdrawal", desk)
     v = run(ledger, _anchored_bundle(ledger, record))
     status, reason = check(v, 5)
     assert status is Status.FAIL and "had it withdrawn" in reason
@@ -176,11 +157,10 @@ def test_a_superseded_record_alone_warns_naming_its_successor(ledger: Ledger) ->
 
 
 def test_a_revoked_record_fails_even_when_superseded(ledger: Ledger) -> None:
-    record = credit_change(
-        _digests(ledger),
-        rid="urn:carbonledger:credit-change:revoked-and-superseded",
-        previous_grade=None,
-        previous=None,
+    record = _first_rating(
+        ledger,
+        "urn:carbonledger:credit-change:revoked-and-superseded",
+        "urn:carbonledger:producer:credit-rating-desk",
     )
     data = _anchored_bundle(ledger, record)
     registry = ledger.contract("AnchorRegistry")

@@ -13,7 +13,7 @@ and never in place of it (version-1 records keep validating):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ledger.core.types import fields as f
@@ -55,20 +55,24 @@ def _without_exceptions(body: Any) -> tuple[Any, Any]:
     return body, None
 
 
-def validate_carbon_body_v2(body: Any, path: str, subject: str) -> list[BodyLink]:
-    rest, exceptions = _without_exceptions(body)
-    links = validate_carbon_body(rest, path, subject)
-    if exceptions is not None:
-        links += _validity_exceptions(exceptions, f.sub(path, VALIDITY_EXCEPTIONS))
-    return links
+BodyValidator = Callable[[Any, str, str], list[BodyLink]]
 
 
-def validate_substitution_body_v2(body: Any, path: str, subject: str) -> list[BodyLink]:
-    rest, exceptions = _without_exceptions(body)
-    links = validate_substitution_body(rest, path, subject)
-    if exceptions is not None:
-        links += _validity_exceptions(exceptions, f.sub(path, VALIDITY_EXCEPTIONS))
-    return links
+def _with_exceptions(version_1: BodyValidator) -> BodyValidator:
+    """Version 1's body plus an optional ``validity_exceptions``."""
+
+    def validate(body: Any, path: str, subject: str) -> list[BodyLink]:
+        rest, exceptions = _without_exceptions(body)
+        links = version_1(rest, path, subject)
+        if exceptions is not None:
+            links += _validity_exceptions(exceptions, f.sub(path, VALIDITY_EXCEPTIONS))
+        return links
+
+    return validate
+
+
+validate_carbon_body_v2 = _with_exceptions(validate_carbon_body)
+validate_substitution_body_v2 = _with_exceptions(validate_substitution_body)
 
 
 def validate_credit_body_v2(body: Any, path: str, subject: str) -> list[BodyLink]:
