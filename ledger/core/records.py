@@ -35,6 +35,7 @@ from ledger.core.types.trail import validate_archive_body, validate_credit_body
 
 __all__ = [
     "RECORD_TYPES",
+    "SCHEMA_VERSIONS",
     "InvalidRecordError",
     "Record",
     "Ref",
@@ -56,6 +57,8 @@ _VALIDATORS: dict[str, dict[str, _BodyValidator]] = {
     "bim-archive": {"1": validate_archive_body},
 }
 RECORD_TYPES = tuple(_VALIDATORS)
+#: Every schema version each type was ever issued in (all of them stay readable).
+SCHEMA_VERSIONS: dict[str, tuple[str, ...]] = {t: tuple(v) for t, v in _VALIDATORS.items()}
 REFERENCE_TYPES = ("factor-set", "region-rule", "rating-rule")
 # Records about one piece of equipment: their subject is its Handle, OID or Ecode.
 EQUIPMENT_TYPES = ("carbon-record", "bim-archive", "factor-substitution")
