@@ -31,8 +31,7 @@ def formats_read() -> list[str]:
         MANIFEST_FORMAT,
         RECEIPT_FORMAT,
         CALC_VERSION,
-        "records "
-        + " ".join(f"{t}/{'+'.join(v)}" for t, v in sorted(SCHEMA_VERSIONS.items())),
+        "records " + " ".join(f"{t}/{'+'.join(v)}" for t, v in sorted(SCHEMA_VERSIONS.items())),
     ]
 
 
