@@ -1,6 +1,8 @@
 """Property: for random valid records of every type with figures, the figure stored is the
 figure calc/1 recomputes; and any one-digit change of any stated figure is refused at
-acceptance, naming that figure's path (docs/CALC.md §10).
+acceptance, naming that figure's path (docs/CALC.md §10): as a figure that differs from
+the recomputed one, or, when the change gives it more than 34 significant digits, as a
+malformed figure (docs/RECORDS.md §2).
 
 Random carbon records quote random entries of the example factor sets (official,
 illustrative and a supplier's), with random quantities in random units of the factor's
@@ -34,8 +36,7 @@ from ledger.core.examples.trail import credit_change
 from ledger.core.rating import compute_rating
 from ledger.core.records import validate_record
 from ledger.core.types import vocab
-from ledger.service import LedgerService, ManualClock
-from ledger.service.recompute import FigureMismatchError
+from ledger.service import LedgerService, ManualClock, RefusedRecordError
 from ledger.store import Store, sqlite_url
 from ledger.store.inputs import full_views
 from tests.service.conftest import MAX_MERGE_DELAY_S, NOW, SERVICE_KEY, register_keys, submission
@@ -195,7 +196,7 @@ def test_carbon_records_and_their_conversions(
     assert stored["body"]["totals"] == compute_carbon_totals(validate_record(stored))
     wrong = _renamed(record, "wrong")
     path = _one_digit(data, wrong, list(_figures(wrong["body"]["totals"], "body.totals")))
-    with pytest.raises(FigureMismatchError) as refused:
+    with pytest.raises(RefusedRecordError) as refused:
         service.accept(submission(commit(wrong)))
     assert refused.value.field == path
     # Its UK conversion (DESNZ 2025 factors replace what they can), recomputed too.
@@ -216,7 +217,7 @@ def test_carbon_records_and_their_conversions(
     assert stored.body["result"] == computed["result"]
     wrong = _renamed(conversion, "wrong")
     path = _one_digit(data, wrong, list(_figures(wrong["body"]["result"], "body.result")))
-    with pytest.raises(FigureMismatchError) as refused:
+    with pytest.raises(RefusedRecordError) as refused:
         service.accept(submission(commit(wrong)))
     assert refused.value.field == path
 
@@ -252,6 +253,6 @@ def test_credit_ratings(
     path = _one_digit(
         data, wrong, [(f"body.{k}", wrong["body"][k]) for k in ("total", "total_exact")]
     )
-    with pytest.raises(FigureMismatchError) as refused:
+    with pytest.raises(RefusedRecordError) as refused:
         service.accept(submission(commit(wrong)))
     assert refused.value.field == path
