@@ -15,8 +15,9 @@ this rule reads in one place; the exporter produces these orders by construction
 from __future__ import annotations
 
 from ledger.core.bundle import Bundle, BundleItem
-from ledger.core.commitment import Commitment, FieldPath, path_sort_key
+from ledger.core.commitment import FieldPath, path_sort_key
 from ledger.core.errors import MalformedError
+from ledger.core.view import Commitment
 
 __all__ = ["check_canonical_order"]
 

@@ -20,9 +20,9 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from ledger.core.commitment import Commitment, View, redact
 from ledger.core.errors import MalformedError
 from ledger.core.records import RECORD_TYPES
+from ledger.core.view import Commitment, View, redact
 
 FieldPath = tuple[str | int, ...]
 Pattern = tuple[str, ...]  # "*" matches any one segment (array index or key)

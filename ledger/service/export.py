@@ -35,7 +35,6 @@ from sqlalchemy.orm import Session
 
 from ledger.core.bundle import MAX_ITEMS, BatchHeader, Bundle, BundleItem, ChainRef, ServiceKey
 from ledger.core.canonical import parse_json
-from ledger.core.commitment import View
 from ledger.core.errors import (
     ConflictError,
     LedgerError,
@@ -45,6 +44,7 @@ from ledger.core.errors import (
 )
 from ledger.core.receipt import Receipt
 from ledger.core.signature import Signature, key_id
+from ledger.core.view import View
 from ledger.service.disclosure import confidential_sets
 from ledger.service.query import Access, commitment_of, leaves_for, view_of
 from ledger.store import Store

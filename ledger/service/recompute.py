@@ -22,9 +22,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ledger.core.bundle import parse_view
 from ledger.core.canonical import parse_json
-from ledger.core.commitment import Commitment
 from ledger.core.errors import (
     CalculationMismatchError,
     LedgerError,
@@ -34,6 +32,7 @@ from ledger.core.errors import (
 )
 from ledger.core.figures import check_figures, figure_rule
 from ledger.core.records import Record, Ref, validate_record
+from ledger.core.view import Commitment, parse_view
 from ledger.service.submission import ParsedSubmission, RefusedRecordError
 from ledger.store.inputs import StoredView, full_views, latest_about
 

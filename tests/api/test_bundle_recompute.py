@@ -20,7 +20,6 @@ import pytest
 from anchoring.chain import MemoryChain
 from ledger.client import submission_bytes
 from ledger.core.bundle import parse_bundle
-from ledger.core.commitment import Commitment, commit
 from ledger.core.examples import (
     CC_ENTERPRISE_2025,
     CR_HX,
@@ -30,6 +29,7 @@ from ledger.core.examples import (
     SUB_TANK_EU,
 )
 from ledger.core.examples.equipment import ENTERPRISE, HX_HANDLE
+from ledger.core.view import Commitment, commit
 from ledger.store.access import add_principal, issue_api_key
 from tests.api.world import (
     CONVERSION,

@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 
 from ledger.core.calc import compute_carbon_totals
-from ledger.core.commitment import Commitment, commit
 from ledger.core.examples import (
     CC_ENTERPRISE_2024,
     CC_ENTERPRISE_2025,
@@ -29,6 +28,7 @@ from ledger.core.examples import (
 )
 from ledger.core.rating import compute_rating
 from ledger.core.records import validate_record
+from ledger.core.view import Commitment, commit
 from ledger.service import LedgerService, RefusedRecordError
 from ledger.service.recompute import FigureMismatchError
 from ledger.store import Store

@@ -25,10 +25,8 @@ from hypothesis import strategies as st
 
 from ledger.core import examples as ex
 from ledger.core import units
-from ledger.core.bundle import parse_view
 from ledger.core.calc import compute_carbon_totals, compute_substitution
 from ledger.core.canonical import canonicalize, parse_json
-from ledger.core.commitment import Commitment, commit
 from ledger.core.examples import equipment as eq
 from ledger.core.examples import factors as ref
 from ledger.core.examples import rules
@@ -36,6 +34,7 @@ from ledger.core.examples.trail import credit_change
 from ledger.core.rating import compute_rating
 from ledger.core.records import validate_record
 from ledger.core.types import vocab
+from ledger.core.view import Commitment, commit, parse_view
 from ledger.service import LedgerService, ManualClock, RefusedRecordError
 from ledger.store import Store, sqlite_url
 from ledger.store.inputs import full_views

@@ -15,8 +15,8 @@ import pytest
 from anchoring.chain import MemoryChain
 from ledger.core import examples
 from ledger.core.bundle import serialize_bundle
-from ledger.core.commitment import commit
 from ledger.core.examples.trail import credit_change
+from ledger.core.view import commit
 from tests.verifier.conftest import pins_for
 from tests.verifier.support import (
     Ledger,
