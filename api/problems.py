@@ -5,7 +5,9 @@ Every error response of the API is ``application/problem+json`` built here:
 =======================================  ======  ====================================
 error                                    status  notes
 =======================================  ======  ====================================
-MalformedError (and request validation)  422     ``path`` names the offending value
+MalformedError (and request validation)  422     ``path`` names the offending value; a
+                                                 figure refused at acceptance adds
+                                                 ``stated`` and ``recomputed``
 AuthenticationError                      401     ``WWW-Authenticate: Bearer``
 ForbiddenError                           403     role may not call this operation
 NotFoundError                            404
@@ -115,6 +117,10 @@ def problem_for(exc: BaseException) -> Response:
                 value = getattr(exc, name, None)
                 if isinstance(value, str):
                     extra[name] = value
+            # A figure refused at acceptance carries both values (docs/API.md §4).
+            for name in ("stated", "recomputed"):
+                if hasattr(exc, name):
+                    extra[name] = _json_value(getattr(exc, name))
             if isinstance(exc, UnavailableError):
                 retry = exc.retry_after_s or DEFAULT_RETRY_AFTER_S
                 headers["Retry-After"] = str(max(1, math.ceil(retry)))
@@ -132,6 +138,13 @@ def problem_for(exc: BaseException) -> Response:
         detail="the error was logged; quote the correlation id",
         extra={"correlation_id": correlation_id},
     )
+
+
+def _json_value(value: Any) -> Any:
+    """A value as it may appear in a problem document: JSON scalars as they are."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)
 
 
 def _validation_problem(exc: RequestValidationError) -> Response:

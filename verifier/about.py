@@ -18,6 +18,7 @@ def formats_read() -> list[str]:
     from ledger.core.commitment import DIGEST_DOMAIN
     from ledger.core.merkle import MANIFEST_FORMAT
     from ledger.core.receipt import RECEIPT_FORMAT
+    from ledger.core.records import SCHEMA_VERSIONS
     from ledger.core.signature import SIGNATURE_DOMAIN
 
     def tag(domain: bytes) -> str:  # the domain strings end in their 0x00 separator
@@ -30,6 +31,7 @@ def formats_read() -> list[str]:
         MANIFEST_FORMAT,
         RECEIPT_FORMAT,
         CALC_VERSION,
+        "records " + " ".join(f"{t}/{'+'.join(v)}" for t, v in sorted(SCHEMA_VERSIONS.items())),
     ]
 
 

@@ -34,6 +34,14 @@ def check_chain(bundle: Bundle, reader: ChainReader, pins: Pins) -> Check:
         if served != pins.chain_id:
             problems.append(f"the node serves chain {served}, not the pinned {pins.chain_id}")
         else:
+            if pins.genesis_hash is not None:
+                block_zero = reader.block_hash(0)
+                found = "0x" + block_zero.hex() if block_zero is not None else "(none)"
+                if found != pins.genesis_hash:
+                    problems.append(
+                        f"the chain's genesis block is {found}, you pinned "
+                        f"{pins.genesis_hash}: this is another chain with the same chain id"
+                    )
             head = reader.pin_head()
             # The TrustRegistry is the one the pinned AnchorRegistry names, never the bundle's.
             linked = reader.linked_trust_registry()
@@ -59,7 +67,10 @@ def check_chain(bundle: Bundle, reader: ChainReader, pins: Pins) -> Check:
             Status.FAIL,
             "; ".join(problems) + ": check the bundle's origin and --chain-id/--registry",
         )
-    return Check(2, Status.PASS, f"chain {pins.chain_id}, registries as pinned, head block {head}")
+    genesis = ", genesis as pinned" if pins.genesis_hash is not None else ""
+    return Check(
+        2, Status.PASS, f"chain {pins.chain_id}{genesis}, registries as pinned, head block {head}"
+    )
 
 
 def check_code(reader: ChainReader, pins: Pins) -> tuple[Status, str]:

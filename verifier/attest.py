@@ -159,8 +159,16 @@ def attest_command(args: argparse.Namespace, clock: Clock) -> int:
         say(f"no attestation filed: the verification is {verification.verdict}")
         return verification.exit_code
     passed = verification.verdict == "verified"
+    if verification.verdict == "not-recomputed" and args.verdict in (None, "conforms"):
+        # Nothing failed, but not every figure was checked: "conforms" would attest to
+        # figures nobody recomputed (docs/VERIFY.md §7).
+        say(
+            "refused: the figures of some records could not be recomputed from this bundle; "
+            "verify a bundle in the full view, or file --verdict findings or nonconforms"
+        )
+        return verification.exit_code
     verdict = VERDICTS[args.verdict or ("conforms" if passed else "nonconforms")]
-    if verdict != 3 and not passed:
+    if verdict != 3 and not passed and verification.verdict != "not-recomputed":
         say("refused: the bundle failed checks, so only --verdict nonconforms can be filed")
         return EXIT_FAILED
     body = reader.body(account.address)

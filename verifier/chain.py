@@ -29,7 +29,16 @@ from web3 import Web3
 from web3.exceptions import ContractLogicError
 
 from ledger.core.errors import MalformedError, UnavailableError, VerificationError
-from verifier.facts import AnchorTx, Attestation, Body, OnchainBatch, ProducerKey, Revocation
+from verifier.facts import (
+    AnchorTx,
+    Attestation,
+    Body,
+    OnchainBatch,
+    ProducerKey,
+    Revocation,
+    Supersession,
+    TypeGrant,
+)
 
 if TYPE_CHECKING:
     from verifier.evm.registry import RegistryProver
@@ -42,6 +51,8 @@ __all__ = [
     "OnchainBatch",
     "ProducerKey",
     "Revocation",
+    "Supersession",
+    "TypeGrant",
     "load_abi",
     "packaged_code_hash",
     "parse_address",
@@ -53,6 +64,7 @@ T = TypeVar("T")
 _BACKEND_REVERTS = frozenset({"TransactionFailed", "Revert"})
 _BATCH_ANCHORED = "BatchAnchored(uint64,bytes32,uint32,bytes32,string,bytes32)"
 _DIGEST_REVOKED = "DigestRevoked(bytes32,uint16,bytes32,address)"
+_DIGEST_SUPERSEDED = "DigestSuperseded(bytes32,bytes32,uint64)"
 _ATTESTATION_FILED = "AttestationFiled(bytes32,address,bytes32,uint8,uint256)"
 
 
@@ -119,6 +131,7 @@ class ChainReader:
         # Digests ever revoked / attested up to ``at_block``, from one eth_getLogs each;
         # None until read, or when the node refuses the query (then one call per digest).
         self._revoked_index: set[bytes] | None = None
+        self._superseded_index: set[bytes] | None = None
         self._attested_index: set[bytes] | None = None
         self._indexed = False
 
@@ -343,10 +356,17 @@ class ChainReader:
             self._indexed = True
             try:
                 self._revoked_index = self._digest_topics(self.anchor_address, _DIGEST_REVOKED)
+                self._superseded_index = self._digest_topics(
+                    self.anchor_address, _DIGEST_SUPERSEDED
+                )
                 self._attested_index = self._digest_topics(self.trust_address, _ATTESTATION_FILED)
             except UnavailableError:
-                self._revoked_index = self._attested_index = None
-        return self._revoked_index is not None and self._attested_index is not None
+                self._revoked_index = self._superseded_index = self._attested_index = None
+        return (
+            self._revoked_index is not None
+            and self._superseded_index is not None
+            and self._attested_index is not None
+        )
 
     def revocation(self, digest: bytes) -> Revocation | None:
         if self._index_events() and digest not in (self._revoked_index or ()):
@@ -361,6 +381,50 @@ class ChainReader:
         if raw is None or int(raw[0]) == 0:
             return None
         return Revocation(int(raw[0]), bytes(raw[1]), int(raw[2]), int(raw[3]))
+
+    def interface_version(self, contract: str) -> int:
+        """``INTERFACE_VERSION()`` of the ``"anchor"`` or ``"trust"`` registry; 1 when the
+        call reverts (the first release has no such function, docs/CONTRACTS.md §6)."""
+        target = self._anchor if contract == "anchor" else self._trust
+        value = self._view(
+            ("interface", contract), "calling INTERFACE_VERSION", target, "INTERFACE_VERSION"
+        )
+        return 1 if value is None else int(value)
+
+    def supersession(self, digest: bytes) -> Supersession | None:
+        """The successor the AnchorRegistry records for ``digest``; None when it records
+        none (or, version 1, cannot record any)."""
+        if self.interface_version("anchor") < 2:
+            return None
+        if self._index_events() and digest not in (self._superseded_index or ()):
+            return None
+        raw = self._view(
+            ("supersession", digest),
+            "calling getSupersession",
+            self._anchor,
+            "getSupersession",
+            digest,
+        )
+        if raw is None or bytes(raw[0]) == bytes(32):
+            return None
+        return Supersession(bytes(raw[0]), int(raw[1]), int(raw[2]), int(raw[3]))
+
+    def type_grant(self, key_id: bytes, record_type: str) -> TypeGrant | None:
+        """When ``key_id`` was granted (and withdrawn) ``record_type``; None when the
+        TrustRegistry is version 1 and keeps no record types."""
+        if self.interface_version("trust") < 2:
+            return None
+        raw = self._view(
+            ("grant", key_id, record_type),
+            "calling getRecordTypeGrant",
+            self._trust,
+            "getRecordTypeGrant",
+            key_id,
+            record_type,
+        )
+        if raw is None:
+            return TypeGrant(0, 0)
+        return TypeGrant(int(raw[0]), int(raw[1]))
 
     def verify_inclusion_onchain(self, seq: int, proof: list[bytes], digest: bytes) -> bool:
         """The contract's own ``verifyInclusion`` (what the naive reader calls per record)."""

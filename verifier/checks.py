@@ -19,16 +19,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ledger.core.bundle import Bundle, BundleItem, parse_bundle
-from ledger.core.canonical import parse_timestamp
 from ledger.core.errors import LedgerError, UnavailableError, VerificationError
 from ledger.core.merkle import verify_inclusion
 from ledger.core.records import Record, validate_record
-from ledger.core.signature import verify_signature
-from ledger.core.view import reconstruct, verify_view
+from ledger.core.view import RedactedView, reconstruct, verify_view
 from verifier.anchor import check_batch, check_chain, check_code
+from verifier.authority import check_signer, check_standing
 from verifier.chain import ChainReader
 from verifier.documents import check_files
 from verifier.model import Check, Pins, Status, Verification
+from verifier.order import check_canonical_order
 from verifier.receipts import check_receipts
 from verifier.recompute import recompute
 
@@ -53,6 +53,12 @@ class Entry:
         value = self.raw.get("type")
         return value if isinstance(value, str) else None
 
+    @property
+    def hides(self) -> bool:
+        """Whether the view withholds any field (a redacted view with hidden field hashes)."""
+        view = self.item.view
+        return isinstance(view, RedactedView) and bool(view.hidden)
+
 
 def _entries(bundle: Bundle) -> list[Entry]:
     out = []
@@ -61,7 +67,9 @@ def _entries(bundle: Bundle) -> list[Entry]:
             raw = reconstruct(item.view)
             record: Record | None = None
             error = None
-            if not item.is_redacted:
+            # A redacted view that hides nothing discloses the whole record (bundles of
+            # the first version carried reference data so): it is read like a full one.
+            if not isinstance(item.view, RedactedView) or not item.view.hidden:
                 try:
                     record = validate_record(raw)
                 except LedgerError as exc:
@@ -84,9 +92,12 @@ class _Run:
         self.chain_problem: Check | None = None  # why chain checks cannot run
         self.batch_verdicts: dict[int, tuple[Status, str]] = {}
         self.successors: dict[str, list[str]] = {}
+        self.ids: dict[bytes, str] = {}
 
     def index(self, entries: list[Entry]) -> None:
         for other in entries:
+            if other.record_id is not None:
+                self.ids[other.item.digest] = other.record_id
             refs = other.raw.get("refs")
             for ref in refs if isinstance(refs, list) else ():
                 if isinstance(ref, dict) and ref.get("rel") == "supersedes":
@@ -127,6 +138,7 @@ def verify_bundle(
     out = Verification(bundle_sha256=hashlib.sha256(data).hexdigest())
     try:
         bundle = parse_bundle(data, require_canonical=True)
+        check_canonical_order(bundle)
     except LedgerError as exc:
         out.unreadable = True
         out.add(Check(1, Status.FAIL, f"not a readable bundle: {exc.message}"))
@@ -202,7 +214,7 @@ def _record_checks(run: _Run, entry: Entry, by_digest: dict[bytes, Entry]) -> No
     except LedgerError as exc:
         add(Check(4, Status.FAIL, exc.message, subject, rid))
     # 5: signature under a key the TrustRegistry held valid for this producer at issue time.
-    run.on_chain(5, entry, lambda: _signature(run.reader, entry))
+    run.on_chain(5, entry, lambda: check_signer(run.reader, entry))
     # 6: the proof leads from the digest's leaf to the batch root the bundle states.
     header = run.bundle.batches[item.batch_seq]
     try:
@@ -238,91 +250,28 @@ def _record_checks(run: _Run, entry: Entry, by_digest: dict[bytes, Entry]) -> No
         return run.batch_verdicts[seq]
 
     run.on_chain(7, entry, batch_verdict)
-    # 8: not revoked on-chain; superseded (a later record in the bundle replaces it) warns.
-    run.on_chain(8, entry, lambda: _revocation(run.reader, entry, run.successors))
+    # 8: not revoked on-chain; superseded (on-chain, or by a record of the bundle) warns.
+    run.on_chain(8, entry, lambda: check_standing(run.reader, entry, run.successors, run.ids))
     # 9: every reference is in the bundle with the digest the record names.
     _references(run, entry, by_digest)
     # 10: recomputation of stated figures from the referenced records.
-    inputs, hidden, digests = _inputs_of(entry, by_digest)
-    result = recompute(
-        entry.record,
-        record_type=entry.record_type,
-        redacted=item.is_redacted,
-        inputs=inputs,
-        hidden_inputs=hidden,
-        digests=digests,
-    )
+    result = recompute(entry, by_digest)
     evidence = None
     if result.status == "FAIL" and (result.stated is not None or result.computed is not None):
         evidence = {"stated": result.stated, "computed": result.computed}
-    add(Check(10, Status(result.status), result.reason, subject, rid, evidence))
+    add(
+        Check(
+            10,
+            Status(result.status),
+            result.reason,
+            subject,
+            rid,
+            evidence,
+            recomputed=result.recomputed,
+        )
+    )
     # 11: attestations filed on-chain by accredited bodies.
     run.on_chain(11, entry, lambda: _attestations(run.reader, entry))
-
-
-def _inputs_of(
-    entry: Entry, by_digest: dict[bytes, Entry]
-) -> tuple[dict[str, Record], set[str], dict[str, str]]:
-    """The records ``entry`` refers to, resolved by digest, never by id: a bundle may carry
-    two versions of one record, and only the one the reference names is an input."""
-    inputs: dict[str, Record] = {}
-    hidden: set[str] = set()
-    digests: dict[str, str] = {}
-    for ref in entry.record.refs if entry.record is not None else ():
-        target = by_digest.get(bytes.fromhex(ref.digest))
-        if target is None:
-            continue
-        digests[ref.id] = ref.digest
-        if target.item.is_redacted:
-            hidden.add(ref.id)
-        elif target.record is not None and target.record.id == ref.id:
-            inputs[ref.id] = target.record
-    return inputs, hidden, digests
-
-
-def _signature(reader: ChainReader, entry: Entry) -> tuple[Status, str]:
-    sig = entry.item.signature
-    key = reader.key(bytes.fromhex(sig.key_id))
-    where = f"the TrustRegistry at {reader.trust_address}"
-    if key is None:
-        return Status.FAIL, f"key {sig.key_id[:16]}… is not registered in {where}"
-    try:
-        verify_signature(key.public_key, entry.item.digest, sig)
-    except LedgerError as exc:
-        return Status.FAIL, f"{exc.message}: look at {entry.subject}.signature"
-    producer, issued = entry.raw.get("producer"), entry.raw.get("issued_at")
-    if not isinstance(producer, str) or not isinstance(issued, str):
-        return Status.FAIL, "producer or issued_at is not disclosed: the key cannot be bound"
-    if hashlib.sha256(producer.encode("utf-8")).digest() != key.producer_id:
-        return (
-            Status.FAIL,
-            f"key {sig.key_id[:16]}… is registered to another producer than {producer}",
-        )
-    try:
-        at = int(parse_timestamp(issued, path="issued_at").timestamp())
-    except LedgerError as exc:
-        return Status.FAIL, exc.message
-    if not key.is_valid_at(at):
-        return Status.FAIL, (
-            f"key {sig.key_id[:16]}… was not valid at issued_at {issued} (window "
-            f"{key.valid_from}..{key.valid_until}, revoked at {key.revoked_at or 'never'})"
-        )
-    return Status.PASS, f"Ed25519 by {producer}, key {sig.key_id[:16]}… valid at {issued}"
-
-
-def _revocation(
-    reader: ChainReader, entry: Entry, successors: dict[str, list[str]]
-) -> tuple[Status, str]:
-    revoked = reader.revocation(entry.item.digest)
-    if revoked is not None:
-        return Status.FAIL, (
-            f"revoked on-chain at block {revoked.block_number} (reason code "
-            f"{revoked.reason_code}): do not rely on this record"
-        )
-    later = successors.get(entry.item.digest.hex())
-    if later:
-        return Status.WARN, f"not revoked, but superseded by {', '.join(later)}"
-    return Status.PASS, "not revoked"
 
 
 def _references(run: _Run, entry: Entry, by_digest: dict[bytes, Entry]) -> None:

@@ -3,10 +3,12 @@
     carbon-verify bundle FILE --rpc URL --chain-id N --registry ADDR
     carbon-verify attest FILE ... --key-file KEY --out-dir DIR
 
-Exit codes (docs/VERIFY.md §5): 0 every check passed, 1 a check failed, 2 usage or unreadable
-input, 3 indeterminate (the RPC could not answer). stdout carries the result only (the
-table, or with ``--json`` one ``carbonledger-verify-report/1`` document); messages go to
-stderr, and progress too when stderr is a terminal. No input produces a traceback.
+Exit codes (docs/VERIFY.md §5): 0 every check passed and every figure was recomputed,
+1 a check failed, 2 usage or unreadable input, 3 indeterminate (the RPC could not answer),
+4 nothing failed but some figures could not be recomputed from the bundle. stdout carries
+the result only (the table, or with ``--json`` one ``carbonledger-verify-report/1``
+document, also when the input cannot be read); messages go to stderr, and progress too
+when stderr is a terminal. No input produces a traceback.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ledger.core.clock import Clock, system_clock
 from ledger.core.errors import LedgerError, UnavailableError
@@ -56,6 +59,12 @@ def _chain_options(p: argparse.ArgumentParser) -> None:
         "--trust-code-hash", metavar="HEX", help="expected TrustRegistry runtime code hash"
     )
     p.add_argument(
+        "--genesis",
+        metavar="HEX",
+        help="the hash of the chain's block 0 (from the deployment record): another chain "
+        "with the same chain id fails check 2",
+    )
+    p.add_argument(
         "--service-key-id",
         metavar="HEX",
         help="the service key id the bundle's receipts must be signed under (its service.json)",
@@ -70,7 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="carbon-verify",
         description="Verify carbonledger evidence bundles against the chain.",
         epilog="exit codes: 0 verified, 1 a check failed, 2 usage or unreadable input, "
-        "3 indeterminate (the RPC could not answer)",
+        "3 indeterminate (the RPC could not answer), 4 not every figure could be recomputed "
+        "(inputs hidden in this view)",
     )
     parser.add_argument("--version", action=VersionAction, help="version and formats read")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -110,14 +120,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _write_json(doc: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
+
+
 def _bundle(args: argparse.Namespace, clock: Clock) -> int:
     from verifier.report import render_table, report_json
 
     pins = pins_from(args)
     verification, _ = run_verification(args, pins)
     if args.json:
-        doc = report_json(verification, pins=pins, checked_at=clock().replace(microsecond=0))
-        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
+        _write_json(report_json(verification, pins=pins, checked_at=clock().replace(microsecond=0)))
     else:
         sys.stdout.write(render_table(verification, pins=pins, verbose=args.verbose))
     if verification.unreadable:
@@ -125,12 +138,28 @@ def _bundle(args: argparse.Namespace, clock: Clock) -> int:
     return verification.exit_code
 
 
+def _stopped(message: str, code: int, *, json_report: bool, clock: Clock) -> int:
+    """Say why nothing was verified; with ``--json`` the report says it too (an error
+    report: no checks, ``result`` unreadable or indeterminate, and ``error``)."""
+    say(message)
+    if json_report:
+        from verifier.report import error_report
+
+        _write_json(error_report(message, code, checked_at=clock().replace(microsecond=0)))
+    return code
+
+
 def main(argv: Sequence[str] | None = None, *, clock: Clock = system_clock) -> int:
     parser = build_parser()
+    words = list(argv) if argv is not None else sys.argv[1:]
+    wants_json = "--json" in words
     try:
-        args = parser.parse_args(list(argv) if argv is not None else None)
+        args = parser.parse_args(words)
     except SystemExit as exc:  # argparse has printed usage and the error
-        return int(exc.code or 0) and EXIT_UNREADABLE
+        code = int(exc.code or 0) and EXIT_UNREADABLE
+        if code and wants_json:
+            return _stopped("usage error (see above)", code, json_report=True, clock=clock)
+        return code
     try:
         if args.command == "attest":
             from verifier.attest import attest_command
@@ -138,20 +167,16 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock = system_clock) -> i
             return attest_command(args, clock)
         return _bundle(args, clock)
     except UsageError as exc:
-        say(exc.message)
-        return EXIT_UNREADABLE
+        return _stopped(exc.message, EXIT_UNREADABLE, json_report=args.json, clock=clock)
     except UnavailableError as exc:
-        say(exc.message)
-        return EXIT_INDETERMINATE
+        return _stopped(exc.message, EXIT_INDETERMINATE, json_report=args.json, clock=clock)
     except LedgerError as exc:
-        say(exc.message)
-        return EXIT_UNREADABLE
+        return _stopped(exc.message, EXIT_UNREADABLE, json_report=args.json, clock=clock)
     except KeyboardInterrupt:
-        say("interrupted")
-        return EXIT_INDETERMINATE
+        return _stopped("interrupted", EXIT_INDETERMINATE, json_report=args.json, clock=clock)
     except Exception as exc:  # never a traceback for an auditor (docs/VERIFY.md §5)
-        say(f"internal error, nothing was decided ({type(exc).__name__}: {exc})")
-        return EXIT_INDETERMINATE
+        message = f"internal error, nothing was decided ({type(exc).__name__}: {exc})"
+        return _stopped(message, EXIT_INDETERMINATE, json_report=args.json, clock=clock)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ __all__ = [
     "OnchainBatch",
     "ProducerKey",
     "Revocation",
+    "Supersession",
+    "TypeGrant",
 ]
 
 
@@ -80,3 +82,29 @@ class Attestation:
     verdict: int
     block_number: int
     timestamp: int
+
+
+@dataclass(frozen=True)
+class Supersession:
+    """AnchorRegistry ``getSupersession`` (interface version 2): the anchored successor."""
+
+    successor: bytes
+    successor_seq: int
+    block_number: int
+    timestamp: int
+
+
+@dataclass(frozen=True)
+class TypeGrant:
+    """TrustRegistry ``getRecordTypeGrant`` (interface version 2): when a key was granted a
+    record type and when it was withdrawn (0: never), both block timestamps."""
+
+    granted_at: int
+    withdrawn_at: int
+
+    def covers(self, timestamp: int) -> bool:
+        """``isTypeGrantedAt``'s formula (docs/CONTRACTS.md §4): a record anchored at
+        ``timestamp`` is of a type its key may sign."""
+        if self.granted_at == 0 or timestamp < self.granted_at:
+            return False
+        return self.withdrawn_at == 0 or timestamp < self.withdrawn_at

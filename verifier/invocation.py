@@ -83,7 +83,14 @@ def pins_from(args: argparse.Namespace) -> Pins:
         raise UsageError(
             f"--service-key-id must be 64 lowercase hex characters, got {service_key_id!r}"
         )
+    genesis = getattr(args, "genesis", None)
+    if genesis is not None:
+        text = genesis.lower() if genesis.startswith("0x") else "0x" + genesis.lower()
+        if len(text) != 66 or text[2:].strip("0123456789abcdef"):
+            raise UsageError(f"--genesis must be 32 bytes of hex, got {genesis!r}")
+        genesis = text
     return Pins(
+        genesis_hash=genesis,
         chain_id=args.chain_id,
         anchor_registry=parse_address(args.registry, "--registry"),
         trust_registry=(

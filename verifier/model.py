@@ -14,6 +14,7 @@ __all__ = [
     "CHECK_NAMES",
     "EXIT_FAILED",
     "EXIT_INDETERMINATE",
+    "EXIT_NOT_RECOMPUTED",
     "EXIT_OK",
     "EXIT_UNREADABLE",
     "Check",
@@ -26,6 +27,8 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_UNREADABLE = 2
 EXIT_INDETERMINATE = 3
+#: every check passed, but some record's figures could not be recomputed from this bundle
+EXIT_NOT_RECOMPUTED = 4
 
 CHECK_NAMES: dict[int, str] = {
     1: "bundle format",
@@ -63,6 +66,8 @@ class Check:
     subject: str = "bundle"
     record_id: str | None = None
     evidence: dict[str, Any] | None = None
+    #: check 10 only: whether the record's figures were recomputed (None: it states none)
+    recomputed: bool | None = None
 
     @property
     def name(self) -> str:
@@ -80,6 +85,8 @@ class Check:
             out["record_id"] = self.record_id
         if self.evidence:
             out["evidence"] = self.evidence
+        if self.recomputed is not None:
+            out["recomputed"] = self.recomputed
         return out
 
 
@@ -97,6 +104,9 @@ class Pins:
     trust_code_hash: str | None = None
     #: optional: the service key id the bundle's receipts must be signed under
     service_key_id: str | None = None
+    #: optional: the hash of the chain's block 0 (``0x`` hex), so that two chains with
+    #: one chain id (two dev chains) cannot be confused
+    genesis_hash: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -107,6 +117,7 @@ class Pins:
             "anchor_code_hash": self.anchor_code_hash,
             "trust_code_hash": self.trust_code_hash,
             "service_key_id": self.service_key_id,
+            "genesis_hash": self.genesis_hash,
         }
 
 
@@ -135,6 +146,8 @@ class Verification:
             return EXIT_FAILED
         if Status.UNKNOWN in statuses:
             return EXIT_INDETERMINATE
+        if self.not_recomputed():
+            return EXIT_NOT_RECOMPUTED
         return EXIT_OK
 
     @property
@@ -144,7 +157,13 @@ class Verification:
             EXIT_FAILED: "failed",
             EXIT_UNREADABLE: "unreadable",
             EXIT_INDETERMINATE: "indeterminate",
+            EXIT_NOT_RECOMPUTED: "not-recomputed",
         }[self.exit_code]
 
     def failures(self) -> list[Check]:
         return [c for c in self.checks if c.status is Status.FAIL]
+
+    def not_recomputed(self) -> list[Check]:
+        """The check-10 rows of records whose figures this bundle does not let anyone
+        recompute (a hidden input, or a view that hides the figures' own inputs)."""
+        return [c for c in self.checks if c.number == 10 and c.recomputed is False]

@@ -14,10 +14,12 @@ from typing import Any
 
 from ledger.core.canonical import format_timestamp
 from verifier import __version__
-from verifier.model import CHECK_NAMES, Check, Pins, Status, Verification
+from verifier.model import CHECK_NAMES, EXIT_UNREADABLE, Check, Pins, Status, Verification
+from verifier.recompute import ASK_FOR
 
 __all__ = [
     "REPORT_FORMAT",
+    "error_report",
     "render_bilingual",
     "render_table",
     "report_json",
@@ -52,6 +54,25 @@ def report_json(v: Verification, *, pins: Pins, checked_at: datetime) -> dict[st
         "exit_code": v.exit_code,
         "summary": {s.value: counts.get(s.value, 0) for s in Status},
         "checks": [c.to_json() for c in v.checks],
+    }
+
+
+def error_report(message: str, exit_code: int, *, checked_at: datetime) -> dict[str, Any]:
+    """The report of a run that verified nothing: the input could not be read (exit 2) or
+    a dependency failed before any check (exit 3). ``error`` says why."""
+    return {
+        "format": REPORT_FORMAT,
+        "verifier": {"name": VERIFIER_NAME, "version": VERIFIER_VERSION},
+        "checked_at": format_timestamp(checked_at),
+        "bundle": None,
+        "pins": None,
+        "head_block": None,
+        "trust_registry": None,
+        "result": "unreadable" if exit_code == EXIT_UNREADABLE else "indeterminate",
+        "exit_code": exit_code,
+        "summary": {s.value: 0 for s in Status},
+        "checks": [],
+        "error": message,
     }
 
 
@@ -108,15 +129,38 @@ def render_table(v: Verification, *, pins: Pins, verbose: bool = False) -> str:
     for number, name, status, reason in rows:
         lines.append(f"{number:>2}  {name:<{w_name}}  {status:<7}  {reason}")
     fails = len(v.failures())
+    pending = v.not_recomputed()
     result = {
-        "verified": "VERIFIED: every check passed",
+        "verified": "VERIFIED: every check passed and every figure was recomputed",
         "failed": f"FAILED: {fails} check(s) failed; the reasons above say what to look at",
         "unreadable": "UNREADABLE: the input is not a bundle this verifier reads",
         "indeterminate": "INDETERMINATE: the chain could not answer; nothing failed so far, "
         "re-run when the node is reachable",
+        "not-recomputed": f"NOT RECOMPUTED: nothing failed, but the figures of {len(pending)} "
+        "record(s) could not be recomputed from this bundle, so it is not verified",
     }[v.verdict]
     lines.append(f"result: {result} (exit {v.exit_code})")
+    if v.verdict == "not-recomputed":
+        lines.extend(_not_recomputed_lines(pending))
     return "\n".join(lines) + "\n"
+
+
+def _not_recomputed_lines(checks: list[Check]) -> list[str]:
+    """Under the NOT RECOMPUTED result: which records, why, and which view to ask for."""
+    out = []
+    subjects: list[str] = []
+    for i, c in enumerate(checks):
+        why, _, subject = c.reason.removeprefix("not recomputed: ").partition("; " + ASK_FOR)
+        if subject and subject not in subjects:
+            subjects.append(subject)
+        if i < _DETAIL_LIMIT:
+            who = c.subject + (f" {c.record_id}" if c.record_id else "")
+            out.append(f"  {who}: {why}")
+    if len(checks) > _DETAIL_LIMIT:
+        out.append(f"  … {len(checks) - _DETAIL_LIMIT} more: use --json for all")
+    if subjects:
+        out.append(f"  to recompute them, {ASK_FOR}{', '.join(subjects)}")
+    return out
 
 
 _ZH_STATUS = {

@@ -38,6 +38,7 @@ from ledger.examples.builder import (
     quote_factor,
 )
 from ledger.examples.equipment import (
+    CC_ENTERPRISE_2025,
     CR_HX,
     CR_TANK,
     CR_TANK_REVISED,
@@ -201,14 +202,15 @@ def downgrade_credit_change(digests: Mapping[str, str]) -> dict[str, Any]:
         rid=CC_DOWNGRADE,
         issued_at="2026-06-30T00:00:00Z",
         previous_grade="AA",
+        previous=CC_ENTERPRISE_2025,
+        period=("2026-01-01", "2026-07-01"),
+        reason=(
+            "violation-found",
+            "Solvent emissions of the coating line above the permitted limit "
+            "(environmental inspection of 2026-05-20); splash-zone coating of tank "
+            "T-101 failed early, shortening its recoating interval",
+        ),
     )
-    record["body"]["period"] = {"start": "2026-01-01", "end": "2026-07-01"}
-    record["body"]["reason"] = {
-        "code": "violation-found",
-        "text": "Solvent emissions of the coating line above the permitted limit "
-        "(environmental inspection of 2026-05-20); splash-zone coating of tank "
-        "T-101 failed early, shortening its recoating interval",
-    }
     return record
 
 
@@ -237,6 +239,7 @@ def demo_records(digest_of: DigestOf) -> dict[str, dict[str, Any]]:
                 )
             )  # fmt: skip
     add_conversions(add, digests, refs, tank, hx)
+    add(trail.initial_credit_change(digests))
     add(trail.credit_change(digests))
     add(downgrade_credit_change(digests))
     return book.records

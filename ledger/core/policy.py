@@ -1,19 +1,28 @@
 """Disclosure policies: which fields of a record each audience sees
 (docs/FORMAT.md §2.2, docs/RECORDS.md §4).
 
-``reveals(record_type, audience)`` returns a predicate over flattened field
-paths (``("body", "lines", 3, "quantity")``) for use with
-``commitment.redact(commitment, reveal=...)``. The public policy is an allow
-list: a field nobody listed stays hidden, so a new body field is never
-published by accident. Regulators and auditors see every field.
+Regulators and auditors see every field. The public sees a record in full unless it is
+**confidential** (``is_confidential``): a credit change (its scores, by design), a BIM
+archive entry (its documents), a supplier's declared factors (a factor set with status
+``supplier-declared``), and a carbon record or factor substitution that quotes such a
+factor set. Reference data (official and illustrative factor sets, region and rating
+rules) is therefore public in full, and so is every figure computed from public data
+alone: anyone can recompute it. ``public_view`` gives the full view or the redacted one.
+
+Of a confidential record the public sees what ``reveals(record_type, "public")`` lets
+through: a predicate over flattened field paths (``("body", "lines", 3, "quantity")``)
+for use with ``commitment.redact(commitment, reveal=...)``, an allow list, so a field
+nobody listed stays hidden and a new body field is never published by accident.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
 
 from ledger.core.errors import MalformedError
 from ledger.core.records import RECORD_TYPES
+from ledger.core.view import Commitment, View, redact
 
 FieldPath = tuple[str | int, ...]
 Pattern = tuple[str, ...]  # "*" matches any one segment (array index or key)
@@ -46,8 +55,28 @@ _PUBLIC: dict[str, tuple[Pattern, ...]] = {
         ("body", "lines", "*", "emission_class"),
         ("body", "lines", "*", "cbam_channel"),
     ),
-    # Reference data is published in full.
-    "factor-set": (("body",),),
+    # Reference data is published in full; of a supplier's declared factors (the only
+    # confidential factor sets) the public sees what each entry is, not its values.
+    "factor-set": (
+        ("body", "publisher"),
+        ("body", "dataset"),
+        ("body", "version"),
+        ("body", "year"),
+        ("body", "validity"),
+        ("body", "region"),
+        ("body", "source"),
+        ("body", "license"),
+        ("body", "gwp_basis"),
+        ("body", "status"),
+        ("body", "provenance"),
+        ("body", "note"),
+        ("body", "entries", "*", "id"),
+        ("body", "entries", "*", "activity"),
+        ("body", "entries", "*", "name"),
+        ("body", "entries", "*", "unit"),
+        ("body", "entries", "*", "gwp_set"),
+        ("body", "entries", "*", "native_id"),
+    ),
     "region-rule": (("body",),),
     "rating-rule": (("body",),),
     # The converted result and the regional difference table, without the
@@ -130,3 +159,49 @@ def policy_table() -> dict[str, dict[str, list[str]]]:
         public = [".".join(p) for p in _ENVELOPE + _PUBLIC[rtype]]
         table[rtype] = {"public": public, "regulator": ["*"], "auditor": ["*"]}
     return table
+
+
+#: The status of a factor set whose values are a supplier's, not a publisher's.
+SUPPLIER_DECLARED = "supplier-declared"
+
+
+def is_confidential_set(record: Mapping[str, Any]) -> bool:
+    """A factor set of a supplier's declared values (status ``supplier-declared``)."""
+    body = record.get("body")
+    return (
+        record.get("type") == "factor-set"
+        and isinstance(body, Mapping)
+        and body.get("status") == SUPPLIER_DECLARED
+    )
+
+
+def is_confidential(record: Mapping[str, Any], *, confidential_sets: Collection[str] = ()) -> bool:
+    """Whether the public sees ``record`` redacted rather than in full.
+
+    ``confidential_sets``: ids of the factor sets ``record`` links that are confidential
+    (the caller knows them: they are other records); only carbon records and factor
+    substitutions depend on it.
+    """
+    rtype = record.get("type")
+    if rtype in ("credit-change", "bim-archive"):
+        return True
+    if rtype == "factor-set":
+        return is_confidential_set(record)
+    if rtype in ("carbon-record", "factor-substitution"):
+        refs = record.get("refs")
+        return any(
+            isinstance(ref, Mapping)
+            and ref.get("rel") == "factor-set"
+            and ref.get("id") in confidential_sets
+            for ref in (refs if isinstance(refs, list) else ())
+        )
+    return False
+
+
+def public_view(commitment: Commitment, *, confidential_sets: Collection[str] = ()) -> View:
+    """What the public sees of a record: the full view (record and salts) unless the
+    record is confidential, then the redacted view of ``reveals(type, "public")``."""
+    record = commitment.record
+    if not is_confidential(record, confidential_sets=confidential_sets):
+        return commitment
+    return redact(commitment, reveals(str(record.get("type")), "public"))

@@ -27,6 +27,7 @@ from ledger.examples import rules, trail
 from ledger.examples.builder import DigestOf, RecordBook, envelope
 from ledger.examples.equipment import (
     BIM_TANK_INSPECTION,
+    CC_ENTERPRISE_2024,
     CC_ENTERPRISE_2025,
     CR_HX,
     CR_TANK,
@@ -70,8 +71,10 @@ def substitution_record(
     sets: list[dict[str, Any]],
     digests: dict[str, str],
     choices: dict[str, tuple[str, str]] | None = None,
+    validity_exceptions: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """A factor-substitution record computed with calc/1 from its inputs."""
+    """A factor-substitution record computed with calc/1 from its inputs; with
+    ``validity_exceptions`` (why a factor set serves outside its validity) it is schema 2."""
     computed = compute_substitution(
         validate_record(source),
         validate_record(rule),
@@ -94,7 +97,9 @@ def substitution_record(
             if key in line:
                 sets_used.setdefault(line[key]["set"]["id"], line[key]["set"]["digest"])
     refs += [{"rel": "factor-set", "id": i, "digest": d} for i, d in sets_used.items()]
-    return envelope(
+    if validity_exceptions:
+        body["validity_exceptions"] = validity_exceptions
+    record = envelope(
         "factor-substitution",
         rid,
         source["subject"],
@@ -103,6 +108,9 @@ def substitution_record(
         body,
         refs,
     )
+    if validity_exceptions:
+        record["schema_version"] = "2"
+    return record
 
 
 Add = Callable[[dict[str, Any]], dict[str, Any]]
@@ -162,6 +170,7 @@ def add_conversions(
             [refs.cn],
             digests,
             {"H03": (FS_CN_MEE_2023, "cn-2023-east")},
+            [eq.cn_grid_exception(digests)],
         )
     )
 
@@ -176,6 +185,7 @@ def example_records(digest_of: DigestOf = seeded_digest) -> dict[str, dict[str, 
     add(trail.tank_inspection_archive(digests))
     add(eq.storage_tank_carbon_record(digests, recoat_kg="180", revision_of=digests))
     add_conversions(add, digests, refs, tank, hx)
+    add(trail.initial_credit_change(digests))
     add(trail.credit_change(digests))
     return book.records
 
@@ -197,6 +207,7 @@ def example_of_each_type(digest_of: DigestOf = seeded_digest) -> dict[str, dict[
 
 __all__ = [
     "BIM_TANK_INSPECTION",
+    "CC_ENTERPRISE_2024",
     "CC_ENTERPRISE_2025",
     "CR_HX",
     "CR_TANK",

@@ -28,7 +28,18 @@ CR_TANK = "urn:carbonledger:carbon-record:st-tk-0101-2025-v1"
 CR_TANK_REVISED = "urn:carbonledger:carbon-record:st-tk-0101-2025-v2"
 CR_HX = "urn:carbonledger:carbon-record:ti-hx-0042-2025-v1"
 BIM_TANK_INSPECTION = "urn:carbonledger:bim-archive:st-tk-0101-inspection-2026-03"
+CC_ENTERPRISE_2024 = "urn:carbonledger:credit-change:example-anticorrosion-2024"
 CC_ENTERPRISE_2025 = "urn:carbonledger:credit-change:example-anticorrosion-2025"
+
+
+def cn_grid_exception(digests: Mapping[str, str]) -> dict[str, Any]:
+    """Why the 2023 Chinese grid factors serve a 2025 period (docs/RECORDS.md §3.8)."""
+    return {
+        "factor_set": {"id": ref.FS_CN_MEE_2023, "digest": digests[ref.FS_CN_MEE_2023]},
+        "code": "latest-published",
+        "text": "The MEE/NBS 2023 grid factors are the latest Chinese grid factors published "
+        "when the record was issued; none covering 2025 had been released.",
+    }
 
 
 def _set_refs(lines: list[dict[str, Any]]) -> list[dict[str, str]]:
@@ -84,6 +95,15 @@ def carbon_record(
     record = envelope(
         "carbon-record", rid, handle, issued_at, PRODUCER_MES, body, _set_refs(lines) + (refs or [])
     )
+    cn_sets = {
+        line["factor"]["set"]["id"]: line["factor"]["set"]["digest"]
+        for line in lines
+        if line["factor"]["set"]["id"] == ref.FS_CN_MEE_2023
+    }
+    if cn_sets:
+        # A 2025 period on 2023 grid factors: schema 2 states why (docs/CALC.md §10.1).
+        record["schema_version"] = "2"
+        record["body"]["validity_exceptions"] = [cn_grid_exception(cn_sets)]
     # The totals are filled with calc/1; tests/vectors/calc holds the same
     # figures worked by hand, and the tests compare the two.
     record["body"]["totals"] = compute_carbon_totals(validate_record(record))

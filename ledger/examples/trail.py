@@ -12,6 +12,7 @@ from ledger.examples import rules
 from ledger.examples.builder import bim_archive, document_hash, envelope
 from ledger.examples.equipment import (
     BIM_TANK_INSPECTION,
+    CC_ENTERPRISE_2024,
     CC_ENTERPRISE_2025,
     CR_TANK,
     ENTERPRISE,
@@ -56,8 +57,14 @@ def credit_change(
     rid: str = CC_ENTERPRISE_2025,
     issued_at: str = "2026-03-31T00:00:00Z",
     previous_grade: str | None = "A",
+    previous: str | None = CC_ENTERPRISE_2024,
+    period: tuple[str, str] = ("2025-01-01", "2026-01-01"),
+    reason: tuple[str, str] = ("periodic-review", "Annual review of 2025 performance"),
 ) -> dict[str, Any]:
-    """An enterprise's 2025 rating; the grade and total are computed by calc/1."""
+    """An enterprise's 2025 rating; the grade and total are computed by calc/1. It follows
+    the rating ``previous`` (schema 2's ``previous`` link), whose grade is
+    ``previous_grade``; when ``digests`` does not hold ``previous`` the record is a
+    schema-1 one that names no previous rating."""
     scores = dict(
         scores
         or {
@@ -72,12 +79,12 @@ def credit_change(
     rating = compute_rating(rule, scores)
     body: dict[str, Any] = {
         "enterprise": {"id": ENTERPRISE, "name": "Example Anti-Corrosion Equipment Co., Ltd."},
-        "period": {"start": "2025-01-01", "end": "2026-01-01"},
+        "period": {"start": period[0], "end": period[1]},
         "rule": {"id": RULE_RATING, "digest": digests[RULE_RATING]},
         "scores": scores,
         **rating,
         "previous_grade": previous_grade,
-        "reason": {"code": "periodic-review", "text": "Annual review of 2025 performance"},
+        "reason": {"code": reason[0], "text": reason[1]},
         "warning_list": rating["grade"] == "C",
     }
     if rating["grade"] == "C":
@@ -85,4 +92,32 @@ def credit_change(
             rule, date.fromisoformat(issued_at[:10])
         )
     refs = [{"rel": "rule", "id": RULE_RATING, "digest": digests[RULE_RATING]}]
-    return envelope("credit-change", rid, ENTERPRISE, issued_at, PRODUCER_RATING, body, refs)
+    version = "2"
+    if previous_grade is not None:
+        if previous is not None and previous in digests:
+            refs.append({"rel": "previous", "id": previous, "digest": digests[previous]})
+        else:
+            version = "1"  # names no previous rating: only schema 1 allows that
+    record = envelope("credit-change", rid, ENTERPRISE, issued_at, PRODUCER_RATING, body, refs)
+    record["schema_version"] = version
+    return record
+
+
+def initial_credit_change(digests: Mapping[str, str]) -> dict[str, Any]:
+    """The enterprise's first rating (2024): grade A, no previous grade."""
+    return credit_change(
+        digests,
+        scores={
+            "lifecycle_anticorrosion_compliance": "75.00",
+            "dynamic_carbon_governance": "72.00",
+            "green_anticorrosion_materials": "70.00",
+            "low_carbon_technical_investment": "68.00",
+            "industrial_social_responsibility": "80.00",
+        },
+        rid=CC_ENTERPRISE_2024,
+        issued_at="2026-02-15T00:00:00Z",
+        previous_grade=None,
+        previous=None,
+        period=("2024-01-01", "2025-01-01"),
+        reason=("initial-rating", "First rating under the low-carbon credit scheme, for 2024"),
+    )

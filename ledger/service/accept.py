@@ -8,7 +8,9 @@ registered, belong to the record's ``producer`` and be valid at the record's ``i
 granted the record's type; the
 Ed25519 signature must verify; every ``refs`` entry must name a stored record, or an
 earlier record of the same bulk, with the stated digest; a ``supersedes`` link must name a
-record of the same type, subject and producer that nothing supersedes yet. All records of
+record of the same type, subject and producer that nothing supersedes yet; a key revoked
+before the submission arrives refuses it whatever ``issued_at`` says; and a record with
+figures must recompute from the records it links (``ledger.service.recompute``). All records of
 a call are then inserted as pending in one transaction, with their receipts, and the
 receipts are returned only after the commit (a record is acknowledged only after its
 commit, docs/OPERATIONS.md §1).
@@ -33,6 +35,7 @@ from ledger.core.receipt import Receipt, issue_receipt
 from ledger.core.records import Record
 from ledger.core.signature import verify_signature
 from ledger.crashpoints import NO_CRASH, CrashPoints
+from ledger.service.recompute import InputCache, Recomputation
 from ledger.service.submission import (
     AcceptLimits,
     ParsedSubmission,
@@ -107,6 +110,7 @@ class LedgerService:
         self.max_merge_delay_s = max_merge_delay_s
         self.limits = limits or AcceptLimits()
         self.crash_points = crash_points
+        self.inputs = InputCache()
 
     # -- public entry points ------------------------------------------------------------
 
@@ -170,6 +174,7 @@ class LedgerService:
         receipts: list[Receipt | None] = [None] * len(parsed)
         fresh: dict[str, ParsedSubmission] = {}
         later = {p.record_id: p.index for p in parsed}
+        figures = Recomputation(session, cache=self.inputs)
         for p in parsed:
             known = stored.get(p.record_id)
             if known is not None:
@@ -187,6 +192,8 @@ class LedgerService:
             self._check_signer(session, p, keys.get(p.signature.key_id), now)
             _check_record_type(p, key_types.get(p.signature.key_id, []), now)
             self._check_refs(p, targets, later, superseded)
+            figures.check(p)
+            figures.admitted(p)
             fresh[p.record_id] = p
             targets[p.record_id] = _target_of(p)
             if p.record.supersedes is not None:
@@ -240,6 +247,15 @@ class LedgerService:
                 "issued_at",
                 f"{format_timestamp(issued_at)} lies more than {self.limits.max_future_skew_s} s "
                 f"after the service clock ({format_timestamp(now)})",
+            )
+        if key.revoked_at is not None and key.revoked_at <= now:
+            # The trusted time is the acceptance, not the producer's issued_at: a revoked
+            # key signs nothing new, however early the record says it was issued.
+            raise refuse(
+                "signature.key_id",
+                f"key {kid} was revoked at {format_timestamp(key.revoked_at)}, before this "
+                f"submission was received ({format_timestamp(now)}), whatever issued_at "
+                f"({format_timestamp(issued_at)}) says",
             )
         if not is_key_valid_at(key, issued_at):
             raise refuse("signature.key_id", _invalid_window(key, issued_at))

@@ -7,16 +7,20 @@ naming the receipt's ``anchor_by``) instead of handing out an item without a pro
 subject's trail or a query, records not yet anchored are left out and counted
 (``ExportResult.pending``), so the bundle stays verifiable as a whole.
 
-The closure: every record an item refers to (rels ``source``, ``factor-set``, ``rule``,
-``archive``, ``carbon-record``; recursively, so a conversion brings its source, the rule,
-the rule's factor sets...) is added in the same item shape, so recomputation (calc/1) needs
-nothing else. ``supersedes`` links are not followed: the older record is not an input of
-the newer one. A record in the closure that is not anchored refuses the export, since
-without it the item cannot be recomputed.
+The closure: every record an item links (every rel: ``source``, ``factor-set``, ``rule``,
+``archive``, ``carbon-record``, ``supersedes``, ``previous``; recursively, so a conversion
+brings its source, the rule, the rule's factor sets..., a correction the record it
+corrects, a rating the rating it follows) is added in the same item shape, so that the
+verifier finds every reference in the bundle and recomputation (calc/1) needs nothing
+else. A record in the closure that is not anchored refuses the export, since without it
+the item cannot be checked.
 
 Views follow ``ledger.service.query.Access``: full for whoever may read the record in full,
-the public redacted view (``ledger.core.policy``) otherwise; a producer gets other
-producers' records in the closure in their public view only. Every item is checked against
+else what the public sees (``ledger.core.policy.public_view``: reference data and figures
+resting on public data in full, confidential records redacted). What a caller sees in
+full, it may recompute: the closure reached from an item shown in full is shown in full
+too (an auditor granted a subject gets the factor sets and sources of its figures); the
+rest of the closure follows the caller's own access. Every item is checked against
 its batch root before it leaves (``BundleItem.verify_against``), so a damaged store row is
 a 500 here rather than a bundle that fails at the auditor's.
 """
@@ -37,7 +41,9 @@ from ledger.core.errors import (
 )
 from ledger.core.receipt import Receipt
 from ledger.core.signature import Signature, key_id
-from ledger.service.query import Access, view_of
+from ledger.core.view import View
+from ledger.service.disclosure import confidential_sets
+from ledger.service.query import Access, commitment_of, view_of
 from ledger.store import Store, Transaction
 from ledger.store import batches as batch_repo
 from ledger.store import records as record_repo
@@ -52,7 +58,9 @@ __all__ = [
     "check_bundle_limit",
 ]
 
-CLOSURE_RELS = frozenset({"source", "factor-set", "rule", "archive", "carbon-record"})
+CLOSURE_RELS = frozenset(
+    {"source", "factor-set", "rule", "archive", "carbon-record", "supersedes", "previous"}
+)
 MAX_CLOSURE = 2000
 #: Items in one trail or query bundle (docs/API.md §5). A bundle is what an auditor takes
 #: away to verify offline in one run, so it may hold far more than a page of a listing
@@ -189,18 +197,39 @@ class BundleExporter:
         if not items_rows:
             first = rows[0]
             raise NotYetAnchoredError(first.record_id, _anchor_by(first))
-        closure_rows = self._closure(session, items_rows)
+        full_items = [r for r in items_rows if access.sees_full(r.producer, r.subject)]
+        others = [r for r in items_rows if not access.sees_full(r.producer, r.subject)]
+        seen = {r.record_id for r in items_rows}
+        # Inputs of what the caller sees in full are shown in full: gathered first.
+        full_closure = self._closure(session, full_items, seen)
+        closure_rows = full_closure + self._closure(session, others, seen)
+        in_full = {r.record_id for r in full_closure}
         batches.update(
             self._anchored_batches(session, {r.batch_seq for r in closure_rows} - set(batches))
         )
         for row in closure_rows:
             if row.batch_seq not in batches:
                 raise NotYetAnchoredError(row.record_id, _anchor_by(row))
+        public = [
+            commitment_of(r).record
+            for r in (*items_rows, *closure_rows)
+            if r.type in ("carbon-record", "factor-substitution")
+            and r.record_id not in in_full
+            and not access.sees_full(r.producer, r.subject)
+        ]
+        hidden_sets = confidential_sets(session, public)
         leaves = batch_repo.leaves_of_digests(
             session, [r.digest_hex for r in (*items_rows, *closure_rows)]
         )
-        items = tuple(self._item(r, access, leaves, batches) for r in items_rows)
-        closure = tuple(self._item(r, access, leaves, batches) for r in closure_rows)
+
+        def item(row: StoredRecord) -> BundleItem:
+            view = view_of(
+                row, access, confidential_sets=hidden_sets, full=row.record_id in in_full
+            )
+            return self._item(row, view, leaves, batches)
+
+        items = tuple(item(r) for r in items_rows)
+        closure = tuple(item(r) for r in closure_rows)
         used = {i.batch_seq for i in (*items, *closure)}
         receipts = (
             tuple(Receipt.from_json(parse_json(r.receipt, root="receipt")) for r in items_rows)
@@ -222,8 +251,11 @@ class BundleExporter:
         return batch_repo.anchored_batches(session, {s for s in seqs if s is not None})
 
     @staticmethod
-    def _closure(session: Transaction, items: Sequence[StoredRecord]) -> list[StoredRecord]:
-        seen = {r.record_id for r in items}
+    def _closure(
+        session: Transaction, items: Sequence[StoredRecord], seen: set[str]
+    ) -> list[StoredRecord]:
+        """Every record ``items`` link, transitively, that is not in ``seen`` (which
+        grows by what is found), in the order found."""
         frontier = [r.id for r in items]
         found: list[StoredRecord] = []
         while frontier:
@@ -248,7 +280,7 @@ class BundleExporter:
     @staticmethod
     def _item(
         row: StoredRecord,
-        access: Access,
+        view: View,
         leaves: dict[str, StoredLeaf],
         batches: dict[int, StoredBatch],
     ) -> BundleItem:
@@ -257,7 +289,7 @@ class BundleExporter:
             raise StorageError(f"record {row.record_id} is anchored but has no leaf")
         proof = tuple(bytes.fromhex(p) for p in leaf.proof)
         item = BundleItem(
-            view=view_of(row, access),
+            view=view,
             digest=bytes.fromhex(row.digest_hex),
             signature=Signature(row.key_id, row.signature),
             batch_seq=row.batch_seq,

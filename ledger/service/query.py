@@ -16,16 +16,17 @@ are the store's (``ledger.store.records``, ``batches``, ``chainfacts``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TypeVar
 
 from ledger.core.canonical import parse_json
 from ledger.core.errors import MalformedError, NotFoundError, StorageError
-from ledger.core.policy import reveals
+from ledger.core.policy import public_view
 from ledger.core.receipt import Receipt
 from ledger.core.signature import Signature
-from ledger.core.view import Commitment, View, parse_view, redact
+from ledger.core.view import Commitment, View, parse_view
+from ledger.service.disclosure import confidential_sets
 from ledger.service.limits import MAX_PAGE
 from ledger.service.readmodels import (
     BatchDetail,
@@ -99,11 +100,20 @@ def commitment_of(row: StoredRecord) -> Commitment:
     return view
 
 
-def view_of(row: StoredRecord, access: Access) -> View:
+def view_of(
+    row: StoredRecord,
+    access: Access,
+    *,
+    confidential_sets: Collection[str] = (),
+    full: bool = False,
+) -> View:
+    """The row in the caller's view: full when ``access`` (or ``full``, for the inputs of
+    a figure the caller sees in full) allows it, else what the public sees
+    (``ledger.core.policy.public_view``, given the confidential factor sets it links)."""
     commitment = commitment_of(row)
-    if access.sees_full(row.producer, row.subject):
+    if full or access.sees_full(row.producer, row.subject):
         return commitment
-    return redact(commitment, reveals(row.type, "public"))
+    return public_view(commitment, confidential_sets=confidential_sets)
 
 
 def _visible(session: Transaction, record_id: str, access: Access) -> StoredRecord:
@@ -155,9 +165,12 @@ class LedgerQueries:
 
         def work(session: Transaction) -> RecordView:
             row = _visible(session, record_id, access)
+            hidden_sets: frozenset[str] = frozenset()
+            if not access.sees_full(row.producer, row.subject):
+                hidden_sets = confidential_sets(session, [commitment_of(row).record])
             return RecordView(
                 summary=RecordSummary.of(row),
-                view=view_of(row, access),
+                view=view_of(row, access, confidential_sets=hidden_sets),
                 signature=Signature(row.key_id, row.signature),
             )
 

@@ -165,7 +165,8 @@ def read_submission(obj: Any, *, index: int = 0, limits: AcceptLimits) -> Parsed
     if not isinstance(view, Commitment):
         raise refuse("view.kind", 'a submission carries the full view ("kind": "full")')
     try:
-        record = validate_record(view.record)
+        # The view was parsed for this submission alone: the record may keep it as it is.
+        record = validate_record(view.record, owned=True)
     except InvalidRecordError as exc:
         raise refuse(exc.path, exc.reason) from None
     if len(record.id) > MAX_ID_CHARS:

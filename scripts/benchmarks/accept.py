@@ -7,11 +7,14 @@ producer before timing starts. Measured:
 
 - ceiling: the per-record CPU work acceptance cannot avoid, in one process, nothing else,
   as a list of named parts (``CEILING``), each timed over every record: strict parse of the
-  submission bytes, reading the full view, digest v1, Ed25519 signature check. Two parts
-  carry a ratio to a baseline of the same run: parse / ``json.loads`` of the same bytes,
-  digest / one RFC 8785 serialization of the record;
+  submission bytes, reading the full view, digest v1, Ed25519 signature check, and the
+  recomputation of the record's figures with calc/1 from its (already parsed) factor sets,
+  as acceptance does (``ledger.core.figures``). Two parts carry a ratio to a baseline of the
+  same run: parse / ``json.loads`` of the same bytes, digest / one RFC 8785 serialization
+  of the record. The ceiling without the recomputation is printed beside it;
 - single: ``LedgerService.accept`` per record (one transaction and one commit each);
-- bulk: ``LedgerService.accept_bulk`` with 1,000 records per call.
+- bulk: ``LedgerService.accept_bulk`` with 1,000 records per call; and the same with the
+  accept path's recomputation step skipped, to show what it costs.
 
 The figure that matters is bulk / ceiling (target: at least 0.5): the share of the
 unavoidable CPU work in what acceptance costs end to end. PostgreSQL runs on a throwaway
@@ -41,7 +44,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.core.canonical import canonicalize, parse_json
-from ledger.core.records import RECORD_TYPES
+from ledger.core.figures import check_figures, input_refs
+from ledger.core.records import RECORD_TYPES, Record, validate_record
 from ledger.core.signature import (
     Signature,
     key_id,
@@ -52,6 +56,7 @@ from ledger.core.signature import (
 from ledger.core.view import Commitment, commit, parse_view
 from ledger.examples import CR_TANK, example_records
 from ledger.service import BATCH_FORMAT, SUBMISSION_FORMAT, LedgerService, ManualClock
+from ledger.service.recompute import Recomputation
 from ledger.store import Store, sqlite_url
 from ledger.store.producers import add_producer, add_producer_key
 
@@ -78,6 +83,10 @@ class Workload:
             if record["type"] in ("factor-set", "region-rule", "rating-rule")
         ]
         template = records[CR_TANK]
+        # What the service recomputes each record from, parsed once (it caches them too).
+        self.inputs = {
+            r.id: validate_record(records[r.id]) for r in input_refs(validate_record(template))
+        }
         self.records: list[bytes] = []
         for i in range(count):
             record = copy.deepcopy(template)
@@ -101,9 +110,11 @@ class InFlight:
 
     data: bytes
     public_keys: Mapping[str, bytes]
+    inputs: Mapping[str, Record]
     obj: Any = None
     view: Commitment | None = None
     digest: bytes = b""
+    record: Record | None = None
 
 
 def _parse(r: InFlight) -> None:
@@ -124,6 +135,18 @@ def _digest(r: InFlight) -> None:
 def _signature(r: InFlight) -> None:
     signature = Signature.from_json(r.obj["signature"])
     verify_signature(r.public_keys[signature.key_id], r.digest, signature)
+
+
+def _validated(r: InFlight) -> None:
+    """Not a ceiling part: acceptance validates every record anyway, and the recomputation
+    part starts from the validated record."""
+    r.record = validate_record(_full_view(r).record)
+
+
+def _recompute(r: InFlight) -> None:
+    if r.record is None:
+        raise RuntimeError("the record is validated before it is recomputed")
+    check_figures(r.record, r.inputs, strict=True)
 
 
 def _full_view(r: InFlight) -> Commitment:
@@ -156,15 +179,21 @@ CEILING: tuple[Part, ...] = (
         target=2.0,
     ),
     Part("signature", _signature),
+    Part("recomputation", _recompute),
 )
+#: Parts whose time is not the ceiling's, run before the named part to feed it.
+_PREPARE: Mapping[str, Callable[[InFlight], None]] = {"recomputation": _validated}
 
 
 def ceiling(workload: Workload) -> dict[str, Any]:
     """Per-record seconds of every part of ``CEILING`` (and of its baseline), and their sum."""
     public = {key_id(k): public_key_bytes(k) for k in workload.keys.values()}
-    records = [InFlight(data, public) for data in workload.records]
+    records = [InFlight(data, public, workload.inputs) for data in workload.records]
     parts: dict[str, dict[str, Any]] = {}
     for part in CEILING:
+        if part.name in _PREPARE:
+            for r in records:
+                _PREPARE[part.name](r)
         part_s, baseline_s = _per_record(part, records)
         figures: dict[str, Any] = {"s_per_record": part_s}
         if part.baseline_run is not None:
@@ -176,7 +205,24 @@ def ceiling(workload: Workload) -> dict[str, Any]:
             }
         parts[part.name] = figures
     total_s = sum(f["s_per_record"] for f in parts.values())
-    return {"s_per_record": total_s, "records_per_s": 1 / total_s, "parts": parts}
+    without_s = total_s - parts["recomputation"]["s_per_record"]
+    return {
+        "s_per_record": total_s,
+        "records_per_s": 1 / total_s,
+        "without_recomputation_records_per_s": 1 / without_s,
+        "parts": parts,
+    }
+
+
+@contextmanager
+def recomputation_off() -> Iterator[None]:
+    """The accept path with its recomputation step skipped: only to show what it costs."""
+    original = Recomputation.check
+    Recomputation.check = lambda self, p: None  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Recomputation.check = original  # type: ignore[method-assign]
 
 
 def _per_record(part: Part, records: list[InFlight]) -> tuple[float, float]:
@@ -244,21 +290,28 @@ def measure(url_factory: Callable[[str], str], workload: Workload, single: int) 
         single_s = timed(service.accept, workload.records[:single])
     finally:
         store.close()
+    chunks = [
+        workload.records[i : i + BULK_SIZE] for i in range(0, len(workload.records), BULK_SIZE)
+    ]
+    bodies = [
+        b'{"format":"' + BATCH_FORMAT.encode() + b'","submissions":[' + b",".join(c) + b"]}"
+        for c in chunks
+    ]
     service, store = prepared_service(url_factory("bulk"), workload)
     try:
-        chunks = [
-            workload.records[i : i + BULK_SIZE] for i in range(0, len(workload.records), BULK_SIZE)
-        ]
-        bodies = [
-            b'{"format":"' + BATCH_FORMAT.encode() + b'","submissions":[' + b",".join(c) + b"]}"
-            for c in chunks
-        ]
         bulk_s = timed(service.accept_bulk, bodies)
+    finally:
+        store.close()
+    service, store = prepared_service(url_factory("bulk-unchecked"), workload)
+    try:
+        with recomputation_off():
+            unchecked_s = timed(service.accept_bulk, bodies)
     finally:
         store.close()
     return {
         "single_records_per_s": single / single_s,
         "bulk_records_per_s": len(workload.records) / bulk_s,
+        "bulk_without_recomputation_records_per_s": len(workload.records) / unchecked_s,
     }
 
 
@@ -323,6 +376,10 @@ def main(argv: list[str] | None = None) -> int:
         figures["bulk_over_ceiling"] = (
             figures["bulk_records_per_s"] / report["ceiling_records_per_s"]
         )
+        figures["bulk_over_ceiling_without_recomputation"] = (
+            figures["bulk_without_recomputation_records_per_s"]
+            / limit["without_recomputation_records_per_s"]
+        )
     if args.json:
         print(json.dumps(report, indent=2, sort_keys=True))
         return 0
@@ -330,7 +387,8 @@ def main(argv: list[str] | None = None) -> int:
     names = " + ".join(p.name for p in CEILING)
     print(
         f"ceiling ({names}): {limit['records_per_s']:8.0f}/s, "
-        f"{limit['s_per_record'] * 1e3:.3f} ms per record"
+        f"{limit['s_per_record'] * 1e3:.3f} ms per record; without recomputation "
+        f"{limit['without_recomputation_records_per_s']:8.0f}/s"
     )
     for name, part in limit["parts"].items():
         ratio = (
@@ -345,6 +403,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{name:<10} single {figures['single_records_per_s']:8.0f}/s   "
             f"bulk {figures['bulk_records_per_s']:8.0f}/s   "
             f"bulk/ceiling {figures['bulk_over_ceiling']:.2f} (target >= 0.50)"
+        )
+        print(
+            f"{'':<10} with recomputation off: bulk "
+            f"{figures['bulk_without_recomputation_records_per_s']:8.0f}/s   bulk/ceiling "
+            f"without recomputation {figures['bulk_over_ceiling_without_recomputation']:.2f}"
         )
     for note in report["notes"]:
         print(f"note: {note}")

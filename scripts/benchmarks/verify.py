@@ -114,8 +114,15 @@ def build_records(n: int) -> tuple[Commitment, list[Commitment]]:
             for k, d in enumerate(DIMENSIONS)
         }
         record = trail.credit_change(
-            digests, scores=scores, rid=f"urn:carbonledger:credit-change:bench-{i:05d}"
+            digests,
+            scores=scores,
+            rid=f"urn:carbonledger:credit-change:bench-{i:05d}",
+            previous_grade=None,
+            previous=None,
         )
+        # Each the first rating of an enterprise of its own: nothing is in force before it.
+        enterprise = f"urn:carbonledger:enterprise:bench-{i:05d}"
+        record["subject"] = record["body"]["enterprise"]["id"] = enterprise
         out.append(commit(record))
     return rule, out
 

@@ -11,14 +11,21 @@ from ledger.core.bundle import Bundle, parse_bundle
 from ledger.core.calc.substitution import compute_substitution
 from ledger.core.records import validate_record
 from ledger.core.view import Commitment, RedactedView, commit
-from ledger.examples import CR_TANK, CR_TANK_REVISED, RULE_EU_CBAM, SUB_TANK_EU
+from ledger.examples import (
+    CR_TANK,
+    CR_TANK_REVISED,
+    FS_IPCC_2006,
+    FS_SUPPLIER,
+    RULE_EU_CBAM,
+    SUB_TANK_EU,
+)
 from tests.api.world import PLANT, TANK_SUBJECT, World, producer_key
 from verifier.chain import ChainReader
 from verifier.checks import verify_bundle
-from verifier.model import Pins
+from verifier.model import Pins, Verification
 
 
-def _verify(world: World, data: bytes) -> None:
+def _verify(world: World, data: bytes, *, verdict: str = "verified") -> Verification:
     d = world.template.deployment
     anchor, trust = d.address_of("AnchorRegistry"), d.address_of("TrustRegistry")
     reader = ChainReader(world.template.chain.w3, anchor_registry=anchor, trust_registry=trust)
@@ -28,7 +35,8 @@ def _verify(world: World, data: bytes) -> None:
         pins=Pins(chain_id=d.chain_id, anchor_registry=anchor, trust_registry=trust),
     )
     failures = [c for c in result.checks if c.status.name != "PASS" and c.status.name != "SKIP"]
-    assert result.verdict == "verified", failures
+    assert result.verdict == verdict, failures
+    return result
 
 
 def _ids(bundle: Bundle, group: str) -> list[str]:
@@ -72,7 +80,9 @@ def test_a_conversion_bundle_verifies_and_recomputes_from_its_closure(world: Wor
     assert bundle.chain.chain_id == world.template.deployment.chain_id
 
 
-def test_the_public_gets_the_redacted_view_that_still_verifies(world: World) -> None:
+def test_the_public_gets_the_redacted_view_of_a_confidential_record(world: World) -> None:
+    """The tank's footprint quotes a supplier's declared factors: the public sees its
+    totals, not its lines, and its verification says that nothing of it was recomputed."""
     response = world.http.get("/v1/record/bundle", params={"id": CR_TANK})
     assert response.status_code == 200
     bundle = parse_bundle(response.content, require_canonical=True)
@@ -81,7 +91,11 @@ def test_the_public_gets_the_redacted_view_that_still_verifies(world: World) -> 
     shown = {d.path for d in item.view.disclosures}
     assert ("body", "totals") in {p[:2] for p in shown}
     assert not any(p[:2] == ("body", "lines") and p[-1] == "quantity" for p in shown)
-    _verify(world, response.content)
+    result = _verify(world, response.content, verdict="not-recomputed")
+    assert [c.record_id for c in result.not_recomputed()] == [CR_TANK]
+    # The official reference data it rests on travels in full, even to the public.
+    full = [i.view.record["id"] for i in bundle.closure if isinstance(i.view, Commitment)]
+    assert FS_IPCC_2006 in full and FS_SUPPLIER not in full
 
 
 def test_a_pending_record_is_refused_with_its_promised_anchoring_time(world: World) -> None:
@@ -115,23 +129,22 @@ def test_a_trail_bundle_leaves_pending_records_out_and_counts_them(world: World)
     _verify(world, response.content)
 
 
-def test_a_producer_sees_its_own_items_in_full_and_others_in_the_public_view(
-    world: World,
-) -> None:
+def test_a_producer_gets_the_inputs_of_its_own_figures_in_full(world: World) -> None:
+    """The conversion service sees its conversion in full, so it gets what the figures
+    are computed from in full too (the plant's source record), and the bundle recomputes;
+    the plant's other records stay out of its reach."""
     response = world.http.get(
         "/v1/record/bundle", params={"id": SUB_TANK_EU}, headers=world.headers("conversion")
     )
     bundle = parse_bundle(response.content)
     assert isinstance(bundle.items[0].view, Commitment)
-    plant_items = [
-        i
-        for i in bundle.closure
-        if any(
-            d.path == ("producer",) and d.value == PLANT for d in getattr(i.view, "disclosures", ())
-        )
-    ]
-    assert plant_items, "the plant's source record is in the closure, redacted"
-    assert all(isinstance(i.view, RedactedView) for i in plant_items)
+    plant_items = [i for i in bundle.closure if i.view.record["producer"] == PLANT]  # type: ignore[union-attr]
+    assert [i.view.record["id"] for i in plant_items] == [CR_TANK]  # type: ignore[union-attr]
+    _verify(world, response.content)
+    response = world.http.get(
+        "/v1/record/bundle", params={"id": CR_TANK}, headers=world.headers("conversion")
+    )
+    assert response.status_code == 404
 
 
 def test_a_query_bundle_filters_by_type(world: World) -> None:

@@ -211,24 +211,31 @@ def build_template(chain: Chain, artifacts: Mapping[str, Any], data_dir: Path) -
         return receipt.digest_hex
 
     template.records = example_records(digest_of)
-    anchorer = Anchorer(
-        store=world.store,
-        chain=chain,
-        deployment=deployment,
-        artifacts=artifacts,
-        clock=world.clock,
-        limits=AnchorerLimits(batch_max_records=7, batch_max_age_s=1.0, poll_interval_s=0.0),
-    )
-    world.clock.advance(5)
-    for _ in range(20):
-        anchorer.run_once()
-        counts = world.app.state.api.queries.counts().by_status
-        if set(counts) == {"anchored"}:
-            break
-    else:
-        raise AssertionError(f"the anchorer did not anchor every record: {counts}")
-    anchorer.close()
+    anchor_everything(world)
     world.store.close()
     # The anchored store becomes the template (WAL checkpointed by the close above).
     template.store_file = Path(sqlite_url(data_dir / "work").split("///", 1)[1])
     return template
+
+
+def anchor_everything(world: World) -> None:
+    """Run the real anchorer over ``world`` until every record is anchored."""
+    template = world.template
+    anchorer = Anchorer(
+        store=world.store,
+        chain=template.chain,
+        deployment=template.deployment,
+        artifacts=template.artifacts,
+        clock=world.clock,
+        limits=AnchorerLimits(batch_max_records=7, batch_max_age_s=1.0, poll_interval_s=0.0),
+    )
+    try:
+        world.clock.advance(5)
+        for _ in range(20):
+            anchorer.run_once()
+            counts = world.app.state.api.queries.counts().by_status
+            if set(counts) == {"anchored"}:
+                return
+        raise AssertionError(f"the anchorer did not anchor every record: {counts}")
+    finally:
+        anchorer.close()

@@ -58,7 +58,7 @@ def test_the_scenario_is_complete(
     records = {str(r["id"]): r for r in (reconstruct(i.view) for i in bundle.items)}
     assert Counter(r["type"] for r in records.values()) == {
         "factor-set": 6, "region-rule": 3, "rating-rule": 1, "carbon-record": 3,
-        "bim-archive": 8, "factor-substitution": 3, "credit-change": 2,
+        "bim-archive": 8, "factor-substitution": 3, "credit-change": 3,
     }  # fmt: skip
     tank_v2 = records["urn:carbonledger:carbon-record:st-tk-0101-2025-v2"]
     supersedes = [r for r in tank_v2["refs"] if r["rel"] == "supersedes"]
@@ -72,10 +72,17 @@ def test_the_scenario_is_complete(
         (r for r in records.values() if r["type"] == "credit-change"), key=lambda r: r["issued_at"]
     )
     assert [(c["body"]["previous_grade"], c["body"]["grade"]) for c in changes] == [
+        (None, "A"),
         ("A", "AA"),
         ("AA", "A"),
     ]
-    assert changes[1]["body"]["reason"]["code"] == "violation-found"
+    assert changes[2]["body"]["reason"]["code"] == "violation-found"
+    # Each names the rating it follows, so its previous grade is checked from the bundle.
+    assert [[r["id"] for r in c["refs"] if r["rel"] == "previous"] for c in changes] == [
+        [],
+        [changes[0]["id"]],
+        [changes[1]["id"]],
+    ]
     events = {r["body"]["event"]["kind"] for r in records.values() if r["type"] == "bim-archive"}
     assert {"manufacture", "anti_corrosion_treatment", "transport", "installation",
             "inspection", "maintenance"} <= events  # fmt: skip

@@ -119,13 +119,31 @@ def make_commitment() -> None:
 
 
 def make_record_types() -> None:
-    """One record of each of the seven types (ledger.examples), frozen into the vector."""
-    from ledger.examples import example_of_each_type
+    """One record of each of the seven types (ledger.examples) in schema version 1, and
+    one of each type that has a schema version 2, frozen into the vector: the records of an
+    earlier generation are read back from it, so a regeneration never drops an older
+    schema version (every version ever issued keeps verifying, docs/RECORDS.md §1)."""
+    from ledger import examples as ex
 
-    examples = sorted(example_of_each_type().items())
+    target = VECTORS / "commitment" / "record_types.json"
+    frozen: dict[str, dict[str, Any]] = {}
+    if target.is_file():
+        frozen = {c["name"]: c for c in json.loads(target.read_text())["cases"]}
+    records_now = ex.example_records()
+    current = {
+        **{t: r for t, r in ex.example_of_each_type().items() if r["schema_version"] == "1"},
+        "carbon-record/2": records_now[ex.CR_TANK],
+        "factor-substitution/2": records_now[ex.SUB_HX_SEA],
+        "credit-change/2": records_now[ex.CC_ENTERPRISE_2025],
+    }
+    examples = sorted({**current, **{n: c["record"] for n, c in frozen.items()}}.items())
     records = []
-    for r_index, (_, record) in enumerate(examples, start=100):
+    for r_index, (name, record) in enumerate(examples, start=100):
+        if name in frozen:  # its record and salts as first generated
+            records.append({"record": record, "salts": frozen[name]["salts"]})
+            continue
         paths = _paths(record, [], [])
+        r_index += 100  # salts of their own, apart from the first generation's
         records.append(
             {"record": record, "salts": [[p, _salt(r_index, i)] for i, p in enumerate(paths)]}
         )
@@ -143,8 +161,10 @@ def make_record_types() -> None:
     _write(
         "commitment/record_types.json",
         {
-            "description": "Digest v1 of one example record of each type (frozen copies of "
-            "ledger.examples.example_of_each_type at generation time) under fixed salts",
+            "description": "Digest v1 of one example record of each type in schema version 1 "
+            "(name: the type) and of each type with a schema version 2 (name: type/2), "
+            "frozen copies of ledger.examples at their first generation, under fixed "
+            "salts",
             "source": "computed by tests/js/reference.mjs op=commitment: its own flattening, "
             "npm canonicalize 5.1.0 and node:crypto SHA-256",
             "cases": cases,
@@ -368,8 +388,17 @@ def make_bundle() -> None:
             "proof": tree["proofs"][digests[i]],
         }
 
+    def canonical_order(salts: list[list[Any]]) -> list[list[Any]]:
+        # docs/FORMAT.md §2.3: a full view lists its salts in canonical pair order (member
+        # names by UTF-16 code units, array indices by number).
+        def key(entry: list[Any]) -> list[tuple[int, Any]]:
+            return [(0, seg) if isinstance(seg, int) else (1, seg.encode("utf-16-be"))
+                    for seg in entry[0]]  # fmt: skip
+
+        return sorted(salts, key=key)
+
     carbon = commitment[4]
-    full = {"kind": "full", "record": carbon["record"], "salts": carbon["salts"]}
+    full = {"kind": "full", "record": carbon["record"], "salts": canonical_order(carbon["salts"])}
     # Redacted view of the "unicode" record: reveal only "name"; the hidden field hashes
     # are the JS-computed ones from the commitment vector.
     uni = commitment[3]
@@ -405,7 +434,7 @@ def make_bundle() -> None:
                 {
                     "kind": "full",
                     "record": commitment[0]["record"],
-                    "salts": commitment[0]["salts"],
+                    "salts": canonical_order(commitment[0]["salts"]),
                 },
             )
         ],

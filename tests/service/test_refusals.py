@@ -16,7 +16,7 @@ from ledger.core.errors import MalformedError
 from ledger.core.signature import public_key_bytes
 from ledger.core.view import Commitment, commit, redact
 from ledger.examples import (
-    CC_ENTERPRISE_2025,
+    CC_ENTERPRISE_2024,
     CR_TANK,
     CR_TANK_REVISED,
     FS_ILLUSTRATIVE,
@@ -226,7 +226,7 @@ def test_refused_naming_record_and_field_and_nothing_changes(
     assert case.fragment in str(error)
     assert dump(store) == before
     # The same fault after a good record in a bulk refuses the whole bulk.
-    good = submission_json(examples[CC_ENTERPRISE_2025], PRODUCER_KEYS[RATING])
+    good = submission_json(examples[CC_ENTERPRISE_2024], PRODUCER_KEYS[RATING])
     with pytest.raises(RefusedRecordError) as in_bulk:
         ready.accept_values([good, parse_json(data)])
     assert (in_bulk.value.record_id, in_bulk.value.index) == (case.record_id, 1)

@@ -28,10 +28,9 @@ from ledger.core.merkle import (
     manifest_cid,
     manifest_digest,
 )
-from ledger.core.policy import reveals
+from ledger.core.policy import is_confidential_set, public_view, reveals
 from ledger.core.signature import key_id, private_key_from_seed, public_key_bytes, sign_digest
 from ledger.core.view import Commitment, commit, redact
-from tests.support.ledgerdata import example_types
 
 KEY_VALID_FROM = 1735689600  # 2025-01-01T00:00:00Z
 KEY_VALID_UNTIL = 1924992000  # 2031-01-01T00:00:00Z
@@ -86,11 +85,20 @@ class Ledger:
 
         return self.chain.contract(load_abi(name), self.deployment.address_of(name))
 
+    @property
+    def confidential_sets(self) -> frozenset[str]:
+        return frozenset(i for i, c in self.commitments.items() if is_confidential_set(c.record))
+
     def item(self, record_id: str, *, audience: str | None = None) -> BundleItem:
+        """``audience``: None (full view), "public" (what the public policy shows: full
+        for what is not confidential) or "allow-list" (redacted by the public allow list
+        whatever the record, as the first version's exporter did)."""
         c = self.commitments[record_id]
         view: Any = c
-        if audience is not None:
-            view = redact(c, reveals(c.record["type"], audience))
+        if audience == "public":
+            view = public_view(c, confidential_sets=self.confidential_sets)
+        elif audience == "allow-list":
+            view = redact(c, reveals(c.record["type"], "public"))
         seq = self.batch_of[record_id]
         return BundleItem(
             view=view,
@@ -135,20 +143,29 @@ class Ledger:
         return serialize_bundle(self.bundle(items, **kw))
 
 
-def register_producers(chain: Chain, trust: Any, producers: Iterable[str]) -> None:
-    for producer in sorted(set(producers)):
-        pub = public_key_bytes(producer_key(producer))
-        chain.transact(
-            trust.functions.registerKey(
-                bytes.fromhex(key_id(pub)),
-                pub,
-                hashlib.sha256(producer.encode()).digest(),
-                KEY_VALID_FROM,
-                KEY_VALID_UNTIL,
-            )
+def register_producer(chain: Chain, trust: Any, producer: str, types: Iterable[str]) -> bytes:
+    """Register ``producer``'s key and grant it ``types``, as the key admin and the
+    registrar would; returns the key id."""
+    pub = public_key_bytes(producer_key(producer))
+    kid = bytes.fromhex(key_id(pub))
+    chain.transact(
+        trust.functions.registerKey(
+            kid,
+            pub,
+            hashlib.sha256(producer.encode()).digest(),
+            KEY_VALID_FROM,
+            KEY_VALID_UNTIL,
         )
-        for record_type in example_types().get(producer, ()):
-            chain.transact(trust.functions.grantRecordType(bytes.fromhex(key_id(pub)), record_type))
+    )
+    for record_type in sorted(set(types)):
+        chain.transact(trust.functions.grantRecordType(kid, record_type))
+    return kid
+
+
+def register_producers(chain: Chain, trust: Any, types: Mapping[str, Iterable[str]]) -> None:
+    """``register_producer`` for each producer of ``types`` (producer -> record types)."""
+    for producer in sorted(types):
+        register_producer(chain, trust, producer, types[producer])
 
 
 def anchor(
@@ -199,11 +216,10 @@ def build_ledger(chain: Chain, artifacts: Mapping[str, Any]) -> Ledger:
     batches: reference data first, then the records computed from it."""
     deployment = deploy_contracts(chain, artifacts, admin_delay_s=3600)
     ledger = Ledger(chain, deployment, commit_examples())
-    register_producers(
-        chain,
-        ledger.contract("TrustRegistry"),
-        (c.record["producer"] for c in ledger.commitments.values()),
-    )
+    types: dict[str, set[str]] = {}
+    for c in ledger.commitments.values():
+        types.setdefault(c.record["producer"], set()).add(c.record["type"])
+    register_producers(chain, ledger.contract("TrustRegistry"), types)
     reference = [
         i
         for i, c in ledger.commitments.items()

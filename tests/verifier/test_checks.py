@@ -13,16 +13,19 @@ from typing import Any
 import pytest
 
 from ledger import examples
-from ledger.core.bundle import ChainRef, serialize_bundle
+from ledger.core.bundle import Bundle, ChainRef, serialize_bundle
 from ledger.core.canonical import canonicalize, parse_json
+from ledger.core.records import REFERENCE_TYPES
 from ledger.core.signature import private_key_from_seed, sign_digest
-from ledger.core.view import commit
+from ledger.core.view import Commitment, RedactedView, commit, redact
+from ledger.examples.equipment import ENTERPRISE
 from ledger.examples.trail import credit_change
 from tests.verifier.conftest import pins_for, reader_for
 from tests.verifier.support import Ledger, anchor, seeded_salts
 from verifier.chain import ChainReader, packaged_code_hash
 from verifier.checks import verify_bundle
 from verifier.model import Status, Verification
+from verifier.report import render_table
 
 
 def run(ledger: Ledger, data: bytes, **pin_overrides: Any) -> Verification:
@@ -44,7 +47,7 @@ def reasons(v: Verification, number: int) -> str:
 def test_anchored_bundle_verifies(memory_ledger: Ledger) -> None:
     v = run(memory_ledger, memory_ledger.bundle_bytes())
     assert v.exit_code == 0 and v.verdict == "verified", [c for c in v.checks if c.status != "PASS"]
-    assert v.record_count == 15
+    assert v.record_count == 16
     for number in (1, 2, 4, 5, 6, 7, 9):
         assert statuses(v, number) == {Status.PASS}, number
     # The revised tank record supersedes v1: a warning naming the successor, not a failure.
@@ -54,6 +57,11 @@ def test_anchored_bundle_verifies(memory_ledger: Ledger) -> None:
     assert by_type[examples.SUB_TANK_EU].status is Status.PASS
     assert by_type[examples.SUB_HX_SEA].status is Status.PASS
     assert by_type[examples.CC_ENTERPRISE_2025].status is Status.PASS
+    # The rating names the one it follows, which the bundle carries: previous_grade checked.
+    assert "previous grade A as set by " + examples.CC_ENTERPRISE_2024 in (
+        by_type[examples.CC_ENTERPRISE_2025].reason
+    )
+    assert all(c.recomputed for c in by_type.values() if c.status is Status.PASS)
     assert by_type[examples.CR_TANK_REVISED].status is Status.PASS
     assert by_type[examples.BIM_TANK_INSPECTION].status is Status.SKIP
 
@@ -71,28 +79,62 @@ def test_reads_are_cached_per_batch(memory_ledger: Ledger) -> None:
     assert naive.calls > first
 
 
-def test_redacted_public_bundle_verifies_with_recomputation_skipped(memory_ledger: Ledger) -> None:
+def test_public_bundle_is_not_verified_where_figures_are_hidden(memory_ledger: Ledger) -> None:
+    """The example figures rest on a supplier's declared factors (confidential) and the
+    credit changes hide their scores by design: nothing fails, but nothing of that is
+    recomputed, so the run ends NOT RECOMPUTED (exit 4), never VERIFIED."""
     data = memory_ledger.bundle_bytes(audience="public", closure_audience="public")
     v = run(memory_ledger, data)
-    assert v.exit_code == 0
+    assert v.exit_code == 4 and v.verdict == "not-recomputed"
     assert statuses(v, 4) == {Status.PASS} and "redacted view" in reasons(v, 4)
     assert statuses(v, 5) == {Status.PASS} and statuses(v, 6) == {Status.PASS}
     assert statuses(v, 10) == {Status.SKIP}
-    subs = [c for c in v.checks if c.number == 10 and c.record_id == examples.SUB_TANK_EU]
-    assert "inputs hidden" in subs[0].reason
+    by_id = {c.record_id: c for c in v.checks if c.number == 10}
+    assert by_id[examples.SUB_TANK_EU].recomputed is False
+    assert "confidential inputs" in by_id[examples.SUB_TANK_EU].reason
+    credit = by_id[examples.CC_ENTERPRISE_2025]
+    assert credit.recomputed is False and "hides its scores by design" in credit.reason
+    # Reference data travels in full: official sets, rules; the supplier's set redacted.
+    full = {c.record_id for c in v.checks if c.number == 4 and "full view" in c.reason}
+    assert {examples.FS_CN_MEE_2023, examples.RULE_EU_CBAM, examples.RULE_RATING} <= full
+    assert examples.FS_SUPPLIER not in full
+    assert by_id[examples.FS_CN_MEE_2023].recomputed is None  # no figures: not counted
+    table = render_table(v, pins=pins_for(memory_ledger))
+    result = table[table.index("result:") :]
+    assert result.startswith("result: NOT RECOMPUTED") and "(exit 4)" in result
+    assert examples.CC_ENTERPRISE_2025 in result and "hides its scores by design" in result
+    assert "regulator's view" in result and ENTERPRISE in result
 
 
-def test_full_item_with_redacted_inputs_skips_recomputation(memory_ledger: Ledger) -> None:
-    v = run(memory_ledger, memory_ledger.bundle_bytes(closure_audience="public"))
-    assert v.exit_code == 0
+def test_full_item_with_redacted_inputs_is_not_recomputed(memory_ledger: Ledger) -> None:
+    v = run(memory_ledger, memory_ledger.bundle_bytes(closure_audience="allow-list"))
+    assert v.exit_code == 4
     sub = next(c for c in v.checks if c.number == 10 and c.record_id == examples.SUB_TANK_EU)
-    assert sub.status is Status.SKIP and "is in the bundle as a redacted view" in sub.reason
+    assert sub.status is Status.SKIP and sub.recomputed is False
+    assert "is in the bundle as a redacted view" in sub.reason
+
+
+def test_first_version_bundles_recompute_from_views_hiding_nothing(memory_ledger: Ledger) -> None:
+    """The first exporter shipped reference data as redacted views with nothing hidden;
+    such a view discloses the whole record, so the figures resting on it recompute."""
+    bundle = memory_ledger.bundle()
+    closure = tuple(
+        dataclasses.replace(i, view=redact(i.view, lambda _path: True))
+        if isinstance(i.view, Commitment) and i.view.record["type"] in REFERENCE_TYPES
+        else i
+        for i in bundle.closure
+    )
+    assert any(not isinstance(i.view, Commitment) for i in closure)
+    v = run(memory_ledger, serialize_bundle(dataclasses.replace(bundle, closure=closure)))
+    assert v.exit_code == 0 and v.verdict == "verified"
+    sub = next(c for c in v.checks if c.number == 10 and c.record_id == examples.SUB_TANK_EU)
+    assert sub.status is Status.PASS and sub.recomputed is True
 
 
 def test_proof_for_other_record(memory_ledger: Ledger) -> None:
     """Record X shipped with record Y's digest, signature and proof (cosign GHSA-8gw7-4j42-w388)."""
     bundle = memory_ledger.bundle()
-    other = memory_ledger.item(examples.CR_HX)
+    other = memory_ledger.item(examples.SUB_TANK_UK)  # a record the bundle does not hold
     items = list(bundle.items)
     items[0] = dataclasses.replace(items[0], view=other.view)
     v = run(memory_ledger, serialize_bundle(dataclasses.replace(bundle, items=tuple(items))))
@@ -213,6 +255,92 @@ def test_recomputation_mismatch_prints_both_values(memory_ledger: Ledger) -> Non
     assert check.evidence and check.evidence["stated"] != check.evidence["computed"]
     for number in (4, 5, 6, 7):  # everything else about it is genuine
         assert statuses(v, number) == {Status.PASS}
+
+
+def test_previous_grade_lie_fails(memory_ledger: Ledger) -> None:
+    """A rating naming the 2024 rating (grade A) as the one it follows, but claiming the
+    enterprise was AAA before: the bundle carries the named rating, check 10 compares."""
+    record = credit_change(
+        _digests(memory_ledger),
+        rid="urn:carbonledger:credit-change:ent-previous-lie",
+        previous_grade="AAA",
+    )
+    assert {k: record["refs"][-1][k] for k in ("rel", "id")} == {
+        "rel": "previous",
+        "id": examples.CC_ENTERPRISE_2024,
+    }
+    v = run(memory_ledger, _anchor_new(memory_ledger, record))
+    assert v.exit_code == 1
+    check = next(c for c in v.checks if c.number == 10 and c.subject == "items[0]")
+    assert check.status is Status.FAIL and "body.previous_grade" in check.reason
+    assert check.evidence == {"stated": "AAA", "computed": "A"}
+
+
+def test_factor_sets_outside_their_validity(memory_ledger: Ledger) -> None:
+    """The tank's footprint on 2023 grid factors for 2025: stated why in schema 2 (PASS);
+    an older schema-1 record cannot say why (WARN, still verified); a schema-2 record that
+    does not say why was never accepted by the service (FAIL)."""
+    base = memory_ledger.commitments[examples.CR_TANK].record
+    v1 = parse_json(canonicalize(base))
+    v1["id"] = "urn:carbonledger:carbon-record:st-tk-0101-2025-schema1"
+    v1["schema_version"] = "1"
+    del v1["body"]["validity_exceptions"]
+    v = run(memory_ledger, _anchor_new(memory_ledger, v1))
+    check = next(c for c in v.checks if c.number == 10 and c.subject == "items[0]")
+    assert v.verdict == "verified" and check.status is Status.WARN
+    assert "2023-01-01..2023-12-31" in check.reason and "schema version 1 cannot" in check.reason
+    unstated = parse_json(canonicalize(v1))
+    unstated["id"] = "urn:carbonledger:carbon-record:st-tk-0101-2025-unstated"
+    unstated["schema_version"] = "2"
+    v = run(memory_ledger, _anchor_new(memory_ledger, unstated))
+    check = next(c for c in v.checks if c.number == 10 and c.subject == "items[0]")
+    assert v.exit_code == 1 and check.status is Status.FAIL
+    assert "body.lines[3].factor.set" in check.reason and "states why" in check.reason
+
+
+def _reordered(bundle: Bundle, where: str) -> Bundle:
+    items = list(bundle.items)
+    item = items[0]
+    view = item.view
+    if where == "salts":
+        assert isinstance(view, Commitment)
+        salts = list(view.salts.items())
+        salts[3], salts[4] = salts[4], salts[3]
+        items[0] = dataclasses.replace(item, view=Commitment(view.record, dict(salts)))
+    elif where == "disclosures":
+        assert isinstance(view, RedactedView)
+        shown = list(view.disclosures)
+        shown[0], shown[1] = shown[1], shown[0]
+        items[0] = dataclasses.replace(item, view=RedactedView(tuple(shown), view.hidden))
+    elif where == "hidden":
+        assert isinstance(view, RedactedView)
+        items[0] = dataclasses.replace(
+            item, view=RedactedView(view.disclosures, tuple(reversed(view.hidden)))
+        )
+    else:  # the same record twice: once as an item, once in the closure
+        return dataclasses.replace(bundle, closure=(*bundle.closure, item))
+    return dataclasses.replace(bundle, items=tuple(items))
+
+
+@pytest.mark.parametrize(
+    ("attack", "audience", "place"),
+    [
+        ("salts_out_of_order", None, "bundle.items[0].view.salts[4]"),
+        ("disclosures_out_of_order", "public", "bundle.items[0].view.disclosures[1]"),
+        ("hidden_out_of_order", "public", "bundle.items[0].view.hidden[1]"),
+        ("record_twice_in_one_bundle", None, ".digest"),
+    ],
+)
+def test_one_bundle_one_byte_string(
+    memory_ledger: Ledger, attack: str, audience: str | None, place: str
+) -> None:
+    """Orders JCS does not fix, and repeats, would let two byte strings carry one bundle:
+    refused as unreadable (exit 2), naming the place (docs/FORMAT.md §6)."""
+    bundle = memory_ledger.bundle([examples.CC_ENTERPRISE_2025], audience=audience)
+    where = attack.split("_")[0]
+    v = run(memory_ledger, serialize_bundle(_reordered(bundle, where)))
+    assert v.unreadable and v.exit_code == 2, attack
+    assert place in reasons(v, 1)
 
 
 def test_revoked_record_fails(memory_ledger: Ledger) -> None:

@@ -73,13 +73,36 @@ def test_json_report(
     assert report["summary"]["FAIL"] == 0
 
 
-def test_redacted_bundle_passes(
+def test_public_bundle_with_hidden_figures_is_exit_4(
     anvil_ledger: Ledger, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "public.json"
     path.write_bytes(anvil_ledger.bundle_bytes(audience="public", closure_audience="public"))
-    assert main(args_for(anvil_ledger, path)) == 0
-    assert "inputs hidden" in capsys.readouterr().out
+    assert main(args_for(anvil_ledger, path)) == 4
+    out = capsys.readouterr().out
+    assert "result: NOT RECOMPUTED" in out and "(exit 4)" in out and "VERIFIED" not in out
+    assert "hides its scores by design" in out and "regulator's view" in out
+    assert main(args_for(anvil_ledger, path, "--json")) == 4
+    report = json.loads(capsys.readouterr().out)
+    assert report["result"] == "not-recomputed" and report["exit_code"] == 4
+    hidden = [c for c in report["checks"] if c.get("recomputed") is False]
+    assert {c["record_id"] for c in hidden} >= {examples.CC_ENTERPRISE_2025, examples.SUB_TANK_EU}
+
+
+def test_attest_refuses_conforms_for_figures_not_recomputed(
+    anvil_ledger: Ledger, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "public.json"
+    path.write_bytes(anvil_ledger.bundle_bytes([examples.CC_ENTERPRISE_2025], audience="public"))
+    key = tmp_path / "body.key"
+    key.write_text("0x" + bytes(anvil_ledger.chain.dev_accounts()[5].key).hex())
+    args = args_for(anvil_ledger, path)
+    args[0] = "attest"
+    for verdict in ([], ["--verdict", "conforms"]):
+        extra = ["--key-file", str(key), "--out-dir", str(tmp_path / "r"), *verdict]
+        assert main([*args, *extra]) == 4
+        assert "could not be recomputed" in capsys.readouterr().err
+        assert not (tmp_path / "r").exists()
 
 
 def test_wrong_chain_id_and_registry_fail(
@@ -286,6 +309,54 @@ def test_json_report_of_unreadable_input(
     report = json.loads(out.out)
     assert report["result"] == "unreadable" and report["exit_code"] == 2
     _one_clean_line(out.err)
+
+
+@pytest.mark.parametrize(
+    ("case", "code", "message"),
+    [
+        ("missing_file", 2, "cannot read"),
+        ("too_large", 2, "refused without reading it"),
+        ("bad_pin", 2, "--genesis must be 32 bytes"),
+        ("missing_option", 2, "usage error"),
+        ("rpc_refuses", 3, "gave no usable answer"),
+    ],
+)
+def test_json_always_prints_a_report(
+    anvil_ledger: Ledger,
+    bundle_file: Path,
+    tmp_path: Path,
+    case: str,
+    code: int,
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--json prints one report whatever stops the run: an error report naming why."""
+    args = args_for(anvil_ledger, bundle_file, "--json")
+    if case == "missing_file":
+        args[1] = str(tmp_path / "absent.json")
+    elif case == "too_large":
+        huge = tmp_path / "huge.json"
+        with huge.open("wb") as fh:
+            fh.truncate(65 << 20)
+        args[1] = str(huge)
+    elif case == "bad_pin":
+        args += ["--genesis", "0x12"]
+    elif case == "missing_option":
+        args = ["bundle", str(bundle_file), "--json"]
+    else:
+        args = args_for(anvil_ledger, tmp_path / "absent.json", "--json", rpc="http://127.0.0.1:9")
+        args[1] = str(bundle_file)
+    assert main(args) == code
+    out = capsys.readouterr()
+    report = json.loads(out.out)
+    assert report["format"] == "carbonledger-verify-report/1"
+    assert (report["exit_code"] == code and report["checks"] == []) or code == 3
+    assert report["result"] == ("unreadable" if code == 2 else "indeterminate")
+    assert "Traceback" not in out.err
+    if report["checks"] == []:
+        assert message in report["error"]
+    else:
+        assert message in json.dumps(report)
 
 
 def test_attest_refuses_a_conforming_verdict_for_a_failed_bundle(

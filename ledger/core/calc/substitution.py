@@ -187,6 +187,10 @@ def _describe(use: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
+def _same_entry(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    return (a["set"]["id"], a["entry"]) == (b["set"]["id"], b["entry"])
+
+
 def check_substitution(
     record: Record,
     closure: Mapping[str, Record] | Sequence[Record],
@@ -224,6 +228,10 @@ def check_substitution(
     for line in body["lines"]:
         if line["action"] == "substitute":
             use = line["replacement"]
+            if _same_entry(use, line["original"]):
+                # The rule's only candidate is the factor the line already quotes: no
+                # choice was made (docs/CALC.md §6), and making one would keep the line.
+                continue
         elif line["action"] == "keep" and line["factor"]["set"]["id"] in rule_sets:
             use = line["factor"]
         else:

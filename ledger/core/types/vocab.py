@@ -98,7 +98,20 @@ SUPERSESSION_REASONS = (
     "periodic-review",
 )
 
-REF_RELS = ("source", "factor-set", "rule", "supersedes", "archive", "carbon-record")
+REF_RELS = (
+    "source",
+    "factor-set",
+    "rule",
+    "supersedes",
+    "archive",
+    "carbon-record",
+    # The rating in force before a credit change (credit-change schema 2 only).
+    "previous",
+)
+
+# Why a factor set is used outside its validity period (schema 2 of carbon-record and
+# factor-substitution, docs/RECORDS.md §3.8).
+VALIDITY_EXCEPTION_CODES = ("latest-published", "prescribed", "other")
 
 SUBSTITUTION_ACTIONS = ("keep", "drop", "substitute")
 DROP_REASONS = ("stage-excluded", "channel-excluded")

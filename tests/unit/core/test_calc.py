@@ -291,6 +291,40 @@ def test_choosing_the_quoted_entry_keeps_the_line(records: dict[str, Record]) ->
     check_substitution(record, [source, rule, cn])
 
 
+def test_a_line_already_on_the_rules_only_factor_checks(records: dict[str, Record]) -> None:
+    """A source line that quotes the very DESNZ entry the UK rule would substitute: with no
+    choice made, calc/1 substitutes it by itself (docs/CALC.md §6 step 3), and the check
+    must recompute the same instead of reading a choice into it (found by the property
+    test of acceptance, tests/service/test_recompute_property.py)."""
+    raw = copy.deepcopy(dict(records[ex.CR_TANK].raw))
+    desnz, rule = records[ex.FS_DESNZ_2025], records[ex.RULE_UK]
+    grid = next(e for e in desnz.body["entries"] if e["activity"] == "electricity.grid")
+    digest = rule.body["factor_sets"][0]["digest"]
+    raw["body"]["lines"][3]["factor"] = {
+        "set": {"id": desnz.id, "digest": digest},
+        "entry": grid["id"],
+        "activity": grid["activity"],
+        "value": grid["value"],
+        "unit": grid["unit"],
+        "gwp_set": grid["gwp_set"],
+        "per_gas": dict(grid["per_gas"]),
+    }
+    raw["refs"].append({"rel": "factor-set", "id": desnz.id, "digest": digest})
+    raw["body"]["totals"] = compute_carbon_totals(validate_record(raw))
+    source = validate_record(raw)
+    computed = compute_substitution(source, rule, [desnz])
+    line = computed["lines"][3]
+    assert line["action"] == "substitute" and line["original"] == line["replacement"]
+    body = {
+        "source": {"id": source.id, "digest": "a" * 64},
+        "rule": {"id": rule.id, "digest": "b" * 64},
+        **computed,
+    }
+    record = Record(**{**source.__dict__, "type": "factor-substitution", "body": body})
+    closure = [source, rule, desnz, *(records[r.id] for r in source.refs_with("factor-set")[:4])]
+    check_substitution(record, closure)
+
+
 def test_figure_beyond_34_digits_is_malformed(records: dict[str, Record]) -> None:
     raw = copy.deepcopy(dict(records[ex.CR_TANK].raw))
     raw["body"]["lines"][3]["quantity"] = "9" * 33

@@ -10,9 +10,16 @@ import pytest
 from ledger import examples as ex
 from ledger.core.commitment import flatten
 from ledger.core.errors import MalformedError
-from ledger.core.policy import AUDIENCES, policy_table, reveals
+from ledger.core.policy import (
+    AUDIENCES,
+    is_confidential,
+    is_confidential_set,
+    policy_table,
+    public_view,
+    reveals,
+)
 from ledger.core.records import RECORD_TYPES
-from ledger.core.view import commit, reconstruct, redact, verify_view
+from ledger.core.view import RedactedView, commit, reconstruct, redact, verify_view
 
 
 @pytest.fixture(scope="module")
@@ -64,10 +71,38 @@ def test_regulator_and_auditor_see_everything(
         assert _shown(record, audience) == {p for p, _ in flatten(record)}
 
 
-def test_reference_data_is_public(records: dict[str, dict[str, Any]]) -> None:
-    for rid in (ex.FS_DESNZ_2025, ex.RULE_EU_CBAM, ex.RULE_RATING):
-        record = records[rid]
-        assert _shown(record, "public") == {p for p, _ in flatten(record)}
+def test_reference_data_is_public_in_full(records: dict[str, dict[str, Any]]) -> None:
+    """Official and illustrative factor sets, region and rating rules: the public gets the
+    full view (record and salts), so anyone can recompute from them."""
+    for rid in (ex.FS_DESNZ_2025, ex.FS_ILLUSTRATIVE, ex.RULE_EU_CBAM, ex.RULE_RATING):
+        full = commit(records[rid])
+        assert not is_confidential(records[rid])
+        assert public_view(full) is full
+
+
+def test_a_suppliers_declared_values_are_confidential(records: dict[str, dict[str, Any]]) -> None:
+    supplier = records[ex.FS_SUPPLIER]
+    assert is_confidential_set(supplier) and is_confidential(supplier)
+    view = public_view(commit(supplier))
+    assert isinstance(view, RedactedView)
+    shown = {d.path for d in view.disclosures}
+    assert ("body", "status") in shown and ("body", "entries", 0, "activity") in shown
+    assert not any(p[-1] == "value" or "per_gas" in p for p in shown)
+
+
+def test_figures_on_confidential_inputs_are_redacted_and_the_rest_public(
+    records: dict[str, dict[str, Any]],
+) -> None:
+    hidden_sets = frozenset({ex.FS_SUPPLIER})
+    tank = records[ex.CR_TANK]  # quotes the supplier's steel and epoxy factors
+    assert is_confidential(tank, confidential_sets=hidden_sets)
+    assert isinstance(public_view(commit(tank), confidential_sets=hidden_sets), RedactedView)
+    # Without a confidential input the same record is public in full.
+    assert not is_confidential(tank, confidential_sets=frozenset())
+    # A credit change always hides its scores; a BIM archive entry its documents.
+    for rid in (ex.CC_ENTERPRISE_2025, ex.BIM_TANK_INSPECTION):
+        assert is_confidential(records[rid])
+        assert isinstance(public_view(commit(records[rid])), RedactedView)
 
 
 def test_public_always_sees_the_envelope(records: dict[str, dict[str, Any]]) -> None:

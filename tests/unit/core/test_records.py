@@ -46,6 +46,21 @@ def test_valid_vector(path: Path) -> None:
     assert record.raw == vector["record"]
 
 
+def test_every_schema_version_of_the_frozen_digest_vectors_validates() -> None:
+    """Version 1 of every type and version 2 of the three that have one stay valid side by
+    side (docs/RECORDS.md §1): the records frozen in the digest vectors."""
+    frozen = json.loads((VECTORS.parent / "commitment" / "record_types.json").read_text())
+    versions = {
+        (validate_record(c["record"]).type, c["record"]["schema_version"]) for c in frozen["cases"]
+    }
+    assert {v for t, v in versions} == {"1", "2"}
+    assert {t for t, v in versions if v == "2"} == {
+        "carbon-record",
+        "factor-substitution",
+        "credit-change",
+    }
+
+
 def test_one_valid_vector_per_type() -> None:
     types = {_load(p.name)["record"]["type"] for p in VECTORS.glob("valid_*.json")}
     assert types == set(RECORD_TYPES)
