@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger.core import examples as ex
+from ledger import examples as ex
 from ledger.core.calc import units
 from ledger.core.calc.lines import compute_carbon_totals
 from ledger.core.calc.rating import compute_rating
@@ -35,6 +35,7 @@ from ledger.core.view import Commitment, commit, parse_view
 from ledger.examples import equipment as eq
 from ledger.examples import factors as ref
 from ledger.examples import rules
+from ledger.examples.builder import activity_line, quote_factor
 from ledger.examples.trail import credit_change
 from ledger.service import LedgerService, ManualClock, RefusedRecordError
 from ledger.store import Store, sqlite_url
@@ -110,7 +111,7 @@ def carbon_records(draw: st.DrawFn, digests: dict[str, str]) -> dict[str, Any]:
         same = sorted(u for u in units.UNITS if units.dimension(u) == units.dimension(per))
         unit = draw(st.sampled_from(same))
         lines.append(
-            eq._line(
+            activity_line(
                 f"L{i + 1:02d}",
                 draw(st.sampled_from(vocab.STAGES)),
                 f"random activity {i + 1}",
@@ -118,12 +119,12 @@ def carbon_records(draw: st.DrawFn, digests: dict[str, str]) -> dict[str, Any]:
                 draw(st.sampled_from(vocab.CHANNELS)),
                 draw(amounts),
                 unit,
-                eq._use(fset, entry["id"], digests),
+                quote_factor(fset, entry["id"], digests),
             )
         )
     stages = sorted({line["stage"] for line in lines}, key=vocab.STAGES.index)
     n = next(_ids)
-    record = eq._carbon(
+    record = eq.carbon_record(
         f"urn:carbonledger:carbon-record:random-{n}",
         f"88.118.8/RND-{n}",
         "2odIvDaWbEyQfLdVSBzoV_",

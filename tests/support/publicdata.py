@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ledger.core import examples
+from ledger import examples
 from ledger.examples import equipment as eq
 from ledger.examples import factors as ref
 from ledger.examples import rules
+from ledger.examples.builder import activity_line, quote_factor
 
 HANDLE = "88.118.8/ST-TK-0303"
 IFC = "1Qd5f8Wq3Bv9Kx2Lm7Np0R"
@@ -31,24 +32,24 @@ def public_carbon_record(digests: Mapping[str, str]) -> dict[str, Any]:
     )
     mst = "manufacturing_surface_treatment"
     lines = [
-        eq._line(
+        activity_line(
             "P01", mst, "Natural gas: forming and heat treatment", "stationary_combustion",
-            "direct", "40.5", "GJ", eq._use(ipcc, "ng-default", digests),
+            "direct", "40.5", "GJ", quote_factor(ipcc, "ng-default", digests),
         ),
-        eq._line(
+        activity_line(
             "P02", mst, "Electricity: cutting and welding", "purchased_electricity",
-            "indirect", "9120", "kWh", eq._use(cn, "cn-2023-national", digests),
+            "indirect", "9120", "kWh", quote_factor(cn, "cn-2023-national", digests),
         ),
-        eq._line(
+        activity_line(
             "P03", "transport", "Road haulage to the port, 420 km", "freight",
-            "out_of_scope", "2520", "t.km", eq._use(ill, "road-hgv-cn", digests),
+            "out_of_scope", "2520", "t.km", quote_factor(ill, "road-hgv-cn", digests),
         ),
-        eq._line(
+        activity_line(
             "P04", "end_of_life", "Dismantling for recycling", "waste_treatment",
-            "out_of_scope", "6.0", "t", eq._use(ill, "steel-dismantling", digests),
+            "out_of_scope", "6.0", "t", quote_factor(ill, "steel-dismantling", digests),
         ),
     ]  # fmt: skip
-    return eq._carbon(
+    return eq.carbon_record(
         CR_PUBLIC,
         HANDLE,
         IFC,

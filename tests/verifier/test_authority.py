@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from anchoring.chain import MemoryChain
-from ledger.core import examples
+from ledger import examples
 from ledger.core.bundle import serialize_bundle
 from ledger.core.view import commit
 from ledger.examples.trail import credit_change
