@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from anchoring.chain import Chain
 from anchoring.chain.base import ArtifactLike
 from anchoring.deployment import DeploymentRecord, load_deployment
+from api.interpreter import check_recursion_limit, restore_recursion_limit
 from api.limits import ApiLimits
 from api.pages import page_router
 from api.problems import (
@@ -133,6 +134,8 @@ def create_app(
     directory (created on first start). ``deployment`` defaults to the recorded one of the
     data directory; ``chain`` and ``artifacts`` serve the readiness check only.
     """
+    restore_recursion_limit()
+    check_recursion_limit()
     clock = clock or system_clock
     limits = limits or ApiLimits()
     store = store or Store.open(sqlite_url(settings.data_dir), clock=clock)

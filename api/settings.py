@@ -80,8 +80,8 @@ class CarbonLedgerSettings(BaseSettings):
     @classmethod
     def _is_host_port(cls, value: str) -> str:
         _, sep, port = value.rpartition(":")
-        if not sep or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ValueError(f"expected HOST:PORT, got {value!r}")
+        if not sep or not port.isdigit() or not 0 <= int(port) < 65536:
+            raise ValueError(f"expected HOST:PORT (port 0: a free one), got {value!r}")
         return value
 
     @field_validator("anchorer", "revoker", "key_admin", "registrar")

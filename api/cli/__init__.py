@@ -32,6 +32,7 @@ from api.cli.common import (
     setting_source,
     settings_overrides,
 )
+from api.interpreter import restore_recursion_limit
 from api.settings import CarbonLedgerSettings
 from ledger.core.errors import LedgerError
 
@@ -78,6 +79,7 @@ def _error(message: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    restore_recursion_limit()  # the imports above raised it (api/interpreter.py)
     parser = build_parser()
     try:
         args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))

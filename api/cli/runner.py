@@ -23,7 +23,6 @@ import logging
 import os
 import signal
 import threading
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +37,7 @@ from anchoring.ipfs import KuboPublisher
 from anchoring.registry import Registry
 from api.cli.common import admin_delay_s, configured_chain, record_dir, role_assignment
 from api.limits import ApiLimits
+from api.server import ApiServer, ServerStartError
 from api.settings import CarbonLedgerSettings
 from ledger.core import jsonshape
 from ledger.core.canonical import format_timestamp
@@ -47,7 +47,6 @@ from ledger.core.errors import (
     DeploymentMismatchError,
     LedgerError,
     MalformedError,
-    UnavailableError,
 )
 from ledger.service import load_or_create
 from ledger.store import Store, sqlite_url
@@ -181,6 +180,7 @@ class Runner:
         self.failure: str | None = None
         self._exit = contextlib.ExitStack()
         self._anchorer_stop = threading.Event()
+        self._server: ApiServer | None = None
 
     # -- start ------------------------------------------------------------------------
 
@@ -298,8 +298,6 @@ class Runner:
         self._exit.callback(stop)
 
     def _start_api(self, store: Store, chain: Chain, deployment: DeploymentRecord) -> str:
-        import uvicorn
-
         from api.app import create_app
 
         load_or_create(self.data_dir)  # the receipt key exists before the first request
@@ -312,55 +310,23 @@ class Runner:
             limits=ApiLimits(max_body_bytes=self.options.max_body_bytes),
             max_merge_delay_s=self.options.max_merge_delay_s,
         )
-        config = uvicorn.Config(
-            app,
-            host=self.options.api_host,
-            port=self.options.api_port,
-            log_level="warning",
-            lifespan="off",
-        )
-        server = uvicorn.Server(config)
-
-        def serve() -> None:
-            try:
-                server.run()
-            except BaseException as exc:  # SystemExit when the port is taken
-                self._fail(f"the API server stopped: {type(exc).__name__}: {exc}")
-                return
-            if not server.should_exit:
-                self._fail("the API server stopped")
-
-        thread = threading.Thread(target=serve, name="api", daemon=True)
-        thread.start()
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while not server.started:
-            if not thread.is_alive() or self.failed.is_set():
-                raise ChainSetupError(
-                    f"the API could not listen on {self.options.api_host}:"
-                    f"{self.options.api_port}: {self.failure or 'see the log'} (choose "
-                    "another port with --api-port)"
-                )
-            if time.monotonic() > deadline:
-                raise UnavailableError(f"the API did not start within {STARTUP_TIMEOUT_S} s")
-            time.sleep(0.02)
-        self.failed.clear()
-
-        def stop() -> None:
-            server.should_exit = True
-            thread.join(STOP_TIMEOUT_S)
-
-        self._exit.callback(stop)
-        port = self.options.api_port
-        for listener in server.servers:
-            for sock in listener.sockets:
-                port = int(sock.getsockname()[1])
-        return f"http://{self.options.api_host}:{port}"
+        server = ApiServer(app, host=self.options.api_host, port=self.options.api_port)
+        try:
+            url = server.start(timeout_s=STARTUP_TIMEOUT_S)
+        except ServerStartError as exc:
+            raise ServerStartError(f"{exc.message} (choose another port with --api-port)") from exc
+        self._server = server
+        self._exit.callback(server.stop, timeout_s=STOP_TIMEOUT_S)
+        return url
 
     # -- run and stop -----------------------------------------------------------------
 
     def wait(self, stop: threading.Event) -> None:
         """Serve until ``stop`` is set or a part fails."""
         while not stop.is_set() and not self.failed.is_set():
+            if self._server is not None and self._server.failed.is_set():
+                self._fail(self._server.failure or "the API server stopped")
+                break
             stop.wait(0.5)
 
     def stop(self) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Depends, Path
 from starlette.responses import Response
 
+from api.routes.body import json_body, model_body_doc, no_body
 from api.routes.deps import Api, CurrentCaller
 from api.routes.schemas import KeyOut, PrincipalIn, PrincipalList, PrincipalOut, problems
 from ledger.service.limits import MAX_PRINCIPAL_CHARS
@@ -34,9 +35,14 @@ def list_principals(api: Api, caller: CurrentCaller) -> dict[str, Any]:
     operation_id="add_principal",
     status_code=201,
     response_model=PrincipalOut,
-    responses=problems(401, 403, 409),
+    responses=problems(401, 403, 409, 415),
+    openapi_extra=model_body_doc(PrincipalIn, "the new principal"),
 )
-def add_principal(api: Api, caller: CurrentCaller, body: PrincipalIn) -> dict[str, Any]:
+def add_principal(
+    api: Api,
+    caller: CurrentCaller,
+    body: Annotated[PrincipalIn, Depends(json_body(PrincipalIn))],
+) -> dict[str, Any]:
     return api.add_principal(caller, **body.model_dump())
 
 
@@ -46,6 +52,7 @@ def add_principal(api: Api, caller: CurrentCaller, body: PrincipalIn) -> dict[st
     status_code=201,
     response_model=KeyOut,
     responses=problems(401, 403, 404),
+    dependencies=[Depends(no_body)],
 )
 def issue_key(api: Api, caller: CurrentCaller, name: Name) -> KeyOut:
     issued = api.issue_key(caller, name)
@@ -58,6 +65,7 @@ def issue_key(api: Api, caller: CurrentCaller, name: Name) -> KeyOut:
     status_code=204,
     response_class=Response,
     responses=problems(401, 403, 404),
+    dependencies=[Depends(no_body)],
 )
 def revoke_key(api: Api, caller: CurrentCaller, key_id: KeyId) -> Response:
     api.revoke_key(caller, key_id)

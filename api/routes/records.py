@@ -12,6 +12,7 @@ from fastapi import APIRouter, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from api.routes.body import request_body_doc, require_json
 from api.routes.deps import OPTIONAL_AUTH, Api, CurrentCaller, RecordId
 from api.routes.payloads import record_json, status_json
 from api.routes.schemas import ReceiptOut, ReceiptsOut, RecordOut, StatusOut, problems
@@ -49,16 +50,6 @@ _BULK = {
 }
 
 
-def _body(schema: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "requestBody": {
-            "required": True,
-            "description": "docs/SUBMISSION.md",
-            "content": {"application/json": {"schema": schema}},
-        }
-    }
-
-
 def _reply(status: int, body: bytes, replayed: bool) -> Response:
     headers = {"Idempotent-Replayed": "true"} if replayed else {}
     return Response(body, status_code=status, media_type="application/json", headers=headers)
@@ -69,13 +60,14 @@ def _reply(status: int, body: bytes, replayed: bool) -> Response:
     operation_id="submit_record",
     status_code=201,
     response_model=ReceiptOut,
-    responses=problems(401, 403, 409, 503),
-    openapi_extra=_body(_SUBMISSION),
+    responses=problems(401, 403, 409, 415, 503),
+    openapi_extra=request_body_doc(_SUBMISSION, "docs/SUBMISSION.md"),
 )
 async def submit_record(
     request: Request, api: Api, caller: CurrentCaller, key: IdempotencyKey
 ) -> Response:
     """Submit one signed record; answers its receipt (producers)."""
+    require_json(request)
     body = await request.body()
     out = await run_in_threadpool(api.submit, caller, body, key, bulk=False)
     return _reply(out.status, out.body, out.replayed)
@@ -86,13 +78,14 @@ async def submit_record(
     operation_id="submit_records",
     status_code=201,
     response_model=ReceiptsOut,
-    responses=problems(401, 403, 409, 503),
-    openapi_extra=_body(_BULK),
+    responses=problems(401, 403, 409, 415, 503),
+    openapi_extra=request_body_doc(_BULK, "docs/SUBMISSION.md"),
 )
 async def submit_records(
     request: Request, api: Api, caller: CurrentCaller, key: IdempotencyKey
 ) -> Response:
     """Submit a bulk of signed records, all or nothing; answers the receipts in order."""
+    require_json(request)
     body = await request.body()
     out = await run_in_threadpool(api.submit, caller, body, key, bulk=True)
     return _reply(out.status, out.body, out.replayed)

@@ -262,6 +262,7 @@ _DESCRIPTIONS = {
     404: "not found (or not visible to the caller)",
     409: "conflicts with the stored state",
     413: "request body too large",
+    415: "the body is not application/json",
     422: "malformed request",
     503: "a dependency is unavailable; retry after Retry-After seconds",
 }

@@ -19,7 +19,7 @@ from ledger.examples import (
     RULE_EU_CBAM,
     SUB_TANK_EU,
 )
-from tests.api.world import PLANT, TANK_SUBJECT, World, producer_key
+from tests.api.world import JSON, PLANT, TANK_SUBJECT, World, producer_key
 from verifier.chain import ChainReader
 from verifier.checks import verify_bundle
 from verifier.model import Pins, Verification
@@ -115,7 +115,7 @@ def test_a_trail_bundle_leaves_pending_records_out_and_counts_them(world: World)
     record = copy.deepcopy(world.template.records[CR_TANK])
     record["id"] = f"{CR_TANK}-trail-pending"
     body = submission_bytes(commit(record), producer_key(PLANT))
-    headers = {**world.headers("plant-mes"), "Idempotency-Key": "t"}
+    headers = {**world.headers("plant-mes"), **JSON, "Idempotency-Key": "t"}
     assert world.http.post("/v1/records", content=body, headers=headers).status_code == 201
     response = world.http.get(
         "/v1/trail/bundle", params={"subject": TANK_SUBJECT}, headers=world.headers("eu-regulator")

@@ -19,7 +19,7 @@ from ledger.client import idempotency_key, submission_bytes
 from ledger.core.canonical import canonicalize, parse_json
 from ledger.core.view import commit
 from ledger.examples import CR_HX, CR_TANK
-from tests.api.world import PLANT, TANK_SUBJECT, World, producer_key
+from tests.api.world import JSON, PLANT, TANK_SUBJECT, World, producer_key
 
 ROLES = {
     "anonymous": None,
@@ -98,7 +98,7 @@ def _request(op: str, world: World) -> Request:
             "/v1/records",
             {
                 "content": (body := _submission(world, "one")),
-                "headers": {"Idempotency-Key": idempotency_key("x", body.hex()[:64])},
+                "headers": {**JSON, "Idempotency-Key": idempotency_key("x", body.hex()[:64])},
             },
         ),
         "submit_records": lambda: (
@@ -111,7 +111,7 @@ def _request(op: str, world: World) -> Request:
                         "submissions": [parse_json(_submission(world, "bulk"))],
                     }
                 ),
-                "headers": {"Idempotency-Key": "bulk-1"},
+                "headers": {**JSON, "Idempotency-Key": "bulk-1"},
             },
         ),
         "get_record": lambda: ("GET", "/v1/record", {"params": {"id": CR_TANK}}),

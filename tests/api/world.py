@@ -38,6 +38,8 @@ from ledger.store.producers import add_producer, add_producer_key
 from tests.support.ledgerdata import example_types
 
 NOW = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
+#: The media type of every JSON request body (others are refused with 415).
+JSON = {"Content-Type": "application/json"}
 KEYS_FROM = datetime(2025, 1, 1, tzinfo=UTC)
 KEYS_UNTIL = datetime(2031, 1, 1, tzinfo=UTC)
 MAX_MERGE_DELAY_S = 600
