@@ -32,6 +32,7 @@ from api.cli.common import (
     setting_source,
     settings_overrides,
 )
+from api.datadir import private_umask, secure_data_dir
 from api.interpreter import restore_recursion_limit
 from api.settings import CarbonLedgerSettings
 from ledger.core.errors import LedgerError
@@ -97,7 +98,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_USAGE
     try:
-        return int(args.run(args, settings))
+        with private_umask():
+            secure_data_dir(settings.data_dir)
+            return int(args.run(args, settings))
     except LedgerError as exc:
         _error(exc.message)
         return exit_code_for(exc)

@@ -152,7 +152,9 @@ def read_service_state(data_dir: Path) -> ServiceState | None:
 def _write_state(data_dir: Path, state: ServiceState) -> None:
     path = data_dir / SERVICE_FILE
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(state.to_json(), indent=2, sort_keys=True) + "\n")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(json.dumps(state.to_json(), indent=2, sort_keys=True) + "\n")
     os.replace(tmp, path)
 
 
