@@ -12,7 +12,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from anchoring.chain import Chain
@@ -20,6 +20,7 @@ from anchoring.chain.base import ArtifactLike
 from anchoring.deployment import DeploymentRecord, load_deployment
 from api.interpreter import check_recursion_limit, restore_recursion_limit
 from api.limits import ApiLimits
+from api.middleware import ClientAddressMiddleware, parse_trusted_proxies
 from api.pages import page_router
 from api.problems import (
     PayloadTooLargeError,
@@ -27,6 +28,7 @@ from api.problems import (
     problem_for,
 )
 from api.routes import UNVERSIONED, VERSIONED
+from api.routes.deps import known_query_only
 from api.routes.schemas import Problem
 from api.service import ApiService
 from api.settings import CarbonLedgerSettings
@@ -167,13 +169,17 @@ def create_app(
         redoc_url=None,
     )
     app.state.api = service
+    strict_query = [Depends(known_query_only)]
     for router in VERSIONED:
-        app.include_router(router, prefix="/v1")
+        app.include_router(router, prefix="/v1", dependencies=strict_query)
     for router in UNVERSIONED:
-        app.include_router(router)
+        app.include_router(router, dependencies=strict_query)
     app.include_router(page_router(data_dir=settings.data_dir))
     install_problem_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=limits.max_body_bytes)
+    app.add_middleware(
+        ClientAddressMiddleware, trusted=parse_trusted_proxies(settings.trusted_proxies or "")
+    )
     _publish_problem_schema(app)
     return app
 

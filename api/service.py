@@ -22,6 +22,7 @@ from anchoring.deployment import DeploymentRecord, deployment_differences
 from api.auth import Caller, access_for, require_role
 from api.limits import ANONYMOUS_BUNDLE_LIMIT, ApiLimits
 from api.problems import ForbiddenError, problem_slug
+from api.security import AccessService, privileged
 from ledger.core.bundle import ChainRef, serialize_bundle
 from ledger.core.canonical import canonicalize
 from ledger.core.clock import Clock
@@ -29,6 +30,7 @@ from ledger.core.errors import LedgerError, MalformedError, UnavailableError
 from ledger.core.reasons import REASONS, VERDICT_CODES, reason_for
 from ledger.core.records import Record
 from ledger.core.signature import ALG_ED25519, key_id, public_key_bytes
+from ledger.core.view import Commitment
 from ledger.service import LedgerService, receipt_bytes
 from ledger.service.export import BundleExporter, ExportResult
 from ledger.service.query import LedgerQueries
@@ -96,6 +98,7 @@ class ApiService:
             if self.chain_ref is not None
             else None
         )
+        self.access = AccessService(store=store, clock=clock)
         self.accepted_total = 0
         self.rejected_total: Counter[str] = Counter()
         self._ready: tuple[float, dict[str, str]] | None = None
@@ -104,7 +107,9 @@ class ApiService:
 
     def authenticate(self, token: str) -> Caller | None:
         principal = self.store.run(lambda s: access_store.authenticate(s, token), readonly=True)
-        return None if principal is None else Caller.of(principal)
+        if principal is None:
+            return None
+        return Caller.of(principal, key_id=access_store.api_key_id(token))
 
     # -- writes --------------------------------------------------------------------
 
@@ -244,7 +249,12 @@ class ApiService:
     # -- reads ---------------------------------------------------------------------
 
     def record(self, caller: Caller, record_id: str) -> RecordView:
-        return self.queries.record(record_id, access_for(caller))
+        access = access_for(caller)
+        found = self.queries.record(record_id, access)
+        summary = found.summary
+        if privileged(caller, full=access.sees_full(summary.producer, summary.subject)):
+            self.access.note_read(caller, f"record {record_id}")
+        return found
 
     def status(self, caller: Caller, record_id: str) -> RecordStatus:
         return self.queries.status(record_id, access_for(caller))
@@ -274,6 +284,7 @@ class ApiService:
 
     def bundle_record(self, caller: Caller, record_id: str) -> tuple[bytes, ExportResult]:
         result = self._exporter().for_record(record_id, access_for(caller))
+        self._note_bundle(caller, result, f"bundle of record {record_id}")
         return serialize_bundle(result.bundle), result
 
     def bundle_query(
@@ -302,7 +313,16 @@ class ApiService:
             after=after,
             limit=limit,
         )
+        query = {"subject": subject, "type": record_type, "producer": producer, "after": after}
+        shown = " ".join(f"{k}={v}" for k, v in query.items() if v)
+        self._note_bundle(caller, result, f"bundle of query {shown}".strip())
         return serialize_bundle(result.bundle), result
+
+    def _note_bundle(self, caller: Caller, result: ExportResult, target: str) -> None:
+        items = result.bundle.items + result.bundle.closure
+        full = sum(isinstance(item.view, Commitment) for item in items)
+        if privileged(caller, full=full > 0):
+            self.access.note_read(caller, f"{target} ({full} records in full)")
 
     # -- principals (admin) --------------------------------------------------------
 
@@ -317,15 +337,11 @@ class ApiService:
         rows = self.store.run(access_store.list_principals, readonly=True)
         return [principal_json(r) for r in rows]
 
-    def issue_key(self, caller: Caller, principal: str) -> access_store.IssuedKey:
+    def principal(self, caller: Caller, name: str) -> dict[str, Any]:
         require_role(caller, "admin")
-        now = self.clock()
-        return self.store.run(lambda s: access_store.issue_api_key(s, principal, created_at=now))
-
-    def revoke_key(self, caller: Caller, key_id_: str) -> None:
-        require_role(caller, "admin")
-        now = self.clock()
-        self.store.run(lambda s: access_store.revoke_api_key(s, key_id_, at=now))
+        return principal_json(
+            self.store.run(lambda s: access_store.get_principal(s, name), readonly=True)
+        )
 
     # -- service, health, metrics ----------------------------------------------------
 

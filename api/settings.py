@@ -68,6 +68,11 @@ class CarbonLedgerSettings(BaseSettings):
     max_body_bytes: int = Field(
         default=ApiLimits.max_body_bytes, ge=1, description="largest request body, in bytes"
     )
+    trusted_proxies: str | None = Field(
+        default=None,
+        description="comma-separated IPs or networks of reverse proxies whose "
+        "X-Forwarded-For is believed (default: none, the peer is the client)",
+    )
     admin_delay_s: int | None = Field(
         default=None, ge=0, description="admin hand-over delay; default 2 days on rpc, 0 on dev"
     )
@@ -83,6 +88,15 @@ class CarbonLedgerSettings(BaseSettings):
         if not sep or not port.isdigit() or not 0 <= int(port) < 65536:
             raise ValueError(f"expected HOST:PORT (port 0: a free one), got {value!r}")
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _are_networks(cls, value: str | None) -> str | None:
+        from api.middleware import parse_trusted_proxies
+
+        if value:
+            parse_trusted_proxies(value)
+        return value or None
 
     @field_validator("anchorer", "revoker", "key_admin", "registrar")
     @classmethod

@@ -8,6 +8,7 @@ from fastapi import Depends, Query, Request
 
 from api.auth import Caller, current_caller
 from api.service import ApiService
+from ledger.core.errors import MalformedError
 from ledger.service.limits import (
     DEFAULT_PAGE,
     MAX_CURSOR,
@@ -40,3 +41,33 @@ Subject = Annotated[
 #: ``openapi_extra`` of operations anonymous callers may use too (they get the public view):
 #: OpenAPI 3.1 §4.8.10 — an empty requirement makes authentication optional.
 OPTIONAL_AUTH: dict[str, Any] = {"security": [{}, {"HTTPBearer": []}]}
+
+
+def known_query_only(request: Request) -> None:
+    """422 for a query parameter the operation does not declare, or one given twice: a
+    misspelt filter must not silently widen a query, and of two values none is "the" one
+    (docs/API.md §5)."""
+    declared = _query_names(getattr(request.scope.get("route"), "dependant", None))
+    seen: set[str] = set()
+    for name, _value in request.query_params.multi_items():
+        if name not in declared:
+            shown = name if name.isprintable() and len(name) <= 40 else repr(name[:40])
+            raise MalformedError(
+                f"unknown query parameter {shown}; this operation takes "
+                + (", ".join(sorted(declared)) or "none"),
+                path=f"query.{shown}",
+            )
+        if name in seen:
+            raise MalformedError("given more than once", path=f"query.{name}")
+        seen.add(name)
+
+
+def _query_names(dependant: Any) -> set[str]:
+    """The query parameters an operation declares, its dependencies' included."""
+    names: set[str] = set()
+    pending = [dependant] if dependant is not None else []
+    while pending:
+        current = pending.pop()
+        names.update(p.alias for p in current.query_params)
+        pending.extend(current.dependencies)
+    return names

@@ -54,6 +54,9 @@ CONSTRAINT_MESSAGES: dict[str, str] = {
     "uq_batch_leaves_digest_hex": "this record is already in a batch",
     "pk_record_refs": "this reference of the record is already stored",
     "uq_record_refs_record_pk_position": "this reference of the record is already stored",
+    "pk_page_sessions": "this page session already exists",
+    "pk_audit_events": "this audit event is already recorded",
+    "pk_key_requests": "a key request with this id already exists",
 }
 
 # SQLite result texts (sqlite.org/rescode.html) that mean "try again later".

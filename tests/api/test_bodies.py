@@ -40,6 +40,8 @@ WRITES: list[tuple[str, str, str]] = [
     ("POST", "/v1/principals", "ops-admin"),
     ("POST", "/v1/principals/plant-mes/keys", "ops-admin"),
     ("DELETE", "/v1/keys/0123456789abcdef", "ops-admin"),
+    ("POST", "/v1/key-requests/0123456789abcdef/confirm", "ops-admin"),
+    ("DELETE", "/v1/key-requests/0123456789abcdef", "ops-admin"),
 ]
 
 
@@ -52,7 +54,12 @@ def test_every_write_operation_is_covered(world: World) -> None:
         if method in ("post", "put", "patch", "delete")
     }
     covered = {
-        (m, p.replace("plant-mes", "{name}").replace("0123456789abcdef", "{key_id}"))
+        (
+            m,
+            p.replace("plant-mes", "{name}").replace(
+                "0123456789abcdef", "{request_id}" if "key-requests" in p else "{key_id}"
+            ),
+        )
         for m, p, _ in WRITES
     }
     assert published <= covered, published - covered
@@ -253,3 +260,13 @@ def test_an_operation_without_a_body_refuses_one(world: World) -> None:
     )
     assert response.status_code == 422
     assert response.json()["path"] == "body"
+
+
+def test_unknown_or_repeated_query_parameters_are_refused(world: World) -> None:
+    # A misspelt filter must not widen a query; of two values for one parameter, none is
+    # "the" one (the last used to win).
+    typo = world.http.get("/v1/bundles", params={"subjcet": "88.118.8/ST-TK-0101"})
+    assert typo.status_code == 422 and typo.json()["path"] == "query.subjcet"
+    twice = world.http.get("/v1/batches?limit=1&limit=200")
+    assert twice.status_code == 422 and twice.json()["path"] == "query.limit"
+    assert world.http.get("/v1/batches", params={"limit": 1}).status_code == 200

@@ -19,6 +19,7 @@ from ledger.client import idempotency_key, submission_bytes
 from ledger.core.canonical import canonicalize, parse_json
 from ledger.core.view import commit
 from ledger.examples import CR_HX, CR_TANK
+from ledger.store.apikeys import request_key
 from tests.api.world import JSON, PLANT, TANK_SUBJECT, World, producer_key
 
 ROLES = {
@@ -70,7 +71,13 @@ EXPECTED: dict[str, dict[str, int]] = {
     "list_principals": _only("admin", 200),
     "add_principal": _only("admin", 201),
     "issue_key": _only("admin", 201),
+    "get_principal": _only("admin", 200),
+    "get_key": _only("admin", 200),
     "revoke_key": _only("admin", 204),
+    "list_key_requests": _only("admin", 200),
+    "confirm_key_request": _only("admin", 201),
+    "cancel_key_request": _only("admin", 204),
+    "list_audit_events": _only("regulator", 200),
     "get_service": _all(200),
     "healthz": _all(200),
     "readyz": _all(200),
@@ -87,6 +94,14 @@ def _submission(world: World, suffix: str) -> bytes:
 
 
 Request = tuple[str, str, dict[str, Any]]
+
+
+def _key_request(world: World) -> str:
+    """A pending key request for the regulator, made by another admin than ops-admin."""
+    row = world.store.run(
+        lambda s: request_key(s, "eu-regulator", actor="second-admin", at=world.clock())
+    )
+    return row.request_id
 
 
 def _request(op: str, world: World) -> Request:
@@ -152,7 +167,17 @@ def _request(op: str, world: World) -> Request:
             {"json": {"name": "new-auditor", "role": "auditor", "grants": ["*"]}},
         ),
         "issue_key": lambda: ("POST", "/v1/principals/plant-mes/keys", {}),
+        "get_principal": lambda: ("GET", "/v1/principals/plant-mes", {}),
+        "get_key": lambda: ("GET", f"/v1/keys/{key_id}", {}),
         "revoke_key": lambda: ("DELETE", f"/v1/keys/{key_id}", {}),
+        "list_key_requests": lambda: ("GET", "/v1/key-requests", {}),
+        "confirm_key_request": lambda: (
+            "POST",
+            f"/v1/key-requests/{_key_request(world)}/confirm",
+            {},
+        ),
+        "cancel_key_request": lambda: ("DELETE", f"/v1/key-requests/{_key_request(world)}", {}),
+        "list_audit_events": lambda: ("GET", "/v1/audit", {}),
         "get_service": lambda: ("GET", "/v1/service", {}),
         "healthz": lambda: ("GET", "/healthz", {}),
         "readyz": lambda: ("GET", "/readyz", {}),

@@ -28,7 +28,10 @@ from sqlalchemy import (
 )
 from sqlalchemy import exc as sa_exc
 
-import ledger.store.access  # noqa: F401 - its tables are part of the schema
+import ledger.store.access
+import ledger.store.apikeys
+import ledger.store.auditlog
+import ledger.store.sessions  # noqa: F401
 from ledger.core.errors import ConflictError
 from ledger.store import ConstraintError, Store
 from ledger.store.errors import CONSTRAINT_MESSAGES, map_db_error
