@@ -9,7 +9,7 @@ app in-process with a memory chain and their own clock.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import Depends, FastAPI
@@ -20,7 +20,11 @@ from anchoring.chain.base import ArtifactLike
 from anchoring.deployment import DeploymentRecord, load_deployment
 from api.interpreter import check_recursion_limit, restore_recursion_limit
 from api.limits import ApiLimits
-from api.middleware import ClientAddressMiddleware, parse_trusted_proxies
+from api.middleware import (
+    ClientAddressMiddleware,
+    ObservabilityMiddleware,
+    parse_trusted_proxies,
+)
 from api.pages import page_router
 from api.problems import (
     PayloadTooLargeError,
@@ -176,12 +180,38 @@ def create_app(
         app.include_router(router, dependencies=strict_query)
     app.include_router(page_router(data_dir=settings.data_dir))
     install_problem_handlers(app)
+    # Outermost last: client address, then request id / access log / metrics, then limits.
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=limits.max_body_bytes)
+    app.add_middleware(
+        ObservabilityMiddleware, metrics=service.metrics, route_of=_route_templates(app)
+    )
     app.add_middleware(
         ClientAddressMiddleware, trusted=parse_trusted_proxies(settings.trusted_proxies or "")
     )
     _publish_problem_schema(app)
     return app
+
+
+def _route_templates(app: FastAPI) -> Callable[[Scope], str]:
+    """The path template of the route a request matched (``/v1/batches/{seq}``), the label
+    of the request metrics: by operation id from the published document (an included
+    router's route knows its path without the ``/v1`` prefix), else the route's path."""
+    by_operation: dict[str, str] = {}
+
+    def route_of(scope: Scope) -> str:
+        route = scope.get("route")
+        if route is None:
+            return "unmatched"
+        operation = getattr(route, "operation_id", None)
+        if operation is not None:
+            if not by_operation:
+                for path, operations in app.openapi().get("paths", {}).items():
+                    for op in operations.values():
+                        by_operation[str(op.get("operationId"))] = path
+            return by_operation.get(operation, str(getattr(route, "path", "unmatched")))
+        return str(getattr(route, "path", "unmatched"))
+
+    return route_of
 
 
 def _publish_problem_schema(app: FastAPI) -> None:

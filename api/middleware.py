@@ -5,16 +5,28 @@
   (and ``X-Forwarded-Proto``) count, read from the right, skipping trusted hops. Without
   trusted proxies the header is ignored, whoever sends it: the login throttle counts real
   peers (docs/PAGES.md §2.1).
+- ``ObservabilityMiddleware``: the request id, the access log and the request metrics.
+- ``api.app.BodyLimitMiddleware``: the body limit (413) and the last-resort 500.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+import logging
+import re
+import secrets
+import time
+from collections.abc import Callable, Sequence
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["ClientAddressMiddleware", "parse_trusted_proxies"]
+from api.logs import ACCESS_LOGGER, REQUEST_ID
+from api.metrics import ServiceMetrics
+
+__all__ = ["ClientAddressMiddleware", "ObservabilityMiddleware", "parse_trusted_proxies"]
+
+_access = logging.getLogger(ACCESS_LOGGER)
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -79,3 +91,80 @@ class ClientAddressMiddleware:
         if proto in ("http", "https"):
             scope["scheme"] = proto
         await self.app(scope, receive, send)
+
+
+class ObservabilityMiddleware:
+    """Per request: a request id, the access log line, and the request metrics.
+
+    The request id is the client's ``X-Request-Id`` when it is a short token of letters,
+    digits, ``.``, ``_`` and ``-`` (a proxy's id, so its logs and ours line up), else 16
+    random hex characters. It is returned as ``X-Request-Id``, set for every log record
+    of the request (``api.logs.REQUEST_ID``) and is the ``correlation_id`` of a 500. The
+    access log line is logged at INFO by ``carbonledger.access`` after the response is
+    sent: method, path (without the query string, which may name records), route
+    template, status, duration, size and client address.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        metrics: ServiceMetrics,
+        route_of: Callable[[Scope], str] = lambda scope: "unmatched",
+    ) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.route_of = route_of
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _request_id(scope) or secrets.token_hex(8)
+        token = REQUEST_ID.set(request_id)
+        started = time.perf_counter()
+        status, size = 500, 0
+
+        async def send_observed(message: Message) -> None:
+            nonlocal status, size
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                headers = [*message.get("headers", ()), (b"x-request-id", request_id.encode())]
+                message = {**message, "headers": headers}
+            elif message["type"] == "http.response.body":
+                size += len(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_observed)
+        finally:
+            seconds = time.perf_counter() - started
+            route = self.route_of(scope)
+            method = str(scope.get("method", ""))
+            self.metrics.observe_request(method, route, status, seconds)
+            client = scope.get("client")
+            _access.info(
+                "%s %s %d",
+                method,
+                scope.get("path", ""),
+                status,
+                extra={
+                    "method": method,
+                    "path": scope.get("path", ""),
+                    "route": route,
+                    "status": status,
+                    "duration_ms": round(seconds * 1000, 3),
+                    "bytes": size,
+                    "client": client[0] if client else None,
+                    "request_id": request_id,
+                },
+            )
+            REQUEST_ID.reset(token)
+
+
+def _request_id(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"x-request-id":
+            text = bytes(value).decode("latin-1")
+            return text if _REQUEST_ID.fullmatch(text) else None
+    return None

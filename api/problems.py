@@ -37,6 +37,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from api.logs import current_request_id
 from ledger.core.errors import (
     ConflictError,
     LedgerError,
@@ -135,7 +136,9 @@ def problem_for(exc: BaseException) -> Response:
             return problem_response(
                 status, slug, title, detail=exc.message, extra=extra, headers=headers
             )
-    correlation_id = secrets.token_hex(8)
+    # The request id (api.middleware), so the client's id, the access log line and the
+    # exception's log record all carry the same value.
+    correlation_id = current_request_id() or secrets.token_hex(8)
     log.error("internal error %s", correlation_id, exc_info=exc)
     return problem_response(
         500,

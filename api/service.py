@@ -8,8 +8,6 @@ records) are made below, in ``ledger.service.query`` through ``Access``.
 from __future__ import annotations
 
 import hashlib
-import time
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,10 +19,12 @@ from anchoring.chain.base import ArtifactLike
 from anchoring.deployment import DeploymentRecord, deployment_differences
 from api.auth import Caller, access_for, require_role
 from api.limits import ANONYMOUS_BUNDLE_LIMIT, ApiLimits
+from api.metrics import ServiceMetrics
 from api.problems import ForbiddenError, problem_slug
+from api.readiness import ReadinessChecks
 from api.security import AccessService, privileged
 from ledger.core.bundle import ChainRef, serialize_bundle
-from ledger.core.canonical import canonicalize
+from ledger.core.canonical import canonicalize, parse_json
 from ledger.core.clock import Clock
 from ledger.core.errors import LedgerError, MalformedError, UnavailableError
 from ledger.core.reasons import REASONS, VERDICT_CODES, reason_for
@@ -56,6 +56,8 @@ class StoredResponse:
     status: int
     body: bytes
     replayed: bool = False
+    #: The records of a fresh answer (a replay names none: its body is the stored one).
+    record_ids: tuple[str, ...] = ()
 
 
 class ApiService:
@@ -99,9 +101,18 @@ class ApiService:
             else None
         )
         self.access = AccessService(store=store, clock=clock)
-        self.accepted_total = 0
-        self.rejected_total: Counter[str] = Counter()
-        self._ready: tuple[float, dict[str, str]] | None = None
+        self.metrics = ServiceMetrics(
+            store=store,
+            clock=clock,
+            accepted=lambda: ledger.accepted_count if ledger is not None else 0,
+        )
+        self.readiness_checks = ReadinessChecks(
+            store_check=self.queries.ping,
+            chain_check=self._chain_checks,
+            budget_s=limits.readiness_budget_s,
+            cache_s=limits.readiness_cache_s,
+            on_chain_error=lambda: self.metrics.chain_errors.labels("readiness").inc(),
+        )
 
     # -- callers -------------------------------------------------------------------
 
@@ -144,7 +155,9 @@ class ApiService:
                 lambda s: self._claim(s, name, idempotency_key, fingerprint, now)
             )
             if stored is not None:
-                return StoredResponse(stored.status, stored.body, replayed=True)
+                return StoredResponse(
+                    stored.status, stored.body, replayed=True, record_ids=_receipt_ids(stored.body)
+                )
             try:
                 ledger = self._accepting()
                 authorize = partial(self._authorize, caller)
@@ -167,10 +180,9 @@ class ApiService:
                 )
             )
         except LedgerError as exc:
-            self.rejected_total[problem_slug(exc)] += 1
+            self.metrics.rejected.labels(problem_slug(exc)).inc()
             raise
-        self.accepted_total += len(receipts)
-        return StoredResponse(201, out)
+        return StoredResponse(201, out, record_ids=tuple(r.record_id for r in receipts))
 
     def _claim(
         self, session: Transaction, name: str, key: str, fingerprint: str, now: datetime
@@ -357,19 +369,8 @@ class ApiService:
         return out
 
     def readiness(self) -> dict[str, str]:
-        """``ok`` or the reason, per dependency; cached for ``readiness_cache_s``."""
-        now = time.monotonic()
-        if self._ready is not None and now - self._ready[0] < self.limits.readiness_cache_s:
-            return self._ready[1]
-        checks: dict[str, str] = {}
-        try:
-            self.queries.ping()
-            checks["store"] = "ok"
-        except LedgerError as exc:
-            checks["store"] = exc.message
-        checks["chain"], checks["deployment"] = self._chain_checks()
-        self._ready = (now, checks)
-        return checks
+        """``ok`` or the reason, per dependency, within the readiness budget."""
+        return self.readiness_checks.verdict()
 
     def _chain_checks(self) -> tuple[str, str]:
         if self.chain is None:
@@ -388,16 +389,15 @@ class ApiService:
             return exc.message, "not checked"
         return "ok", "ok" if not differences else "; ".join(differences)
 
-    def metrics(self) -> dict[str, Any]:
-        counts = self.queries.counts()
-        oldest = counts.oldest_unanchored_accepted_at
-        lag_s = 0.0 if oldest is None else max(0.0, (self.clock() - oldest).total_seconds())
-        return {
-            "accepted": self.accepted_total,
-            "rejected": dict(self.rejected_total),
-            "by_status": counts.by_status,
-            "anchoring_lag_s": lag_s,
-        }
+
+def _receipt_ids(body: bytes) -> tuple[str, ...]:
+    """The record ids of a stored answer (a receipt, or ``{receipts: [...]}``)."""
+    try:
+        value = parse_json(body)
+    except MalformedError:
+        return ()
+    receipts = value.get("receipts", [value]) if isinstance(value, dict) else []
+    return tuple(str(r["record_id"]) for r in receipts if isinstance(r, dict) and "record_id" in r)
 
 
 def principal_json(row: access_store.Principal) -> dict[str, Any]:

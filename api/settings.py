@@ -68,6 +68,11 @@ class CarbonLedgerSettings(BaseSettings):
     max_body_bytes: int = Field(
         default=ApiLimits.max_body_bytes, ge=1, description="largest request body, in bytes"
     )
+    log_format: Literal["json", "text"] | None = Field(
+        default=None,
+        description="json or text; default json for the service (serve, up --serve), "
+        "text for the other commands",
+    )
     trusted_proxies: str | None = Field(
         default=None,
         description="comma-separated IPs or networks of reverse proxies whose "

@@ -34,6 +34,7 @@ from api.cli.common import (
 )
 from api.datadir import private_umask, secure_data_dir
 from api.interpreter import restore_recursion_limit
+from api.logs import configure_logging
 from api.settings import CarbonLedgerSettings
 from ledger.core.errors import LedgerError
 
@@ -65,13 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _configure_logging(verbosity: int) -> None:
+def _configure_logging(verbosity: int, *, json_lines: bool = False) -> None:
     level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
+    configure_logging(level=level, json_lines=json_lines)
 
 
 def _error(message: str) -> None:
@@ -97,6 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             + (f" ({exc.error_count() - 1} more)" if exc.error_count() > 1 else "")
         )
         return EXIT_USAGE
+    if settings.log_format == "json":
+        _configure_logging(args.verbose, json_lines=True)
     try:
         with private_umask():
             secure_data_dir(settings.data_dir)

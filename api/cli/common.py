@@ -229,6 +229,15 @@ def role_assignment(settings: CarbonLedgerSettings) -> RoleAssignment:
     )
 
 
+def configure_service_logging(args: argparse.Namespace, settings: CarbonLedgerSettings) -> None:
+    """The service's logs: JSON lines (unless ``log_format`` is ``text``), at INFO so that
+    the access log is written (``-v`` for DEBUG)."""
+    from api.logs import configure_logging
+
+    level = logging.DEBUG if getattr(args, "verbose", 0) > 1 else logging.INFO
+    configure_logging(level=level, json_lines=settings.log_format != "text")
+
+
 def print_rows(rows: list[tuple[str, Any]], out: TextIO | None = None) -> None:
     out = out or sys.stdout
     width = max(len(k) for k, _ in rows)

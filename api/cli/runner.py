@@ -86,6 +86,9 @@ class RunnerOptions:
     fees: FeePolicy = field(default_factory=FeePolicy)
     #: Kubo RPC URL the anchorer publishes batch manifests to; None publishes nothing.
     kubo_url: str | None = None
+    #: The chain monitor (api/monitor.py): seconds between probes, and each probe's timeout.
+    monitor_interval_s: float = 2.0
+    monitor_timeout_s: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -183,6 +186,7 @@ class Runner:
         self._exit = contextlib.ExitStack()
         self._anchorer_stop = threading.Event()
         self._server: ApiServer | None = None
+        self._metrics: Any = None
 
     # -- start ------------------------------------------------------------------------
 
@@ -225,6 +229,8 @@ class Runner:
         self._check_history(anchor_store, chain, deployment)
         self._start_anchorer(anchor_store, chain, deployment)
         api_url = self._start_api(api_store, chain, deployment)
+        if chain.rpc_url is not None:
+            self._start_monitor(api_store, chain.rpc_url)
         state = ServiceState(
             pid=os.getpid(),
             api_url=api_url,
@@ -318,8 +324,34 @@ class Runner:
         except ServerStartError as exc:
             raise ServerStartError(f"{exc.message} (choose another port with --api-port)") from exc
         self._server = server
+        self._metrics = app.state.api.metrics
         self._exit.callback(server.stop, timeout_s=STOP_TIMEOUT_S)
         return url
+
+    def _start_monitor(self, store: Store, rpc_url: str) -> None:
+        from api.monitor import ChainMonitor
+
+        assert self._server is not None
+        metrics = self._metrics
+        monitor = ChainMonitor(
+            rpc_url=rpc_url,
+            store=store,
+            clock=store.clock,
+            on_error=lambda: (
+                metrics.chain_errors.labels("monitor").inc() if metrics is not None else None
+            ),
+            interval_s=self.options.monitor_interval_s,
+            timeout_s=self.options.monitor_timeout_s,
+        )
+        stop = threading.Event()
+        thread = threading.Thread(target=monitor.run, args=(stop,), name="monitor", daemon=True)
+        thread.start()
+
+        def end() -> None:
+            stop.set()
+            thread.join(STOP_TIMEOUT_S)
+
+        self._exit.callback(end)
 
     # -- run and stop -----------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from api.cli.common import (
     add_merge_delay_option,
     add_store_option,
     compile_artifacts,
+    configure_service_logging,
     project_root,
     record_dir,
     setting_help,
@@ -65,6 +66,7 @@ def run(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int:
     from api.cli.anchor import read_only_chain
     from api.limits import ApiLimits
 
+    configure_service_logging(args, settings)
     host, port = _bind(settings.bind)
     directory = record_dir(settings)
     deployment = load_deployment(directory) if directory is not None else None

@@ -48,6 +48,7 @@ from api.cli.common import (
     admin_delay_s,
     check_npm_install,
     compile_artifacts,
+    configure_service_logging,
     configured_chain,
     print_rows,
     project_root,
@@ -233,6 +234,7 @@ def _print_state(args: argparse.Namespace, state: ServiceState) -> None:
 def _serve(
     args: argparse.Namespace, settings: CarbonLedgerSettings, anvil: Path, artifacts: Any
 ) -> int:
+    configure_service_logging(args, settings)
     runner = Runner(settings, _options(args, settings), anvil_path=anvil, artifacts=artifacts)
     with stop_on_signals() as stop:
         try:

@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends
+from starlette.responses import JSONResponse
 
 from api.routes.body import json_body, model_body_doc
 from api.routes.deps import OPTIONAL_AUTH, Api, CurrentCaller, RecordId
@@ -38,8 +40,13 @@ def file_attestation(
     api: Api,
     caller: CurrentCaller,
     body: Annotated[AttestationIn, Depends(json_body(AttestationIn))],
-) -> dict[str, Any]:
+) -> JSONResponse:
     items = api.file_attestation(
         caller, body.record_id, body.report_digest, body.verdict, body.tx_hash
     )
-    return {"record_id": body.record_id, "items": [attestation_json(a) for a in items]}
+    location = "/v1/record/attestations?" + urlencode({"id": body.record_id})
+    return JSONResponse(
+        {"record_id": body.record_id, "items": [attestation_json(a) for a in items]},
+        status_code=201,
+        headers={"Location": location},
+    )

@@ -7,15 +7,18 @@ ids, both of which may contain ``/`` and ``%``, which path segments cannot carry
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from api.routes.body import request_body_doc, require_json
+from api.routes.caching import cached_json
 from api.routes.deps import OPTIONAL_AUTH, Api, CurrentCaller, RecordId
 from api.routes.payloads import record_json, status_json
 from api.routes.schemas import ReceiptOut, ReceiptsOut, RecordOut, StatusOut, problems
+from api.service import StoredResponse
 from ledger.service.limits import MAX_IDEMPOTENCY_KEY_CHARS
 
 router = APIRouter(tags=["records"])
@@ -50,9 +53,14 @@ _BULK = {
 }
 
 
-def _reply(status: int, body: bytes, replayed: bool) -> Response:
-    headers = {"Idempotent-Replayed": "true"} if replayed else {}
-    return Response(body, status_code=status, media_type="application/json", headers=headers)
+def _reply(out: StoredResponse, *, bulk: bool) -> Response:
+    headers = {"Idempotent-Replayed": "true"} if out.replayed else {}
+    if out.status == 201 and not bulk and len(out.record_ids) == 1:
+        # RFC 9110 §15.3.2: the created resource. A bulk creates many and names none.
+        headers["Location"] = "/v1/record?" + urlencode({"id": out.record_ids[0]})
+    return Response(
+        out.body, status_code=out.status, media_type="application/json", headers=headers
+    )
 
 
 @router.post(
@@ -70,7 +78,7 @@ async def submit_record(
     require_json(request)
     body = await request.body()
     out = await run_in_threadpool(api.submit, caller, body, key, bulk=False)
-    return _reply(out.status, out.body, out.replayed)
+    return _reply(out, bulk=False)
 
 
 @router.post(
@@ -88,7 +96,7 @@ async def submit_records(
     require_json(request)
     body = await request.body()
     out = await run_in_threadpool(api.submit, caller, body, key, bulk=True)
-    return _reply(out.status, out.body, out.replayed)
+    return _reply(out, bulk=True)
 
 
 @router.get(
@@ -98,9 +106,11 @@ async def submit_records(
     response_model=RecordOut,
     responses=problems(401, 404),
 )
-def get_record(api: Api, caller: CurrentCaller, id: RecordId) -> dict[str, Any]:
-    """A record in the caller's view: full or the public redacted view."""
-    return record_json(api.record(caller, id))
+def get_record(request: Request, api: Api, caller: CurrentCaller, id: RecordId) -> Response:
+    """A record in the caller's view: full or the public redacted view. Once anchored it
+    never changes: ``ETag`` and ``Cache-Control: immutable`` (docs/API.md §3.6)."""
+    found = RecordOut.model_validate(record_json(api.record(caller, id))).model_dump(mode="json")
+    return cached_json(request, caller, found, immutable=found["status"] == "anchored")
 
 
 @router.get(

@@ -21,7 +21,17 @@ from ledger.examples import CR_TANK, CR_TANK_REVISED
 from ledger.store.access import claim_idempotency_key
 from ledger.store.chainfacts import find_revocation, mark_status_mined, mark_status_sending
 from ledger.store.models import AnchorTx, Revocation
-from tests.api.world import JSON, NOW, PLANT, SERVICE_KEY, Template, World, open_world, producer_key
+from tests.api.world import (
+    JSON,
+    NOW,
+    PLANT,
+    SERVICE_KEY,
+    Template,
+    World,
+    open_world,
+    producer_key,
+    scrape,
+)
 
 
 def _body(world: World, rid_suffix: str) -> bytes:
@@ -218,8 +228,8 @@ def test_metrics_count_accepted_rejected_pending_and_lag(world: World) -> None:
     assert _post(world, _body(world, "m1"), "m1").status_code == 201
     assert _post(world, b"{}", "m2").status_code == 422
     world.clock.advance(42)
-    text = world.http.get("/metrics").text
-    assert "carbonledger_records_accepted_total 1\n" in text
-    assert 'carbonledger_records_rejected_total{reason="malformed"} 1\n' in text
-    assert "carbonledger_records_pending 1\n" in text
-    assert "carbonledger_anchoring_lag_seconds 42.000\n" in text
+    samples = scrape(world)
+    assert samples[("carbonledger_records_accepted_total", ())] == 1
+    assert samples[("carbonledger_records_rejected_total", (("reason", "malformed"),))] == 1
+    assert samples[("carbonledger_records_pending", ())] == 1
+    assert samples[("carbonledger_anchoring_lag_seconds", ())] == 42

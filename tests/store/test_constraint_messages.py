@@ -52,8 +52,9 @@ def _unique(table: Table) -> list[tuple[str, list[str], dict[str, Any]]]:
     for index in table.indexes:
         if index.unique:
             where = str(index.dialect_options["sqlite"].get("where") or "")
-            match = re.fullmatch(r"(\w+) = '(\w+)'", where)
-            scope = {match.group(1): match.group(2)} if match else {}
+            # "state = 'mined' AND target_id IS NOT NULL": the equalities are what both rows
+            # need; an index column is never NULL here.
+            scope = dict(re.findall(r"(\w+) = '(\w+)'", where))
             out.append((str(index.name), [c.name for c in index.columns], scope))
     return out
 
