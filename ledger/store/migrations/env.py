@@ -9,10 +9,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import text
 
+import ledger.store.apikeys
+import ledger.store.auditlog
+import ledger.store.sessions  # noqa: F401
 from ledger.store import access as _access  # noqa: F401  (registers the access tables on Base)
-from ledger.store import apikeys as _apikeys  # noqa: F401  (and those of migration 0005)
-from ledger.store import auditlog as _auditlog  # noqa: F401
-from ledger.store import sessions as _sessions  # noqa: F401
 from ledger.store.models import Base
 
 connection = context.config.attributes["connection"]
