@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 from api.cli import anchor as anchor_command
+from api.cli import backup as backup_command
 from api.cli import chain as chain_command
 from api.cli import check as check_command
 from api.cli import deploy as deploy_command
@@ -28,6 +29,7 @@ from api.cli import up as up_command
 from api.cli.common import (
     EXIT_CODES_HELP,
     EXIT_USAGE,
+    add_global_options_everywhere,
     exit_code_for,
     setting_source,
     settings_overrides,
@@ -48,7 +50,6 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logs on stderr")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in (
         up_command,
@@ -61,8 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
         principals_command,
         serve_command,
         settings_command,
+        backup_command,
     ):
         command.register(subparsers)
+    # The global options, before or after the command (and its action) alike.
+    add_global_options_everywhere(parser)
+    parser.set_defaults(json=False, verbose=0)
     return parser
 
 

@@ -231,6 +231,7 @@ def trust_registry(settings: CarbonLedgerSettings) -> Iterator[Registry]:
 
 
 def _store(args: argparse.Namespace, settings: CarbonLedgerSettings) -> Store:
+    # Registering keys may come before the service's first start: the store is made here.
     return Store.open(settings.store_url or sqlite_url(settings.data_dir))
 
 

@@ -18,7 +18,6 @@ so it runs from the working tree as well as installed.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import signal
@@ -38,15 +37,20 @@ from anchoring.registry import Registry
 from api.cli.common import admin_delay_s, configured_chain, record_dir, role_assignment
 from api.limits import ApiLimits
 from api.server import ApiServer, ServerStartError
+from api.servicestate import (
+    SERVICE_FILE,
+    SERVICE_FORMAT,
+    ServiceState,
+    is_alive,
+    read_service_state,
+    write_service_state,
+)
 from api.settings import CarbonLedgerSettings
-from ledger.core import jsonshape
 from ledger.core.canonical import format_timestamp
 from ledger.core.clock import system_clock
 from ledger.core.errors import (
-    AnchoringError,
     DeploymentMismatchError,
     LedgerError,
-    MalformedError,
 )
 from ledger.service import load_or_create
 from ledger.store import Store, sqlite_url
@@ -64,9 +68,6 @@ __all__ = [
 
 log = logging.getLogger("carbonledger.runner")
 
-#: Not ``service.json``: that one holds the receipt key's public half (ledger.service).
-SERVICE_FILE = "service-running.json"
-SERVICE_FORMAT = "carbonledger-service-state/1"
 #: How long a start-up waits for uvicorn to listen, and a stop for each part to end.
 STARTUP_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 30.0
@@ -89,76 +90,6 @@ class RunnerOptions:
     #: The chain monitor (api/monitor.py): seconds between probes, and each probe's timeout.
     monitor_interval_s: float = 2.0
     monitor_timeout_s: float = 2.0
-
-
-@dataclass(frozen=True)
-class ServiceState:
-    """The content of ``service-running.json``: where a running service can be reached."""
-
-    pid: int
-    api_url: str
-    chain_kind: str
-    rpc_url: str | None
-    chain_id: int
-    anchor_registry: str
-    trust_registry: str
-    chain_pid: int | None
-    started_at: str
-    max_merge_delay_s: int
-
-    def to_json(self) -> dict[str, Any]:
-        return {"format": SERVICE_FORMAT, **self.__dict__}
-
-    @classmethod
-    def from_json(cls, obj: Any) -> ServiceState:
-        jsonshape.members(obj, SERVICE_FILE, {"format", *cls.__dataclass_fields__})
-        if obj["format"] != SERVICE_FORMAT:
-            raise AnchoringError(f"not a {SERVICE_FORMAT} file")
-        return cls(**{k: obj[k] for k in cls.__dataclass_fields__})
-
-
-def is_alive(pid: int) -> bool:
-    """Whether process ``pid`` exists (a zombie counts as gone on Linux)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True  # no /proc: trust kill(0)
-    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
-
-
-def _is_ours(pid: int) -> bool:
-    """Whether ``pid`` still runs carbonledger (a PID can be reused after a crash)."""
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return is_alive(pid)
-    return b"carbonledger" in cmdline or b"api.runner" in cmdline or b"api.cli" in cmdline
-
-
-def read_service_state(data_dir: Path) -> ServiceState | None:
-    """The running service of ``data_dir``, or None (no file, or its process is gone)."""
-    try:
-        state = ServiceState.from_json(json.loads((data_dir / SERVICE_FILE).read_text()))
-    except (OSError, ValueError, TypeError, AnchoringError, MalformedError):
-        return None
-    if not is_alive(state.pid) or not _is_ours(state.pid):
-        return None
-    return state
-
-
-def _write_state(data_dir: Path, state: ServiceState) -> None:
-    path = data_dir / SERVICE_FILE
-    tmp = path.with_suffix(".json.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(json.dumps(state.to_json(), indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
 
 
 class Runner:
@@ -242,8 +173,9 @@ class Runner:
             chain_pid=chain.pid if isinstance(chain, DevChain) else None,
             started_at=format_timestamp(system_clock().replace(microsecond=0)),
             max_merge_delay_s=self.options.max_merge_delay_s,
+            signer=chain.signer.address,
         )
-        _write_state(self.data_dir, state)
+        write_service_state(self.data_dir, state)
         self._exit.callback((self.data_dir / SERVICE_FILE).unlink, missing_ok=True)
         return state
 

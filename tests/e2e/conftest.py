@@ -10,6 +10,7 @@ tests talk to that service over HTTP and to its chain over JSON-RPC; at the end
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -122,3 +123,35 @@ def demo_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
         yield DemoRun(data_dir, result, state)
     finally:
         stop_and_check(data_dir, pids)
+
+
+@contextlib.contextmanager
+def serving(data: Path, *args: str) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """``carbonledger up --serve`` on ``data`` (a free API port) until the block ends; yields
+    the data directory and its ``service-running.json``. Whatever happens, the service is
+    stopped by PID and its anvil continued if a test stopped it."""
+    process = subprocess.Popen(
+        [*CLI, "up", "--serve", "--data-dir", str(data), "--api-port", "0", *args],
+        cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    state: dict[str, Any] = {}
+    try:
+        state_file = data / "service-running.json"
+        deadline = time.monotonic() + 180
+        while not state_file.exists() and process.poll() is None:
+            assert time.monotonic() < deadline, "the service did not start within 180 s"
+            time.sleep(0.2)
+        assert process.poll() is None, process.stderr.read() if process.stderr else ""
+        state = json.loads(state_file.read_text())
+        yield data, state
+    finally:
+        if state.get("chain_pid") and is_running(state["chain_pid"]):
+            os.kill(state["chain_pid"], signal.SIGCONT)
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stderr is not None:
+            process.stderr.close()

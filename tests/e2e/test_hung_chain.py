@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,8 +22,7 @@ import httpx
 import pytest
 
 from api.cli import main
-from tests.conftest import REPO_ROOT
-from tests.e2e.conftest import CLI, is_running
+from tests.e2e.conftest import serving
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 
@@ -50,29 +48,8 @@ def _until(condition: Any, what: str) -> Any:
 
 @pytest.fixture
 def service(tmp_path: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
-    data = tmp_path / "data"
-    process = subprocess.Popen(
-        [*CLI, "up", "--serve", "--data-dir", str(data), "--api-port", "0"],
-        cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    state: dict[str, Any] = {}
-    try:
-        state_file = data / "service-running.json"
-        _until(lambda: state_file.exists() or process.poll() is not None, "the service started")
-        assert process.poll() is None, process.stderr.read() if process.stderr else ""
-        state = json.loads(state_file.read_text())
-        yield data, state
-    finally:
-        if state.get("chain_pid") and is_running(state["chain_pid"]):
-            os.kill(state["chain_pid"], signal.SIGCONT)
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=90)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stderr is not None:
-            process.stderr.close()
+    with serving(tmp_path / "data") as running:
+        yield running
 
 
 def test_a_hung_node_is_an_alert_and_readyz_answers_within_its_budget(
