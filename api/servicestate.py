@@ -48,8 +48,10 @@ class ServiceState:
     chain_pid: int | None
     started_at: str
     max_merge_delay_s: int
-    #: The operator's signer address on that chain (the account the anchorer uses).
+    #: The operator's signer address on that chain.
     signer: str | None = None
+    #: The address the anchorer signs with (the operator's, or anchorer-key.json's).
+    anchorer: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"format": SERVICE_FORMAT, **self.__dict__}
@@ -58,7 +60,7 @@ class ServiceState:
     def from_json(cls, obj: Mapping[str, Any]) -> ServiceState:
         if not isinstance(obj, Mapping) or obj.get("format") != SERVICE_FORMAT:
             raise MalformedError(f"not a {SERVICE_FORMAT} file")
-        optional = {"signer"}
+        optional = {"signer", "anchorer"}
         missing = [k for k in cls.__dataclass_fields__ if k not in obj and k not in optional]
         if missing:
             raise MalformedError(f"{SERVICE_FILE} lacks {', '.join(missing)}")

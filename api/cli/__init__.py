@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 from api.cli import anchor as anchor_command
+from api.cli import anchorer_key as anchorer_key_command
 from api.cli import backup as backup_command
 from api.cli import chain as chain_command
 from api.cli import check as check_command
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
         serve_command,
         settings_command,
         backup_command,
+        anchorer_key_command,
     ):
         command.register(subparsers)
     # The global options, before or after the command (and its action) alike.

@@ -23,7 +23,7 @@ import os
 import signal
 import threading
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,8 @@ from anchoring.deployment import DeploymentRecord, ensure_deployment
 from anchoring.fees import FeePolicy
 from anchoring.ipfs import KuboPublisher
 from anchoring.registry import Registry
+from api.anchorerkey import load_anchorer_signer
+from api.anchorerthread import AnchorerThread
 from api.cli.common import admin_delay_s, configured_chain, record_dir, role_assignment
 from api.limits import ApiLimits
 from api.server import ApiServer, ServerStartError
@@ -71,6 +73,8 @@ log = logging.getLogger("carbonledger.runner")
 #: How long a start-up waits for uvicorn to listen, and a stop for each part to end.
 STARTUP_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 30.0
+#: Tries of a key switch while a batch is in flight under the old key (one poll apart).
+SWITCH_ATTEMPTS = 120
 
 
 @dataclass(frozen=True)
@@ -115,8 +119,8 @@ class Runner:
         self.failed = threading.Event()
         self.failure: str | None = None
         self._exit = contextlib.ExitStack()
-        self._anchorer_stop = threading.Event()
         self._server: ApiServer | None = None
+        self._anchorer: AnchorerThread | None = None
         self._metrics: Any = None
 
     # -- start ------------------------------------------------------------------------
@@ -174,6 +178,7 @@ class Runner:
             started_at=format_timestamp(system_clock().replace(microsecond=0)),
             max_merge_delay_s=self.options.max_merge_delay_s,
             signer=chain.signer.address,
+            anchorer=self._anchorer.address if self._anchorer is not None else None,
         )
         write_service_state(self.data_dir, state)
         self._exit.callback((self.data_dir / SERVICE_FILE).unlink, missing_ok=True)
@@ -205,37 +210,46 @@ class Runner:
         self.failed.set()
 
     def _start_anchorer(self, store: Store, chain: Chain, deployment: DeploymentRecord) -> None:
-        anchorer = Anchorer(
-            store=store,
-            chain=chain,
-            deployment=deployment,
-            artifacts=self.artifacts,
-            limits=self.options.anchorer,
-            fees=self.options.fees,
-            publisher=KuboPublisher(self.options.kubo_url) if self.options.kubo_url else None,
+        def make(signer: Any) -> Anchorer:
+            return Anchorer(
+                store=store,
+                chain=chain,
+                deployment=deployment,
+                artifacts=self.artifacts,
+                signer=signer,
+                limits=self.options.anchorer,
+                fees=self.options.fees,
+                publisher=KuboPublisher(self.options.kubo_url) if self.options.kubo_url else None,
+            )
+
+        self._anchorer = AnchorerThread(make=make, store=store, on_failure=self._fail)
+        self._anchorer.start(load_anchorer_signer(self.data_dir))
+        self._exit.callback(self._anchorer.stop)
+
+    def reload_anchorer_key(self, stop: threading.Event) -> bool:
+        """SIGHUP: sign anchors with the key ``anchorer-key.json`` names now, without
+        stopping the service (docs/OPERATIONS.md §10). False when it could not switch."""
+        if self._anchorer is None or self.state is None:
+            return False
+        try:
+            signer = load_anchorer_signer(self.data_dir)
+        except LedgerError as exc:
+            log.error("the anchorer's key was not changed: %s", exc.message)
+            return False
+        if signer is None or signer.address == self._anchorer.address:
+            return True
+        switched = self._anchorer.switch(
+            signer,
+            attempts=SWITCH_ATTEMPTS,
+            wait=stop.wait,
+            pause_s=max(self.options.anchorer.poll_interval_s, 0.5),
         )
-        anchorer.check_chain()  # refuse to start on a reset chain, before serving anything
-
-        def loop() -> None:
-            try:
-                anchorer.run_forever(self._anchorer_stop)
-            except LedgerError as exc:
-                self._fail(f"the anchorer stopped: {exc.message}")
-            except Exception as exc:
-                self._fail(f"the anchorer stopped: {type(exc).__name__}: {exc}")
-
-        thread = threading.Thread(target=loop, name="anchorer", daemon=True)
-
-        def stop() -> None:
-            self._anchorer_stop.set()
-            thread.join(STOP_TIMEOUT_S)
-            if thread.is_alive():
-                log.warning("the anchorer did not finish its step within %s s", STOP_TIMEOUT_S)
-            else:
-                anchorer.close()
-
-        thread.start()
-        self._exit.callback(stop)
+        if switched:
+            self.state = replace(self.state, anchorer=signer.address)
+            write_service_state(self.data_dir, self.state)
+        else:
+            log.error("the anchorer's key was not changed: a batch stayed in flight")
+        return switched
 
     def _start_api(self, store: Store, chain: Chain, deployment: DeploymentRecord) -> str:
         from api.app import create_app
@@ -287,17 +301,32 @@ class Runner:
 
     # -- run and stop -----------------------------------------------------------------
 
-    def wait(self, stop: threading.Event) -> None:
-        """Serve until ``stop`` is set or a part fails."""
+    def wait(self, stop: threading.Event, reload: threading.Event | None = None) -> None:
+        """Serve until ``stop`` is set or a part fails; ``reload`` (SIGHUP) re-reads the
+        anchorer's key."""
         while not stop.is_set() and not self.failed.is_set():
             if self._server is not None and self._server.failed.is_set():
                 self._fail(self._server.failure or "the API server stopped")
                 break
+            if reload is not None and reload.is_set():
+                reload.clear()
+                self.reload_anchorer_key(stop)
             stop.wait(0.5)
 
     def stop(self) -> None:
         """Stop accepting, stop the anchorer, close the stores, stop the chain."""
         self._exit.close()
+
+
+@contextlib.contextmanager
+def reload_on_sighup() -> Iterator[threading.Event]:
+    """An event set by SIGHUP while the block runs (main thread only)."""
+    reload = threading.Event()
+    previous = signal.signal(signal.SIGHUP, lambda *_: reload.set())
+    try:
+        yield reload
+    finally:
+        signal.signal(signal.SIGHUP, previous)
 
 
 @contextlib.contextmanager

@@ -63,6 +63,7 @@ from api.cli.runner import (
     ServiceState,
     is_alive,
     read_service_state,
+    reload_on_sighup,
     stop_on_signals,
 )
 from api.settings import CarbonLedgerSettings
@@ -234,14 +235,14 @@ def _serve(
 ) -> int:
     configure_service_logging(args, settings)
     runner = Runner(settings, _options(args, settings), anvil_path=anvil, artifacts=artifacts)
-    with stop_on_signals() as stop:
+    with stop_on_signals() as stop, reload_on_sighup() as reload:
         try:
             state = runner.start()
             _print_state(args, state)
             log.warning("serving the API on %s; SIGINT or SIGTERM stops", state.api_url)
             if args.demo:
                 _demo(args, settings, state, artifacts, background=False)
-            runner.wait(stop)
+            runner.wait(stop, reload)
         finally:
             runner.stop()
     if runner.failure is not None:
