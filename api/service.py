@@ -308,6 +308,7 @@ class ApiService:
         producer: str | None,
         after: int,
         limit: int,
+        record_ids: tuple[str, ...] | None = None,
     ) -> tuple[bytes, ExportResult]:
         # A bundle of thousands of records is tens of MB and seconds of work: an auditor's
         # request, not an anonymous one. Anonymous callers keep the listing page cap.
@@ -324,8 +325,11 @@ class ApiService:
             producer=producer,
             after=after,
             limit=limit,
+            record_ids=record_ids,
         )
         query = {"subject": subject, "type": record_type, "producer": producer, "after": after}
+        if record_ids:
+            query["ids"] = len(record_ids)
         shown = " ".join(f"{k}={v}" for k, v in query.items() if v)
         self._note_bundle(caller, result, f"bundle of query {shown}".strip())
         return serialize_bundle(result.bundle), result

@@ -291,6 +291,7 @@ def _demo(
                         + (f", {result.attestations_filed} filed now"
                            if result.attestations_filed else ", filed earlier")),
         ("documents", _shown_path(result.documents_dir)),
+        ("reused", "; ".join(result.reused) if result.reused else "nothing: a first run"),
     ]  # fmt: skip
     print_rows(rows)
     print("\nVerify the bundle against the chain (exit 0 = every check passed):\n")

@@ -28,7 +28,7 @@ from api.routes.deps import (
 )
 from api.routes.schemas import RecordType, problems
 from ledger.service.export import MAX_BUNDLE_ITEMS, ExportResult
-from ledger.service.limits import MAX_PRODUCER_CHARS, MAX_SUBJECT_CHARS
+from ledger.service.limits import MAX_ID_CHARS, MAX_PRODUCER_CHARS, MAX_SUBJECT_CHARS
 
 router = APIRouter(tags=["bundles"])
 
@@ -51,6 +51,8 @@ _BUNDLE: dict[int | str, dict[str, Any]] = {
 }
 
 
+#: Record ids one query bundle may name (``?id=``); a request line stays below 16 KiB.
+MAX_BUNDLE_IDS = 100
 #: Pending ids named in ``Carbonledger-Pending``; above this only the count is sent, so
 #: the header stays far below common header-size limits (ids are at most 200 characters).
 MAX_PENDING_IDS = 20
@@ -119,6 +121,13 @@ def query_bundle(
     request: Request,
     api: Api,
     caller: CurrentCaller,
+    id: Annotated[
+        list[Annotated[str, Query(min_length=1, max_length=MAX_ID_CHARS)]] | None,
+        Query(
+            max_length=MAX_BUNDLE_IDS,
+            description=f"record ids (repeat, at most {MAX_BUNDLE_IDS}): exactly these records",
+        ),
+    ] = None,
     subject: Annotated[str | None, Query(min_length=1, max_length=MAX_SUBJECT_CHARS)] = None,
     type: Annotated[RecordType | None, Query()] = None,
     producer: Annotated[str | None, Query(min_length=1, max_length=MAX_PRODUCER_CHARS)] = None,
@@ -127,6 +136,12 @@ def query_bundle(
 ) -> Response:
     """The bundle of the anchored records matching every given filter."""
     data, result = api.bundle_query(
-        caller, subject=subject, record_type=type, producer=producer, after=after, limit=limit
+        caller,
+        subject=subject,
+        record_type=type,
+        producer=producer,
+        after=after,
+        limit=limit,
+        record_ids=tuple(id) if id else None,
     )
     return _reply(request, caller, data, result, immutable=False)

@@ -181,7 +181,7 @@ def _stored_state(world: World) -> dict[str, Any]:
             "/v1/record/attestations", params={"id": CR_TANK}, headers=regulator
         ).json(),
         "principals": world.http.get("/v1/principals", headers=admin).json(),
-        "counts": world.app.state.api.queries.counts()["by_status"],
+        "counts": world.app.state.api.queries.counts().by_status,
     }
 
 

@@ -12,6 +12,7 @@ from ledger.core.calc.substitution import compute_substitution
 from ledger.core.records import validate_record
 from ledger.core.view import Commitment, RedactedView, commit
 from ledger.examples import (
+    CR_HX,
     CR_TANK,
     CR_TANK_REVISED,
     FS_IPCC_2006,
@@ -158,3 +159,15 @@ def test_a_query_bundle_filters_by_type(world: World) -> None:
     assert all(i.view.record["type"] == "factor-substitution" for i in bundle.items)  # type: ignore[union-attr]
     assert len(bundle.items) == 3
     _verify(world, response.content)
+
+
+def test_a_bundle_of_exactly_the_records_named(world: World) -> None:
+    from ledger.core.view import reconstruct
+
+    wanted = [CR_TANK, CR_HX]
+    response = world.http.get("/v1/bundles", params={"id": wanted})
+    assert response.status_code == 200, response.text
+    bundle = parse_bundle(response.content, require_canonical=True)
+    assert sorted(str(reconstruct(i.view)["id"]) for i in bundle.items) == sorted(wanted)
+    too_many = world.http.get("/v1/bundles", params={"id": [f"urn:x:{n}" for n in range(101)]})
+    assert too_many.status_code == 422
