@@ -10,13 +10,12 @@ address is refused.
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from anchoring.keystore import load_keystore, read_password_file
+from api.datadir import write_private_json
 from ledger.core.canonical import parse_json
 from ledger.core.errors import MalformedError
 
@@ -69,11 +68,7 @@ def read_anchorer_key(data_dir: Path) -> AnchorerKeyRef | None:
 
 def write_anchorer_key(data_dir: Path, ref: AnchorerKeyRef) -> Path:
     path = data_dir / ANCHORER_KEY_FILE
-    tmp = path.with_suffix(".json.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(json.dumps(ref.to_json(), indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
+    write_private_json(path, ref.to_json())
     return path
 
 

@@ -15,11 +15,13 @@ of it is for other users of the machine. Two measures:
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from anchoring.chain import ChainSetupError
 
@@ -29,6 +31,7 @@ __all__ = [
     "DataDirError",
     "private_umask",
     "secure_data_dir",
+    "write_private_json",
 ]
 
 log = logging.getLogger("carbonledger")
@@ -92,3 +95,13 @@ def secure_data_dir(data_dir: Path) -> list[str]:
                 level = logging.INFO if stat.S_ISDIR(info.st_mode) else logging.WARNING
                 log.log(level, "data directory was readable by others, narrowed: %s", change)
     return fixed
+
+
+def write_private_json(path: Path, value: Any) -> None:
+    """Write ``value`` as JSON to ``path``, mode 0600, atomically (a temporary file of the
+    same directory renamed over it), so a reader never sees half a file."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(json.dumps(value, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, path)

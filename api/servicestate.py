@@ -9,13 +9,13 @@ instead of starting a second one on the same state (docs/OPERATIONS.md §3).
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from api.datadir import write_private_json
 from ledger.core.canonical import parse_json
 from ledger.core.errors import LedgerError, MalformedError
 
@@ -105,9 +105,4 @@ def read_service_state(data_dir: Path) -> ServiceState | None:
 
 
 def write_service_state(data_dir: Path, state: ServiceState) -> None:
-    path = data_dir / SERVICE_FILE
-    tmp = path.with_suffix(".json.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(json.dumps(state.to_json(), indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
+    write_private_json(data_dir / SERVICE_FILE, state.to_json())

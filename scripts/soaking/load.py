@@ -12,6 +12,7 @@ operation's, retries included.
 from __future__ import annotations
 
 import copy
+import math
 import random
 import threading
 import time
@@ -33,6 +34,10 @@ TEMPLATE_ID = "urn:carbonledger:rating-rule:low-carbon-credit-v1"
 RETRYABLE = {409, 502, 503, 504}
 BULK_SHARE = 0.2
 BULK_SIZE = 5
+#: The read mix: mostly records and statuses, a trail page now and then, and bundles (the
+#: expensive read: every item checked against its batch root) one read in five.
+READ_KINDS = ("record", "status", "trail", "bundle", "query")
+READ_WEIGHTS = (30, 30, 20, 10, 10)
 
 
 @dataclass
@@ -60,7 +65,7 @@ class Load:
         reads_per_s: float,
         subject: str,
         op_deadline_s: float = 90.0,
-        threads: int = 4,
+        concurrency_s: float = 0.25,
     ) -> None:
         self.api_url = api_url
         self.token = token
@@ -69,7 +74,9 @@ class Load:
         self.reads_per_s = reads_per_s
         self.subject = subject
         self.op_deadline_s = op_deadline_s
-        self.threads = threads
+        #: Seconds of latency the clients are sized for: rate x this many requests may be
+        #: in flight at once (a client waits for its answer before it sends again).
+        self.concurrency_s = concurrency_s
         self.stats = Stats()
         self.stop = threading.Event()
         self._template = example_records()[TEMPLATE_ID]
@@ -155,7 +162,7 @@ class Load:
     def read_one(self, http: httpx.Client) -> None:
         with self.stats.lock:
             known = list(self.stats.acknowledged) if self.stats.acknowledged else []
-        kind = random.choice(("record", "status", "trail", "bundle", "query"))
+        kind = random.choices(READ_KINDS, weights=READ_WEIGHTS)[0]
         self.stats.note("reads")
         if not known or kind == "trail":
             trail = {"subject": self.subject, "limit": 20}
@@ -196,11 +203,17 @@ class Load:
     def start(self) -> None:
         # Writes are counted in records: a bulk of 5 is 5 of the rate.
         per_request = (1 - BULK_SHARE) + BULK_SHARE * BULK_SIZE
-        write_rate = self.writes_per_s / per_request / self.threads
-        read_rate = self.reads_per_s / self.threads
-        for _ in range(self.threads):
-            for rate, action in ((write_rate, self.write_one), (read_rate, self.read_one)):
-                thread = threading.Thread(target=self._worker, args=(rate, action), daemon=True)
+        for requests_per_s, action in (
+            (self.writes_per_s / per_request, self.write_one),
+            (self.reads_per_s, self.read_one),
+        ):
+            if requests_per_s <= 0:
+                continue
+            threads = max(2, math.ceil(requests_per_s * self.concurrency_s))
+            for _ in range(threads):
+                thread = threading.Thread(
+                    target=self._worker, args=(requests_per_s / threads, action), daemon=True
+                )
                 thread.start()
                 self._workers.append(thread)
 

@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO_ROOT
+from tests.support.processes import terminate
 
 CLI = [sys.executable, "-c", "import sys; from api.cli import main; sys.exit(main())"]
 #: The promise of the receipts the e2e service gives: short, so the tests check every
@@ -147,11 +148,30 @@ def serving(data: Path, *args: str) -> Iterator[tuple[Path, dict[str, Any]]]:
     finally:
         if state.get("chain_pid") and is_running(state["chain_pid"]):
             os.kill(state["chain_pid"], signal.SIGCONT)
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=90)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stderr is not None:
-            process.stderr.close()
+        terminate(process, grace_s=90)
+
+
+def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    """``carbonledger ARGV`` in-process; it must exit 0; returns its stdout."""
+    from api.cli import main
+
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    assert code == 0, (argv, captured.err)
+    return captured.out
+
+
+def producer_token(data: Path, work: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    """Register tests/support/ledgerdata's producer key with the service of ``data`` (its
+    TrustRegistry and store) and give it an API principal; returns its API key."""
+    from ledger.service.service_key import write_key_file
+    from tests.support import ledgerdata
+
+    common = ("--data-dir", str(data), "--project-root", str(REPO_ROOT))
+    key_file = work / "producer.pem"
+    write_key_file(key_file, ledgerdata.PRODUCER_KEY)
+    cli(capsys, "keys", "create", "--producer", ledgerdata.PRODUCER, "--out", str(key_file),
+        "--valid-from", "2025-01-01T00:00:00Z", *common)  # fmt: skip
+    cli(capsys, "principals", "add", "desk", "--role", "producer",
+        "--producer", ledgerdata.PRODUCER, "--type", "rating-rule", *common)  # fmt: skip
+    return cli(capsys, "principals", "key", "desk", *common).strip().splitlines()[-1]

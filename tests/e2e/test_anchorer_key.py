@@ -20,20 +20,11 @@ from eth_utils import keccak
 from anchoring.chain import RpcChain
 from anchoring.deployment import load_deployment
 from anchoring.toolchain import compile_contracts
-from api.cli import main
-from ledger.service.service_key import write_key_file
 from tests.chainfixtures import REPO_ROOT
-from tests.e2e.conftest import serving
+from tests.e2e.conftest import cli, producer_token, serving
 from tests.support import ledgerdata
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
-
-
-def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    assert code == 0, (argv, captured.err)
-    return captured.out
 
 
 def _until(condition: Any, what: str, timeout_s: float = 120.0) -> None:
@@ -51,13 +42,7 @@ def test_rotation_while_records_arrive(tmp_path: Path, capsys: pytest.CaptureFix
     keystore.write_text(json.dumps(Account.encrypt(new.key, "correct horse", iterations=2**10)))
     with serving(tmp_path / "data", "--batch-age-s", "1", "--batch-size", "3") as (data, state):
         common = ("--data-dir", str(data), "--project-root", str(REPO_ROOT))
-        key_file = tmp_path / "producer.pem"
-        write_key_file(key_file, ledgerdata.PRODUCER_KEY)
-        _cli(capsys, "keys", "create", "--producer", ledgerdata.PRODUCER, "--out", str(key_file),
-             "--valid-from", "2025-01-01T00:00:00Z", *common)  # fmt: skip
-        _cli(capsys, "principals", "add", "desk", "--role", "producer",
-             "--producer", ledgerdata.PRODUCER, "--type", "rating-rule", *common)  # fmt: skip
-        token = _cli(capsys, "principals", "key", "desk", *common).strip().splitlines()[-1]
+        token = producer_token(data, tmp_path, capsys)
         old = state["anchorer"]
         answers: list[int] = []
         stop = threading.Event()
@@ -81,7 +66,7 @@ def test_rotation_while_records_arrive(tmp_path: Path, capsys: pytest.CaptureFix
         writer.start()
         try:
             _until(lambda: answers.count(201) >= 5, "records flowing before the rotation")
-            report = json.loads(_cli(capsys, "anchorer-key", "rotate", "--new-keystore",
+            report = json.loads(cli(capsys, "anchorer-key", "rotate", "--new-keystore",
                                      str(keystore), "--new-password-file", str(password),
                                      "--json", *common))  # fmt: skip
             after = answers.count(201)
@@ -97,7 +82,7 @@ def test_rotation_while_records_arrive(tmp_path: Path, capsys: pytest.CaptureFix
         deadline = time.monotonic() + 120
         status: dict[str, Any] = {}
         while time.monotonic() < deadline:
-            status = json.loads(_cli(capsys, "status", "--json", *common))
+            status = json.loads(cli(capsys, "status", "--json", *common))
             if status["records"]["anchored"] == submitted:
                 break
             time.sleep(0.5)
@@ -118,5 +103,5 @@ def test_rotation_while_records_arrive(tmp_path: Path, capsys: pytest.CaptureFix
             assert not chain.call(registry.functions.hasRole(role, old))
         finally:
             chain.close()
-        check = json.loads(_cli(capsys, "check", "--json", *common))
+        check = json.loads(cli(capsys, "check", "--json", *common))
         assert check["ok"], check

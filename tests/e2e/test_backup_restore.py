@@ -14,19 +14,11 @@ import httpx
 import pytest
 
 from api.cli import main
-from ledger.service.service_key import write_key_file
 from tests.chainfixtures import REPO_ROOT
-from tests.e2e.conftest import serving
+from tests.e2e.conftest import cli, producer_token, serving
 from tests.support import ledgerdata
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
-
-
-def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    assert code == 0, (argv, captured.err)
-    return captured.out
 
 
 def _submit(api: str, token: str, first: int, count: int) -> None:
@@ -47,37 +39,31 @@ def test_backup_while_writing_then_restore_and_check(
 ) -> None:
     with serving(tmp_path / "data", "--batch-age-s", "1") as (data, state):
         common = ("--data-dir", str(data), "--project-root", str(REPO_ROOT))
-        key_file = tmp_path / "producer.pem"
-        write_key_file(key_file, ledgerdata.PRODUCER_KEY)
-        _cli(capsys, "keys", "create", "--producer", ledgerdata.PRODUCER, "--out", str(key_file),
-             "--valid-from", "2025-01-01T00:00:00Z", *common)  # fmt: skip
-        _cli(capsys, "principals", "add", "desk", "--role", "producer",
-             "--producer", ledgerdata.PRODUCER, "--type", "rating-rule", *common)  # fmt: skip
-        token = _cli(capsys, "principals", "key", "desk", *common).strip().splitlines()[-1]
+        token = producer_token(data, tmp_path, capsys)
         _submit(state["api_url"], token, 1, 10)
         deadline = time.monotonic() + 120
-        while json.loads(_cli(capsys, "status", "--json", *common))["records"]["anchored"] < 10:
+        while json.loads(cli(capsys, "status", "--json", *common))["records"]["anchored"] < 10:
             assert time.monotonic() < deadline, "the first records were not anchored"
             time.sleep(0.5)
         writer = threading.Thread(target=_submit, args=(state["api_url"], token, 100, 15))
         writer.start()
         try:
             backup = tmp_path / "backup"
-            manifest = json.loads(_cli(capsys, "backup", str(backup), "--json", *common))
+            manifest = json.loads(cli(capsys, "backup", str(backup), "--json", *common))
         finally:
             writer.join()
         assert manifest["store"]["records"] >= 10
         assert {"deployment.json", "service-key.pem", "ledger.sqlite3"} <= set(manifest["files"])
         fresh = tmp_path / "restored"
-        _cli(capsys, "restore", str(backup), "--data-dir", str(fresh))
+        cli(capsys, "restore", str(backup), "--data-dir", str(fresh))
         check: dict[str, Any] = json.loads(
-            _cli(capsys, "check", "--json", "--data-dir", str(fresh), "--rpc", state["rpc_url"],
+            cli(capsys, "check", "--json", "--data-dir", str(fresh), "--rpc", state["rpc_url"],
                  "--chain-id", str(state["chain_id"]), "--project-root", str(REPO_ROOT))
         )  # fmt: skip
         assert check["ok"] and not check["chain_unavailable"]
         assert all(c["status"] in ("PASS", "SKIP") for c in check["checks"])
         assert {c["number"] for c in check["checks"] if c["status"] == "PASS"} >= {1, 2, 5, 7, 8}
-        restored = json.loads(_cli(capsys, "status", "--json", "--data-dir", str(fresh)))
+        restored = json.loads(cli(capsys, "status", "--json", "--data-dir", str(fresh)))
         assert sum(restored["records"].values()) == manifest["store"]["records"]
         # A damaged backup is refused before anything is written.
         (backup / "deployment.json").write_text("{}")

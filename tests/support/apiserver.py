@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import selectors
-import signal
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.chainfixtures import REPO_ROOT
+from tests.support.processes import terminate
 
 START_TIMEOUT_S = 60.0
 
@@ -73,13 +73,4 @@ def served(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> Ite
         url = _read_line(process, START_TIMEOUT_S)
         yield ServedApi(url.removesuffix("/v1"), process)
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        for stream in (process.stdout, process.stderr):
-            if stream is not None:
-                stream.close()
+        terminate(process, grace_s=30)
