@@ -88,7 +88,7 @@ def _is_ours(pid: int) -> bool:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return is_alive(pid)
-    return b"carbonledger" in cmdline or b"api.runner" in cmdline or b"api.cli" in cmdline
+    return b"carbonledger" in cmdline or b"api.cli" in cmdline
 
 
 def read_service_state(data_dir: Path) -> ServiceState | None:

@@ -93,7 +93,7 @@ class Cluster:
         """Start ``up --serve`` and wait until ``/readyz``; returns the seconds it took."""
         started = time.monotonic()
         command = [
-            sys.executable, "-m", "api.runner", *self.cli_args(),
+            sys.executable, "-m", "api.cli", "up", "--serve", *self.cli_args(),
             "--api-port", str(self.api_port), "--batch-age-s", str(self.batch_age_s),
             "--batch-size", str(self.batch_size),
             "--max-merge-delay-s", str(self.max_merge_delay_s),

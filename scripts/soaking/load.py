@@ -24,9 +24,9 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.core.canonical import canonicalize
-from ledger.core.commitment import commit
-from ledger.core.examples import example_records
 from ledger.core.signature import sign_digest
+from ledger.core.view import commit
+from ledger.examples import example_records
 
 __all__ = ["TEMPLATE_ID", "Load", "Stats"]
 

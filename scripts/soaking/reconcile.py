@@ -19,8 +19,8 @@ import httpx
 from api.cli import main as carbonledger
 from ledger.core.bundle import parse_bundle
 from ledger.core.canonical import parse_timestamp
-from ledger.core.commitment import reconstruct
 from ledger.core.receipt import Receipt, verify_receipt
+from ledger.core.view import reconstruct
 from verifier.cli import main as carbon_verify
 
 __all__ = ["Reckoning", "reconcile", "wait_anchored"]
