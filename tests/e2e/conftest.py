@@ -170,7 +170,8 @@ def producer_token(data: Path, work: Path, capsys: pytest.CaptureFixture[str]) -
     common = ("--data-dir", str(data), "--project-root", str(REPO_ROOT))
     key_file = work / "producer.pem"
     write_key_file(key_file, ledgerdata.PRODUCER_KEY)
-    cli(capsys, "keys", "create", "--producer", ledgerdata.PRODUCER, "--out", str(key_file),
+    cli(capsys, "keys", "create", "--producer", ledgerdata.PRODUCER, "--types", "rating-rule",
+        "--out", str(key_file),
         "--valid-from", "2025-01-01T00:00:00Z", *common)  # fmt: skip
     cli(capsys, "principals", "add", "desk", "--role", "producer",
         "--producer", ledgerdata.PRODUCER, "--type", "rating-rule", *common)  # fmt: skip

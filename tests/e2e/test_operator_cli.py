@@ -57,7 +57,8 @@ def test_keys_create_registers_on_the_running_services_chain(
     before = sorted(processes_mentioning(data))
     out_file = tmp_path / "producer.pem"
     code, out, err = _run(
-        capsys, "keys", "create", "--producer", PRODUCER, "--out", str(out_file),
+        capsys, "keys", "create", "--producer", PRODUCER, "--types", "rating-rule",
+        "--out", str(out_file),
         "--data-dir", str(data), "--project-root", str(REPO_ROOT), "--json",
     )  # fmt: skip
     assert code == 0, err
