@@ -184,6 +184,9 @@ class Anchorer:
         self._renewed_at: float | None = None
         self._unavailable_noted = False
         self._backfilled = False
+        self._reached_chain = False
+        #: Until the first batch starts, a seq_gap alert of an earlier process may be open.
+        self._gap_noted = True
 
     # -- one step ---------------------------------------------------------------------
 
@@ -216,10 +219,14 @@ class Anchorer:
         if self._start_statuses(report):
             self._follow_all(report)
         self.follower.step(report)
-        if self._unavailable_noted:
+        if self._unavailable_noted or not self._reached_chain:
+            # The chain answered and is the deployment's: alerts saying otherwise close,
+            # also those an earlier process raised (docs/OPERATIONS.md §2).
             with self.store.transaction() as session:
                 resolve_alerts(session, "chain_unavailable", at=self.clock())
+                resolve_alerts(session, "chain_reset", at=self.clock())
             self._unavailable_noted = False
+            self._reached_chain = True
 
     def _lead(self) -> bool:
         """Take or renew the leader lease; renewed every third of the lease, so an idle
@@ -434,6 +441,7 @@ class Anchorer:
             self._adopt(batch, report)
             return False
         if next_seq < batch.seq:
+            self._gap_noted = True
             with self.store.transaction() as session:
                 alert_once(
                     session,
@@ -443,6 +451,10 @@ class Anchorer:
                     at=self.clock(),
                 )
             return False
+        if self._gap_noted:
+            with self.store.transaction() as session:
+                resolve_alerts(session, "seq_gap", at=self.clock())
+        self._gap_noted = False
         return self.outbox.start(BatchIntent(batch, self.registry, self.clock), report)
 
     def _adopt(self, batch: SealedBatch, report: StepReport) -> None:

@@ -141,8 +141,12 @@ class BatchIntent(Intent):
             anchored_at=self.clock(),
         )
         chainfacts.queue_supersessions(session, self.seq, at=self.clock())
-        for kind in ("anchor_refused", "anchor_reverted"):
+        for kind in ("anchor_refused", "anchor_reverted", "nonce_desync"):
             resolve_alerts(session, kind, at=self.clock())
+        if not batch_repo.batches_in_state(session, "anchoring"):
+            # Every batch the chain had lost is anchored again (they were all sent back to
+            # anchoring at once): the anchor_lost alert is over (docs/OPERATIONS.md §2).
+            resolve_alerts(session, "anchor_lost", at=self.clock())
         report.anchored.append(self.seq)
 
     def on_nonce_consumed(self, session: Transaction, held: Held, report: StepReport) -> bool:

@@ -9,16 +9,22 @@ app in-process with a memory chain and their own clock.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from anchoring.chain import Chain
 from anchoring.chain.base import ArtifactLike
 from anchoring.deployment import DeploymentRecord, load_deployment
+from api.interpreter import check_recursion_limit, restore_recursion_limit
 from api.limits import ApiLimits
+from api.middleware import (
+    ClientAddressMiddleware,
+    ObservabilityMiddleware,
+    parse_trusted_proxies,
+)
 from api.pages import page_router
 from api.problems import (
     PayloadTooLargeError,
@@ -26,6 +32,7 @@ from api.problems import (
     problem_for,
 )
 from api.routes import UNVERSIONED, VERSIONED
+from api.routes.deps import known_query_only
 from api.routes.schemas import Problem
 from api.service import ApiService
 from api.settings import CarbonLedgerSettings
@@ -133,6 +140,8 @@ def create_app(
     directory (created on first start). ``deployment`` defaults to the recorded one of the
     data directory; ``chain`` and ``artifacts`` serve the readiness check only.
     """
+    restore_recursion_limit()
+    check_recursion_limit()
     clock = clock or system_clock
     limits = limits or ApiLimits()
     store = store or Store.open(sqlite_url(settings.data_dir), clock=clock)
@@ -164,15 +173,45 @@ def create_app(
         redoc_url=None,
     )
     app.state.api = service
+    strict_query = [Depends(known_query_only)]
     for router in VERSIONED:
-        app.include_router(router, prefix="/v1")
+        app.include_router(router, prefix="/v1", dependencies=strict_query)
     for router in UNVERSIONED:
-        app.include_router(router)
+        app.include_router(router, dependencies=strict_query)
     app.include_router(page_router(data_dir=settings.data_dir))
     install_problem_handlers(app)
+    # Outermost last: client address, then request id / access log / metrics, then limits.
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=limits.max_body_bytes)
+    app.add_middleware(
+        ObservabilityMiddleware, metrics=service.metrics, route_of=_route_templates(app)
+    )
+    app.add_middleware(
+        ClientAddressMiddleware, trusted=parse_trusted_proxies(settings.trusted_proxies or "")
+    )
     _publish_problem_schema(app)
     return app
+
+
+def _route_templates(app: FastAPI) -> Callable[[Scope], str]:
+    """The path template of the route a request matched (``/v1/batches/{seq}``), the label
+    of the request metrics: by operation id from the published document (an included
+    router's route knows its path without the ``/v1`` prefix), else the route's path."""
+    by_operation: dict[str, str] = {}
+
+    def route_of(scope: Scope) -> str:
+        route = scope.get("route")
+        if route is None:
+            return "unmatched"
+        operation = getattr(route, "operation_id", None)
+        if operation is not None:
+            if not by_operation:
+                for path, operations in app.openapi().get("paths", {}).items():
+                    for op in operations.values():
+                        by_operation[str(op.get("operationId"))] = path
+            return by_operation.get(operation, str(getattr(route, "path", "unmatched")))
+        return str(getattr(route, "path", "unmatched"))
+
+    return route_of
 
 
 def _publish_problem_schema(app: FastAPI) -> None:

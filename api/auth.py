@@ -45,15 +45,18 @@ class Caller:
     producer: str | None = None
     record_types: frozenset[str] = field(default_factory=frozenset)
     grants: frozenset[str] = field(default_factory=frozenset)
+    #: The id of the API key the caller authenticated with (audit events name it).
+    key_id: str | None = None
 
     @classmethod
-    def of(cls, principal: Principal) -> Caller:
+    def of(cls, principal: Principal, *, key_id: str | None = None) -> Caller:
         return cls(
             name=principal.name,
             role=principal.role,
             producer=principal.producer,
             record_types=frozenset(principal.record_types or ()),
             grants=frozenset(principal.grants or ()),
+            key_id=key_id,
         )
 
     @property

@@ -35,3 +35,6 @@ class ApiLimits:
     idempotency_purge_batch: int = 20
     #: How long a readiness verdict is reused before the store and chain are asked again.
     readiness_cache_s: float = 5.0
+    #: How long ``/readyz`` waits for the store and the chain; a check still running then
+    #: (a hung node) is reported as not answering, and is not started again meanwhile.
+    readiness_budget_s: float = 2.0

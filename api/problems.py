@@ -13,6 +13,7 @@ ForbiddenError                           403     role may not call this operatio
 NotFoundError                            404
 ConflictError                            409     e.g. "not yet anchored", key in flight
 PayloadTooLargeError                     413     body over the limit (middleware)
+UnsupportedMediaTypeError                415     a JSON route got another media type
 UnavailableError                         503     ``Retry-After`` in whole seconds
 anything else                            500     a correlation id, no internals
 =======================================  ======  ====================================
@@ -36,6 +37,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from api.logs import current_request_id
 from ledger.core.errors import (
     ConflictError,
     LedgerError,
@@ -63,6 +65,10 @@ class PayloadTooLargeError(LedgerError):
     """The request body exceeds the configured limit."""
 
 
+class UnsupportedMediaTypeError(LedgerError):
+    """A JSON operation got a body of another media type (RFC 9110 §15.5.16)."""
+
+
 # (error class, status, problem slug, title) — the first matching row wins, so subclasses
 # come before their bases.
 PROBLEM_TABLE: tuple[tuple[type[LedgerError], int, str, str], ...] = (
@@ -72,6 +78,7 @@ PROBLEM_TABLE: tuple[tuple[type[LedgerError], int, str, str], ...] = (
     (NotFoundError, 404, "not-found", "Not found"),
     (ConflictError, 409, "conflict", "Conflict with the stored state"),
     (PayloadTooLargeError, 413, "too-large", "Request body too large"),
+    (UnsupportedMediaTypeError, 415, "unsupported-media-type", "Unsupported media type"),
     (UnavailableError, 503, "unavailable", "A dependency is unavailable; retry later"),
 )
 
@@ -129,7 +136,9 @@ def problem_for(exc: BaseException) -> Response:
             return problem_response(
                 status, slug, title, detail=exc.message, extra=extra, headers=headers
             )
-    correlation_id = secrets.token_hex(8)
+    # The request id (api.middleware), so the client's id, the access log line and the
+    # exception's log record all carry the same value.
+    correlation_id = current_request_id() or secrets.token_hex(8)
     log.error("internal error %s", correlation_id, exc_info=exc)
     return problem_response(
         500,

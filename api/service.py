@@ -8,8 +8,6 @@ records) are made below, in ``ledger.service.query`` through ``Access``.
 from __future__ import annotations
 
 import hashlib
-import time
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,14 +19,18 @@ from anchoring.chain.base import ArtifactLike
 from anchoring.deployment import DeploymentRecord, deployment_differences
 from api.auth import Caller, access_for, require_role
 from api.limits import ANONYMOUS_BUNDLE_LIMIT, ApiLimits
+from api.metrics import ServiceMetrics
 from api.problems import ForbiddenError, problem_slug
+from api.readiness import ReadinessChecks
+from api.security import AccessService, privileged
 from ledger.core.bundle import ChainRef, serialize_bundle
-from ledger.core.canonical import canonicalize
+from ledger.core.canonical import canonicalize, parse_json
 from ledger.core.clock import Clock
 from ledger.core.errors import LedgerError, MalformedError, UnavailableError
 from ledger.core.reasons import REASONS, VERDICT_CODES, reason_for
 from ledger.core.records import Record
 from ledger.core.signature import ALG_ED25519, key_id, public_key_bytes
+from ledger.core.view import Commitment
 from ledger.service import LedgerService, receipt_bytes
 from ledger.service.export import BundleExporter, ExportResult
 from ledger.service.query import LedgerQueries
@@ -54,6 +56,8 @@ class StoredResponse:
     status: int
     body: bytes
     replayed: bool = False
+    #: The records of a fresh answer (a replay names none: its body is the stored one).
+    record_ids: tuple[str, ...] = ()
 
 
 class ApiService:
@@ -96,15 +100,27 @@ class ApiService:
             if self.chain_ref is not None
             else None
         )
-        self.accepted_total = 0
-        self.rejected_total: Counter[str] = Counter()
-        self._ready: tuple[float, dict[str, str]] | None = None
+        self.access = AccessService(store=store, clock=clock)
+        self.metrics = ServiceMetrics(
+            store=store,
+            clock=clock,
+            accepted=lambda: ledger.accepted_count if ledger is not None else 0,
+        )
+        self.readiness_checks = ReadinessChecks(
+            store_check=self.queries.ping,
+            chain_check=self._chain_checks,
+            budget_s=limits.readiness_budget_s,
+            cache_s=limits.readiness_cache_s,
+            on_chain_error=lambda: self.metrics.chain_errors.labels("readiness").inc(),
+        )
 
     # -- callers -------------------------------------------------------------------
 
     def authenticate(self, token: str) -> Caller | None:
         principal = self.store.run(lambda s: access_store.authenticate(s, token), readonly=True)
-        return None if principal is None else Caller.of(principal)
+        if principal is None:
+            return None
+        return Caller.of(principal, key_id=access_store.api_key_id(token))
 
     # -- writes --------------------------------------------------------------------
 
@@ -139,7 +155,9 @@ class ApiService:
                 lambda s: self._claim(s, name, idempotency_key, fingerprint, now)
             )
             if stored is not None:
-                return StoredResponse(stored.status, stored.body, replayed=True)
+                return StoredResponse(
+                    stored.status, stored.body, replayed=True, record_ids=_receipt_ids(stored.body)
+                )
             try:
                 ledger = self._accepting()
                 authorize = partial(self._authorize, caller)
@@ -162,10 +180,9 @@ class ApiService:
                 )
             )
         except LedgerError as exc:
-            self.rejected_total[problem_slug(exc)] += 1
+            self.metrics.rejected.labels(problem_slug(exc)).inc()
             raise
-        self.accepted_total += len(receipts)
-        return StoredResponse(201, out)
+        return StoredResponse(201, out, record_ids=tuple(r.record_id for r in receipts))
 
     def _claim(
         self, session: Transaction, name: str, key: str, fingerprint: str, now: datetime
@@ -244,7 +261,12 @@ class ApiService:
     # -- reads ---------------------------------------------------------------------
 
     def record(self, caller: Caller, record_id: str) -> RecordView:
-        return self.queries.record(record_id, access_for(caller))
+        access = access_for(caller)
+        found = self.queries.record(record_id, access)
+        summary = found.summary
+        if privileged(caller, full=access.sees_full(summary.producer, summary.subject)):
+            self.access.note_read(caller, f"record {record_id}")
+        return found
 
     def status(self, caller: Caller, record_id: str) -> RecordStatus:
         return self.queries.status(record_id, access_for(caller))
@@ -274,6 +296,7 @@ class ApiService:
 
     def bundle_record(self, caller: Caller, record_id: str) -> tuple[bytes, ExportResult]:
         result = self._exporter().for_record(record_id, access_for(caller))
+        self._note_bundle(caller, result, f"bundle of record {record_id}")
         return serialize_bundle(result.bundle), result
 
     def bundle_query(
@@ -285,6 +308,7 @@ class ApiService:
         producer: str | None,
         after: int,
         limit: int,
+        record_ids: tuple[str, ...] | None = None,
     ) -> tuple[bytes, ExportResult]:
         # A bundle of thousands of records is tens of MB and seconds of work: an auditor's
         # request, not an anonymous one. Anonymous callers keep the listing page cap.
@@ -301,8 +325,20 @@ class ApiService:
             producer=producer,
             after=after,
             limit=limit,
+            record_ids=record_ids,
         )
+        query = {"subject": subject, "type": record_type, "producer": producer, "after": after}
+        if record_ids:
+            query["ids"] = len(record_ids)
+        shown = " ".join(f"{k}={v}" for k, v in query.items() if v)
+        self._note_bundle(caller, result, f"bundle of query {shown}".strip())
         return serialize_bundle(result.bundle), result
+
+    def _note_bundle(self, caller: Caller, result: ExportResult, target: str) -> None:
+        items = result.bundle.items + result.bundle.closure
+        full = sum(isinstance(item.view, Commitment) for item in items)
+        if privileged(caller, full=full > 0):
+            self.access.note_read(caller, f"{target} ({full} records in full)")
 
     # -- principals (admin) --------------------------------------------------------
 
@@ -317,15 +353,11 @@ class ApiService:
         rows = self.store.run(access_store.list_principals, readonly=True)
         return [principal_json(r) for r in rows]
 
-    def issue_key(self, caller: Caller, principal: str) -> access_store.IssuedKey:
+    def principal(self, caller: Caller, name: str) -> dict[str, Any]:
         require_role(caller, "admin")
-        now = self.clock()
-        return self.store.run(lambda s: access_store.issue_api_key(s, principal, created_at=now))
-
-    def revoke_key(self, caller: Caller, key_id_: str) -> None:
-        require_role(caller, "admin")
-        now = self.clock()
-        self.store.run(lambda s: access_store.revoke_api_key(s, key_id_, at=now))
+        return principal_json(
+            self.store.run(lambda s: access_store.get_principal(s, name), readonly=True)
+        )
 
     # -- service, health, metrics ----------------------------------------------------
 
@@ -341,19 +373,8 @@ class ApiService:
         return out
 
     def readiness(self) -> dict[str, str]:
-        """``ok`` or the reason, per dependency; cached for ``readiness_cache_s``."""
-        now = time.monotonic()
-        if self._ready is not None and now - self._ready[0] < self.limits.readiness_cache_s:
-            return self._ready[1]
-        checks: dict[str, str] = {}
-        try:
-            self.queries.ping()
-            checks["store"] = "ok"
-        except LedgerError as exc:
-            checks["store"] = exc.message
-        checks["chain"], checks["deployment"] = self._chain_checks()
-        self._ready = (now, checks)
-        return checks
+        """``ok`` or the reason, per dependency, within the readiness budget."""
+        return self.readiness_checks.verdict()
 
     def _chain_checks(self) -> tuple[str, str]:
         if self.chain is None:
@@ -372,16 +393,15 @@ class ApiService:
             return exc.message, "not checked"
         return "ok", "ok" if not differences else "; ".join(differences)
 
-    def metrics(self) -> dict[str, Any]:
-        counts = self.queries.counts()
-        oldest = counts.oldest_unanchored_accepted_at
-        lag_s = 0.0 if oldest is None else max(0.0, (self.clock() - oldest).total_seconds())
-        return {
-            "accepted": self.accepted_total,
-            "rejected": dict(self.rejected_total),
-            "by_status": counts.by_status,
-            "anchoring_lag_s": lag_s,
-        }
+
+def _receipt_ids(body: bytes) -> tuple[str, ...]:
+    """The record ids of a stored answer (a receipt, or ``{receipts: [...]}``)."""
+    try:
+        value = parse_json(body)
+    except MalformedError:
+        return ()
+    receipts = value.get("receipts", [value]) if isinstance(value, dict) else []
+    return tuple(str(r["record_id"]) for r in receipts if isinstance(r, dict) and "record_id" in r)
 
 
 def principal_json(row: access_store.Principal) -> dict[str, Any]:

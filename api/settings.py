@@ -68,6 +68,16 @@ class CarbonLedgerSettings(BaseSettings):
     max_body_bytes: int = Field(
         default=ApiLimits.max_body_bytes, ge=1, description="largest request body, in bytes"
     )
+    log_format: Literal["json", "text"] | None = Field(
+        default=None,
+        description="json or text; default json for the service (serve, up --serve), "
+        "text for the other commands",
+    )
+    trusted_proxies: str | None = Field(
+        default=None,
+        description="comma-separated IPs or networks of reverse proxies whose "
+        "X-Forwarded-For is believed (default: none, the peer is the client)",
+    )
     admin_delay_s: int | None = Field(
         default=None, ge=0, description="admin hand-over delay; default 2 days on rpc, 0 on dev"
     )
@@ -80,9 +90,18 @@ class CarbonLedgerSettings(BaseSettings):
     @classmethod
     def _is_host_port(cls, value: str) -> str:
         _, sep, port = value.rpartition(":")
-        if not sep or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ValueError(f"expected HOST:PORT, got {value!r}")
+        if not sep or not port.isdigit() or not 0 <= int(port) < 65536:
+            raise ValueError(f"expected HOST:PORT (port 0: a free one), got {value!r}")
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _are_networks(cls, value: str | None) -> str | None:
+        from api.middleware import parse_trusted_proxies
+
+        if value:
+            parse_trusted_proxies(value)
+        return value or None
 
     @field_validator("anchorer", "revoker", "key_admin", "registrar")
     @classmethod

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 from api.cli import anchor as anchor_command
+from api.cli import anchorer_key as anchorer_key_command
+from api.cli import backup as backup_command
 from api.cli import chain as chain_command
 from api.cli import check as check_command
 from api.cli import deploy as deploy_command
@@ -28,10 +30,14 @@ from api.cli import up as up_command
 from api.cli.common import (
     EXIT_CODES_HELP,
     EXIT_USAGE,
+    add_global_options_everywhere,
     exit_code_for,
     setting_source,
     settings_overrides,
 )
+from api.datadir import private_umask, secure_data_dir
+from api.interpreter import restore_recursion_limit
+from api.logs import configure_logging
 from api.settings import CarbonLedgerSettings
 from ledger.core.errors import LedgerError
 
@@ -45,7 +51,6 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logs on stderr")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in (
         up_command,
@@ -58,18 +63,19 @@ def build_parser() -> argparse.ArgumentParser:
         principals_command,
         serve_command,
         settings_command,
+        backup_command,
+        anchorer_key_command,
     ):
         command.register(subparsers)
+    # The global options, before or after the command (and its action) alike.
+    add_global_options_everywhere(parser)
+    parser.set_defaults(json=False, verbose=0)
     return parser
 
 
-def _configure_logging(verbosity: int) -> None:
+def _configure_logging(verbosity: int, *, json_lines: bool = False) -> None:
     level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
+    configure_logging(level=level, json_lines=json_lines)
 
 
 def _error(message: str) -> None:
@@ -78,6 +84,7 @@ def _error(message: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    restore_recursion_limit()  # the imports above raised it (api/interpreter.py)
     parser = build_parser()
     try:
         args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
@@ -94,8 +101,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             + (f" ({exc.error_count() - 1} more)" if exc.error_count() > 1 else "")
         )
         return EXIT_USAGE
+    if settings.log_format == "json":
+        _configure_logging(args.verbose, json_lines=True)
     try:
-        return int(args.run(args, settings))
+        with private_umask():
+            secure_data_dir(settings.data_dir)
+            return int(args.run(args, settings))
     except LedgerError as exc:
         _error(exc.message)
         return exit_code_for(exc)

@@ -31,18 +31,21 @@ from anchoring.fees import FeePolicy
 from anchoring.ipfs import KuboPublisher
 from api.cli.common import (
     EXIT_OK,
+    SetupError,
     add_chain_options,
     add_store_option,
     admin_delay_s,
     check_npm_install,
     compile_artifacts,
     configured_chain,
+    existing_store,
     print_rows,
     project_root,
     record_dir,
     role_assignment,
     setting_help,
 )
+from api.servicestate import read_service_state
 from api.settings import CarbonLedgerSettings
 from ledger.core.errors import AnchoringError
 from ledger.store import Store, sqlite_url
@@ -54,7 +57,7 @@ GWEI = 10**9
 
 def open_store(args: argparse.Namespace, settings: CarbonLedgerSettings) -> Store:
     """The configured store, which must exist already (``--store-url`` is in ``settings``)."""
-    return Store.open(settings.store_url or sqlite_url(settings.data_dir), create=False)
+    return existing_store(settings)
 
 
 def add_kubo_option(parser: argparse.ArgumentParser) -> None:
@@ -124,15 +127,20 @@ def read_only_chain(
     args: argparse.Namespace, settings: CarbonLedgerSettings, deployment: DeploymentRecord | None
 ) -> Iterator[Chain | None]:
     """A chain to read from, without starting one: the rpc chain at ``--rpc`` (or the
-    settings' URL); None when there is none (the dev chain is only started by ``up`` and
-    ``anchor``, never by a read-only command that may run beside them)."""
+    settings' URL), else the chain of the service running on the data directory; None when
+    there is none (a dev chain is never started by a read-only command)."""
     url = settings.rpc_url
+    expected = settings.expected_chain_id or (deployment.chain_id if deployment else None)
+    if not url and settings.chain == "dev":
+        # The running service's chain, when there is one (service-running.json).
+        running = read_service_state(settings.data_dir.resolve())
+        if running is not None and running.rpc_url:
+            url, expected = running.rpc_url, running.chain_id
     if not url:
         yield None
         return
     from eth_account import Account
 
-    expected = settings.expected_chain_id or (deployment.chain_id if deployment else None)
     if expected is None:
         raise AnchoringError("reading the chain needs its id: pass --chain-id")
     # Reads sign nothing; the account only satisfies the chain's constructor.
@@ -167,7 +175,7 @@ def run(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int:
             else:
                 recorded = load_deployment(directory)
                 if recorded is None:
-                    raise AnchoringError(
+                    raise SetupError(
                         f"no deployment recorded in {directory}: run `carbonledger deploy` first"
                     )
                 check_deployment(chain, recorded, artifacts)

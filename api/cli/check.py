@@ -33,6 +33,7 @@ from api.cli.common import (
 )
 from api.settings import CarbonLedgerSettings
 from ledger.checker import CheckReport, run_checks
+from ledger.core.canonical import parse_json
 from ledger.core.errors import MalformedError, UnavailableError
 from ledger.core.receipt import Receipt
 
@@ -53,20 +54,32 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
+#: A receipts file holds one receipt a line (or one array); a receipt is far below 4 KiB.
+MAX_RECEIPTS_BYTES = 256 * 1024 * 1024
+
+
 def read_receipts(path: Path) -> list[Receipt]:
+    """The receipts a client kept, read by the strict parser (JSON lines or one array)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        if path.stat().st_size > MAX_RECEIPTS_BYTES:
+            raise MalformedError(f"{path} exceeds {MAX_RECEIPTS_BYTES} bytes", path="--receipts")
+        data = path.read_bytes()
     except OSError as exc:
         raise MalformedError(f"cannot read {path}: {exc.strerror}", path="--receipts") from exc
-    stripped = text.strip()
+    stripped = data.strip()
     try:
-        values = (
-            json.loads(stripped)
-            if stripped.startswith("[")
-            else [json.loads(line) for line in stripped.splitlines() if line.strip()]
-        )
-    except ValueError as exc:
-        raise MalformedError(f"{path} is not JSON lines: {exc}", path="--receipts") from exc
+        if stripped.startswith(b"["):
+            values = parse_json(stripped, max_bytes=MAX_RECEIPTS_BYTES, root="receipts")
+        else:
+            values = [
+                parse_json(line, root=f"receipts[{i}]")
+                for i, line in enumerate(stripped.splitlines())
+                if line.strip()
+            ]
+    except MalformedError as exc:
+        raise MalformedError(f"{path}: {exc.message}", path="--receipts") from None
+    if not isinstance(values, list):
+        raise MalformedError(f"{path}: expected JSON lines or one array", path="--receipts")
     return [Receipt.from_json(v, path=f"receipts[{i}]") for i, v in enumerate(values)]
 
 

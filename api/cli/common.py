@@ -4,25 +4,37 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import logging
+import os
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from anchoring.chain import Chain, ChainIdMismatchError, ChainSetupError, open_chain
-from anchoring.chain.dev import default_anvil_path
+from eth_account import Account
+
+from anchoring.chain import Chain, ChainIdMismatchError, ChainSetupError, RpcChain, open_chain
+from anchoring.chain.dev import default_anvil_path, dev_account_keys
 from anchoring.deployment import DEFAULT_ADMIN_DELAY_S, RoleAssignment
 from anchoring.keystore import resolve_signer
 from anchoring.revert import ContractRevertError
+from api.server import ServerStartError
+from api.servicestate import read_service_state
 from api.settings import CarbonLedgerSettings
 from ledger.core.errors import (
     AnchoringError,
     DeploymentMismatchError,
     LedgerError,
     MalformedError,
+    StorageError,
     UnavailableError,
 )
+from ledger.store import Store, sqlite_url
+from ledger.store.engine import DEFAULT_FILENAME
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
 
 log = logging.getLogger("carbonledger")
 
@@ -40,11 +52,16 @@ EXIT_CODES_HELP = """exit codes:
   3  unavailable: the RPC node or the dev chain could not answer (retrying may help)"""
 
 
+class SetupError(ChainSetupError):
+    """What the operator must set up before the command can run (exit 2): a data
+    directory, a store, a deployment; the message says which and how."""
+
+
 def exit_code_for(exc: LedgerError) -> int:
     """The one table from our errors to exit codes."""
     if isinstance(exc, UnavailableError):
         return EXIT_UNAVAILABLE
-    if isinstance(exc, ChainSetupError | MalformedError):
+    if isinstance(exc, ChainSetupError | MalformedError | ServerStartError):
         return EXIT_USAGE
     if isinstance(exc, DeploymentMismatchError | ChainIdMismatchError | ContractRevertError):
         return EXIT_REFUSED
@@ -84,43 +101,84 @@ def setting_help(field: str, text: str) -> str:
     return f"{text} (CARBONLEDGER_{field.upper()}; default {default})"
 
 
-def add_chain_options(parser: argparse.ArgumentParser) -> None:
-    """Options every command that touches the chain accepts (each overrides a setting)."""
-    parser.add_argument("--data-dir", type=Path, help=setting_help("data_dir", "data directory"))
+def add_global_options(parser: argparse.ArgumentParser) -> None:
+    """The options every command accepts, before or after its name (and its action's):
+    ``carbonledger --data-dir D status`` and ``carbonledger status --data-dir D`` are the
+    same. Each defaults to "not given" (``argparse.SUPPRESS``), so a subcommand's parser
+    never overwrites what was given before it; each given one overrides a setting."""
+    if "--data-dir" in parser._option_string_actions:
+        return
+    hidden = argparse.SUPPRESS
     parser.add_argument(
-        "--chain", choices=["memory", "dev", "rpc"], help=setting_help("chain", "chain kind")
+        "--data-dir", type=Path, default=hidden, help=setting_help("data_dir", "data directory")
     )
     parser.add_argument(
-        "--rpc", metavar="URL", help=setting_help("rpc_url", "use the rpc chain at URL")
+        "--chain",
+        choices=["memory", "dev", "rpc"],
+        default=hidden,
+        help=setting_help("chain", "chain kind"),
+    )
+    parser.add_argument(
+        "--rpc",
+        metavar="URL",
+        default=hidden,
+        help=setting_help("rpc_url", "use the rpc chain at URL"),
     )
     parser.add_argument(
         "--chain-id",
         type=int,
+        default=hidden,
         help=setting_help("expected_chain_id", "expected chain id of the rpc node"),
     )
-    parser.add_argument("--port", type=int, help=setting_help("dev_port", "pin the dev port"))
     parser.add_argument(
-        "--keystore", type=Path, help=setting_help("signer_keystore", "signer keystore file")
+        "--port", type=int, default=hidden, help=setting_help("dev_port", "pin the dev port")
+    )
+    parser.add_argument(
+        "--keystore",
+        type=Path,
+        default=hidden,
+        help=setting_help("signer_keystore", "signer keystore file"),
     )
     parser.add_argument(
         "--password-file",
         type=Path,
+        default=hidden,
         help=setting_help("signer_password_file", "file holding the keystore password"),
     )
     parser.add_argument(
         "--project-root",
         type=Path,
+        default=hidden,
         help=setting_help("project_root", "repository with contracts/"),
     )
-    parser.add_argument("--json", action="store_true", help="print one JSON report")
-
-
-def add_store_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--store-url",
         metavar="URL",
+        default=hidden,
         help=setting_help("store_url", "database URL; none: SQLite in the data directory"),
     )
+    parser.add_argument("--json", action="store_true", default=hidden, help="print one JSON report")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=hidden, help="more logs on stderr"
+    )
+
+
+def add_global_options_everywhere(parser: argparse.ArgumentParser) -> None:
+    """``add_global_options`` on ``parser`` and on every command and action below it."""
+    add_global_options(parser)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                add_global_options_everywhere(sub)
+
+
+def add_chain_options(parser: argparse.ArgumentParser) -> None:
+    """The chain and store options (kept for the commands' registration; global now)."""
+    add_global_options(parser)
+
+
+def add_store_option(parser: argparse.ArgumentParser) -> None:
+    add_global_options(parser)
 
 
 def add_merge_delay_option(parser: argparse.ArgumentParser) -> None:
@@ -156,6 +214,35 @@ def setting_source(field: str, args: argparse.Namespace) -> str:
     return env
 
 
+def existing_store(settings: CarbonLedgerSettings) -> Store:
+    """The store a command reads or writes, which must exist already and be at this
+    version's schema; else ``SetupError`` saying what to do (never a library's hint)."""
+    if settings.store_url is None:
+        directory = settings.data_dir
+        if not directory.is_dir():
+            raise SetupError(
+                f"there is no data directory {directory}: name the service's one with "
+                "--data-dir (or CARBONLEDGER_DATA_DIR), or start a service there with "
+                "`carbonledger up`"
+            )
+        if not (directory / DEFAULT_FILENAME).is_file():
+            raise SetupError(
+                f"{directory} holds no store ({DEFAULT_FILENAME}): is it the service's data "
+                "directory? `carbonledger up` creates one"
+            )
+    url = settings.store_url or sqlite_url(settings.data_dir)
+    try:
+        return Store.open(url, create=False)
+    except StorageError as exc:
+        if "schema" not in exc.message:
+            raise
+        raise SetupError(
+            "the store was made by another version of carbonledger (its schema is not this "
+            "version's): start this version's service once (`carbonledger up`), which "
+            "migrates it, or use the matching carbonledger"
+        ) from exc
+
+
 def project_root(settings: CarbonLedgerSettings) -> Path:
     from anchoring.toolchain import find_project_root
 
@@ -184,15 +271,83 @@ def compile_artifacts(root: Path) -> Mapping[str, Any]:
     return compile_contracts(project_root=root)
 
 
-@contextlib.contextmanager
-def configured_chain(settings: CarbonLedgerSettings, *, anvil_path: Path) -> Iterator[Chain]:
-    """Open the configured chain; it is closed (a dev chain's anvil stopped) on the way out."""
-    signer = resolve_signer(
+#: Held while a command runs the dev chain of a data directory (its anvil and state file).
+DEV_CHAIN_LOCK = "dev-chain.lock"
+
+
+def configured_signer(settings: CarbonLedgerSettings) -> LocalAccount | None:
+    return resolve_signer(
         keystore_path=settings.signer_keystore,
         password=settings.signer_password.get_secret_value() if settings.signer_password else None,
         password_file=settings.signer_password_file,
         key_hex=settings.signer_key.get_secret_value() if settings.signer_key else None,
     )
+
+
+@contextlib.contextmanager
+def _dev_chain_lock(data_dir: Path) -> Iterator[None]:
+    """One dev chain per data directory: an exclusive lock on ``dev-chain.lock`` while its
+    anvil runs, so that two commands never start two anvils on one state file."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(data_dir / DEV_CHAIN_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            raise SetupError(
+                f"another carbonledger command (pid {holder}) runs the dev chain of "
+                f"{data_dir}: wait until it ends, or stop it; two chains must never share one "
+                "state file"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def configured_chain(settings: CarbonLedgerSettings, *, anvil_path: Path) -> Iterator[Chain]:
+    """Open the configured chain; it is closed (a dev chain's anvil stopped) on the way out.
+
+    The dev chain of a data directory whose service runs is that service's: the command
+    connects to its RPC (from ``service-running.json``) and never starts a second anvil on
+    the same state file; without a service, the command starts the dev chain itself, under
+    the data directory's dev-chain lock."""
+    signer = configured_signer(settings)
+    if settings.chain == "dev":
+        running = read_service_state(settings.data_dir.resolve())
+        if running is not None and running.rpc_url:
+            log.info(
+                "the service of %s runs (pid %s): using its chain at %s",
+                settings.data_dir,
+                running.pid,
+                running.rpc_url,
+            )
+            chain: Chain = RpcChain(
+                running.rpc_url,
+                expected_chain_id=running.chain_id,
+                signer=signer or Account.from_key(dev_account_keys()[0]),
+            )
+            try:
+                yield chain
+            finally:
+                chain.close()
+            return
+        with _dev_chain_lock(settings.data_dir):
+            chain = open_chain(
+                "dev",
+                data_dir=settings.data_dir,
+                anvil_path=anvil_path,
+                port=settings.dev_port,
+                signer=signer,
+            )
+            try:
+                yield chain
+            finally:
+                chain.close()
+        return
     chain = open_chain(
         settings.chain,
         data_dir=settings.data_dir,
@@ -227,6 +382,15 @@ def role_assignment(settings: CarbonLedgerSettings) -> RoleAssignment:
         key_admin=settings.key_admin,
         registrar=settings.registrar,
     )
+
+
+def configure_service_logging(args: argparse.Namespace, settings: CarbonLedgerSettings) -> None:
+    """The service's logs: JSON lines (unless ``log_format`` is ``text``), at INFO so that
+    the access log is written (``-v`` for DEBUG)."""
+    from api.logs import configure_logging
+
+    level = logging.DEBUG if getattr(args, "verbose", 0) > 1 else logging.INFO
+    configure_logging(level=level, json_lines=settings.log_format != "text")
 
 
 def print_rows(rows: list[tuple[str, Any]], out: TextIO | None = None) -> None:

@@ -44,6 +44,7 @@ from ledger.client import LedgerClient
 from ledger.core.errors import AnchoringError, MalformedError, NotFoundError, UnavailableError
 from ledger.core.receipt import Receipt
 from ledger.core.signature import key_id, public_key_bytes
+from ledger.service.export import MAX_BUNDLE_ITEMS
 from ledger.service.service_key import load_service_key, read_key_file, write_key_file
 from ledger.store import Store
 from ledger.store import access as access_store
@@ -82,6 +83,8 @@ class DemoResult:
     attestations_filed: int
     report_digest_hex: str
     documents_dir: Path
+    #: What an earlier run had made already and this one used as it was.
+    reused: tuple[str, ...] = ()
 
 
 def _say(message: str) -> None:
@@ -141,16 +144,19 @@ def _producer_keys(directory: Path) -> dict[str, Any]:
 
 def _register_keys(
     chain: Chain, trust: Any, store: Store, keys: Mapping[str, Any], operator: LocalAccount
-) -> None:
+) -> int:
     """TrustRegistry ``registerKey`` and ``grantRecordType`` (the types the producer's
-    principal submits) unless the chain has them, then the store rows."""
+    principal submits) unless the chain has them, then the store rows; returns how many
+    keys the chain had already."""
     types_of = {producer: types for producer, types in PRODUCERS.values()}
+    known = 0
     for producer, private in keys.items():
         public = public_key_bytes(private)
         kid = hashlib.sha256(public).digest()
         tx_hash: str | None = None
         try:
             chain.call(trust.functions.getKey(kid))
+            known += 1
         except ContractRevertError:
             receipt = chain.transact(
                 trust.functions.registerKey(
@@ -179,6 +185,7 @@ def _register_keys(
             )  # fmt: skip
             for record_type, since_at in granted.items():
                 grant_key_type(session, kid.hex(), record_type, granted_at=since_at)
+    return known
 
 
 def _credentials(directory: Path, store: Store) -> dict[str, str]:
@@ -211,10 +218,11 @@ def _credentials(directory: Path, store: Store) -> dict[str, str]:
     return tokens
 
 
-def _accredit(chain: Chain, trust: Any, body: LocalAccount, operator: LocalAccount) -> None:
+def _accredit(chain: Chain, trust: Any, body: LocalAccount, operator: LocalAccount) -> bool:
+    """Accredit the verification body unless it is; True when it was already."""
     now = int(time.time())
     if chain.call(trust.functions.isAccredited(body.address, now)):
-        return
+        return True
     chain.transact(
         trust.functions.accreditBody(
             body.address, BODY_NAME, BODY_SCOPE, BODY_REGIONS, int(KEYS_FROM.timestamp()),
@@ -222,24 +230,30 @@ def _accredit(chain: Chain, trust: Any, body: LocalAccount, operator: LocalAccou
         ),
         sender=operator,
     )  # fmt: skip
+    return False
 
 
 def _submit_all(
     clients: Mapping[str, LedgerClient],
-) -> tuple[dict[str, dict[str, Any]], dict[str, Receipt]]:
+) -> tuple[dict[str, dict[str, Any]], dict[str, Receipt], int]:
+    """Submit the scenario's records; returns them, their receipts, and how many of them
+    were stored already (their receipts are fetched, they are not submitted again)."""
     receipts: dict[str, Receipt] = {}
+    stored = 0
 
     def digest_of(record: dict[str, Any]) -> str:
+        nonlocal stored
         client = clients[record["producer"]]
         try:
             receipt = client.get_receipt(record["id"])
+            stored += 1
         except NotFoundError:
             receipt = client.submit(record)
         receipts[record["id"]] = receipt
         return receipt.digest_hex
 
     records = demo_records(digest_of)
-    return records, receipts
+    return records, receipts, stored
 
 
 def _wait_anchored(
@@ -345,6 +359,7 @@ def run_demo(
         )
     directory = data_dir / DEMO_DIR
     directory.mkdir(parents=True, exist_ok=True)
+    reused: list[str] = []
     operator = operator_account(state.chain_id, signer)
     chain = RpcChain(state.rpc_url, expected_chain_id=state.chain_id, signer=operator)
     store = Store.open(store_url, create=False)
@@ -352,10 +367,16 @@ def run_demo(
         trust = chain.contract(artifacts["TrustRegistry"], state.trust_registry)
         progress("registering producer keys and accrediting the verification body")
         keys = _producer_keys(directory)
-        _register_keys(chain, trust, store, keys, operator)
+        known_keys = _register_keys(chain, trust, store, keys, operator)
+        if known_keys:
+            reused.append(f"{known_keys} producer keys registered earlier")
         body = _body_account(directory, chain, operator)
-        _accredit(chain, trust, body, operator)
+        if _accredit(chain, trust, body, operator):
+            reused.append("the verification body's accreditation")
+        had_tokens = (directory / "credentials.json").exists()
         tokens = _credentials(directory, store)
+        if had_tokens:
+            reused.append("the demo principals and their API keys")
     finally:
         store.close()
         chain.close()
@@ -372,13 +393,19 @@ def run_demo(
     }
     try:
         progress(f"submitting the scenario through the API at {state.api_url}")
-        records, receipts = _submit_all(clients)
+        records, receipts, stored = _submit_all(clients)
         ids = list(records)
+        if stored:
+            reused.append(f"{stored} of {len(ids)} records stored earlier (not submitted again)")
         auditor = LedgerClient(state.api_url, tokens[BODY_PRINCIPAL], service_key_id=service_key_id)
         with auditor:
             statuses = _wait_anchored(auditor, ids, timeout_s=timeout_s)
             progress("every record is anchored; exporting the bundle through the API")
-            response = auditor.http.get("/v1/bundles", params={"limit": 200})
+            # Exactly the scenario's records: whatever else the ledger holds (other
+            # producers' records, a record that fails verification) stays out of it.
+            response = auditor.http.get(
+                "/v1/bundles", params={"id": ids, "limit": min(len(ids), MAX_BUNDLE_ITEMS)}
+            )
             if response.status_code != 200:
                 raise UnavailableError(f"GET /v1/bundles answered HTTP {response.status_code}")
             bundle_path = directory / "bundle.json"
@@ -391,6 +418,8 @@ def run_demo(
             digests = {receipts[rid].digest_hex for rid in ids}
             progress("the verification body attests the bundle on-chain (carbon-verify attest)")
             report_digest, filed = _attest(directory, state, bundle_path, digests)
+            if not filed:
+                reused.append("the attestation filed for this bundle earlier")
             for rid, tx in filed:
                 _note_attestation(auditor.http, rid, report_digest, tx)
     finally:
@@ -404,6 +433,7 @@ def run_demo(
         attestations_filed=len(filed),
         report_digest_hex=report_digest,
         documents_dir=documents_dir,
+        reused=tuple(reused),
     )
 
 

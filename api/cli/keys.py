@@ -32,8 +32,6 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hexbytes import HexBytes
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from anchoring.chain import Chain, ChainSetupError
 from anchoring.deployment import check_deployment, ensure_deployment, load_deployment
@@ -57,9 +55,10 @@ from ledger.core.errors import AnchoringError, MalformedError, NotFoundError
 from ledger.core.signature import key_id as key_id_of
 from ledger.core.signature import public_key_bytes
 from ledger.service.service_key import read_key_file, write_key_file
-from ledger.store import Store, sqlite_url
-from ledger.store.models import ProducerKey
+from ledger.store import Store, Transaction, sqlite_url
 from ledger.store.producers import (
+    ProducerKey,
+    all_producer_keys,
     get_producer_key,
     keys_of,
     mirror_key,
@@ -231,6 +230,7 @@ def trust_registry(settings: CarbonLedgerSettings) -> Iterator[Registry]:
 
 
 def _store(args: argparse.Namespace, settings: CarbonLedgerSettings) -> Store:
+    # Registering keys may come before the service's first start: the store is made here.
     return Store.open(settings.store_url or sqlite_url(settings.data_dir))
 
 
@@ -264,7 +264,7 @@ def _producer_id(producer: str) -> str:
     return hashlib.sha256(producer.encode("utf-8")).hexdigest()
 
 
-def _mirror(session: Session, kid: str, producer: str, chain_key: OnChainKey, tx: str | None,
+def _mirror(session: Transaction, kid: str, producer: str, chain_key: OnChainKey, tx: str | None,
             grants: dict[str, tuple[datetime, datetime | None]] | None = None,
             ) -> ProducerKey:  # fmt: skip
     """The store row of ``kid``, created or brought in line with the chain."""
@@ -279,7 +279,7 @@ def _mirror(session: Session, kid: str, producer: str, chain_key: OnChainKey, tx
     return row
 
 
-def _describe(row: ProducerKey, session: Session) -> dict[str, Any]:
+def _describe(row: ProducerKey, session: Transaction) -> dict[str, Any]:
     def ts(moment: datetime | None) -> str | None:
         return format_timestamp(moment) if moment is not None else None
 
@@ -412,11 +412,7 @@ def _run_list(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int:
     store = _store(args, settings)
     try:
         with store.transaction(readonly=True) as session:
-            if args.producer:
-                rows = keys_of(session, args.producer)
-            else:
-                order = (ProducerKey.producer, ProducerKey.valid_from, ProducerKey.key_id)
-                rows = list(session.scalars(select(ProducerKey).order_by(*order)))
+            rows = keys_of(session, args.producer) if args.producer else all_producer_keys(session)
             keys = [_describe(r, session) for r in rows]
     finally:
         store.close()

@@ -10,6 +10,8 @@
     carbonledger principals list
 
 A key is printed once on stdout and never stored: only its SHA-256 is (docs/API.md §2).
+The console issues keys of every role at once (it holds the database itself); each key
+issued or revoked here is an audit event of the actor ``operator``.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from typing import Any
 from api.cli.common import EXIT_OK, add_chain_options, add_store_option, print_rows
 from api.settings import CarbonLedgerSettings
 from ledger.core.records import RECORD_TYPES
-from ledger.store import Store, sqlite_url
+from ledger.store import Store, apikeys, sqlite_url
 from ledger.store import access as access_store
+from ledger.store.auditlog import OPERATOR
 
 
 def register(subparsers: Any) -> None:
@@ -103,7 +106,11 @@ def _act(args: argparse.Namespace, store: Store, now: datetime) -> dict[str, Any
         rows = store.run(access_store.list_principals, readonly=True)
         return {"principals": [principal_json(r) for r in rows]}
     if args.action == "key":
-        issued = store.run(lambda s: access_store.issue_api_key(s, args.name, created_at=now))
+        # The console holds the database itself: it issues at once, audited as the
+        # operator (the API's two-person rule is for admins: docs/API.md §2.1).
+        grant = store.run(lambda s: apikeys.issue_key(s, args.name, actor=OPERATOR, at=now))
+        assert grant.key is not None
+        issued = grant.key
         return {"key_id": issued.key_id, "principal": issued.principal, "api_key": issued.token}
-    store.run(lambda s: access_store.revoke_api_key(s, args.key_id, at=now))
+    store.run(lambda s: apikeys.revoke_key(s, args.key_id, actor=OPERATOR, at=now))
     return {"revoked": args.key_id}

@@ -18,14 +18,12 @@ so it runs from the working tree as well as installed.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import signal
 import threading
-import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,18 +34,25 @@ from anchoring.deployment import DeploymentRecord, ensure_deployment
 from anchoring.fees import FeePolicy
 from anchoring.ipfs import KuboPublisher
 from anchoring.registry import Registry
+from api.anchorerkey import load_anchorer_signer
+from api.anchorerthread import AnchorerThread
 from api.cli.common import admin_delay_s, configured_chain, record_dir, role_assignment
 from api.limits import ApiLimits
+from api.server import ApiServer, ServerStartError
+from api.servicestate import (
+    SERVICE_FILE,
+    SERVICE_FORMAT,
+    ServiceState,
+    is_alive,
+    read_service_state,
+    write_service_state,
+)
 from api.settings import CarbonLedgerSettings
-from ledger.core import jsonshape
 from ledger.core.canonical import format_timestamp
 from ledger.core.clock import system_clock
 from ledger.core.errors import (
-    AnchoringError,
     DeploymentMismatchError,
     LedgerError,
-    MalformedError,
-    UnavailableError,
 )
 from ledger.service import load_or_create
 from ledger.store import Store, sqlite_url
@@ -65,12 +70,11 @@ __all__ = [
 
 log = logging.getLogger("carbonledger.runner")
 
-#: Not ``service.json``: that one holds the receipt key's public half (ledger.service).
-SERVICE_FILE = "service-running.json"
-SERVICE_FORMAT = "carbonledger-service-state/1"
 #: How long a start-up waits for uvicorn to listen, and a stop for each part to end.
 STARTUP_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 30.0
+#: Tries of a key switch while a batch is in flight under the old key (one poll apart).
+SWITCH_ATTEMPTS = 120
 
 
 @dataclass(frozen=True)
@@ -87,74 +91,9 @@ class RunnerOptions:
     fees: FeePolicy = field(default_factory=FeePolicy)
     #: Kubo RPC URL the anchorer publishes batch manifests to; None publishes nothing.
     kubo_url: str | None = None
-
-
-@dataclass(frozen=True)
-class ServiceState:
-    """The content of ``service-running.json``: where a running service can be reached."""
-
-    pid: int
-    api_url: str
-    chain_kind: str
-    rpc_url: str | None
-    chain_id: int
-    anchor_registry: str
-    trust_registry: str
-    chain_pid: int | None
-    started_at: str
-    max_merge_delay_s: int
-
-    def to_json(self) -> dict[str, Any]:
-        return {"format": SERVICE_FORMAT, **self.__dict__}
-
-    @classmethod
-    def from_json(cls, obj: Any) -> ServiceState:
-        jsonshape.members(obj, SERVICE_FILE, {"format", *cls.__dataclass_fields__})
-        if obj["format"] != SERVICE_FORMAT:
-            raise AnchoringError(f"not a {SERVICE_FORMAT} file")
-        return cls(**{k: obj[k] for k in cls.__dataclass_fields__})
-
-
-def is_alive(pid: int) -> bool:
-    """Whether process ``pid`` exists (a zombie counts as gone on Linux)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True  # no /proc: trust kill(0)
-    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
-
-
-def _is_ours(pid: int) -> bool:
-    """Whether ``pid`` still runs carbonledger (a PID can be reused after a crash)."""
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return is_alive(pid)
-    return b"carbonledger" in cmdline or b"api.runner" in cmdline or b"api.cli" in cmdline
-
-
-def read_service_state(data_dir: Path) -> ServiceState | None:
-    """The running service of ``data_dir``, or None (no file, or its process is gone)."""
-    try:
-        state = ServiceState.from_json(json.loads((data_dir / SERVICE_FILE).read_text()))
-    except (OSError, ValueError, TypeError, AnchoringError, MalformedError):
-        return None
-    if not is_alive(state.pid) or not _is_ours(state.pid):
-        return None
-    return state
-
-
-def _write_state(data_dir: Path, state: ServiceState) -> None:
-    path = data_dir / SERVICE_FILE
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(state.to_json(), indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
+    #: The chain monitor (api/monitor.py): seconds between probes, and each probe's timeout.
+    monitor_interval_s: float = 2.0
+    monitor_timeout_s: float = 2.0
 
 
 class Runner:
@@ -180,7 +119,9 @@ class Runner:
         self.failed = threading.Event()
         self.failure: str | None = None
         self._exit = contextlib.ExitStack()
-        self._anchorer_stop = threading.Event()
+        self._server: ApiServer | None = None
+        self._anchorer: AnchorerThread | None = None
+        self._metrics: Any = None
 
     # -- start ------------------------------------------------------------------------
 
@@ -223,6 +164,8 @@ class Runner:
         self._check_history(anchor_store, chain, deployment)
         self._start_anchorer(anchor_store, chain, deployment)
         api_url = self._start_api(api_store, chain, deployment)
+        if chain.rpc_url is not None:
+            self._start_monitor(api_store, chain.rpc_url)
         state = ServiceState(
             pid=os.getpid(),
             api_url=api_url,
@@ -234,8 +177,10 @@ class Runner:
             chain_pid=chain.pid if isinstance(chain, DevChain) else None,
             started_at=format_timestamp(system_clock().replace(microsecond=0)),
             max_merge_delay_s=self.options.max_merge_delay_s,
+            signer=chain.signer.address,
+            anchorer=self._anchorer.address if self._anchorer is not None else None,
         )
-        _write_state(self.data_dir, state)
+        write_service_state(self.data_dir, state)
         self._exit.callback((self.data_dir / SERVICE_FILE).unlink, missing_ok=True)
         return state
 
@@ -265,41 +210,48 @@ class Runner:
         self.failed.set()
 
     def _start_anchorer(self, store: Store, chain: Chain, deployment: DeploymentRecord) -> None:
-        anchorer = Anchorer(
-            store=store,
-            chain=chain,
-            deployment=deployment,
-            artifacts=self.artifacts,
-            limits=self.options.anchorer,
-            fees=self.options.fees,
-            publisher=KuboPublisher(self.options.kubo_url) if self.options.kubo_url else None,
+        def make(signer: Any) -> Anchorer:
+            return Anchorer(
+                store=store,
+                chain=chain,
+                deployment=deployment,
+                artifacts=self.artifacts,
+                signer=signer,
+                limits=self.options.anchorer,
+                fees=self.options.fees,
+                publisher=KuboPublisher(self.options.kubo_url) if self.options.kubo_url else None,
+            )
+
+        self._anchorer = AnchorerThread(make=make, store=store, on_failure=self._fail)
+        self._anchorer.start(load_anchorer_signer(self.data_dir))
+        self._exit.callback(self._anchorer.stop)
+
+    def reload_anchorer_key(self, stop: threading.Event) -> bool:
+        """SIGHUP: sign anchors with the key ``anchorer-key.json`` names now, without
+        stopping the service (docs/OPERATIONS.md §10). False when it could not switch."""
+        if self._anchorer is None or self.state is None:
+            return False
+        try:
+            signer = load_anchorer_signer(self.data_dir)
+        except LedgerError as exc:
+            log.error("the anchorer's key was not changed: %s", exc.message)
+            return False
+        if signer is None or signer.address == self._anchorer.address:
+            return True
+        switched = self._anchorer.switch(
+            signer,
+            attempts=SWITCH_ATTEMPTS,
+            wait=stop.wait,
+            pause_s=max(self.options.anchorer.poll_interval_s, 0.5),
         )
-        anchorer.check_chain()  # refuse to start on a reset chain, before serving anything
-
-        def loop() -> None:
-            try:
-                anchorer.run_forever(self._anchorer_stop)
-            except LedgerError as exc:
-                self._fail(f"the anchorer stopped: {exc.message}")
-            except Exception as exc:
-                self._fail(f"the anchorer stopped: {type(exc).__name__}: {exc}")
-
-        thread = threading.Thread(target=loop, name="anchorer", daemon=True)
-
-        def stop() -> None:
-            self._anchorer_stop.set()
-            thread.join(STOP_TIMEOUT_S)
-            if thread.is_alive():
-                log.warning("the anchorer did not finish its step within %s s", STOP_TIMEOUT_S)
-            else:
-                anchorer.close()
-
-        thread.start()
-        self._exit.callback(stop)
+        if switched:
+            self.state = replace(self.state, anchorer=signer.address)
+            write_service_state(self.data_dir, self.state)
+        else:
+            log.error("the anchorer's key was not changed: a batch stayed in flight")
+        return switched
 
     def _start_api(self, store: Store, chain: Chain, deployment: DeploymentRecord) -> str:
-        import uvicorn
-
         from api.app import create_app
 
         load_or_create(self.data_dir)  # the receipt key exists before the first request
@@ -312,60 +264,69 @@ class Runner:
             limits=ApiLimits(max_body_bytes=self.options.max_body_bytes),
             max_merge_delay_s=self.options.max_merge_delay_s,
         )
-        config = uvicorn.Config(
-            app,
-            host=self.options.api_host,
-            port=self.options.api_port,
-            log_level="warning",
-            lifespan="off",
+        server = ApiServer(app, host=self.options.api_host, port=self.options.api_port)
+        try:
+            url = server.start(timeout_s=STARTUP_TIMEOUT_S)
+        except ServerStartError as exc:
+            raise ServerStartError(f"{exc.message} (choose another port with --api-port)") from exc
+        self._server = server
+        self._metrics = app.state.api.metrics
+        self._exit.callback(server.stop, timeout_s=STOP_TIMEOUT_S)
+        return url
+
+    def _start_monitor(self, store: Store, rpc_url: str) -> None:
+        from api.monitor import ChainMonitor
+
+        assert self._server is not None
+        metrics = self._metrics
+        monitor = ChainMonitor(
+            rpc_url=rpc_url,
+            store=store,
+            clock=store.clock,
+            on_error=lambda: (
+                metrics.chain_errors.labels("monitor").inc() if metrics is not None else None
+            ),
+            interval_s=self.options.monitor_interval_s,
+            timeout_s=self.options.monitor_timeout_s,
         )
-        server = uvicorn.Server(config)
-
-        def serve() -> None:
-            try:
-                server.run()
-            except BaseException as exc:  # SystemExit when the port is taken
-                self._fail(f"the API server stopped: {type(exc).__name__}: {exc}")
-                return
-            if not server.should_exit:
-                self._fail("the API server stopped")
-
-        thread = threading.Thread(target=serve, name="api", daemon=True)
+        stop = threading.Event()
+        thread = threading.Thread(target=monitor.run, args=(stop,), name="monitor", daemon=True)
         thread.start()
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while not server.started:
-            if not thread.is_alive() or self.failed.is_set():
-                raise ChainSetupError(
-                    f"the API could not listen on {self.options.api_host}:"
-                    f"{self.options.api_port}: {self.failure or 'see the log'} (choose "
-                    "another port with --api-port)"
-                )
-            if time.monotonic() > deadline:
-                raise UnavailableError(f"the API did not start within {STARTUP_TIMEOUT_S} s")
-            time.sleep(0.02)
-        self.failed.clear()
 
-        def stop() -> None:
-            server.should_exit = True
+        def end() -> None:
+            stop.set()
             thread.join(STOP_TIMEOUT_S)
 
-        self._exit.callback(stop)
-        port = self.options.api_port
-        for listener in server.servers:
-            for sock in listener.sockets:
-                port = int(sock.getsockname()[1])
-        return f"http://{self.options.api_host}:{port}"
+        self._exit.callback(end)
 
     # -- run and stop -----------------------------------------------------------------
 
-    def wait(self, stop: threading.Event) -> None:
-        """Serve until ``stop`` is set or a part fails."""
+    def wait(self, stop: threading.Event, reload: threading.Event | None = None) -> None:
+        """Serve until ``stop`` is set or a part fails; ``reload`` (SIGHUP) re-reads the
+        anchorer's key."""
         while not stop.is_set() and not self.failed.is_set():
+            if self._server is not None and self._server.failed.is_set():
+                self._fail(self._server.failure or "the API server stopped")
+                break
+            if reload is not None and reload.is_set():
+                reload.clear()
+                self.reload_anchorer_key(stop)
             stop.wait(0.5)
 
     def stop(self) -> None:
         """Stop accepting, stop the anchorer, close the stores, stop the chain."""
         self._exit.close()
+
+
+@contextlib.contextmanager
+def reload_on_sighup() -> Iterator[threading.Event]:
+    """An event set by SIGHUP while the block runs (main thread only)."""
+    reload = threading.Event()
+    previous = signal.signal(signal.SIGHUP, lambda *_: reload.set())
+    try:
+        yield reload
+    finally:
+        signal.signal(signal.SIGHUP, previous)
 
 
 @contextlib.contextmanager

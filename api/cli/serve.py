@@ -19,10 +19,13 @@ from api.cli.common import (
     add_merge_delay_option,
     add_store_option,
     compile_artifacts,
+    configure_service_logging,
     project_root,
     record_dir,
     setting_help,
 )
+from api.cli.runner import stop_on_signals
+from api.server import ApiServer, ServerStartError
 from api.settings import CarbonLedgerSettings
 from ledger.core.errors import MalformedError
 from ledger.store import Store, sqlite_url
@@ -53,18 +56,17 @@ def add_api_options(parser: argparse.ArgumentParser) -> None:
 
 def _bind(value: str) -> tuple[str, int]:
     host, sep, port = value.rpartition(":")
-    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+    if not sep or not port.isdigit() or not 0 <= int(port) < 65536:
         raise MalformedError(f"expected HOST:PORT, got {value!r}", path="--bind")
     return host or "127.0.0.1", int(port)
 
 
 def run(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int:
-    import uvicorn
-
     from api.app import create_app
     from api.cli.anchor import read_only_chain
     from api.limits import ApiLimits
 
+    configure_service_logging(args, settings)
     host, port = _bind(settings.bind)
     directory = record_dir(settings)
     deployment = load_deployment(directory) if directory is not None else None
@@ -81,8 +83,18 @@ def run(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int:
                 limits=ApiLimits(max_body_bytes=settings.max_body_bytes),
                 max_merge_delay_s=settings.max_merge_delay_s,
             )
-            log.warning("serving the API on http://%s:%d/v1", host, port)
-            uvicorn.run(app, host=host, port=port, log_level="warning")
+            server = ApiServer(app, host=host, port=port)
+            with stop_on_signals() as stop:
+                url = server.start()
+                # The result of the command: where it serves (port 0 picks a free one).
+                print(f"{url}/v1", flush=True)
+                log.warning("serving the API on %s/v1; SIGINT or SIGTERM stops", url)
+                try:
+                    server.wait(stop)
+                finally:
+                    server.stop()
+            if server.failure is not None:
+                raise ServerStartError(server.failure)
     finally:
         store.close()
     return EXIT_OK

@@ -13,8 +13,6 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
-
 from anchoring.deployment import load_deployment
 from api.cli.anchor import add_kubo_option, kubo_url, open_store, read_only_chain
 from api.cli.common import EXIT_OK, add_chain_options, add_store_option, print_rows, record_dir
@@ -23,10 +21,12 @@ from ledger.core.canonical import format_timestamp
 from ledger.core.errors import LedgerError
 from ledger.store import batches as batch_repo
 from ledger.store import chainmirror
-from ledger.store.alerts import open_alerts
+from ledger.store.alerts import alert_history, open_alerts
 from ledger.store.chainfacts import count_statuses
-from ledger.store.models import Batch, Record
-from ledger.store.records import count_by_status
+from ledger.store.stats import latest_anchored_batch, operations_stats
+
+#: Resolved alerts the status shows, newest first (the history).
+CLOSED_SHOWN = 10
 
 
 def register(subparsers: Any) -> None:
@@ -42,33 +42,37 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
+def _alert_json(alert: Any) -> dict[str, Any]:
+    out = {
+        "id": alert.id,
+        "kind": alert.kind,
+        "raised_at": format_timestamp(alert.raised_at),
+        "message": alert.message,
+    }
+    if alert.resolved_at is not None:
+        out["resolved_at"] = format_timestamp(alert.resolved_at)
+    return out
+
+
 def collect(store: Any, *, now: datetime, publishing: bool = False) -> dict[str, Any]:
     """What the status shows; ``publishing`` adds ``unpublished`` (manifests waiting for
     the Kubo node, None without one)."""
     with store.transaction(readonly=True) as session:
-        counts = count_by_status(session)
+        stats = operations_stats(session)
         last = batch_repo.latest_batch(session)
-        last_anchored = session.scalars(
-            select(Batch).where(Batch.state == "anchored").order_by(Batch.seq.desc()).limit(1)
-        ).first()
-        by_state = dict(
-            session.execute(select(Batch.state, func.count()).group_by(Batch.state)).all()
-        )
+        last_anchored = latest_anchored_batch(session)
         unpublished = batch_repo.count_unpublished(session) if publishing else None
-        oldest = session.scalar(
-            select(func.min(Record.accepted_at)).where(Record.status != "anchored")
-        )
-        alerts = [
-            {"id": a.id, "kind": a.kind, "raised_at": format_timestamp(a.raised_at),
-             "message": a.message}
-            for a in open_alerts(session)
-        ]  # fmt: skip
+        alerts = [_alert_json(a) for a in open_alerts(session)]
+        closed = [_alert_json(a) for a in alert_history(session, limit=CLOSED_SHOWN)]
         statuses = count_statuses(session)
         follower = chainmirror.position(session, chainmirror.FOLLOWER)
+    oldest = stats.oldest_unanchored_at
+    counts = stats.records_by_status
     return {
         "records": counts,
         "pending": counts["pending"],
-        "batches": {str(k): int(v) for k, v in by_state.items()},
+        "batches": {k: v for k, v in stats.batches_by_state.items() if v},
+        "anchor_txs": {k: v for k, v in stats.anchor_txs_by_state.items() if v},
         "last_batch": None
         if last is None
         else {
@@ -95,6 +99,7 @@ def collect(store: Any, *, now: datetime, publishing: bool = False) -> dict[str,
             "lag_blocks": follower.lag_blocks,
         },
         "alerts": alerts,
+        "closed_alerts": closed,
     }
 
 
@@ -156,4 +161,8 @@ def run(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int:
     print_rows(rows)
     for alert in status["alerts"]:
         print(f"  [{alert['kind']}] {alert['raised_at']}: {alert['message']}")
+    if status["closed_alerts"]:
+        print(f"closed (last {CLOSED_SHOWN})")
+        for alert in status["closed_alerts"]:
+            print(f"  [{alert['kind']}] {alert['raised_at']} .. {alert['resolved_at']}")
     return EXIT_OK

@@ -37,7 +37,6 @@ from typing import Any
 from anchoring.anchorer import AnchorerLimits
 from anchoring.deployment import deployment_path, ensure_deployment, load_deployment
 from anchoring.fees import FeePolicy
-from anchoring.keystore import resolve_signer
 from api.cli.anchor import GWEI, add_batch_options, add_kubo_option, kubo_url
 from api.cli.common import (
     EXIT_OK,
@@ -48,7 +47,9 @@ from api.cli.common import (
     admin_delay_s,
     check_npm_install,
     compile_artifacts,
+    configure_service_logging,
     configured_chain,
+    configured_signer,
     print_rows,
     project_root,
     record_dir,
@@ -62,6 +63,7 @@ from api.cli.runner import (
     ServiceState,
     is_alive,
     read_service_state,
+    reload_on_sighup,
     stop_on_signals,
 )
 from api.settings import CarbonLedgerSettings
@@ -109,10 +111,8 @@ def register(subparsers: Any) -> None:
         description="Stop the service running on the data directory (SIGTERM by PID; the "
         "service stops its API, its anchorer and its dev chain, which writes its state).",
     )
-    down.add_argument("--data-dir", type=Path, help="data directory (CARBONLEDGER_DATA_DIR)")
     down.add_argument("--timeout-s", type=float, default=60.0, help="how long to wait")
-    # Absent options are no overrides (api.cli.common.settings_overrides).
-    down.set_defaults(run=run_down, json=False)
+    down.set_defaults(run=run_down)
 
 
 def _store_url(args: argparse.Namespace, settings: CarbonLedgerSettings) -> str:
@@ -233,29 +233,21 @@ def _print_state(args: argparse.Namespace, state: ServiceState) -> None:
 def _serve(
     args: argparse.Namespace, settings: CarbonLedgerSettings, anvil: Path, artifacts: Any
 ) -> int:
+    configure_service_logging(args, settings)
     runner = Runner(settings, _options(args, settings), anvil_path=anvil, artifacts=artifacts)
-    with stop_on_signals() as stop:
+    with stop_on_signals() as stop, reload_on_sighup() as reload:
         try:
             state = runner.start()
             _print_state(args, state)
             log.warning("serving the API on %s; SIGINT or SIGTERM stops", state.api_url)
             if args.demo:
                 _demo(args, settings, state, artifacts, background=False)
-            runner.wait(stop)
+            runner.wait(stop, reload)
         finally:
             runner.stop()
     if runner.failure is not None:
         raise AnchoringError(runner.failure)
     return EXIT_OK
-
-
-def _signer(settings: CarbonLedgerSettings) -> Any:
-    return resolve_signer(
-        keystore_path=settings.signer_keystore,
-        password=settings.signer_password.get_secret_value() if settings.signer_password else None,
-        password_file=settings.signer_password_file,
-        key_hex=settings.signer_key.get_secret_value() if settings.signer_key else None,
-    )
 
 
 def _demo(
@@ -280,7 +272,7 @@ def _demo(
         data_dir=data_dir,
         store_url=_store_url(args, settings),
         artifacts=artifacts,
-        signer=_signer(settings),
+        signer=configured_signer(settings),
         timeout_s=args.demo_timeout_s,
         code_hashes=code_hashes,
     )
@@ -299,6 +291,7 @@ def _demo(
                         + (f", {result.attestations_filed} filed now"
                            if result.attestations_filed else ", filed earlier")),
         ("documents", _shown_path(result.documents_dir)),
+        ("reused", "; ".join(result.reused) if result.reused else "nothing: a first run"),
     ]  # fmt: skip
     print_rows(rows)
     print("\nVerify the bundle against the chain (exit 0 = every check passed):\n")
@@ -347,13 +340,11 @@ def _port_free(port: int) -> bool:
 def _forwarded(args: argparse.Namespace, settings: CarbonLedgerSettings) -> list[str]:
     """The options of ``up`` the background service needs (the environment is inherited)."""
     out = ["--data-dir", str(settings.data_dir.resolve())]
-    pairs: list[tuple[str, Any]] = [
-        ("--chain", args.chain), ("--rpc", args.rpc), ("--chain-id", args.chain_id),
-        ("--port", args.port), ("--keystore", args.keystore),
-        ("--password-file", args.password_file), ("--project-root", args.project_root),
-        ("--store-url", args.store_url), ("--batch-size", args.batch_size),
-        ("--max-merge-delay-s", args.max_merge_delay_s), ("--kubo-url", args.kubo_url),
-    ]  # fmt: skip
+    given = {name: getattr(args, name, None) for name in (
+        "chain", "rpc", "chain_id", "port", "keystore", "password_file", "project_root",
+        "store_url", "batch_size", "max_merge_delay_s", "kubo_url",
+    )}  # fmt: skip
+    pairs = [("--" + name.replace("_", "-"), value) for name, value in given.items()]
     for option, value in pairs:
         if value is not None:
             out += [option, str(Path(value).resolve()) if isinstance(value, Path) else str(value)]

@@ -22,7 +22,6 @@ from api.pages.session import (
     SESSION_COOKIE,
     SessionSigner,
     load_or_create_secret,
-    session_caller,
 )
 from api.pages.throttle import LoginThrottle, ThrottleConfig
 from api.service import ApiService
@@ -58,6 +57,8 @@ class PageRequest:
     csrf: str
     set_csrf: bool
     clear_session: bool
+    #: The token of the caller's page session (None for the public).
+    session_token: str | None = None
 
     def context(self, **values: Any) -> dict[str, Any]:
         return {"caller": self.caller, "csrf": self.csrf, "path": self.here(), **values}
@@ -121,20 +122,21 @@ class Pages:
     def begin(self, request: Request) -> PageRequest:
         api: ApiService = request.app.state.api
         signer = self.signer
-        caller, clear = ANONYMOUS, False
+        caller, clear, token = ANONYMOUS, False, None
         raw = request.cookies.get(SESSION_COOKIE)
         if raw is not None:
-            session = signer.read_session(raw, now=self.now(api))
-            found = session_caller(api.store, session) if session is not None else None
+            token = signer.read_session(raw)
+            found = api.access.page_caller(token) if token is not None else None
             if found is None:
-                clear = True  # expired, forged, or its key revoked: back to the public view
+                # Forged, expired, signed out, or its key revoked: back to the public view.
+                clear, token = True, None
             else:
                 caller = found
         csrf = request.cookies.get(CSRF_COOKIE)
         fresh = not signer.is_csrf_valid(csrf)
         if fresh or csrf is None:
             csrf = signer.csrf_value()
-        return PageRequest(request, api, caller, csrf, fresh, clear)
+        return PageRequest(request, api, caller, csrf, fresh, clear, token)
 
     def finish(self, page: PageRequest, response: Response) -> Response:
         secure = page.request.url.scheme == "https"

@@ -8,7 +8,7 @@ from starlette.responses import RedirectResponse, Response
 
 from api.pages.base import PageRequest, Pages
 from api.pages.render import SECURITY_HEADERS, STATIC_DIR
-from api.pages.session import SESSION_COOKIE, PageSession, key_id_of
+from api.pages.session import SESSION_COOKIE
 from api.pages.views import (
     differences_of,
     field_rows,
@@ -18,6 +18,7 @@ from api.pages.views import (
 )
 from ledger.core.errors import NotFoundError
 from ledger.service.limits import MAX_ID_CHARS, MAX_PAGE, MAX_SUBJECT_CHARS
+from ledger.store.access import api_key_id
 
 __all__ = ["page_router"]
 
@@ -127,6 +128,21 @@ def page_router(pages: Pages) -> APIRouter:
             ),
         )
 
+    def audit(page: PageRequest) -> Response:
+        after = page.integer("after", default=0, low=0)
+        limit, clamped = pages.limit(page)
+        items, next_after = page.api.access.audit(page.caller, after=after, limit=limit)
+        return render.page(
+            "audit.html",
+            page.context(
+                items=items,
+                next_after=next_after,
+                limit=limit,
+                clamped=clamped,
+                max_page=MAX_PAGE,
+            ),
+        )
+
     def login_form(page: PageRequest) -> Response:
         target = _local_target(page.request.query_params.get("next"))
         return render.page("login.html", page.context(next=target, failed=False))
@@ -135,7 +151,9 @@ def page_router(pages: Pages) -> APIRouter:
         form: dict[str, str] = page.request.state.form
         token = form.get("api_key", "").strip()
         target = _local_target(form.get("next"))
-        key_id = key_id_of(token)
+        key_id = api_key_id(token)
+        # The ASGI peer: a proxy's X-Forwarded-For counts only from a trusted proxy
+        # (api.middleware.ClientAddressMiddleware), never from whoever sends it.
         client = page.request.client
         address = client.host if client is not None else "unknown"
         now = pages.now(page.api)
@@ -145,8 +163,12 @@ def page_router(pages: Pages) -> APIRouter:
         if caller is None or caller.name is None or key_id is None:
             pages.throttle.failed(address=address, key_id=key_id, now=now)
             return render.page("login.html", page.context(next=target, failed=True), status=401)
-        expires = int(now.timestamp()) + config.session_ttl_s
-        value = pages.signer.session_value(PageSession(caller.name, key_id, expires))
+        if page.session_token is not None:
+            page.api.access.end_page_session(page.session_token, page.caller)
+        session_token, _expires = page.api.access.open_page_session(
+            caller, ttl_s=config.session_ttl_s
+        )
+        value = pages.signer.session_value(session_token)
         response = RedirectResponse(target, status_code=303, headers=SECURITY_HEADERS)
         response.set_cookie(
             SESSION_COOKIE,
@@ -161,6 +183,9 @@ def page_router(pages: Pages) -> APIRouter:
         return response
 
     def logout(page: PageRequest) -> Response:
+        # The session ends on the server: a saved copy of the cookie signs in as nobody.
+        if page.session_token is not None:
+            page.api.access.end_page_session(page.session_token, page.caller)
         page.clear_session = True
         return RedirectResponse("/", status_code=303, headers=SECURITY_HEADERS)
 
@@ -186,6 +211,10 @@ def page_router(pages: Pages) -> APIRouter:
     @router.get("/batch")
     async def get_batch(request: Request) -> Response:
         return await pages.serve(request, batch)
+
+    @router.get("/audit")
+    async def get_audit(request: Request) -> Response:
+        return await pages.serve(request, audit)
 
     @router.get("/login")
     async def get_login(request: Request) -> Response:

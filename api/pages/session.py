@@ -1,10 +1,12 @@
-"""Page sessions and CSRF tokens (docs/PAGES.md §2).
+"""Page session cookies and CSRF tokens (docs/PAGES.md §2).
 
 A caller signs in once with an API key in the login form; the key is checked like a
-Bearer key and never stored or echoed. The session cookie then carries only the
-principal's name, the key's *id* (the look-up handle, not the secret), an expiry and a
-nonce, MACed with HMAC-SHA256 under a server secret. Every request re-reads the key and
-the principal, so revoking the key or disabling the principal ends its page sessions too.
+Bearer key and never stored or echoed. The session itself lives on the server
+(``ledger.store.sessions``, through ``api.security.AccessService``); the cookie carries
+only its random token, MACed with HMAC-SHA256 under a server secret so that a forged
+cookie is refused before any look-up. Every request looks the session up: signing out,
+revoking the key or disabling the principal ends it, and a saved copy of the cookie then
+signs in as nobody.
 
 CSRF: the "signed double-submit cookie" of the OWASP CSRF Prevention Cheat Sheet. A
 random nonce with its MAC is set as a cookie and repeated in a hidden field of every
@@ -17,28 +19,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import os
 import secrets
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy.orm import Session
-
-from api.auth import Caller
 from ledger.core.errors import MalformedError
-from ledger.store import Store
-from ledger.store.access import KEY_PREFIX, ApiKey, Principal
 
 __all__ = [
     "CSRF_COOKIE",
     "SESSION_COOKIE",
-    "PageSession",
     "SessionSigner",
-    "key_id_of",
     "load_or_create_secret",
-    "session_caller",
 ]
 
 SESSION_COOKIE = "cl_session"
@@ -87,13 +78,6 @@ def _unb64(text: str) -> bytes | None:
         return None
 
 
-@dataclass(frozen=True)
-class PageSession:
-    principal: str
-    key_id: str
-    expires_at: int  # POSIX seconds
-
-
 class SessionSigner:
     """Makes and checks the session and CSRF cookie values under one server secret."""
 
@@ -105,36 +89,21 @@ class SessionSigner:
     def _mac(self, key: bytes, payload: bytes) -> str:
         return _b64(hmac.digest(key, payload, "sha256"))
 
-    def session_value(self, session: PageSession) -> str:
-        payload = json.dumps(
-            {
-                "v": 1,
-                "p": session.principal,
-                "k": session.key_id,
-                "exp": session.expires_at,
-                "n": secrets.token_hex(8),
-            },
-            sort_keys=True,
-            separators=(",", ":"),
-        ).encode("utf-8")
-        return f"{_b64(payload)}.{self._mac(self._session_key, payload)}"
+    def session_value(self, token: str) -> str:
+        """The cookie value of the session whose token is ``token``."""
+        return f"{token}.{self._mac(self._session_key, token.encode('ascii'))}"
 
-    def read_session(self, value: str | None, *, now: datetime) -> PageSession | None:
-        """The session in ``value`` if its MAC holds and it has not expired, else None."""
+    def read_session(self, value: str | None) -> str | None:
+        """The session token in ``value`` if its MAC holds, else None (it is then looked
+        up on the server, which decides whether the session still counts)."""
         if not value or len(value) > _MAX_COOKIE_CHARS or value.count(".") != 1:
             return None
-        body, mac = value.split(".")
-        payload = _unb64(body)
-        if payload is None or not hmac.compare_digest(mac, self._mac(self._session_key, payload)):
+        token, mac = value.split(".")
+        if not token.isascii() or not token:
             return None
-        try:
-            obj = json.loads(payload)
-            session = PageSession(str(obj["p"]), str(obj["k"]), int(obj["exp"]))
-        except (ValueError, KeyError, TypeError):
+        if not hmac.compare_digest(mac, self._mac(self._session_key, token.encode("ascii"))):
             return None
-        if obj.get("v") != 1 or session.expires_at <= now.timestamp():
-            return None
-        return session
+        return token
 
     def csrf_value(self) -> str:
         nonce = secrets.token_bytes(16)
@@ -154,26 +123,3 @@ class SessionSigner:
         return hmac.compare_digest(
             hashlib.sha256(cookie.encode()).digest(), hashlib.sha256(field.encode()).digest()
         )
-
-
-def key_id_of(token: str) -> str | None:
-    """The key id of an API key ``clk_<key_id>_<secret>`` (ledger.store.access)."""
-    if not token.startswith(KEY_PREFIX):
-        return None
-    key_id, sep, _secret = token[len(KEY_PREFIX) :].partition("_")
-    return key_id if sep and len(key_id) == 16 else None
-
-
-def session_caller(store: Store, session: PageSession) -> Caller | None:
-    """The caller of a page session, if its key is still live and its principal enabled."""
-
-    def work(s: Session) -> Caller | None:
-        key = s.get(ApiKey, session.key_id)
-        if key is None or key.revoked_at is not None or key.principal != session.principal:
-            return None
-        principal = s.get(Principal, session.principal)
-        if principal is None or principal.disabled_at is not None:
-            return None
-        return Caller.of(principal)
-
-    return store.run(work, readonly=True)

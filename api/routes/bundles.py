@@ -12,9 +12,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from api.auth import Caller
+from api.routes.caching import cached_response
 from api.routes.deps import (
     DEFAULT_LIMIT,
     OPTIONAL_AUTH,
@@ -26,7 +28,7 @@ from api.routes.deps import (
 )
 from api.routes.schemas import RecordType, problems
 from ledger.service.export import MAX_BUNDLE_ITEMS, ExportResult
-from ledger.service.limits import MAX_PRODUCER_CHARS, MAX_SUBJECT_CHARS
+from ledger.service.limits import MAX_ID_CHARS, MAX_PRODUCER_CHARS, MAX_SUBJECT_CHARS
 
 router = APIRouter(tags=["bundles"])
 
@@ -49,6 +51,8 @@ _BUNDLE: dict[int | str, dict[str, Any]] = {
 }
 
 
+#: Record ids one query bundle may name (``?id=``); a request line stays below 16 KiB.
+MAX_BUNDLE_IDS = 100
 #: Pending ids named in ``Carbonledger-Pending``; above this only the count is sent, so
 #: the header stays far below common header-size limits (ids are at most 200 characters).
 MAX_PENDING_IDS = 20
@@ -65,9 +69,11 @@ def pending_header(pending: tuple[str, ...]) -> dict[str, str]:
     return headers
 
 
-def _reply(data: bytes, result: ExportResult) -> Response:
+def _reply(
+    request: Request, caller: Caller, data: bytes, result: ExportResult, *, immutable: bool
+) -> Response:
     headers = pending_header(result.pending)
-    return Response(data, media_type="application/json", headers=headers)
+    return cached_response(request, caller, data, immutable=immutable, headers=headers)
 
 
 @router.get(
@@ -77,9 +83,9 @@ def _reply(data: bytes, result: ExportResult) -> Response:
     response_class=Response,
     responses={**_BUNDLE, **problems(401, 404, 409, 503)},
 )
-def record_bundle(api: Api, caller: CurrentCaller, id: RecordId) -> Response:
-    """The bundle of one anchored record with its closure."""
-    return _reply(*api.bundle_record(caller, id))
+def record_bundle(request: Request, api: Api, caller: CurrentCaller, id: RecordId) -> Response:
+    """The bundle of one anchored record with its closure (``immutable``)."""
+    return _reply(request, caller, *api.bundle_record(caller, id), immutable=True)
 
 
 @router.get(
@@ -90,6 +96,7 @@ def record_bundle(api: Api, caller: CurrentCaller, id: RecordId) -> Response:
     responses={**_BUNDLE, **problems(401, 404, 409, 503)},
 )
 def trail_bundle(
+    request: Request,
     api: Api,
     caller: CurrentCaller,
     subject: Subject,
@@ -97,11 +104,10 @@ def trail_bundle(
     limit: BundleLimit = DEFAULT_LIMIT,
 ) -> Response:
     """The bundle of a subject's anchored records (a page of them) with their closure."""
-    return _reply(
-        *api.bundle_query(
-            caller, subject=subject, record_type=None, producer=None, after=after, limit=limit
-        )
+    data, result = api.bundle_query(
+        caller, subject=subject, record_type=None, producer=None, after=after, limit=limit
     )
+    return _reply(request, caller, data, result, immutable=False)
 
 
 @router.get(
@@ -112,8 +118,16 @@ def trail_bundle(
     responses={**_BUNDLE, **problems(401, 404, 409, 503)},
 )
 def query_bundle(
+    request: Request,
     api: Api,
     caller: CurrentCaller,
+    id: Annotated[
+        list[Annotated[str, Query(min_length=1, max_length=MAX_ID_CHARS)]] | None,
+        Query(
+            max_length=MAX_BUNDLE_IDS,
+            description=f"record ids (repeat, at most {MAX_BUNDLE_IDS}): exactly these records",
+        ),
+    ] = None,
     subject: Annotated[str | None, Query(min_length=1, max_length=MAX_SUBJECT_CHARS)] = None,
     type: Annotated[RecordType | None, Query()] = None,
     producer: Annotated[str | None, Query(min_length=1, max_length=MAX_PRODUCER_CHARS)] = None,
@@ -121,8 +135,13 @@ def query_bundle(
     limit: BundleLimit = DEFAULT_LIMIT,
 ) -> Response:
     """The bundle of the anchored records matching every given filter."""
-    return _reply(
-        *api.bundle_query(
-            caller, subject=subject, record_type=type, producer=producer, after=after, limit=limit
-        )
+    data, result = api.bundle_query(
+        caller,
+        subject=subject,
+        record_type=type,
+        producer=producer,
+        after=after,
+        limit=limit,
+        record_ids=tuple(id) if id else None,
     )
+    return _reply(request, caller, data, result, immutable=False)

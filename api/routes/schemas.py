@@ -221,6 +221,41 @@ class KeyOut(Strict):
     api_key: str = Field(description="shown once; only its hash is stored")
 
 
+class ApiKeyOut(Strict):
+    key_id: str
+    principal: str
+    created_at: str
+    revoked_at: str | None
+
+
+class KeyRequestOut(Strict):
+    request_id: str
+    principal: str
+    requested_by: str
+    requested_at: str
+    expires_at: str
+    state: Literal["pending", "confirmed", "cancelled"]
+
+
+class KeyRequestList(Strict):
+    items: list[KeyRequestOut]
+
+
+class AuditEventOut(Strict):
+    id: int
+    at: str
+    kind: str
+    actor: str
+    principal: str | None
+    key_id: str | None
+    target: str | None
+
+
+class AuditPage(Strict):
+    items: list[AuditEventOut]
+    next_after: int | None
+
+
 class ChainOut(Strict):
     chain_id: int
     anchor_registry: str
@@ -262,6 +297,7 @@ _DESCRIPTIONS = {
     404: "not found (or not visible to the caller)",
     409: "conflicts with the stored state",
     413: "request body too large",
+    415: "the body is not application/json",
     422: "malformed request",
     503: "a dependency is unavailable; retry after Retry-After seconds",
 }

@@ -22,6 +22,7 @@ another digest raises ``RecordConflictError`` naming both digests.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -111,6 +112,8 @@ class LedgerService:
         self.limits = limits or AcceptLimits()
         self.crash_points = crash_points
         self.inputs = InputCache()
+        self._accepted_count = 0
+        self._counting = threading.Lock()
 
     # -- public entry points ------------------------------------------------------------
 
@@ -154,8 +157,16 @@ class LedgerService:
                 if attempt == 2 or exc.constraint not in _RACE_CONSTRAINTS:
                     raise
         if inserted:
+            with self._counting:
+                self._accepted_count += inserted
             self.crash_points.hit(AFTER_COMMIT)
         return receipts
+
+    @property
+    def accepted_count(self) -> int:
+        """Records this service inserted since it was made (replays are not counted)."""
+        with self._counting:
+            return self._accepted_count
 
     def _admit(
         self, session: Transaction, parsed: list[ParsedSubmission]

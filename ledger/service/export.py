@@ -157,9 +157,10 @@ class BundleExporter:
         producer: str | None = None,
         after: int = 0,
         limit: int,
+        record_ids: Sequence[str] | None = None,
     ) -> ExportResult:
         """Records matching every given filter, in acceptance order, at most ``limit`` of them
-        (up to ``MAX_BUNDLE_ITEMS``)."""
+        (up to ``MAX_BUNDLE_ITEMS``); ``record_ids`` keeps exactly those records."""
         check_bundle_limit(limit)
 
         def work(session: Transaction) -> ExportResult:
@@ -172,6 +173,7 @@ class BundleExporter:
                 producer=producer if access.owner is None else access.owner,
                 after=after,
                 limit=limit,
+                record_ids=record_ids,
             )
             if not rows:
                 raise NotFoundError("no record matches the query")

@@ -66,9 +66,11 @@ __all__ = [
     "Principal",
     "StoredResponse",
     "add_principal",
+    "api_key_id",
     "authenticate",
     "claim_idempotency_key",
     "complete_idempotency_key",
+    "get_api_key",
     "get_principal",
     "issue_api_key",
     "list_principals",
@@ -212,6 +214,13 @@ def issue_api_key(session: Session, principal: str, *, created_at: datetime) -> 
     return IssuedKey(key_id, principal, f"{KEY_PREFIX}{key_id}_{secret}")
 
 
+def get_api_key(session: Session, key_id: str) -> ApiKey:
+    row = session.get(ApiKey, key_id)
+    if row is None:
+        raise NotFoundError(f"no API key {key_id!r}")
+    return row
+
+
 def revoke_api_key(session: Session, key_id: str, *, at: datetime) -> ApiKey:
     row = session.get(ApiKey, key_id)
     if row is None:
@@ -222,13 +231,22 @@ def revoke_api_key(session: Session, key_id: str, *, at: datetime) -> ApiKey:
     return row
 
 
-def authenticate(session: Session, token: str) -> Principal | None:
-    """The enabled principal owning ``token``, or None for any unknown or revoked key."""
+def api_key_id(token: str) -> str | None:
+    """The key id of an API key ``clk_<key_id>_<secret>`` (the look-up handle), or None."""
     if not token.startswith(KEY_PREFIX) or len(token) > 120:
         return None
     key_id, sep, secret = token[len(KEY_PREFIX) :].partition("_")
     if not sep or len(key_id) != 16 or not secret:
         return None
+    return key_id
+
+
+def authenticate(session: Session, token: str) -> Principal | None:
+    """The enabled principal owning ``token``, or None for any unknown or revoked key."""
+    key_id = api_key_id(token)
+    if key_id is None:
+        return None
+    secret = token[len(KEY_PREFIX) + len(key_id) + 1 :]
     row = session.get(ApiKey, key_id)
     # Hash the presented secret even for an unknown key id, so timing says nothing.
     presented = _secret_hash(secret) if secret.isascii() else ""

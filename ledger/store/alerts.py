@@ -1,4 +1,6 @@
-"""Operator alerts: raised by the service, shown by the status command, resolved by kind."""
+"""Operator alerts: raised by the service, shown by the status command, resolved by kind
+when their condition clears (docs/OPERATIONS.md §2). A resolved alert stays, with the time
+it was resolved: that is the history ``alert_history`` reads."""
 
 from __future__ import annotations
 
@@ -50,5 +52,17 @@ def resolve_alerts(session: Session, kind: str, *, at: datetime) -> int:
             .where(Alert.kind == kind, Alert.resolved_at.is_(None))
             .values(resolved_at=at)
             .execution_options(synchronize_session=False),
+        )
+    )
+
+
+def alert_history(session: Session, *, limit: int = 20) -> list[Alert]:
+    """The most recently resolved alerts, newest first."""
+    return list(
+        session.scalars(
+            select(Alert)
+            .where(Alert.resolved_at.is_not(None))
+            .order_by(Alert.resolved_at.desc(), Alert.id.desc())
+            .limit(min(max(limit, 1), MAX_OPEN))
         )
     )

@@ -19,6 +19,7 @@ SQLITE_BUSY when it tries to upgrade its read lock mid-way.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -55,6 +56,18 @@ def sqlite_url(data_dir: str | Path) -> str:
     return URL.create(
         "sqlite+pysqlite", database=str(Path(data_dir) / DEFAULT_FILENAME)
     ).render_as_string()
+
+
+def _create_private(database: Path) -> None:
+    """Create the SQLite file 0600 (its directory 0700) unless it exists. SQLite gives the
+    ``-wal`` and ``-shm`` files the mode of the database file, so they are private too."""
+    database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise StorageError(f"cannot create the store at {database}: {exc.strerror}") from exc
 
 
 def _parse_url(url: str) -> URL:
@@ -169,7 +182,7 @@ class Store:
             database = parsed.database or ""
             if database and database != ":memory:":
                 if create:
-                    Path(database).parent.mkdir(parents=True, exist_ok=True)
+                    _create_private(Path(database))
                 elif not Path(database).exists():
                     raise StorageError(
                         f"no store at {database}: open it with create=True to make one"

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from ledger.core.errors import ConflictError, MalformedError, NotFoundError
 from ledger.store._session import flush
-from ledger.store.models import Producer, ProducerKey, ProducerKeyType
+from ledger.store.models import Producer, ProducerKeyType
+from ledger.store.models import ProducerKey as ProducerKey  # the keys.py command names the type
 from ledger.store.rows import StoredKey, StoredKeyType, copy_row
 
 
@@ -179,6 +180,12 @@ def mirror_key(
     row.revoked_at = revoked_at
     flush(session)
     return row
+
+
+def all_producer_keys(session: Session) -> list[ProducerKey]:
+    """Every producer key, by producer, then validity, then key id."""
+    order = (ProducerKey.producer, ProducerKey.valid_from, ProducerKey.key_id)
+    return list(session.scalars(select(ProducerKey).order_by(*order)))
 
 
 def has_key(session: Session, key_id: str) -> bool:

@@ -199,10 +199,13 @@ def records_matching(
     producer: str | None = None,
     after: int = 0,
     limit: int,
+    record_ids: Sequence[str] | None = None,
 ) -> list[StoredRecord]:
     """The records matching every given filter after store id ``after``, in acceptance
-    order, at most ``limit`` of them."""
+    order, at most ``limit`` of them; ``record_ids`` keeps exactly those records."""
     query = select(Record).where(Record.id > after)
+    if record_ids is not None:
+        query = query.where(Record.record_id.in_(list(record_ids)))
     if subject is not None:
         query = query.where(Record.subject == subject)
     if record_type is not None:

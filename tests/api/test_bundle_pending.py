@@ -10,7 +10,7 @@ from api.routes.bundles import MAX_PENDING_IDS, pending_header
 from ledger.client import submission_bytes
 from ledger.core.view import commit
 from ledger.examples import CR_TANK
-from tests.api.world import PLANT, TANK_SUBJECT, World, producer_key
+from tests.api.world import JSON, PLANT, TANK_SUBJECT, World, producer_key
 
 
 def _ids(value: str) -> list[str]:
@@ -23,7 +23,7 @@ def test_a_trail_bundle_names_its_pending_records(world: World) -> None:
         record = copy.deepcopy(world.template.records[CR_TANK])
         record["id"] = rid
         body = submission_bytes(commit(record), producer_key(PLANT))
-        headers = {**world.headers("plant-mes"), "Idempotency-Key": f"pending-{n}"}
+        headers = {**world.headers("plant-mes"), **JSON, "Idempotency-Key": f"pending-{n}"}
         assert world.http.post("/v1/records", content=body, headers=headers).status_code == 201
     for path, params in (
         ("/v1/trail/bundle", {"subject": TANK_SUBJECT}),

@@ -33,6 +33,7 @@ from ledger.examples.equipment import ENTERPRISE, HX_HANDLE
 from ledger.store.access import add_principal, issue_api_key
 from tests.api.world import (
     CONVERSION,
+    JSON,
     KEYS_FROM,
     PRINCIPALS,
     TANK_SUBJECT,
@@ -165,7 +166,7 @@ def test_a_wrong_figure_is_a_422_naming_path_stated_and_recomputed(
         record["id"] = f"{SUB_TANK_EU}-restated"
         record["body"]["result"]["total"] = "1.000000"
         wrong = submission_bytes(commit(record), producer_key(CONVERSION))
-        headers = {**own.headers("conversion"), "Idempotency-Key": "wrong-figure"}
+        headers = {**own.headers("conversion"), **JSON, "Idempotency-Key": "wrong-figure"}
         if bulk:
             good = copy.deepcopy(world.template.records[SUB_TANK_EU])
             good["id"] = f"{SUB_TANK_EU}-good"

@@ -12,6 +12,7 @@ from ledger.core.calc.substitution import compute_substitution
 from ledger.core.records import validate_record
 from ledger.core.view import Commitment, RedactedView, commit
 from ledger.examples import (
+    CR_HX,
     CR_TANK,
     CR_TANK_REVISED,
     FS_IPCC_2006,
@@ -19,7 +20,7 @@ from ledger.examples import (
     RULE_EU_CBAM,
     SUB_TANK_EU,
 )
-from tests.api.world import PLANT, TANK_SUBJECT, World, producer_key
+from tests.api.world import JSON, PLANT, TANK_SUBJECT, World, producer_key
 from verifier.chain import ChainReader
 from verifier.checks import verify_bundle
 from verifier.model import Pins, Verification
@@ -115,7 +116,7 @@ def test_a_trail_bundle_leaves_pending_records_out_and_counts_them(world: World)
     record = copy.deepcopy(world.template.records[CR_TANK])
     record["id"] = f"{CR_TANK}-trail-pending"
     body = submission_bytes(commit(record), producer_key(PLANT))
-    headers = {**world.headers("plant-mes"), "Idempotency-Key": "t"}
+    headers = {**world.headers("plant-mes"), **JSON, "Idempotency-Key": "t"}
     assert world.http.post("/v1/records", content=body, headers=headers).status_code == 201
     response = world.http.get(
         "/v1/trail/bundle", params={"subject": TANK_SUBJECT}, headers=world.headers("eu-regulator")
@@ -158,3 +159,15 @@ def test_a_query_bundle_filters_by_type(world: World) -> None:
     assert all(i.view.record["type"] == "factor-substitution" for i in bundle.items)  # type: ignore[union-attr]
     assert len(bundle.items) == 3
     _verify(world, response.content)
+
+
+def test_a_bundle_of_exactly_the_records_named(world: World) -> None:
+    from ledger.core.view import reconstruct
+
+    wanted = [CR_TANK, CR_HX]
+    response = world.http.get("/v1/bundles", params={"id": wanted})
+    assert response.status_code == 200, response.text
+    bundle = parse_bundle(response.content, require_canonical=True)
+    assert sorted(str(reconstruct(i.view)["id"]) for i in bundle.items) == sorted(wanted)
+    too_many = world.http.get("/v1/bundles", params={"id": [f"urn:x:{n}" for n in range(101)]})
+    assert too_many.status_code == 422

@@ -31,7 +31,7 @@ from ledger.store.access import (
     purge_idempotency_keys,
 )
 from ledger.store.migrate import alembic_config
-from tests.api.world import PLANT, Template, World, open_world, producer_key
+from tests.api.world import JSON, PLANT, Template, World, open_world, producer_key
 from tests.store.conftest import T0, backend, clock, store, store_url
 
 __all__ = ["backend", "clock", "store", "store_url"]
@@ -46,7 +46,7 @@ def _body(world: World, rid_suffix: str) -> bytes:
 
 
 def _post(world: World, body: bytes, key: str) -> httpx.Response:
-    headers = {**world.headers("plant-mes"), "Idempotency-Key": key}
+    headers = {**world.headers("plant-mes"), **JSON, "Idempotency-Key": key}
     return world.http.post("/v1/records", content=body, headers=headers)
 
 

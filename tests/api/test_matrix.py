@@ -19,7 +19,8 @@ from ledger.client import idempotency_key, submission_bytes
 from ledger.core.canonical import canonicalize, parse_json
 from ledger.core.view import commit
 from ledger.examples import CR_HX, CR_TANK
-from tests.api.world import PLANT, TANK_SUBJECT, World, producer_key
+from ledger.store.apikeys import request_key
+from tests.api.world import JSON, PLANT, TANK_SUBJECT, World, producer_key
 
 ROLES = {
     "anonymous": None,
@@ -70,7 +71,13 @@ EXPECTED: dict[str, dict[str, int]] = {
     "list_principals": _only("admin", 200),
     "add_principal": _only("admin", 201),
     "issue_key": _only("admin", 201),
+    "get_principal": _only("admin", 200),
+    "get_key": _only("admin", 200),
     "revoke_key": _only("admin", 204),
+    "list_key_requests": _only("admin", 200),
+    "confirm_key_request": _only("admin", 201),
+    "cancel_key_request": _only("admin", 204),
+    "list_audit_events": _only("regulator", 200),
     "get_service": _all(200),
     "healthz": _all(200),
     "readyz": _all(200),
@@ -89,6 +96,14 @@ def _submission(world: World, suffix: str) -> bytes:
 Request = tuple[str, str, dict[str, Any]]
 
 
+def _key_request(world: World) -> str:
+    """A pending key request for the regulator, made by another admin than ops-admin."""
+    row = world.store.run(
+        lambda s: request_key(s, "eu-regulator", actor="second-admin", at=world.clock())
+    )
+    return row.request_id
+
+
 def _request(op: str, world: World) -> Request:
     key_id = world.template.tokens["plant-mes"][4:20]
     digest = "ab" * 32
@@ -98,7 +113,7 @@ def _request(op: str, world: World) -> Request:
             "/v1/records",
             {
                 "content": (body := _submission(world, "one")),
-                "headers": {"Idempotency-Key": idempotency_key("x", body.hex()[:64])},
+                "headers": {**JSON, "Idempotency-Key": idempotency_key("x", body.hex()[:64])},
             },
         ),
         "submit_records": lambda: (
@@ -111,7 +126,7 @@ def _request(op: str, world: World) -> Request:
                         "submissions": [parse_json(_submission(world, "bulk"))],
                     }
                 ),
-                "headers": {"Idempotency-Key": "bulk-1"},
+                "headers": {**JSON, "Idempotency-Key": "bulk-1"},
             },
         ),
         "get_record": lambda: ("GET", "/v1/record", {"params": {"id": CR_TANK}}),
@@ -152,7 +167,17 @@ def _request(op: str, world: World) -> Request:
             {"json": {"name": "new-auditor", "role": "auditor", "grants": ["*"]}},
         ),
         "issue_key": lambda: ("POST", "/v1/principals/plant-mes/keys", {}),
+        "get_principal": lambda: ("GET", "/v1/principals/plant-mes", {}),
+        "get_key": lambda: ("GET", f"/v1/keys/{key_id}", {}),
         "revoke_key": lambda: ("DELETE", f"/v1/keys/{key_id}", {}),
+        "list_key_requests": lambda: ("GET", "/v1/key-requests", {}),
+        "confirm_key_request": lambda: (
+            "POST",
+            f"/v1/key-requests/{_key_request(world)}/confirm",
+            {},
+        ),
+        "cancel_key_request": lambda: ("DELETE", f"/v1/key-requests/{_key_request(world)}", {}),
+        "list_audit_events": lambda: ("GET", "/v1/audit", {}),
         "get_service": lambda: ("GET", "/v1/service", {}),
         "healthz": lambda: ("GET", "/healthz", {}),
         "readyz": lambda: ("GET", "/readyz", {}),

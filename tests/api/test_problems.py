@@ -145,3 +145,21 @@ def test_not_ready_without_a_chain(template: Template, tmp_path: Path) -> None:
         assert w.http.get("/healthz").status_code == 200
     finally:
         w.store.close()
+
+
+def test_a_conflict_says_our_sentence_never_the_driver_text(world: World) -> None:
+    # A second revocation of a record and a second principal of one name broke a unique
+    # constraint, and the 409 carried "UNIQUE constraint failed: revocations.digest_hex".
+    revocation = {"record_id": CR_TANK, "reason_code": 3, "reason_digest": "ab" * 32}
+    regulator = world.headers("eu-regulator")
+    assert world.http.post("/v1/revocations", json=revocation, headers=regulator).status_code == 202
+    again = world.http.post("/v1/revocations", json=revocation, headers=regulator)
+    principal = {"name": "twice", "role": "auditor"}
+    admin = world.headers("ops-admin")
+    assert world.http.post("/v1/principals", json=principal, headers=admin).status_code == 201
+    twice = world.http.post("/v1/principals", json=principal, headers=admin)
+    assert again.status_code == twice.status_code == 409
+    assert twice.json()["detail"] == "a principal with this name already exists"
+    for response in (again, twice):
+        for word in ("UNIQUE", "constraint", "revocations.", "principals.", "duplicate key"):
+            assert word not in response.text

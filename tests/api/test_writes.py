@@ -21,7 +21,17 @@ from ledger.examples import CR_TANK, CR_TANK_REVISED
 from ledger.store.access import claim_idempotency_key
 from ledger.store.chainfacts import find_revocation, mark_status_mined, mark_status_sending
 from ledger.store.models import AnchorTx, Revocation
-from tests.api.world import NOW, PLANT, SERVICE_KEY, Template, World, open_world, producer_key
+from tests.api.world import (
+    JSON,
+    NOW,
+    PLANT,
+    SERVICE_KEY,
+    Template,
+    World,
+    open_world,
+    producer_key,
+    scrape,
+)
 
 
 def _body(world: World, rid_suffix: str) -> bytes:
@@ -31,7 +41,7 @@ def _body(world: World, rid_suffix: str) -> bytes:
 
 
 def _post(world: World, body: bytes, key: str) -> httpx.Response:
-    headers = {**world.headers("plant-mes"), "Idempotency-Key": key}
+    headers = {**world.headers("plant-mes"), **JSON, "Idempotency-Key": key}
     return world.http.post("/v1/records", content=body, headers=headers)
 
 
@@ -82,7 +92,7 @@ def test_a_failed_request_does_not_burn_its_key(world: World) -> None:
     refused = _post(world, broken, "k-4")
     assert refused.status_code == 422 and "carbon-recorx" in refused.text
     # ... and a valid record from a principal that may not write it is forbidden.
-    forbidden_headers = {**world.headers("conversion"), "Idempotency-Key": "k-6"}
+    forbidden_headers = {**world.headers("conversion"), **JSON, "Idempotency-Key": "k-6"}
     assert (
         world.http.post("/v1/records", content=body, headers=forbidden_headers).status_code == 403
     )
@@ -99,7 +109,7 @@ def test_the_idempotency_key_header_is_required(world: World) -> None:
 
 
 def test_a_producer_submits_only_as_itself(world: World) -> None:
-    headers = {**world.headers("conversion"), "Idempotency-Key": "k"}
+    headers = {**world.headers("conversion"), **JSON, "Idempotency-Key": "k"}
     response = world.http.post("/v1/records", content=_body(world, "x"), headers=headers)
     assert response.status_code == 403
 
@@ -114,7 +124,7 @@ def small_world(template: Template, tmp_path: Path) -> Iterator[World]:
 
 
 def test_a_declared_oversize_body_gets_413_before_it_is_read(small_world: World) -> None:
-    headers = {**small_world.headers("plant-mes"), "Idempotency-Key": "big"}
+    headers = {**small_world.headers("plant-mes"), **JSON, "Idempotency-Key": "big"}
     response = small_world.http.post(
         "/v1/records", content=b"{" + b" " * 5000 + b"}", headers=headers
     )
@@ -127,7 +137,7 @@ def test_a_streamed_oversize_body_without_length_gets_413(small_world: World) ->
         for _ in range(100):
             yield b" " * 1000
 
-    headers = {**small_world.headers("plant-mes"), "Idempotency-Key": "big"}
+    headers = {**small_world.headers("plant-mes"), **JSON, "Idempotency-Key": "big"}
     response = small_world.http.post("/v1/records", content=chunks(), headers=headers)
     assert "content-length" not in {k.lower() for k in response.request.headers}
     assert response.status_code == 413
@@ -135,7 +145,7 @@ def test_a_streamed_oversize_body_without_length_gets_413(small_world: World) ->
 
 
 def test_a_body_under_the_limit_passes_the_middleware(small_world: World) -> None:
-    headers = {**small_world.headers("plant-mes"), "Idempotency-Key": "small"}
+    headers = {**small_world.headers("plant-mes"), **JSON, "Idempotency-Key": "small"}
     response = small_world.http.post("/v1/records", content=b"{}", headers=headers)
     assert response.status_code == 422  # reached the accept path, which refused it
 
@@ -218,8 +228,8 @@ def test_metrics_count_accepted_rejected_pending_and_lag(world: World) -> None:
     assert _post(world, _body(world, "m1"), "m1").status_code == 201
     assert _post(world, b"{}", "m2").status_code == 422
     world.clock.advance(42)
-    text = world.http.get("/metrics").text
-    assert "carbonledger_records_accepted_total 1\n" in text
-    assert 'carbonledger_records_rejected_total{reason="malformed"} 1\n' in text
-    assert "carbonledger_records_pending 1\n" in text
-    assert "carbonledger_anchoring_lag_seconds 42.000\n" in text
+    samples = scrape(world)
+    assert samples[("carbonledger_records_accepted_total", ())] == 1
+    assert samples[("carbonledger_records_rejected_total", (("reason", "malformed"),))] == 1
+    assert samples[("carbonledger_records_pending", ())] == 1
+    assert samples[("carbonledger_anchoring_lag_seconds", ())] == 42

@@ -20,6 +20,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 
 from anchoring.anchorer import Anchorer, AnchorerLimits
 from anchoring.chain import Chain
@@ -38,6 +39,8 @@ from ledger.store.producers import add_producer, add_producer_key
 from tests.support.ledgerdata import example_types
 
 NOW = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
+#: The media type of every JSON request body (others are refused with 415).
+JSON = {"Content-Type": "application/json"}
 KEYS_FROM = datetime(2025, 1, 1, tzinfo=UTC)
 KEYS_UNTIL = datetime(2031, 1, 1, tzinfo=UTC)
 MAX_MERGE_DELAY_S = 600
@@ -108,6 +111,16 @@ class World:
         if principal is None:
             return {}
         return {"Authorization": f"Bearer {self.template.tokens[principal]}"}
+
+
+def scrape(world: World) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """``GET /metrics`` parsed by prometheus_client's own parser: (name, labels) -> value."""
+    text = world.http.get("/metrics").text
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
 
 
 def _service_key_id() -> str:

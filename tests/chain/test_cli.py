@@ -197,7 +197,8 @@ def test_wrong_chain_id(
 ) -> None:
     monkeypatch.setenv("CARBONLEDGER_SIGNER_KEY", bytes(anvil_chain.dev_accounts()[1].key).hex())
     url = anvil_chain.rpc_url or ""
-    code, out, err = run(capsys, "up", "--rpc", url, "--chain-id", "5", "--data-dir", str(tmp_path))
+    data = str(tmp_path / "data")
+    code, out, err = run(capsys, "up", "--rpc", url, "--chain-id", "5", "--data-dir", data)
     assert (code, out) == (1, "")
     assert_one_line_error(err, "serves chain id 31337, not the expected 5", "--chain-id")
 
@@ -208,7 +209,7 @@ def test_missing_signer_key(
 ) -> None:
     url = anvil_chain.rpc_url or ""
     code, _, err = run(
-        capsys, "up", "--rpc", url, "--chain-id", "31337", "--data-dir", str(tmp_path)
+        capsys, "up", "--rpc", url, "--chain-id", "31337", "--data-dir", str(tmp_path / "data")
     )
     assert code == 2
     assert_one_line_error(err, "needs a signer key", "CARBONLEDGER_SIGNER_KEYSTORE")
@@ -231,7 +232,7 @@ def test_keystore_with_wrong_password(
         "--chain-id",
         "31337",
         "--data-dir",
-        str(tmp_path),
+        str(tmp_path / "data"),
     )
     assert code == 2
     assert_one_line_error(err, "wrong password", "CARBONLEDGER_SIGNER_PASSWORD")

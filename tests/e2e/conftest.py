@@ -10,6 +10,7 @@ tests talk to that service over HTTP and to its chain over JSON-RPC; at the end
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -24,6 +25,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO_ROOT
+from tests.support.processes import terminate
 
 CLI = [sys.executable, "-c", "import sys; from api.cli import main; sys.exit(main())"]
 #: The promise of the receipts the e2e service gives: short, so the tests check every
@@ -122,3 +124,55 @@ def demo_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
         yield DemoRun(data_dir, result, state)
     finally:
         stop_and_check(data_dir, pids)
+
+
+@contextlib.contextmanager
+def serving(data: Path, *args: str) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """``carbonledger up --serve`` on ``data`` (a free API port) until the block ends; yields
+    the data directory and its ``service-running.json``. Whatever happens, the service is
+    stopped by PID and its anvil continued if a test stopped it."""
+    process = subprocess.Popen(
+        [*CLI, "up", "--serve", "--data-dir", str(data), "--api-port", "0", *args],
+        cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    state: dict[str, Any] = {}
+    try:
+        state_file = data / "service-running.json"
+        deadline = time.monotonic() + 180
+        while not state_file.exists() and process.poll() is None:
+            assert time.monotonic() < deadline, "the service did not start within 180 s"
+            time.sleep(0.2)
+        assert process.poll() is None, process.stderr.read() if process.stderr else ""
+        state = json.loads(state_file.read_text())
+        yield data, state
+    finally:
+        if state.get("chain_pid") and is_running(state["chain_pid"]):
+            os.kill(state["chain_pid"], signal.SIGCONT)
+        terminate(process, grace_s=90)
+
+
+def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    """``carbonledger ARGV`` in-process; it must exit 0; returns its stdout."""
+    from api.cli import main
+
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    assert code == 0, (argv, captured.err)
+    return captured.out
+
+
+def producer_token(data: Path, work: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    """Register tests/support/ledgerdata's producer key with the service of ``data`` (its
+    TrustRegistry and store) and give it an API principal; returns its API key."""
+    from ledger.service.service_key import write_key_file
+    from tests.support import ledgerdata
+
+    common = ("--data-dir", str(data), "--project-root", str(REPO_ROOT))
+    key_file = work / "producer.pem"
+    write_key_file(key_file, ledgerdata.PRODUCER_KEY)
+    cli(capsys, "keys", "create", "--producer", ledgerdata.PRODUCER, "--types", "rating-rule",
+        "--out", str(key_file),
+        "--valid-from", "2025-01-01T00:00:00Z", *common)  # fmt: skip
+    cli(capsys, "principals", "add", "desk", "--role", "producer",
+        "--producer", ledgerdata.PRODUCER, "--type", "rating-rule", *common)  # fmt: skip
+    return cli(capsys, "principals", "key", "desk", *common).strip().splitlines()[-1]

@@ -7,6 +7,7 @@ import json
 import re
 import shlex
 import subprocess
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -148,3 +149,71 @@ def test_make_run_after_down_reuses_chain_deployment_and_store(tmp_path: Path) -
     assert "but the store in" in refused.stderr and "knows 0" in refused.stderr
     assert not (data / "service-running.json").exists()
     assert processes_mentioning(data) == []
+
+
+def test_a_rerun_over_a_ledger_holding_a_failing_record_exports_only_its_own(
+    demo_service: DemoRun, tmp_path: Path
+) -> None:
+    """The defect: the demo exported the first 200 records of the whole ledger, so once any
+    record anywhere failed verification, ``make run`` exited 1 and stopped the service. Here
+    another producer's record is accepted with a key the TrustRegistry never registered (it
+    fails carbon-verify), and the demo runs again over that ledger."""
+    from datetime import UTC, datetime
+
+    import httpx
+
+    from ledger.core.signature import public_key_bytes
+    from ledger.store import Store, sqlite_url
+    from ledger.store.access import add_principal, issue_api_key
+    from ledger.store.models import Producer
+    from ledger.store.producers import add_producer, add_producer_key
+    from tests.support import ledgerdata
+
+    data, state = demo_service.data_dir, demo_service.state
+    store = Store.open(sqlite_url(data))
+    try:
+        with store.transaction() as session:
+            since = datetime(2025, 1, 1, tzinfo=UTC)
+            if session.get(Producer, ledgerdata.PRODUCER) is None:  # the demo's desk, likely
+                add_producer(session, ledgerdata.PRODUCER, created_at=since)
+            add_producer_key(
+                session,
+                producer=ledgerdata.PRODUCER,
+                public_key_hex=public_key_bytes(ledgerdata.PRODUCER_KEY).hex(),
+                valid_from=since,
+            )
+            add_principal(
+                session, "stray", role="producer", producer=ledgerdata.PRODUCER,
+                record_types=["rating-rule"], created_at=since,
+            )  # fmt: skip
+            token = issue_api_key(session, "stray", created_at=since).token
+    finally:
+        store.close()
+    stray = ledgerdata.record_id("stray", 1)
+    answer = httpx.post(
+        f"{state['api_url']}/v1/records",
+        content=ledgerdata.submission(stray),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json",
+                 "Idempotency-Key": stray},
+    )  # fmt: skip
+    assert answer.status_code == 201, answer.text
+    again = run_demo(data)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "reused" in again.stdout and "records stored earlier" in again.stdout
+    bundle = parse_bundle(demo_service.bundle.read_bytes())
+    demo_ids = {str(reconstruct(i.view)["id"]) for i in bundle.items}
+    assert stray not in demo_ids
+    first = parse_bundle(demo_service.bundle.read_bytes())
+    assert len(first.items) == len(demo_ids)
+    # The whole-ledger export the demo used to make does hold the stray record, and fails.
+    for _ in range(240):
+        status = httpx.get(f"{state['api_url']}/v1/record/status", params={"id": stray}).json()
+        if status["anchoring"] == "anchored":
+            break
+        time.sleep(0.5)
+    whole = httpx.get(f"{state['api_url']}/v1/bundles", params={"limit": 200}, timeout=60)
+    (tmp_path / "whole.json").write_bytes(whole.content)
+    assert stray in whole.text
+    pins = demo_service.pins()
+    assert verify_main(["bundle", str(tmp_path / "whole.json"), *pins]) != 0
+    assert verify_main(["bundle", str(demo_service.bundle), *pins]) == 0

@@ -5,7 +5,9 @@ clock, memory bounded by an LRU."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -13,6 +15,7 @@ from api.pages.throttle import LoginThrottle, ThrottleConfig, TooManyAttemptsErr
 from ledger.core.errors import MalformedError
 from tests.api.world import World
 from tests.pages.conftest import csrf_of, page_of
+from tests.support.apiserver import served
 
 WRONG = "clk_0123456789abcdef_not-a-real-secret"
 
@@ -119,3 +122,41 @@ def test_expired_failures_are_forgotten() -> None:
 def test_limits_below_one_are_refused() -> None:
     with pytest.raises(MalformedError):
         LoginThrottle(ThrottleConfig(window_s=0))
+
+
+def _http_login(http: httpx.Client, token: str, forwarded_for: str) -> httpx.Response:
+    form = http.get("/login")
+    return http.post(
+        "/login",
+        data={"csrf": csrf_of(form.text), "api_key": token},
+        headers={"X-Forwarded-For": forwarded_for},
+    )
+
+
+@pytest.mark.slow
+def test_forwarded_for_from_an_untrusted_peer_is_ignored(tmp_path: Path) -> None:
+    # The defect: uvicorn believed X-Forwarded-For from 127.0.0.1 by default, so a local
+    # client naming a new address in every attempt was never throttled. Through a real
+    # `carbonledger serve` process: without trusted proxies the peer is the client.
+    with served(tmp_path / "data") as api, httpx.Client(base_url=api.url, timeout=30) as http:
+        codes = [_http_login(http, _wrong_key(n), f"198.51.100.{n}").status_code for n in range(6)]
+    assert codes == [401] * 5 + [429]
+
+
+@pytest.mark.slow
+def test_a_trusted_proxy_names_the_client(tmp_path: Path) -> None:
+    env = {"CARBONLEDGER_TRUSTED_PROXIES": "127.0.0.1"}
+    with (
+        served(tmp_path / "data", env=env) as api,
+        httpx.Client(base_url=api.url, timeout=30) as http,
+    ):
+        # Each client behind the proxy has its own count...
+        spread = [_http_login(http, _wrong_key(n), f"198.51.100.{n}").status_code for n in range(6)]
+        # ...and one client is throttled however the proxy chain before it is spelled; an
+        # address a client wrote in front of its own is not believed.
+        one = [
+            _http_login(http, _wrong_key(10 + n), f"10.9.9.{n}, 203.0.113.9").status_code
+            for n in range(6)
+        ]
+    assert spread == [401] * 6
+    assert one == [401] * 5 + [429]

@@ -1,6 +1,6 @@
 """Signing in to the pages: the key goes in a form once, a signed HttpOnly SameSite=Strict
-cookie stands in for it, CSRF tokens guard the posts, and a revoked key, a forged cookie
-or an expired session fall back to the public view."""
+cookie names a session kept on the server, CSRF tokens guard the posts, and signing out, a
+revoked key, a forged cookie or an expired session fall back to the public view."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from fastapi.testclient import TestClient
 
-from api.pages.session import SECRET_FILE, PageSession, SessionSigner, load_or_create_secret
+from api.pages.session import SECRET_FILE, SessionSigner, load_or_create_secret
 from ledger.examples import CC_ENTERPRISE_2025
 from ledger.store.access import revoke_api_key
 from tests.api.world import World
@@ -97,6 +97,38 @@ def test_logout_needs_the_token_and_ends_the_session(world: World) -> None:
     assert "Public view" in page_of(client.get("/record", params={"id": CC_ENTERPRISE_2025})).text
 
 
+def test_a_saved_cookie_is_worthless_after_signing_out(world: World) -> None:
+    # The defect: after POST /logout a saved copy of the session cookie still signed in as
+    # the regulator for up to 8 hours (the session lived in the cookie alone).
+    client = browser(world, "eu-regulator")
+    saved = client.cookies["cl_session"]
+    reply = client.post("/logout", data={"csrf": csrf_of(client.get("/").text)})
+    assert reply.status_code == 303
+    replay = TestClient(world.app, raise_server_exceptions=False, follow_redirects=False)
+    replay.cookies.set("cl_session", saved)
+    assert not _signed_in(replay)
+    record = page_of(replay.get("/record", params={"id": CC_ENTERPRISE_2025}))
+    assert "Public view" in record.text
+    events = world.http.get("/v1/audit", headers=world.headers("eu-regulator")).json()["items"]
+    ended = [e for e in events if e["kind"] == "session_ended"]
+    assert ended and ended[-1]["actor"] == "eu-regulator"
+
+
+def test_revoking_the_key_through_the_api_ends_its_sessions(world: World) -> None:
+    client = browser(world, "tuv-auditor")
+    saved = client.cookies["cl_session"]
+    key_id = world.template.tokens["tuv-auditor"].split("_")[1]
+    reply = world.http.delete(f"/v1/keys/{key_id}", headers=world.headers("ops-admin"))
+    assert reply.status_code == 204
+    replay = TestClient(world.app, raise_server_exceptions=False, follow_redirects=False)
+    replay.cookies.set("cl_session", saved)
+    assert not _signed_in(replay)
+    events = world.http.get("/v1/audit", headers=world.headers("eu-regulator")).json()["items"]
+    revoked = [e for e in events if e["kind"] == "key_revoked"]
+    assert revoked[-1]["key_id"] == key_id and revoked[-1]["actor"] == "ops-admin"
+    assert revoked[-1]["target"] == "1 page sessions ended"
+
+
 def test_revoking_the_key_ends_its_page_sessions(world: World) -> None:
     client = browser(world, "eu-regulator")
     key_id = world.template.tokens["eu-regulator"].split("_")[1]
@@ -119,18 +151,13 @@ def test_expired_or_forged_sessions_fall_back_to_public(world: World) -> None:
 
 def test_signer_round_trip_and_purpose_separation() -> None:
     signer = SessionSigner(b"k" * 32)
-    from datetime import UTC, datetime
-
-    now = datetime(2026, 6, 1, tzinfo=UTC)
-    value = signer.session_value(PageSession("eu-regulator", "0123456789abcdef", 1_900_000_000))
-    assert signer.read_session(value, now=now) == PageSession(
-        "eu-regulator", "0123456789abcdef", 1_900_000_000
-    )
-    assert SessionSigner(b"j" * 32).read_session(value, now=now) is None
+    value = signer.session_value("a-random-session-token")
+    assert signer.read_session(value) == "a-random-session-token"
+    assert SessionSigner(b"j" * 32).read_session(value) is None
     csrf = signer.csrf_value()
     assert signer.csrf_matches(csrf, csrf) and not signer.csrf_matches(csrf, signer.csrf_value())
     # A CSRF token is not a session, nor the other way round (separate MAC keys).
-    assert signer.read_session(csrf, now=now) is None and not signer.is_csrf_valid(value)
+    assert signer.read_session(csrf) is None and not signer.is_csrf_valid(value)
 
 
 def test_server_secret_is_made_once_private_and_reused(tmp_path: Path) -> None:

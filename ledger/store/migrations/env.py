@@ -9,6 +9,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import text
 
+import ledger.store.apikeys
+import ledger.store.auditlog
+import ledger.store.sessions  # noqa: F401
 from ledger.store import access as _access  # noqa: F401  (registers the access tables on Base)
 from ledger.store.models import Base
 
