@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ledger.core.calc import units
@@ -47,7 +48,7 @@ def _validate_action(value: Any, path: str, links: list[BodyLink]) -> str:
     return f.matching(o["line_id"], f.sub(path, "line_id"), f.LINE_ID_RE, "a line id")
 
 
-def _validate_difference(value: Any, path: str) -> None:
+def validate_difference(value: Any, path: str) -> None:
     if not isinstance(value, dict):
         raise f.fail(path, f"expected an object, got {f.kind_of(value)}")
     kind = f.enum(value.get("kind"), f.sub(path, "kind"), vocab.DIFFERENCE_KINDS)
@@ -71,10 +72,9 @@ def _validate_difference(value: Any, path: str) -> None:
             f.text(o[key], p, max_len=1000)
 
 
-def validate_substitution_body(body: Any, path: str, subject: str) -> list[BodyLink]:
-    o = f.obj(
-        body, path, ("source", "rule", "factor_sets", "gwp", "lines", "result", "differences")
-    )
+def validate_rule_links(o: Mapping[str, Any], path: str) -> list[BodyLink]:
+    """The `source`, `rule` and `factor_sets` links of a body computed under a region
+    rule (a factor substitution, a risk assessment)."""
     links: list[BodyLink] = []
     src_id, src_digest = f.link(o["source"], f.sub(path, "source"))
     links.append(("source", src_id, src_digest, f.sub(path, "source")))
@@ -84,6 +84,14 @@ def validate_substitution_body(body: Any, path: str, subject: str) -> list[BodyL
     for i, item in enumerate(f.array(o["factor_sets"], fs_path, max_items=20)):
         set_id, digest = f.link(item, f.sub(fs_path, i))
         links.append(("factor-set", set_id, digest, f.sub(fs_path, i)))
+    return links
+
+
+def validate_substitution_body(body: Any, path: str, subject: str) -> list[BodyLink]:
+    o = f.obj(
+        body, path, ("source", "rule", "factor_sets", "gwp", "lines", "result", "differences")
+    )
+    links = validate_rule_links(o, path)
     g_path = f.sub(path, "gwp")
     gwp = f.obj(o["gwp"], g_path, ("from", "to"))
     f.enum(gwp["from"], f.sub(g_path, "from"), units.GWP_SETS)
@@ -97,5 +105,5 @@ def validate_substitution_body(body: Any, path: str, subject: str) -> list[BodyL
     validate_totals(o["result"], f.sub(path, "result"), vocab.OUTPUT_UNITS)
     d_path = f.sub(path, "differences")
     for i, item in enumerate(f.array(o["differences"], d_path, max_items=1000)):
-        _validate_difference(item, f.sub(d_path, i))
+        validate_difference(item, f.sub(d_path, i))
     return links

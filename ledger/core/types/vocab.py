@@ -123,3 +123,16 @@ DIFFERENCE_KINDS = (
     "gwp-changed",
     "gwp-not-recharacterised",
 )
+
+# Risk levels of a pre-assessment (docs/CALC.md §11.4) and why a level was given, in
+# the order a basis lists them.
+RISK_LEVELS = ("none", "blue", "yellow", "red", "not-assessable")
+RISK_BASES = (
+    "above-access-threshold",
+    "required-data-late",
+    "at-or-below-baseline",
+    "below-yellow-band",
+    "within-yellow-band",
+    "burden-above-acceptable",
+    "no-baseline",
+)

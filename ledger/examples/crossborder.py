@@ -1,0 +1,150 @@
+"""Example records of the cross-border workflow: the region rule knowledge base, a
+carbon record of schema version 3 (coating and reagent lines with CAS numbers), risk
+assessments of the tank and the exchanger for several regions
+
+The figures of the assessments are worked by hand in tests/vectors/crossborder/;
+the equipment, documents and bodies are fictional.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import Any
+
+from ledger.core.calc.lines import compute_carbon_totals
+from ledger.core.crossborder.assessment import compute_risk_assessment
+from ledger.core.records import validate_record
+from ledger.examples import cbam_rules, example_records, regional_rules, seeded_digest
+from ledger.examples import knowledge as kb
+from ledger.examples.builder import DigestOf, RecordBook, activity_line, envelope, quote_factor
+from ledger.examples.equipment import CR_HX, CR_TANK
+from ledger.examples.factors import FS_CN_MEE_2023
+
+CR_TANK_XB = "urn:carbonledger:carbon-record:st-tk-0101-2026-chromate-primer"
+RA_TANK_EU = "urn:carbonledger:risk-assessment:st-tk-0101-2026-eu-cbam"
+RA_TANK_UK = "urn:carbonledger:risk-assessment:st-tk-0101-2027-uk-cbam"
+RA_TANK_NA = "urn:carbonledger:risk-assessment:st-tk-0101-2026-north-america"
+RA_TANK_ME = "urn:carbonledger:risk-assessment:st-tk-0101-2026-middle-east"
+RA_HX_SEA = "urn:carbonledger:risk-assessment:ti-hx-0042-2026-sea"
+
+PRODUCER_ASSESSOR = "urn:carbonledger:producer:crossborder-assessment-service"
+
+Add = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _link(record: Mapping[str, Any], digests: Mapping[str, str]) -> dict[str, str]:
+    return {"id": record["id"], "digest": digests[record["id"]]}
+
+
+def chromate_primer_tank_record(
+    tank: Mapping[str, Any], digests: Mapping[str, str]
+) -> dict[str, Any]:
+    """The storage tank as a schema-3 record: its coating system declares a strontium
+    chromate primer and its flange bolts get a chromate passivation (line L09)."""
+    materials = kb.materials_factor_set()
+    record = copy.deepcopy(dict(tank))
+    record.update(
+        schema_version="3",
+        id=CR_TANK_XB,
+        issued_at="2026-02-15T08:00:00Z",
+        refs=[*record["refs"], {"rel": "factor-set", **_link(materials, digests)}],
+    )
+    body = record["body"]
+    body["lines"][1]["substances"] = [
+        {"cas": "25068-38-6", "name": "Bisphenol A-epichlorohydrin polymer (epoxy resin)"},
+        {"cas": "7789-06-2", "name": "Strontium chromate (primer pigment)"},
+        {"cas": "7779-90-0", "name": "Zinc phosphate"},
+    ]
+    passivation = activity_line(
+        "L09",
+        "manufacturing_surface_treatment",
+        "Chromate passivation of the galvanised flange bolts",
+        "purchased_material",
+        "out_of_scope",
+        "12",
+        "kg",
+        quote_factor(materials, "passivation-chromate", digests),
+    )
+    passivation["substances"] = [{"cas": "1333-82-0", "name": "Chromium trioxide"}]
+    body["lines"].append(passivation)
+    body["totals"] = compute_carbon_totals(validate_record(record))
+    return record
+
+
+def assessment_record(
+    rid: str,
+    issued_at: str,
+    source: Mapping[str, Any],
+    rule: Mapping[str, Any],
+    sets: list[Mapping[str, Any]],
+    digests: Mapping[str, str],
+    *,
+    import_date: str,
+    choices: Mapping[str, tuple[str, str]] | None = None,
+    origin_price: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """A risk-assessment record computed with calc/1 from its inputs."""
+    computed = compute_risk_assessment(
+        validate_record(source),
+        validate_record(rule),
+        [validate_record(s) for s in sets],
+        assessed_on=date.fromisoformat(issued_at[:10]),
+        import_date=date.fromisoformat(import_date),
+        choices=choices,
+        origin_price=origin_price,
+    )
+    refs = [
+        {"rel": "source", **_link(source, digests)},
+        {"rel": "rule", **_link(rule, digests)},
+        *({"rel": "factor-set", **link} for link in computed["factor_sets"]),
+    ]
+    body = {"source": _link(source, digests), "rule": _link(rule, digests), **computed}
+    return envelope(
+        "risk-assessment", rid, source["subject"], issued_at, PRODUCER_ASSESSOR, body, refs
+    )
+
+
+def add_crossborder(
+    add: Add, digests: dict[str, str], records: Mapping[str, Mapping[str, Any]]
+) -> None:
+    """Add the knowledge base, the schema-3 tank and the assessments;
+    ``records`` holds the example records they rest on (example_records())."""
+    grids = add(kb.regional_grids_factor_set())
+    add(kb.materials_factor_set())
+    eu = add(cbam_rules.eu_cbam_kb_rule(digests))
+    uk = add(cbam_rules.uk_cbam_kb_rule(digests))
+    sea = add(regional_rules.sea_kb_rule(digests))
+    na = add(regional_rules.north_america_kb_rule(digests))
+    me = add(regional_rules.middle_east_kb_rule(digests))
+    add(regional_rules.oceania_kb_rule(digests))
+    tank, hx = records[CR_TANK], records[CR_HX]
+    tank_xb = add(chromate_primer_tank_record(tank, digests))
+    eu_sets = [records[s["id"]] for s in eu["body"]["factor_sets"]]
+    at = "2026-02-20T09:00:00Z"
+    add(assessment_record(RA_TANK_EU, at, tank_xb, eu, eu_sets, digests, import_date="2026-06-01"))
+    add(assessment_record(RA_TANK_UK, at, tank, uk, [], digests, import_date="2027-03-01"))
+    add(assessment_record(RA_TANK_NA, at, tank, na, [grids], digests, import_date="2026-06-01"))
+    add(assessment_record(RA_TANK_ME, at, tank, me, [], digests, import_date="2026-03-10"))
+    add(
+        assessment_record(
+            RA_HX_SEA,
+            at,
+            hx,
+            sea,
+            [records[FS_CN_MEE_2023]],
+            digests,
+            import_date="2026-04-15",
+            choices={"H03": (FS_CN_MEE_2023, "cn-2023-east")},
+        )
+    )
+
+
+def crossborder_records(digest_of: DigestOf = seeded_digest) -> dict[str, dict[str, Any]]:
+    """The example records and the cross-border ones, by id, references first; like
+    example_records, ``digest_of`` is called once per record, in that order."""
+    book = RecordBook(digest_of)
+    base = example_records(lambda record: book.digests[book.add(record)["id"]])
+    add_crossborder(book.add, book.digests, base)
+    return book.records
