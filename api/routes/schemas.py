@@ -25,6 +25,7 @@ RecordType = Literal[
     "credit-change",
     "bim-archive",
     "risk-assessment",
+    "equivalence-declaration",
 ]
 
 

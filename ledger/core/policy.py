@@ -138,6 +138,8 @@ _PUBLIC: dict[str, tuple[Pattern, ...]] = {
         ("body", "level"),
         ("body", "level_basis"),
     ),
+    # A declaration is public by purpose: the file hashes and who signed.
+    "equivalence-declaration": (("body",),),
 }
 
 

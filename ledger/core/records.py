@@ -1,4 +1,4 @@
-"""The record envelope and the eight record types (docs/RECORDS.md).
+"""The record envelope and the nine record types (docs/RECORDS.md).
 
 ``validate_record`` turns a parsed JSON value into a :class:`Record` or raises
 :class:`InvalidRecordError` (a :class:`MalformedError`) naming the record id and
@@ -21,6 +21,7 @@ from ledger.core.types import fields as f
 from ledger.core.types import vocab
 from ledger.core.types.assessment import validate_assessment_body
 from ledger.core.types.carbon import BodyLink, validate_carbon_body
+from ledger.core.types.declaration import validate_declaration_body
 from ledger.core.types.reference import (
     validate_factor_set_body,
     validate_rating_rule_body,
@@ -63,13 +64,20 @@ _VALIDATORS: dict[str, dict[str, _BodyValidator]] = {
     "credit-change": {"1": validate_credit_body, "2": validate_credit_body_v2},
     "bim-archive": {"1": validate_archive_body},
     "risk-assessment": {"1": validate_assessment_body},
+    "equivalence-declaration": {"1": validate_declaration_body},
 }
 RECORD_TYPES = tuple(_VALIDATORS)
 #: Every schema version each type was ever issued in (all of them stay readable).
 SCHEMA_VERSIONS: dict[str, tuple[str, ...]] = {t: tuple(v) for t, v in _VALIDATORS.items()}
 REFERENCE_TYPES = ("factor-set", "region-rule", "rating-rule")
 # Records about one piece of equipment: their subject is its Handle, OID or Ecode.
-EQUIPMENT_TYPES = ("carbon-record", "bim-archive", "factor-substitution", "risk-assessment")
+EQUIPMENT_TYPES = (
+    "carbon-record",
+    "bim-archive",
+    "factor-substitution",
+    "risk-assessment",
+    "equivalence-declaration",
+)
 
 _ENVELOPE = ("type", "schema_version", "id", "subject", "issued_at", "producer", "refs", "body")
 

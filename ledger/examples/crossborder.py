@@ -1,6 +1,7 @@
 """Example records of the cross-border workflow: the region rule knowledge base, a
 carbon record of schema version 3 (coating and reagent lines with CAS numbers), risk
-assessments of the tank and the exchanger for several regions
+assessments of the tank and the exchanger for several regions, and an equivalence
+declaration of the tank's EU conversion.
 
 The figures of the assessments are worked by hand in tests/vectors/crossborder/;
 the equipment, documents and bodies are fictional.
@@ -16,9 +17,22 @@ from typing import Any
 from ledger.core.calc.lines import compute_carbon_totals
 from ledger.core.crossborder.assessment import compute_risk_assessment
 from ledger.core.records import validate_record
-from ledger.examples import cbam_rules, example_records, regional_rules, seeded_digest
+from ledger.examples import (
+    SUB_TANK_EU,
+    cbam_rules,
+    example_records,
+    regional_rules,
+    seeded_digest,
+)
 from ledger.examples import knowledge as kb
-from ledger.examples.builder import DigestOf, RecordBook, activity_line, envelope, quote_factor
+from ledger.examples.builder import (
+    DigestOf,
+    RecordBook,
+    activity_line,
+    document_hash,
+    envelope,
+    quote_factor,
+)
 from ledger.examples.equipment import CR_HX, CR_TANK
 from ledger.examples.factors import FS_CN_MEE_2023
 
@@ -28,8 +42,10 @@ RA_TANK_UK = "urn:carbonledger:risk-assessment:st-tk-0101-2027-uk-cbam"
 RA_TANK_NA = "urn:carbonledger:risk-assessment:st-tk-0101-2026-north-america"
 RA_TANK_ME = "urn:carbonledger:risk-assessment:st-tk-0101-2026-middle-east"
 RA_HX_SEA = "urn:carbonledger:risk-assessment:ti-hx-0042-2026-sea"
+ED_TANK_EU = "urn:carbonledger:equivalence-declaration:st-tk-0101-eu-cbam-2026"
 
 PRODUCER_ASSESSOR = "urn:carbonledger:producer:crossborder-assessment-service"
+PRODUCER_BODY = "urn:carbonledger:producer:example-verification-body"
 
 Add = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -106,10 +122,51 @@ def assessment_record(
     )
 
 
+def equivalence_declaration(
+    conversion: Mapping[str, Any], region: str, digests: Mapping[str, str]
+) -> dict[str, Any]:
+    """The declaration of a conversion, signed by an accredited body (fictional files)."""
+    base = conversion["id"].rsplit(":", 1)[1]
+    documents = [
+        {
+            "name": f"{base}-equivalence-declaration.{ext}",
+            "media_type": media_type,
+            "size": size,
+            "sha256": document_hash(f"{base}-equivalence-declaration.{ext}"),
+            "languages": ["en", "zh"],
+        }
+        for ext, media_type, size in (
+            ("pdf", "application/pdf", 48213),
+            ("html", "text/html", 21877),
+        )
+    ]
+    body = {
+        "conversion": _link(conversion, digests),
+        "region": region,
+        "documents": documents,
+        "signing_body": {
+            "name": "Example Verification Body Co., Ltd. (fictional)",
+            "scheme": "ISO 14065:2020",
+            "accreditation_body": "CNAS",
+            "accreditation_number": "CNAS-EXAMPLE-0001",
+        },
+    }
+    refs = [{"rel": "source", **_link(conversion, digests)}]
+    return envelope(
+        "equivalence-declaration",
+        ED_TANK_EU,
+        conversion["subject"],
+        "2026-02-25T10:00:00Z",
+        PRODUCER_BODY,
+        body,
+        refs,
+    )
+
+
 def add_crossborder(
     add: Add, digests: dict[str, str], records: Mapping[str, Mapping[str, Any]]
 ) -> None:
-    """Add the knowledge base, the schema-3 tank and the assessments;
+    """Add the knowledge base, the schema-3 tank, the assessments and declaration;
     ``records`` holds the example records they rest on (example_records())."""
     grids = add(kb.regional_grids_factor_set())
     add(kb.materials_factor_set())
@@ -139,6 +196,7 @@ def add_crossborder(
             choices={"H03": (FS_CN_MEE_2023, "cn-2023-east")},
         )
     )
+    add(equivalence_declaration(records[SUB_TANK_EU], "EU", digests))
 
 
 def crossborder_records(digest_of: DigestOf = seeded_digest) -> dict[str, dict[str, Any]]:

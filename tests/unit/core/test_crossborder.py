@@ -349,3 +349,52 @@ def test_supplied_required_data_clears_the_finding(records: dict[str, Record]) -
     assert [f for f in body["findings"] if f["kind"] == "required-data-missing"] == []
     # 48367.082 + 2400 x 0.5306 = 49640.522 -> 49641 <= 50000
     assert (body["result"]["total"], body["level"]) == ("49641", "none")
+
+
+@pytest.mark.parametrize(
+    ("attack", "change", "path", "message"),
+    [
+        (
+            "same_file_listed_twice",
+            lambda b: b["documents"].append(copy.deepcopy(b["documents"][0])),
+            "body.documents[2]",
+            "duplicate document hash",
+        ),
+        (
+            "language_not_offered",
+            lambda b: b["documents"][0].update(languages=["fr"]),
+            "body.documents[0].languages[0]",
+            "expected one of en, zh",
+        ),
+        (
+            "hash_upper_case",
+            lambda b: b["documents"][0].update(sha256=b["documents"][0]["sha256"].upper()),
+            "body.documents[0].sha256",
+            "lowercase hex",
+        ),
+        (
+            "signer_without_accreditation_body",
+            lambda b: b["signing_body"].pop("accreditation_body"),
+            "body.signing_body.accreditation_body",
+            "missing required field",
+        ),
+    ],
+)
+def test_malformed_equivalence_declaration(
+    raw: dict[str, dict[str, Any]], attack: str, change: Any, path: str, message: str
+) -> None:
+    record = copy.deepcopy(raw[xb.ED_TANK_EU])
+    change(record["body"])
+    with pytest.raises(MalformedError) as info:
+        validate_record(record)
+    assert info.value.path == path, attack
+    assert message in str(info.value)
+
+
+def test_equivalence_declaration_links_its_conversion(records: dict[str, Record]) -> None:
+    from ledger.examples import SUB_TANK_EU
+
+    declaration = records[xb.ED_TANK_EU]
+    assert [(r.rel, r.id) for r in declaration.refs] == [("source", SUB_TANK_EU)]
+    assert declaration.subject == records[SUB_TANK_EU].subject
+    assert {lang for d in declaration.body["documents"] for lang in d["languages"]} == {"en", "zh"}

@@ -1,4 +1,4 @@
-"""Record envelope and the eight record types (ledger.core.records, docs/RECORDS.md)."""
+"""Record envelope and the nine record types (ledger.core.records, docs/RECORDS.md)."""
 
 from __future__ import annotations
 
