@@ -34,15 +34,28 @@ RATIO_ROUNDING = {"mode": "ROUND_HALF_EVEN", "places": 4}
 COMPUTED = tuple(m for m in ASSESSMENT_MEMBERS if m not in ("source", "rule"))
 
 
-def _matches(line: Mapping[str, Any], where: Mapping[str, str]) -> bool:
-    activity = line["factor"]["activity"]
-    prefix = where.get("activity")
-    return (
-        where.get("stage", line["stage"]) == line["stage"]
-        and where.get("channel", line["cbam_channel"]) == line["cbam_channel"]
-        and where.get("emission_class", line["emission_class"]) == line["emission_class"]
-        and (prefix is None or activity == prefix or activity.startswith(prefix + "."))
-    )
+# The line member each `where` filter of a required-data item reads (besides activity).
+_LINE_FIELD = {"stage": "stage", "channel": "cbam_channel", "emission_class": "emission_class"}
+
+
+def _matching(
+    lines: Sequence[Mapping[str, Any]], where: Mapping[str, str]
+) -> list[Mapping[str, Any]]:
+    """The lines that meet every filter of ``where``, one filter at a time."""
+    found = list(lines)
+    for key, wanted in where.items():
+        if key == "activity":
+            dotted = wanted + "."
+            found = [
+                line
+                for line in found
+                if line["factor"]["activity"] == wanted
+                or line["factor"]["activity"].startswith(dotted)
+            ]
+        else:
+            field = _LINE_FIELD[key]
+            found = [line for line in found if line[field] == wanted]
+    return found
 
 
 def _has_evidence(line: Mapping[str, Any]) -> bool:
@@ -57,7 +70,7 @@ def required_data_findings(
     findings: list[dict[str, Any]] = []
     lines = source.body["lines"]
     for item in rule.body["required_data"]:
-        matched = [line for line in lines if _matches(line, item["where"])]
+        matched = _matching(lines, item["where"])
         if item["lines"] == "some":
             ok = any(not item["evidence"] or _has_evidence(line) for line in matched)
             lacking: list[str] = []
