@@ -30,6 +30,8 @@ from ledger.core.types.assessment import ASSESSMENT_MEMBERS
 
 NO_BASELINE = "no baseline: level not assessable"
 RATIO_ROUNDING = {"mode": "ROUND_HALF_EVEN", "places": 4}
+# Dates an assessment may use, so that deadlines and supply dates stay computable.
+IMPORT_YEARS = (2000, 2100)
 # The members of a risk-assessment body that calc/1 computes (all but the two links).
 COMPUTED = tuple(m for m in ASSESSMENT_MEMBERS if m not in ("source", "rule"))
 
@@ -167,6 +169,13 @@ def compute_risk_assessment(
     if source.type != "carbon-record":
         raise MalformedError(f"{source.id} is a {source.type}, expected a carbon-record")
     require_knowledge_base(rule)
+    if not (IMPORT_YEARS[0] <= import_date.year <= IMPORT_YEARS[1]) or not (
+        IMPORT_YEARS[0] <= assessed_on.year <= IMPORT_YEARS[1]
+    ):
+        raise MalformedError(
+            f"import and assessment dates must fall in {IMPORT_YEARS[0]}-{IMPORT_YEARS[1]}",
+            path="inputs.import_date",
+        )
     if origin_price is not None:
         validate_origin_price(origin_price)
     given = dict(choices or {})

@@ -92,7 +92,8 @@ def validate_tariff_view(value: Any, path: str) -> None:
 
 def _inputs(value: Any, path: str) -> None:
     o = f.obj(value, path, ("import_date", "choices", "origin_price"))
-    f.calendar_date(o["import_date"], f.sub(path, "import_date"))
+    if not 2000 <= f.calendar_date(o["import_date"], f.sub(path, "import_date")).year <= 2100:
+        raise f.fail(f.sub(path, "import_date"), "expected a date from 2000 to 2100")
     c_path = f.sub(path, "choices")
     line_ids = []
     for i, item in enumerate(f.array(o["choices"], c_path, max_items=f.MAX_ITEMS)):

@@ -398,3 +398,10 @@ def test_equivalence_declaration_links_its_conversion(records: dict[str, Record]
     assert [(r.rel, r.id) for r in declaration.refs] == [("source", SUB_TANK_EU)]
     assert declaration.subject == records[SUB_TANK_EU].subject
     assert {lang for d in declaration.body["documents"] for lang in d["languages"]} == {"en", "zh"}
+
+
+def test_import_date_out_of_range_is_refused(records: dict[str, Record]) -> None:
+    """A year the deadline arithmetic could overflow on is a clear error, not a crash."""
+    with pytest.raises(MalformedError) as info:
+        _assess_records(records, CR_TANK, kb.RULE_XB_ME, [], import_date=date(9999, 12, 1))
+    assert info.value.path == "inputs.import_date"
