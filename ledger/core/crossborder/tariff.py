@@ -56,6 +56,11 @@ def compute_tariff(
             )
         return {"status": "no-levy"}
     if not is_levied(rule, cn_code):
+        if origin_price is not None:
+            raise MalformedError(
+                f"CN code {cn_code} is not levied under rule {rule.id}: no origin price to deduct",
+                path=ORIGIN_PRICE_PATH,
+            )
         return {"status": "not-levied", "instrument": tariff["instrument"]}
     if origin_price is not None and not tariff["origin_price_deduction"]["allowed"]:
         raise MalformedError(

@@ -405,3 +405,15 @@ def test_import_date_out_of_range_is_refused(records: dict[str, Record]) -> None
     with pytest.raises(MalformedError) as info:
         _assess_records(records, CR_TANK, kb.RULE_XB_ME, [], import_date=date(9999, 12, 1))
     assert info.value.path == "inputs.import_date"
+
+
+def test_origin_price_for_a_good_outside_the_levy_is_refused(records: dict[str, Record]) -> None:
+    with pytest.raises(MalformedError) as info:
+        _assess_records(
+            records,
+            CR_HX,
+            kb.RULE_XB_EU,
+            [FS_EU_CBAM_2026],
+            origin_price={"per_t": "20", "covered_share": "1"},
+        )
+    assert info.value.path == "inputs.origin_price" and "not levied" in str(info.value)
