@@ -11,11 +11,12 @@ from ledger.core.calc.inputs import (
     equipment_mass_kg,
     factor_use,
     find_entry,
+    linked_inputs,
     records_by_id,
     require_type,
 )
 from ledger.core.calc.lines import LineResult, aggregate, evaluate_line, present
-from ledger.core.errors import DigestMismatchError, MalformedError, NotFoundError
+from ledger.core.errors import MalformedError
 from ledger.core.records import Record
 from ledger.core.types import vocab
 
@@ -204,23 +205,8 @@ def check_substitution(
     digest, as the bundle proved them) is given, every link's digest must match.
     """
     require_type(record, "factor-substitution")
-    items = closure.values() if isinstance(closure, Mapping) else closure
-    by_id = {r.id: r for r in items}
     body = record.body
-    links = [("body.source", body["source"]), ("body.rule", body["rule"])]
-    links += [(f"body.factor_sets[{i}]", s) for i, s in enumerate(body["factor_sets"])]
-    for path, link in links:
-        if link["id"] not in by_id:
-            raise NotFoundError(f"{path}: {link['id']} is not in the closure")
-        if digests is not None and digests.get(link["id"]) != link["digest"]:
-            raise DigestMismatchError(
-                f"{path}.digest: differs from the digest of {link['id']} in the bundle",
-                expected=link["digest"],
-                computed=digests.get(link["id"]),
-            )
-    source = by_id[body["source"]["id"]]
-    rule = by_id[body["rule"]["id"]]
-    sets = [by_id[s["id"]] for s in body["factor_sets"]]
+    source, rule, sets = linked_inputs(body, closure, digests=digests)
     # The record's own choices: each replacement, and each kept factor that is
     # itself from one of the rule's sets (kept by choice among several candidates).
     rule_sets = {s["id"] for s in body["factor_sets"]}

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from ledger.core.calc.arithmetic import calc_context, compare, round_figure
+from ledger.core.calc.inputs import linked_inputs, require_type
 from ledger.core.calc.substitution import compute_substitution
 from ledger.core.crossborder.bands import risk_level
 from ledger.core.crossborder.rulebook import (
@@ -24,7 +25,7 @@ from ledger.core.crossborder.rulebook import (
     require_knowledge_base,
 )
 from ledger.core.crossborder.tariff import compute_tariff, validate_origin_price
-from ledger.core.errors import DigestMismatchError, MalformedError, NotFoundError
+from ledger.core.errors import MalformedError
 from ledger.core.records import Record
 from ledger.core.types.assessment import ASSESSMENT_MEMBERS
 
@@ -166,8 +167,7 @@ def compute_risk_assessment(
     """The computed members of a risk-assessment body (:data:`COMPUTED`) for ``source``
     under ``rule``; the caller adds the `source` and `rule` links ({id, digest}). A
     draft carbon record (validated, not stored) is assessed the same way."""
-    if source.type != "carbon-record":
-        raise MalformedError(f"{source.id} is a {source.type}, expected a carbon-record")
+    require_type(source, "carbon-record")
     require_knowledge_base(rule)
     if not (IMPORT_YEARS[0] <= import_date.year <= IMPORT_YEARS[1]) or not (
         IMPORT_YEARS[0] <= assessed_on.year <= IMPORT_YEARS[1]
@@ -268,29 +268,15 @@ def check_risk_assessment(
     ``closure`` holds the referenced records. When ``digests`` (record id -> digest, as
     the bundle proved them) is given, every link's digest must match.
     """
-    if record.type != "risk-assessment":
-        raise MalformedError(f"{record.id} is a {record.type}, expected a risk-assessment")
-    items = closure.values() if isinstance(closure, Mapping) else closure
-    by_id = {r.id: r for r in items}
+    require_type(record, "risk-assessment")
     body = record.body
-    links = [("body.source", body["source"]), ("body.rule", body["rule"])]
-    links += [(f"body.factor_sets[{i}]", s) for i, s in enumerate(body["factor_sets"])]
-    for path, link in links:
-        if link["id"] not in by_id:
-            raise NotFoundError(f"{path}: {link['id']} is not in the closure")
-        if digests is not None and digests.get(link["id"]) != link["digest"]:
-            raise DigestMismatchError(
-                f"{path}.digest: differs from the digest of {link['id']} in the bundle",
-                expected=link["digest"],
-                computed=digests.get(link["id"]),
-            )
-    source = by_id[body["source"]["id"]]
+    source, rule, sets = linked_inputs(body, closure, digests=digests)
     compare(record.subject, source.subject, "subject")
     inputs = body["inputs"]
     computed = compute_risk_assessment(
         source,
-        by_id[body["rule"]["id"]],
-        [by_id[s["id"]] for s in body["factor_sets"]],
+        rule,
+        sets,
         assessed_on=record.issued_at.date(),
         import_date=date.fromisoformat(inputs["import_date"]),
         choices={c["line_id"]: (c["set"], c["entry"]) for c in inputs["choices"]},
