@@ -5,8 +5,8 @@ The record is the schema-3 storage tank of the examples (coating and reagent lin
 CAS numbers) grown to 200 lines; the rules are the EU CBAM 2026 knowledge-base rule
 (tariff, required data, restricted chemicals) and the North-American one (a mandatory
 grid factor substituted on every electricity line). A conversion is
-``compute_substitution`` with the rule's mandatory factors as choices, which is the
-figure an assessment starts from; an assessment is ``compute_risk_assessment``. An
+``compute_substitution`` (which applies the rule's mandatory factors), the figure an
+assessment starts from; an assessment is ``compute_risk_assessment``. An
 assessment must cost at most 2x a conversion.
 
 Usage (from the repository root):
@@ -34,7 +34,6 @@ if str(REPO_ROOT) not in sys.path:
 from ledger.core.calc.lines import compute_carbon_totals  # noqa: E402
 from ledger.core.calc.substitution import compute_substitution  # noqa: E402
 from ledger.core.crossborder.assessment import compute_risk_assessment  # noqa: E402
-from ledger.core.crossborder.rulebook import mandatory_choices  # noqa: E402
 from ledger.core.records import Record, validate_record  # noqa: E402
 from ledger.examples import crossborder as xb  # noqa: E402
 from ledger.examples import knowledge as kb  # noqa: E402
@@ -77,10 +76,8 @@ def _rate(fn: Callable[[], Any], min_time_s: float) -> float:
 def bench_rule(
     source: Record, rule: Record, sets: list[Record], min_time_s: float
 ) -> dict[str, Any]:
-    choices = mandatory_choices(rule, source, {})
-
     def convert() -> Any:
-        return compute_substitution(source, rule, sets, choices=choices)
+        return compute_substitution(source, rule, sets)
 
     def assess() -> Any:
         return compute_risk_assessment(

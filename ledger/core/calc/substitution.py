@@ -58,6 +58,38 @@ def _replacement(
     return found[0] if found else None
 
 
+def mandatory_choices(
+    rule: Record, source: Record, choices: Choices, *, path: str = "choices"
+) -> dict[str, tuple[str, str]]:
+    """The replacement factor of every line: the mandatory factor a rule of schema
+    version 2 names for the line's activity, else the caller's choice (docs/CALC.md §6).
+    A choice that contradicts a mandatory factor is refused: where the rule names a
+    factor, no other may be picked, not even a cheaper candidate of the same set."""
+    if rule.schema_version == "1":
+        return dict(choices)
+    mandatory = {m["activity"]: (m["set"], m["entry"]) for m in rule.body["mandatory_factors"]}
+    line_ids = {line["line_id"] for line in source.body["lines"]}
+    for line_id in choices:
+        if line_id not in line_ids:
+            raise MalformedError(f"no line {line_id!r} in {source.id}", path=path)
+    out: dict[str, tuple[str, str]] = {}
+    for line in source.body["lines"]:
+        line_id = line["line_id"]
+        forced = mandatory.get(line["factor"]["activity"])
+        chosen = choices.get(line_id)
+        if forced is not None and chosen is not None and tuple(chosen) != forced:
+            raise MalformedError(
+                f"line {line_id}: rule {rule.id} makes {forced[0]}#{forced[1]} mandatory for "
+                f"activity {line['factor']['activity']!r}; the choice {chosen[0]}#{chosen[1]} "
+                "is refused",
+                path=path,
+            )
+        picked = forced if forced is not None else chosen
+        if picked is not None:
+            out[line_id] = (picked[0], picked[1])
+    return out
+
+
 def compute_substitution(
     source: Record,
     rule: Record,
@@ -79,7 +111,7 @@ def compute_substitution(
         )
     digests = dict(required)
     sets = [given[set_id] for set_id, _ in required]
-    choices = choices or {}
+    choices = mandatory_choices(rule, source, choices or {})
     ctx = calc_context()
     rb = rule.body
     stages_in = {s["stage"] for s in rb["stages"]}

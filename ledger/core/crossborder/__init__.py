@@ -2,7 +2,8 @@
 
 - :mod:`~ledger.core.crossborder.rulebook`: what a region rule of schema version 2 says
   for a record: the baseline of its CN code, whether the good is levied, the
-  free-allocation share of a year, the declaration deadline, the mandatory factors;
+  free-allocation share of a year, the declaration deadline (the mandatory factors
+  belong to the substitution itself, ``ledger.core.calc.substitution``);
 - :mod:`~ledger.core.crossborder.tariff`: the predicted tariff burden (§11.3);
 - :mod:`~ledger.core.crossborder.bands`: the risk level and its band edges (§11.4);
 - :mod:`~ledger.core.crossborder.assessment`: the pre-assessment of a carbon record

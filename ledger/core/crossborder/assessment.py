@@ -15,13 +15,11 @@ from typing import Any
 
 from ledger.core.calc.arithmetic import calc_context, compare, round_figure
 from ledger.core.calc.inputs import linked_inputs, require_type
-from ledger.core.calc.substitution import compute_substitution
+from ledger.core.calc.substitution import Choices, compute_substitution, mandatory_choices
 from ledger.core.crossborder.bands import risk_level
 from ledger.core.crossborder.rulebook import (
-    Choices,
     baseline_for,
     declaration_deadline,
-    mandatory_choices,
     require_knowledge_base,
 )
 from ledger.core.crossborder.tariff import compute_tariff, validate_origin_price
@@ -179,9 +177,10 @@ def compute_risk_assessment(
     if origin_price is not None:
         validate_origin_price(origin_price)
     given = dict(choices or {})
-    conversion = compute_substitution(
-        source, rule, factor_sets, choices=mandatory_choices(rule, source, given)
-    )
+    # The caller's choices are checked against the mandatory factors here, so that an
+    # error names the assessment's input; the substitution applies them again.
+    mandatory_choices(rule, source, given, path="inputs.choices")
+    conversion = compute_substitution(source, rule, factor_sets, choices=given)
     ctx = calc_context()
     counted = sorted(
         (line for line in conversion["lines"] if line["action"] != "drop"),

@@ -9,9 +9,6 @@ from typing import Any
 from ledger.core.errors import MalformedError
 from ledger.core.records import Record
 
-# line id -> (factor-set id, entry id), as in a factor substitution (docs/CALC.md §6).
-Choices = Mapping[str, tuple[str, str]]
-
 
 def require_knowledge_base(rule: Record) -> None:
     """A pre-assessment needs a region rule of schema version 2 (baselines, tariff...)."""
@@ -65,30 +62,3 @@ def declaration_deadline(rule: Record, import_date: date) -> date:
     if deadline["kind"] == "annual":
         return date(import_date.year + deadline["year_offset"], deadline["month"], deadline["day"])
     return import_date + timedelta(days=deadline["days"])
-
-
-def mandatory_choices(rule: Record, source: Record, choices: Choices) -> dict[str, tuple[str, str]]:
-    """The replacement factor of every line: the rule's mandatory factor for the line's
-    activity, else the caller's choice. A choice that contradicts a mandatory factor is
-    refused: where the rule names a factor, no other may be picked."""
-    mandatory = {m["activity"]: (m["set"], m["entry"]) for m in rule.body["mandatory_factors"]}
-    line_ids = {line["line_id"] for line in source.body["lines"]}
-    for line_id in choices:
-        if line_id not in line_ids:
-            raise MalformedError(f"no line {line_id!r} in {source.id}", path="inputs.choices")
-    out: dict[str, tuple[str, str]] = {}
-    for line in source.body["lines"]:
-        line_id = line["line_id"]
-        forced = mandatory.get(line["factor"]["activity"])
-        chosen = choices.get(line_id)
-        if forced is not None and chosen is not None and tuple(chosen) != forced:
-            raise MalformedError(
-                f"line {line_id}: rule {rule.id} makes {forced[0]}#{forced[1]} mandatory for "
-                f"activity {line['factor']['activity']!r}; the choice {chosen[0]}#{chosen[1]} "
-                "is refused",
-                path="inputs.choices",
-            )
-        picked = forced if forced is not None else chosen
-        if picked is not None:
-            out[line_id] = (picked[0], picked[1])
-    return out

@@ -417,3 +417,62 @@ def test_origin_price_for_a_good_outside_the_levy_is_refused(records: dict[str, 
             origin_price={"per_t": "20", "covered_share": "1"},
         )
     assert info.value.path == "inputs.origin_price" and "not levied" in str(info.value)
+
+
+def _na_conversion(records: dict[str, Record]) -> dict[str, Any]:
+    """The tank's conversion under the North-American rule, as a record."""
+    from ledger.examples import seeded_digest, substitution_record
+
+    raw = {rid: dict(r.raw) for rid, r in records.items()}
+    used = (CR_TANK, kb.RULE_XB_NA, kb.FS_XB_GRIDS)
+    digests = {rid: seeded_digest(raw[rid]) for rid in used}
+    return substitution_record(
+        "urn:carbonledger:factor-substitution:st-tk-0101-north-america",
+        "2026-02-21T09:00:00Z",
+        raw[CR_TANK],
+        raw[kb.RULE_XB_NA],
+        [raw[kb.FS_XB_GRIDS]],
+        {**digests, **{link["id"]: link["digest"] for link in raw[CR_TANK]["refs"]}},
+    )
+
+
+def test_conversion_applies_the_mandatory_factor(records: dict[str, Record]) -> None:
+    """Among the rule's two grid entries the conversion takes the one the rule makes
+    mandatory, without being told; its recomputation agrees."""
+    from ledger.core.calc.substitution import check_substitution
+
+    record = validate_record(_na_conversion(records))
+    l04 = next(line for line in record.body["lines"] if line["line_id"] == "L04")
+    assert (l04["action"], l04["replacement"]["entry"]) == ("substitute", "egrid-2023-us")
+    check_substitution(record, records)
+
+
+def test_conversion_picking_another_factor_than_the_mandatory_one_is_refused(
+    records: dict[str, Record],
+) -> None:
+    from ledger.core.calc.substitution import check_substitution, compute_substitution
+
+    with pytest.raises(MalformedError) as info:
+        compute_substitution(
+            records[CR_TANK],
+            records[kb.RULE_XB_NA],
+            [records[kb.FS_XB_GRIDS]],
+            choices={"L04": (kb.FS_XB_GRIDS, "nga-2024-au")},
+        )
+    assert info.value.path == "choices" and "egrid-2023-us" in str(info.value)
+    # A stored conversion that quotes the other grid entry fails its recomputation.
+    forged = _na_conversion(records)
+    grids = records[kb.FS_XB_GRIDS]
+    line = next(x for x in forged["body"]["lines"] if x["line_id"] == "L04")
+    entry = next(e for e in grids.body["entries"] if e["id"] == "nga-2024-au")
+    line["replacement"] = {**line["replacement"], "entry": entry["id"], "value": entry["value"]}
+    with pytest.raises(MalformedError, match="mandatory"):
+        check_substitution(validate_record(forged), records)
+    # One that keeps the source's own grid factor does not add up either.
+    kept = _na_conversion(records)
+    line = next(x for x in kept["body"]["lines"] if x["line_id"] == "L04")
+    line["action"] = "keep"
+    line["factor"] = line.pop("original")
+    del line["replacement"]
+    with pytest.raises(CalculationMismatchError, match=r"^body\.lines"):
+        check_substitution(validate_record(kept), records)
