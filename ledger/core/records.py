@@ -33,6 +33,7 @@ from ledger.core.types.schema2 import (
     validate_carbon_body_v3,
     validate_credit_body_v2,
     validate_substitution_body_v2,
+    validate_substitution_body_v3,
 )
 from ledger.core.types.substitution import validate_substitution_body
 from ledger.core.types.trail import validate_archive_body, validate_credit_body
@@ -59,7 +60,11 @@ _VALIDATORS: dict[str, dict[str, _BodyValidator]] = {
     },
     "factor-set": {"1": validate_factor_set_body},
     "region-rule": {"1": validate_region_rule_body, "2": validate_region_rule_body_v2},
-    "factor-substitution": {"1": validate_substitution_body, "2": validate_substitution_body_v2},
+    "factor-substitution": {
+        "1": validate_substitution_body,
+        "2": validate_substitution_body_v2,
+        "3": validate_substitution_body_v3,
+    },
     "rating-rule": {"1": validate_rating_rule_body},
     "credit-change": {"1": validate_credit_body, "2": validate_credit_body_v2},
     "bim-archive": {"1": validate_archive_body},

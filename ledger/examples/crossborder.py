@@ -10,7 +10,7 @@ the equipment, documents and bodies are fictional.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -23,6 +23,7 @@ from ledger.examples import (
     example_records,
     regional_rules,
     seeded_digest,
+    substitution_record,
 )
 from ledger.examples import knowledge as kb
 from ledger.examples.builder import (
@@ -42,6 +43,8 @@ RA_TANK_UK = "urn:carbonledger:risk-assessment:st-tk-0101-2027-uk-cbam"
 RA_TANK_NA = "urn:carbonledger:risk-assessment:st-tk-0101-2026-north-america"
 RA_TANK_ME = "urn:carbonledger:risk-assessment:st-tk-0101-2026-middle-east"
 RA_HX_SEA = "urn:carbonledger:risk-assessment:ti-hx-0042-2026-sea"
+SUB_HX_ME = "urn:carbonledger:factor-substitution:ti-hx-0042-middle-east-maintenance-added"
+SUB_TANK_EU_SHARED = "urn:carbonledger:factor-substitution:st-tk-0101-eu-cbam-2026-batch-share"
 ED_TANK_EU = "urn:carbonledger:equivalence-declaration:st-tk-0101-eu-cbam-2026"
 
 PRODUCER_ASSESSOR = "urn:carbonledger:producer:crossborder-assessment-service"
@@ -94,7 +97,7 @@ def assessment_record(
     issued_at: str,
     source: Mapping[str, Any],
     rule: Mapping[str, Any],
-    sets: list[Mapping[str, Any]],
+    sets: Sequence[Mapping[str, Any]],
     digests: Mapping[str, str],
     *,
     import_date: str,
@@ -163,11 +166,54 @@ def equivalence_declaration(
     )
 
 
+def maintenance_supplements(digests: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Operation-and-maintenance lines the exporter supplies for the heat exchanger,
+    whose record stops at the port: periodic cleaning and its waste liquid."""
+    materials = kb.materials_factor_set()
+    stage, channel = "operation_maintenance", "out_of_scope"
+    return [
+        activity_line(
+            "S01",
+            stage,
+            "Periodic alkaline cleaning over the 25-year design life (100 x 0.4 kg)",
+            "purchased_material",
+            channel,
+            "40",
+            "kg",
+            quote_factor(materials, "cleaning-alkaline", digests),
+            "maintenance plan HX-0042-MP-2026",
+        ),
+        activity_line(
+            "S02",
+            stage,
+            "Treatment of the spent cleaning liquid (100 x 20 L)",
+            "waste_treatment",
+            channel,
+            "2",
+            "m3",
+            quote_factor(materials, "waste-liquid-treatment", digests),
+            "maintenance plan HX-0042-MP-2026",
+        ),
+    ]
+
+
+# The tank's manufacturing lines were metered for its whole production batch.
+BATCH_SHARE = {
+    "stage": "manufacturing_surface_treatment",
+    "key": "mass",
+    "product_kg": "12500",
+    "total_kg": "40000",
+    "basis": "Furnace and blasting hall metered for batch B-2025-07: tanks T-101 and T-102 "
+    "(12.5 t each) and a 15 t column",
+}
+
+
 def add_crossborder(
-    add: Add, digests: dict[str, str], records: Mapping[str, Mapping[str, Any]]
+    add: Add, digests: dict[str, str], records: Mapping[str, dict[str, Any]]
 ) -> None:
-    """Add the knowledge base, the schema-3 tank, the assessments and declaration;
-    ``records`` holds the example records they rest on (example_records())."""
+    """Add the knowledge base, the schema-3 tank, the assessments, the declaration and
+    the schema-3 conversions; ``records`` holds the example records they rest on
+    (example_records())."""
     grids = add(kb.regional_grids_factor_set())
     add(kb.materials_factor_set())
     eu = add(cbam_rules.eu_cbam_kb_rule(digests))
@@ -197,6 +243,28 @@ def add_crossborder(
         )
     )
     add(equivalence_declaration(records[SUB_TANK_EU], "EU", digests))
+    add(
+        substitution_record(
+            SUB_HX_ME,
+            "2026-02-22T09:00:00Z",
+            hx,
+            me,
+            [],
+            digests,
+            supplements=maintenance_supplements(digests),
+        )
+    )
+    add(
+        substitution_record(
+            SUB_TANK_EU_SHARED,
+            "2026-02-22T09:05:00Z",
+            tank,
+            eu,
+            eu_sets,
+            digests,
+            allocations=[BATCH_SHARE],
+        )
+    )
 
 
 def crossborder_records(digest_of: DigestOf = seeded_digest) -> dict[str, dict[str, Any]]:

@@ -179,7 +179,7 @@ def compute_risk_assessment(
     given = dict(choices or {})
     # The caller's choices are checked against the mandatory factors here, so that an
     # error names the assessment's input; the substitution applies them again.
-    mandatory_choices(rule, source, given, path="inputs.choices")
+    mandatory_choices(rule, source.body["lines"], given, path="inputs.choices")
     conversion = compute_substitution(source, rule, factor_sets, choices=given)
     ctx = calc_context()
     counted = sorted(

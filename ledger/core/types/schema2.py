@@ -23,7 +23,10 @@ from ledger.core.types.carbon import (
     validate_carbon_body,
     validate_carbon_body_with_substances,
 )
-from ledger.core.types.substitution import validate_substitution_body
+from ledger.core.types.substitution import (
+    validate_substitution_body,
+    validate_substitution_body_with_boundary,
+)
 from ledger.core.types.trail import validate_credit_body
 
 __all__ = [
@@ -32,6 +35,7 @@ __all__ = [
     "validate_carbon_body_v3",
     "validate_credit_body_v2",
     "validate_substitution_body_v2",
+    "validate_substitution_body_v3",
     "with_validity_exceptions",
 ]
 
@@ -82,6 +86,9 @@ validate_substitution_body_v2 = with_validity_exceptions(validate_substitution_b
 # Schema version 3 of a carbon record: version 2 with `substances` on lines (docs/RECORDS.md
 # §3.1.1).
 validate_carbon_body_v3 = with_validity_exceptions(validate_carbon_body_with_substances)
+# Schema version 3 of a factor substitution: version 2 with `supplements` and
+# `allocations` (docs/RECORDS.md §3.4.1).
+validate_substitution_body_v3 = with_validity_exceptions(validate_substitution_body_with_boundary)
 
 
 def validate_credit_body_v2(body: Any, path: str, subject: str) -> list[BodyLink]:
