@@ -1,6 +1,7 @@
-"""Check 10 recomputes risk assessments (docs/CALC.md §11.5): the example assessments,
-signed and anchored on py-evm next to the records they rest on, verify; one whose level
-does not follow from its figure fails with both values."""
+"""Check 10 recomputes risk assessments (docs/CALC.md §11.5) and schema-3 conversions
+(§6.1): the examples, signed and anchored on py-evm next to the records they rest on,
+verify; an assessment whose level does not follow from its figure fails with both
+values."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from tests.verifier.test_checks import run, statuses
 from verifier.model import Status
 
 ASSESSMENTS = (xb.RA_TANK_EU, xb.RA_TANK_NA, xb.RA_TANK_ME, xb.RA_HX_SEA)
+CONVERSIONS = (xb.SUB_HX_ME, xb.SUB_TANK_EU_SHARED)
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +73,14 @@ def test_risk_assessments_recompute(xb_ledger: Ledger) -> None:
         assert tenth[f"items[{i}]"].status is Status.PASS
     assert "level blue" in tenth["items[0]"].reason
     assert "level red" in tenth["items[1]"].reason
+
+
+def test_schema_3_conversions_recompute(xb_ledger: Ledger) -> None:
+    v = run(xb_ledger, xb_ledger.bundle_bytes(CONVERSIONS))
+    assert v.exit_code == 0
+    tenth = {c.subject: c for c in v.checks if c.number == 10}
+    assert tenth["items[0]"].reason == "result recomputes (24760 kgCO2e as stated)"
+    assert tenth["items[1]"].reason == "result recomputes (2.074776 tCO2e/t as stated)"
 
 
 def test_level_lowered_by_the_producer_fails_check_10(xb_ledger: Ledger) -> None:
