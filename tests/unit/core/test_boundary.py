@@ -25,16 +25,6 @@ BOUNDARY = [
 ]
 
 
-@pytest.fixture(scope="module")
-def raw() -> dict[str, dict[str, Any]]:
-    return xb.crossborder_records()
-
-
-@pytest.fixture(scope="module")
-def records(raw: dict[str, dict[str, Any]]) -> dict[str, Record]:
-    return {rid: validate_record(r) for rid, r in raw.items()}
-
-
 def _project(items: list[dict[str, Any]], like: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: got.get(k) for k in want} for got, want in zip(items, like, strict=True)]
 
@@ -58,10 +48,10 @@ def test_boundary_vector(name: str) -> None:
     assert _project(computed["differences"], expected["differences"]) == expected["differences"]
 
 
-def test_schema_2_examples_recompute(records: dict[str, Record]) -> None:
+def test_schema_3_examples_recompute(xb_records: dict[str, Record]) -> None:
     for rid in (xb.SUB_HX_ME, xb.SUB_TANK_EU_SHARED):
-        assert records[rid].schema_version == "3"
-        check_substitution(records[rid], records)
+        assert xb_records[rid].schema_version == "3"
+        check_substitution(xb_records[rid], xb_records)
 
 
 def _hx_me(records: dict[str, Record], supplements: list[dict[str, Any]]) -> dict[str, Any]:
@@ -98,36 +88,36 @@ def _supplement(raw: dict[str, dict[str, Any]], **change: Any) -> dict[str, Any]
     ],
 )
 def test_supplement_refused(
-    raw: dict[str, dict[str, Any]],
-    records: dict[str, Record],
+    xb_raw: dict[str, dict[str, Any]],
+    xb_records: dict[str, Record],
     attack: str,
     change: dict[str, Any],
     path: str,
     message: str,
 ) -> None:
     with pytest.raises(MalformedError) as info:
-        _hx_me(records, [_supplement(raw, **change)])
+        _hx_me(xb_records, [_supplement(xb_raw, **change)])
     assert info.value.path == path, attack
     assert message in str(info.value)
 
 
-def test_supplement_in_an_excluded_channel_is_refused(records: dict[str, Record]) -> None:
+def test_supplement_in_an_excluded_channel_is_refused(xb_records: dict[str, Record]) -> None:
     """Under EU CBAM the tank lacks no stage, and a supplementary line adds nothing the
     rule would drop: the out-of-scope channel is refused before the stage is looked at."""
-    tank = copy.deepcopy(dict(records[CR_TANK].raw))
+    tank = copy.deepcopy(dict(xb_records[CR_TANK].raw))
     tank["id"] = "urn:carbonledger:carbon-record:draft-no-transport"
     tank["body"]["boundary"]["stages"] = ["raw_material"]
     tank["body"]["lines"] = [tank["body"]["lines"][0]]
     from ledger.core.calc.lines import compute_carbon_totals
 
     tank["body"]["totals"] = compute_carbon_totals(validate_record(tank))
-    line = copy.deepcopy(records[CR_TANK].raw["body"]["lines"][1])
+    line = copy.deepcopy(xb_records[CR_TANK].raw["body"]["lines"][1])
     line.update(line_id="S01", stage="manufacturing_surface_treatment")
     with pytest.raises(MalformedError) as info:
         compute_substitution(
             validate_record(tank),
-            records[kb.RULE_XB_EU],
-            [records[FS_EU_CBAM_2026]],
+            xb_records[kb.RULE_XB_EU],
+            [xb_records[FS_EU_CBAM_2026]],
             supplements=[line],
         )
     assert info.value.path == "supplements[0].cbam_channel"
@@ -152,57 +142,57 @@ def test_supplement_in_an_excluded_channel_is_refused(records: dict[str, Record]
     ],
 )
 def test_allocation_refused(
-    records: dict[str, Record], attack: str, allocation: dict[str, Any], path: str, message: str
+    xb_records: dict[str, Record], attack: str, allocation: dict[str, Any], path: str, message: str
 ) -> None:
     with pytest.raises(MalformedError) as info:
         compute_substitution(
-            records[CR_TANK],
-            records[kb.RULE_XB_EU],
-            [records[FS_EU_CBAM_2026]],
+            xb_records[CR_TANK],
+            xb_records[kb.RULE_XB_EU],
+            [xb_records[FS_EU_CBAM_2026]],
             allocations=[{**xb.BATCH_SHARE, **allocation}],
         )
     assert info.value.path == path, attack
     assert message in str(info.value)
 
 
-def test_stage_allocated_twice_is_refused(records: dict[str, Record]) -> None:
+def test_stage_allocated_twice_is_refused(xb_records: dict[str, Record]) -> None:
     with pytest.raises(MalformedError, match="allocated twice"):
         compute_substitution(
-            records[CR_TANK],
-            records[kb.RULE_XB_EU],
-            [records[FS_EU_CBAM_2026]],
+            xb_records[CR_TANK],
+            xb_records[kb.RULE_XB_EU],
+            [xb_records[FS_EU_CBAM_2026]],
             allocations=[xb.BATCH_SHARE, xb.BATCH_SHARE],
         )
 
 
 def test_forged_supplement_factor_fails_recomputation(
-    raw: dict[str, dict[str, Any]], records: dict[str, Record]
+    xb_raw: dict[str, dict[str, Any]], xb_records: dict[str, Record]
 ) -> None:
     """A supplementary line quoting a lower cleaning factor than its factor set states:
     the figure adds up with the forged value, so the quote itself is checked."""
-    forged = copy.deepcopy(raw[xb.SUB_HX_ME])
+    forged = copy.deepcopy(xb_raw[xb.SUB_HX_ME])
     forged["body"]["supplements"][0]["factor"]["value"] = "0.5"
     with pytest.raises(CalculationMismatchError) as info:
-        check_substitution(validate_record(forged), records)
+        check_substitution(validate_record(forged), xb_records)
     assert str(info.value).startswith("body.supplements[0].factor.value")
 
 
 def test_allocation_share_changed_after_the_fact_fails(
-    raw: dict[str, dict[str, Any]], records: dict[str, Record]
+    xb_raw: dict[str, dict[str, Any]], xb_records: dict[str, Record]
 ) -> None:
-    changed = copy.deepcopy(raw[xb.SUB_TANK_EU_SHARED])
+    changed = copy.deepcopy(xb_raw[xb.SUB_TANK_EU_SHARED])
     changed["body"]["allocations"][0]["total_kg"] = "80000"
     with pytest.raises(CalculationMismatchError):
-        check_substitution(validate_record(changed), records)
+        check_substitution(validate_record(changed), xb_records)
 
 
-def test_schema_1_knows_no_supplements(raw: dict[str, dict[str, Any]]) -> None:
-    record = copy.deepcopy(raw[xb.SUB_HX_ME])
+def test_schema_1_knows_no_supplements(xb_raw: dict[str, dict[str, Any]]) -> None:
+    record = copy.deepcopy(xb_raw[xb.SUB_HX_ME])
     record["schema_version"] = "1"
     with pytest.raises(MalformedError) as info:
         validate_record(record)
     assert info.value.path in ("body.supplements", "body.allocations", "body.lines[6].supplied")
-    v1 = copy.deepcopy(raw[SUB_TANK_EU])
+    v1 = copy.deepcopy(xb_raw[SUB_TANK_EU])
     v1["body"]["differences"].append({"kind": "stage-added", "stage": "transport", "lines": ["X"]})
     with pytest.raises(MalformedError, match="expected one of"):
         validate_record(v1)

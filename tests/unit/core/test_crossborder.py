@@ -42,16 +42,6 @@ def _load(name: str) -> dict[str, Any]:
     return vector
 
 
-@pytest.fixture(scope="module")
-def raw() -> dict[str, dict[str, Any]]:
-    return xb.crossborder_records()
-
-
-@pytest.fixture(scope="module")
-def records(raw: dict[str, dict[str, Any]]) -> dict[str, Record]:
-    return {rid: validate_record(r) for rid, r in raw.items()}
-
-
 BANDS = _load("band_edges.json")
 
 
@@ -131,13 +121,13 @@ def test_assessment_vector(name: str) -> None:
     assert _project(computed["differences"], expected["differences"]) == expected["differences"]
 
 
-def test_example_assessments_recompute(records: dict[str, Record]) -> None:
+def test_example_assessments_recompute(xb_records: dict[str, Record]) -> None:
     for rid in (xb.RA_TANK_EU, xb.RA_TANK_UK, xb.RA_TANK_NA, xb.RA_TANK_ME, xb.RA_HX_SEA):
-        check_risk_assessment(records[rid], records)
+        check_risk_assessment(xb_records[rid], xb_records)
 
 
-def test_restricted_chemical_is_named(records: dict[str, Record]) -> None:
-    findings = records[xb.RA_TANK_EU].body["findings"]
+def test_restricted_chemical_is_named(xb_records: dict[str, Record]) -> None:
+    findings = xb_records[xb.RA_TANK_EU].body["findings"]
     named = {
         (f["line_id"], f["cas"], f["name"]) for f in findings if f["kind"] == "restricted-chemical"
     }
@@ -146,7 +136,9 @@ def test_restricted_chemical_is_named(records: dict[str, Record]) -> None:
         ("L09", "1333-82-0", "Chromium trioxide"),
     }
     rectification = [
-        s for s in records[xb.RA_TANK_EU].body["suggestions"] if s["for"] == "restricted-chemicals"
+        s
+        for s in xb_records[xb.RA_TANK_EU].body["suggestions"]
+        if s["for"] == "restricted-chemicals"
     ]
     assert "chromate-free" in rectification[0]["en"] and "无铬" in rectification[0]["zh"]
 
@@ -181,39 +173,39 @@ def _tampered(raw: dict[str, Any], change: Any) -> Record:
     ],
 )
 def test_tampered_assessment_fails_recomputation(
-    raw: dict[str, dict[str, Any]],
-    records: dict[str, Record],
+    xb_raw: dict[str, dict[str, Any]],
+    xb_records: dict[str, Record],
     attack: str,
     change: Any,
     path: str,
 ) -> None:
-    record = _tampered(raw[xb.RA_TANK_EU], change)
+    record = _tampered(xb_raw[xb.RA_TANK_EU], change)
     with pytest.raises(CalculationMismatchError) as info:
-        check_risk_assessment(record, records)
+        check_risk_assessment(record, xb_records)
     assert str(info.value).startswith(path), attack
 
 
 def test_assessment_of_another_subject_fails(
-    raw: dict[str, dict[str, Any]], records: dict[str, Record]
+    xb_raw: dict[str, dict[str, Any]], xb_records: dict[str, Record]
 ) -> None:
-    record = copy.deepcopy(raw[xb.RA_TANK_EU])
+    record = copy.deepcopy(xb_raw[xb.RA_TANK_EU])
     record["subject"] = "88.118.8/TI-HX-0042"
     with pytest.raises(CalculationMismatchError, match=r"^subject"):
-        check_risk_assessment(validate_record(record), records)
+        check_risk_assessment(validate_record(record), xb_records)
 
 
 def test_assessment_needs_its_closure_and_digests(
-    raw: dict[str, dict[str, Any]], records: dict[str, Record]
+    xb_raw: dict[str, dict[str, Any]], xb_records: dict[str, Record]
 ) -> None:
-    record = records[xb.RA_TANK_EU]
-    without_rule = {k: v for k, v in records.items() if k != kb.RULE_XB_EU}
+    record = xb_records[xb.RA_TANK_EU]
+    without_rule = {k: v for k, v in xb_records.items() if k != kb.RULE_XB_EU}
     with pytest.raises(NotFoundError, match=r"body\.rule"):
         check_risk_assessment(record, without_rule)
     digests = {link["id"]: link["digest"] for link in record.raw["refs"]}
-    check_risk_assessment(record, records, digests=digests)
+    check_risk_assessment(record, xb_records, digests=digests)
     digests[kb.RULE_XB_EU] = "0" * 64
     with pytest.raises(DigestMismatchError, match=r"body\.rule\.digest"):
-        check_risk_assessment(record, records, digests=digests)
+        check_risk_assessment(record, xb_records, digests=digests)
 
 
 def _assess_records(
@@ -224,35 +216,35 @@ def _assess_records(
     return compute_risk_assessment(records[source], records[rule], [records[s] for s in sets], **kw)
 
 
-def test_choice_against_the_mandatory_factor_is_refused(records: dict[str, Record]) -> None:
+def test_choice_against_the_mandatory_factor_is_refused(xb_records: dict[str, Record]) -> None:
     """The North-American rule makes the US grid factor mandatory: picking the other
     grid of the same set (or any other entry) is refused, naming both."""
     choice = {"L04": (kb.FS_XB_GRIDS, "nga-2024-au")}
     with pytest.raises(MalformedError) as info:
-        _assess_records(records, CR_TANK, kb.RULE_XB_NA, [kb.FS_XB_GRIDS], choices=choice)
+        _assess_records(xb_records, CR_TANK, kb.RULE_XB_NA, [kb.FS_XB_GRIDS], choices=choice)
     assert info.value.path == "inputs.choices"
     assert "egrid-2023-us" in str(info.value) and "nga-2024-au" in str(info.value)
     same = {"L04": (kb.FS_XB_GRIDS, "egrid-2023-us")}
-    body = _assess_records(records, CR_TANK, kb.RULE_XB_NA, [kb.FS_XB_GRIDS], choices=same)
+    body = _assess_records(xb_records, CR_TANK, kb.RULE_XB_NA, [kb.FS_XB_GRIDS], choices=same)
     assert body["level"] == "red"
     assert body["inputs"]["choices"] == [
         {"line_id": "L04", "set": kb.FS_XB_GRIDS, "entry": "egrid-2023-us"}
     ]
 
 
-def test_mandatory_factor_replaces_even_a_cheaper_candidate(records: dict[str, Record]) -> None:
+def test_mandatory_factor_replaces_even_a_cheaper_candidate(xb_records: dict[str, Record]) -> None:
     """Without the mandatory factor the rule's two grid entries would leave the choice
     open; with it, the line is substituted by the named entry."""
-    body = _assess_records(records, CR_TANK, kb.RULE_XB_NA, [kb.FS_XB_GRIDS])
+    body = _assess_records(xb_records, CR_TANK, kb.RULE_XB_NA, [kb.FS_XB_GRIDS])
     replaced = [d for d in body["differences"] if d["kind"] == "factor-replaced"]
     assert [(d["line_id"], d["replacement"]["entry"]) for d in replaced] == [
         ("L04", "egrid-2023-us")
     ]
 
 
-def test_no_baseline_is_not_assessable(records: dict[str, Record]) -> None:
+def test_no_baseline_is_not_assessable(xb_records: dict[str, Record]) -> None:
     """The heat exchanger (CN 8419) against EU CBAM: no baseline, not a levied good."""
-    body = _assess_records(records, CR_HX, kb.RULE_XB_EU, [FS_EU_CBAM_2026])
+    body = _assess_records(xb_records, CR_HX, kb.RULE_XB_EU, [FS_EU_CBAM_2026])
     assert body["level"] == "not-assessable"
     assert body["level_basis"] == ["no-baseline"]
     assert body["baseline"] is None and body["ratio"] is None
@@ -260,13 +252,13 @@ def test_no_baseline_is_not_assessable(records: dict[str, Record]) -> None:
     assert {"kind": "no-baseline", "cn_code": "8419", "message": NO_BASELINE} in body["findings"]
 
 
-def test_record_without_cn_code_is_not_assessable(records: dict[str, Record]) -> None:
-    draft = copy.deepcopy(dict(records[CR_HX].raw))
+def test_record_without_cn_code_is_not_assessable(xb_records: dict[str, Record]) -> None:
+    draft = copy.deepcopy(dict(xb_records[CR_HX].raw))
     del draft["body"]["equipment"]["cn_code"]
     body = compute_risk_assessment(
         validate_record(draft),
-        records[kb.RULE_XB_SEA],
-        [records[s["id"]] for s in records[kb.RULE_XB_SEA].body["factor_sets"]],
+        xb_records[kb.RULE_XB_SEA],
+        [xb_records[s["id"]] for s in xb_records[kb.RULE_XB_SEA].body["factor_sets"]],
         assessed_on=date(2026, 2, 20),
         import_date=date(2026, 4, 15),
         choices={"H03": ("urn:carbonledger:factor-set:cn-mee-nbs-2023-grid", "cn-2023-east")},
@@ -274,17 +266,17 @@ def test_record_without_cn_code_is_not_assessable(records: dict[str, Record]) ->
     assert body["level"] == "not-assessable" and body["cn_code"] is None
 
 
-def test_draft_record_is_assessed_like_a_stored_one(records: dict[str, Record]) -> None:
+def test_draft_record_is_assessed_like_a_stored_one(xb_records: dict[str, Record]) -> None:
     """A draft (validated, never stored) with the chromate line removed: no restricted
     chemical left but the primer's."""
-    draft = copy.deepcopy(dict(records[xb.CR_TANK_XB].raw))
+    draft = copy.deepcopy(dict(xb_records[xb.CR_TANK_XB].raw))
     draft["id"] = "urn:carbonledger:carbon-record:draft-0001"
     draft["body"]["lines"].pop()
     from ledger.core.calc.lines import compute_carbon_totals
 
     draft["body"]["totals"] = compute_carbon_totals(validate_record(draft))
     body = _assess_records(
-        {**records, draft["id"]: validate_record(draft)},
+        {**xb_records, draft["id"]: validate_record(draft)},
         draft["id"],
         kb.RULE_XB_EU,
         [FS_EU_CBAM_2026],
@@ -293,14 +285,14 @@ def test_draft_record_is_assessed_like_a_stored_one(records: dict[str, Record]) 
     assert cas == ["7789-06-2"]
 
 
-def test_version_1_rule_cannot_pre_assess(records: dict[str, Record]) -> None:
+def test_version_1_rule_cannot_pre_assess(xb_records: dict[str, Record]) -> None:
     with pytest.raises(MalformedError, match="schema version 1"):
-        _assess_records(records, CR_TANK, RULE_EU_CBAM, [FS_EU_CBAM_2026])
+        _assess_records(xb_records, CR_TANK, RULE_EU_CBAM, [FS_EU_CBAM_2026])
 
 
-def test_origin_price_deduction(records: dict[str, Record]) -> None:
+def test_origin_price_deduction(xb_records: dict[str, Record]) -> None:
     body = _assess_records(
-        records,
+        xb_records,
         xb.CR_TANK_XB,
         kb.RULE_XB_EU,
         [FS_EU_CBAM_2026],
@@ -310,7 +302,7 @@ def test_origin_price_deduction(records: dict[str, Record]) -> None:
     assert body["tariff"]["burden"] == "712.94"
     with pytest.raises(MalformedError) as info:
         _assess_records(
-            records,
+            xb_records,
             xb.CR_TANK_XB,
             kb.RULE_XB_EU,
             [FS_EU_CBAM_2026],
@@ -319,12 +311,12 @@ def test_origin_price_deduction(records: dict[str, Record]) -> None:
     assert info.value.path == "inputs.origin_price.covered_share"
 
 
-def test_supplied_required_data_clears_the_finding(records: dict[str, Record]) -> None:
+def test_supplied_required_data_clears_the_finding(xb_records: dict[str, Record]) -> None:
     """The Middle-Eastern rule's monitoring data, once in the record (with evidence), is
     no longer missing, and the level falls back to what the figure says."""
     from ledger.core.calc.lines import compute_carbon_totals
 
-    draft = copy.deepcopy(dict(records[CR_TANK].raw))
+    draft = copy.deepcopy(dict(xb_records[CR_TANK].raw))
     draft["id"] = "urn:carbonledger:carbon-record:draft-monitoring"
     line = copy.deepcopy(draft["body"]["lines"][3])
     line.update(
@@ -340,7 +332,7 @@ def test_supplied_required_data_clears_the_finding(records: dict[str, Record]) -
     draft["body"]["lines"].append(line)
     draft["body"]["totals"] = compute_carbon_totals(validate_record(draft))
     body = _assess_records(
-        {**records, draft["id"]: validate_record(draft)},
+        {**xb_records, draft["id"]: validate_record(draft)},
         draft["id"],
         kb.RULE_XB_ME,
         [],
@@ -381,9 +373,9 @@ def test_supplied_required_data_clears_the_finding(records: dict[str, Record]) -
     ],
 )
 def test_malformed_equivalence_declaration(
-    raw: dict[str, dict[str, Any]], attack: str, change: Any, path: str, message: str
+    xb_raw: dict[str, dict[str, Any]], attack: str, change: Any, path: str, message: str
 ) -> None:
-    record = copy.deepcopy(raw[xb.ED_TANK_EU])
+    record = copy.deepcopy(xb_raw[xb.ED_TANK_EU])
     change(record["body"])
     with pytest.raises(MalformedError) as info:
         validate_record(record)
@@ -391,26 +383,26 @@ def test_malformed_equivalence_declaration(
     assert message in str(info.value)
 
 
-def test_equivalence_declaration_links_its_conversion(records: dict[str, Record]) -> None:
+def test_equivalence_declaration_links_its_conversion(xb_records: dict[str, Record]) -> None:
     from ledger.examples import SUB_TANK_EU
 
-    declaration = records[xb.ED_TANK_EU]
+    declaration = xb_records[xb.ED_TANK_EU]
     assert [(r.rel, r.id) for r in declaration.refs] == [("source", SUB_TANK_EU)]
-    assert declaration.subject == records[SUB_TANK_EU].subject
+    assert declaration.subject == xb_records[SUB_TANK_EU].subject
     assert {lang for d in declaration.body["documents"] for lang in d["languages"]} == {"en", "zh"}
 
 
-def test_import_date_out_of_range_is_refused(records: dict[str, Record]) -> None:
+def test_import_date_out_of_range_is_refused(xb_records: dict[str, Record]) -> None:
     """A year the deadline arithmetic could overflow on is a clear error, not a crash."""
     with pytest.raises(MalformedError) as info:
-        _assess_records(records, CR_TANK, kb.RULE_XB_ME, [], import_date=date(9999, 12, 1))
+        _assess_records(xb_records, CR_TANK, kb.RULE_XB_ME, [], import_date=date(9999, 12, 1))
     assert info.value.path == "inputs.import_date"
 
 
-def test_origin_price_for_a_good_outside_the_levy_is_refused(records: dict[str, Record]) -> None:
+def test_origin_price_for_a_good_outside_the_levy_is_refused(xb_records: dict[str, Record]) -> None:
     with pytest.raises(MalformedError) as info:
         _assess_records(
-            records,
+            xb_records,
             CR_HX,
             kb.RULE_XB_EU,
             [FS_EU_CBAM_2026],
@@ -436,43 +428,43 @@ def _na_conversion(records: dict[str, Record]) -> dict[str, Any]:
     )
 
 
-def test_conversion_applies_the_mandatory_factor(records: dict[str, Record]) -> None:
+def test_conversion_applies_the_mandatory_factor(xb_records: dict[str, Record]) -> None:
     """Among the rule's two grid entries the conversion takes the one the rule makes
     mandatory, without being told; its recomputation agrees."""
     from ledger.core.calc.substitution import check_substitution
 
-    record = validate_record(_na_conversion(records))
+    record = validate_record(_na_conversion(xb_records))
     l04 = next(line for line in record.body["lines"] if line["line_id"] == "L04")
     assert (l04["action"], l04["replacement"]["entry"]) == ("substitute", "egrid-2023-us")
-    check_substitution(record, records)
+    check_substitution(record, xb_records)
 
 
 def test_conversion_picking_another_factor_than_the_mandatory_one_is_refused(
-    records: dict[str, Record],
+    xb_records: dict[str, Record],
 ) -> None:
     from ledger.core.calc.substitution import check_substitution, compute_substitution
 
     with pytest.raises(MalformedError) as info:
         compute_substitution(
-            records[CR_TANK],
-            records[kb.RULE_XB_NA],
-            [records[kb.FS_XB_GRIDS]],
+            xb_records[CR_TANK],
+            xb_records[kb.RULE_XB_NA],
+            [xb_records[kb.FS_XB_GRIDS]],
             choices={"L04": (kb.FS_XB_GRIDS, "nga-2024-au")},
         )
     assert info.value.path == "choices" and "egrid-2023-us" in str(info.value)
     # A stored conversion that quotes the other grid entry fails its recomputation.
-    forged = _na_conversion(records)
-    grids = records[kb.FS_XB_GRIDS]
+    forged = _na_conversion(xb_records)
+    grids = xb_records[kb.FS_XB_GRIDS]
     line = next(x for x in forged["body"]["lines"] if x["line_id"] == "L04")
     entry = next(e for e in grids.body["entries"] if e["id"] == "nga-2024-au")
     line["replacement"] = {**line["replacement"], "entry": entry["id"], "value": entry["value"]}
     with pytest.raises(MalformedError, match="mandatory"):
-        check_substitution(validate_record(forged), records)
+        check_substitution(validate_record(forged), xb_records)
     # One that keeps the source's own grid factor does not add up either.
-    kept = _na_conversion(records)
+    kept = _na_conversion(xb_records)
     line = next(x for x in kept["body"]["lines"] if x["line_id"] == "L04")
     line["action"] = "keep"
     line["factor"] = line.pop("original")
     del line["replacement"]
     with pytest.raises(CalculationMismatchError, match=r"^body\.lines"):
-        check_substitution(validate_record(kept), records)
+        check_substitution(validate_record(kept), xb_records)

@@ -11,7 +11,6 @@ from ledger.core.errors import MalformedError
 from ledger.core.records import validate_record
 from ledger.examples import RULE_EU_CBAM, RULE_SEA, RULE_UK
 from ledger.examples import knowledge as kb
-from ledger.examples.crossborder import crossborder_records
 
 KB_RULES = (
     kb.RULE_XB_EU,
@@ -23,13 +22,8 @@ KB_RULES = (
 )
 
 
-@pytest.fixture(scope="module")
-def records() -> dict[str, dict[str, Any]]:
-    return crossborder_records()
-
-
-def test_every_region_is_in_the_knowledge_base(records: dict[str, dict[str, Any]]) -> None:
-    rules = [validate_record(records[rid]) for rid in KB_RULES]
+def test_every_region_is_in_the_knowledge_base(xb_raw: dict[str, dict[str, Any]]) -> None:
+    rules = [validate_record(xb_raw[rid]) for rid in KB_RULES]
     assert {r.schema_version for r in rules} == {"2"}
     assert [r.body["region"] for r in rules] == ["EU", "GB", "SEA", "NA", "ME", "OC"]
     for rule in rules:
@@ -49,26 +43,26 @@ def test_every_region_is_in_the_knowledge_base(records: dict[str, dict[str, Any]
 
 
 def test_eu_rule_marks_official_and_illustrative_figures(
-    records: dict[str, dict[str, Any]],
+    xb_raw: dict[str, dict[str, Any]],
 ) -> None:
     """What was read in a legal text is official; what was recalled or has no publisher
     (the price, the baselines, the later CBAM factors) is illustrative."""
-    t = records[kb.RULE_XB_EU]["body"]["tariff"]
+    t = xb_raw[kb.RULE_XB_EU]["body"]["tariff"]
     shares = {y["year"]: y["status"] for y in t["free_allocation"]}
     assert shares[2026] == "official" and shares[2027] == "illustrative"
     assert t["price"]["status"] == "illustrative" and t["de_minimis"]["status"] == "official"
-    assert {b["status"] for b in records[kb.RULE_XB_EU]["body"]["baselines"]} == {"illustrative"}
+    assert {b["status"] for b in xb_raw[kb.RULE_XB_EU]["body"]["baselines"]} == {"illustrative"}
 
 
-def test_version_1_rules_keep_validating(records: dict[str, dict[str, Any]]) -> None:
+def test_version_1_rules_keep_validating(xb_raw: dict[str, dict[str, Any]]) -> None:
     for rid in (RULE_EU_CBAM, RULE_UK, RULE_SEA):
-        assert validate_record(records[rid]).schema_version == "1"
+        assert validate_record(xb_raw[rid]).schema_version == "1"
 
 
 def _fault(
-    records: dict[str, dict[str, Any]], change: Any, rid: str = kb.RULE_XB_EU
+    xb_raw: dict[str, dict[str, Any]], change: Any, rid: str = kb.RULE_XB_EU
 ) -> MalformedError:
-    record = copy.deepcopy(records[rid])
+    record = copy.deepcopy(xb_raw[rid])
     change(record["body"])
     with pytest.raises(MalformedError) as info:
         validate_record(record)
@@ -143,8 +137,8 @@ def _fault(
     ],
 )
 def test_malformed_knowledge_base_rule(
-    records: dict[str, dict[str, Any]], attack: str, change: Any, path: str, message: str
+    xb_raw: dict[str, dict[str, Any]], attack: str, change: Any, path: str, message: str
 ) -> None:
-    error = _fault(records, change)
+    error = _fault(xb_raw, change)
     assert error.path == path, attack
     assert message in str(error)
