@@ -24,6 +24,8 @@ RecordType = Literal[
     "rating-rule",
     "credit-change",
     "bim-archive",
+    "risk-assessment",
+    "equivalence-declaration",
 ]
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from ledger.core.calc.lines import check_carbon_record
 from ledger.core.calc.rating import check_credit_change
 from ledger.core.calc.substitution import check_substitution
+from ledger.core.crossborder.assessment import check_risk_assessment
 from ledger.core.errors import CalculationMismatchError, MalformedError, NotFoundError
 from ledger.core.records import Record, Ref
 from ledger.core.validity import check_validity
@@ -162,12 +163,28 @@ def _check_credit(record: Record, inputs: Inputs, strict: bool) -> Outcome:
     )
 
 
+# -- risk-assessment -----------------------------------------------------------------
+
+
+def _check_assessment(record: Record, inputs: Inputs, strict: bool) -> Outcome:
+    for ref in _substitution_inputs(record):
+        _need(inputs, ref.id, ref.rel)
+    check_risk_assessment(record, {r.id: inputs[r.id] for r in _substitution_inputs(record)})
+    body = record.body
+    return Outcome(
+        f"figure {body['result']['total']} {body['result']['unit']}, level {body['level']} "
+        "and findings recompute"
+    )
+
+
 FIGURE_RULES: dict[str, FigureRule] = {
     rule.record_type: rule
     for rule in (
         FigureRule("carbon-record", _carbon_inputs, _check_carbon),
         FigureRule("factor-substitution", _substitution_inputs, _check_substitution),
         FigureRule("credit-change", _credit_inputs, _check_credit),
+        # A risk assessment reads what a substitution reads: source, rule, factor sets.
+        FigureRule("risk-assessment", _substitution_inputs, _check_assessment),
     )
 }
 

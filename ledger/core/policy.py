@@ -3,10 +3,11 @@
 
 Regulators and auditors see every field. The public sees a record in full unless it is
 **confidential** (``is_confidential``): a credit change (its scores, by design), a BIM
-archive entry (its documents), a supplier's declared factors (a factor set with status
-``supplier-declared``), and a carbon record or factor substitution that quotes such a
-factor set. Reference data (official and illustrative factor sets, region and rating
-rules) is therefore public in full, and so is every figure computed from public data
+archive entry (its documents), a risk assessment (its findings and the source's
+factors), a supplier's declared factors (a factor set with status ``supplier-declared``),
+and a carbon record or factor substitution that quotes such a factor set. Reference data
+(official and illustrative factor sets, region and rating rules) is therefore public in
+full, and so is every figure computed from public data
 alone: anyone can recompute it. ``public_view`` gives the full view or the redacted one.
 
 Of a confidential record the public sees what ``reveals(record_type, "public")`` lets
@@ -121,6 +122,24 @@ _PUBLIC: dict[str, tuple[Pattern, ...]] = {
         ("body", "ifc"),
         ("body", "carbon_records"),
     ),
+    # The level and what it was measured against; the tariff, the inputs, the
+    # difference table and the findings (which name substances and supplier data)
+    # stay with the regulator.
+    "risk-assessment": (
+        ("body", "source"),
+        ("body", "rule"),
+        ("body", "factor_sets"),
+        ("body", "region"),
+        ("body", "result"),
+        ("body", "cn_code"),
+        ("body", "baseline"),
+        ("body", "bands"),
+        ("body", "ratio"),
+        ("body", "level"),
+        ("body", "level_basis"),
+    ),
+    # A declaration is public by purpose: the file hashes and who signed.
+    "equivalence-declaration": (("body",),),
 }
 
 
@@ -183,7 +202,9 @@ def is_confidential(record: Mapping[str, Any], *, confidential_sets: Collection[
     substitutions depend on it.
     """
     rtype = record.get("type")
-    if rtype in ("credit-change", "bim-archive"):
+    # A risk assessment's difference table and findings carry its source's factor values
+    # and substances: like a credit change's scores, never public.
+    if rtype in ("credit-change", "bim-archive", "risk-assessment"):
         return True
     if rtype == "factor-set":
         return is_confidential_set(record)

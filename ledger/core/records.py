@@ -1,4 +1,4 @@
-"""The record envelope and the seven record types (docs/RECORDS.md).
+"""The record envelope and the nine record types (docs/RECORDS.md).
 
 ``validate_record`` turns a parsed JSON value into a :class:`Record` or raises
 :class:`InvalidRecordError` (a :class:`MalformedError`) naming the record id and
@@ -19,16 +19,21 @@ from typing import Any
 from ledger.core.errors import MalformedError
 from ledger.core.types import fields as f
 from ledger.core.types import vocab
+from ledger.core.types.assessment import validate_assessment_body
 from ledger.core.types.carbon import BodyLink, validate_carbon_body
+from ledger.core.types.declaration import validate_declaration_body
 from ledger.core.types.reference import (
     validate_factor_set_body,
     validate_rating_rule_body,
     validate_region_rule_body,
 )
+from ledger.core.types.region_rule import validate_region_rule_body_v2
 from ledger.core.types.schema2 import (
     validate_carbon_body_v2,
+    validate_carbon_body_v3,
     validate_credit_body_v2,
     validate_substitution_body_v2,
+    validate_substitution_body_v3,
 )
 from ledger.core.types.substitution import validate_substitution_body
 from ledger.core.types.trail import validate_archive_body, validate_credit_body
@@ -48,20 +53,36 @@ _BodyValidator = Callable[[Any, str, str], list[BodyLink]]
 # type -> {schema_version -> body validator}. A new schema version is added
 # here next to the old one: every version ever issued stays readable (docs/FORMAT.md).
 _VALIDATORS: dict[str, dict[str, _BodyValidator]] = {
-    "carbon-record": {"1": validate_carbon_body, "2": validate_carbon_body_v2},
+    "carbon-record": {
+        "1": validate_carbon_body,
+        "2": validate_carbon_body_v2,
+        "3": validate_carbon_body_v3,
+    },
     "factor-set": {"1": validate_factor_set_body},
-    "region-rule": {"1": validate_region_rule_body},
-    "factor-substitution": {"1": validate_substitution_body, "2": validate_substitution_body_v2},
+    "region-rule": {"1": validate_region_rule_body, "2": validate_region_rule_body_v2},
+    "factor-substitution": {
+        "1": validate_substitution_body,
+        "2": validate_substitution_body_v2,
+        "3": validate_substitution_body_v3,
+    },
     "rating-rule": {"1": validate_rating_rule_body},
     "credit-change": {"1": validate_credit_body, "2": validate_credit_body_v2},
     "bim-archive": {"1": validate_archive_body},
+    "risk-assessment": {"1": validate_assessment_body},
+    "equivalence-declaration": {"1": validate_declaration_body},
 }
 RECORD_TYPES = tuple(_VALIDATORS)
 #: Every schema version each type was ever issued in (all of them stay readable).
 SCHEMA_VERSIONS: dict[str, tuple[str, ...]] = {t: tuple(v) for t, v in _VALIDATORS.items()}
 REFERENCE_TYPES = ("factor-set", "region-rule", "rating-rule")
 # Records about one piece of equipment: their subject is its Handle, OID or Ecode.
-EQUIPMENT_TYPES = ("carbon-record", "bim-archive", "factor-substitution")
+EQUIPMENT_TYPES = (
+    "carbon-record",
+    "bim-archive",
+    "factor-substitution",
+    "risk-assessment",
+    "equivalence-declaration",
+)
 
 _ENVELOPE = ("type", "schema_version", "id", "subject", "issued_at", "producer", "refs", "body")
 

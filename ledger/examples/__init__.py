@@ -72,27 +72,37 @@ def substitution_record(
     digests: dict[str, str],
     choices: dict[str, tuple[str, str]] | None = None,
     validity_exceptions: list[dict[str, Any]] | None = None,
+    *,
+    supplements: list[dict[str, Any]] | None = None,
+    allocations: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """A factor-substitution record computed with calc/1 from its inputs; with
-    ``validity_exceptions`` (why a factor set serves outside its validity) it is schema 2."""
+    ``validity_exceptions`` (why a factor set serves outside its validity) it is schema 2,
+    with supplementary lines or an allocated stage schema 3."""
     computed = compute_substitution(
         validate_record(source),
         validate_record(rule),
         [validate_record(s) for s in sets],
         choices=choices,
+        supplements=supplements or (),
+        allocations=allocations or (),
     )
     body = {
         "source": {"id": source["id"], "digest": digests[source["id"]]},
         "rule": {"id": rule["id"], "digest": digests[rule["id"]]},
         **computed,
     }
+    boundary = supplements is not None or allocations is not None
+    if boundary:
+        body["supplements"] = supplements or []
+        body["allocations"] = allocations or []
     refs = [
         {"rel": "source", "id": source["id"], "digest": digests[source["id"]]},
         {"rel": "rule", "id": rule["id"], "digest": digests[rule["id"]]},
     ]
     # Kept lines quote the source's factor sets: those belong to the closure too.
     sets_used = {link["id"]: link["digest"] for link in computed["factor_sets"]}
-    for line in computed["lines"]:
+    for line in [*computed["lines"], *(supplements or [])]:
         for key in ("factor", "original", "replacement"):
             if key in line:
                 sets_used.setdefault(line[key]["set"]["id"], line[key]["set"]["digest"])
@@ -108,7 +118,9 @@ def substitution_record(
         body,
         refs,
     )
-    if validity_exceptions:
+    if boundary:
+        record["schema_version"] = "3"
+    elif validity_exceptions:
         record["schema_version"] = "2"
     return record
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from ledger.core.errors import MalformedError, NotFoundError
+from ledger.core.errors import DigestMismatchError, MalformedError, NotFoundError
 from ledger.core.records import Record
 
 
@@ -58,3 +58,30 @@ def factor_use(set_id: str, entry: Mapping[str, Any], digest: str) -> dict[str, 
     if "per_gas" in entry:
         use["per_gas"] = dict(entry["per_gas"])
     return use
+
+
+def linked_inputs(
+    body: Mapping[str, Any],
+    closure: Mapping[str, Record] | Sequence[Record],
+    *,
+    digests: Mapping[str, str] | None = None,
+) -> tuple[Record, Record, list[Record]]:
+    """The source, rule and factor sets a body computed under a region rule links to
+    (``body.source``, ``body.rule``, ``body.factor_sets``), found in ``closure``. When
+    ``digests`` (record id -> digest, as a bundle proved them) is given, every link's
+    digest must match (docs/CALC.md §10)."""
+    items = closure.values() if isinstance(closure, Mapping) else closure
+    by_id = {r.id: r for r in items}
+    links = [("body.source", body["source"]), ("body.rule", body["rule"])]
+    links += [(f"body.factor_sets[{i}]", s) for i, s in enumerate(body["factor_sets"])]
+    for path, link in links:
+        if link["id"] not in by_id:
+            raise NotFoundError(f"{path}: {link['id']} is not in the closure")
+        if digests is not None and digests.get(link["id"]) != link["digest"]:
+            raise DigestMismatchError(
+                f"{path}.digest: differs from the digest of {link['id']} in the bundle",
+                expected=link["digest"],
+                computed=digests.get(link["id"]),
+            )
+    sets = [by_id[s["id"]] for s in body["factor_sets"]]
+    return by_id[body["source"]["id"]], by_id[body["rule"]["id"]], sets

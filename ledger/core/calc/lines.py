@@ -172,7 +172,9 @@ def compute_carbon_totals(record: Record) -> dict[str, Any]:
     )
 
 
-def _check_factor(use: Mapping[str, Any], sets: Mapping[str, Record], path: str) -> None:
+def check_factor_quote(use: Mapping[str, Any], sets: Mapping[str, Record], path: str) -> None:
+    """A line's factor use equals the entry of the factor set it quotes (docs/RECORDS.md
+    §3.1): value, unit, activity, GWP set and per-gas values."""
     set_id = use["set"]["id"]
     if set_id not in sets:
         raise NotFoundError(f"{path}.set: factor set {set_id} is not in the closure")
@@ -188,5 +190,5 @@ def check_carbon_record(
     require_type(record, "carbon-record")
     sets = records_by_id(factor_sets, "factor-set")
     for i, line in enumerate(record.body["lines"]):
-        _check_factor(line["factor"], sets, f"body.lines[{i}].factor")
+        check_factor_quote(line["factor"], sets, f"body.lines[{i}].factor")
     compare(record.body["totals"], compute_carbon_totals(record), "body.totals")

@@ -7,15 +7,28 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ledger.core.calc.arithmetic import calc_context, compare, exact_text
+from ledger.core.calc.boundary import (
+    allocate,
+    allocation_shares,
+    check_supplements,
+    stage_differences,
+)
 from ledger.core.calc.inputs import (
     equipment_mass_kg,
     factor_use,
     find_entry,
+    linked_inputs,
     records_by_id,
     require_type,
 )
-from ledger.core.calc.lines import LineResult, aggregate, evaluate_line, present
-from ledger.core.errors import DigestMismatchError, MalformedError, NotFoundError
+from ledger.core.calc.lines import (
+    LineResult,
+    aggregate,
+    check_factor_quote,
+    evaluate_line,
+    present,
+)
+from ledger.core.errors import MalformedError
 from ledger.core.records import Record
 from ledger.core.types import vocab
 
@@ -57,16 +70,55 @@ def _replacement(
     return found[0] if found else None
 
 
+def mandatory_choices(
+    rule: Record,
+    lines: Sequence[Mapping[str, Any]],
+    choices: Choices,
+    *,
+    path: str = "choices",
+) -> dict[str, tuple[str, str]]:
+    """The replacement factor of every line: the mandatory factor a rule of schema
+    version 2 names for the line's activity, else the caller's choice (docs/CALC.md §6).
+    A choice that contradicts a mandatory factor is refused: where the rule names a
+    factor, no other may be picked, not even a cheaper candidate of the same set."""
+    line_ids = {line["line_id"] for line in lines}
+    for line_id in choices:
+        if line_id not in line_ids:
+            raise MalformedError(f"no line {line_id!r} to choose a factor for", path=path)
+    if rule.schema_version == "1":
+        return dict(choices)
+    mandatory = {m["activity"]: (m["set"], m["entry"]) for m in rule.body["mandatory_factors"]}
+    out: dict[str, tuple[str, str]] = {}
+    for line in lines:
+        line_id = line["line_id"]
+        forced = mandatory.get(line["factor"]["activity"])
+        chosen = choices.get(line_id)
+        if forced is not None and chosen is not None and tuple(chosen) != forced:
+            raise MalformedError(
+                f"line {line_id}: rule {rule.id} makes {forced[0]}#{forced[1]} mandatory for "
+                f"activity {line['factor']['activity']!r}; the choice {chosen[0]}#{chosen[1]} "
+                "is refused",
+                path=path,
+            )
+        picked = forced if forced is not None else chosen
+        if picked is not None:
+            out[line_id] = (picked[0], picked[1])
+    return out
+
+
 def compute_substitution(
     source: Record,
     rule: Record,
     factor_sets: Sequence[Record] | Mapping[str, Record],
     *,
     choices: Choices | None = None,
+    supplements: Sequence[Mapping[str, Any]] = (),
+    allocations: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """The computed part of a factor-substitution body: ``factor_sets``, ``gwp``,
-    ``lines``, ``result``, ``differences``. The caller adds ``source`` and
-    ``rule`` links ({id, digest}) to make the whole body."""
+    ``lines``, ``result``, ``differences``. The caller adds ``source`` and ``rule`` links
+    ({id, digest}), and the ``supplements`` and ``allocations`` it gave (a body with
+    either is of schema version 3, docs/CALC.md §6.1), to make the whole body."""
     require_type(source, "carbon-record")
     require_type(rule, "region-rule")
     given = records_by_id(factor_sets, "factor-set")
@@ -78,7 +130,6 @@ def compute_substitution(
         )
     digests = dict(required)
     sets = [given[set_id] for set_id, _ in required]
-    choices = choices or {}
     ctx = calc_context()
     rb = rule.body
     stages_in = {s["stage"] for s in rb["stages"]}
@@ -87,12 +138,22 @@ def compute_substitution(
     channel_refs = {c["channel"]: c["legal_ref"] for c in rb["excluded_channels"]}
     target_gwp = rb["gwp_set"]
     source_gwp = source.body["methodology"]["gwp_set"]
+    check_supplements(source, supplements, stages_in=stages_in, channels_in=channels_in)
+    all_lines = [*source.body["lines"], *supplements]
+    choices = mandatory_choices(rule, all_lines, choices or {})
+    counted = {
+        line["stage"]
+        for line in all_lines
+        if line["stage"] in stages_in and line["cbam_channel"] in channels_in
+    }
+    shares = allocation_shares(allocations, counted)
 
     lines: list[dict[str, Any]] = []
     results: list[LineResult] = []
     replaced: list[dict[str, Any]] = []
     flagged: list[str] = []
-    for line in source.body["lines"]:
+    supplied: dict[str, list[str]] = {}
+    for number, line in enumerate(all_lines):
         head = {"line_id": line["line_id"], "stage": line["stage"], "channel": line["cbam_channel"]}
         if line["stage"] not in stages_in:
             lines.append(
@@ -134,20 +195,18 @@ def compute_substitution(
         if res.gwp_treatment == "not-recharacterised":
             flagged.append(line["line_id"])
         entry["gwp_treatment"] = res.gwp_treatment
+        if line["stage"] in shares:
+            entry["unallocated_kg"] = exact_text(res.emissions_kg)
+            res = allocate(res, *shares[line["stage"]], ctx)
         entry["emissions_kg"] = exact_text(res.emissions_kg)
+        if number >= len(source.body["lines"]):
+            entry["supplied"] = True
+            supplied.setdefault(line["stage"], []).append(line["line_id"])
         lines.append(entry)
         results.append(res)
 
-    source_stages = source.body["boundary"]["stages"]
     source_channels = {line["cbam_channel"] for line in source.body["lines"]}
-    differences: list[dict[str, Any]] = []
-    for stage in vocab.STAGES:
-        if stage in source_stages and stage not in stages_in:
-            differences.append(
-                {"kind": "stage-removed", "stage": stage, "legal_ref": stage_refs[stage]}
-            )
-        if stage in stages_in and stage not in source_stages:
-            differences.append({"kind": "stage-not-in-source", "stage": stage})
+    differences = stage_differences(source, rule, supplied, allocations)
     for channel in vocab.CHANNELS:
         if channel in source_channels and channel not in channels_in:
             differences.append(
@@ -204,23 +263,15 @@ def check_substitution(
     digest, as the bundle proved them) is given, every link's digest must match.
     """
     require_type(record, "factor-substitution")
-    items = closure.values() if isinstance(closure, Mapping) else closure
-    by_id = {r.id: r for r in items}
     body = record.body
-    links = [("body.source", body["source"]), ("body.rule", body["rule"])]
-    links += [(f"body.factor_sets[{i}]", s) for i, s in enumerate(body["factor_sets"])]
-    for path, link in links:
-        if link["id"] not in by_id:
-            raise NotFoundError(f"{path}: {link['id']} is not in the closure")
-        if digests is not None and digests.get(link["id"]) != link["digest"]:
-            raise DigestMismatchError(
-                f"{path}.digest: differs from the digest of {link['id']} in the bundle",
-                expected=link["digest"],
-                computed=digests.get(link["id"]),
-            )
-    source = by_id[body["source"]["id"]]
-    rule = by_id[body["rule"]["id"]]
-    sets = [by_id[s["id"]] for s in body["factor_sets"]]
+    source, rule, sets = linked_inputs(body, closure, digests=digests)
+    supplements = body.get("supplements", [])
+    if supplements:
+        # Supplementary lines quote factor sets of their own: each quote must be faithful.
+        items = closure.values() if isinstance(closure, Mapping) else closure
+        known = {r.id: r for r in items if r.type == "factor-set"}
+        for i, line in enumerate(supplements):
+            check_factor_quote(line["factor"], known, f"body.supplements[{i}].factor")
     # The record's own choices: each replacement, and each kept factor that is
     # itself from one of the rule's sets (kept by choice among several candidates).
     rule_sets = {s["id"] for s in body["factor_sets"]}
@@ -237,9 +288,13 @@ def check_substitution(
         else:
             continue
         choices[line["line_id"]] = (use["set"]["id"], use["entry"])
-    computed = compute_substitution(source, rule, sets, choices=choices)
+    computed = compute_substitution(
+        source,
+        rule,
+        sets,
+        choices=choices,
+        supplements=supplements,
+        allocations=body.get("allocations", []),
+    )
     for key in ("factor_sets", "gwp", "lines", "result", "differences"):
         compare(body[key], computed[key], f"body.{key}")
-
-
-__all__ = ["Choices", "check_substitution", "compute_substitution"]

@@ -110,7 +110,22 @@ def validate_factor_basis(o: Mapping[str, Any], path: str, unit: units.FactorUni
             raise f.fail(f.sub(path, "per_gas"), "a CO2-only factor can list CO2 only")
 
 
-def validate_line(value: Any, path: str, stages: set[str], links: list[BodyLink]) -> str:
+def validate_substances(value: Any, path: str) -> None:
+    """What a material line contains, by CAS number (schema version 3): the substances
+    its safety data sheet declares, so a region's restricted list can be screened."""
+    cas_list = []
+    for i, item in enumerate(f.array(value, path, min_items=1, max_items=100)):
+        p = f.sub(path, i)
+        o = f.obj(item, p, ("cas", "name"))
+        cas_list.append(f.cas_number(o["cas"], f.sub(p, "cas")))
+        f.text(o["name"], f.sub(p, "name"), max_len=256)
+    f.unique(cas_list, path, "CAS number")
+
+
+def validate_line(
+    value: Any, path: str, stages: set[str], links: list[BodyLink], *, substances: bool = False
+) -> str:
+    optional = ("data_type", "evidence", "substances") if substances else ("data_type", "evidence")
     o = f.obj(
         value,
         path,
@@ -124,7 +139,7 @@ def validate_line(value: Any, path: str, stages: set[str], links: list[BodyLink]
             "unit",
             "factor",
         ),
-        ("data_type", "evidence"),
+        optional,
     )
     line_id = f.matching(o["line_id"], f.sub(path, "line_id"), f.LINE_ID_RE, "a line id like 'L01'")
     stage = f.enum(o["stage"], f.sub(path, "stage"), vocab.STAGES)
@@ -152,6 +167,8 @@ def validate_line(value: Any, path: str, stages: set[str], links: list[BodyLink]
             f.sha256_hex(ev["sha256"], f.sub(p, "sha256"))
             if "ref" in ev:
                 f.text(ev["ref"], f.sub(p, "ref"), max_len=256)
+    if "substances" in o:
+        validate_substances(o["substances"], f.sub(path, "substances"))
     return line_id
 
 
@@ -173,6 +190,19 @@ def validate_totals(value: Any, path: str, unit_choices: tuple[str, ...]) -> Non
 
 
 def validate_carbon_body(body: Any, path: str, subject: str) -> list[BodyLink]:
+    """Schema version 1."""
+    return _validate_carbon_body(body, path, subject, substances=False)
+
+
+def validate_carbon_body_with_substances(body: Any, path: str, subject: str) -> list[BodyLink]:
+    """Version 1 with `substances` (CAS numbers) on lines; schema version 3 adds
+    version 2's validity exceptions to it (``ledger.core.types.schema2``)."""
+    return _validate_carbon_body(body, path, subject, substances=True)
+
+
+def _validate_carbon_body(
+    body: Any, path: str, subject: str, *, substances: bool
+) -> list[BodyLink]:
     o = f.obj(
         body,
         path,
@@ -212,7 +242,7 @@ def validate_carbon_body(body: Any, path: str, subject: str) -> list[BodyLink]:
     validate_rounding(o["rounding"], f.sub(path, "rounding"))
     lines_path = f.sub(path, "lines")
     line_ids = [
-        validate_line(line, f.sub(lines_path, i), set(stage_list), links)
+        validate_line(line, f.sub(lines_path, i), set(stage_list), links, substances=substances)
         for i, line in enumerate(f.array(o["lines"], lines_path, min_items=1))
     ]
     f.unique(line_ids, lines_path, "line_id")

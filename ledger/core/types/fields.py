@@ -45,6 +45,8 @@ MEDIA_TYPE_RE = re.compile(
     r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-zA-Z0-9][a-zA-Z0-9!#$&^_.+-]{0,126}$"
 )
 CN_CODE_RE = re.compile(r"^\d{4}(\d{2}(\d{2})?)?$")
+# CAS Registry Number: 2-7 digits, 2 digits, 1 check digit, hyphenated.
+CAS_RE = re.compile(r"^(\d{2,7})-(\d{2})-(\d)$")
 ISO_REGION_RE = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,8})?$")
 
 MAX_TEXT = 2000
@@ -206,6 +208,17 @@ def calendar_date(value: Any, path: str) -> date:
         return date.fromisoformat(s)
     except ValueError:
         raise fail(path, f"not a valid date: {s!r}") from None
+
+
+def cas_number(value: Any, path: str) -> str:
+    """A CAS Registry Number whose check digit holds: the digits before it, read from
+    the right and weighted 1, 2, 3, ..., sum to the check digit modulo 10."""
+    s = matching(value, path, CAS_RE, "a CAS Registry Number like '1333-82-0'")
+    digits = s.replace("-", "")
+    weighted = sum(i * int(d) for i, d in enumerate(reversed(digits[:-1]), start=1))
+    if weighted % 10 != int(digits[-1]):
+        raise fail(path, f"CAS number {s!r} fails its check digit (expected {weighted % 10})")
+    return s
 
 
 def link(value: Any, path: str) -> tuple[str, str]:

@@ -101,26 +101,25 @@ def _legal_list(value: Any, path: str, key: str, allowed: tuple[str, ...]) -> li
     return names
 
 
+# The required members of a region rule of schema version 1 (version 2 adds to them).
+REGION_RULE_MEMBERS = (
+    "region",
+    "regime",
+    "regime_version",
+    "stages",
+    "excluded_stages",
+    "channels",
+    "excluded_channels",
+    "factor_sets",
+    "gwp_set",
+    "rounding",
+    "output_unit",
+    "template",
+)
+
+
 def validate_region_rule_body(body: Any, path: str, subject: str) -> list[BodyLink]:
-    o = f.obj(
-        body,
-        path,
-        (
-            "region",
-            "regime",
-            "regime_version",
-            "stages",
-            "excluded_stages",
-            "channels",
-            "excluded_channels",
-            "factor_sets",
-            "gwp_set",
-            "rounding",
-            "output_unit",
-            "template",
-        ),
-        ("notes",),
-    )
+    o = f.obj(body, path, REGION_RULE_MEMBERS, ("notes",))
     f.text(o["region"], f.sub(path, "region"), max_len=64)
     f.text(o["regime"], f.sub(path, "regime"), max_len=128)
     f.text(o["regime_version"], f.sub(path, "regime_version"), max_len=64)

@@ -18,15 +18,25 @@ from typing import Any
 
 from ledger.core.types import fields as f
 from ledger.core.types import vocab
-from ledger.core.types.carbon import BodyLink, validate_carbon_body
-from ledger.core.types.substitution import validate_substitution_body
+from ledger.core.types.carbon import (
+    BodyLink,
+    validate_carbon_body,
+    validate_carbon_body_with_substances,
+)
+from ledger.core.types.substitution import (
+    validate_substitution_body,
+    validate_substitution_body_with_boundary,
+)
 from ledger.core.types.trail import validate_credit_body
 
 __all__ = [
     "VALIDITY_EXCEPTIONS",
     "validate_carbon_body_v2",
+    "validate_carbon_body_v3",
     "validate_credit_body_v2",
     "validate_substitution_body_v2",
+    "validate_substitution_body_v3",
+    "with_validity_exceptions",
 ]
 
 VALIDITY_EXCEPTIONS = "validity_exceptions"
@@ -58,7 +68,7 @@ def _without_exceptions(body: Any) -> tuple[Any, Any]:
 BodyValidator = Callable[[Any, str, str], list[BodyLink]]
 
 
-def _with_exceptions(version_1: BodyValidator) -> BodyValidator:
+def with_validity_exceptions(version_1: BodyValidator) -> BodyValidator:
     """Version 1's body plus an optional ``validity_exceptions``."""
 
     def validate(body: Any, path: str, subject: str) -> list[BodyLink]:
@@ -71,8 +81,14 @@ def _with_exceptions(version_1: BodyValidator) -> BodyValidator:
     return validate
 
 
-validate_carbon_body_v2 = _with_exceptions(validate_carbon_body)
-validate_substitution_body_v2 = _with_exceptions(validate_substitution_body)
+validate_carbon_body_v2 = with_validity_exceptions(validate_carbon_body)
+validate_substitution_body_v2 = with_validity_exceptions(validate_substitution_body)
+# Schema version 3 of a carbon record: version 2 with `substances` on lines (docs/RECORDS.md
+# §3.1.1).
+validate_carbon_body_v3 = with_validity_exceptions(validate_carbon_body_with_substances)
+# Schema version 3 of a factor substitution: version 2 with `supplements` and
+# `allocations` (docs/RECORDS.md §3.4.1).
+validate_substitution_body_v3 = with_validity_exceptions(validate_substitution_body_with_boundary)
 
 
 def validate_credit_body_v2(body: Any, path: str, subject: str) -> list[BodyLink]:

@@ -123,3 +123,20 @@ DIFFERENCE_KINDS = (
     "gwp-changed",
     "gwp-not-recharacterised",
 )
+# Schema version 3 of a factor substitution adds the boundary adaptation's rows.
+DIFFERENCE_KINDS_BOUNDARY = (*DIFFERENCE_KINDS, "stage-added", "stage-allocated")
+# How a shared stage is allocated to one product (docs/CALC.md §6.1).
+ALLOCATION_KEYS = ("mass",)
+
+# Risk levels of a pre-assessment (docs/CALC.md §11.4) and why a level was given, in
+# the order a basis lists them.
+RISK_LEVELS = ("none", "blue", "yellow", "red", "not-assessable")
+RISK_BASES = (
+    "above-access-threshold",
+    "required-data-late",
+    "at-or-below-baseline",
+    "below-yellow-band",
+    "within-yellow-band",
+    "burden-above-acceptable",
+    "no-baseline",
+)

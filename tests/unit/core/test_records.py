@@ -1,4 +1,4 @@
-"""Record envelope and the seven record types (ledger.core.records, docs/RECORDS.md)."""
+"""Record envelope and the nine record types (ledger.core.records, docs/RECORDS.md)."""
 
 from __future__ import annotations
 
@@ -19,13 +19,14 @@ from ledger.core.records import (
     supersession_chain,
     validate_record,
 )
+from ledger.examples.crossborder import crossborder_records
 
 VECTORS = Path(__file__).resolve().parents[2] / "vectors" / "records"
 
 
 @pytest.fixture(scope="module")
 def records() -> dict[str, dict[str, Any]]:
-    return ex.example_records()
+    return crossborder_records()
 
 
 def _load(name: str) -> dict[str, Any]:
