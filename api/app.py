@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from importlib import resources
 from typing import Any
 
 from fastapi import FastAPI
@@ -19,6 +22,8 @@ from anchoring.chain import Chain
 from anchoring.chain.base import ArtifactLike
 from anchoring.deployment import DeploymentRecord, load_deployment
 from api.limits import ApiLimits
+from api.pact import PactApi, pact_router
+from api.pact.tokens import TokenIssuer, token_key
 from api.pages import page_router
 from api.problems import (
     PayloadTooLargeError,
@@ -30,7 +35,10 @@ from api.routes.schemas import Problem
 from api.service import ApiService
 from api.settings import CarbonLedgerSettings
 from ledger.core.clock import Clock, system_clock
+from ledger.exchange.footprint import DataOwner
 from ledger.service import LedgerService, load_or_create
+from ledger.service.exchange import PactService
+from ledger.service.exportlock import LockCheck, no_lock
 from ledger.store import Store, sqlite_url
 
 __all__ = ["ApiLimits", "BodyLimitMiddleware", "create_app"]
@@ -126,6 +134,7 @@ def create_app(
     artifacts: Mapping[str, ArtifactLike] | None = None,
     limits: ApiLimits | None = None,
     max_merge_delay_s: int = DEFAULT_MAX_MERGE_DELAY_S,
+    export_lock: LockCheck = no_lock,
 ) -> FastAPI:
     """The API over ``store`` (default: the SQLite store in ``settings.data_dir``).
 
@@ -164,15 +173,56 @@ def create_app(
         redoc_url=None,
     )
     app.state.api = service
+    app.state.pact = pact_api(settings, service, clock=clock, export_lock=export_lock)
     for router in VERSIONED:
         app.include_router(router, prefix="/v1")
     for router in UNVERSIONED:
         app.include_router(router)
     app.include_router(page_router(data_dir=settings.data_dir))
+    app.include_router(pact_router())
     install_problem_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=limits.max_body_bytes)
     _publish_problem_schema(app)
     return app
+
+
+def data_owner(settings: CarbonLedgerSettings) -> DataOwner | None:
+    """The PACT data owner of the settings; None while it is not configured."""
+    if not settings.pact_company_name or not settings.pact_company_ids:
+        return None
+    ids = tuple(dict.fromkeys(p.strip() for p in settings.pact_company_ids.split(",")))
+    return DataOwner(settings.pact_company_name, ids)
+
+
+def pact_api(
+    settings: CarbonLedgerSettings,
+    service: ApiService,
+    *,
+    clock: Callable[[], datetime],
+    export_lock: LockCheck = no_lock,
+) -> PactApi | None:
+    """The PACT API of the app (docs/PACT.md), when a data owner is configured and the
+    instance has a service key (its tokens are signed with a key derived from it)."""
+    owner = data_owner(settings)
+    if owner is None or service.ledger is None:
+        return None
+    pact = PactService(
+        service.store,
+        clock=clock,
+        owner=owner,
+        chain=service.chain_ref,
+        lock=export_lock,
+        public_url=settings.public_url,
+    )
+    tokens = TokenIssuer(
+        token_key(service.ledger.service_key),
+        clock=clock,
+        lifetime_s=settings.pact_token_lifetime_s,
+    )
+    schema = (
+        resources.files("ledger.exchange").joinpath("carbonledger-proof.schema.json").read_bytes()
+    )
+    return PactApi(pact, tokens, schema)
 
 
 def _publish_problem_schema(app: FastAPI) -> None:

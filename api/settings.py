@@ -68,6 +68,21 @@ class CarbonLedgerSettings(BaseSettings):
     max_body_bytes: int = Field(
         default=ApiLimits.max_body_bytes, ge=1, description="largest request body, in bytes"
     )
+    # Exchange with the buyers' systems (docs/PACT.md, docs/EVENTS.md).
+    public_url: str | None = Field(
+        default=None, description="https://host[:port] buyers reach this service at"
+    )
+    pact_company_name: str | None = Field(
+        default=None, description="PACT companyName of the data owner (enables /3/...)"
+    )
+    pact_company_ids: str | None = Field(
+        default=None, description="PACT companyIds of the data owner: comma-separated URNs"
+    )
+    pact_token_lifetime_s: int = Field(
+        default=3600, ge=60, le=86400, description="lifetime of PACT access tokens"
+    )
+    tls_cert_file: Path | None = Field(default=None, description="PEM certificate to serve HTTPS")
+    tls_key_file: Path | None = Field(default=None, description="PEM private key to serve HTTPS")
     admin_delay_s: int | None = Field(
         default=None, ge=0, description="admin hand-over delay; default 2 days on rpc, 0 on dev"
     )
@@ -83,6 +98,25 @@ class CarbonLedgerSettings(BaseSettings):
         if not sep or not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError(f"expected HOST:PORT, got {value!r}")
         return value
+
+    @field_validator("pact_company_ids")
+    @classmethod
+    def _are_urns(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        for part in value.split(","):
+            if not part.strip().lower().startswith("urn:"):
+                raise ValueError(f"{part.strip()!r} is not a URN")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _is_base_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("https://", "http://")) or "?" in value or "#" in value:
+            raise ValueError(f"expected https://host[:port][/path], got {value!r}")
+        return value.rstrip("/")
 
     @field_validator("anchorer", "revoker", "key_admin", "registrar")
     @classmethod
