@@ -112,7 +112,11 @@ def _value(text: Any, path: str) -> str:
     return text
 
 
-def _build(lists: Mapping[str, list[str]], singles: Mapping[str, str], prefix: str) -> Any:
+def _build(
+    lists: Mapping[str, list[str]], singles: Mapping[str, tuple[str, str]], prefix: str
+) -> Any:
+    """The filter of parsed parameters; ``singles`` maps a case-folded name to the name as
+    written (for error paths) and its value."""
     fields: dict[str, Any] = {}
     for key, attr in _LIST.items():
         values = lists.get(key, [])
@@ -121,16 +125,17 @@ def _build(lists: Mapping[str, list[str]], singles: Mapping[str, str], prefix: s
         fields[attr] = tuple(dict.fromkeys(v.casefold() for v in values))
     for key, attr in _DATES.items():
         if key in singles:
-            fields[attr] = parse_date_time(singles[key], f"{prefix}{key}")
+            written, value = singles[key]
+            fields[attr] = parse_date_time(value, f"{prefix}{written}")
     if "status" in singles:
-        fields["status"] = singles["status"].casefold()
+        fields["status"] = singles["status"][1].casefold()
     return FootprintFilter(**fields)
 
 
 def parse_query(pairs: Iterable[tuple[str, str]]) -> tuple[FootprintFilter, Page]:
     """The filter and page of a ListFootprints query string (names case-insensitive)."""
     lists: dict[str, list[str]] = {}
-    singles: dict[str, str] = {}
+    singles: dict[str, tuple[str, str]] = {}
     for raw_name, raw_value in pairs:
         name = raw_name.casefold()
         path = f"query.{raw_name[:40]}"
@@ -140,7 +145,7 @@ def parse_query(pairs: Iterable[tuple[str, str]]) -> tuple[FootprintFilter, Page
         elif name in _DATES or name in ("status", "limit", "offset"):
             if name in singles:
                 raise FilterError("given more than once", path=path)
-            singles[name] = value
+            singles[name] = (raw_name[:40], value)
         elif name.startswith("x-"):
             raise UnsupportedFilterError(
                 f"filter extension {raw_name[:40]!r} is not implemented by this host", path=path
@@ -152,11 +157,11 @@ def parse_query(pairs: Iterable[tuple[str, str]]) -> tuple[FootprintFilter, Page
                 "status (the ODataV4 $filter of PACT v2 is not supported)",
                 path=path,
             )
+    offset = singles.get("offset", ("offset", "0"))
+    limit = singles.get("limit", ("limit", str(DEFAULT_PAGE)))
     page = Page(
-        offset=_count(singles.get("offset", "0"), "query.offset", 0, 2**62),
-        limit=min(
-            _count(singles.get("limit", str(DEFAULT_PAGE)), "query.limit", 0, 2**62), MAX_PAGE
-        ),
+        offset=_count(offset[1], f"query.{offset[0]}", 0, 2**62),
+        limit=min(_count(limit[1], f"query.{limit[0]}", 0, 2**62), MAX_PAGE),
     )
     return _build(lists, singles, "query."), page
 
@@ -170,7 +175,7 @@ def _count(text: str, path: str, lo: int, hi: int) -> int:
 def filter_from_event(data: Mapping[str, Any]) -> FootprintFilter:
     """The criteria of a RequestCreated event's ``data`` (same filters as ListFootprints)."""
     lists: dict[str, list[str]] = {}
-    singles: dict[str, str] = {}
+    singles: dict[str, tuple[str, str]] = {}
     names = {**{k: k for k in _LIST}, **{k: k for k in _DATES}, "status": "status"}
     for key, value in data.items():
         name = key.casefold()
@@ -185,5 +190,5 @@ def filter_from_event(data: Mapping[str, Any]) -> FootprintFilter:
                 raise FilterError("expected an array of strings", path=path)
             lists[name] = [_value(v, f"{path}[{i}]") for i, v in enumerate(items)]
         else:
-            singles[name] = _value(value, path)
+            singles[name] = (key[:40], _value(value, path))
     return _build(lists, singles, "data.")

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from ledger.exchange.footprint import pf_id
-from tests.api.pact.conftest import BUYER, COMPANY_ID, Buyer, PactHost, event_id
+from tests.api.exchange.conftest import BUYER, COMPANY_ID, Buyer, PactHost, event_id
 from tests.support.pactspec import PactSpec
 
 CE = "application/cloudevents+json; charset=UTF-8"
