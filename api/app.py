@@ -39,6 +39,7 @@ from ledger.exchange.footprint import DataOwner
 from ledger.service import LedgerService, load_or_create
 from ledger.service.exchange import PactService
 from ledger.service.exportlock import LockCheck, no_lock
+from ledger.service.subscriptions import SubscriptionService
 from ledger.store import Store, sqlite_url
 
 __all__ = ["ApiLimits", "BodyLimitMiddleware", "create_app"]
@@ -174,6 +175,7 @@ def create_app(
     )
     app.state.api = service
     app.state.pact = pact_api(settings, service, clock=clock, export_lock=export_lock)
+    app.state.subscriptions = SubscriptionService(store, clock=clock)
     for router in VERSIONED:
         app.include_router(router, prefix="/v1")
     for router in UNVERSIONED:

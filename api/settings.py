@@ -81,6 +81,9 @@ class CarbonLedgerSettings(BaseSettings):
     pact_token_lifetime_s: int = Field(
         default=3600, ge=60, le=86400, description="lifetime of PACT access tokens"
     )
+    outbound_ca_file: Path | None = Field(
+        default=None, description="extra CA certificates (PEM) trusted for event deliveries"
+    )
     tls_cert_file: Path | None = Field(default=None, description="PEM certificate to serve HTTPS")
     tls_key_file: Path | None = Field(default=None, description="PEM private key to serve HTTPS")
     admin_delay_s: int | None = Field(

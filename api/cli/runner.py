@@ -87,6 +87,8 @@ class RunnerOptions:
     fees: FeePolicy = field(default_factory=FeePolicy)
     #: Kubo RPC URL the anchorer publishes batch manifests to; None publishes nothing.
     kubo_url: str | None = None
+    #: Seconds between idle steps of the events worker (docs/EVENTS.md §4).
+    exchange_interval_s: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,21 @@ def is_alive(pid: int) -> bool:
     except OSError:
         return True  # no /proc: trust kill(0)
     return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def tls_files(settings: CarbonLedgerSettings) -> tuple[str | None, str | None]:
+    """uvicorn's ``ssl_certfile`` and ``ssl_keyfile``: HTTPS when both are set (PACT's
+    actions are served over HTTPS only, docs/PACT.md §1); (None, None) serves HTTP."""
+    cert, key = settings.tls_cert_file, settings.tls_key_file
+    if cert is None and key is None:
+        return None, None
+    if cert is None or key is None:
+        raise ChainSetupError("HTTPS needs both CARBONLEDGER_TLS_CERT_FILE and _TLS_KEY_FILE")
+    return str(cert), str(key)
 
 
 def _is_ours(pid: int) -> bool:
@@ -181,6 +198,7 @@ class Runner:
         self.failure: str | None = None
         self._exit = contextlib.ExitStack()
         self._anchorer_stop = threading.Event()
+        self._exchange_stop = threading.Event()
 
     # -- start ------------------------------------------------------------------------
 
@@ -220,8 +238,11 @@ class Runner:
         self._exit.callback(anchor_store.close)
         api_store = Store.open(url)
         self._exit.callback(api_store.close)
+        exchange_store = Store.open(url)
+        self._exit.callback(exchange_store.close)
         self._check_history(anchor_store, chain, deployment)
         self._start_anchorer(anchor_store, chain, deployment)
+        self._start_exchange(exchange_store, deployment)
         api_url = self._start_api(api_store, chain, deployment)
         state = ServiceState(
             pid=os.getpid(),
@@ -297,6 +318,61 @@ class Runner:
         thread.start()
         self._exit.callback(stop)
 
+    def _start_exchange(self, store: Store, deployment: DeploymentRecord) -> None:
+        """The events worker (docs/EVENTS.md §4): PACT index and answers, webhooks."""
+        import ssl
+
+        import httpx
+
+        from api.app import data_owner
+        from ledger.core.bundle import ChainRef
+        from ledger.service.delivery import Deliverer, ExchangeWorker
+        from ledger.service.exchange import PactService
+
+        key = load_or_create(self.data_dir)
+        context = ssl.create_default_context()
+        if self.settings.outbound_ca_file is not None:
+            context.load_verify_locations(cafile=str(self.settings.outbound_ca_file))
+        http = httpx.Client(verify=context, follow_redirects=False)
+        self._exit.callback(http.close)
+        owner = data_owner(self.settings)
+        chain_ref = ChainRef(
+            deployment.chain_id,
+            deployment.address_of("AnchorRegistry"),
+            deployment.address_of("TrustRegistry"),
+        )
+        clock = _utcnow
+        pact = (
+            PactService(
+                store,
+                clock=clock,
+                owner=owner,
+                chain=chain_ref,
+                public_url=self.settings.public_url,
+            )
+            if owner is not None
+            else None
+        )
+        worker = ExchangeWorker(
+            pact=pact,
+            deliverer=Deliverer(store, clock=clock, signing_key=key.private_key, http=http),
+        )
+
+        def loop() -> None:
+            try:
+                worker.run_forever(self._exchange_stop, interval_s=self.options.exchange_interval_s)
+            except Exception as exc:
+                self._fail(f"the events worker stopped: {type(exc).__name__}: {exc}")
+
+        thread = threading.Thread(target=loop, name="exchange", daemon=True)
+
+        def stop() -> None:
+            self._exchange_stop.set()
+            thread.join(STOP_TIMEOUT_S)
+
+        thread.start()
+        self._exit.callback(stop)
+
     def _start_api(self, store: Store, chain: Chain, deployment: DeploymentRecord) -> str:
         import uvicorn
 
@@ -312,12 +388,15 @@ class Runner:
             limits=ApiLimits(max_body_bytes=self.options.max_body_bytes),
             max_merge_delay_s=self.options.max_merge_delay_s,
         )
+        certfile, keyfile = tls_files(self.settings)
         config = uvicorn.Config(
             app,
             host=self.options.api_host,
             port=self.options.api_port,
             log_level="warning",
             lifespan="off",
+            ssl_certfile=certfile,
+            ssl_keyfile=keyfile,
         )
         server = uvicorn.Server(config)
 
@@ -354,7 +433,8 @@ class Runner:
         for listener in server.servers:
             for sock in listener.sockets:
                 port = int(sock.getsockname()[1])
-        return f"http://{self.options.api_host}:{port}"
+        scheme = "https" if certfile else "http"
+        return f"{scheme}://{self.options.api_host}:{port}"
 
     # -- run and stop -----------------------------------------------------------------
 

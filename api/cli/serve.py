@@ -81,8 +81,19 @@ def run(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int:
                 limits=ApiLimits(max_body_bytes=settings.max_body_bytes),
                 max_merge_delay_s=settings.max_merge_delay_s,
             )
-            log.warning("serving the API on http://%s:%d/v1", host, port)
-            uvicorn.run(app, host=host, port=port, log_level="warning")
+            from api.runner import tls_files
+
+            certfile, keyfile = tls_files(settings)
+            scheme = "https" if certfile else "http"
+            log.warning("serving the API on %s://%s:%d/v1", scheme, host, port)
+            uvicorn.run(
+                app,
+                host=host,
+                port=port,
+                log_level="warning",
+                ssl_certfile=certfile,
+                ssl_keyfile=keyfile,
+            )
     finally:
         store.close()
     return EXIT_OK

@@ -13,6 +13,7 @@ from api.routes import (
     principals,
     records,
     revocations,
+    subscriptions,
     trail,
 )
 
@@ -27,6 +28,7 @@ VERSIONED: tuple[APIRouter, ...] = (
     attestations.router,
     revocations.router,
     principals.router,
+    subscriptions.router,
     health.service_router,
 )
 #: Operational endpoints outside the versioned API.

@@ -231,44 +231,53 @@ class ExchangeWorker:
     def __init__(
         self,
         *,
-        pact: PactService,
+        pact: PactService | None,
         deliverer: Deliverer,
         limits: DeliveryLimits | None = None,
     ) -> None:
+        """``pact`` is None when no PACT data owner is configured: webhooks still flow."""
         self.pact = pact
         self.deliverer = deliverer
-        self.store = pact.store
-        self.clock = pact.clock
+        self.store = deliverer.store
+        self.clock = deliverer.clock
         self.limits = limits or deliverer.limits
+        self.source = pact.event_source if pact is not None else "urn:carbonledger:pact"
 
     def emit_scanned(self) -> int:
+        """Emits an event for each fact not yet told; reads first, writes only when there
+        is something to tell."""
         emitted = 0
+        batch = self.limits.scan_batch
         for kind in SCANNED_KINDS:
+
+            def scan(session: Any, kind: str = kind) -> list[tuple[str, dict[str, Any]]]:
+                return hooks.unemitted_facts(session, kind, limit=batch)
+
+            facts = self.store.run(scan, readonly=True)
+            if not facts:
+                continue
             now = self.clock()
 
             def work(session: Any, kind: str = kind, now: datetime = now) -> int:
                 n = 0
-                for key, payload in hooks.unemitted_facts(
-                    session, kind, limit=self.limits.scan_batch
-                ):
-                    if emit_event(
+                for key, payload in hooks.unemitted_facts(session, kind, limit=batch):
+                    n += emit_event(
                         session,
                         kind=kind,
                         key=key,
                         payload=payload,
                         now=now,
-                        pact_source=self.pact.event_source,
-                    ):
-                        n += 1
+                        pact_source=self.source,
+                    )
                 return n
 
             emitted += self.store.run(work)
         return emitted
 
     def step(self) -> StepReport:
-        published = self.pact.refresh()
+        published = self.pact.refresh() if self.pact is not None else 0
         emitted = self.emit_scanned()
-        answered = self.pact.answer_requests()
+        answered = self.pact.answer_requests() if self.pact is not None else 0
         delivered, failed, abandoned = self.deliverer.deliver_due()
         return StepReport(published, emitted, answered, delivered, failed, abandoned)
 

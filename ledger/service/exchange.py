@@ -170,9 +170,11 @@ class PactService:
 
     def refresh(self) -> int:
         """Indexes every anchored record not yet indexed; returns how many footprints
-        were published or changed."""
+        were published or changed. Looks first in a read-only transaction, so an idle
+        refresh never takes the store's write lock."""
         changed = 0
-        while True:
+        types = EXPORTABLE_TYPES
+        while self.store.run(lambda s: index.records_to_index(s, types, limit=1), readonly=True):
             now = self.clock()
 
             def work(session: Any, now: datetime = now) -> tuple[int, int]:
@@ -180,10 +182,13 @@ class PactService:
 
             done, published = self.store.run(work)
             changed += published
-            if done < self.limits.index_batch:
+            if done == 0:
                 break
-        now = self.clock()
-        changed += self.store.run(lambda s: self._deprecate_revoked(s, now))
+        if self.store.run(
+            lambda s: index.revoked_footprints_to_deprecate(s, limit=1), readonly=True
+        ):
+            now = self.clock()
+            changed += self.store.run(lambda s: self._deprecate_revoked(s, now))
         return changed
 
     def _index_batch(self, session: Any, now: datetime) -> tuple[int, int]:

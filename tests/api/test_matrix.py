@@ -19,7 +19,8 @@ from ledger.client import idempotency_key, submission_bytes
 from ledger.core.canonical import canonicalize, parse_json
 from ledger.core.view import commit
 from ledger.examples import CR_HX, CR_TANK
-from tests.api.world import PLANT, TANK_SUBJECT, World, producer_key
+from ledger.store.webhooks import add_subscription
+from tests.api.world import NOW, PLANT, TANK_SUBJECT, World, producer_key
 
 ROLES = {
     "anonymous": None,
@@ -71,6 +72,11 @@ EXPECTED: dict[str, dict[str, int]] = {
     "add_principal": _only("admin", 201),
     "issue_key": _only("admin", 201),
     "revoke_key": _only("admin", 204),
+    "list_subscriptions": {**_all(200), "anonymous": 401},
+    "add_subscription": {**_all(201), "anonymous": 401},
+    # The object is a subscription of the plant: its own and the admin's to manage.
+    "disable_subscription": {**_all(404), "anonymous": 401, "owner": 200, "admin": 200},
+    "list_deliveries": {**_all(404), "anonymous": 401, "owner": 200, "admin": 200},
     "get_service": _all(200),
     "healthz": _all(200),
     "readyz": _all(200),
@@ -87,6 +93,19 @@ def _submission(world: World, suffix: str) -> bytes:
 
 
 Request = tuple[str, str, dict[str, Any]]
+
+
+def _plant_subscription(world: World) -> int:
+    with world.store.transaction() as session:
+        row = add_subscription(
+            session,
+            principal="plant-mes",
+            kind="webhook",
+            url="https://hooks.example.com/plant",
+            events=["record.anchored"],
+            created_at=NOW,
+        )
+    return row.id
 
 
 def _request(op: str, world: World) -> Request:
@@ -153,6 +172,28 @@ def _request(op: str, world: World) -> Request:
         ),
         "issue_key": lambda: ("POST", "/v1/principals/plant-mes/keys", {}),
         "revoke_key": lambda: ("DELETE", f"/v1/keys/{key_id}", {}),
+        "list_subscriptions": lambda: ("GET", "/v1/subscriptions", {}),
+        "add_subscription": lambda: (
+            "POST",
+            "/v1/subscriptions",
+            {
+                "json": {
+                    "kind": "webhook",
+                    "url": "https://hooks.example.com/in",
+                    "events": ["record.anchored", "claim.made"],
+                }
+            },
+        ),
+        "disable_subscription": lambda: (
+            "DELETE",
+            f"/v1/subscriptions/{_plant_subscription(world)}",
+            {},
+        ),
+        "list_deliveries": lambda: (
+            "GET",
+            f"/v1/subscriptions/{_plant_subscription(world)}/deliveries",
+            {},
+        ),
         "get_service": lambda: ("GET", "/v1/service", {}),
         "healthz": lambda: ("GET", "/healthz", {}),
         "readyz": lambda: ("GET", "/readyz", {}),

@@ -58,7 +58,13 @@ def serve(app: Any, *, tls: TlsAuthority | None) -> Iterator[str]:
     if tls is not None:
         options = {"ssl_certfile": str(tls.pem), "ssl_keyfile": str(tls.pem)}
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", **options
+        app,
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        lifespan="off",
+        timeout_graceful_shutdown=1,
+        **options,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="test-server", daemon=True)
