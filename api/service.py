@@ -30,6 +30,7 @@ from ledger.core.reasons import REASONS, VERDICT_CODES, reason_for
 from ledger.core.records import Record
 from ledger.core.signature import ALG_ED25519, key_id, public_key_bytes
 from ledger.service import LedgerService, receipt_bytes
+from ledger.service.claims import claims_of_unit
 from ledger.service.export import BundleExporter, ExportResult
 from ledger.service.query import LedgerQueries
 from ledger.service.readmodels import (
@@ -264,6 +265,10 @@ class ApiService:
     def records_by_digest(self, caller: Caller, digests_hex: list[str]) -> dict[str, str]:
         """digest -> record id, for the digests whose record the caller may see."""
         return self.queries.record_ids_by_digest(digests_hex, access_for(caller))
+
+    def claims(self, caller: Caller, unit: str) -> list[dict[str, Any]]:
+        """The claims of a unit: public, like the claim records' regime (docs/RECORDS.md §4)."""
+        return claims_of_unit(self.store, unit)
 
     # -- bundles -------------------------------------------------------------------
 

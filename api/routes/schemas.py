@@ -24,6 +24,7 @@ RecordType = Literal[
     "rating-rule",
     "credit-change",
     "bim-archive",
+    "claim",
 ]
 
 

@@ -121,6 +121,13 @@ _PUBLIC: dict[str, tuple[Pattern, ...]] = {
         ("body", "ifc"),
         ("body", "carbon_records"),
     ),
+    # Which unit is declared where, and on which figure: public, so that anyone can see a
+    # unit is taken; the declarant's identity stays with the regulator.
+    "claim": (
+        ("body", "regime"),
+        ("body", "year"),
+        ("body", "source"),
+    ),
 }
 
 

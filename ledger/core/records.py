@@ -1,4 +1,4 @@
-"""The record envelope and the seven record types (docs/RECORDS.md).
+"""The record envelope and the record types (docs/RECORDS.md).
 
 ``validate_record`` turns a parsed JSON value into a :class:`Record` or raises
 :class:`InvalidRecordError` (a :class:`MalformedError`) naming the record id and
@@ -20,6 +20,7 @@ from ledger.core.errors import MalformedError
 from ledger.core.types import fields as f
 from ledger.core.types import vocab
 from ledger.core.types.carbon import BodyLink, validate_carbon_body
+from ledger.core.types.claim import validate_claim_body
 from ledger.core.types.reference import (
     validate_factor_set_body,
     validate_rating_rule_body,
@@ -55,13 +56,14 @@ _VALIDATORS: dict[str, dict[str, _BodyValidator]] = {
     "rating-rule": {"1": validate_rating_rule_body},
     "credit-change": {"1": validate_credit_body, "2": validate_credit_body_v2},
     "bim-archive": {"1": validate_archive_body},
+    "claim": {"1": validate_claim_body},
 }
 RECORD_TYPES = tuple(_VALIDATORS)
 #: Every schema version each type was ever issued in (all of them stay readable).
 SCHEMA_VERSIONS: dict[str, tuple[str, ...]] = {t: tuple(v) for t, v in _VALIDATORS.items()}
 REFERENCE_TYPES = ("factor-set", "region-rule", "rating-rule")
 # Records about one piece of equipment: their subject is its Handle, OID or Ecode.
-EQUIPMENT_TYPES = ("carbon-record", "bim-archive", "factor-substitution")
+EQUIPMENT_TYPES = ("carbon-record", "bim-archive", "factor-substitution", "claim")
 
 _ENVELOPE = ("type", "schema_version", "id", "subject", "issued_at", "producer", "refs", "body")
 

@@ -38,11 +38,13 @@ class Claim(Base):
 
 @dataclass(frozen=True)
 class NewClaim:
-    record_pk: int
+    record_id: str
     unit: str
     regime: str
     exclusivity_group: str
     claimed_at: datetime
+    #: The claim record this one supersedes (not yet anchored): it gives up its place.
+    replaces: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,12 +70,32 @@ def find_claim(session: Session, unit: str, exclusivity_group: str) -> ClaimRow 
 
 
 def add_claims(session: Session, claims: Sequence[NewClaim]) -> None:
-    """Registers claims; ``ConstraintError`` (``uq_claims_unit_exclusivity_group``) when a
-    unit already holds a claim of the group."""
+    """Registers the claims of records stored in this transaction; ``ConstraintError``
+    (``uq_claims_unit_exclusivity_group``) when a unit already holds a claim of the group."""
+    if not claims:
+        return
+    found = session.execute(
+        select(Record.record_id, Record.id).where(
+            Record.record_id.in_([c.record_id for c in claims])
+        )
+    )
+    pks = {str(record_id): int(pk) for record_id, pk in found}
+    replaced = [c.replaces for c in claims if c.replaces is not None]
+    if replaced:
+        old = list(
+            session.scalars(
+                select(Claim)
+                .join(Record, Record.id == Claim.record_pk)
+                .where(Record.record_id.in_(replaced))
+            )
+        )
+        for row in old:
+            session.delete(row)
+        flush(session)
     for c in claims:
         session.add(
             Claim(
-                record_pk=c.record_pk,
+                record_pk=pks[c.record_id],
                 unit=c.unit,
                 regime=c.regime,
                 exclusivity_group=c.exclusivity_group,

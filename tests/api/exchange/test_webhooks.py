@@ -62,7 +62,9 @@ def _hooks(buyer: Buyer) -> list[Received]:
     return [r for r in buyer.system.received if r.headers.get("content-type") == "application/json"]
 
 
-def test_webhooks_are_signed_and_cover_every_kind_of_fact(pact_host: PactHost, buyer: Buyer) -> None:
+def test_webhooks_are_signed_and_cover_every_kind_of_fact(
+    pact_host: PactHost, buyer: Buyer
+) -> None:
     _subscribe(pact_host, buyer)
     world = pact_host.world
     with world.store.transaction() as session:
@@ -83,7 +85,12 @@ def test_webhooks_are_signed_and_cover_every_kind_of_fact(pact_host: PactHost, b
     public_key = _service_key(pact_host)
     bodies = [_verify(r, public_key) for r in _hooks(buyer)]
     kinds = {b["type"] for b in bodies}
-    assert {"record.anchored", "record.superseded", "attestation.filed", "footprint.published"} <= kinds
+    assert {
+        "record.anchored",
+        "record.superseded",
+        "attestation.filed",
+        "footprint.published",
+    } <= kinds
     for body in bodies:
         assert body["format"] == "carbonledger-event/1"
     superseded = next(b for b in bodies if b["type"] == "record.superseded")
@@ -164,7 +171,9 @@ def test_deliveries_are_bounded(pact_host: PactHost, buyer: Buyer) -> None:
     for _ in range(5):
         worker.deliverer.deliver_due()
         clock.advance(3600)
-    states = {d.state for d in pact_host.world.store.run(lambda s: hooks.list_deliveries(s, limit=10_000))}
+    states = {
+        d.state for d in pact_host.world.store.run(lambda s: hooks.list_deliveries(s, limit=10_000))
+    }
     assert states == {"abandoned"}
     counts: dict[str, int] = {}
     for r in buyer.system.received:
@@ -228,7 +237,8 @@ def test_published_event_reaches_the_pact_buyer(
     token_requests = buyer.system.token_requests
     assert token_requests == 1  # one token reused for every event
     listed = {
-        f["id"]: f for f in pact_host.get("/3/footprints?limit=200", pact_host.token(BUYER)).json()["data"]
+        f["id"]: f
+        for f in pact_host.get("/3/footprints?limit=200", pact_host.token(BUYER)).json()["data"]
     }
     announced: set[str] = set()
     for event in published:
@@ -243,22 +253,38 @@ def test_subscriptions_are_https_and_owned(pact_host: PactHost, buyer: Buyer) ->
     with pact_host.client() as http:
         url = f"{pact_host.url}/v1/subscriptions"
         for bad in ("http://hooks.example.com/x", "https://user:pw@hooks.example.com/x", "ftp://x"):
-            r = http.post(url, json={"kind": "webhook", "url": bad, "events": ["claim.made"]}, headers=headers)
+            r = http.post(
+                url, json={"kind": "webhook", "url": bad, "events": ["claim.made"]}, headers=headers
+            )
             assert r.status_code == 422, (bad, r.text)
-        r = http.post(url, json={"kind": "webhook", "url": f"{buyer.url}/hook", "events": ["nope"]}, headers=headers)
+        r = http.post(
+            url,
+            json={"kind": "webhook", "url": f"{buyer.url}/hook", "events": ["nope"]},
+            headers=headers,
+        )
         assert r.status_code == 422
         r = http.post(
             url,
-            json={"kind": "webhook", "url": f"{buyer.url}/hook", "events": ["claim.made"], "principal": "rating"},
+            json={
+                "kind": "webhook",
+                "url": f"{buyer.url}/hook",
+                "events": ["claim.made"],
+                "principal": "rating",
+            },
             headers=headers,
         )
         assert r.status_code == 403
         mine = _subscribe(pact_host, buyer, principal="plant-mes")
-        assert http.delete(f"{url}/{mine}", headers=pact_host.world.headers("rating")).status_code == 404
+        assert (
+            http.delete(f"{url}/{mine}", headers=pact_host.world.headers("rating")).status_code
+            == 404
+        )
         r = http.delete(f"{url}/{mine}", headers=headers)
         assert r.status_code == 200 and r.json()["disabled_at"] is not None
         listed = http.get(url, headers=headers).json()["items"]
         assert all("client_secret" not in s for s in listed)
     # A disabled subscription is told nothing.
     pact_host.worker().step()
-    assert [r for r in buyer.system.received if r.headers.get("content-type") == "application/json"] == []
+    assert [
+        r for r in buyer.system.received if r.headers.get("content-type") == "application/json"
+    ] == []
