@@ -37,6 +37,7 @@ from api.settings import CarbonLedgerSettings
 from ledger.core.clock import Clock, system_clock
 from ledger.exchange.footprint import DataOwner
 from ledger.service import LedgerService, load_or_create
+from ledger.service.cbam import CbamService
 from ledger.service.exchange import PactService
 from ledger.service.exportlock import LockCheck, no_lock
 from ledger.service.subscriptions import SubscriptionService
@@ -176,6 +177,7 @@ def create_app(
     app.state.api = service
     app.state.pact = pact_api(settings, service, clock=clock, export_lock=export_lock)
     app.state.subscriptions = SubscriptionService(store, clock=clock)
+    app.state.cbam = CbamService(store, lock=export_lock)
     for router in VERSIONED:
         app.include_router(router, prefix="/v1")
     for router in UNVERSIONED:

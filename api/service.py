@@ -281,6 +281,12 @@ class ApiService:
         result = self._exporter().for_record(record_id, access_for(caller))
         return serialize_bundle(result.bundle), result
 
+    def bundle_records(self, caller: Caller, record_ids: list[str]) -> tuple[bytes, ExportResult]:
+        """The bundle of named records (a CBAM package's consignments, docs/CBAM.md §5)."""
+        require_role(caller, *access_store.ROLES)
+        result = self._exporter().for_records(record_ids, access_for(caller))
+        return serialize_bundle(result.bundle), result
+
     def bundle_query(
         self,
         caller: Caller,

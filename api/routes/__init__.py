@@ -8,6 +8,7 @@ from api.routes import (
     attestations,
     batches,
     bundles,
+    cbam,
     health,
     metrics,
     principals,
@@ -29,6 +30,7 @@ VERSIONED: tuple[APIRouter, ...] = (
     revocations.router,
     principals.router,
     subscriptions.router,
+    cbam.router,
     health.service_router,
 )
 #: Operational endpoints outside the versioned API.

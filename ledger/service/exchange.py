@@ -64,6 +64,7 @@ __all__ = [
     "PactLimits",
     "PactService",
     "owner_of",
+    "record_from_view",
 ]
 
 EVENT_CONTENT_TYPE = f"{CLOUDEVENTS_MEDIA_TYPE}; charset=UTF-8"
@@ -98,7 +99,8 @@ def owner_of(role: str, producer: str | None) -> str | None:
     return producer if role == "producer" else None
 
 
-def _record_of(full_view: bytes, what: str) -> Record:
+def record_from_view(full_view: bytes, what: str) -> Record:
+    """The validated record of a stored full view (canonical bytes, docs/FORMAT.md §2.3)."""
     try:
         view = parse_view(parse_json(full_view, root="full_view"), path="full_view")
     except MalformedError as exc:
@@ -195,11 +197,11 @@ class PactService:
         todo = index.records_to_index(session, EXPORTABLE_TYPES, limit=self.limits.index_batch)
         published = 0
         for item in todo:
-            record = _record_of(item.full_view, item.record_id)
+            record = record_from_view(item.full_view, item.record_id)
             source = None
             if record.type == "factor-substitution":
                 raw = index.full_view_of(session, record.body["source"]["id"])
-                source = None if raw is None else _record_of(raw, record.body["source"]["id"])
+                source = None if raw is None else record_from_view(raw, record.body["source"]["id"])
             try:
                 facts = footprint_facts(record, source=source)
             except NotExportableError as exc:
@@ -208,7 +210,7 @@ class PactService:
             if record.type == "factor-substitution":
                 raw_rule = index.full_view_of(session, record.body["rule"]["id"])
                 if raw_rule is not None:
-                    rule = _record_of(raw_rule, record.body["rule"]["id"])
+                    rule = record_from_view(raw_rule, record.body["rule"]["id"])
                     facts = {**facts, "region": rule.body["region"]}
             preceding: tuple[str, ...] = ()
             link = record.supersedes

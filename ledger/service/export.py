@@ -145,6 +145,24 @@ class BundleExporter:
 
         return self.store.run(work, readonly=True)
 
+    def for_records(self, record_ids: Sequence[str], access: Access) -> ExportResult:
+        """The bundle of the named records (all anchored, all visible), with their closure."""
+        check_bundle_limit(len(record_ids))
+
+        def work(session: Session) -> ExportResult:
+            rows = list(
+                session.scalars(
+                    select(Record).where(Record.record_id.in_(list(record_ids))).order_by(Record.id)
+                )
+            )
+            found = {r.record_id for r in rows if access.may_see(r.producer)}
+            for rid in record_ids:
+                if rid not in found:
+                    raise NotFoundError(f"no record with id {rid!r}")
+            return self._build(session, rows, access, strict=True)
+
+        return self.store.run(work, readonly=True)
+
     def for_subject(self, subject: str, access: Access, *, limit: int) -> ExportResult:
         return self.for_query(access, subject=subject, limit=limit)
 

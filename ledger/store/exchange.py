@@ -490,3 +490,40 @@ def mark_request(session: Session, request_id: int, *, state: str, at: datetime)
     )
     if getattr(moved, "rowcount", 0) != 1:
         raise NotFoundError(f"no pending PACT request {request_id}")
+
+
+# -- records for the CBAM package -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordSnapshot:
+    record_id: str
+    type: str
+    producer: str
+    subject: str
+    digest_hex: str
+    full_view: bytes
+    anchored: bool
+
+
+def records_by_id(session: Session, record_ids: Iterable[str]) -> dict[str, RecordSnapshot]:
+    """The stored records among ``record_ids``, and whether each one's batch is anchored."""
+    wanted = list(dict.fromkeys(record_ids))
+    out: dict[str, RecordSnapshot] = {}
+    for start in range(0, len(wanted), 500):
+        rows = session.execute(
+            select(Record, Batch.state)
+            .outerjoin(Batch, Batch.seq == Record.batch_seq)
+            .where(Record.record_id.in_(wanted[start : start + 500]))
+        )
+        for row, batch_state in rows:
+            out[row.record_id] = RecordSnapshot(
+                record_id=row.record_id,
+                type=row.type,
+                producer=row.producer,
+                subject=row.subject,
+                digest_hex=row.digest_hex,
+                full_view=row.full_view,
+                anchored=row.status == "anchored" and batch_state == "anchored",
+            )
+    return out

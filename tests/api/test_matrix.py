@@ -77,6 +77,9 @@ EXPECTED: dict[str, dict[str, int]] = {
     # The object is a subscription of the plant: its own and the admin's to manage.
     "disable_subscription": {**_all(404), "anonymous": 401, "owner": 200, "admin": 200},
     "list_deliveries": {**_all(404), "anonymous": 401, "owner": 200, "admin": 200},
+    # A package of conversions the world does not hold: looked up, not found.
+    "cbam_package": {**_all(404), "anonymous": 401},
+    "cbam_bundle": {**_all(404), "anonymous": 401},
     "get_service": _all(200),
     "healthz": _all(200),
     "readyz": _all(200),
@@ -93,6 +96,24 @@ def _submission(world: World, suffix: str) -> bytes:
 
 
 Request = tuple[str, str, dict[str, Any]]
+
+
+def _cbam_request() -> dict[str, Any]:
+    return {
+        "format": "carbonledger-cbam-request/1",
+        "cn_code": "73090030",
+        "period": {"start": "2025-01-01", "end": "2025-12-31"},
+        "installation": {"id": "inst-1", "name": "Works", "country": "CN"},
+        "operator": {"id": "op-1", "name": "Operator"},
+        "routes": [
+            {
+                "route": "welded",
+                "net_mass_t": "1",
+                "consignments": ["urn:carbonledger:factor-substitution:none"],
+            }
+        ],
+        "net_mass_t": "1",
+    }
 
 
 def _plant_subscription(world: World) -> int:
@@ -194,6 +215,8 @@ def _request(op: str, world: World) -> Request:
             f"/v1/subscriptions/{_plant_subscription(world)}/deliveries",
             {},
         ),
+        "cbam_package": lambda: ("POST", "/v1/cbam/packages", {"json": _cbam_request()}),
+        "cbam_bundle": lambda: ("POST", "/v1/cbam/bundle", {"json": _cbam_request()}),
         "get_service": lambda: ("GET", "/v1/service", {}),
         "healthz": lambda: ("GET", "/healthz", {}),
         "readyz": lambda: ("GET", "/readyz", {}),

@@ -132,3 +132,37 @@ def buyer(pact_host: PactHost, tls: TlsAuthority) -> Iterator[Buyer]:
 
 def event_id(name: str) -> str:
     return hashlib.sha256(name.encode()).hexdigest()[:24]
+
+
+@pytest.fixture
+def chain_restored(template: Template) -> Iterator[None]:
+    """The shared memory chain is put back as it was when the test ends (tests that
+    anchor new batches on it)."""
+    snapshot = template.chain.snapshot()
+    try:
+        yield
+    finally:
+        template.chain.revert(snapshot)
+
+
+def anchor_all(world: World) -> None:
+    """Seal and anchor every pending record of ``world`` with the real anchorer."""
+    from anchoring.anchorer import Anchorer, AnchorerLimits
+
+    anchorer = Anchorer(
+        store=world.store,
+        chain=world.template.chain,
+        deployment=world.template.deployment,
+        artifacts=world.template.artifacts,
+        clock=world.clock,
+        limits=AnchorerLimits(batch_max_records=1000, batch_max_age_s=1.0, poll_interval_s=0.0),
+    )
+    world.clock.advance(5)
+    try:
+        for _ in range(10):
+            anchorer.run_once()
+            if set(world.app.state.api.queries.counts()["by_status"]) == {"anchored"}:
+                return
+        raise AssertionError("the anchorer did not anchor every record")
+    finally:
+        anchorer.close()

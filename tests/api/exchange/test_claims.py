@@ -13,7 +13,6 @@ from typing import Any
 import httpx
 import pytest
 
-from anchoring.anchorer import Anchorer, AnchorerLimits
 from ledger.client import LedgerClient
 from ledger.core.errors import ConflictError, NotFoundError
 from ledger.core.examples import CR_HX, SUB_TANK_EU, SUB_TANK_UK
@@ -23,6 +22,7 @@ from ledger.service.delivery import Deliverer, ExchangeWorker
 from ledger.store import webhooks as hooks
 from ledger.store.access import add_principal, issue_api_key
 from ledger.store.producers import add_producer, add_producer_key
+from tests.api.exchange.conftest import anchor_all
 from tests.api.world import KEYS_FROM, KEYS_UNTIL, SERVICE_KEY, TANK_SUBJECT, World
 from verifier.chain import ChainReader
 from verifier.checks import verify_bundle
@@ -100,20 +100,7 @@ def _claim(
 
 
 def _anchor(world: World) -> None:
-    anchorer = Anchorer(
-        store=world.store,
-        chain=world.template.chain,
-        deployment=world.template.deployment,
-        artifacts=world.template.artifacts,
-        clock=world.clock,
-        limits=AnchorerLimits(batch_max_records=100, batch_max_age_s=1.0, poll_interval_s=0.0),
-    )
-    world.clock.advance(5)
-    for _ in range(10):
-        anchorer.run_once()
-        if set(world.app.state.api.queries.counts()["by_status"]) == {"anchored"}:
-            break
-    anchorer.close()
+    anchor_all(world)
 
 
 def test_a_second_claim_into_the_same_regime_is_refused(

@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 import httpx
+import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -207,10 +208,8 @@ def test_delivery_is_at_least_once(pact_host: PactHost, buyer: Buyer) -> None:
         http=httpx.Client(verify=pact_host.tls.client_context()),
         limits=replace(DeliveryLimits(), batch=1),
     )
-    try:
+    with pytest.raises(StorageError):
         deliverer.deliver_due()
-    except StorageError:
-        pass
     first = next(d for d in _pending(pact_host) if d.id == deliverer.lost)
     # The lease runs out, and the same message goes out again.
     pact_host.world.clock.advance(DeliveryLimits().lease_s + 1)
