@@ -22,9 +22,9 @@ from ledger.core.cbam import (
     consignment_ids,
     parse_request,
 )
-from ledger.core.commitment import Commitment
 from ledger.core.errors import LedgerError, MalformedError
 from ledger.core.records import validate_record
+from ledger.core.view import Commitment
 
 __all__ = ["package_differences", "records_of"]
 

@@ -28,9 +28,9 @@ from typing import Any
 
 from ledger.core.bundle import ChainRef, parse_view
 from ledger.core.canonical import canonicalize, format_timestamp, parse_json
-from ledger.core.commitment import Commitment
 from ledger.core.errors import MalformedError, StorageError
 from ledger.core.records import Record, validate_record
+from ledger.core.view import Commitment
 from ledger.exchange.cloudevents import (
     CLOUDEVENTS_MEDIA_TYPE,
     FULFILLED,
