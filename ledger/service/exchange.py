@@ -195,6 +195,9 @@ class PactService:
 
     def _index_batch(self, session: Any, now: datetime) -> tuple[int, int]:
         todo = index.records_to_index(session, EXPORTABLE_TYPES, limit=self.limits.index_batch)
+        revoked = index.revoked_among(session, [t.digest_hex for t in todo])
+        superseded = index.superseded_among(session, [t.record_id for t in todo])
+        subscribers = hooks.subscribers_of(session, "footprint.published")
         published = 0
         for item in todo:
             record = record_from_view(item.full_view, item.record_id)
@@ -218,9 +221,9 @@ class PactService:
                 earlier = index.footprint_by_record(session, link.id)
                 preceding = (pf_id(link.digest), *(earlier.preceding if earlier else ()))
             state = "anchored"
-            if index.is_revoked(session, item.digest_hex):
+            if item.digest_hex in revoked:
                 state = "revoked"
-            elif index.successor_of(session, item.record_id) is not None:
+            elif item.record_id in superseded:
                 state = "superseded"
             new = index.NewFootprint(
                 record_pk=item.record_pk,
@@ -241,14 +244,14 @@ class PactService:
             )
             status = "Active" if state == "anchored" else "Deprecated"
             index.add_footprint(session, new, status=status, state=state, now=now)
-            published += self._publish(session, new.pf_id, item.record_id, state, now)
+            published += self._publish(session, new.pf_id, item.record_id, state, now, subscribers)
             if link is not None:
                 older = index.set_footprint_status(
                     session, link.id, status="Deprecated", state="superseded"
                 )
                 if older is not None:
                     published += self._publish(
-                        session, older.pf_id, older.record_id, "superseded", now
+                        session, older.pf_id, older.record_id, "superseded", now, subscribers
                     )
         return len(todo), published
 
@@ -263,7 +266,13 @@ class PactService:
         return published
 
     def _publish(
-        self, session: Any, footprint_id: str, record_id: str, state: str, now: datetime
+        self,
+        session: Any,
+        footprint_id: str,
+        record_id: str,
+        state: str,
+        now: datetime,
+        subscribers: list[hooks.SubscriptionRow] | None = None,
     ) -> int:
         payload = {
             "pfIds": [footprint_id],
@@ -278,6 +287,7 @@ class PactService:
             payload=payload,
             now=now,
             pact_source=self.event_source,
+            subscribers=subscribers,
         )
         return 1 if event else 0
 
@@ -471,6 +481,7 @@ def emit_event(
     payload: Mapping[str, Any],
     now: datetime,
     pact_source: str,
+    subscribers: list[hooks.SubscriptionRow] | None = None,
 ) -> bool:
     """Records an event once and queues a delivery to every subscriber of its kind: the
     ``carbonledger-event/1`` envelope for webhooks, and PACT's PublishedEvent for the PACT
@@ -478,7 +489,9 @@ def emit_event(
     event = hooks.add_event(session, kind=kind, key=key, payload=payload, now=now)
     if event is None:
         return False
-    for subscription in hooks.subscribers_of(session, kind):
+    if subscribers is None:
+        subscribers = hooks.subscribers_of(session, kind)
+    for subscription in subscribers:
         message_id = f"msg_{secrets.token_hex(16)}"
         if subscription.kind == "webhook":
             content_type = "application/json"

@@ -269,18 +269,30 @@ def footprint_by_record(session: Session, record_id: str) -> FootprintRow | None
     return None if row is None else _row(row)
 
 
-def is_revoked(session: Session, digest_hex: str) -> bool:
-    state = session.scalar(select(Revocation.state).where(Revocation.digest_hex == digest_hex))
-    return state == "mined"
+def revoked_among(session: Session, digests: Sequence[str]) -> set[str]:
+    """The digests among ``digests`` whose revocation is mined on-chain."""
+    if not digests:
+        return set()
+    return set(
+        session.scalars(
+            select(Revocation.digest_hex).where(
+                Revocation.digest_hex.in_(list(digests)), Revocation.state == "mined"
+            )
+        )
+    )
 
 
-def successor_of(session: Session, record_id: str) -> str | None:
-    """The id of an anchored record that supersedes ``record_id``, if any."""
-    return session.scalar(
-        select(Record.record_id)
-        .where(Record.supersedes == record_id, Record.status == "anchored")
-        .order_by(Record.id)
-        .limit(1)
+def superseded_among(session: Session, record_ids: Sequence[str]) -> set[str]:
+    """The ids among ``record_ids`` that an anchored record supersedes."""
+    if not record_ids:
+        return set()
+    return set(
+        str(rid)
+        for rid in session.scalars(
+            select(Record.supersedes).where(
+                Record.supersedes.in_(list(record_ids)), Record.status == "anchored"
+            )
+        )
     )
 
 
@@ -308,9 +320,10 @@ def add_footprint(
     )
     session.add(row)
     flush(session)
-    for kind, value in dict.fromkeys(new.keys):
-        session.add(PactFootprintKey(footprint_pk=row.id, kind=kind, value=value[:500]))
-    flush(session)
+    session.add_all(
+        PactFootprintKey(footprint_pk=row.id, kind=kind, value=value[:500])
+        for kind, value in dict.fromkeys(new.keys)
+    )
     return row.id
 
 
