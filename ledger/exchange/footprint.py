@@ -29,10 +29,14 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
-from ledger.core.calc import calc_context, exact_text
+from ledger.core.calc import (
+    CRADLE_TO_GATE_STAGES,
+    calc_context,
+    exact_text,
+    primary_data_share,
+)
 from ledger.core.canonical import format_timestamp
 from ledger.core.errors import MalformedError
-from ledger.core.quality import CRADLE_TO_GATE_STAGES, primary_data_share
 from ledger.core.records import Record
 
 __all__ = [
@@ -244,13 +248,17 @@ def footprint_facts(record: Record, *, source: Record | None = None) -> dict[str
         "crossSectoralStandards": standards,
         "exemptedEmissionsPercent": "0",
     }
-    if exclusions:
-        pcf["exemptedEmissionsDescription"] = (
-            "; ".join(f"{e['what']}: {e['reason']}" for e in exclusions)
-            + " (share not quantified by the source record)"
-        )
-    if share is not None:
-        pcf["primaryDataShare"] = share
+    quality = record.body.get("quality")
+    if isinstance(quality, Mapping):
+        _add_quality(pcf, quality, exclusions)
+    else:
+        if exclusions:
+            pcf["exemptedEmissionsDescription"] = (
+                "; ".join(f"{e['what']}: {e['reason']}" for e in exclusions)
+                + " (share not quantified by the source record)"
+            )
+        if share is not None:
+            pcf["primaryDataShare"] = share
     end = datetime.fromisoformat(body["reference_period"]["end"].replace("Z", "+00:00"))
     ids = product_ids(equipment["identifiers"])
     comment = (
@@ -273,7 +281,75 @@ def footprint_facts(record: Record, *, source: Record | None = None) -> dict[str
         "name": equipment["name"],
         "comment": comment,
         "pcf": pcf,
+        "report_sha256": _report_of(record),
     }
+
+
+def _report_of(record: Record) -> str | None:
+    quality = record.body.get("quality")
+    assurance = quality.get("assurance") if isinstance(quality, Mapping) else None
+    return assurance.get("report_sha256") if isinstance(assurance, Mapping) else None
+
+
+def _add_quality(
+    pcf: dict[str, Any], quality: Mapping[str, Any], exclusions: Sequence[Mapping[str, Any]]
+) -> None:
+    """PACT's quality members from a record's `quality` block (schema 2, docs/PACT.md §3.4)."""
+    ctx = calc_context()
+    pcf["exemptedEmissionsPercent"] = _text(
+        ctx.subtract(Decimal(100), Decimal(quality["coverage_pct"]))
+    )
+    if exclusions:
+        pcf["exemptedEmissionsDescription"] = "; ".join(
+            f"{e['what']}: {e['reason']}" for e in exclusions
+        )
+    pcf["primaryDataShare"] = quality["primary_data_share"]
+    ratings = quality["ratings"]
+    pcf["dqi"] = {
+        "technologicalDQR": ratings["technological"],
+        "geographicalDQR": ratings["geographical"],
+        "temporalDQR": ratings["temporal"],
+    }
+    assurance = quality.get("assurance")
+    if isinstance(assurance, Mapping):
+        provider = assurance["provider"]
+        comments = (
+            f"{assurance['level']} assurance, boundary {assurance['boundary']}"
+            + (
+                f"; provider accreditation {provider['accreditation']}"
+                if "accreditation" in provider
+                else ""
+            )
+            + (
+                f"; report SHA-256 {assurance['report_sha256']}"
+                if "report_sha256" in assurance
+                else ""
+            )
+        )
+        pcf["verification"] = {
+            "coverage": assurance["coverage"],
+            "providerName": provider["name"],
+            "completedAt": assurance["completed_at"],
+            "standardName": assurance["standard"],
+            "comments": comments,
+        }
+
+
+def _attested(
+    verification: Mapping[str, Any],
+    facts: Mapping[str, Any],
+    attestations: Sequence[Mapping[str, Any]],
+) -> dict[str, Any]:
+    out = dict(verification)
+    report = facts.get("report_sha256")
+    for a in attestations:
+        if report is not None and a.get("report_digest") == report:
+            out["comments"] = (
+                f"{out.get('comments', '')}; attested on-chain by {a['attester']} "
+                f"(TrustRegistry, transaction {a['tx_hash']})"
+            ).lstrip("; ")
+            break
+    return out
 
 
 def proof_extension(
@@ -316,8 +392,13 @@ def render_footprint(
     preceding: Sequence[str],
     owner: DataOwner,
     extension: Mapping[str, Any] | None,
+    attestations: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
-    """The ProductFootprint of stored ``facts``, in the schema's property order."""
+    """The ProductFootprint of stored ``facts``, in the schema's property order.
+
+    ``attestations``: the record's attestations mined on-chain (``attester``,
+    ``report_digest``, ``tx_hash``); one naming the assurance's report ties it to the
+    chain, and the verification's comments say so."""
     out: dict[str, Any] = {
         "id": pf_id(digest_hex),
         "specVersion": SPEC_VERSION,
@@ -341,6 +422,8 @@ def render_footprint(
     out["productNameCompany"] = facts["name"]
     out["comment"] = facts["comment"]
     pcf = dict(facts["pcf"])
+    if "verification" in pcf:
+        pcf["verification"] = _attested(pcf["verification"], facts, attestations)
     geography = facts.get("geography")
     if geography:
         pcf[geography["kind"]] = geography["value"]

@@ -35,8 +35,8 @@ from ledger.core.receipt import Receipt, issue_receipt
 from ledger.core.records import Record
 from ledger.core.signature import verify_signature
 from ledger.crashpoints import NO_CRASH, CrashPoints
-from ledger.service.recompute import InputCache, Recomputation
 from ledger.service.claims import ClaimBook
+from ledger.service.recompute import InputCache, Recomputation
 from ledger.service.submission import (
     AcceptLimits,
     ParsedSubmission,

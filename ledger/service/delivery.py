@@ -31,10 +31,10 @@ from typing import Any
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from ledger.service.clock import Clock
 
 from ledger.core.canonical import parse_json
 from ledger.core.errors import LedgerError, MalformedError
-from ledger.service.clock import Clock
 from ledger.service.exchange import PactService, emit_event
 from ledger.store import Store
 from ledger.store import webhooks as hooks

@@ -26,6 +26,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
+from ledger.service.clock import Clock
+
 from ledger.core.bundle import ChainRef, parse_view
 from ledger.core.canonical import canonicalize, format_timestamp, parse_json
 from ledger.core.errors import MalformedError, StorageError
@@ -50,7 +52,6 @@ from ledger.exchange.footprint import (
     proof_extension,
     render_footprint,
 )
-from ledger.service.clock import Clock
 from ledger.service.exportlock import LockCheck, locked_subjects, no_lock, require_unlocked
 from ledger.store import Store
 from ledger.store import access as access_store
@@ -304,7 +305,12 @@ class PactService:
             row.block_number,
         )
 
-    def render(self, row: index.FootprintRow, base_url: str) -> dict[str, Any]:
+    def render(
+        self,
+        row: index.FootprintRow,
+        base_url: str,
+        attestations: Sequence[Mapping[str, Any]] = (),
+    ) -> dict[str, Any]:
         anchor = self._anchor(row)
         extension = (
             proof_extension(
@@ -325,7 +331,16 @@ class PactService:
             preceding=row.preceding,
             owner=self.owner,
             extension=extension,
+            attestations=attestations,
         )
+
+    def _render_all(
+        self, rows: Sequence[index.FootprintRow], base_url: str
+    ) -> list[dict[str, Any]]:
+        attested = self.store.run(
+            lambda s: index.mined_attestations(s, [r.digest_hex for r in rows]), readonly=True
+        )
+        return [self.render(r, base_url, attested.get(r.digest_hex, ())) for r in rows]
 
     def _owner_matches(self, criteria: FootprintFilter) -> bool:
         if not criteria.company_ids:
@@ -350,7 +365,7 @@ class PactService:
             ),
             readonly=True,
         )
-        data = [self.render(r, base_url) for r in self._unlocked(rows)]
+        data = self._render_all(self._unlocked(rows), base_url)
         return FootprintPage(data, total, page.offset, page.limit)
 
     def get_footprint(
@@ -362,7 +377,7 @@ class PactService:
             lambda s: index.find_footprint(s, footprint_id, owner=owner), readonly=True
         )
         require_unlocked(self.lock, row.subject, row.facts.get("region"))
-        return self.render(row, base_url)
+        return self._render_all([row], base_url)[0]
 
     # -- requests ----------------------------------------------------------------------
 
@@ -430,7 +445,7 @@ class PactService:
             event_type, state = FULFILLED, "fulfilled"
             data: dict[str, Any] = {
                 "requestEventId": request.event_id,
-                "pfs": [self.render(r, request.base_url) for r in rows],
+                "pfs": self._render_all(rows, request.base_url),
             }
         else:
             event_type, state = REJECTED, "rejected"

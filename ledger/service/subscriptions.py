@@ -15,9 +15,10 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from ledger.service.clock import Clock
+
 from ledger.core.canonical import format_timestamp
 from ledger.core.errors import MalformedError, NotFoundError
-from ledger.service.clock import Clock
 from ledger.store import Store
 from ledger.store import access as access_store
 from ledger.store import webhooks as hooks

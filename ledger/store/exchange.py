@@ -38,7 +38,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ledger.core.errors import NotFoundError
 from ledger.store._session import flush
-from ledger.store.models import AutoId, Base, Batch, Record, Revocation
+from ledger.store.models import Attestation, AutoId, Base, Batch, Record, Revocation
 
 __all__ = [
     "FOOTPRINT_STATUSES",
@@ -503,6 +503,23 @@ def mark_request(session: Session, request_id: int, *, state: str, at: datetime)
     )
     if getattr(moved, "rowcount", 0) != 1:
         raise NotFoundError(f"no pending PACT request {request_id}")
+
+
+def mined_attestations(session: Session, digests: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    """The attestations mined on-chain for each of ``digests``."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    if not digests:
+        return out
+    rows = session.scalars(
+        select(Attestation)
+        .where(Attestation.digest_hex.in_(list(digests)), Attestation.state == "mined")
+        .order_by(Attestation.id)
+    )
+    for a in rows:
+        out.setdefault(a.digest_hex, []).append(
+            {"attester": a.attester, "report_digest": a.report_digest_hex, "tx_hash": a.tx_hash}
+        )
+    return out
 
 
 # -- records for the CBAM package -------------------------------------------------------

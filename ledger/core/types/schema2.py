@@ -5,7 +5,8 @@ Version 2 adds what acceptance-time recomputation needs a record to say, beside 
 and never in place of it (version-1 records keep validating):
 
 - `carbon-record` and `factor-substitution` may carry ``validity_exceptions``: why a
-  factor set is used outside its validity period (docs/CALC.md §10.1);
+  factor set is used outside its validity period (docs/CALC.md §10.1), and a ``quality``
+  block: data quality and assurance (``ledger.core.types.quality``, docs/RECORDS.md §3.8.1);
 - a `credit-change` names the rating it follows with a ``previous`` link in ``refs``,
   present exactly when ``previous_grade`` is not null (the link rule lives with the other
   envelope rules in ``ledger.core.records``); its body is that of version 1.
@@ -19,6 +20,7 @@ from typing import Any
 from ledger.core.types import fields as f
 from ledger.core.types import vocab
 from ledger.core.types.carbon import BodyLink, validate_carbon_body
+from ledger.core.types.quality import with_quality
 from ledger.core.types.substitution import validate_substitution_body
 from ledger.core.types.trail import validate_credit_body
 
@@ -71,8 +73,8 @@ def _with_exceptions(version_1: BodyValidator) -> BodyValidator:
     return validate
 
 
-validate_carbon_body_v2 = _with_exceptions(validate_carbon_body)
-validate_substitution_body_v2 = _with_exceptions(validate_substitution_body)
+validate_carbon_body_v2 = _with_exceptions(with_quality(validate_carbon_body))
+validate_substitution_body_v2 = _with_exceptions(with_quality(validate_substitution_body))
 
 
 def validate_credit_body_v2(body: Any, path: str, subject: str) -> list[BodyLink]:
