@@ -35,7 +35,7 @@ from ledger.service.clock import Clock
 
 from ledger.core.canonical import parse_json
 from ledger.core.errors import LedgerError, MalformedError
-from ledger.service.exchange import PactService, emit_event
+from ledger.service.exchange import PactService, emit_events
 from ledger.store import Store
 from ledger.store import webhooks as hooks
 
@@ -259,17 +259,13 @@ class ExchangeWorker:
             now = self.clock()
 
             def work(session: Any, kind: str = kind, now: datetime = now) -> int:
-                n = 0
-                for key, payload in hooks.unemitted_facts(session, kind, limit=batch):
-                    n += emit_event(
-                        session,
-                        kind=kind,
-                        key=key,
-                        payload=payload,
-                        now=now,
-                        pact_source=self.source,
-                    )
-                return n
+                return emit_events(
+                    session,
+                    kind=kind,
+                    items=hooks.unemitted_facts(session, kind, limit=batch),
+                    now=now,
+                    pact_source=self.source,
+                )
 
             emitted += self.store.run(work)
         return emitted

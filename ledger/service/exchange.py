@@ -195,31 +195,43 @@ class PactService:
         return changed
 
     def _index_batch(self, session: Any, now: datetime) -> tuple[int, int]:
+        """Indexes one batch of anchored records: footprints and their keys inserted in
+        two statements, one event per new or changed footprint."""
         todo = index.records_to_index(session, EXPORTABLE_TYPES, limit=self.limits.index_batch)
         revoked = index.revoked_among(session, [t.digest_hex for t in todo])
         superseded = index.superseded_among(session, [t.record_id for t in todo])
-        subscribers = hooks.subscribers_of(session, "footprint.published")
-        published = 0
+        parsed: dict[str, Record] = {}
+
+        def record_of(record_id: str, full_view: bytes | None = None) -> Record | None:
+            if record_id not in parsed:
+                raw = full_view if full_view is not None else index.full_view_of(session, record_id)
+                if raw is None:
+                    return None
+                parsed[record_id] = record_from_view(raw, record_id)
+            return parsed[record_id]
+
+        added: list[tuple[index.NewFootprint, str, str]] = []
+        by_record: dict[str, index.NewFootprint] = {}
+        changes: list[tuple[str, str, str]] = []  # (footprint id, record id, state)
         for item in todo:
-            record = record_from_view(item.full_view, item.record_id)
-            source = None
+            record = record_of(item.record_id, item.full_view)
+            if record is None:
+                continue
+            source = rule = None
             if record.type == "factor-substitution":
-                raw = index.full_view_of(session, record.body["source"]["id"])
-                source = None if raw is None else record_from_view(raw, record.body["source"]["id"])
+                source = record_of(record.body["source"]["id"])
+                rule = record_of(record.body["rule"]["id"])
             try:
                 facts = footprint_facts(record, source=source)
             except NotExportableError as exc:
                 index.exclude_from_pact(session, item.record_pk, exc.message, now=now)
                 continue
-            if record.type == "factor-substitution":
-                raw_rule = index.full_view_of(session, record.body["rule"]["id"])
-                if raw_rule is not None:
-                    rule = record_from_view(raw_rule, record.body["rule"]["id"])
-                    facts = {**facts, "region": rule.body["region"]}
+            if rule is not None:
+                facts = {**facts, "region": rule.body["region"]}
             preceding: tuple[str, ...] = ()
             link = record.supersedes
             if link is not None:
-                earlier = index.footprint_by_record(session, link.id)
+                earlier = by_record.get(link.id) or index.footprint_by_record(session, link.id)
                 preceding = (pf_id(link.digest), *(earlier.preceding if earlier else ()))
             state = "anchored"
             if item.digest_hex in revoked:
@@ -243,54 +255,49 @@ class PactService:
                 block_number=item.block_number,
                 keys=_keys(facts),
             )
-            status = "Active" if state == "anchored" else "Deprecated"
-            index.add_footprint(session, new, status=status, state=state, now=now)
-            published += self._publish(session, new.pf_id, item.record_id, state, now, subscribers)
-            if link is not None:
+            added.append((new, "Active" if state == "anchored" else "Deprecated", state))
+            by_record[item.record_id] = new
+            changes.append((new.pf_id, item.record_id, state))
+            if link is not None and link.id not in by_record:
                 older = index.set_footprint_status(
                     session, link.id, status="Deprecated", state="superseded"
                 )
                 if older is not None:
-                    published += self._publish(
-                        session, older.pf_id, older.record_id, "superseded", now, subscribers
-                    )
-        return len(todo), published
+                    changes.append((older.pf_id, older.record_id, "superseded"))
+        index.add_footprints(session, added, now=now)
+        return len(todo), self._publish(session, changes, now)
 
     def _deprecate_revoked(self, session: Any, now: datetime) -> int:
-        published = 0
+        changes = []
         for record_id in index.revoked_footprints_to_deprecate(session, limit=1000):
             row = index.set_footprint_status(
                 session, record_id, status="Deprecated", state="revoked"
             )
             if row is not None:
-                published += self._publish(session, row.pf_id, record_id, "revoked", now)
-        return published
+                changes.append((row.pf_id, record_id, "revoked"))
+        return self._publish(session, changes, now)
 
-    def _publish(
-        self,
-        session: Any,
-        footprint_id: str,
-        record_id: str,
-        state: str,
-        now: datetime,
-        subscribers: list[hooks.SubscriptionRow] | None = None,
-    ) -> int:
-        payload = {
-            "pfIds": [footprint_id],
-            "record_id": record_id,
-            "status": "Active" if state == "anchored" else "Deprecated",
-            "state": state,
-        }
-        event = emit_event(
+    def _publish(self, session: Any, changes: Sequence[tuple[str, str, str]], now: datetime) -> int:
+        """One ``footprint.published`` event per (footprint id, record id, state)."""
+        items = [
+            (
+                f"{footprint_id}:{state}",
+                {
+                    "pfIds": [footprint_id],
+                    "record_id": record_id,
+                    "status": "Active" if state == "anchored" else "Deprecated",
+                    "state": state,
+                },
+            )
+            for footprint_id, record_id, state in changes
+        ]
+        return emit_events(
             session,
             kind="footprint.published",
-            key=f"{footprint_id}:{state}",
-            payload=payload,
+            items=items,
             now=now,
             pact_source=self.event_source,
-            subscribers=subscribers,
         )
-        return 1 if event else 0
 
     # -- reads -----------------------------------------------------------------------
 
@@ -488,57 +495,52 @@ def _region_of(rows: Sequence[index.FootprintRow]) -> str | None:
     return regions.pop() if len(regions) == 1 else None
 
 
-def emit_event(
+def emit_events(
     session: Any,
     *,
     kind: str,
-    key: str,
-    payload: Mapping[str, Any],
+    items: Sequence[tuple[str, Mapping[str, Any]]],
     now: datetime,
     pact_source: str,
-    subscribers: list[hooks.SubscriptionRow] | None = None,
-) -> bool:
-    """Records an event once and queues a delivery to every subscriber of its kind: the
-    ``carbonledger-event/1`` envelope for webhooks, and PACT's PublishedEvent for the PACT
-    endpoints of buyers when a footprint is published (docs/EVENTS.md §3)."""
-    event = hooks.add_event(session, kind=kind, key=key, payload=payload, now=now)
-    if event is None:
-        return False
-    if subscribers is None:
-        subscribers = hooks.subscribers_of(session, kind)
-    for subscription in subscribers:
-        message_id = f"msg_{secrets.token_hex(16)}"
-        if subscription.kind == "webhook":
-            content_type = "application/json"
-            body = canonicalize(
-                {
-                    "format": WEBHOOK_FORMAT,
-                    "id": f"evt_{event.id}",
-                    "type": kind,
-                    "time": format_timestamp(now.replace(microsecond=0)),
-                    "data": dict(payload),
-                }
-            )
-        elif kind == "footprint.published":
-            content_type = EVENT_CONTENT_TYPE
-            body = canonicalize(
-                make_event(
-                    PUBLISHED,
-                    event_id=message_id,
-                    source=pact_source,
-                    time=now,
-                    data={"pfIds": list(payload["pfIds"])},
+) -> int:
+    """Records each fact ``(key, payload)`` once and queues a delivery to every subscriber
+    of its kind: the ``carbonledger-event/1`` envelope for webhooks, and PACT's
+    PublishedEvent for the PACT endpoints of buyers when a footprint is published
+    (docs/EVENTS.md §3). Returns how many events were new."""
+    events = hooks.add_events(session, kind=kind, items=items, now=now)
+    if not events:
+        return 0
+    deliveries = []
+    subscribers = hooks.subscribers_of(session, kind)
+    for event in events:
+        for subscription in subscribers:
+            message_id = f"msg_{secrets.token_hex(16)}"
+            if subscription.kind == "webhook":
+                content_type = "application/json"
+                body = canonicalize(
+                    {
+                        "format": WEBHOOK_FORMAT,
+                        "id": f"evt_{event.id}",
+                        "type": kind,
+                        "time": format_timestamp(now.replace(microsecond=0)),
+                        "data": dict(event.payload),
+                    }
                 )
+            elif kind == "footprint.published":
+                content_type = EVENT_CONTENT_TYPE
+                body = canonicalize(
+                    make_event(
+                        PUBLISHED,
+                        event_id=message_id,
+                        source=pact_source,
+                        time=now,
+                        data={"pfIds": list(event.payload["pfIds"])},
+                    )
+                )
+            else:
+                continue
+            deliveries.append(
+                hooks.NewDelivery(subscription.id, message_id, content_type, body, event.id)
             )
-        else:
-            continue
-        hooks.enqueue_delivery(
-            session,
-            subscription_id=subscription.id,
-            message_id=message_id,
-            content_type=content_type,
-            body=body,
-            now=now,
-            event_pk=event.id,
-        )
-    return True
+    hooks.enqueue_deliveries(session, deliveries, now=now)
+    return len(events)

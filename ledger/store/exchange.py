@@ -31,13 +31,14 @@ from sqlalchemy import (
     and_,
     exists,
     func,
+    insert,
     select,
     update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ledger.core.errors import NotFoundError
-from ledger.store._session import flush
+from ledger.store._session import execute, flush
 from ledger.store.models import Attestation, AutoId, Base, Batch, Record, Revocation
 
 __all__ = [
@@ -46,7 +47,7 @@ __all__ = [
     "FootprintRow",
     "NewFootprint",
     "PactRequestRow",
-    "add_footprint",
+    "add_footprints",
     "add_pact_request",
     "exclude_from_pact",
     "find_footprint",
@@ -296,35 +297,46 @@ def superseded_among(session: Session, record_ids: Sequence[str]) -> set[str]:
     )
 
 
-def add_footprint(
-    session: Session, new: NewFootprint, *, status: str, state: str, now: datetime
-) -> int:
-    row = PactFootprint(
-        record_pk=new.record_pk,
-        pf_id=new.pf_id,
-        record_id=new.record_id,
-        record_type=new.record_type,
-        producer=new.producer,
-        subject=new.subject,
-        digest_hex=new.digest_hex,
-        status=status,
-        state=state,
-        validity_start=new.validity_start,
-        validity_end=new.validity_end,
-        preceding=list(new.preceding),
-        facts=dict(new.facts),
-        batch_seq=new.batch_seq,
-        tx_hash=new.tx_hash,
-        block_number=new.block_number,
-        indexed_at=now,
-    )
-    session.add(row)
-    flush(session)
-    session.add_all(
-        PactFootprintKey(footprint_pk=row.id, kind=kind, value=value[:500])
+def add_footprints(
+    session: Session, items: Sequence[tuple[NewFootprint, str, str]], *, now: datetime
+) -> None:
+    """Inserts footprints ``(new, status, state)`` and their filter keys: two multi-row
+    statements, whatever the count."""
+    if not items:
+        return
+    table = Base.metadata.tables[PactFootprint.__tablename__]
+    keys_table = Base.metadata.tables[PactFootprintKey.__tablename__]
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    values = [
+        {
+            "record_pk": new.record_pk,
+            "pf_id": new.pf_id,
+            "record_id": new.record_id,
+            "record_type": new.record_type,
+            "producer": new.producer,
+            "subject": new.subject,
+            "digest_hex": new.digest_hex,
+            "status": status,
+            "state": state,
+            "validity_start": new.validity_start,
+            "validity_end": new.validity_end,
+            "preceding": list(new.preceding),
+            "facts": dict(new.facts),
+            "batch_seq": new.batch_seq,
+            "tx_hash": new.tx_hash,
+            "block_number": new.block_number,
+            "indexed_at": now,
+        }
+        for new, status, state in items
+    ]
+    ids = [int(pk) for pk in execute(session, statement, values).scalars()]
+    keys = [
+        {"footprint_pk": pk, "kind": kind, "value": value[:500]}
+        for (new, _, _), pk in zip(items, ids, strict=True)
         for kind, value in dict.fromkeys(new.keys)
-    )
-    return row.id
+    ]
+    if keys:
+        execute(session, insert(keys_table), keys)
 
 
 def exclude_from_pact(session: Session, record_pk: int, reason: str, *, now: datetime) -> None:

@@ -32,13 +32,14 @@ from sqlalchemy import (
     UniqueConstraint,
     exists,
     func,
+    insert,
     select,
     update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ledger.core.errors import MalformedError, NotFoundError
-from ledger.store._session import flush
+from ledger.store._session import execute, flush
 from ledger.store.claims import Claim
 from ledger.store.models import Attestation, AutoId, Base, Batch, Record, Revocation
 
@@ -50,10 +51,12 @@ __all__ = [
     "EventRow",
     "SubscriptionRow",
     "add_event",
+    "add_events",
     "add_subscription",
     "claim_due_deliveries",
     "delivery_counts",
     "disable_subscription",
+    "enqueue_deliveries",
     "enqueue_delivery",
     "list_deliveries",
     "list_subscriptions",
@@ -294,6 +297,78 @@ def add_event(
     session.add(row)
     flush(session)
     return EventRow(row.id, row.kind, row.key, row.payload, row.created_at)
+
+
+def add_events(
+    session: Session, *, kind: str, items: Sequence[tuple[str, Mapping[str, Any]]], now: datetime
+) -> list[EventRow]:
+    """Records the facts ``(key, payload)`` of one kind not yet recorded; returns the new
+    ones (one look-up and one multi-row insert)."""
+    if kind not in EVENT_KINDS:
+        raise MalformedError(f"unknown event kind {kind!r}", path="kind")
+    wanted = list(dict.fromkeys(key for key, _ in items))
+    known: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        known.update(
+            session.scalars(
+                select(OutboxEvent.key).where(
+                    OutboxEvent.kind == kind, OutboxEvent.key.in_(wanted[start : start + 500])
+                )
+            )
+        )
+    fresh: dict[str, Mapping[str, Any]] = {}
+    for key, payload in items:
+        if key not in known and key not in fresh:
+            fresh[key] = payload
+    if not fresh:
+        return []
+    table = Base.metadata.tables[OutboxEvent.__tablename__]
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    values = [
+        {"kind": kind, "key": key, "payload": dict(payload), "created_at": now}
+        for key, payload in fresh.items()
+    ]
+    ids = [int(pk) for pk in execute(session, statement, values).scalars()]
+    return [
+        EventRow(pk, kind, key, payload, now)
+        for pk, (key, payload) in zip(ids, fresh.items(), strict=True)
+    ]
+
+
+@dataclass(frozen=True)
+class NewDelivery:
+    subscription_id: int
+    message_id: str
+    content_type: str
+    body: bytes
+    event_pk: int | None = None
+
+
+def enqueue_deliveries(session: Session, items: Sequence[NewDelivery], *, now: datetime) -> None:
+    """Queues deliveries, due at once (one multi-row insert)."""
+    if not items:
+        return
+    table = Base.metadata.tables[Delivery.__tablename__]
+    execute(
+        session,
+        insert(table),
+        [
+            {
+                "subscription_id": d.subscription_id,
+                "event_pk": d.event_pk,
+                "message_id": d.message_id,
+                "content_type": d.content_type,
+                "body": d.body,
+                "state": "pending",
+                "attempts": 0,
+                "created_at": now,
+                "next_attempt_at": now,
+                "delivered_at": None,
+                "last_error": None,
+            }
+            for d in items
+        ],
+    )
 
 
 def subscribers_of(session: Session, kind: str) -> list[SubscriptionRow]:
