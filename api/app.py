@@ -9,9 +9,8 @@ app in-process with a memory chain and their own clock.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from importlib import resources
 from typing import Any
 

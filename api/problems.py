@@ -43,6 +43,9 @@ from ledger.core.errors import (
     NotFoundError,
     UnavailableError,
 )
+from ledger.exchange.cloudevents import UnsupportedEventError
+from ledger.exchange.filters import UnsupportedFilterError
+from ledger.service.exportlock import ExportLockedError
 
 log = logging.getLogger("carbonledger.api")
 
@@ -71,6 +74,14 @@ class NotImplementedByHostError(LedgerError):
     """A PACT feature or protocol version this host does not implement."""
 
 
+class InvalidTokenError(LedgerError):
+    """A PACT bearer token that is malformed, forged, or of another issuer or audience."""
+
+
+class TokenExpiredError(InvalidTokenError):
+    """A genuine PACT token whose lifetime is over."""
+
+
 # (error class, status, problem slug, title) — the first matching row wins, so subclasses
 # come before their bases.
 PROBLEM_TABLE: tuple[tuple[type[LedgerError], int, str, str], ...] = (
@@ -86,33 +97,26 @@ PROBLEM_TABLE: tuple[tuple[type[LedgerError], int, str, str], ...] = (
 
 # The PACT API (docs/PACT.md §9) answers its own error object, ``{"code", "message"}``, with
 # the status its error code table fixes: (error class, status, PACT code), first match wins.
-# Imported lazily by ``pact_error_for`` so that this module keeps no dependency on api.pact.
-def _pact_table() -> tuple[tuple[type[BaseException], int, str], ...]:
-    from api.pact.tokens import InvalidTokenError, TokenExpiredError
-    from ledger.exchange.cloudevents import UnsupportedEventError
-    from ledger.exchange.filters import UnsupportedFilterError
-    from ledger.service.exportlock import ExportLockedError
-
-    return (
-        (TokenExpiredError, 401, "TokenExpired"),
-        (InvalidTokenError, 401, "BadRequest"),
-        (AuthenticationError, 401, "BadRequest"),
-        (HttpsRequiredError, 400, "BadRequest"),
-        (NotImplementedByHostError, 400, "NotImplemented"),
-        (UnsupportedFilterError, 400, "NotImplemented"),
-        (UnsupportedEventError, 400, "NotImplemented"),
-        (MalformedError, 400, "BadRequest"),
-        (ExportLockedError, 403, "AccessDenied"),
-        (ForbiddenError, 403, "AccessDenied"),
-        (NotFoundError, 404, "NotFound"),
-        (ConflictError, 400, "BadRequest"),
-        (UnavailableError, 503, "InternalError"),
-    )
+PACT_ERROR_TABLE: tuple[tuple[type[BaseException], int, str], ...] = (
+    (TokenExpiredError, 401, "TokenExpired"),
+    (InvalidTokenError, 401, "BadRequest"),
+    (AuthenticationError, 401, "BadRequest"),
+    (HttpsRequiredError, 400, "BadRequest"),
+    (NotImplementedByHostError, 400, "NotImplemented"),
+    (UnsupportedFilterError, 400, "NotImplemented"),
+    (UnsupportedEventError, 400, "NotImplemented"),
+    (MalformedError, 400, "BadRequest"),
+    (ExportLockedError, 403, "AccessDenied"),
+    (ForbiddenError, 403, "AccessDenied"),
+    (NotFoundError, 404, "NotFound"),
+    (ConflictError, 400, "BadRequest"),
+    (UnavailableError, 503, "InternalError"),
+)
 
 
 def pact_error_for(exc: BaseException) -> Response:
     """The PACT error response for any exception (a 500 carries no internals)."""
-    for cls, status, code in _pact_table():
+    for cls, status, code in PACT_ERROR_TABLE:
         if isinstance(exc, cls) and isinstance(exc, LedgerError):
             headers: dict[str, str] = {}
             if status == 401:

@@ -132,10 +132,6 @@ def is_alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def tls_files(settings: CarbonLedgerSettings) -> tuple[str | None, str | None]:
     """uvicorn's ``ssl_certfile`` and ``ssl_keyfile``: HTTPS when both are set (PACT's
     actions are served over HTTPS only, docs/PACT.md §1); (None, None) serves HTTP."""
@@ -341,7 +337,7 @@ class Runner:
             deployment.address_of("AnchorRegistry"),
             deployment.address_of("TrustRegistry"),
         )
-        clock = _utcnow
+        clock = system_clock
         pact = (
             PactService(
                 store,

@@ -81,7 +81,7 @@ def run(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int:
                 limits=ApiLimits(max_body_bytes=settings.max_body_bytes),
                 max_merge_delay_s=settings.max_merge_delay_s,
             )
-            from api.runner import tls_files
+            from api.cli.runner import tls_files
 
             certfile, keyfile = tls_files(settings)
             scheme = "https" if certfile else "http"

@@ -22,10 +22,11 @@ from fastapi.routing import APIRoute
 from starlette.responses import JSONResponse, Response
 
 from api.auth import Caller
-from api.pact.tokens import InvalidTokenError, TokenIssuer
+from api.pact.tokens import TokenIssuer
 from api.problems import (
     AuthenticationError,
     HttpsRequiredError,
+    InvalidTokenError,
     NotImplementedByHostError,
     pact_error_for,
 )
@@ -109,7 +110,7 @@ def pact_caller(request: Request) -> Caller:
             return None
         return None if principal.disabled_at is not None else Caller.of(principal)
 
-    caller = api.store.run(load, readonly=True)
+    caller: Caller | None = api.store.run(load, readonly=True)
     if caller is None:
         raise InvalidTokenError("Invalid token provided")
     return caller

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from ledger.core.errors import LedgerError
+from api.problems import InvalidTokenError, TokenExpiredError
 
 __all__ = [
     "DEFAULT_LIFETIME_S",
@@ -37,14 +37,6 @@ AUDIENCE = "pact"
 ALGORITHM = "HS256"
 #: The scopes of the PACT OpenAPI document's client-credentials flow, plus the events one.
 SCOPES = ("footprint:list", "footprint:read", "events:write")
-
-
-class InvalidTokenError(LedgerError):
-    """A bearer token that is malformed, forged, or of another issuer or audience."""
-
-
-class TokenExpiredError(InvalidTokenError):
-    """A genuine token whose lifetime is over."""
 
 
 @dataclass(frozen=True)

@@ -25,11 +25,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Any
 
-from ledger.core import units
-from ledger.core.calc import calc_context, exact_text, round_figure
+from ledger.core.calc import units
+from ledger.core.calc.arithmetic import calc_context, exact_text, round_figure
 from ledger.core.errors import MalformedError
 from ledger.core.records import Record
 from ledger.core.types import fields as f
@@ -391,7 +391,7 @@ def _factor(use: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _to_mwh(quantity: Decimal, unit: str, ctx: Any) -> Decimal:
+def _to_mwh(quantity: Decimal, unit: str, ctx: Context) -> Decimal:
     """An energy quantity in MWh, by calc/1's unit table (docs/CALC.md §3.1)."""
     if units.dimension(unit) != "energy":
         raise MalformedError(f"electricity in {unit!r} cannot be read as MWh")

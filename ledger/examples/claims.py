@@ -1,7 +1,7 @@
 """Example claims (docs/RECORDS.md §3.10): importers declaring the storage tank T-101's
 embedded emissions, the figure resting on its EU CBAM conversion.
 
-Not part of :func:`ledger.core.examples.example_records` (whose records the demo and the
+Not part of :func:`ledger.examples.example_records` (whose records the demo and the
 API test world submit): a claim is an importer's act, made with its own producer key.
 The importer and its EORI number are fictional.
 """

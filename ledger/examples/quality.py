@@ -24,7 +24,8 @@ def with_quality(
 ) -> dict[str, Any]:
     """``record`` (a carbon record, or a conversion with its ``source``) as schema 2 with a
     quality block whose primary data share recomputes."""
-    from ledger.core.calc import primary_data_share, substitution_primary_data_share
+    from ledger.core.calc.lines import primary_data_share
+    from ledger.core.calc.substitution import substitution_primary_data_share
     from ledger.core.records import validate_record
 
     out = copy.deepcopy(dict(record))

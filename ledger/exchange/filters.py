@@ -114,7 +114,7 @@ def _value(text: Any, path: str) -> str:
 
 def _build(
     lists: Mapping[str, list[str]], singles: Mapping[str, tuple[str, str]], prefix: str
-) -> Any:
+) -> FootprintFilter:
     """The filter of parsed parameters; ``singles`` maps a case-folded name to the name as
     written (for error paths) and its value."""
     fields: dict[str, Any] = {}

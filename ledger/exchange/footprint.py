@@ -29,12 +29,8 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
-from ledger.core.calc import (
-    CRADLE_TO_GATE_STAGES,
-    calc_context,
-    exact_text,
-    primary_data_share,
-)
+from ledger.core.calc.arithmetic import calc_context, exact_text
+from ledger.core.calc.lines import CRADLE_TO_GATE_STAGES, primary_data_share
 from ledger.core.canonical import format_timestamp
 from ledger.core.errors import MalformedError
 from ledger.core.records import Record

@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger.service.clock import Clock
 
 from ledger.core.canonical import parse_json
+from ledger.core.clock import Clock
 from ledger.core.errors import LedgerError, MalformedError
 from ledger.service.exchange import PactService, emit_events
 from ledger.store import Store

@@ -26,13 +26,12 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from ledger.service.clock import Clock
-
-from ledger.core.bundle import ChainRef, parse_view
+from ledger.core.bundle import ChainRef
 from ledger.core.canonical import canonicalize, format_timestamp, parse_json
+from ledger.core.clock import Clock
 from ledger.core.errors import MalformedError, StorageError
 from ledger.core.records import Record, validate_record
-from ledger.core.view import Commitment
+from ledger.core.view import Commitment, parse_view
 from ledger.exchange.cloudevents import (
     CLOUDEVENTS_MEDIA_TYPE,
     FULFILLED,

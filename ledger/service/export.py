@@ -149,16 +149,13 @@ class BundleExporter:
         """The bundle of the named records (all anchored, all visible), with their closure."""
         check_bundle_limit(len(record_ids))
 
-        def work(session: Session) -> ExportResult:
-            rows = list(
-                session.scalars(
-                    select(Record).where(Record.record_id.in_(list(record_ids))).order_by(Record.id)
-                )
-            )
-            found = {r.record_id for r in rows if access.may_see(r.producer)}
+        def work(session: Transaction) -> ExportResult:
+            found = record_repo.records_by_ids(session, set(record_ids))
             for rid in record_ids:
-                if rid not in found:
+                row = found.get(rid)
+                if row is None or not access.may_see(row.producer):
                     raise NotFoundError(f"no record with id {rid!r}")
+            rows = sorted(found.values(), key=lambda r: r.id)
             return self._build(session, rows, access, strict=True)
 
         return self.store.run(work, readonly=True)

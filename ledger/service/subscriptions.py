@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from ledger.service.clock import Clock
 
 from ledger.core.canonical import format_timestamp
+from ledger.core.clock import Clock
 from ledger.core.errors import MalformedError, NotFoundError
 from ledger.store import Store
 from ledger.store import access as access_store

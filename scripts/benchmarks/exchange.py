@@ -42,7 +42,7 @@ from anchoring.deployment import deploy_contracts  # noqa: E402
 from anchoring.toolchain import compile_contracts  # noqa: E402
 from api.app import create_app  # noqa: E402
 from api.settings import CarbonLedgerSettings  # noqa: E402
-from ledger.core import examples as ex  # noqa: E402
+from ledger import examples as ex  # noqa: E402
 from ledger.core.canonical import canonicalize  # noqa: E402
 from ledger.core.signature import private_key_from_seed, public_key_bytes, sign_digest  # noqa: E402
 from ledger.core.view import Commitment, commit  # noqa: E402

@@ -161,7 +161,7 @@ def anchor_all(world: World) -> None:
     try:
         for _ in range(10):
             anchorer.run_once()
-            if set(world.app.state.api.queries.counts()["by_status"]) == {"anchored"}:
+            if set(world.app.state.api.queries.counts().by_status) == {"anchored"}:
                 return
         raise AssertionError("the anchorer did not anchor every record")
     finally:

@@ -15,7 +15,7 @@ import pytest
 
 from ledger.core.bundle import parse_bundle
 from ledger.core.canonical import parse_json
-from ledger.core.examples import CR_TANK, FS_EU_CBAM_2026, RULE_EU_CBAM, substitution_record
+from ledger.examples import CR_TANK, FS_EU_CBAM_2026, RULE_EU_CBAM, substitution_record
 from ledger.exchange.cbam_workbook import ROUTE_HEADERS, SUMMARY_SHEET, XLSX_MEDIA_TYPE
 from tests.api.exchange.conftest import anchor_all
 from tests.api.world import World

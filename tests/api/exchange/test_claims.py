@@ -15,9 +15,9 @@ import pytest
 
 from ledger.client import LedgerClient
 from ledger.core.errors import ConflictError, NotFoundError
-from ledger.core.examples import CR_HX, SUB_TANK_EU, SUB_TANK_UK
-from ledger.core.examples.claims import CLAIM_PRODUCER, claim_record
 from ledger.core.signature import private_key_from_seed, public_key_bytes
+from ledger.examples import CR_HX, SUB_TANK_EU, SUB_TANK_UK
+from ledger.examples.claims import CLAIM_PRODUCER, claim_record
 from ledger.service.delivery import Deliverer, ExchangeWorker
 from ledger.store import webhooks as hooks
 from ledger.store.access import add_principal, issue_api_key

@@ -11,11 +11,12 @@ from typing import Any
 
 import pytest
 
-from ledger.core.calc import check_carbon_record, check_substitution
+from ledger.core.calc.lines import check_carbon_record
+from ledger.core.calc.substitution import check_substitution
 from ledger.core.errors import CalculationMismatchError, MalformedError
-from ledger.core.examples import CR_TANK, SUB_TANK_EU, example_records
-from ledger.core.examples.quality import REPORT, with_quality
 from ledger.core.records import validate_record
+from ledger.examples import CR_TANK, SUB_TANK_EU, example_records
+from ledger.examples.quality import REPORT, with_quality
 from ledger.store.chainfacts import add_attestation
 from ledger.store.records import get_record
 from tests.api.exchange.conftest import PactHost, anchor_all

@@ -11,8 +11,7 @@ from typing import Any
 
 import httpx
 
-import api.cli  # noqa: F401  (the CLI package first: it and the runner import each other)
-from api.runner import Runner, RunnerOptions
+from api.cli.runner import Runner, RunnerOptions
 from api.settings import CarbonLedgerSettings
 from ledger.store import Store, sqlite_url
 from ledger.store.access import add_principal, issue_api_key

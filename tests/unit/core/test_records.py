@@ -33,7 +33,7 @@ def _load(name: str) -> dict[str, Any]:
 
 
 def test_every_example_record_validates(records: dict[str, dict[str, Any]]) -> None:
-    from ledger.core.examples.claims import claim_record
+    from ledger.examples.claims import claim_record
 
     digests = {rid: ex.seeded_digest(r) for rid, r in records.items()}
     claim = claim_record(
