@@ -31,7 +31,6 @@ from typing import Any
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from ledger.service.clock import Clock
 
 from ledger.core.canonical import parse_json
 from ledger.core.clock import Clock

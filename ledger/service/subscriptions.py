@@ -15,8 +15,6 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from ledger.service.clock import Clock
-
 from ledger.core.canonical import format_timestamp
 from ledger.core.clock import Clock
 from ledger.core.errors import MalformedError, NotFoundError
