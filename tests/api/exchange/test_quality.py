@@ -18,6 +18,7 @@ from ledger.core.records import validate_record
 from ledger.examples import CR_TANK, SUB_TANK_EU, example_records
 from ledger.examples.quality import REPORT, with_quality
 from ledger.store.chainfacts import add_attestation
+from ledger.service.recompute import Recomputation
 from ledger.store.records import get_record
 from tests.api.exchange.conftest import PactHost, anchor_all
 from tests.api.world import NOW, World
@@ -96,6 +97,7 @@ def test_quality_blocks_out_of_range_are_refused(
 def test_schema_1_has_no_quality_block(records: dict[str, dict[str, Any]]) -> None:
     v1 = with_quality(records[CR_TANK])
     v1["schema_version"] = "1"
+    v1["body"].pop("validity_exceptions", None)  # schema 2's other member
     with pytest.raises(MalformedError) as info:
         validate_record(v1)
     assert info.value.path == "body.quality"
@@ -131,8 +133,20 @@ def test_carbon_verify_recomputes_the_stated_share(world: World) -> None:
     assert _verify(world, record["id"]).verdict == "verified"
 
 
+def test_acceptance_refuses_a_share_that_does_not_recompute(world: World) -> None:
+    with pytest.raises(MalformedError) as info:
+        _submit_v2(world, share="42.00")
+    assert info.value.path.endswith("body.quality.primary_data_share")
+    assert "stated '42.00', recomputed '100.00'" in str(info.value)
+
+
 @pytest.mark.usefixtures("chain_restored")
-def test_carbon_verify_fails_a_share_that_does_not_recompute(world: World) -> None:
+def test_carbon_verify_fails_a_share_that_does_not_recompute(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A ledger that skipped its recomputation at acceptance (a compromised or older
+    # service): the auditor's verifier is what catches the figure.
+    monkeypatch.setattr(Recomputation, "check", lambda self, p: None)
     record = _submit_v2(world, share="42.00")
     result = _verify(world, record["id"])
     assert result.verdict == "failed"

@@ -6,7 +6,7 @@ New tables only; nothing existing changes. Footprints are indexed from the ancho
 by the service after the upgrade, so no data is moved here.
 
 Revision ID: 0008_exchange
-Revises: 0004
+Revises: 0006_chain_state
 Create Date: 2026-12-02
 """
 
@@ -25,7 +25,7 @@ import ledger.store.webhooks  # noqa: F401
 from ledger.store.types import UTCDateTime
 
 revision: str = "0008_exchange"
-down_revision: str | None = "0004"
+down_revision: str | None = "0006_chain_state"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
