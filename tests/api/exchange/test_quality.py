@@ -17,8 +17,8 @@ from ledger.core.errors import CalculationMismatchError, MalformedError
 from ledger.core.records import validate_record
 from ledger.examples import CR_TANK, SUB_TANK_EU, example_records
 from ledger.examples.quality import REPORT, with_quality
-from ledger.store.chainfacts import add_attestation
 from ledger.service.recompute import Recomputation
+from ledger.store.chainfacts import add_attestation
 from ledger.store.records import get_record
 from tests.api.exchange.conftest import PactHost, anchor_all
 from tests.api.world import NOW, World
