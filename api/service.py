@@ -282,7 +282,7 @@ class ApiService:
         return serialize_bundle(result.bundle), result
 
     def bundle_records(self, caller: Caller, record_ids: list[str]) -> tuple[bytes, ExportResult]:
-        """The bundle of named records (a CBAM package's consignments, docs/CBAM.md §5)."""
+        """The bundle of named records (a CBAM package's consignments, docs/CBAM.md §1)."""
         require_role(caller, *access_store.ROLES)
         result = self._exporter().for_records(record_ids, access_for(caller))
         return serialize_bundle(result.bundle), result

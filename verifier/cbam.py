@@ -1,4 +1,4 @@
-"""Recomputing a CBAM package (docs/CBAM.md §5, docs/VERIFY.md §8).
+"""Recomputing a CBAM package (docs/CBAM.md §6, docs/VERIFY.md §6.2).
 
 A package (``carbonledger-cbam-package/1``) echoes the operator's request and every figure
 it computed from the consignments' records, each with the records' digests. Given the

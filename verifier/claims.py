@@ -1,4 +1,4 @@
-"""The claims section of a verification (docs/VERIFY.md §7): for every unit a bundle's
+"""The claims section of a verification (docs/VERIFY.md §6.1): for every unit a bundle's
 records are about, the claims of its embedded emissions found in the bundle.
 
 A claim is a record (docs/RECORDS.md §3.10); its proofs are checked like any other

@@ -152,7 +152,7 @@ def _bundle(args: argparse.Namespace, clock: Clock) -> int:
 
 def _cbam(args: argparse.Namespace, clock: Clock) -> int:
     """The bundle's numbered checks, then the package recomputed from its records
-    (docs/VERIFY.md §8): exit 0 only when both hold."""
+    (docs/VERIFY.md §6.2): exit 0 only when both hold."""
     from ledger.core.bundle import parse_bundle
     from ledger.core.canonical import parse_json
     from verifier.cbam import package_differences
