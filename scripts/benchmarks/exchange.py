@@ -132,6 +132,9 @@ def ledger(commitments: list[Commitment], data_dir: Path) -> tuple[Any, str]:
                 producer=producer,
                 public_key_hex=public_key_bytes(_key(producer)).hex(),
                 valid_from=KEYS_FROM,
+                record_types=sorted(
+                    {c.record["type"] for c in commitments if c.record["producer"] == producer}
+                ),
             )
         add_principal(session, "bench-regulator", role="regulator", created_at=KEYS_FROM)
         token = issue_api_key(session, "bench-regulator", created_at=KEYS_FROM).token

@@ -45,6 +45,7 @@ def importer(world: World) -> Iterator[LedgerClient]:
             producer=CLAIM_PRODUCER,
             public_key_hex=public_key_bytes(IMPORTER_KEY).hex(),
             valid_from=KEYS_FROM,
+            record_types=["claim"],
         )
         add_principal(
             session,
@@ -60,15 +61,17 @@ def importer(world: World) -> Iterator[LedgerClient]:
         world.template.deployment.address_of("TrustRegistry"),
     )
     public = public_key_bytes(IMPORTER_KEY)
+    key_id = hashlib.sha256(public).digest()
     chain.transact(
         trust.functions.registerKey(
-            hashlib.sha256(public).digest(),
+            key_id,
             public,
             hashlib.sha256(CLAIM_PRODUCER.encode()).digest(),
             int(KEYS_FROM.timestamp()),
             int(KEYS_UNTIL.timestamp()),
         )
     )
+    chain.transact(trust.functions.grantRecordType(key_id, "claim"))
     from fastapi.testclient import TestClient
 
     client = LedgerClient(
