@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from datetime import datetime
+from importlib import resources
 from typing import Any
 
 from fastapi import Depends, FastAPI
@@ -25,6 +27,8 @@ from api.middleware import (
     ObservabilityMiddleware,
     parse_trusted_proxies,
 )
+from api.pact import PactApi, pact_router
+from api.pact.tokens import TokenIssuer, token_key
 from api.pages import page_router
 from api.problems import (
     PayloadTooLargeError,
@@ -37,7 +41,12 @@ from api.routes.schemas import Problem
 from api.service import ApiService
 from api.settings import CarbonLedgerSettings
 from ledger.core.clock import Clock, system_clock
+from ledger.exchange.footprint import DataOwner
 from ledger.service import LedgerService, load_or_create
+from ledger.service.cbam import CbamService
+from ledger.service.exchange import PactService
+from ledger.service.exportlock import LockCheck, no_lock
+from ledger.service.subscriptions import SubscriptionService
 from ledger.store import Store, sqlite_url
 
 __all__ = ["ApiLimits", "BodyLimitMiddleware", "create_app"]
@@ -133,6 +142,7 @@ def create_app(
     artifacts: Mapping[str, ArtifactLike] | None = None,
     limits: ApiLimits | None = None,
     max_merge_delay_s: int = DEFAULT_MAX_MERGE_DELAY_S,
+    export_lock: LockCheck = no_lock,
 ) -> FastAPI:
     """The API over ``store`` (default: the SQLite store in ``settings.data_dir``).
 
@@ -174,11 +184,15 @@ def create_app(
     )
     app.state.api = service
     strict_query = [Depends(known_query_only)]
+    app.state.pact = pact_api(settings, service, clock=clock, export_lock=export_lock)
+    app.state.subscriptions = SubscriptionService(store, clock=clock)
+    app.state.cbam = CbamService(store, lock=export_lock)
     for router in VERSIONED:
         app.include_router(router, prefix="/v1", dependencies=strict_query)
     for router in UNVERSIONED:
         app.include_router(router, dependencies=strict_query)
     app.include_router(page_router(data_dir=settings.data_dir))
+    app.include_router(pact_router())
     install_problem_handlers(app)
     # Outermost last: client address, then request id / access log / metrics, then limits.
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=limits.max_body_bytes)
@@ -212,6 +226,45 @@ def _route_templates(app: FastAPI) -> Callable[[Scope], str]:
         return str(getattr(route, "path", "unmatched"))
 
     return route_of
+
+
+def data_owner(settings: CarbonLedgerSettings) -> DataOwner | None:
+    """The PACT data owner of the settings; None while it is not configured."""
+    if not settings.pact_company_name or not settings.pact_company_ids:
+        return None
+    ids = tuple(dict.fromkeys(p.strip() for p in settings.pact_company_ids.split(",")))
+    return DataOwner(settings.pact_company_name, ids)
+
+
+def pact_api(
+    settings: CarbonLedgerSettings,
+    service: ApiService,
+    *,
+    clock: Callable[[], datetime],
+    export_lock: LockCheck = no_lock,
+) -> PactApi | None:
+    """The PACT API of the app (docs/PACT.md), when a data owner is configured and the
+    instance has a service key (its tokens are signed with a key derived from it)."""
+    owner = data_owner(settings)
+    if owner is None or service.ledger is None:
+        return None
+    pact = PactService(
+        service.store,
+        clock=clock,
+        owner=owner,
+        chain=service.chain_ref,
+        lock=export_lock,
+        public_url=settings.public_url,
+    )
+    tokens = TokenIssuer(
+        token_key(service.ledger.service_key),
+        clock=clock,
+        lifetime_s=settings.pact_token_lifetime_s,
+    )
+    schema = (
+        resources.files("ledger.exchange").joinpath("carbonledger-proof.schema.json").read_bytes()
+    )
+    return PactApi(pact, tokens, schema)
 
 
 def _publish_problem_schema(app: FastAPI) -> None:

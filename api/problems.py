@@ -45,6 +45,9 @@ from ledger.core.errors import (
     NotFoundError,
     UnavailableError,
 )
+from ledger.exchange.cloudevents import UnsupportedEventError
+from ledger.exchange.filters import UnsupportedFilterError
+from ledger.service.exportlock import ExportLockedError
 
 log = logging.getLogger("carbonledger.api")
 
@@ -69,6 +72,22 @@ class UnsupportedMediaTypeError(LedgerError):
     """A JSON operation got a body of another media type (RFC 9110 §15.5.16)."""
 
 
+class HttpsRequiredError(LedgerError):
+    """A PACT operation reached over plain HTTP: PACT hosts serve HTTPS only."""
+
+
+class NotImplementedByHostError(LedgerError):
+    """A PACT feature or protocol version this host does not implement."""
+
+
+class InvalidTokenError(LedgerError):
+    """A PACT bearer token that is malformed, forged, or of another issuer or audience."""
+
+
+class TokenExpiredError(InvalidTokenError):
+    """A genuine PACT token whose lifetime is over."""
+
+
 # (error class, status, problem slug, title) — the first matching row wins, so subclasses
 # come before their bases.
 PROBLEM_TABLE: tuple[tuple[type[LedgerError], int, str, str], ...] = (
@@ -81,6 +100,59 @@ PROBLEM_TABLE: tuple[tuple[type[LedgerError], int, str, str], ...] = (
     (UnsupportedMediaTypeError, 415, "unsupported-media-type", "Unsupported media type"),
     (UnavailableError, 503, "unavailable", "A dependency is unavailable; retry later"),
 )
+
+
+# The PACT API (docs/PACT.md §9) answers its own error object, ``{"code", "message"}``, with
+# the status its error code table fixes: (error class, status, PACT code), first match wins.
+PACT_ERROR_TABLE: tuple[tuple[type[BaseException], int, str], ...] = (
+    (TokenExpiredError, 401, "TokenExpired"),
+    (InvalidTokenError, 401, "BadRequest"),
+    (AuthenticationError, 401, "BadRequest"),
+    (HttpsRequiredError, 400, "BadRequest"),
+    (NotImplementedByHostError, 400, "NotImplemented"),
+    (UnsupportedFilterError, 400, "NotImplemented"),
+    (UnsupportedEventError, 400, "NotImplemented"),
+    (MalformedError, 400, "BadRequest"),
+    (ExportLockedError, 403, "AccessDenied"),
+    (ForbiddenError, 403, "AccessDenied"),
+    (NotFoundError, 404, "NotFound"),
+    (ConflictError, 400, "BadRequest"),
+    (UnavailableError, 503, "InternalError"),
+)
+
+
+def pact_error_for(exc: BaseException) -> Response:
+    """The PACT error response for any exception (a 500 carries no internals)."""
+    for cls, status, code in PACT_ERROR_TABLE:
+        if isinstance(exc, cls) and isinstance(exc, LedgerError):
+            headers: dict[str, str] = {}
+            if status == 401:
+                error = "invalid_token" if code in ("TokenExpired", "BadRequest") else ""
+                headers["WWW-Authenticate"] = (
+                    f'Bearer realm="carbonledger", error="{error}"'
+                    if not isinstance(exc, AuthenticationError)
+                    else 'Bearer realm="carbonledger"'
+                )
+            if isinstance(exc, UnavailableError):
+                retry = exc.retry_after_s or DEFAULT_RETRY_AFTER_S
+                headers["Retry-After"] = str(max(1, math.ceil(retry)))
+            return pact_error(status, code, exc.message, headers=headers)
+    correlation_id = secrets.token_hex(8)
+    log.error("internal error %s", correlation_id, exc_info=exc)
+    return pact_error(
+        500,
+        "InternalError",
+        f"An internal error occurred; quote the correlation id {correlation_id}",
+    )
+
+
+def pact_error(
+    status: int, code: str, message: str, *, headers: Mapping[str, str] | None = None
+) -> Response:
+    body = json.dumps({"code": code, "message": message}, ensure_ascii=False).encode("utf-8")
+    return Response(
+        body, status_code=status, media_type="application/json", headers=dict(headers or {})
+    )
 
 
 def problem_response(

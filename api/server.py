@@ -9,18 +9,24 @@
   ``api.middleware.ClientAddressMiddleware``), made the same way under any server;
 - uvicorn installs no logging configuration of its own and writes no access log: the
   app's access log (``api.middleware``) is one JSON line per request with its request id;
-- no ``Server`` header (it names the software and its version to every client).
+- no ``Server`` header (it names the software and its version to every client);
+- HTTPS when a certificate and its key are configured (PACT's actions are served over
+  HTTPS only, docs/PACT.md §1), plain HTTP otherwise.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from anchoring.chain.types import ChainSetupError
 from ledger.core.errors import LedgerError, UnavailableError
 
-__all__ = ["ApiServer", "ServerStartError"]
+if TYPE_CHECKING:
+    from api.settings import CarbonLedgerSettings
+
+__all__ = ["ApiServer", "ServerStartError", "tls_files"]
 
 STARTUP_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 30.0
@@ -30,14 +36,35 @@ class ServerStartError(LedgerError):
     """The API could not listen (the port is taken, the address is not local)."""
 
 
-class ApiServer:
-    """uvicorn serving ``app`` on ``host:port`` in a thread (port 0: a free one)."""
+def tls_files(settings: CarbonLedgerSettings) -> tuple[str | None, str | None]:
+    """uvicorn's ``ssl_certfile`` and ``ssl_keyfile``: HTTPS when both are set; (None, None)
+    serves HTTP. One set without the other is a setup error naming both settings."""
+    cert, key = settings.tls_cert_file, settings.tls_key_file
+    if cert is None and key is None:
+        return None, None
+    if cert is None or key is None:
+        raise ChainSetupError("HTTPS needs both CARBONLEDGER_TLS_CERT_FILE and _TLS_KEY_FILE")
+    return str(cert), str(key)
 
-    def __init__(self, app: Any, *, host: str, port: int) -> None:
+
+class ApiServer:
+    """uvicorn serving ``app`` on ``host:port`` in a thread (port 0: a free one), over
+    HTTPS when ``certfile`` and ``keyfile`` are given."""
+
+    def __init__(
+        self,
+        app: Any,
+        *,
+        host: str,
+        port: int,
+        certfile: str | None = None,
+        keyfile: str | None = None,
+    ) -> None:
         import uvicorn
 
         self.host = host
         self.port = port
+        self.scheme = "https" if certfile else "http"
         self.config = uvicorn.Config(
             app,
             host=host,
@@ -48,6 +75,8 @@ class ApiServer:
             lifespan="off",
             proxy_headers=False,
             server_header=False,
+            ssl_certfile=certfile,
+            ssl_keyfile=keyfile,
         )
         self.server = uvicorn.Server(self.config)
         self.failure: str | None = None
@@ -66,7 +95,7 @@ class ApiServer:
             self.failed.set()
 
     def start(self, *, timeout_s: float = STARTUP_TIMEOUT_S) -> str:
-        """Start listening; returns the base URL (``http://host:port``)."""
+        """Start listening; returns the base URL (``http(s)://host:port``)."""
         self._thread.start()
         deadline = time.monotonic() + timeout_s
         while not self.server.started:
@@ -79,7 +108,7 @@ class ApiServer:
                 self.stop()
                 raise UnavailableError(f"the API did not start within {timeout_s:.0f} s")
             time.sleep(0.02)
-        return f"http://{self.host}:{self.bound_port()}"
+        return f"{self.scheme}://{self.host}:{self.bound_port()}"
 
     def bound_port(self) -> int:
         for listener in self.server.servers:

@@ -32,6 +32,7 @@ from ledger.core.records import Record
 from ledger.core.signature import ALG_ED25519, key_id, public_key_bytes
 from ledger.core.view import Commitment
 from ledger.service import LedgerService, receipt_bytes
+from ledger.service.claims import claims_of_unit
 from ledger.service.export import BundleExporter, ExportResult
 from ledger.service.query import LedgerQueries
 from ledger.service.readmodels import (
@@ -287,6 +288,10 @@ class ApiService:
         """digest -> record id, for the digests whose record the caller may see."""
         return self.queries.record_ids_by_digest(digests_hex, access_for(caller))
 
+    def claims(self, caller: Caller, unit: str) -> list[dict[str, Any]]:
+        """The claims of a unit: public, like the claim records' regime (docs/RECORDS.md §4)."""
+        return claims_of_unit(self.store, unit)
+
     # -- bundles -------------------------------------------------------------------
 
     def _exporter(self) -> BundleExporter:
@@ -297,6 +302,12 @@ class ApiService:
     def bundle_record(self, caller: Caller, record_id: str) -> tuple[bytes, ExportResult]:
         result = self._exporter().for_record(record_id, access_for(caller))
         self._note_bundle(caller, result, f"bundle of record {record_id}")
+        return serialize_bundle(result.bundle), result
+
+    def bundle_records(self, caller: Caller, record_ids: list[str]) -> tuple[bytes, ExportResult]:
+        """The bundle of named records (a CBAM package's consignments, docs/CBAM.md §1)."""
+        require_role(caller, *access_store.ROLES)
+        result = self._exporter().for_records(record_ids, access_for(caller))
         return serialize_bundle(result.bundle), result
 
     def bundle_query(

@@ -78,6 +78,24 @@ class CarbonLedgerSettings(BaseSettings):
         description="comma-separated IPs or networks of reverse proxies whose "
         "X-Forwarded-For is believed (default: none, the peer is the client)",
     )
+    # Exchange with the buyers' systems (docs/PACT.md, docs/EVENTS.md).
+    public_url: str | None = Field(
+        default=None, description="https://host[:port] buyers reach this service at"
+    )
+    pact_company_name: str | None = Field(
+        default=None, description="PACT companyName of the data owner (enables /3/...)"
+    )
+    pact_company_ids: str | None = Field(
+        default=None, description="PACT companyIds of the data owner: comma-separated URNs"
+    )
+    pact_token_lifetime_s: int = Field(
+        default=3600, ge=60, le=86400, description="lifetime of PACT access tokens"
+    )
+    outbound_ca_file: Path | None = Field(
+        default=None, description="extra CA certificates (PEM) trusted for event deliveries"
+    )
+    tls_cert_file: Path | None = Field(default=None, description="PEM certificate to serve HTTPS")
+    tls_key_file: Path | None = Field(default=None, description="PEM private key to serve HTTPS")
     admin_delay_s: int | None = Field(
         default=None, ge=0, description="admin hand-over delay; default 2 days on rpc, 0 on dev"
     )
@@ -102,6 +120,25 @@ class CarbonLedgerSettings(BaseSettings):
         if value:
             parse_trusted_proxies(value)
         return value or None
+
+    @field_validator("pact_company_ids")
+    @classmethod
+    def _are_urns(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        for part in value.split(","):
+            if not part.strip().lower().startswith("urn:"):
+                raise ValueError(f"{part.strip()!r} is not a URN")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _is_base_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("https://", "http://")) or "?" in value or "#" in value:
+            raise ValueError(f"expected https://host[:port][/path], got {value!r}")
+        return value.rstrip("/")
 
     @field_validator("anchorer", "revoker", "key_admin", "registrar")
     @classmethod

@@ -26,6 +26,7 @@ from ledger.core.view import RedactedView, reconstruct, verify_view
 from verifier.anchor import check_batch, check_chain, check_code
 from verifier.authority import check_signer, check_standing
 from verifier.chain import ChainReader
+from verifier.claims import claims_section
 from verifier.documents import check_files
 from verifier.model import Check, Pins, Status, Verification
 from verifier.order import check_canonical_order
@@ -171,6 +172,7 @@ def verify_bundle(
     check_receipts(bundle, entries, reader=reader, pins=pins, out=out, on_chain=run.on_chain)
     if files:
         out.checks.extend(check_files(files, entries, out))
+    out.claims = claims_section(entries)
     return out
 
 

@@ -2,6 +2,7 @@
 
     carbon-verify bundle FILE --rpc URL --chain-id N --registry ADDR
     carbon-verify attest FILE ... --key-file KEY --out-dir DIR
+    carbon-verify cbam FILE ... --package PACKAGE
 
 Exit codes (docs/VERIFY.md §5): 0 every check passed and every figure was recomputed,
 1 a check failed, 2 usage or unreadable input, 3 indeterminate (the RPC could not answer),
@@ -23,7 +24,7 @@ from typing import Any
 from ledger.core.clock import Clock, system_clock
 from ledger.core.errors import LedgerError, UnavailableError
 from verifier.about import VersionAction
-from verifier.invocation import UsageError, pins_from, run_verification, say
+from verifier.invocation import UsageError, pins_from, read_bounded, run_verification, say
 from verifier.model import EXIT_INDETERMINATE, EXIT_UNREADABLE
 
 __all__ = ["build_parser", "main"]
@@ -95,6 +96,17 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="a local document to find among the bundle's archive records (repeatable)",
     )
+    c = sub.add_parser(
+        "cbam", help="check a CBAM package's bundle, then recompute the package from it"
+    )
+    _chain_options(c)
+    c.add_argument(
+        "--package",
+        required=True,
+        type=Path,
+        metavar="PATH",
+        help="the carbonledger-cbam-package/1 document (JSON) the bundle's records back",
+    )
     a = sub.add_parser("attest", help="verify, sign a report and file attestations on-chain")
     _chain_options(a)
     a.add_argument(
@@ -138,6 +150,38 @@ def _bundle(args: argparse.Namespace, clock: Clock) -> int:
     return verification.exit_code
 
 
+def _cbam(args: argparse.Namespace, clock: Clock) -> int:
+    """The bundle's numbered checks, then the package recomputed from its records
+    (docs/VERIFY.md §6.2): exit 0 only when both hold."""
+    from ledger.core.bundle import parse_bundle
+    from ledger.core.canonical import parse_json
+    from verifier.cbam import package_differences
+    from verifier.report import render_table, report_json
+
+    package = parse_json(read_bounded(args.package, what="package"), root="package")
+    pins = pins_from(args)
+    verification, _ = run_verification(args, pins)
+    if verification.unreadable:
+        say(verification.checks[0].reason)
+        return verification.exit_code
+    bundle = parse_bundle(read_bounded(args.file), require_canonical=True)
+    differences = package_differences(package, [bundle])
+    code = verification.exit_code or (1 if differences else 0)
+    if args.json:
+        doc = report_json(verification, pins=pins, checked_at=clock().replace(microsecond=0))
+        doc["cbam_package"] = {"recomputed": not differences, "differences": differences}
+        doc["exit_code"] = code
+        _write_json(doc)
+    else:
+        sys.stdout.write(render_table(verification, pins=pins, verbose=args.verbose))
+        if differences:
+            sys.stdout.write("CBAM package: DIFFERS from its recomputation\n")
+            sys.stdout.write("".join(f"  {d}\n" for d in differences))
+        else:
+            sys.stdout.write("CBAM package: every figure recomputes from the bundle's records\n")
+    return code
+
+
 def _stopped(message: str, code: int, *, json_report: bool, clock: Clock) -> int:
     """Say why nothing was verified; with ``--json`` the report says it too (an error
     report: no checks, ``result`` unreadable or indeterminate, and ``error``)."""
@@ -165,6 +209,8 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock = system_clock) -> i
             from verifier.attest import attest_command
 
             return attest_command(args, clock)
+        if args.command == "cbam":
+            return _cbam(args, clock)
         return _bundle(args, clock)
     except UsageError as exc:
         return _stopped(exc.message, EXIT_UNREADABLE, json_report=args.json, clock=clock)

@@ -132,6 +132,8 @@ class Verification:
     #: the TrustRegistry the pinned AnchorRegistry is linked to, once check 2 read it
     trust_registry: str | None = None
     unreadable: bool = False
+    #: the claims section (docs/VERIFY.md §6.1): per unit, its claims found in the bundle
+    claims: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, check: Check) -> Check:
         self.checks.append(check)

@@ -54,6 +54,7 @@ def report_json(v: Verification, *, pins: Pins, checked_at: datetime) -> dict[st
         "exit_code": v.exit_code,
         "summary": {s.value: counts.get(s.value, 0) for s in Status},
         "checks": [c.to_json() for c in v.checks],
+        "claims": v.claims,
     }
 
 
@@ -128,6 +129,7 @@ def render_table(v: Verification, *, pins: Pins, verbose: bool = False) -> str:
     lines = [head, f"{'#':>2}  {'check':<{w_name}}  {'result':<7}  reason"]
     for number, name, status, reason in rows:
         lines.append(f"{number:>2}  {name:<{w_name}}  {status:<7}  {reason}")
+    lines += _claim_lines(v)
     fails = len(v.failures())
     pending = v.not_recomputed()
     result = {
@@ -161,6 +163,18 @@ def _not_recomputed_lines(checks: list[Check]) -> list[str]:
     if subjects:
         out.append(f"  to recompute them, {ASK_FOR}{', '.join(subjects)}")
     return out
+
+
+def _claim_lines(v: Verification) -> list[str]:
+    """The claims section: each unit with claims, and every conflict among them."""
+    lines = []
+    for unit in v.claims:
+        if not unit["claims"]:
+            continue
+        claims = "; ".join(f"{c['regime']} {c['year']} ({c['record_id']})" for c in unit["claims"])
+        lines.append(f"claims of {unit['unit']}: {claims}")
+        lines += [f"  CONFLICT: {c}" for c in unit["conflicts"]]
+    return lines
 
 
 _ZH_STATUS = {

@@ -38,7 +38,7 @@ from api.anchorerkey import load_anchorer_signer
 from api.anchorerthread import AnchorerThread
 from api.cli.common import admin_delay_s, configured_chain, record_dir, role_assignment
 from api.limits import ApiLimits
-from api.server import ApiServer, ServerStartError
+from api.server import ApiServer, ServerStartError, tls_files
 from api.servicestate import (
     SERVICE_FILE,
     SERVICE_FORMAT,
@@ -94,6 +94,8 @@ class RunnerOptions:
     #: The chain monitor (api/monitor.py): seconds between probes, and each probe's timeout.
     monitor_interval_s: float = 2.0
     monitor_timeout_s: float = 2.0
+    #: Seconds between idle steps of the events worker (docs/EVENTS.md §4).
+    exchange_interval_s: float = 1.0
 
 
 class Runner:
@@ -122,6 +124,7 @@ class Runner:
         self._server: ApiServer | None = None
         self._anchorer: AnchorerThread | None = None
         self._metrics: Any = None
+        self._exchange_stop = threading.Event()
 
     # -- start ------------------------------------------------------------------------
 
@@ -161,8 +164,11 @@ class Runner:
         self._exit.callback(anchor_store.close)
         api_store = Store.open(url)
         self._exit.callback(api_store.close)
+        exchange_store = Store.open(url)
+        self._exit.callback(exchange_store.close)
         self._check_history(anchor_store, chain, deployment)
         self._start_anchorer(anchor_store, chain, deployment)
+        self._start_exchange(exchange_store, deployment)
         api_url = self._start_api(api_store, chain, deployment)
         if chain.rpc_url is not None:
             self._start_monitor(api_store, chain.rpc_url)
@@ -251,6 +257,61 @@ class Runner:
             log.error("the anchorer's key was not changed: a batch stayed in flight")
         return switched
 
+    def _start_exchange(self, store: Store, deployment: DeploymentRecord) -> None:
+        """The events worker (docs/EVENTS.md §4): PACT index and answers, webhooks."""
+        import ssl
+
+        import httpx
+
+        from api.app import data_owner
+        from ledger.core.bundle import ChainRef
+        from ledger.service.delivery import Deliverer, ExchangeWorker
+        from ledger.service.exchange import PactService
+
+        key = load_or_create(self.data_dir)
+        context = ssl.create_default_context()
+        if self.settings.outbound_ca_file is not None:
+            context.load_verify_locations(cafile=str(self.settings.outbound_ca_file))
+        http = httpx.Client(verify=context, follow_redirects=False)
+        self._exit.callback(http.close)
+        owner = data_owner(self.settings)
+        chain_ref = ChainRef(
+            deployment.chain_id,
+            deployment.address_of("AnchorRegistry"),
+            deployment.address_of("TrustRegistry"),
+        )
+        clock = system_clock
+        pact = (
+            PactService(
+                store,
+                clock=clock,
+                owner=owner,
+                chain=chain_ref,
+                public_url=self.settings.public_url,
+            )
+            if owner is not None
+            else None
+        )
+        worker = ExchangeWorker(
+            pact=pact,
+            deliverer=Deliverer(store, clock=clock, signing_key=key.private_key, http=http),
+        )
+
+        def loop() -> None:
+            try:
+                worker.run_forever(self._exchange_stop, interval_s=self.options.exchange_interval_s)
+            except Exception as exc:
+                self._fail(f"the events worker stopped: {type(exc).__name__}: {exc}")
+
+        thread = threading.Thread(target=loop, name="exchange", daemon=True)
+
+        def stop() -> None:
+            self._exchange_stop.set()
+            thread.join(STOP_TIMEOUT_S)
+
+        thread.start()
+        self._exit.callback(stop)
+
     def _start_api(self, store: Store, chain: Chain, deployment: DeploymentRecord) -> str:
         from api.app import create_app
 
@@ -264,7 +325,14 @@ class Runner:
             limits=ApiLimits(max_body_bytes=self.options.max_body_bytes),
             max_merge_delay_s=self.options.max_merge_delay_s,
         )
-        server = ApiServer(app, host=self.options.api_host, port=self.options.api_port)
+        certfile, keyfile = tls_files(self.settings)
+        server = ApiServer(
+            app,
+            host=self.options.api_host,
+            port=self.options.api_port,
+            certfile=certfile,
+            keyfile=keyfile,
+        )
         try:
             url = server.start(timeout_s=STARTUP_TIMEOUT_S)
         except ServerStartError as exc:

@@ -25,7 +25,7 @@ from api.cli.common import (
     setting_help,
 )
 from api.cli.runner import stop_on_signals
-from api.server import ApiServer, ServerStartError
+from api.server import ApiServer, ServerStartError, tls_files
 from api.settings import CarbonLedgerSettings
 from ledger.core.errors import MalformedError
 from ledger.store import Store, sqlite_url
@@ -83,7 +83,8 @@ def run(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int:
                 limits=ApiLimits(max_body_bytes=settings.max_body_bytes),
                 max_merge_delay_s=settings.max_merge_delay_s,
             )
-            server = ApiServer(app, host=host, port=port)
+            certfile, keyfile = tls_files(settings)
+            server = ApiServer(app, host=host, port=port, certfile=certfile, keyfile=keyfile)
             with stop_on_signals() as stop:
                 url = server.start()
                 # The result of the command: where it serves (port 0 picks a free one).

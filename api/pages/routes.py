@@ -63,6 +63,7 @@ def page_router(pages: Pages) -> APIRouter:
                 max_page=MAX_PAGE,
                 next_after=found.next_after,
                 after=after,
+                claims=page.api.claims(page.caller, subject),
             ),
         )
 

@@ -8,11 +8,13 @@ from api.routes import (
     attestations,
     batches,
     bundles,
+    cbam,
     health,
     metrics,
     principals,
     records,
     revocations,
+    subscriptions,
     trail,
 )
 
@@ -27,6 +29,8 @@ VERSIONED: tuple[APIRouter, ...] = (
     attestations.router,
     revocations.router,
     principals.router,
+    subscriptions.router,
+    cbam.router,
     health.service_router,
 )
 #: Operational endpoints outside the versioned API.

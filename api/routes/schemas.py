@@ -26,6 +26,7 @@ RecordType = Literal[
     "bim-archive",
     "risk-assessment",
     "equivalence-declaration",
+    "claim",
 ]
 
 

@@ -51,6 +51,7 @@ _PUBLIC: dict[str, tuple[Pattern, ...]] = {
         ("body", "methodology"),
         ("body", "rounding"),
         ("body", "totals"),
+        ("body", "quality"),
         ("body", "lines", "*", "line_id"),
         ("body", "lines", "*", "stage"),
         ("body", "lines", "*", "emission_class"),
@@ -88,6 +89,7 @@ _PUBLIC: dict[str, tuple[Pattern, ...]] = {
         ("body", "factor_sets"),
         ("body", "gwp"),
         ("body", "result"),
+        ("body", "quality"),
         ("body", "lines", "*", "line_id"),
         ("body", "lines", "*", "action"),
         ("body", "lines", "*", "stage"),
@@ -140,6 +142,13 @@ _PUBLIC: dict[str, tuple[Pattern, ...]] = {
     ),
     # A declaration is public by purpose: the file hashes and who signed.
     "equivalence-declaration": (("body",),),
+    # Which unit is declared where, and on which figure: public, so that anyone can see a
+    # unit is taken; the declarant's identity stays with the regulator.
+    "claim": (
+        ("body", "regime"),
+        ("body", "year"),
+        ("body", "source"),
+    ),
 }
 
 

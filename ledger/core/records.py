@@ -1,4 +1,4 @@
-"""The record envelope and the nine record types (docs/RECORDS.md).
+"""The record envelope and the record types (docs/RECORDS.md).
 
 ``validate_record`` turns a parsed JSON value into a :class:`Record` or raises
 :class:`InvalidRecordError` (a :class:`MalformedError`) naming the record id and
@@ -21,6 +21,7 @@ from ledger.core.types import fields as f
 from ledger.core.types import vocab
 from ledger.core.types.assessment import validate_assessment_body
 from ledger.core.types.carbon import BodyLink, validate_carbon_body
+from ledger.core.types.claim import validate_claim_body
 from ledger.core.types.declaration import validate_declaration_body
 from ledger.core.types.reference import (
     validate_factor_set_body,
@@ -70,6 +71,7 @@ _VALIDATORS: dict[str, dict[str, _BodyValidator]] = {
     "bim-archive": {"1": validate_archive_body},
     "risk-assessment": {"1": validate_assessment_body},
     "equivalence-declaration": {"1": validate_declaration_body},
+    "claim": {"1": validate_claim_body},
 }
 RECORD_TYPES = tuple(_VALIDATORS)
 #: Every schema version each type was ever issued in (all of them stay readable).
@@ -82,6 +84,7 @@ EQUIPMENT_TYPES = (
     "factor-substitution",
     "risk-assessment",
     "equivalence-declaration",
+    "claim",
 )
 
 _ENVELOPE = ("type", "schema_version", "id", "subject", "issued_at", "producer", "refs", "body")

@@ -36,6 +36,7 @@ from ledger.core.receipt import Receipt, issue_receipt
 from ledger.core.records import Record
 from ledger.core.signature import verify_signature
 from ledger.crashpoints import NO_CRASH, CrashPoints
+from ledger.service.claims import ClaimBook
 from ledger.service.recompute import InputCache, Recomputation
 from ledger.service.submission import (
     AcceptLimits,
@@ -184,6 +185,7 @@ class LedgerService:
 
         receipts: list[Receipt | None] = [None] * len(parsed)
         fresh: dict[str, ParsedSubmission] = {}
+        claims = ClaimBook()
         later = {p.record_id: p.index for p in parsed}
         figures = Recomputation(session, cache=self.inputs)
         for p in parsed:
@@ -205,6 +207,7 @@ class LedgerService:
             self._check_refs(p, targets, later, superseded)
             figures.check(p)
             figures.admitted(p)
+            claims.check(session, p.record, targets)
             fresh[p.record_id] = p
             targets[p.record_id] = _target_of(p)
             if p.record.supersedes is not None:
@@ -224,6 +227,7 @@ class LedgerService:
             rows.append(_new_row(p, receipt, now))
         if rows:
             insert_pending_records(session, rows)
+            claims.register(session, [r.record_id for r in rows])
         out: list[Receipt] = []
         for p, replayed in zip(parsed, receipts, strict=True):
             out.append(replayed if replayed is not None else issued[p.record_id])

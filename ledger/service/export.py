@@ -145,6 +145,21 @@ class BundleExporter:
 
         return self.store.run(work, readonly=True)
 
+    def for_records(self, record_ids: Sequence[str], access: Access) -> ExportResult:
+        """The bundle of the named records (all anchored, all visible), with their closure."""
+        check_bundle_limit(len(record_ids))
+
+        def work(session: Transaction) -> ExportResult:
+            found = record_repo.records_by_ids(session, set(record_ids))
+            for rid in record_ids:
+                row = found.get(rid)
+                if row is None or not access.may_see(row.producer):
+                    raise NotFoundError(f"no record with id {rid!r}")
+            rows = sorted(found.values(), key=lambda r: r.id)
+            return self._build(session, rows, access, strict=True)
+
+        return self.store.run(work, readonly=True)
+
     def for_subject(self, subject: str, access: Access, *, limit: int) -> ExportResult:
         return self.for_query(access, subject=subject, limit=limit)
 

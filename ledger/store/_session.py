@@ -23,9 +23,9 @@ def flush(session: Session) -> None:
         raise map_db_error(exc, Base.metadata) from exc
 
 
-def execute(session: Session, statement: Any) -> Any:
+def execute(session: Session, statement: Any, values: Any = None) -> Any:
     try:
-        return session.execute(statement)
+        return session.execute(statement) if values is None else session.execute(statement, values)
     except SQLAlchemyError as exc:
         raise map_db_error(exc, Base.metadata) from exc
 

@@ -20,7 +20,8 @@ from ledger.core.canonical import canonicalize, parse_json
 from ledger.core.view import commit
 from ledger.examples import CR_HX, CR_TANK
 from ledger.store.apikeys import request_key
-from tests.api.world import JSON, PLANT, TANK_SUBJECT, World, producer_key
+from ledger.store.webhooks import add_subscription
+from tests.api.world import JSON, NOW, PLANT, TANK_SUBJECT, World, producer_key
 
 ROLES = {
     "anonymous": None,
@@ -78,6 +79,14 @@ EXPECTED: dict[str, dict[str, int]] = {
     "confirm_key_request": _only("admin", 201),
     "cancel_key_request": _only("admin", 204),
     "list_audit_events": _only("regulator", 200),
+    "list_subscriptions": {**_all(200), "anonymous": 401},
+    "add_subscription": {**_all(201), "anonymous": 401},
+    # The object is a subscription of the plant: its own and the admin's to manage.
+    "disable_subscription": {**_all(404), "anonymous": 401, "owner": 200, "admin": 200},
+    "list_deliveries": {**_all(404), "anonymous": 401, "owner": 200, "admin": 200},
+    # A package of conversions the world does not hold: looked up, not found.
+    "cbam_package": {**_all(404), "anonymous": 401},
+    "cbam_bundle": {**_all(404), "anonymous": 401},
     "get_service": _all(200),
     "healthz": _all(200),
     "readyz": _all(200),
@@ -102,6 +111,37 @@ def _key_request(world: World) -> str:
         lambda s: request_key(s, "eu-regulator", actor="second-admin", at=world.clock())
     )
     return row.request_id
+
+
+def _cbam_request() -> dict[str, Any]:
+    return {
+        "format": "carbonledger-cbam-request/1",
+        "cn_code": "73090030",
+        "period": {"start": "2025-01-01", "end": "2025-12-31"},
+        "installation": {"id": "inst-1", "name": "Works", "country": "CN"},
+        "operator": {"id": "op-1", "name": "Operator"},
+        "routes": [
+            {
+                "route": "welded",
+                "net_mass_t": "1",
+                "consignments": ["urn:carbonledger:factor-substitution:none"],
+            }
+        ],
+        "net_mass_t": "1",
+    }
+
+
+def _plant_subscription(world: World) -> int:
+    with world.store.transaction() as session:
+        row = add_subscription(
+            session,
+            principal="plant-mes",
+            kind="webhook",
+            url="https://hooks.example.com/plant",
+            events=["record.anchored"],
+            created_at=NOW,
+        )
+    return row.id
 
 
 def _request(op: str, world: World) -> Request:
@@ -178,6 +218,30 @@ def _request(op: str, world: World) -> Request:
         ),
         "cancel_key_request": lambda: ("DELETE", f"/v1/key-requests/{_key_request(world)}", {}),
         "list_audit_events": lambda: ("GET", "/v1/audit", {}),
+        "list_subscriptions": lambda: ("GET", "/v1/subscriptions", {}),
+        "add_subscription": lambda: (
+            "POST",
+            "/v1/subscriptions",
+            {
+                "json": {
+                    "kind": "webhook",
+                    "url": "https://hooks.example.com/in",
+                    "events": ["record.anchored", "claim.made"],
+                }
+            },
+        ),
+        "disable_subscription": lambda: (
+            "DELETE",
+            f"/v1/subscriptions/{_plant_subscription(world)}",
+            {},
+        ),
+        "list_deliveries": lambda: (
+            "GET",
+            f"/v1/subscriptions/{_plant_subscription(world)}/deliveries",
+            {},
+        ),
+        "cbam_package": lambda: ("POST", "/v1/cbam/packages", {"json": _cbam_request()}),
+        "cbam_bundle": lambda: ("POST", "/v1/cbam/bundle", {"json": _cbam_request()}),
         "get_service": lambda: ("GET", "/v1/service", {}),
         "healthz": lambda: ("GET", "/healthz", {}),
         "readyz": lambda: ("GET", "/readyz", {}),

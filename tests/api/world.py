@@ -127,7 +127,13 @@ def _service_key_id() -> str:
     return hashlib.sha256(public_key_bytes(SERVICE_KEY)).hexdigest()
 
 
-def open_world(template: Template, data_dir: Path, *, limits: ApiLimits | None = None) -> World:
+def open_world(
+    template: Template,
+    data_dir: Path,
+    *,
+    limits: ApiLimits | None = None,
+    settings: CarbonLedgerSettings | None = None,
+) -> World:
     data_dir.mkdir(parents=True, exist_ok=True)
     target = Path(sqlite_url(data_dir).split("///", 1)[1])
     shutil.copyfile(template.store_file, target)
@@ -137,7 +143,7 @@ def open_world(template: Template, data_dir: Path, *, limits: ApiLimits | None =
         store=store, service_key=SERVICE_KEY, clock=clock, max_merge_delay_s=MAX_MERGE_DELAY_S
     )
     app = create_app(
-        settings_for(data_dir),
+        settings or settings_for(data_dir),
         store=store,
         chain=template.chain,
         clock=clock,

@@ -372,3 +372,38 @@ def test_attest_refuses_a_conforming_verdict_for_a_failed_bundle(
     assert main([*args, *extra]) == 1
     assert "only --verdict nonconforms" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
+
+
+def test_cbam_command_checks_the_bundle_then_the_package(
+    anvil_ledger: Ledger, bundle_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``carbon-verify cbam``: a package whose consignments the bundle does not carry fails
+    (exit 1, each missing record named); a document that is no package, or no file, is 2."""
+    args = ["cbam", *args_for(anvil_ledger, bundle_file)[1:]]
+    request = {
+        "format": "carbonledger-cbam-request/1",
+        "cn_code": "73090030",
+        "period": {"start": "2025-01-01", "end": "2025-12-31"},
+        "installation": {"id": "i", "name": "Works", "country": "CN"},
+        "operator": {"id": "o", "name": "Operator"},
+        "routes": [
+            {
+                "route": "welded",
+                "net_mass_t": "12.5",
+                "consignments": ["urn:carbonledger:factor-substitution:elsewhere"],
+            }
+        ],
+        "net_mass_t": "12.5",
+    }
+    package = tmp_path / "package.json"
+    package.write_text(json.dumps({"format": "carbonledger-cbam-package/1", "request": request}))
+    assert main([*args, "--package", str(package)]) == 1
+    out = capsys.readouterr().out
+    assert "result: VERIFIED" in out
+    assert "CBAM package: DIFFERS" in out
+    assert "urn:carbonledger:factor-substitution:elsewhere: not in any bundle in full" in out
+    package.write_text(json.dumps({"format": "something-else"}))
+    assert main([*args, "--package", str(package)]) == 2
+    _one_clean_line(capsys.readouterr().err)
+    assert main([*args, "--package", str(tmp_path / "absent.json")]) == 2
+    _one_clean_line(capsys.readouterr().err)

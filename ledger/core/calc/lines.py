@@ -23,7 +23,7 @@ from ledger.core.calc.inputs import (
     records_by_id,
     require_type,
 )
-from ledger.core.errors import MalformedError, NotFoundError
+from ledger.core.errors import CalculationMismatchError, MalformedError, NotFoundError
 from ledger.core.records import Record
 from ledger.core.types import vocab
 
@@ -186,9 +186,70 @@ def check_factor_quote(use: Mapping[str, Any], sets: Mapping[str, Record], path:
 def check_carbon_record(
     record: Record, factor_sets: Mapping[str, Record] | Sequence[Record]
 ) -> None:
-    """Every line quotes its factor-set entry faithfully and the totals recompute."""
+    """Every line quotes its factor-set entry faithfully, the totals recompute, and so does
+    a stated primary data share (schema 2, §13)."""
     require_type(record, "carbon-record")
     sets = records_by_id(factor_sets, "factor-set")
     for i, line in enumerate(record.body["lines"]):
         check_factor_quote(line["factor"], sets, f"body.lines[{i}].factor")
     compare(record.body["totals"], compute_carbon_totals(record), "body.totals")
+    check_primary_data_share(record, primary_data_share(record))
+
+
+# -- §13 primary data share of the cradle-to-gate figure ---------------------------------
+
+#: The stages of a record that make up a cradle-to-gate (PACT) figure.
+CRADLE_TO_GATE_STAGES = ("raw_material", "manufacturing_surface_treatment")
+#: The primary data share is a percentage written with two decimals, rounded once.
+PDS_ROUNDING: Mapping[str, Any] = {"mode": "ROUND_HALF_EVEN", "places": 2}
+
+
+def weighted_share(weighted: Iterable[tuple[Decimal, bool]], ctx: Context) -> str | None:
+    """100 x (the primary ones' emissions) / (all emissions), rounded once to two places;
+    None when the emissions are not positive (§13)."""
+    total = primary = Decimal(0)
+    for emissions, is_primary in weighted:
+        total = ctx.add(total, emissions)
+        if is_primary:
+            primary = ctx.add(primary, emissions)
+    if total <= 0:
+        return None
+    return round_figure(ctx.divide(ctx.multiply(primary, Decimal(100)), total), PDS_ROUNDING, ctx)
+
+
+def primary_data_share(record: Record) -> str | None:
+    """§13: 100 x (emissions of cradle-to-gate lines with ``data_type`` primary) / (emissions
+    of all cradle-to-gate lines), rounded once to two places; None when they are not
+    positive. A line without ``data_type`` counts as secondary."""
+    require_type(record, "carbon-record")
+    ctx = calc_context()
+    gwp = record.body["methodology"]["gwp_set"]
+    lines = sorted(record.body["lines"], key=lambda line: line["line_id"])
+    return weighted_share(
+        (
+            (
+                evaluate_line(line, line["factor"], gwp, ctx).emissions_kg,
+                line.get("data_type") == "primary",
+            )
+            for line in lines
+            if line["stage"] in CRADLE_TO_GATE_STAGES
+        ),
+        ctx,
+    )
+
+
+def check_primary_data_share(record: Record, computed: str | None) -> None:
+    """A stated ``quality.primary_data_share`` must equal its recomputation (none stated:
+    nothing to check; stated where none can be computed: a mismatch)."""
+    quality = record.body.get("quality")
+    if not isinstance(quality, Mapping):
+        return
+    stated = quality.get("primary_data_share")
+    if computed is None:
+        raise CalculationMismatchError(
+            "body.quality.primary_data_share: stated, but the record has no positive "
+            "cradle-to-gate emissions to take a share of",
+            expected=stated,
+            computed=None,
+        )
+    compare(stated, computed, "body.quality.primary_data_share")

@@ -4,6 +4,7 @@ with the rule's factor sets (docs/CALC.md §6, §7)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from ledger.core.calc.arithmetic import calc_context, compare, exact_text
@@ -22,11 +23,14 @@ from ledger.core.calc.inputs import (
     require_type,
 )
 from ledger.core.calc.lines import (
+    CRADLE_TO_GATE_STAGES,
     LineResult,
     aggregate,
     check_factor_quote,
+    check_primary_data_share,
     evaluate_line,
     present,
+    weighted_share,
 )
 from ledger.core.errors import MalformedError
 from ledger.core.records import Record
@@ -298,3 +302,30 @@ def check_substitution(
     )
     for key in ("factor_sets", "gwp", "lines", "result", "differences"):
         compare(body[key], computed[key], f"body.{key}")
+    check_primary_data_share(record, substitution_primary_data_share(record, source))
+
+
+def substitution_primary_data_share(record: Record, source: Record) -> str | None:
+    """§13 for a conversion: its counted cradle-to-gate lines (kept or substituted),
+    weighted by their ``emissions_kg``, primary as the source line says."""
+    require_type(record, "factor-substitution")
+    require_type(source, "carbon-record")
+    ctx = calc_context()
+    kinds = {line["line_id"]: line.get("data_type") for line in source.body["lines"]}
+    lines = sorted(record.body["lines"], key=lambda line: line["line_id"])
+    return weighted_share(
+        (
+            (Decimal(line["emissions_kg"]), kinds.get(line["line_id"]) == "primary")
+            for line in lines
+            if line["action"] in ("keep", "substitute") and line["stage"] in CRADLE_TO_GATE_STAGES
+        ),
+        ctx,
+    )
+
+
+__all__ = [
+    "Choices",
+    "check_substitution",
+    "compute_substitution",
+    "substitution_primary_data_share",
+]

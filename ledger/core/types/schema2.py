@@ -5,7 +5,8 @@ Version 2 adds what acceptance-time recomputation needs a record to say, beside 
 and never in place of it (version-1 records keep validating):
 
 - `carbon-record` and `factor-substitution` may carry ``validity_exceptions``: why a
-  factor set is used outside its validity period (docs/CALC.md §10.1);
+  factor set is used outside its validity period (docs/CALC.md §10.1), and a ``quality``
+  block: data quality and assurance (``ledger.core.types.quality``, docs/RECORDS.md §3.8.1);
 - a `credit-change` names the rating it follows with a ``previous`` link in ``refs``,
   present exactly when ``previous_grade`` is not null (the link rule lives with the other
   envelope rules in ``ledger.core.records``); its body is that of version 1.
@@ -23,6 +24,7 @@ from ledger.core.types.carbon import (
     validate_carbon_body,
     validate_carbon_body_with_substances,
 )
+from ledger.core.types.quality import with_quality
 from ledger.core.types.substitution import (
     validate_substitution_body,
     validate_substitution_body_with_boundary,
@@ -81,14 +83,18 @@ def with_validity_exceptions(version_1: BodyValidator) -> BodyValidator:
     return validate
 
 
-validate_carbon_body_v2 = with_validity_exceptions(validate_carbon_body)
-validate_substitution_body_v2 = with_validity_exceptions(validate_substitution_body)
+validate_carbon_body_v2 = with_validity_exceptions(with_quality(validate_carbon_body))
+validate_substitution_body_v2 = with_validity_exceptions(with_quality(validate_substitution_body))
 # Schema version 3 of a carbon record: version 2 with `substances` on lines (docs/RECORDS.md
 # §3.1.1).
-validate_carbon_body_v3 = with_validity_exceptions(validate_carbon_body_with_substances)
+validate_carbon_body_v3 = with_validity_exceptions(
+    with_quality(validate_carbon_body_with_substances)
+)
 # Schema version 3 of a factor substitution: version 2 with `supplements` and
 # `allocations` (docs/RECORDS.md §3.4.1).
-validate_substitution_body_v3 = with_validity_exceptions(validate_substitution_body_with_boundary)
+validate_substitution_body_v3 = with_validity_exceptions(
+    with_quality(validate_substitution_body_with_boundary)
+)
 
 
 def validate_credit_body_v2(body: Any, path: str, subject: str) -> list[BodyLink]:

@@ -34,7 +34,16 @@ def _load(name: str) -> dict[str, Any]:
 
 
 def test_every_example_record_validates(records: dict[str, dict[str, Any]]) -> None:
-    types = {validate_record(r).type for r in records.values()}
+    from ledger.examples.claims import claim_record
+
+    digests = {rid: ex.seeded_digest(r) for rid, r in records.items()}
+    claim = claim_record(
+        rid="urn:carbonledger:claim:t101-eu",
+        regime="EU-CBAM",
+        source_id=ex.SUB_TANK_EU,
+        digests=digests,
+    )
+    types = {validate_record(r).type for r in [*records.values(), claim]}
     assert types == set(RECORD_TYPES)
 
 

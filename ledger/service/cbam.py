@@ -1,0 +1,103 @@
+"""The CBAM supplier-to-declarant package from the store (docs/CBAM.md).
+
+Reads the consignments' conversions with what their figures rest on (the source carbon
+record, the region rule and the factor sets the lines quote), checks that the caller reads
+each source carbon record in full and that every record is anchored (a package is made of
+provable figures), asks the export lock for each unit in the EU, and computes the package
+with ``ledger.core.cbam`` — the same function the verifier recomputes it with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ledger.core.cbam import (
+    Consignment,
+    Evidence,
+    compute_package,
+    consignment_ids,
+    parse_request,
+)
+from ledger.core.errors import NotFoundError
+from ledger.service.exchange import record_from_view
+from ledger.service.export import NotYetAnchoredError
+from ledger.service.exportlock import LockCheck, no_lock, require_unlocked
+from ledger.service.query import Access
+from ledger.store import Store
+from ledger.store import exchange as index
+
+__all__ = ["CBAM_REGION", "CbamService"]
+
+#: The region whose export lock a CBAM package asks.
+CBAM_REGION = "EU"
+
+
+class CbamService:
+    def __init__(self, store: Store, *, lock: LockCheck = no_lock) -> None:
+        self.store = store
+        self.lock = lock
+
+    def _snapshots(self, ids: Iterable[str]) -> dict[str, index.RecordSnapshot]:
+        wanted = sorted(set(ids))
+        found: dict[str, index.RecordSnapshot] = self.store.run(
+            lambda s: index.records_by_id(s, wanted), readonly=True
+        )
+        for rid in wanted:
+            snap = found.get(rid)
+            if snap is None:
+                raise NotFoundError(f"no record with id {rid!r}")
+            if not snap.anchored:
+                raise NotYetAnchoredError(rid, None)
+        return found
+
+    def package(self, value: Any, access: Access) -> dict[str, Any]:
+        """The package of an operator's request (``carbonledger-cbam-request/1``)."""
+        request = parse_request(value)
+        conversions = {
+            rid: Evidence(record_from_view(s.full_view, rid), s.digest_hex)
+            for rid, s in self._snapshots(consignment_ids(request)).items()
+        }
+        linked = self._snapshots(
+            e.record.body[key]["id"]
+            for e in conversions.values()
+            for key in ("source", "rule")
+            if isinstance(e.record.body.get(key), Mapping)
+        )
+        for snap in linked.values():
+            # The package shows line quantities and factors: the caller must read the
+            # operator's carbon records in full (docs/API.md §2).
+            if snap.type == "carbon-record" and not access.sees_full(snap.producer, snap.subject):
+                raise NotFoundError(f"no record with id {snap.record_id!r} visible in full")
+        level1 = {
+            rid: Evidence(record_from_view(s.full_view, rid), s.digest_hex)
+            for rid, s in linked.items()
+        }
+        set_ids = {
+            r.id
+            for e in (*conversions.values(), *level1.values())
+            for r in e.record.refs
+            if r.rel == "factor-set"
+        }
+        sets = {
+            rid: Evidence(record_from_view(s.full_view, rid), s.digest_hex)
+            for rid, s in self._snapshots(set_ids).items()
+        }
+        for conv in conversions.values():
+            require_unlocked(self.lock, conv.record.subject, CBAM_REGION)
+        consignments = {
+            rid: Consignment(
+                conv,
+                level1[conv.record.body["source"]["id"]],
+                level1[conv.record.body["rule"]["id"]],
+                _sets_of(conv, level1[conv.record.body["rule"]["id"]], sets),
+            )
+            for rid, conv in conversions.items()
+            if conv.record.type == "factor-substitution"
+        }
+        return compute_package(request, consignments)
+
+
+def _sets_of(conv: Evidence, rule: Evidence, sets: Mapping[str, Evidence]) -> dict[str, Evidence]:
+    wanted = {r.id for e in (conv, rule) for r in e.record.refs if r.rel == "factor-set"}
+    return {rid: sets[rid] for rid in wanted if rid in sets}
