@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from api.auth import access_for, require_role
+from api.routes.body import require_json
 from api.routes.deps import CurrentCaller
 from api.routes.schemas import problems
 from ledger.core.canonical import canonicalize, parse_json
@@ -43,12 +44,13 @@ _ANSWER: dict[int | str, dict[str, Any]] = {
     "/cbam/packages",
     operation_id="cbam_package",
     response_class=Response,
-    responses={**_ANSWER, **problems(401, 404, 409)},
+    responses={**_ANSWER, **problems(401, 404, 409, 415)},
     openapi_extra=_REQUEST,
 )
 async def cbam_package(request: Request, caller: CurrentCaller) -> Response:
     """The package for one CBAM good and one reference period (a calendar year)."""
     require_role(caller, *ROLES)
+    require_json(request)
     value = parse_json(await request.body(), root="request", max_bytes=MAX_REQUEST_BYTES)
     service: CbamService = request.app.state.cbam
     package = await run_in_threadpool(service.package, value, access_for(caller))
@@ -71,13 +73,14 @@ async def cbam_package(request: Request, caller: CurrentCaller) -> Response:
             "description": "the bundle of the package's consignments (docs/FORMAT.md §6)",
             "content": {"application/json": {"schema": {"type": "object"}}},
         },
-        **problems(401, 404, 409),
+        **problems(401, 404, 409, 415),
     },
     openapi_extra=_REQUEST,
 )
 async def cbam_bundle(request: Request, caller: CurrentCaller) -> Response:
     """The evidence bundle of a package request's consignments, with their closure: what
     ``carbon-verify cbam`` recomputes the package from."""
+    require_json(request)
     value = parse_json(await request.body(), root="request", max_bytes=MAX_REQUEST_BYTES)
     ids = consignment_ids(parse_request(value))
     api = request.app.state.api

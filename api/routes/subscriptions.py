@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from pydantic import Field
 
 from api.auth import Caller, require_role
 from api.problems import ForbiddenError
+from api.routes.body import json_body, model_body_doc, no_body
 from api.routes.deps import CurrentCaller
 from api.routes.schemas import Strict, problems
 from ledger.service.subscriptions import SubscriptionService
@@ -99,10 +100,13 @@ def list_subscriptions(request: Request, caller: CurrentCaller) -> dict[str, Any
     operation_id="add_subscription",
     status_code=201,
     response_model=SubscriptionOut,
-    responses=problems(401, 403, 404),
+    responses=problems(401, 403, 404, 415),
+    openapi_extra=model_body_doc(SubscriptionIn, "the endpoint and the events it receives"),
 )
 def add_subscription(
-    request: Request, caller: CurrentCaller, body: SubscriptionIn
+    request: Request,
+    caller: CurrentCaller,
+    body: Annotated[SubscriptionIn, Depends(json_body(SubscriptionIn))],
 ) -> dict[str, Any]:
     scope = _scope(caller)
     principal = body.principal or caller.name or ""
@@ -124,6 +128,7 @@ def add_subscription(
     operation_id="disable_subscription",
     response_model=SubscriptionOut,
     responses=problems(401, 404),
+    dependencies=[Depends(no_body)],
 )
 def disable_subscription(
     request: Request, caller: CurrentCaller, subscription_id: SubscriptionId

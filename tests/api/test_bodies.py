@@ -42,6 +42,10 @@ WRITES: list[tuple[str, str, str]] = [
     ("DELETE", "/v1/keys/0123456789abcdef", "ops-admin"),
     ("POST", "/v1/key-requests/0123456789abcdef/confirm", "ops-admin"),
     ("DELETE", "/v1/key-requests/0123456789abcdef", "ops-admin"),
+    ("POST", "/v1/subscriptions", "plant-mes"),
+    ("DELETE", "/v1/subscriptions/1", "plant-mes"),
+    ("POST", "/v1/cbam/packages", "eu-regulator"),
+    ("POST", "/v1/cbam/bundle", "eu-regulator"),
 ]
 
 
@@ -56,9 +60,9 @@ def test_every_write_operation_is_covered(world: World) -> None:
     covered = {
         (
             m,
-            p.replace("plant-mes", "{name}").replace(
-                "0123456789abcdef", "{request_id}" if "key-requests" in p else "{key_id}"
-            ),
+            p.replace("plant-mes", "{name}")
+            .replace("0123456789abcdef", "{request_id}" if "key-requests" in p else "{key_id}")
+            .replace("/subscriptions/1", "/subscriptions/{subscription_id}"),
         )
         for m, p, _ in WRITES
     }
