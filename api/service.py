@@ -19,9 +19,11 @@ from typing import Any
 from anchoring.chain import Chain
 from anchoring.chain.base import ArtifactLike
 from anchoring.deployment import DeploymentRecord, deployment_differences
-from api.auth import Caller, access_for, require_role
+from api.auth import Caller, require_role
 from api.limits import ANONYMOUS_BUNDLE_LIMIT, ApiLimits
 from api.problems import ForbiddenError, problem_slug
+from api.readers import Read, bundle_reads
+from api.registry import RegistryService
 from ledger.core.bundle import ChainRef, serialize_bundle
 from ledger.core.canonical import canonicalize
 from ledger.core.clock import Clock
@@ -29,6 +31,7 @@ from ledger.core.errors import LedgerError, MalformedError, UnavailableError
 from ledger.core.reasons import REASONS, VERDICT_CODES, reason_for
 from ledger.core.records import Record
 from ledger.core.signature import ALG_ED25519, key_id, public_key_bytes
+from ledger.core.view import Commitment
 from ledger.service import LedgerService, receipt_bytes
 from ledger.service.export import BundleExporter, ExportResult
 from ledger.service.query import LedgerQueries
@@ -76,6 +79,10 @@ class ApiService:
         self.artifacts = artifacts
         self.limits = limits
         self.queries = LedgerQueries(store)
+        #: The registry's reads, the enterprise register, access grants and the access
+        #: log (api.registry, api.readers).
+        self.registry = RegistryService(store=store, clock=clock)
+        self.readers = self.registry.readers
         self.chain_ref = (
             ChainRef(
                 deployment.chain_id,
@@ -200,7 +207,7 @@ class ApiService:
                 "may revoke its own records for "
                 + ", ".join(f"{r.code} ({r.slug})" for r in REASONS if r.producer_may_use)
             )
-        digest_hex = self.queries.digest_of(record_id, access_for(caller))
+        digest_hex = self.queries.digest_of(record_id, self.readers.access(caller))
         request_revocation(
             self.store,
             digest_hex=digest_hex,
@@ -209,7 +216,7 @@ class ApiService:
             requested_by=name,
             now=self.clock(),
         )
-        return self.queries.status(record_id, access_for(caller))
+        return self.queries.status(record_id, self.readers.access(caller))
 
     def file_attestation(
         self,
@@ -225,7 +232,7 @@ class ApiService:
         if verdict not in VERDICT_CODES:
             choices = ", ".join(VERDICT_CODES)
             raise MalformedError(f"verdict must be one of {choices}", path="verdict")
-        digest_hex = self.queries.digest_of(record_id, access_for(caller))
+        digest_hex = self.queries.digest_of(record_id, self.readers.access(caller))
         now = self.clock()
         self.store.run(
             lambda s: add_attestation(
@@ -239,18 +246,23 @@ class ApiService:
                 tx_hash=tx_hash,
             )
         )
-        return self.queries.attestations(record_id, access_for(caller))
+        return self.queries.attestations(record_id, self.readers.access(caller))
 
     # -- reads ---------------------------------------------------------------------
 
-    def record(self, caller: Caller, record_id: str) -> RecordView:
-        return self.queries.record(record_id, access_for(caller))
+    def record(self, caller: Caller, record_id: str, *, channel: str = "api") -> RecordView:
+        reading = self.readers.reading(caller)
+        found = self.queries.record(record_id, reading.access)
+        if found.confidential and isinstance(found.view, Commitment):
+            read = Read("record", record_id, found.summary.subject)
+            self.readers.note(reading, [read], channel=channel)
+        return found
 
     def status(self, caller: Caller, record_id: str) -> RecordStatus:
-        return self.queries.status(record_id, access_for(caller))
+        return self.queries.status(record_id, self.readers.access(caller))
 
     def trail(self, caller: Caller, subject: str, after: int, limit: int) -> Page[TrailEntry]:
-        return self.queries.trail(subject, access_for(caller), after=after, limit=limit)
+        return self.queries.trail(subject, self.readers.access(caller), after=after, limit=limit)
 
     def batches(self, after: int, limit: int) -> Page[StoredBatch]:
         return self.queries.batches(after=after, limit=limit)
@@ -259,11 +271,11 @@ class ApiService:
         return self.queries.batch(seq)
 
     def attestations(self, caller: Caller, record_id: str) -> tuple[StoredAttestation, ...]:
-        return self.queries.attestations(record_id, access_for(caller))
+        return self.queries.attestations(record_id, self.readers.access(caller))
 
     def records_by_digest(self, caller: Caller, digests_hex: list[str]) -> dict[str, str]:
         """digest -> record id, for the digests whose record the caller may see."""
-        return self.queries.record_ids_by_digest(digests_hex, access_for(caller))
+        return self.queries.record_ids_by_digest(digests_hex, self.readers.access(caller))
 
     # -- bundles -------------------------------------------------------------------
 
@@ -272,8 +284,13 @@ class ApiService:
             raise UnavailableError("no deployment record: bundles cannot name the chain")
         return self.exporter
 
-    def bundle_record(self, caller: Caller, record_id: str) -> tuple[bytes, ExportResult]:
-        result = self._exporter().for_record(record_id, access_for(caller))
+    def bundle_record(
+        self, caller: Caller, record_id: str, *, channel: str = "api"
+    ) -> tuple[bytes, ExportResult]:
+        reading = self.readers.reading(caller)
+        result = self._exporter().for_record(record_id, reading.access)
+        target = f"bundle of record {record_id}"
+        self.readers.note(reading, bundle_reads(result.bundle, target), channel=channel)
         return serialize_bundle(result.bundle), result
 
     def bundle_query(
@@ -285,6 +302,8 @@ class ApiService:
         producer: str | None,
         after: int,
         limit: int,
+        batch_seq: int | None = None,
+        channel: str = "api",
     ) -> tuple[bytes, ExportResult]:
         # A bundle of thousands of records is tens of MB and seconds of work: an auditor's
         # request, not an anonymous one. Anonymous callers keep the listing page cap.
@@ -294,14 +313,20 @@ class ApiService:
                 "authenticate for larger bundles",
                 path="query.limit",
             )
+        reading = self.readers.reading(caller)
         result = self._exporter().for_query(
-            access_for(caller),
+            reading.access,
             subject=subject,
             record_type=record_type,
             producer=producer,
+            batch_seq=batch_seq,
             after=after,
             limit=limit,
         )
+        query = {"subject": subject, "type": record_type, "producer": producer, "batch": batch_seq}
+        shown = " ".join(f"{k}={v}" for k, v in query.items() if v is not None)
+        target = f"bundle of query {shown}".strip()
+        self.readers.note(reading, bundle_reads(result.bundle, target), channel=channel)
         return serialize_bundle(result.bundle), result
 
     # -- principals (admin) --------------------------------------------------------

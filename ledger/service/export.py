@@ -155,11 +155,12 @@ class BundleExporter:
         subject: str | None = None,
         record_type: str | None = None,
         producer: str | None = None,
+        batch_seq: int | None = None,
         after: int = 0,
         limit: int,
     ) -> ExportResult:
-        """Records matching every given filter, in acceptance order, at most ``limit`` of them
-        (up to ``MAX_BUNDLE_ITEMS``)."""
+        """Records matching every given filter (``batch_seq``: the records of one batch), in
+        acceptance order, at most ``limit`` of them (up to ``MAX_BUNDLE_ITEMS``)."""
         check_bundle_limit(limit)
 
         def work(session: Transaction) -> ExportResult:
@@ -170,6 +171,7 @@ class BundleExporter:
                 subject=subject,
                 record_type=record_type,
                 producer=producer if access.owner is None else access.owner,
+                batch_seq=batch_seq,
                 after=after,
                 limit=limit,
             )

@@ -197,12 +197,15 @@ def records_matching(
     subject: str | None = None,
     record_type: str | None = None,
     producer: str | None = None,
+    batch_seq: int | None = None,
     after: int = 0,
     limit: int,
 ) -> list[StoredRecord]:
     """The records matching every given filter after store id ``after``, in acceptance
     order, at most ``limit`` of them."""
     query = select(Record).where(Record.id > after)
+    if batch_seq is not None:
+        query = query.where(Record.batch_seq == batch_seq)
     if subject is not None:
         query = query.where(Record.subject == subject)
     if record_type is not None:

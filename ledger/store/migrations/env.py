@@ -10,6 +10,8 @@ from alembic import context
 from sqlalchemy import text
 
 from ledger.store import access as _access  # noqa: F401  (registers the access tables on Base)
+from ledger.store import directory as _directory  # noqa: F401  (the pages' directory)
+from ledger.store import grants as _grants  # noqa: F401  (access requests, access log)
 from ledger.store.models import Base
 
 connection = context.config.attributes["connection"]
