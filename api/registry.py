@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from urllib.parse import urlencode
 
 from api.auth import Caller, require_role
 from api.problems import ForbiddenError
@@ -25,6 +26,7 @@ from ledger.service.registrymodels import (
     EquipmentDetail,
     HomeFigures,
     Listing,
+    SearchHit,
     SearchResult,
     WarningRow,
     WhitelistEntry,
@@ -35,10 +37,21 @@ from ledger.store.grants import StoredGrant, StoredLogEntry
 from ledger.store.indexes import register_enterprise
 from ledger.store.listings import EnterpriseFilter, EquipmentFilter
 
-__all__ = ["RegistryService"]
+__all__ = ["RegistryService", "hit_url"]
 
 MAX_NAME_CHARS = 400
 MAX_PREFIXES = 20
+
+
+def hit_url(hit: SearchHit) -> str:
+    """The page a search hit leads to."""
+    if hit.kind == "enterprise":
+        return "/enterprise?" + urlencode({"id": hit.key})
+    if hit.kind == "equipment":
+        return "/equipment/view?" + urlencode({"subject": hit.key})
+    if hit.kind == "batch":
+        return "/batch?" + urlencode({"seq": hit.key})
+    return "/record?" + urlencode({"id": hit.key})
 
 
 def _region(value: str | None) -> str | None:

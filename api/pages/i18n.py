@@ -167,15 +167,23 @@ class Reader:
         out = sign + whole + grouped
         return out + (get_decimal_symbol(self.locale) + fraction if dot else "")
 
+    def delta(self, value: object, before: object) -> str:
+        """``value - before``, exactly, with its sign ("+2.50", "-1", "0")."""
+        try:
+            difference = Decimal(str(value)) - Decimal(str(before))
+        except (InvalidOperation, ValueError):
+            return ""
+        text = self.number(format(difference, "f"))
+        return "+" + text if difference > 0 else text
+
     def utc(self, moment: datetime) -> str:
         return moment.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%d %H:%M:%S UTC")
 
     def local(self, moment: datetime) -> str | None:
-        """``moment`` in the reader's zone, or None when that zone is UTC."""
-        zone = ZoneInfo(self.zone)
-        here = moment.astimezone(zone)
-        if here.utcoffset() == moment.astimezone(ZoneInfo("UTC")).utcoffset():
+        """``moment`` in the reader's zone, or None when the reader reads UTC."""
+        if self.zone == "UTC":
             return None
+        here = moment.astimezone(ZoneInfo(self.zone))
         offset = here.strftime("%z")
         return f"{here.strftime('%Y-%m-%d %H:%M:%S')} ({self.zone}, UTC{offset[:3]}:{offset[3:]})"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.routes import (
+    access,
     attestations,
     batches,
     bundles,
@@ -12,6 +13,7 @@ from api.routes import (
     metrics,
     principals,
     records,
+    registry,
     revocations,
     trail,
 )
@@ -27,6 +29,8 @@ VERSIONED: tuple[APIRouter, ...] = (
     attestations.router,
     revocations.router,
     principals.router,
+    registry.router,
+    access.router,
     health.service_router,
 )
 #: Operational endpoints outside the versioned API.
