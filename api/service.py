@@ -17,11 +17,13 @@ from typing import Any
 from anchoring.chain import Chain
 from anchoring.chain.base import ArtifactLike
 from anchoring.deployment import DeploymentRecord, deployment_differences
-from api.auth import Caller, access_for, require_role
+from api.auth import Caller, require_role
 from api.limits import ANONYMOUS_BUNDLE_LIMIT, ApiLimits
 from api.metrics import ServiceMetrics
 from api.problems import ForbiddenError, problem_slug
+from api.readers import Read, bundle_reads
 from api.readiness import ReadinessChecks
+from api.registry import RegistryService
 from api.security import AccessService, privileged
 from ledger.core.bundle import ChainRef, serialize_bundle
 from ledger.core.canonical import canonicalize, parse_json
@@ -81,6 +83,10 @@ class ApiService:
         self.artifacts = artifacts
         self.limits = limits
         self.queries = LedgerQueries(store)
+        #: The registry's reads, the enterprise register, access grants and the access
+        #: log (api.registry, api.readers).
+        self.registry = RegistryService(store=store, clock=clock)
+        self.readers = self.registry.readers
         self.chain_ref = (
             ChainRef(
                 deployment.chain_id,
@@ -218,7 +224,7 @@ class ApiService:
                 "may revoke its own records for "
                 + ", ".join(f"{r.code} ({r.slug})" for r in REASONS if r.producer_may_use)
             )
-        digest_hex = self.queries.digest_of(record_id, access_for(caller))
+        digest_hex = self.queries.digest_of(record_id, self.readers.access(caller))
         request_revocation(
             self.store,
             digest_hex=digest_hex,
@@ -227,7 +233,7 @@ class ApiService:
             requested_by=name,
             now=self.clock(),
         )
-        return self.queries.status(record_id, access_for(caller))
+        return self.queries.status(record_id, self.readers.access(caller))
 
     def file_attestation(
         self,
@@ -243,7 +249,7 @@ class ApiService:
         if verdict not in VERDICT_CODES:
             choices = ", ".join(VERDICT_CODES)
             raise MalformedError(f"verdict must be one of {choices}", path="verdict")
-        digest_hex = self.queries.digest_of(record_id, access_for(caller))
+        digest_hex = self.queries.digest_of(record_id, self.readers.access(caller))
         now = self.clock()
         self.store.run(
             lambda s: add_attestation(
@@ -257,23 +263,26 @@ class ApiService:
                 tx_hash=tx_hash,
             )
         )
-        return self.queries.attestations(record_id, access_for(caller))
+        return self.queries.attestations(record_id, self.readers.access(caller))
 
     # -- reads ---------------------------------------------------------------------
 
-    def record(self, caller: Caller, record_id: str) -> RecordView:
-        access = access_for(caller)
-        found = self.queries.record(record_id, access)
+    def record(self, caller: Caller, record_id: str, *, channel: str = "api") -> RecordView:
+        reading = self.readers.reading(caller)
+        found = self.queries.record(record_id, reading.access)
         summary = found.summary
-        if privileged(caller, full=access.sees_full(summary.producer, summary.subject)):
+        if privileged(caller, full=reading.access.sees_full(summary.producer, summary.subject)):
             self.access.note_read(caller, f"record {record_id}")
+        if found.confidential and isinstance(found.view, Commitment):
+            read = Read("record", record_id, found.summary.subject)
+            self.readers.note(reading, [read], channel=channel)
         return found
 
     def status(self, caller: Caller, record_id: str) -> RecordStatus:
-        return self.queries.status(record_id, access_for(caller))
+        return self.queries.status(record_id, self.readers.access(caller))
 
     def trail(self, caller: Caller, subject: str, after: int, limit: int) -> Page[TrailEntry]:
-        return self.queries.trail(subject, access_for(caller), after=after, limit=limit)
+        return self.queries.trail(subject, self.readers.access(caller), after=after, limit=limit)
 
     def batches(self, after: int, limit: int) -> Page[StoredBatch]:
         return self.queries.batches(after=after, limit=limit)
@@ -282,11 +291,11 @@ class ApiService:
         return self.queries.batch(seq)
 
     def attestations(self, caller: Caller, record_id: str) -> tuple[StoredAttestation, ...]:
-        return self.queries.attestations(record_id, access_for(caller))
+        return self.queries.attestations(record_id, self.readers.access(caller))
 
     def records_by_digest(self, caller: Caller, digests_hex: list[str]) -> dict[str, str]:
         """digest -> record id, for the digests whose record the caller may see."""
-        return self.queries.record_ids_by_digest(digests_hex, access_for(caller))
+        return self.queries.record_ids_by_digest(digests_hex, self.readers.access(caller))
 
     def claims(self, caller: Caller, unit: str) -> list[dict[str, Any]]:
         """The claims of a unit: public, like the claim records' regime (docs/RECORDS.md §4)."""
@@ -299,15 +308,24 @@ class ApiService:
             raise UnavailableError("no deployment record: bundles cannot name the chain")
         return self.exporter
 
-    def bundle_record(self, caller: Caller, record_id: str) -> tuple[bytes, ExportResult]:
-        result = self._exporter().for_record(record_id, access_for(caller))
-        self._note_bundle(caller, result, f"bundle of record {record_id}")
+    def bundle_record(
+        self, caller: Caller, record_id: str, *, channel: str = "api"
+    ) -> tuple[bytes, ExportResult]:
+        reading = self.readers.reading(caller)
+        result = self._exporter().for_record(record_id, reading.access)
+        target = f"bundle of record {record_id}"
+        self._note_bundle(caller, result, target)
+        self.readers.note(reading, bundle_reads(result.bundle, target), channel=channel)
         return serialize_bundle(result.bundle), result
 
     def bundle_records(self, caller: Caller, record_ids: list[str]) -> tuple[bytes, ExportResult]:
         """The bundle of named records (a CBAM package's consignments, docs/CBAM.md §1)."""
         require_role(caller, *access_store.ROLES)
-        result = self._exporter().for_records(record_ids, access_for(caller))
+        reading = self.readers.reading(caller)
+        result = self._exporter().for_records(record_ids, reading.access)
+        target = f"bundle of {len(record_ids)} named records"
+        self._note_bundle(caller, result, target)
+        self.readers.note(reading, bundle_reads(result.bundle, target), channel="api")
         return serialize_bundle(result.bundle), result
 
     def bundle_query(
@@ -320,6 +338,8 @@ class ApiService:
         after: int,
         limit: int,
         record_ids: tuple[str, ...] | None = None,
+        batch_seq: int | None = None,
+        channel: str = "api",
     ) -> tuple[bytes, ExportResult]:
         # A bundle of thousands of records is tens of MB and seconds of work: an auditor's
         # request, not an anonymous one. Anonymous callers keep the listing page cap.
@@ -329,20 +349,30 @@ class ApiService:
                 "authenticate for larger bundles",
                 path="query.limit",
             )
+        reading = self.readers.reading(caller)
         result = self._exporter().for_query(
-            access_for(caller),
+            reading.access,
             subject=subject,
             record_type=record_type,
             producer=producer,
+            batch_seq=batch_seq,
             after=after,
             limit=limit,
             record_ids=record_ids,
         )
-        query = {"subject": subject, "type": record_type, "producer": producer, "after": after}
+        query: dict[str, object] = {
+            "subject": subject,
+            "type": record_type,
+            "producer": producer,
+            "batch": batch_seq,
+            "after": after or None,
+        }
         if record_ids:
             query["ids"] = len(record_ids)
-        shown = " ".join(f"{k}={v}" for k, v in query.items() if v)
-        self._note_bundle(caller, result, f"bundle of query {shown}".strip())
+        shown = " ".join(f"{k}={v}" for k, v in query.items() if v is not None)
+        target = f"bundle of query {shown}".strip()
+        self._note_bundle(caller, result, target)
+        self.readers.note(reading, bundle_reads(result.bundle, target), channel=channel)
         return serialize_bundle(result.bundle), result
 
     def _note_bundle(self, caller: Caller, result: ExportResult, target: str) -> None:

@@ -4,18 +4,28 @@ query parameters read and bounded, and the error page (docs/PAGES.md)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
-from fastapi import Request
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from api.auth import ANONYMOUS, Caller
+from api.pages.i18n import (
+    DEFAULT_LANGUAGE,
+    LANG_COOKIE,
+    LANGUAGES,
+    TZ_COOKIE,
+    ZONES,
+    Reader,
+    language_from_header,
+    zone_named,
+)
 from api.pages.render import FormError, Renderer
 from api.pages.session import (
     CSRF_COOKIE,
@@ -33,6 +43,8 @@ __all__ = ["PageRequest", "Pages", "PagesConfig"]
 log = logging.getLogger("carbonledger.api.pages")
 
 MAX_FORM_BYTES = 4096
+#: How long a chosen language or time zone is remembered (a year).
+PREFERENCE_TTL_S = 365 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -49,7 +61,8 @@ class PagesConfig:
 
 @dataclass
 class PageRequest:
-    """One page request: its caller, and the CSRF token its forms carry."""
+    """One page request: its caller, its reader (language and zone), and the CSRF token
+    its forms carry."""
 
     request: Request
     api: ApiService
@@ -59,9 +72,41 @@ class PageRequest:
     clear_session: bool
     #: The token of the caller's page session (None for the public).
     session_token: str | None = None
+    reader: Reader = field(default_factory=lambda: Reader(DEFAULT_LANGUAGE, "UTC"))
+    #: Cookies to set because the reader chose a language or a zone with this request.
+    remember: dict[str, str] = field(default_factory=dict)
 
     def context(self, **values: Any) -> dict[str, Any]:
-        return {"caller": self.caller, "csrf": self.csrf, "path": self.here(), **values}
+        return {
+            "caller": self.caller,
+            "csrf": self.csrf,
+            "path": self.here(),
+            "switch_url": self.switch_url,
+            "kept_params": self.kept_params(),
+            "zones": ZONES,
+            **values,
+        }
+
+    def switch_url(self, lang: str) -> str:
+        """This page in language ``lang`` (the choice is then remembered)."""
+        return self.with_params(lang=lang)
+
+    def with_params(self, **changes: str | None) -> str:
+        """This page's URL with ``changes`` made to its query (None drops a parameter)."""
+        params = [(k, v) for k, v in self.request.query_params.multi_items() if k not in changes]
+        params += [(k, v) for k, v in changes.items() if v is not None]
+        path = self.request.url.path
+        if path in ("/login", "/logout"):
+            path = "/"
+        return path + ("?" + urlencode(params) if params else "")
+
+    def kept_params(self) -> list[tuple[str, str]]:
+        """The query of this page but its language and zone (the zone form repeats them)."""
+        return [
+            (k, v)
+            for k, v in self.request.query_params.multi_items()
+            if k not in ("lang", "tz", "csrf")
+        ][:20]
 
     def here(self) -> str:
         """This page's path and query: where signing in returns to."""
@@ -79,6 +124,22 @@ class PageRequest:
             raise MalformedError(f"at most {max_chars} characters", path=name)
         return value
 
+    def optional(self, name: str, *, max_chars: int) -> str | None:
+        """An optional query parameter of at most ``max_chars`` characters (None if empty)."""
+        value = self.request.query_params.get(name)
+        if value is None or value.strip() == "":
+            return None
+        if len(value) > max_chars:
+            raise MalformedError(f"at most {max_chars} characters", path=name)
+        return value.strip()
+
+    def choice(self, name: str, allowed: Collection[str]) -> str | None:
+        """An optional query parameter that must be one of ``allowed``."""
+        value = self.optional(name, max_chars=64)
+        if value is not None and value not in allowed:
+            raise MalformedError(f"expected one of {', '.join(allowed)}", path=name)
+        return value
+
     def integer(self, name: str, *, default: int, low: int, high: int | None = None) -> int:
         text = self.request.query_params.get(name)
         if text is None or text == "":
@@ -89,6 +150,28 @@ class PageRequest:
         if value < low or value > (high if high is not None else MAX_CURSOR):
             raise MalformedError(f"out of range ({low}..{high or MAX_CURSOR})", path=name)
         return value
+
+
+def reader_of(request: Request) -> tuple[Reader, dict[str, str]]:
+    """The reader of a request: language and zone from the query (then remembered), the
+    cookies, or the ``Accept-Language`` header; and the cookies to set."""
+    remember: dict[str, str] = {}
+    asked = request.query_params.get("lang")
+    lang = asked if asked in LANGUAGES else None
+    if lang is not None:
+        remember[LANG_COOKIE] = lang
+    else:
+        cookie = request.cookies.get(LANG_COOKIE)
+        lang = cookie if cookie in LANGUAGES else None
+    lang = lang or language_from_header(request.headers.get("accept-language"))
+    lang = lang or DEFAULT_LANGUAGE
+    zone_asked = request.query_params.get("tz")
+    if zone_named(zone_asked) is not None and zone_asked is not None:
+        zone = remember[TZ_COOKIE] = zone_asked
+    else:
+        cookie = request.cookies.get(TZ_COOKIE)
+        zone = cookie if cookie is not None and zone_named(cookie) else LANGUAGES[lang][2]
+    return Reader(lang, zone), remember
 
 
 class Pages:
@@ -136,7 +219,8 @@ class Pages:
         fresh = not signer.is_csrf_valid(csrf)
         if fresh or csrf is None:
             csrf = signer.csrf_value()
-        return PageRequest(request, api, caller, csrf, fresh, clear, token)
+        reader, remember = reader_of(request)
+        return PageRequest(request, api, caller, csrf, fresh, clear, token, reader, remember)
 
     def finish(self, page: PageRequest, response: Response) -> Response:
         secure = page.request.url.scheme == "https"
@@ -146,6 +230,10 @@ class Pages:
             )
         if page.clear_session:
             response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+        for name, value in page.remember.items():
+            response.set_cookie(
+                name, value, max_age=PREFERENCE_TTL_S, samesite="lax", secure=secure, path="/"
+            )
         return response
 
     async def serve(
@@ -159,10 +247,43 @@ class Pages:
                 await self.check_form(page)
             response = await run_in_threadpool(work, page)
         except Exception as exc:
-            context = page.context() if page is not None else {"caller": ANONYMOUS, "csrf": ""}
-            context.setdefault("path", request.url.path)
-            response = self.renderer.error(exc, context)
-        return self.finish(page, response) if page is not None else response
+            if page is None:
+                reader, _ = reader_of(request)
+                page = PageRequest(request, request.app.state.api, ANONYMOUS, "", False, False)
+                page.reader = reader
+            response = self.renderer.error(exc, page.context(), reader=page.reader)
+        return self.finish(page, response)
+
+    def mount(
+        self,
+        router: APIRouter,
+        path: str,
+        handler: Callable[[PageRequest], Response],
+        *,
+        form: bool = False,
+    ) -> None:
+        """Serve ``handler`` at ``path``: a GET page, or a form's POST when ``form``."""
+
+        async def endpoint(request: Request) -> Response:
+            return await self.serve(request, handler, form=form)
+
+        method = "POST" if form else "GET"
+        name = f"page_{method.lower()}{path.replace('/', '_')}"
+        router.add_api_route(path, endpoint, methods=[method], name=name)
+
+    def render(
+        self,
+        page: PageRequest,
+        template: str,
+        *,
+        http_status: int = 200,
+        script: bool = False,
+        **values: Any,
+    ) -> Response:
+        """``template`` for ``page``'s reader, with the page's context and ``values``."""
+        return self.renderer.page(
+            template, page.context(**values), reader=page.reader, status=http_status, script=script
+        )
 
     async def check_form(self, page: PageRequest) -> None:
         """A form post must be url-encoded, small, same-origin and carry the CSRF token."""

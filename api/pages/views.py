@@ -1,12 +1,16 @@
 """Shaping what the service returns into what the templates show (docs/PAGES.md §3).
 
 Pure functions over the ledger service's read models and the core's views: no store, no
-request, no JSON. Everything here yields plain strings; the templates escape them
+request, no JSON. Everything here yields plain strings and codes, never words: the
+templates translate codes through the reader's catalogue (``label``) and escape every value
 (autoescape is on and nothing is marked safe), so a record's text can never become markup.
+A value the caller's view withholds is ``None`` (``WITHHELD`` in a field row), which the
+template writes as "withheld" in the reader's language.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -14,45 +18,36 @@ from typing import Any
 from ledger.core.canonical import format_timestamp
 from ledger.core.commitment import flatten
 from ledger.core.errors import LedgerError
-from ledger.core.reasons import describe_reason
 from ledger.core.view import HIDDEN, RedactedView, View, reconstruct
 from ledger.service.readmodels import RecordState, StoredRevocation, StoredSupersession
 
 __all__ = [
+    "WITHHELD",
     "DifferenceRow",
     "FieldRow",
     "StatusView",
     "differences_of",
     "display_value",
     "field_rows",
+    "mapping",
     "path_text",
     "record_of",
     "status_of",
 ]
 
-#: Labels a regulator in China expects next to the English ones.
-STATE_LABELS = {
-    "pending": "pending 待批次",
-    "batched": "batched 已成批",
-    "anchored": "anchored 已上链锚定",
-    "revoked": "revoked 已撤销",
-    "superseded": "superseded 已被取代",
-}
-DIFFERENCE_LABELS = {
-    "stage-removed": "stage removed 阶段剔除",
-    "stage-not-in-source": "stage added (not in source) 阶段新增",
-    "channel-removed": "channel removed 排放渠道剔除",
-    "factor-replaced": "factor replaced 因子替换",
-    "gwp-changed": "GWP set changed GWP 值集变更",
-    "gwp-not-recharacterised": "GWP not recharacterised GWP 未重算",
-}
-WITHHELD = "withheld 不予公开"
+#: A field row's value when the view withholds it (the template translates it).
+WITHHELD = "\u2014withheld\u2014"
 
 
 @dataclass(frozen=True)
 class FieldRow:
     path: str
     value: str
+
+
+def mapping(value: Any) -> Mapping[str, Any]:
+    """``value`` if it is an object, else an empty one (a withheld or odd member)."""
+    return value if isinstance(value, Mapping) else {}
 
 
 def path_text(path: tuple[str | int, ...] | list[Any]) -> str:
@@ -111,51 +106,58 @@ def is_redacted(view: View) -> bool:
 
 @dataclass(frozen=True)
 class DifferenceRow:
+    """One row of a conversion's regional difference table: ``kind`` (a code the template
+    labels), where it applies, the change (``before``/``after``: None when withheld) and
+    its legal basis."""
+
     kind: str
-    label: str
-    where: str
-    change: str
-    legal_ref: str
+    stage: str | None = None
+    channel: str | None = None
+    line_id: str | None = None
+    before: str | None = None
+    after: str | None = None
+    legal_ref: str | None = None
+    has_change: bool = False
 
 
-def _describe(value: Any) -> str:
-    if isinstance(value, dict):
+def _describe(value: Any) -> str | None:
+    if isinstance(value, Mapping):
         parts = [f"{k}: {display_value(v)}" for k, v in value.items()]
-        return "; ".join(parts) if parts else WITHHELD
-    return WITHHELD if value is None or value is HIDDEN else display_value(value)
+        return "; ".join(parts) if parts else None
+    return None if value is None or value is HIDDEN else display_value(value)
 
 
-def differences_of(record: dict[str, Any]) -> list[DifferenceRow]:
-    """The regional difference table of a factor-substitution (docs/RECORDS.md): stages
-    and channels removed or added, factors replaced, the GWP set changed."""
-    body = record.get("body")
-    items = body.get("differences") if isinstance(body, dict) else None
+def _text(item: Mapping[str, Any], key: str) -> str | None:
+    value = item.get(key)
+    return None if value is None or value is HIDDEN else display_value(value)
+
+
+def differences_of(record: Mapping[str, Any]) -> list[DifferenceRow]:
+    """The regional difference table of a factor-substitution (docs/RECORDS.md §3.4):
+    stages and channels removed or added, factors replaced, the GWP set changed."""
+    items = mapping(record.get("body")).get("differences")
     if not isinstance(items, list):
         return []
     rows = []
     for item in items:
-        if not isinstance(item, dict):
-            rows.append(DifferenceRow("", WITHHELD, "", "", ""))
+        if not isinstance(item, Mapping):
+            rows.append(DifferenceRow(""))
             continue
         kind = str(item.get("kind", ""))
-        where = " ".join(
-            f"{key} {display_value(item[key])}"
-            for key in ("stage", "channel", "line_id")
-            if key in item
+        before_key, after_key = (
+            ("original", "replacement") if kind == "factor-replaced" else ("from", "to")
         )
-        if "from" in item or "to" in item:
-            change = f"{_describe(item.get('from'))} → {_describe(item.get('to'))}"
-        elif kind == "factor-replaced":
-            change = f"{_describe(item.get('original'))} → {_describe(item.get('replacement'))}"
-        else:
-            change = ""
+        has_change = before_key in item or after_key in item or kind == "factor-replaced"
         rows.append(
             DifferenceRow(
                 kind=kind,
-                label=DIFFERENCE_LABELS.get(kind, kind or WITHHELD),
-                where=where,
-                change=change,
-                legal_ref=display_value(item["legal_ref"]) if "legal_ref" in item else "",
+                stage=_text(item, "stage"),
+                channel=_text(item, "channel"),
+                line_id=_text(item, "line_id"),
+                before=_describe(item.get(before_key)),
+                after=_describe(item.get(after_key)),
+                legal_ref=_text(item, "legal_ref"),
+                has_change=has_change,
             )
         )
     return rows
@@ -164,23 +166,22 @@ def differences_of(record: dict[str, Any]) -> list[DifferenceRow]:
 @dataclass(frozen=True)
 class StatusView:
     state: str
-    label: str
     anchored: dict[str, str] | None = None
     batch_seq: int | None = None
     superseded_by: list[str] = field(default_factory=list)
     supersedes: str | None = None
-    revocation: dict[str, str] | None = None
+    revocation: dict[str, Any] | None = None
     #: The registry's "superseded by" (successor digest, block), once written on-chain.
     supersession: dict[str, str] | None = None
 
 
-def _revocation_of(r: StoredRevocation | None) -> dict[str, str] | None:
-    """A revocation as display strings, its reason in both languages (docs/API.md §3.5)."""
+def _revocation_of(r: StoredRevocation | None) -> dict[str, Any] | None:
+    """A revocation as display strings and its reason code (labelled by the template)."""
     if r is None:
         return None
-    reason = describe_reason(r.reason_code)
     return {
         "state": display_value(r.state),
+        "code": r.reason_code,
         "reason_code": display_value(r.reason_code),
         "reason_digest": display_value(r.reason_digest_hex),
         "requested_at": display_value(r.requested_at),
@@ -188,8 +189,6 @@ def _revocation_of(r: StoredRevocation | None) -> dict[str, str] | None:
         "block_number": display_value(r.block_number),
         "source": display_value(r.source),
         "revoked_at": display_value(r.revoked_at),
-        "reason_en": display_value(reason.get("en")),
-        "reason_zh": display_value(reason.get("zh")),
     }
 
 
@@ -220,7 +219,6 @@ def status_of(record: RecordState, batch_seq: int | None = None) -> StatusView:
         }
     return StatusView(
         state=record.state,
-        label=STATE_LABELS.get(record.state, record.state),
         anchored=anchored,
         batch_seq=batch.seq if batch is not None else batch_seq,
         superseded_by=list(record.superseded_by),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.routes import (
+    access,
     attestations,
     batches,
     bundles,
@@ -13,6 +14,7 @@ from api.routes import (
     metrics,
     principals,
     records,
+    registry,
     revocations,
     subscriptions,
     trail,
@@ -31,6 +33,8 @@ VERSIONED: tuple[APIRouter, ...] = (
     principals.router,
     subscriptions.router,
     cbam.router,
+    registry.router,
+    access.router,
     health.service_router,
 )
 #: Operational endpoints outside the versioned API.

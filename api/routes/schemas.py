@@ -198,7 +198,15 @@ class RevocationIn(Strict):
 
 class PrincipalIn(Strict):
     name: str = Field(min_length=1, max_length=MAX_PRINCIPAL_CHARS, pattern=r"^[A-Za-z0-9._:@-]+$")
-    role: Literal["producer", "auditor", "regulator", "admin"]
+    role: Literal[
+        "producer",
+        "auditor",
+        "regulator",
+        "admin",
+        "enterprise",
+        "bidder",
+        "financial-institution",
+    ]
     producer: str | None = Field(default=None, min_length=1, max_length=MAX_PRODUCER_CHARS)
     record_types: list[RecordType] = Field(default_factory=list, max_length=16)
     grants: list[str] = Field(default_factory=list, max_length=1000)

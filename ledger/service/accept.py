@@ -37,6 +37,7 @@ from ledger.core.records import Record
 from ledger.core.signature import verify_signature
 from ledger.crashpoints import NO_CRASH, CrashPoints
 from ledger.service.claims import ClaimBook
+from ledger.service.directory import index_accepted
 from ledger.service.recompute import InputCache, Recomputation
 from ledger.service.submission import (
     AcceptLimits,
@@ -226,8 +227,10 @@ class LedgerService:
             issued[p.record_id] = receipt
             rows.append(_new_row(p, receipt, now))
         if rows:
-            insert_pending_records(session, rows)
+            inserted = insert_pending_records(session, rows)
             claims.register(session, [r.record_id for r in rows])
+            # The directory indexes the pages read, in the same transaction.
+            index_accepted(session, [(i.id, fresh[i.record_id].record) for i in inserted])
         out: list[Receipt] = []
         for p, replayed in zip(parsed, receipts, strict=True):
             out.append(replayed if replayed is not None else issued[p.record_id])

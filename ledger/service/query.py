@@ -22,7 +22,7 @@ from typing import TypeVar
 
 from ledger.core.canonical import parse_json
 from ledger.core.errors import MalformedError, NotFoundError, StorageError
-from ledger.core.policy import public_view
+from ledger.core.policy import is_confidential, public_view
 from ledger.core.receipt import Receipt
 from ledger.core.signature import Signature
 from ledger.core.view import Commitment, View, parse_view
@@ -52,6 +52,7 @@ __all__ = [
     "LedgerQueries",
     "check_limit",
     "commitment_of",
+    "record_state",
     "view_of",
 ]
 
@@ -123,7 +124,7 @@ def _visible(session: Transaction, record_id: str, access: Access) -> StoredReco
     return row
 
 
-def _state(session: Transaction, row: StoredRecord, access: Access) -> RecordState:
+def record_state(session: Transaction, row: StoredRecord, access: Access) -> RecordState:
     batch = batch_repo.batch_by_seq(session, row.batch_seq) if row.batch_seq is not None else None
     revocation = chainfacts.revocation_of(session, row.digest_hex)
     supersession = chainfacts.supersession_of(session, row.digest_hex)
@@ -165,13 +166,13 @@ class LedgerQueries:
 
         def work(session: Transaction) -> RecordView:
             row = _visible(session, record_id, access)
-            hidden_sets: frozenset[str] = frozenset()
-            if not access.sees_full(row.producer, row.subject):
-                hidden_sets = confidential_sets(session, [commitment_of(row).record])
+            record = commitment_of(row).record
+            hidden_sets = confidential_sets(session, [record])
             return RecordView(
                 summary=RecordSummary.of(row),
                 view=view_of(row, access, confidential_sets=hidden_sets),
                 signature=Signature(row.key_id, row.signature),
+                confidential=is_confidential(record, confidential_sets=hidden_sets),
             )
 
         return self._read(work)
@@ -187,7 +188,7 @@ class LedgerQueries:
                 if access.may_see(row.producer)
                 else None
             )
-            return RecordStatus(RecordSummary.of(row), _state(session, row, access), receipt)
+            return RecordStatus(RecordSummary.of(row), record_state(session, row, access), receipt)
 
         return self._read(work)
 
@@ -205,7 +206,7 @@ class LedgerQueries:
             items = tuple(
                 TrailEntry(
                     summary=RecordSummary.of(row),
-                    state=_state(session, row, access),
+                    state=record_state(session, row, access),
                     refs=tuple(record_repo.links_of(session, row)),
                     referenced_by=tuple(
                         r

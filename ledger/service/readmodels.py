@@ -75,6 +75,9 @@ class RecordView:
     summary: RecordSummary
     view: View
     signature: Signature
+    #: Whether the public sees this record redacted (docs/RECORDS.md §4): a full view of
+    #: it is then a non-public read, which the API logs.
+    confidential: bool = False
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,18 @@ __all__ = [
     "revoke_api_key",
 ]
 
-ROLES = ("producer", "auditor", "regulator", "admin")
+#: ``enterprise``: an enterprise reading its own data in full (``grants`` names its id);
+#: ``bidder`` and ``financial-institution``: the public view until an enterprise's data is
+#: granted to them (``ledger.store.grants``, migration 0009).
+ROLES = (
+    "producer",
+    "auditor",
+    "regulator",
+    "admin",
+    "enterprise",
+    "bidder",
+    "financial-institution",
+)
 KEY_PREFIX = "clk_"
 DEFAULT_IDEMPOTENCY_RETENTION_S = 24 * 3600.0
 
@@ -100,7 +111,7 @@ class Principal(Base):
     __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
 
     name: Mapped[str] = mapped_column(String(MAX_PRINCIPAL_CHARS), primary_key=True)
-    role: Mapped[str] = mapped_column(String(16))
+    role: Mapped[str] = mapped_column(String(32))
     producer: Mapped[str | None] = mapped_column(String(MAX_PRODUCER_CHARS), index=True)
     record_types: Mapped[list[str]] = mapped_column(JSON)
     grants: Mapped[list[str]] = mapped_column(JSON)
@@ -167,6 +178,15 @@ def add_principal(
     if (role == "producer") != (producer is not None):
         raise MalformedError(
             "a producer principal, and only one, names its producer", path="producer"
+        )
+    if role == "enterprise" and len(grants or []) != 1:
+        raise MalformedError(
+            "an enterprise principal names its enterprise id as its one grant", path="grants"
+        )
+    if role in ("bidder", "financial-institution") and grants:
+        raise MalformedError(
+            "a bidder or a financial institution is granted access by request, not here",
+            path="grants",
         )
     row = Principal(
         name=_check_name(name),

@@ -135,7 +135,8 @@ class Batch(Base):
     )
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    root_hex: Mapped[str] = mapped_column(String(64))
+    #: Indexed (migration 0009): a search by root or by transaction finds the batch.
+    root_hex: Mapped[str] = mapped_column(String(64), index=True)
     leaf_count: Mapped[int] = mapped_column(Integer)
     manifest: Mapped[bytes] = mapped_column(LargeBinary)
     manifest_digest_hex: Mapped[str] = mapped_column(String(64), unique=True)
@@ -145,7 +146,7 @@ class Batch(Base):
     anchored_at: Mapped[datetime | None]
     anchored_block_number: Mapped[int | None] = mapped_column(BigInteger)
     anchored_block_hash: Mapped[str | None] = mapped_column(String(66))
-    tx_hash: Mapped[str | None] = mapped_column(String(66))
+    tx_hash: Mapped[str | None] = mapped_column(String(66), index=True)
     log_hash_hex: Mapped[str | None] = mapped_column(String(64))
     last_error: Mapped[str | None] = mapped_column(Text)
     #: When the manifest bytes were stored on the Kubo node (``anchoring.publishing``);
@@ -171,6 +172,8 @@ class Record(Base):
         ),
         Index("ix_records_subject_id", "subject", "id"),
         Index("ix_records_status_id", "status", "id"),
+        # Counts by type and the latest records of a type (the home page, migration 0009).
+        Index("ix_records_type_id", "type", "id"),
     )
 
     id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)

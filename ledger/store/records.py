@@ -197,6 +197,7 @@ def records_matching(
     subject: str | None = None,
     record_type: str | None = None,
     producer: str | None = None,
+    batch_seq: int | None = None,
     after: int = 0,
     limit: int,
     record_ids: Sequence[str] | None = None,
@@ -206,6 +207,8 @@ def records_matching(
     query = select(Record).where(Record.id > after)
     if record_ids is not None:
         query = query.where(Record.record_id.in_(list(record_ids)))
+    if batch_seq is not None:
+        query = query.where(Record.batch_seq == batch_seq)
     if subject is not None:
         query = query.where(Record.subject == subject)
     if record_type is not None:

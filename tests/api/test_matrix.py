@@ -21,7 +21,7 @@ from ledger.core.view import commit
 from ledger.examples import CR_HX, CR_TANK
 from ledger.store.apikeys import request_key
 from ledger.store.webhooks import add_subscription
-from tests.api.world import JSON, NOW, PLANT, TANK_SUBJECT, World, producer_key
+from tests.api.world import ENTERPRISE, JSON, NOW, PLANT, TANK_SUBJECT, World, producer_key
 
 ROLES = {
     "anonymous": None,
@@ -30,6 +30,8 @@ ROLES = {
     "auditor": "tuv-auditor",
     "regulator": "eu-regulator",
     "admin": "ops-admin",
+    "enterprise": "tank-maker",
+    "reader": "green-bank",
 }
 
 
@@ -91,6 +93,24 @@ EXPECTED: dict[str, dict[str, int]] = {
     "healthz": _all(200),
     "readyz": _all(200),
     "metrics": _all(200),
+    # The registry (docs/API.md §3.6): public reads; the register is the regulator's.
+    "search": _all(200),
+    "list_enterprises": _all(200),
+    "green_registry": _all(200),
+    "get_enterprise": _all(200),
+    "register_enterprise": _only("regulator", 200),
+    "list_equipment": _all(200),
+    "get_equipment": _all(200),
+    "list_warnings": _all(200),
+    "list_verification_bodies": _all(200),
+    "find_document": _all(200),
+    # Authorised queries (docs/API.md §2.1): the request named is unknown, so whoever may
+    # act on a request finds nothing there.
+    "list_access_requests": {**_only("regulator", 200), "enterprise": 200, "reader": 200},
+    "request_access": _only("reader", 201),
+    "decide_access_request": {**_only("regulator", 404), "enterprise": 404},
+    "end_access_request": {**_only("regulator", 404), "enterprise": 404, "reader": 404},
+    "read_access_log": {**_only("regulator", 200), "enterprise": 200},
 }
 
 FULL_VIEW = {"owner", "auditor", "regulator"}
@@ -243,6 +263,47 @@ def _request(op: str, world: World) -> Request:
         "cbam_package": lambda: ("POST", "/v1/cbam/packages", {"json": _cbam_request()}),
         "cbam_bundle": lambda: ("POST", "/v1/cbam/bundle", {"json": _cbam_request()}),
         "get_service": lambda: ("GET", "/v1/service", {}),
+        "search": lambda: ("GET", "/v1/search", {"params": {"q": TANK_SUBJECT}}),
+        "list_enterprises": lambda: ("GET", "/v1/enterprises", {}),
+        "green_registry": lambda: ("GET", "/v1/registry", {}),
+        "get_enterprise": lambda: ("GET", "/v1/enterprise", {"params": {"id": ENTERPRISE}}),
+        "register_enterprise": lambda: (
+            "PUT",
+            "/v1/enterprise",
+            {
+                "params": {"id": ENTERPRISE},
+                "json": {"name_zh": "示例防腐设备有限公司", "handle_prefixes": ["88.118.8"]},
+            },
+        ),
+        "list_equipment": lambda: ("GET", "/v1/equipment", {}),
+        "get_equipment": lambda: (
+            "GET",
+            "/v1/equipment/item",
+            {"params": {"subject": TANK_SUBJECT}},
+        ),
+        "list_warnings": lambda: ("GET", "/v1/warnings", {}),
+        "list_verification_bodies": lambda: ("GET", "/v1/whitelist", {}),
+        "find_document": lambda: ("GET", "/v1/documents", {"params": {"sha256": digest}}),
+        "list_access_requests": lambda: ("GET", "/v1/access-requests", {}),
+        "request_access": lambda: (
+            "POST",
+            "/v1/access-requests",
+            {
+                "json": {
+                    "enterprise_id": ENTERPRISE,
+                    "scope": "ratings",
+                    "purpose": "credit line review for 2026",
+                    "days": 30,
+                }
+            },
+        ),
+        "decide_access_request": lambda: (
+            "POST",
+            f"/v1/access-requests/{'0' * 16}/decision",
+            {"json": {"approve": True}},
+        ),
+        "end_access_request": lambda: ("POST", f"/v1/access-requests/{'0' * 16}/end", {}),
+        "read_access_log": lambda: ("GET", "/v1/access-log", {}),
         "healthz": lambda: ("GET", "/healthz", {}),
         "readyz": lambda: ("GET", "/readyz", {}),
         "metrics": lambda: ("GET", "/metrics", {}),

@@ -51,6 +51,7 @@ CONVERSION = "urn:carbonledger:producer:conversion-service"
 REFDATA = "urn:carbonledger:producer:reference-data-desk"
 RATING = "urn:carbonledger:producer:credit-rating-desk"
 TANK_SUBJECT = "88.118.8/ST-TK-0101"
+ENTERPRISE = "urn:carbonledger:enterprise:example-anticorrosion-equipment"
 
 #: principal name -> (role, producer, record types, grants)
 PRINCIPALS: dict[str, tuple[str, str | None, list[str], list[str]]] = {
@@ -61,6 +62,11 @@ PRINCIPALS: dict[str, tuple[str, str | None, list[str], list[str]]] = {
     "tuv-auditor": ("auditor", None, [], [TANK_SUBJECT]),
     "eu-regulator": ("regulator", None, [], []),
     "ops-admin": ("admin", None, [], []),
+    # Authorised readers (docs/API.md §2.1): the enterprise reads its own data in full, the
+    # bank and the bidder only what a grant gives them.
+    "tank-maker": ("enterprise", None, [], [ENTERPRISE]),
+    "green-bank": ("financial-institution", None, [], []),
+    "bidder-co": ("bidder", None, [], []),
 }
 
 

@@ -14,7 +14,9 @@ import ledger.store.auditlog
 import ledger.store.sessions  # noqa: F401
 from ledger.store import access as _access  # noqa: F401  (registers the access tables on Base)
 from ledger.store import claims as _claims  # noqa: F401  (the claims register)
+from ledger.store import directory as _directory  # noqa: F401  (the pages' directory)
 from ledger.store import exchange as _exchange  # noqa: F401  (the PACT index and requests)
+from ledger.store import grants as _grants  # noqa: F401  (access requests, access log)
 from ledger.store import webhooks as _webhooks  # noqa: F401  (subscriptions and deliveries)
 from ledger.store.models import Base
 

@@ -185,7 +185,7 @@ def test_claims_show_on_the_equipment_page(world: World, importer: LedgerClient)
     assert "pending anchoring" in page.text
     _anchor(world)
     page = world.http.get("/trail", params={"subject": TANK_SUBJECT})
-    assert "final 已定" in page.text
+    assert ">final<" in page.text
     other = world.http.get("/trail", params={"subject": "88.118.8/TI-HX-0042"})
     assert 'id="claims"' not in other.text
 
