@@ -24,6 +24,7 @@ from api.cli import principals as principals_command
 from api.cli import serve as serve_command
 from api.cli import settings as settings_command
 from api.cli import status as status_command
+from api.cli import trustroot as trustroot_command
 from api.cli import up as up_command
 from api.cli.common import (
     EXIT_CODES_HELP,
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
         principals_command,
         serve_command,
         settings_command,
+        trustroot_command,
     ):
         command.register(subparsers)
     return parser

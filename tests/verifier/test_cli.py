@@ -317,7 +317,7 @@ def test_json_report_of_unreadable_input(
         ("missing_file", 2, "cannot read"),
         ("too_large", 2, "refused without reading it"),
         ("bad_pin", 2, "--genesis must be 32 bytes"),
-        ("missing_option", 2, "usage error"),
+        ("missing_option", 2, "pass --trust-root FILE, or --rpc, --chain-id and --registry"),
         ("rpc_refuses", 3, "gave no usable answer"),
     ],
 )
