@@ -19,7 +19,7 @@ from ledger.core.errors import LedgerError
 from verifier.model import Pins, Verification
 
 if TYPE_CHECKING:  # loaded when a verification runs: the CLI starts without web3
-    from verifier.chain import ChainReader
+    from verifier.proven import ProvenReader
     from verifier.trustroot import TrustRoot
 
 __all__ = ["UsageError", "pins_from", "read_bounded", "run_verification", "say"]
@@ -210,11 +210,11 @@ def _progress() -> Callable[[int, int], None] | None:
     return update
 
 
-def run_verification(args: argparse.Namespace, pins: Pins) -> tuple[Verification, ChainReader]:
+def run_verification(args: argparse.Namespace, pins: Pins) -> tuple[Verification, ProvenReader]:
     """Read the bundle and the local files, then verify; returns (verification, reader)."""
-    from verifier.chain import ChainReader
     from verifier.checks import verify_bundle
     from verifier.documents import file_sha256
+    from verifier.proven import ProvenReader
 
     data = read_bounded(args.file)
     files = []
@@ -225,13 +225,12 @@ def run_verification(args: argparse.Namespace, pins: Pins) -> tuple[Verification
             files.append((path.name, file_sha256(path)))
         except OSError as exc:
             raise UsageError(f"--file {path}: {exc.strerror or exc}") from None
-    reader = ChainReader.from_rpc(
-        pins.rpc[0],
-        other_rpcs=pins.rpc[1:],
+    reader = ProvenReader.from_urls(
+        pins.rpc,
         anchor_registry=pins.anchor_registry,
-        trust_registry=pins.trust_registry,
         timeout_s=args.timeout,
-        code_hash=pins.anchor_code_hash,
+        anchor_code_hash=pins.anchor_code_hash,
+        trust_code_hash=pins.trust_code_hash,
     )
     verification = verify_bundle(data, reader=reader, pins=pins, files=files, progress=_progress())
     return verification, reader

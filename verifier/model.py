@@ -44,6 +44,7 @@ CHECK_NAMES: dict[int, str] = {
     11: "attestations",
     12: "local file",
     13: "receipts",
+    14: "log hash",
 }
 
 
