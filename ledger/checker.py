@@ -33,7 +33,7 @@ from typing import Protocol
 
 from ledger.core.canonical import parse_timestamp
 from ledger.core.errors import LedgerError, UnavailableError
-from ledger.core.merkle import MerkleTree, keccak256, verify_inclusion
+from ledger.core.merkle import MerkleTree, log_hash, verify_inclusion
 from ledger.core.receipt import Receipt
 from ledger.store import Store, audit
 from ledger.store.rows import StoredBatch, StoredLeaf
@@ -91,20 +91,6 @@ class CheckReport:
 
     def failed(self) -> list[Check]:
         return [c for c in self.checks if c.status == "FAIL"]
-
-
-def log_hash_step(
-    prev_hex: str, seq: int, root_hex: str, leaf_count: int, manifest_hex: str
-) -> str:
-    """keccak256(abi.encode(prev, seq, root, leafCount, manifestDigest)) (docs/FORMAT.md §4):
-    every argument is one 32-byte ABI word."""
-    return keccak256(
-        bytes.fromhex(prev_hex)
-        + seq.to_bytes(32, "big")
-        + bytes.fromhex(root_hex)
-        + leaf_count.to_bytes(32, "big")
-        + bytes.fromhex(manifest_hex)
-    ).hex()
 
 
 def run_checks(
@@ -275,9 +261,13 @@ def _onchain_checks(store: Store, chain: ChainView | None, report: CheckReport) 
     for batch in batches:
         if batch.state != "anchored":
             break  # the chain is strictly sequential: later batches cannot be anchored
-        expected = log_hash_step(
-            prev, batch.seq, batch.root_hex, batch.leaf_count, batch.manifest_digest_hex
-        )
+        expected = log_hash(
+            bytes.fromhex(prev),
+            batch.seq,
+            bytes.fromhex(batch.root_hex),
+            batch.leaf_count,
+            bytes.fromhex(batch.manifest_digest_hex),
+        ).hex()
         if batch.log_hash_hex != expected:
             log.fail(
                 f"batch {batch.seq}: stored logHash {batch.log_hash_hex}, recomputed {expected}"

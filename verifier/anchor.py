@@ -1,5 +1,6 @@
-"""Checks 2, 3 and 7: the chain is the one pinned, the registries are the expected code,
-and each batch header is what the AnchorRegistry recorded for its seq.
+"""Checks 2, 3, 7 and 14: the chain is the one pinned, the registries are the expected
+code, each batch header is what the AnchorRegistry recorded for its seq, and the bundle's
+batches chain to the registry's log head.
 
 Identity comes only from the auditor's pins (docs/VERIFY.md §2; after immudb
 CVE-2022-39199): a bundle naming another chain or registry fails; it never re-points
@@ -10,15 +11,16 @@ from __future__ import annotations
 
 from ledger.core.bundle import BatchHeader, Bundle
 from ledger.core.errors import UnavailableError, VerificationError
-from verifier.chain import ChainReader, packaged_code_hash
-from verifier.evm.registry import verify_batch_header
+from ledger.core.merkle import log_hash
+from verifier.chain import ChainFacts, packaged_code_hash
 from verifier.model import Check, Pins, Status
 
-__all__ = ["check_batch", "check_chain", "check_code"]
+__all__ = ["check_batch", "check_chain", "check_code", "check_log"]
 
 
-def check_chain(bundle: Bundle, reader: ChainReader, pins: Pins) -> Check:
-    """Check 2: the node serves the pinned chain, and the bundle names the pinned chain and
+def check_chain(bundle: Bundle, reader: ChainFacts, pins: Pins) -> Check:
+    """Check 2: the endpoints serve the pinned chain (the same chain id from each, the
+    pinned genesis block, one head header), and the bundle names the pinned chain and
     registries. On success every later read is made at the head block read here."""
     problems = []
     ref = bundle.chain
@@ -56,16 +58,15 @@ def check_chain(bundle: Bundle, reader: ChainReader, pins: Pins) -> Check:
                     f"AnchorRegistry is linked to {linked}"
                 )
     except VerificationError as exc:
-        problems.append(exc.message)
+        # The endpoints' answers are provably not one chain's: nothing else is read.
+        return Check(2, Status.FAIL, "; ".join([*problems, exc.message]))
     except UnavailableError as exc:
         if problems:
             return Check(2, Status.FAIL, "; ".join(problems))
         return Check(2, Status.UNKNOWN, exc.message)
     if problems:
         return Check(
-            2,
-            Status.FAIL,
-            "; ".join(problems) + ": check the bundle's origin and --chain-id/--registry",
+            2, Status.FAIL, "; ".join(problems) + ": check the bundle's origin and the pins"
         )
     genesis = ", genesis as pinned" if pins.genesis_hash is not None else ""
     return Check(
@@ -73,7 +74,7 @@ def check_chain(bundle: Bundle, reader: ChainReader, pins: Pins) -> Check:
     )
 
 
-def check_code(reader: ChainReader, pins: Pins) -> tuple[Status, str]:
+def check_code(reader: ChainFacts, pins: Pins) -> tuple[Status, str]:
     """Check 3: code is deployed at both pinned addresses and, when the auditor gives the
     expected runtime code hashes, it is exactly that code (docs/CONTRACTS.md §1)."""
     notes = []
@@ -105,57 +106,21 @@ _EMPTY_CODE_HASH = "0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d
 
 
 def check_batch(
-    reader: ChainReader, pins: Pins, seq: int, header: BatchHeader
+    reader: ChainFacts, pins: Pins, seq: int, header: BatchHeader
 ) -> tuple[Status, str]:
     """Check 7 for one batch: root, leaf count, manifest digest and block as recorded by the
     contract; the anchoring transaction is real, succeeded, went to the registry and logged
     this seq; the block hash is the chain's; the anchor is ``min_depth`` blocks deep."""
     where = f"bundle.batches.{seq}"
-    if reader.prover is not None:
-        # The record proven against the anchor block's recomputed header (and the header
-        # compared across every endpoint), instead of believing getBatch's eth_call.
-        try:
-            proven = reader.prover.prove_batches(
-                {seq: header.block_number}, at_block=reader.at_block
-            )[seq]
-            verify_batch_header(proven, header, where=where)
-        except VerificationError as exc:
-            return Status.FAIL, exc.message
-        return _check_anchor_tx(reader, pins, seq, header, where, proven=True)
-    onchain = reader.batch(seq)
-    if onchain is None:
-        return (
-            Status.FAIL,
-            f"the AnchorRegistry holds no batch {seq}: {where} was never anchored here",
-        )
-    diffs = []
-    if onchain.root != header.root:
-        diffs.append(
-            f"root {header.root.hex()[:16]}… differs from the contract's {onchain.root.hex()[:16]}…"
-        )
-    if onchain.leaf_count != header.leaf_count:
-        diffs.append(
-            f"leaf_count {header.leaf_count} differs from the contract's {onchain.leaf_count}"
-        )
-    if onchain.manifest_digest != header.manifest_digest:
-        diffs.append("manifest_digest differs from the contract's")
-    if onchain.block_number != header.block_number:
-        diffs.append(
-            f"block_number {header.block_number} differs from the contract's {onchain.block_number}"
-        )
-    if diffs:
-        return Status.FAIL, f"{where}: " + "; ".join(diffs)
-    block_hash = reader.block_hash(header.block_number)
-    if block_hash != header.block_hash:
-        return (
-            Status.FAIL,
-            f"{where}.block_hash is not the hash of block {header.block_number} on this chain",
-        )
-    return _check_anchor_tx(reader, pins, seq, header, where, proven=False)
+    try:
+        how = reader.verify_batch(seq, header)
+    except VerificationError as exc:
+        return Status.FAIL, exc.message
+    return _check_anchor_tx(reader, pins, seq, header, where, how=how)
 
 
 def _check_anchor_tx(
-    reader: ChainReader, pins: Pins, seq: int, header: BatchHeader, where: str, *, proven: bool
+    reader: ChainFacts, pins: Pins, seq: int, header: BatchHeader, where: str, *, how: str
 ) -> tuple[Status, str]:
     """The rest of check 7 once the record and the block hash are settled: the anchoring
     transaction and the depth."""
@@ -182,9 +147,27 @@ def _check_anchor_tx(
             f"batch {seq} is {depth} blocks deep, fewer than the required "
             f"{pins.min_depth}: wait and re-run",
         )
-    how = "proven against the block header" if proven else "as getBatch returns them"
     return (
         Status.PASS,
         f"batch {seq} anchored in block {header.block_number}, {depth} deep; "
         f"root, count, manifest match ({how})",
+    )
+
+
+def check_log(reader: ChainFacts, seq: int, header: BatchHeader) -> tuple[Status, str]:
+    """Check 14 for one batch: the bundle's header, with the registry's log hash of the
+    batch before, recomputes the registry's log hash of this batch (docs/CONTRACTS.md §3),
+    so the batch is a link of the one history the log head pins."""
+    prev, stored = reader.log_link(seq)
+    computed = log_hash(prev, seq, header.root, header.leaf_count, header.manifest_digest)
+    count, head = reader.log_head()
+    if computed != stored:
+        return Status.FAIL, (
+            f"bundle.batches.{seq}: keccak256(logHash {seq - 1}, seq, root, leaf_count, "
+            f"manifest_digest) is 0x{computed.hex()}, the registry's logHash {seq} is "
+            f"0x{stored.hex()}: this batch is not the one the registry's history holds"
+        )
+    return Status.PASS, (
+        f"batch {seq} links logHash {seq - 1} to logHash {seq} 0x{stored.hex()[:16]}…; "
+        f"the log head after batch {count} is 0x{head.hex()}"
     )

@@ -27,7 +27,6 @@ from eth_account.messages import encode_defunct
 from ledger.core.canonical import canonicalize, parse_json
 from ledger.core.clock import Clock
 from ledger.core.errors import LedgerError, UnavailableError
-from verifier.chain import ChainReader
 from verifier.invocation import UsageError, pins_from, read_bounded, run_verification, say
 from verifier.model import EXIT_FAILED, EXIT_OK, Verification
 from verifier.report import render_bilingual, report_json
@@ -99,11 +98,21 @@ def verify_report_signature(report: dict[str, Any]) -> str:
 
 
 def file_attestations(
-    reader: ChainReader, account: Any, digests: list[bytes], report_digest: bytes, verdict: int
+    url: str,
+    trust_registry: str,
+    account: Any,
+    digests: list[bytes],
+    report_digest: bytes,
+    verdict: int,
+    *,
+    timeout_s: float = 10.0,
 ) -> list[str]:
-    """Send ``attest`` for each digest, signed locally; returns the transaction hashes."""
-    w3 = reader.w3
-    contract = w3.eth.contract(address=reader.trust_address, abi=_trust_abi())
+    """Send ``attest`` for each digest to the TrustRegistry through ``url``, signed
+    locally; returns the transaction hashes."""
+    from web3 import HTTPProvider, Web3
+
+    w3 = Web3(HTTPProvider(url, request_kwargs={"timeout": timeout_s}))
+    contract = w3.eth.contract(address=Web3.to_checksum_address(trust_registry), abi=_trust_abi())
     hashes = []
     try:
         nonce = int(w3.eth.get_transaction_count(account.address, "pending"))
@@ -130,7 +139,7 @@ def file_attestations(
         raise
     except Exception as exc:
         raise UnavailableError(
-            f"filing attestations on {reader.where} failed after {len(hashes)} of "
+            f"filing attestations through {url} failed after {len(hashes)} of "
             f"{len(digests)} ({type(exc).__name__}: {str(exc)[:160]})"
         ) from exc
     return hashes
@@ -211,7 +220,13 @@ def attest_command(args: argparse.Namespace, clock: Clock) -> int:
         raise UsageError(f"cannot write the report into {out_dir}: {exc.strerror or exc}") from None
     digests = [item.digest for item in bundle.items]
     tx_hashes = file_attestations(
-        reader, account, digests, bytes.fromhex(report["report_digest"]), verdict
+        pins.rpc[0],
+        reader.trust_address,
+        account,
+        digests,
+        bytes.fromhex(report["report_digest"]),
+        verdict,
+        timeout_s=args.timeout,
     )
     summary = {
         "report_digest": report["report_digest"],

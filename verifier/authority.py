@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from ledger.core.canonical import format_timestamp, parse_timestamp
 from ledger.core.errors import LedgerError
 from ledger.core.signature import verify_signature
-from verifier.chain import ChainReader
+from verifier.chain import ChainFacts
 from verifier.model import Status
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ def _when(timestamp: int) -> str:
     return format_timestamp(datetime.fromtimestamp(timestamp, UTC))
 
 
-def check_signer(reader: ChainReader, entry: Entry) -> tuple[Status, str]:
+def check_signer(reader: ChainFacts, entry: Entry) -> tuple[Status, str]:
     """Check 5 for one record."""
     sig = entry.item.signature
     kid = f"{sig.key_id[:16]}…"
@@ -98,7 +98,7 @@ def check_signer(reader: ChainReader, entry: Entry) -> tuple[Status, str]:
 
 
 def check_standing(
-    reader: ChainReader, entry: Entry, successors: Mapping[str, list[str]], ids: Mapping[bytes, str]
+    reader: ChainFacts, entry: Entry, successors: Mapping[str, list[str]], ids: Mapping[bytes, str]
 ) -> tuple[Status, str]:
     """Check 8 for one record. ``successors``: digest hex -> records of the bundle that
     supersede it; ``ids``: digest -> record id of the bundle's records."""

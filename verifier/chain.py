@@ -1,11 +1,18 @@
 """Read-only access to the two registries at the addresses and chain id the auditor pins.
 
 The verifier trusts the chain, never the platform (docs/VERIFY.md §2): every root,
-key and revocation it uses is read here from the contract at a pinned address. All reads
-of one verification are made at one block (``at_block``) so they see one state. Results
-are cached per batch, key and digest, so a bundle of 10,000 records in a few batches
-costs a few calls per batch, not per record; ``cache=False`` gives the naive reader the
-benchmark compares against.
+key and revocation it uses is read from the contract at a pinned address, and the checks
+ask for them through one interface, ``ChainFacts``. ``carbon-verify`` answers it with
+``verifier.proven.ProvenReader``: storage proofs against recomputed block headers,
+through untrusted JSON-RPC endpoints. ``ChainReader`` here answers it with the contracts'
+view functions through one connected Web3: for a chain that cannot answer
+``eth_getProof`` (the in-process py-evm chain of the service's tests) and for the naive
+verifier the benchmark compares against (``cache=False``: one call per question). It
+believes its node.
+
+All reads of one verification are made at one block (``at_block``) so they see one
+state. Results are cached per batch, key and digest, so a bundle of 10,000 records in a
+few batches costs a few calls per batch, not per record.
 
 web3 and transport exceptions stop at this boundary: an RPC that does
 not answer, or answers with something that is not a well-formed JSON-RPC result, raises
@@ -16,11 +23,11 @@ reverts is an answer ("no such batch / key / body") and is returned as ``None``.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from eth_typing import ChecksumAddress
 from eth_utils import keccak, to_checksum_address
@@ -38,15 +45,17 @@ from verifier.facts import (
     Revocation,
     Supersession,
     TypeGrant,
+    Wanted,
 )
 
 if TYPE_CHECKING:
-    from verifier.evm.registry import RegistryProver
+    from ledger.core.bundle import BatchHeader
 
 __all__ = [
     "AnchorTx",
     "Attestation",
     "Body",
+    "ChainFacts",
     "ChainReader",
     "OnchainBatch",
     "ProducerKey",
@@ -92,6 +101,39 @@ def _is_revert(exc: BaseException) -> bool:
     return any(cls.__name__ in _BACKEND_REVERTS for cls in type(exc).__mro__)
 
 
+class ChainFacts(Protocol):
+    """What the checks ask the chain (docs/VERIFY.md §4). ``None`` answers "no such
+    batch, key, transaction or body"; a ``VerificationError`` says an answer is provably
+    not the chain's (a FAIL of the check that asked), an ``UnavailableError`` that no
+    usable answer came (UNKNOWN)."""
+
+    anchor_address: ChecksumAddress
+    at_block: int | None
+    where: str
+
+    @property
+    def trust_address(self) -> ChecksumAddress: ...
+    @property
+    def calls(self) -> int: ...
+    def plan(self, wanted: Wanted) -> None: ...
+    def chain_id(self) -> int: ...
+    def block_hash(self, number: int) -> bytes | None: ...
+    def pin_head(self) -> int: ...
+    def linked_trust_registry(self) -> ChecksumAddress: ...
+    def code_hash(self, address: str) -> str: ...
+    def batch(self, seq: int) -> OnchainBatch | None: ...
+    def verify_batch(self, seq: int, header: BatchHeader) -> str: ...
+    def log_link(self, seq: int) -> tuple[bytes, bytes]: ...
+    def log_head(self) -> tuple[int, bytes]: ...
+    def anchor_tx(self, tx_hash: bytes) -> AnchorTx | None: ...
+    def key(self, key_id: bytes) -> ProducerKey | None: ...
+    def type_grant(self, key_id: bytes, record_type: str) -> TypeGrant | None: ...
+    def revocation(self, digest: bytes) -> Revocation | None: ...
+    def supersession(self, digest: bytes) -> Supersession | None: ...
+    def attestations(self, digest: bytes) -> list[Attestation]: ...
+    def body(self, address: str) -> Body | None: ...
+
+
 class ChainReader:
     """Views of the pinned AnchorRegistry and TrustRegistry on one chain.
 
@@ -107,12 +149,8 @@ class ChainReader:
         trust_registry: str | None = None,
         where: str = "the chain",
         cache: bool = True,
-        prover: RegistryProver | None = None,
     ) -> None:
         self.w3 = w3
-        #: proves batch records against recomputed headers (verifier.evm); None when the
-        #: chain is not reached over JSON-RPC (the in-process test chain)
-        self.prover = prover
         self.where = where
         self.caching = cache
         self.calls = 0
@@ -144,18 +182,12 @@ class ChainReader:
         trust_registry: str | None = None,
         timeout_s: float = 10.0,
         cache: bool = True,
-        code_hash: str | None = None,
-        other_rpcs: Sequence[str] = (),
     ) -> ChainReader:
-        """The reader the CLI uses. Batch records are proven against headers through
-        ``url`` (JSON-RPC batches), and the headers compared with ``other_rpcs``'."""
-        for endpoint in (url, *other_rpcs):
-            if not endpoint.startswith(("http://", "https://")):
-                raise MalformedError(f"--rpc {endpoint!r} is not an http(s) URL")
+        """A view reader over HTTP JSON-RPC (the naive benchmark; ``carbon-verify``
+        proves instead, verifier.proven)."""
+        if not url.startswith(("http://", "https://")):
+            raise MalformedError(f"--rpc {url!r} is not an http(s) URL")
         from web3 import HTTPProvider
-
-        from verifier.evm.registry import RegistryProver
-        from verifier.evm.rpc import RpcEndpoint
 
         # One try per request: an auditor wants "the node does not answer" fast, and a
         # retry would only repeat a read whose answer is cached anyway.
@@ -168,12 +200,10 @@ class ChainReader:
             trust_registry=trust_registry,
             where=f"the RPC node at {url}",
             cache=cache,
-            prover=RegistryProver(
-                [RpcEndpoint(u, timeout_s=timeout_s) for u in (url, *other_rpcs)],
-                registry=parse_address(anchor_registry, "--registry"),
-                code_hash=code_hash,
-            ),
         )
+
+    def plan(self, wanted: Wanted) -> None:
+        """Views are read one by one: nothing to plan."""
 
     # -- boundary -------------------------------------------------------------
 
@@ -257,11 +287,11 @@ class ChainReader:
         self.at_block = head
         return head
 
-    def code_hash(self, address: ChecksumAddress) -> str:
+    def code_hash(self, address: str) -> str:
         code = self._read(
             ("code", address),
             f"reading the code at {address}",
-            lambda: self.w3.eth.get_code(address),
+            lambda: self.w3.eth.get_code(to_checksum_address(address)),
         )
         return "0x" + keccak(bytes(code)).hex()
 
@@ -327,6 +357,54 @@ class ChainReader:
         return OnchainBatch(
             seq, bytes(root), int(count), bytes(manifest), int(block), int(ts), bytes(log_hash)
         )
+
+    def verify_batch(self, seq: int, header: BatchHeader) -> str:
+        """Raise ``VerificationError`` unless ``getBatch(seq)`` and the block hash are the
+        bundle's ``header``; says how it was checked."""
+        where = f"bundle.batches.{seq}"
+        onchain = self.batch(seq)
+        if onchain is None:
+            raise VerificationError(
+                f"the AnchorRegistry holds no batch {seq}: {where} was never anchored here",
+                expected="a batch record",
+                computed="none",
+            )
+        diffs = [
+            f"{name} {stated} differs from the contract's {stored}"
+            for name, stated, stored in (
+                ("root", header.root.hex(), onchain.root.hex()),
+                ("leaf_count", header.leaf_count, onchain.leaf_count),
+                ("manifest_digest", header.manifest_digest.hex(), onchain.manifest_digest.hex()),
+                ("block_number", header.block_number, onchain.block_number),
+            )
+            if stated != stored
+        ]
+        if diffs:
+            raise VerificationError(f"{where}: " + "; ".join(diffs), expected=None, computed=None)
+        if self.block_hash(header.block_number) != header.block_hash:
+            raise VerificationError(
+                f"{where}.block_hash is not the hash of block {header.block_number} on this chain",
+                expected="0x" + header.block_hash.hex(),
+                computed=None,
+            )
+        return "as getBatch returns them"
+
+    def log_link(self, seq: int) -> tuple[bytes, bytes]:
+        """(logHash of batch ``seq - 1`` or zero, logHash of batch ``seq``) from getBatch."""
+        prev = self.batch(seq - 1) if seq > 1 else None
+        this = self.batch(seq)
+        if this is None or (seq > 1 and prev is None):
+            raise VerificationError(
+                f"the AnchorRegistry holds no batch {seq if this is None else seq - 1}",
+                expected="a batch record",
+                computed="none",
+            )
+        return (prev.log_hash if prev is not None else bytes(32)), this.log_hash
+
+    def log_head(self) -> tuple[int, bytes]:
+        """(batch count, logHead()) from the views."""
+        head = self._view(("logHead",), "calling logHead", self._anchor, "logHead")
+        return self.next_seq() - 1, bytes(head)
 
     def _digest_topics(self, address: str, event: str) -> set[bytes]:
         block = self.at_block if self.at_block is not None else "latest"

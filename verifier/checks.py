@@ -4,7 +4,7 @@
 the numbered checks for the bundle and for every record in it (items and closure
 alike: a figure is only as good as the records it is recomputed from). Everything that
 can be decided offline is; everything that needs the chain is read through a
-``ChainReader`` at the pinned chain id and registry addresses. Chain facts that belong to
+``ChainFacts`` at the pinned chain id and registry addresses. Chain facts that belong to
 a batch (root, leaf count, manifest digest, anchoring transaction, depth) are checked
 once per batch and the verdict shared by its records.
 
@@ -17,17 +17,19 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from ledger.core.bundle import Bundle, BundleItem, parse_bundle
 from ledger.core.errors import LedgerError, UnavailableError, VerificationError
 from ledger.core.merkle import verify_inclusion
 from ledger.core.records import Record, validate_record
 from ledger.core.view import RedactedView, reconstruct, verify_view
-from verifier.anchor import check_batch, check_chain, check_code
+from verifier.anchor import check_batch, check_chain, check_code, check_log
 from verifier.authority import check_signer, check_standing
-from verifier.chain import ChainReader
+from verifier.chain import ChainFacts
 from verifier.claims import claims_section
 from verifier.documents import check_files
+from verifier.facts import Wanted
 from verifier.model import Check, Pins, Status, Verification
 from verifier.order import check_canonical_order
 from verifier.receipts import check_receipts
@@ -85,7 +87,7 @@ def _entries(bundle: Bundle) -> list[Entry]:
 
 
 class _Run:
-    def __init__(self, bundle: Bundle, reader: ChainReader, pins: Pins, out: Verification) -> None:
+    def __init__(self, bundle: Bundle, reader: ChainFacts, pins: Pins, out: Verification) -> None:
         self.bundle = bundle
         self.reader = reader
         self.pins = pins
@@ -108,10 +110,17 @@ class _Run:
                     )
 
     def on_chain(
-        self, number: int, entry: Entry | None, fn: Callable[[], tuple[Status, str]]
+        self,
+        number: int,
+        entry: Entry | None,
+        fn: Callable[[], tuple[Status, str]],
+        *,
+        subject: str | None = None,
     ) -> Check:
-        """Run a chain-reading check; UNKNOWN when the node fails, SKIP after a pin failed."""
-        subject = entry.subject if entry else "bundle"
+        """Run a chain-reading check about ``entry`` (or ``subject``, default the bundle):
+        FAIL when an answer is provably not the chain's, UNKNOWN when the node fails, SKIP
+        after a pin failed."""
+        subject = entry.subject if entry else (subject or "bundle")
         rid = entry.record_id if entry else None
         if self.chain_problem is not None:
             status = Status.UNKNOWN if self.chain_problem.status is Status.UNKNOWN else Status.SKIP
@@ -123,13 +132,17 @@ class _Run:
             check = Check(number, Status.UNKNOWN, exc.message, subject, rid)
             self.chain_problem = check
             return self.out.add(check)
+        except VerificationError as exc:
+            # An answer provably not the chain's (a proof that does not fold, endpoints
+            # that disagree): this check fails, naming the endpoint.
+            return self.out.add(Check(number, Status.FAIL, exc.message, subject, rid))
         return self.out.add(Check(number, status, reason, subject, rid))
 
 
 def verify_bundle(
     data: bytes,
     *,
-    reader: ChainReader,
+    reader: ChainFacts,
     pins: Pins,
     files: Sequence[tuple[str, str]] = (),
     progress: Progress | None = None,
@@ -162,6 +175,7 @@ def verify_bundle(
     else:
         out.head_block = reader.at_block
         out.trust_registry = reader.trust_address
+    reader.plan(_wanted(bundle, entries))
     run.on_chain(3, None, lambda: check_code(reader, pins))
     by_digest = {e.item.digest: e for e in entries}
     run.index(entries)
@@ -170,10 +184,24 @@ def verify_bundle(
         if progress is not None:
             progress(n + 1, len(entries))
     check_receipts(bundle, entries, reader=reader, pins=pins, out=out, on_chain=run.on_chain)
+    for seq, header in sorted(bundle.batches.items()):
+        run.on_chain(14, None, partial(check_log, reader, seq, header), subject=f"batches.{seq}")
     if files:
         out.checks.extend(check_files(files, entries, out))
     out.claims = claims_section(entries)
     return out
+
+
+def _wanted(bundle: Bundle, entries: list[Entry]) -> Wanted:
+    """Every chain fact the checks will ask about this bundle."""
+    wanted = Wanted(anchors=dict(bundle.batches))
+    for e in entries:
+        key_id = bytes.fromhex(e.item.signature.key_id)
+        wanted.key_ids.add(key_id)
+        wanted.digests.add(e.item.digest)
+        if e.record_type is not None:
+            wanted.grants.add((key_id, e.record_type))
+    return wanted
 
 
 def _record_checks(run: _Run, entry: Entry, by_digest: dict[bytes, Entry]) -> None:
@@ -320,7 +348,7 @@ def _references(run: _Run, entry: Entry, by_digest: dict[bytes, Entry]) -> None:
 _VERDICTS = {1: "conforms", 2: "conforms with findings", 3: "does not conform"}
 
 
-def _attestations(reader: ChainReader, entry: Entry) -> tuple[Status, str]:
+def _attestations(reader: ChainFacts, entry: Entry) -> tuple[Status, str]:
     found = reader.attestations(entry.item.digest)
     if not found:
         return Status.SKIP, "no attestation filed on-chain"

@@ -33,39 +33,51 @@ __all__ = ["build_parser", "main"]
 def _chain_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", type=Path, metavar="FILE", help="the evidence bundle (JSON)")
     p.add_argument(
+        "--trust-root",
+        type=Path,
+        metavar="PATH",
+        help="the pins in one file (carbonledger-trust-root/1, from `carbonledger trust-root`); "
+        "the options below override its pins",
+    )
+    p.add_argument(
         "--rpc",
-        required=True,
         action="append",
         metavar="URL",
-        help="JSON-RPC endpoint; repeat it for more endpoints, whose block hashes must agree",
+        help="JSON-RPC endpoint; repeat it for more endpoints, whose block hashes must agree "
+        "(replaces the trust root's list)",
     )
-    p.add_argument("--chain-id", required=True, type=int, metavar="N", help="pinned chain id")
-    p.add_argument(
-        "--registry", required=True, metavar="ADDR", help="pinned AnchorRegistry address"
-    )
-    p.add_argument(
+
+    # Single-valued pins are collected (action "append") so that one given twice with two
+    # values is refused rather than silently the last one winning.
+    def single(*names: str, **kw: Any) -> None:
+        p.add_argument(*names, action="append", **kw)
+
+    single("--chain-id", type=int, metavar="N", help="pinned chain id")
+    single("--registry", metavar="ADDR", help="pinned AnchorRegistry address")
+    single(
         "--trust-registry",
         metavar="ADDR",
-        help="optional second pin: the TrustRegistry the AnchorRegistry must be linked to",
+        help="second pin: the TrustRegistry the AnchorRegistry must be linked to",
     )
-    p.add_argument(
+    single(
         "--min-depth",
         type=int,
-        default=1,
         metavar="K",
         help="blocks an anchor must have on top, its own included (default 1)",
     )
-    p.add_argument("--code-hash", metavar="HEX", help="expected AnchorRegistry runtime code hash")
-    p.add_argument(
-        "--trust-code-hash", metavar="HEX", help="expected TrustRegistry runtime code hash"
+    single("--code-hash", metavar="HEX", help="expected AnchorRegistry runtime code hash")
+    single(
+        "--trust-code-hash",
+        metavar="HEX",
+        help="expected TrustRegistry runtime code hash",
     )
-    p.add_argument(
+    single(
         "--genesis",
         metavar="HEX",
         help="the hash of the chain's block 0 (from the deployment record): another chain "
         "with the same chain id fails check 2",
     )
-    p.add_argument(
+    single(
         "--service-key-id",
         metavar="HEX",
         help="the service key id the bundle's receipts must be signed under (its service.json)",

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ledger.core.bundle import BatchHeader
 
 __all__ = [
     "AnchorTx",
@@ -13,6 +17,7 @@ __all__ = [
     "Revocation",
     "Supersession",
     "TypeGrant",
+    "Wanted",
 ]
 
 
@@ -108,3 +113,14 @@ class TypeGrant:
         if self.granted_at == 0 or timestamp < self.granted_at:
             return False
         return self.withdrawn_at == 0 or timestamp < self.withdrawn_at
+
+
+@dataclass
+class Wanted:
+    """What a verification will ask the chain, so that a reader can prove each group of
+    facts (every key, every digest's status, ...) in one go."""
+
+    anchors: dict[int, BatchHeader] = field(default_factory=dict)
+    key_ids: set[bytes] = field(default_factory=set)
+    grants: set[tuple[bytes, str]] = field(default_factory=set)
+    digests: set[bytes] = field(default_factory=set)

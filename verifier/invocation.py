@@ -8,17 +8,19 @@ run through here.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ledger.core.bundle import MAX_BUNDLE_BYTES
 from ledger.core.errors import LedgerError
 from verifier.model import Pins, Verification
 
 if TYPE_CHECKING:  # loaded when a verification runs: the CLI starts without web3
-    from verifier.chain import ChainReader
+    from verifier.proven import ProvenReader
+    from verifier.trustroot import TrustRoot
 
 __all__ = ["UsageError", "pins_from", "read_bounded", "run_verification", "say"]
 
@@ -57,49 +59,136 @@ def read_bounded(path: Path, *, max_bytes: int = MAX_BUNDLE_BYTES, what: str = "
     return data
 
 
+def _once(args: argparse.Namespace, dest: str, option: str) -> Any:
+    """The value of a single-valued option (collected with action "append"); None when not
+    given; the same option given twice with two values is a usage error."""
+    values = getattr(args, dest, None)
+    if not values:
+        return None
+    if len(set(values)) > 1:
+        shown = " and ".join(repr(v) for v in dict.fromkeys(values))
+        raise UsageError(f"{option} is given twice with different values ({shown}): give it once")
+    return values[0]
+
+
+def _hash_option(value: str | None, option: str) -> str | None:
+    if value is None:
+        return None
+    text = value.lower() if value.startswith("0x") else "0x" + value.lower()
+    if len(text) != 66 or text[2:].strip("0123456789abcdef"):
+        raise UsageError(f"{option} must be 32 bytes of hex, got {value!r}")
+    return text
+
+
+def _trust_root(path: Path) -> tuple[TrustRoot, str]:
+    from verifier.trustroot import MAX_TRUST_ROOT_BYTES, parse_trust_root
+
+    data = read_bounded(path, max_bytes=MAX_TRUST_ROOT_BYTES, what="trust root")
+    try:
+        return parse_trust_root(data), hashlib.sha256(data).hexdigest()
+    except LedgerError as exc:
+        raise UsageError(f"--trust-root {path}: {exc.message}") from None
+
+
+#: The single-valued pin options and their argparse destinations.
+_DEST = {
+    "--chain-id": "chain_id",
+    "--registry": "registry",
+    "--trust-registry": "trust_registry",
+    "--min-depth": "min_depth",
+    "--code-hash": "code_hash",
+    "--trust-code-hash": "trust_code_hash",
+    "--genesis": "genesis",
+    "--service-key-id": "service_key_id",
+}
+
+
 def pins_from(args: argparse.Namespace) -> Pins:
+    """The pins of this run: the trust root's (``--trust-root``), each overridden by its
+    option, or the options alone (docs/VERIFY.md §2). Raises ``UsageError`` (exit 2, one
+    line) for a missing pin, a bad value, an option given twice with two values, or an
+    override that would leave the trust root's pins contradicting each other."""
     from verifier.chain import parse_address
 
-    if args.chain_id < 1:
-        raise UsageError(f"--chain-id must be a positive integer, got {args.chain_id}")
-    if args.min_depth < 1:
-        raise UsageError(f"--min-depth must be at least 1, got {args.min_depth}")
-    hashes: list[str | None] = []
-    for option, value in (
-        ("--code-hash", args.code_hash),
-        ("--trust-code-hash", args.trust_code_hash),
-    ):
-        if value is None:
-            hashes.append(None)
-            continue
-        text = value.lower() if value.startswith("0x") else "0x" + value.lower()
-        if len(text) != 66 or text[2:].strip("0123456789abcdef"):
-            raise UsageError(f"{option} must be 32 bytes of hex, got {value!r}")
-        hashes.append(text)
-    service_key_id = getattr(args, "service_key_id", None)
+    flags = {dest: _once(args, dest, option) for option, dest in _DEST.items()}
+    rpc = list(args.rpc or ())
+    root: TrustRoot | None = None
+    root_sha256 = None
+    if getattr(args, "trust_root", None) is not None:
+        root, root_sha256 = _trust_root(args.trust_root)
+        # A trust root pins a chain by its id and genesis together, and a deployment by
+        # both registries together: replacing one of a pair and keeping the other would
+        # pin two things that cannot both hold.
+        for changed, kept, what in (
+            ("--chain-id", "--genesis", "chain id and genesis hash"),
+            ("--registry", "--trust-registry", "AnchorRegistry and TrustRegistry"),
+        ):
+            if flags[_DEST[changed]] is not None and flags[_DEST[kept]] is None:
+                raise UsageError(
+                    f"{changed} replaces one of the trust root's pins that go together "
+                    f"({what}): give {kept} too, or neither"
+                )
+    pinned: dict[str, Any] = {"min_depth": 1}
+    if root is not None:
+        pinned = {
+            "chain_id": root.chain_id,
+            "registry": root.anchor_registry,
+            "trust_registry": root.trust_registry,
+            "min_depth": root.min_depth,
+            "code_hash": root.anchor_code_hash,
+            "trust_code_hash": root.trust_code_hash,
+            "genesis": root.genesis_hash,
+            "service_key_id": root.service_key_id,
+        }
+    value: dict[str, Any] = {
+        dest: flag if flag is not None else pinned.get(dest) for dest, flag in flags.items()
+    }
+    endpoints = tuple(rpc) if rpc else (root.rpc if root is not None else ())
+    missing = [
+        option
+        for option, given in (
+            ("--rpc", endpoints),
+            ("--chain-id", value["chain_id"]),
+            ("--registry", value["registry"]),
+        )
+        if not given
+    ]
+    if missing:
+        raise UsageError(
+            f"no {', '.join(missing)} given: pass --trust-root FILE, or --rpc, --chain-id and "
+            "--registry"
+        )
+    if value["chain_id"] < 1:
+        raise UsageError(f"--chain-id must be a positive integer, got {value['chain_id']}")
+    if value["min_depth"] < 1:
+        raise UsageError(f"--min-depth must be at least 1, got {value['min_depth']}")
+    for url in endpoints:
+        if not url.startswith(("http://", "https://")):
+            raise UsageError(f"--rpc {url!r} is not an http(s) URL")
+    service_key_id = value["service_key_id"]
     if service_key_id is not None and (
         len(service_key_id) != 64 or service_key_id.strip("0123456789abcdef")
     ):
         raise UsageError(
             f"--service-key-id must be 64 lowercase hex characters, got {service_key_id!r}"
         )
-    genesis = getattr(args, "genesis", None)
-    if genesis is not None:
-        text = genesis.lower() if genesis.startswith("0x") else "0x" + genesis.lower()
-        if len(text) != 66 or text[2:].strip("0123456789abcdef"):
-            raise UsageError(f"--genesis must be 32 bytes of hex, got {genesis!r}")
-        genesis = text
+    try:
+        anchor = parse_address(value["registry"], "--registry")
+        trust = value["trust_registry"]
+        trust = parse_address(trust, "--trust-registry") if trust is not None else None
+    except LedgerError as exc:
+        raise UsageError(exc.message) from None
     return Pins(
-        genesis_hash=genesis,
-        chain_id=args.chain_id,
-        anchor_registry=parse_address(args.registry, "--registry"),
-        trust_registry=(
-            parse_address(args.trust_registry, "--trust-registry") if args.trust_registry else None
-        ),
-        min_depth=args.min_depth,
-        anchor_code_hash=hashes[0],
-        trust_code_hash=hashes[1],
+        chain_id=value["chain_id"],
+        anchor_registry=anchor,
+        trust_registry=trust,
+        min_depth=value["min_depth"],
+        anchor_code_hash=_hash_option(value["code_hash"], "--code-hash"),
+        trust_code_hash=_hash_option(value["trust_code_hash"], "--trust-code-hash"),
         service_key_id=service_key_id,
+        genesis_hash=_hash_option(value["genesis"], "--genesis"),
+        rpc=endpoints,
+        trust_root_sha256=root_sha256,
     )
 
 
@@ -121,11 +210,11 @@ def _progress() -> Callable[[int, int], None] | None:
     return update
 
 
-def run_verification(args: argparse.Namespace, pins: Pins) -> tuple[Verification, ChainReader]:
+def run_verification(args: argparse.Namespace, pins: Pins) -> tuple[Verification, ProvenReader]:
     """Read the bundle and the local files, then verify; returns (verification, reader)."""
-    from verifier.chain import ChainReader
     from verifier.checks import verify_bundle
     from verifier.documents import file_sha256
+    from verifier.proven import ProvenReader
 
     data = read_bounded(args.file)
     files = []
@@ -136,13 +225,12 @@ def run_verification(args: argparse.Namespace, pins: Pins) -> tuple[Verification
             files.append((path.name, file_sha256(path)))
         except OSError as exc:
             raise UsageError(f"--file {path}: {exc.strerror or exc}") from None
-    reader = ChainReader.from_rpc(
-        args.rpc[0],
-        other_rpcs=args.rpc[1:],
+    reader = ProvenReader.from_urls(
+        pins.rpc,
         anchor_registry=pins.anchor_registry,
-        trust_registry=pins.trust_registry,
         timeout_s=args.timeout,
-        code_hash=pins.anchor_code_hash,
+        anchor_code_hash=pins.anchor_code_hash,
+        trust_code_hash=pins.trust_code_hash,
     )
     verification = verify_bundle(data, reader=reader, pins=pins, files=files, progress=_progress())
     return verification, reader

@@ -44,6 +44,7 @@ CHECK_NAMES: dict[int, str] = {
     11: "attestations",
     12: "local file",
     13: "receipts",
+    14: "log hash",
 }
 
 
@@ -107,6 +108,10 @@ class Pins:
     #: optional: the hash of the chain's block 0 (``0x`` hex), so that two chains with
     #: one chain id (two dev chains) cannot be confused
     genesis_hash: str | None = None
+    #: the JSON-RPC endpoints read (the first answers the proofs, all must agree)
+    rpc: tuple[str, ...] = ()
+    #: SHA-256 of the trust root file the pins came from, when one was given
+    trust_root_sha256: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -118,6 +123,8 @@ class Pins:
             "trust_code_hash": self.trust_code_hash,
             "service_key_id": self.service_key_id,
             "genesis_hash": self.genesis_hash,
+            "rpc": list(self.rpc),
+            "trust_root_sha256": self.trust_root_sha256,
         }
 
 

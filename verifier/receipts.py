@@ -19,7 +19,7 @@ from ledger.core.bundle import Bundle
 from ledger.core.canonical import format_timestamp, parse_timestamp
 from ledger.core.errors import LedgerError
 from ledger.core.receipt import Receipt, verify_receipt
-from verifier.chain import ChainReader
+from verifier.chain import ChainFacts
 from verifier.model import Check, Pins, Status, Verification
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ def check_receipts(
     bundle: Bundle,
     entries: Sequence[Entry],
     *,
-    reader: ChainReader,
+    reader: ChainFacts,
     pins: Pins,
     out: Verification,
     on_chain: OnChain,
@@ -82,7 +82,7 @@ def check_receipts(
         on_chain(NUMBER, entry, partial(_promise, reader, receipt, entry, whose))
 
 
-def _promise(reader: ChainReader, receipt: Receipt, entry: Entry, whose: str) -> tuple[Status, str]:
+def _promise(reader: ChainFacts, receipt: Receipt, entry: Entry, whose: str) -> tuple[Status, str]:
     batch = reader.batch(entry.item.batch_seq)
     if batch is None:
         return Status.SKIP, f"signed by {whose}; batch {entry.item.batch_seq} is not on chain"

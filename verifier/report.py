@@ -28,8 +28,9 @@ __all__ = [
 REPORT_FORMAT = "carbonledger-verify-report/1"
 VERIFIER_NAME = "carbon-verify"
 VERIFIER_VERSION = __version__
-# Checks made once per record (13: once per receipt) are summarised in one row.
-_RECORD_CHECKS = frozenset({*range(4, 12), 13})
+# Checks made once per record (13: once per receipt, 14: once per batch) are summarised
+# in one row.
+_RECORD_CHECKS = frozenset({*range(4, 12), 13, 14})
 # Worst first: the status a summary row shows when its records disagree.
 _SEVERITY = (Status.FAIL, Status.UNKNOWN, Status.WARN, Status.PASS, Status.SKIP)
 _DETAIL_LIMIT = 10
@@ -93,7 +94,8 @@ def _rows(v: Verification, *, verbose: bool) -> list[tuple[str, str, str, str]]:
                 rows.append((str(number), c.name, c.status.value, c.reason))
             continue
         statuses = Counter(c.status for c in checks)
-        summary = f"{len(checks)} records: " + ", ".join(
+        unit = {13: "receipts", 14: "batches"}.get(number, "records")
+        summary = f"{len(checks)} {unit}: " + ", ".join(
             f"{statuses[s]} {s.value}" for s in _SEVERITY if statuses[s]
         )
         if len(checks) == 1:
@@ -198,6 +200,7 @@ _ZH_CHECK = {
     11: "链上核查声明",
     12: "本地文件",
     13: "服务方受理回执（锚定承诺）",
+    14: "日志哈希链",
 }
 _ZH_VERDICT = {1: "符合", 2: "符合（有发现项）", 3: "不符合"}
 _EN_VERDICT = {1: "conforms", 2: "conforms with findings", 3: "does not conform"}

@@ -26,6 +26,7 @@ from api.cli import principals as principals_command
 from api.cli import serve as serve_command
 from api.cli import settings as settings_command
 from api.cli import status as status_command
+from api.cli import trustroot as trustroot_command
 from api.cli import up as up_command
 from api.cli.common import (
     EXIT_CODES_HELP,
@@ -65,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
         settings_command,
         backup_command,
         anchorer_key_command,
+        trustroot_command,
     ):
         command.register(subparsers)
     # The global options, before or after the command (and its action) alike.

@@ -39,6 +39,7 @@ from anchoring.chain.base import ArtifactLike
 from anchoring.chain.dev import dev_account_keys
 from anchoring.revert import ContractRevertError
 from api.cli.runner import ServiceState
+from api.cli.trustroot import TRUST_ROOT_FILE, build_trust_root, write_trust_root
 from api.demo.scenario import demo_documents, demo_records
 from ledger.client import LedgerClient
 from ledger.core.errors import AnchoringError, MalformedError, NotFoundError, UnavailableError
@@ -77,6 +78,7 @@ PRODUCERS: dict[str, tuple[str, tuple[str, ...]]] = {
 @dataclass(frozen=True)
 class DemoResult:
     bundle_path: Path
+    trust_root_path: Path
     record_ids: tuple[str, ...]
     receipts: dict[str, Receipt]
     batches: tuple[int, ...]
@@ -277,30 +279,11 @@ def _wait_anchored(
         time.sleep(0.5)
 
 
-def verify_command(
-    state: ServiceState,
-    bundle: Path,
-    *,
-    program: str = "carbon-verify",
-    code_hashes: Mapping[str, str] | None = None,
-    service_key_id: str | None = None,
-) -> list[str]:
-    """The argv of the auditor's command that verifies ``bundle`` against the chain: the
-    chain id and the AnchorRegistry pinned (it names its TrustRegistry); with
-    ``code_hashes`` (contract name -> runtime code hash) the registries' code is pinned too,
-    with ``service_key_id`` the key the bundle's receipts must be signed with."""
-    argv = [
-        program, "bundle", str(bundle), "--rpc", state.rpc_url or "",
-        "--chain-id", str(state.chain_id), "--registry", state.anchor_registry,
-    ]  # fmt: skip
-    hashes = code_hashes or {}
-    if "AnchorRegistry" in hashes:
-        argv += ["--code-hash", hashes["AnchorRegistry"]]
-    if "TrustRegistry" in hashes:
-        argv += ["--trust-code-hash", hashes["TrustRegistry"]]
-    if service_key_id is not None:
-        argv += ["--service-key-id", service_key_id]
-    return argv
+def verify_command(bundle: Path, trust_root: Path, *, program: str = "carbon-verify") -> list[str]:
+    """The argv of the auditor's command that verifies ``bundle`` against the chain with the
+    pins of ``trust_root`` (``carbonledger trust-root``: chain id and genesis, both
+    registries and their code hashes, the service key id, the endpoints)."""
+    return [program, "bundle", str(bundle), "--trust-root", str(trust_root)]
 
 
 def _verifier(argv: list[str]) -> tuple[int, str]:
@@ -314,7 +297,7 @@ def _verifier(argv: list[str]) -> tuple[int, str]:
 
 
 def _attest(
-    directory: Path, state: ServiceState, bundle_path: Path, digests: set[str]
+    directory: Path, trust_root: Path, bundle_path: Path, digests: set[str]
 ) -> tuple[str, list[tuple[str, str]]]:
     """File the body's attestations once per bundle content; returns the report digest and
     (record id, transaction hash) of each attestation filed now."""
@@ -325,7 +308,7 @@ def _attest(
         if set(filed["digests"]) == digests:
             return str(filed["report_digest"]), []
     key_file = directory / "keys" / "verification-body.eth-key"
-    argv = verify_command(state, bundle_path)[1:]
+    argv = verify_command(bundle_path, trust_root)[1:]
     argv[0] = "attest"
     code, out = _verifier([*argv, "--key-file", str(key_file), "--out-dir", str(out_dir), "--json"])
     if code != 0:
@@ -348,7 +331,6 @@ def run_demo(
     artifacts: Mapping[str, ArtifactLike],
     signer: LocalAccount | None,
     timeout_s: float = 300.0,
-    code_hashes: Mapping[str, str] | None = None,
     progress: Callable[[str], None] = _say,
 ) -> DemoResult:
     """Load the scenario into the service ``state`` describes and return its evidence."""
@@ -410,14 +392,18 @@ def run_demo(
                 raise UnavailableError(f"GET /v1/bundles answered HTTP {response.status_code}")
             bundle_path = directory / "bundle.json"
             bundle_path.write_bytes(response.content)
-            code, _ = _verifier(verify_command(state, bundle_path, code_hashes=code_hashes)[1:])
+            trust_root = write_trust_root(
+                build_trust_root(data_dir, endpoints=[state.rpc_url], min_depth=1),
+                data_dir / TRUST_ROOT_FILE,
+            )
+            code, _ = _verifier(verify_command(bundle_path, trust_root)[1:])
             if code != 0:
                 raise AnchoringError(
                     f"the exported bundle does not verify (carbon-verify exit {code})"
                 )
             digests = {receipts[rid].digest_hex for rid in ids}
             progress("the verification body attests the bundle on-chain (carbon-verify attest)")
-            report_digest, filed = _attest(directory, state, bundle_path, digests)
+            report_digest, filed = _attest(directory, trust_root, bundle_path, digests)
             if not filed:
                 reused.append("the attestation filed for this bundle earlier")
             for rid, tx in filed:
@@ -427,6 +413,7 @@ def run_demo(
             client.close()
     return DemoResult(
         bundle_path=bundle_path,
+        trust_root_path=trust_root,
         record_ids=tuple(ids),
         receipts=receipts,
         batches=tuple(sorted({int(s["batch_seq"]) for s in statuses.values()})),

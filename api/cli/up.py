@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from anchoring.anchorer import AnchorerLimits
-from anchoring.deployment import deployment_path, ensure_deployment, load_deployment
+from anchoring.deployment import deployment_path, ensure_deployment
 from anchoring.fees import FeePolicy
 from api.cli.anchor import GWEI, add_batch_options, add_kubo_option, kubo_url
 from api.cli.common import (
@@ -68,7 +68,6 @@ from api.cli.runner import (
 )
 from api.settings import CarbonLedgerSettings
 from ledger.core.errors import AnchoringError, MalformedError, UnavailableError
-from ledger.service.service_key import load_service_key
 from ledger.store import Store, sqlite_url
 
 log = logging.getLogger("carbonledger.up")
@@ -261,12 +260,6 @@ def _demo(
     from api.cli.demo import run_demo, verify_command
 
     data_dir = settings.data_dir.resolve()
-    deployment = load_deployment(data_dir)
-    code_hashes = (
-        {name: c.runtime_code_hash_hex for name, c in deployment.contracts.items()}
-        if deployment is not None and deployment.chain_id == state.chain_id
-        else None
-    )
     result = run_demo(
         state,
         data_dir=data_dir,
@@ -274,19 +267,17 @@ def _demo(
         artifacts=artifacts,
         signer=configured_signer(settings),
         timeout_s=args.demo_timeout_s,
-        code_hashes=code_hashes,
     )
     command = verify_command(
-        state,
         _shown_path(result.bundle_path),
+        _shown_path(result.trust_root_path),
         program=_console_script("carbon-verify"),
-        code_hashes=code_hashes,
-        service_key_id=load_service_key(data_dir).key_id,
     )
     rows: list[tuple[str, Any]] = [
         ("records", f"{len(result.record_ids)} anchored in batch(es) "
                     f"{', '.join(str(s) for s in result.batches)}"),
         ("bundle", _shown_path(result.bundle_path)),
+        ("trust root", _shown_path(result.trust_root_path)),
         ("attestation", f"report {result.report_digest_hex}"
                         + (f", {result.attestations_filed} filed now"
                            if result.attestations_filed else ", filed earlier")),

@@ -28,6 +28,7 @@ __all__ = [
     "MerkleTree",
     "build_manifest",
     "leaf_hash",
+    "log_hash",
     "manifest_bytes",
     "manifest_cid",
     "manifest_digest",
@@ -70,6 +71,19 @@ def _check32(value: Any, what: str) -> bytes:
 def leaf_hash(digest: bytes) -> bytes:
     """keccak256(keccak256(digest)): OZ StandardMerkleTree leaf for ``["bytes32"]``."""
     return keccak256(keccak256(_check32(digest, "digest")))
+
+
+def log_hash(prev: bytes, seq: int, root: bytes, leaf_count: int, manifest: bytes) -> bytes:
+    """The AnchorRegistry's running log hash after batch ``seq`` (docs/CONTRACTS.md §3):
+    keccak256(abi.encode(prev, uint64 seq, bytes32 root, uint32 leafCount, bytes32
+    manifestDigest)), every argument one 32-byte ABI word, 160 bytes in all."""
+    return keccak256(
+        _check32(prev, "previous log hash")
+        + seq.to_bytes(32, "big")
+        + _check32(root, "root")
+        + leaf_count.to_bytes(32, "big")
+        + _check32(manifest, "manifest digest")
+    )
 
 
 def node_hash(a: bytes, b: bytes) -> bytes:

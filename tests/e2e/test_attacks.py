@@ -2,9 +2,9 @@
 demo bundle, a valid proof moved to another record, wrong pins, and a dead RPC.
 
 The campaign runs ``carbon-verify``'s ``main([...])`` in-process. Its chain reads go through
-one real ``ChainReader`` shared by all runs (the verifier memoizes reads per reader and
-pins the head block; the chain does not change during the campaign), so a run costs the
-offline checks only; the exit codes are those of the command line.
+one real ``ProvenReader`` shared by all runs (the reader keeps what it proved; the chain
+does not change during the campaign), so a run costs the offline checks only; the exit
+codes are those of the command line.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import pytest
 
 from ledger.core.canonical import canonicalize
 from tests.e2e.conftest import DemoRun
-from verifier import chain as verifier_chain
+from verifier import proven as verifier_proven
 from verifier.cli import main as verify_main
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
@@ -34,16 +34,16 @@ MUTATIONS = 1000
 
 @pytest.fixture
 def shared_reader(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    original = verifier_chain.ChainReader.from_rpc.__func__  # type: ignore[attr-defined]
-    readers: dict[tuple[str, str, str], Any] = {}
+    original = verifier_proven.ProvenReader.from_urls.__func__  # type: ignore[attr-defined]
+    readers: dict[tuple[tuple[str, ...], str], Any] = {}
 
-    def from_rpc(cls: Any, url: str, **kwargs: Any) -> Any:
-        key = (url, kwargs["anchor_registry"], kwargs["trust_registry"])
+    def from_urls(cls: Any, urls: Any, **kwargs: Any) -> Any:
+        key = (tuple(urls), kwargs["anchor_registry"])
         if key not in readers:
-            readers[key] = original(cls, url, **kwargs)
+            readers[key] = original(cls, urls, **kwargs)
         return readers[key]
 
-    monkeypatch.setattr(verifier_chain.ChainReader, "from_rpc", classmethod(from_rpc))
+    monkeypatch.setattr(verifier_proven.ProvenReader, "from_urls", classmethod(from_urls))
     yield
 
 

@@ -39,8 +39,12 @@ def printed_command(stdout: str, program: str) -> list[str]:
 def test_up_demo_ends_with_a_verify_command_that_passes(demo_service: DemoRun) -> None:
     out = demo_service.result.stdout
     argv = printed_command(out, "carbon-verify")
-    assert argv[1:3] == ["bundle", str(demo_service.bundle)]
-    assert argv[argv.index("--chain-id") + 1] == "31337"
+    trust_root = demo_service.data_dir / "trust-root.json"
+    # The short command: every pin is in the trust root the deployment wrote.
+    assert argv[1:] == ["bundle", str(demo_service.bundle), "--trust-root", str(trust_root)]
+    pins = json.loads(trust_root.read_text())
+    assert pins["format"] == "carbonledger-trust-root/1" and pins["chain_id"] == 31337
+    assert pins["anchor_registry"]["address"] == demo_service.state["anchor_registry"]
     # Executed exactly as printed, from where `make run` runs, as the reader would paste it.
     pasted = subprocess.run(argv, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert pasted.returncode == 0, pasted.stdout + pasted.stderr

@@ -69,7 +69,7 @@ def test_json_report(
     assert report["result"] == "verified" and report["exit_code"] == 0
     assert report["bundle"]["sha256"] == hashlib.sha256(bundle_file.read_bytes()).hexdigest()
     assert report["pins"]["chain_id"] == anvil_ledger.chain.chain_id
-    assert {c["number"] for c in report["checks"]} == {*range(1, 12), 13}  # 12: only with --file
+    assert {c["number"] for c in report["checks"]} == {*range(1, 12), 13, 14}  # 12: with --file
     assert report["summary"]["FAIL"] == 0
 
 
@@ -317,8 +317,8 @@ def test_json_report_of_unreadable_input(
         ("missing_file", 2, "cannot read"),
         ("too_large", 2, "refused without reading it"),
         ("bad_pin", 2, "--genesis must be 32 bytes"),
-        ("missing_option", 2, "usage error"),
-        ("rpc_refuses", 3, "gave no usable answer"),
+        ("missing_option", 2, "pass --trust-root FILE, or --rpc, --chain-id and --registry"),
+        ("rpc_refuses", 3, "connection refused at http://127.0.0.1:9"),
     ],
 )
 def test_json_always_prints_a_report(

@@ -13,7 +13,12 @@ registry's proven code hash must be it.
   (values are packed from the low-order end);
 - ``mapping`` at slot ``p``, key ``k``: the value's slot is ``keccak256(pad32(k) ‖ pad32(p))``
   (value-type keys left-padded, ``bytesN`` right-padded);
-- a struct member: its slot is the struct's slot plus the member's ``slot``.
+- a struct member: its slot is the struct's slot plus the member's ``slot``;
+- a dynamic array at slot ``p``: its length is the word at ``p``, element ``i`` starts at
+  ``keccak256(pad32(p)) + i × (slots per element)``;
+- a ``string`` or ``bytes`` at slot ``p``: shorter than 32 bytes, the word holds the data
+  left-aligned and ``2 × length`` in its lowest byte; otherwise the word is
+  ``2 × length + 1`` and the data fills the words from ``keccak256(pad32(p))`` on.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from eth_utils import keccak
 
 from ledger.core.errors import MalformedError
 
-__all__ = ["Location", "StorageLayout"]
+__all__ = ["Location", "StorageLayout", "bytes_length", "long_bytes_slots", "short_bytes"]
 
 LAYOUT_FORMAT = "carbonledger-storage-layout/1"
 
@@ -77,6 +82,14 @@ class StorageLayout:
                 key = _key_word(step, spec["key"], self._types[spec["key"]])
                 slot = int.from_bytes(keccak(key + slot.to_bytes(32, "big")), "big")
                 offset, type_id = 0, spec["value"]
+            elif spec["encoding"] == "dynamic_array":
+                if not isinstance(step, int) or step < 0:
+                    raise MalformedError(f"{spec['label']} needs an index, not {step!r}")
+                per = -(-int(self._types[spec["base"]]["numberOfBytes"]) // 32)
+                if int(self._types[spec["base"]]["numberOfBytes"]) < 32:
+                    raise MalformedError(f"{spec['label']}: packed elements are not supported")
+                first = int.from_bytes(keccak(slot.to_bytes(32, "big")), "big")
+                slot, offset, type_id = first + step * per, 0, spec["base"]
             elif "members" in spec:
                 member = next((m for m in spec["members"] if m["label"] == step), None)
                 if member is None:
@@ -107,3 +120,20 @@ def _key_word(key: int | bytes, type_id: str, spec: dict[str, Any]) -> bytes:
 def _packaged(name: str) -> StorageLayout:
     text = resources.files("verifier.abi").joinpath(f"{name}.layout.json").read_text("utf-8")
     return StorageLayout(json.loads(text))
+
+
+def bytes_length(word: int) -> int:
+    """The length of the ``string``/``bytes`` whose slot holds ``word``."""
+    return (word - 1) // 2 if word & 1 else (word & 0xFF) // 2
+
+
+def short_bytes(word: int) -> bytes:
+    """The data of a ``string``/``bytes`` shorter than 32 bytes, kept in its own slot."""
+    return word.to_bytes(32, "big")[: bytes_length(word)]
+
+
+def long_bytes_slots(slot: int, length: int) -> list[int]:
+    """The slots holding the data of a ``string``/``bytes`` of ``length`` >= 32 bytes
+    whose length word is at ``slot``."""
+    first = int.from_bytes(keccak(slot.to_bytes(32, "big")), "big")
+    return [first + i for i in range(-(-length // 32))]

@@ -1,17 +1,18 @@
-"""The AnchorRegistry's records proven against block headers, read from several endpoints.
+"""The AnchorRegistry's state proven against block headers, read from several endpoints.
 
-For each anchor block the verifier asks its first endpoint, in one batch request for all
-anchors, for the header (``eth_getBlockByNumber``) and the proof of the registry's batch
-record (``eth_getProof`` of the record's slots, from the compiler's storage layout). It
-recomputes the header's hash, folds the account proof to the header's state root, checks
-the proven code hash against the pinned one (the layout is only valid for that code),
-folds each slot's proof to the account's storage root, and decodes the record from the
-proven words. Every other endpoint is asked for the same headers, in one request each;
-their recomputed hashes must equal the first endpoint's at every height, and a
-difference is a failure naming the endpoints and the hashes.
+For the anchor blocks and the head block, the verifier reads the headers (hashes
+recomputed, compared across every endpoint: verifier.evm.network) and proves the
+registry's storage with ``eth_getProof`` against the head header's state root
+(verifier.evm.contract): the batch records, the batch count and the TrustRegistry it is
+linked to, the log hashes, and each record digest's revocation and supersession.
 
-What remains trusted after this is said in docs/VERIFY-trust.md: that the headers the
-endpoints agree on are the chain's (no consensus proof is checked here).
+The records are proven at one recent block rather than at each anchor block: the
+registry never changes a record once written, and the record itself names the block it
+was written in, while a node that is not an archive keeps the state of recent blocks only
+(go-ethereum: 128) and could not prove an old anchor block's.
+
+What remains trusted after this is said in docs/VERIFY.md "What you trust": that the
+headers the endpoints agree on are the chain's (no consensus proof is checked here).
 """
 
 from __future__ import annotations
@@ -21,30 +22,30 @@ from dataclasses import dataclass
 
 from ledger.core.bundle import BatchHeader
 from ledger.core.errors import VerificationError
-from verifier.evm.errors import CodeHashError, EndpointDisagreementError
-from verifier.evm.header import BlockHeader, header_from_rpc
+from verifier.evm.contract import ProvenContract
+from verifier.evm.header import BlockHeader
 from verifier.evm.layout import Location, StorageLayout
-from verifier.evm.rpc import Call, RpcEndpoint
-from verifier.evm.state import ProvenStorage, verify_proof
+from verifier.evm.network import Network
+from verifier.evm.rpc import RpcEndpoint
+from verifier.facts import Revocation, Supersession
 
 __all__ = [
+    "BatchRecord",
+    "DigestStatus",
     "ProvenBatch",
     "ProvenHead",
-    "ProvenRevocation",
     "RegistryProver",
     "verify_batch_header",
 ]
 
 _BATCH_FIELDS = ("root", "manifestDigest", "logHash", "leafCount", "blockNumber", "timestamp")
 _REVOCATION_FIELDS = ("reasonDigest", "reasonCode", "blockNumber", "timestamp")
-#: Digests whose revocation slots one eth_getProof call proves (one account proof each).
-_REVOCATIONS_PER_CALL = 200
+_SUPERSESSION_FIELDS = ("successor", "successorSeq", "blockNumber", "timestamp")
 
 
 @dataclass(frozen=True)
-class ProvenBatch:
-    """``_batches[seq]`` as proven at ``proven_at`` (all zero when never anchored);
-    ``header`` is the anchor block's header, its hash recomputed."""
+class BatchRecord:
+    """``_batches[seq]`` as proven at ``proven_at`` (all zero when never anchored)."""
 
     seq: int
     root: bytes
@@ -53,7 +54,6 @@ class ProvenBatch:
     leaf_count: int
     block_number: int
     timestamp: int
-    header: BlockHeader
     proven_at: BlockHeader
 
     @property
@@ -62,49 +62,65 @@ class ProvenBatch:
 
 
 @dataclass(frozen=True)
-class ProvenHead:
-    """The registry's batch count and log head proven at ``header``."""
+class ProvenBatch(BatchRecord):
+    """A batch record with ``header``, its anchor block's header (hash recomputed)."""
 
-    batch_count: int
-    log_head: bytes
     header: BlockHeader
 
 
 @dataclass(frozen=True)
-class ProvenRevocation:
-    """``_revocations[digest]``; ``reason_code`` 0 means never revoked."""
+class ProvenHead:
+    """The registry's batch count, log head and linked TrustRegistry proven at ``header``."""
 
-    digest: bytes
-    reason_code: int
-    reason_digest: bytes
-    block_number: int
-    timestamp: int
+    batch_count: int
+    log_head: bytes
+    trust_registry: str
+    header: BlockHeader
+
+
+@dataclass(frozen=True)
+class DigestStatus:
+    """A record digest's status as the registry holds it (docs/CONTRACTS.md §3)."""
+
+    revocation: Revocation | None
+    supersession: Supersession | None
 
 
 class RegistryProver:
     """Proofs about the pinned AnchorRegistry through ``endpoints`` (the first answers
-    the proofs; all of them must agree on every header read)."""
+    the proofs; all of them must agree on every header read), or through a ``network``
+    shared with the TrustRegistry's reads."""
 
     def __init__(
         self,
-        endpoints: Sequence[RpcEndpoint],
+        endpoints: Sequence[RpcEndpoint] = (),
         *,
         registry: str,
         code_hash: str | None = None,
         layout: StorageLayout | None = None,
+        network: Network | None = None,
     ) -> None:
-        if not endpoints:
-            raise ValueError("at least one endpoint")
-        self.endpoints = list(endpoints)
+        self.network = network or Network(endpoints)
         self.registry = registry
-        self.layout = layout or StorageLayout.packaged("AnchorRegistry")
-        #: the auditor's pin, if any; the proven code must be it
-        self.code_hash = code_hash.lower() if code_hash else None
-        self._headers: dict[int, BlockHeader] = {}
+        self.contract = ProvenContract(
+            self.network,
+            name="AnchorRegistry",
+            address=registry,
+            layout=layout or StorageLayout.packaged("AnchorRegistry"),
+            code_hash=code_hash,
+        )
+        self.layout = self.contract.layout
+
+    @property
+    def endpoints(self) -> list[RpcEndpoint]:
+        return self.network.endpoints
 
     @property
     def primary(self) -> RpcEndpoint:
-        return self.endpoints[0]
+        return self.network.primary
+
+    def header(self, block: int) -> BlockHeader:
+        return self.network.header(block)
 
     # -- batches --------------------------------------------------------------
 
@@ -113,168 +129,101 @@ class RegistryProver:
     ) -> dict[int, ProvenBatch]:
         """``{seq: anchor block}`` -> each batch record proven at ``at_block`` (default:
         the highest anchor block), with the header of every anchor block and of
-        ``at_block`` recomputed and compared across every endpoint.
-
-        The records are proven at one recent block rather than at each anchor block: the
-        registry never changes a record once written, and the record itself names the
-        block it was written in, while a node that is not an archive keeps the state of
-        recent blocks only (go-ethereum: 128) and could not prove an old anchor block's."""
+        ``at_block`` recomputed and compared across every endpoint."""
         at = at_block if at_block is not None else max(anchors.values())
-        plan = {seq: self._batch_locations(seq) for seq in anchors}
-        heights = sorted({*anchors.values(), at})
-        calls = [Call("eth_getBlockByNumber", (hex(b), False)) for b in heights]
-        calls.append(Call("eth_getProof", self._proof_params(_flat(plan.values()), at)))
-        answers = self.primary.batch(calls)
-        headers = {b: self._header(a, b) for b, a in zip(heights, answers, strict=False)}
-        words = self._verify(answers[-1], headers[at], _flat(plan.values())).words
-        out: dict[int, ProvenBatch] = {}
-        for seq, block in anchors.items():
-            values = {name: loc.extract(words[loc.slot]) for name, loc in plan[seq].items()}
-            out[seq] = ProvenBatch(
+        headers = self.network.headers([*anchors.values(), at])
+        records = self.prove_records(anchors, at)
+        return {
+            seq: ProvenBatch(**records[seq].__dict__, header=headers[block])
+            for seq, block in anchors.items()
+        }
+
+    def prove_records(self, seqs: Iterable[int], block: int) -> dict[int, BatchRecord]:
+        """``_batches[seq]`` of every seq, proven at ``block`` (no anchor headers read)."""
+        plan = {seq: self._locations("_batches", seq, _BATCH_FIELDS) for seq in set(seqs)}
+        words = self.contract.words(_flat(plan.values()), block)
+        at = self.network.header(block)
+        out: dict[int, BatchRecord] = {}
+        for seq, where in plan.items():
+            v = {name: loc.extract(words[loc.slot]) for name, loc in where.items()}
+            out[seq] = BatchRecord(
                 seq=seq,
-                root=values["root"].to_bytes(32, "big"),
-                manifest_digest=values["manifestDigest"].to_bytes(32, "big"),
-                log_hash=values["logHash"].to_bytes(32, "big"),
-                leaf_count=values["leafCount"],
-                block_number=values["blockNumber"],
-                timestamp=values["timestamp"],
-                header=headers[block],
-                proven_at=headers[at],
+                root=v["root"].to_bytes(32, "big"),
+                manifest_digest=v["manifestDigest"].to_bytes(32, "big"),
+                log_hash=v["logHash"].to_bytes(32, "big"),
+                leaf_count=v["leafCount"],
+                block_number=v["blockNumber"],
+                timestamp=v["timestamp"],
+                proven_at=at,
             )
-        self.compare_headers(heights)
         return out
 
     def prove_head(self, block: int) -> ProvenHead:
-        """The batch count and log head (the last batch's log hash) proven at ``block``."""
+        """The batch count, the log head (the last batch's log hash) and the linked
+        TrustRegistry, proven at ``block``."""
         count_at = self.layout.locate("_batchCount")
-        first = self.primary.batch(
-            [
-                Call("eth_getBlockByNumber", (hex(block), False)),
-                Call("eth_getProof", self._proof_params([count_at], block)),
-            ]
-        )
-        header = self._header(first[0], block)
-        count = count_at.extract(self._verify(first[1], header, [count_at]).words[count_at.slot])
+        trust_at = self.layout.locate("_trustRegistry")
+        words = self.contract.words([count_at, trust_at], block)
+        count = count_at.extract(words[count_at.slot])
+        trust = trust_at.extract(words[trust_at.slot]).to_bytes(20, "big")
         log_head = bytes(32)
         if count:
-            at = self.layout.locate("_batches", count, "logHash")
-            answer = self.primary.call("eth_getProof", *self._proof_params([at], block))
-            log_head = at.extract(self._verify(answer, header, [at]).words[at.slot]).to_bytes(
-                32, "big"
-            )
-        self.compare_headers([block])
-        return ProvenHead(count, log_head, header)
+            log_head = self.prove_records([count], block)[count].log_hash
+        return ProvenHead(count, log_head, "0x" + trust.hex(), self.network.header(block))
 
-    def prove_revocations(
-        self, digests: Iterable[bytes], block: int
-    ) -> dict[bytes, ProvenRevocation]:
-        """The revocation record of every digest, proven at ``block`` (absent = zero):
-        one eth_getProof per chunk of digests, all chunks in one batch request."""
+    # -- record statuses ----------------------------------------------------------
+
+    def prove_statuses(self, digests: Iterable[bytes], block: int) -> dict[bytes, DigestStatus]:
+        """Every digest's revocation and supersession, proven at ``block``: first the one
+        word of each that says whether there is one (the reason code, the successor), all
+        in one batch request; then the rest of the records that exist."""
         wanted = list(dict.fromkeys(digests))
-        header = self.header(block)
-        chunks = [
-            wanted[i : i + _REVOCATIONS_PER_CALL]
-            for i in range(0, len(wanted), _REVOCATIONS_PER_CALL)
-        ]
-        plans = [{d: self._revocation_locations(d) for d in chunk} for chunk in chunks]
-        calls = [
-            Call("eth_getProof", self._proof_params(_flat(plan.values()), block)) for plan in plans
-        ]
-        out: dict[bytes, ProvenRevocation] = {}
-        for plan, answer in zip(plans, self.primary.batch(calls), strict=True):
-            words = self._verify(answer, header, _flat(plan.values())).words
-            for digest, at in plan.items():
-                out[digest] = ProvenRevocation(
-                    digest=digest,
-                    reason_code=at["reasonCode"].extract(words[at["reasonCode"].slot]),
-                    reason_digest=at["reasonDigest"]
-                    .extract(words[at["reasonDigest"].slot])
-                    .to_bytes(32, "big"),
-                    block_number=at["blockNumber"].extract(words[at["blockNumber"].slot]),
-                    timestamp=at["timestamp"].extract(words[at["timestamp"].slot]),
+        code = {d: self.layout.locate("_revocations", d, "reasonCode") for d in wanted}
+        successor = {d: self.layout.locate("_supersessions", d, "successor") for d in wanted}
+        words = self.contract.words([*code.values(), *successor.values()], block)
+        revoked = [d for d in wanted if code[d].extract(words[code[d].slot])]
+        superseded = [d for d in wanted if successor[d].extract(words[successor[d].slot])]
+        details = {
+            **{("r", d): self._locations("_revocations", d, _REVOCATION_FIELDS) for d in revoked},
+            **{
+                ("s", d): self._locations("_supersessions", d, _SUPERSESSION_FIELDS)
+                for d in superseded
+            },
+        }
+        more = self.contract.words(_flat(details.values()), block) if details else {}
+        out: dict[bytes, DigestStatus] = {}
+        for d in wanted:
+            revocation = supersession = None
+            if ("r", d) in details:
+                v = {n: at.extract(more[at.slot]) for n, at in details[("r", d)].items()}
+                revocation = Revocation(
+                    v["reasonCode"],
+                    v["reasonDigest"].to_bytes(32, "big"),
+                    v["blockNumber"],
+                    v["timestamp"],
                 )
+            if ("s", d) in details:
+                v = {n: at.extract(more[at.slot]) for n, at in details[("s", d)].items()}
+                supersession = Supersession(
+                    v["successor"].to_bytes(32, "big"),
+                    v["successorSeq"],
+                    v["blockNumber"],
+                    v["timestamp"],
+                )
+            out[d] = DigestStatus(revocation, supersession)
         return out
 
-    # -- headers --------------------------------------------------------------
-
-    def header(self, block: int) -> BlockHeader:
-        """The header at ``block`` from the first endpoint, hash recomputed and compared
-        across the endpoints."""
-        if block not in self._headers:
-            self._header(self.primary.call("eth_getBlockByNumber", hex(block), False), block)
-            self.compare_headers([block])
-        return self._headers[block]
-
-    def compare_headers(self, blocks: Sequence[int]) -> None:
-        """Every other endpoint's header at each of ``blocks`` must hash to the first
-        endpoint's: one batch request per endpoint."""
-        for other in self.endpoints[1:]:
-            answers = other.batch([Call("eth_getBlockByNumber", (hex(b), False)) for b in blocks])
-            for block, answer in zip(blocks, answers, strict=True):
-                theirs = header_from_rpc(answer, url=other.url, number=block)
-                ours = self._headers[block]
-                if theirs.hash != ours.hash:
-                    raise EndpointDisagreementError(
-                        f"the endpoints disagree on block {block}: {self.primary.url} gives "
-                        f"{ours.hash_hex}, {other.url} gives {theirs.hash_hex}: they are not "
-                        "on one chain, so none of them can be believed",
-                        height=block,
-                        hashes={self.primary.url: ours.hash_hex, other.url: theirs.hash_hex},
-                        expected=ours.hash_hex,
-                        computed=theirs.hash_hex,
-                    )
-
-    def _header(self, answer: object, block: int) -> BlockHeader:
-        header = header_from_rpc(answer, url=self.primary.url, number=block)
-        self._headers[block] = header
-        return header
-
-    # -- proofs ---------------------------------------------------------------
-
-    def _batch_locations(self, seq: int) -> dict[str, Location]:
-        return {name: self.layout.locate("_batches", seq, name) for name in _BATCH_FIELDS}
-
-    def _revocation_locations(self, digest: bytes) -> dict[str, Location]:
+    def prove_revocations(self, digests: Iterable[bytes], block: int) -> dict[bytes, Revocation]:
+        """The revocation record of every digest, proven at ``block`` (absent = zero)."""
         return {
-            name: self.layout.locate("_revocations", digest, name) for name in _REVOCATION_FIELDS
+            d: s.revocation or Revocation(0, bytes(32), 0, 0)
+            for d, s in self.prove_statuses(digests, block).items()
         }
 
-    def _proof_params(self, locations: Iterable[Location], block: int) -> tuple[object, ...]:
-        slots = sorted({loc.slot for loc in locations})
-        return (self.registry, ["0x" + s.to_bytes(32, "big").hex() for s in slots], hex(block))
-
-    def _verify(
-        self, answer: object, header: BlockHeader, locations: Iterable[Location]
-    ) -> ProvenStorage:
-        slots = sorted({loc.slot for loc in locations})
-        storage = verify_proof(
-            answer,
-            state_root=header.state_root,
-            address=self.registry,
-            slots=slots,
-            url=self.primary.url,
-            block=header.number,
-        )
-        proven = "0x" + storage.account.code_hash.hex()
-        if self.code_hash is not None and proven != self.code_hash:
-            raise CodeHashError(
-                f"the AnchorRegistry at {self.registry} runs code {proven} at block "
-                f"{header.number} (proven against the block's state root), not the "
-                f"pinned {self.code_hash}",
-                expected=self.code_hash,
-                computed=proven,
-            )
-        # Slots mean what the layout says only in the build it came from.
-        if proven != self.layout.runtime_code_hash:
-            raise CodeHashError(
-                f"the AnchorRegistry at {self.registry} runs code {proven} at block "
-                f"{header.number}, not the build {self.layout.runtime_code_hash} whose "
-                "storage layout this verifier reads: its stored records cannot be proven "
-                "by this verifier (use the verifier released with that build)",
-                expected=self.layout.runtime_code_hash,
-                computed=proven,
-            )
-        return storage
+    def _locations(
+        self, variable: str, key: int | bytes, fields: Sequence[str]
+    ) -> dict[str, Location]:
+        return {name: self.layout.locate(variable, key, name) for name in fields}
 
 
 def _flat(groups: Iterable[dict[str, Location]]) -> list[Location]:

@@ -5,8 +5,10 @@ state root commits to every account at key ``keccak256(address)`` with value
 ``RLP([nonce, balance, storageRoot, codeHash])``; an account's storage root commits to
 its storage words at key ``keccak256(pad32(slot))`` with value ``RLP(word)`` (absent means
 zero). ``eth_getProof`` returns the trie nodes on the path to each key; the proofs are
-walked here with py-trie's ``HexaryTrie.get_from_proof`` from the root the verifier
+walked here with py-trie's ``HexaryTrie`` over the proof's nodes from the root the verifier
 trusts (a header it hashed itself), so a node the endpoint invented never hashes into it.
+The storage proofs of one answer share one table of nodes keyed by their keccak, so a
+node repeated in every slot's proof (the upper levels) is hashed and decoded once.
 
 The endpoint's own statements (balance, nonce, storageHash, codeHash, each slot's value)
 are compared with what its proofs show: a difference is proof that it lies.
@@ -14,14 +16,14 @@ are compared with what its proofs show: a difference is proof that it lies.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import rlp
 from eth_utils import keccak
 from trie import HexaryTrie
-from trie.exceptions import BadTrieProof, ValidationError
+from trie.exceptions import BadTrieProof, MissingTrieNode, ValidationError
 
 from ledger.core.errors import MalformedError
 from verifier.evm import hexdata
@@ -114,14 +116,13 @@ def verify_proof(
                 expected=_show(proven),
                 computed=_show(stated[name]),
             )
+    # Every storage proof leads from the same storage root, and their upper nodes repeat:
+    # one table of all their nodes, each hashed once, serves every slot's walk.
+    table = _node_table(node for _, _, nodes in storage_nodes for node in nodes)
+    trie = HexaryTrie(table, root_hash=account.storage_root)
     words: dict[int, int] = {}
-    for slot, stated_value, nodes in storage_nodes:
-        raw = _fold(
-            account.storage_root,
-            keccak(slot.to_bytes(32, "big")),
-            nodes,
-            f"{where}, slot {slot:#x}",
-        )
+    for slot, stated_value, _ in storage_nodes:
+        raw = _walk(trie, keccak(slot.to_bytes(32, "big")), f"{where}, slot {slot:#x}")
         word = _word(raw, where, slot)
         if word != stated_value:
             raise ProofError(
@@ -143,20 +144,36 @@ def _nodes(value: object, path: str) -> list[bytes]:
     return nodes
 
 
-def _fold(root: bytes, key: bytes, nodes: list[bytes], what: str) -> bytes:
-    """The value the proof shows at ``key`` under ``root`` (b"" when absent)."""
+def _node_table(nodes: Iterable[bytes]) -> dict[bytes, bytes]:
+    """Proof nodes by their keccak, the database a trie walk reads (an invented node is
+    never found: it is looked up by the hash its parent names)."""
+    return {keccak(node): node for node in set(nodes)}
+
+
+def _walk(trie: HexaryTrie, key: bytes, what: str) -> bytes:
+    """The value the proof nodes show at ``key`` under ``trie``'s root (b"" when absent)."""
+    root = trie.root_hash
     try:
-        decoded = [rlp.decode(node) for node in nodes]
-        # py-trie leaves get_from_proof unannotated; it returns the value's bytes.
-        value: bytes = HexaryTrie.get_from_proof(root, key, decoded)  # type: ignore[no-untyped-call]
-    except (BadTrieProof, ValidationError, rlp.exceptions.DecodingError, RecursionError) as exc:
+        value: bytes = trie.get(key)
+    except (
+        MissingTrieNode,
+        BadTrieProof,
+        ValidationError,
+        rlp.exceptions.DecodingError,
+        RecursionError,
+    ) as exc:
         raise ProofError(
             f"the proof in the {what} does not fold to the root 0x{root.hex()[:16]}… "
-            f"({type(exc).__name__})",
+            f"({'a node is missing' if isinstance(exc, MissingTrieNode) else type(exc).__name__})",
             expected="0x" + root.hex(),
             computed="a proof that does not lead to it",
         ) from None
     return value
+
+
+def _fold(root: bytes, key: bytes, nodes: list[bytes], what: str) -> bytes:
+    """The value one proof shows at ``key`` under ``root`` (b"" when absent)."""
+    return _walk(HexaryTrie(_node_table(nodes), root_hash=root), key, what)
 
 
 def _account(raw: bytes, where: str) -> Account:
