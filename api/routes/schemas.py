@@ -24,6 +24,11 @@ RecordType = Literal[
     "rating-rule",
     "credit-change",
     "bim-archive",
+    "meter-reading",
+    "metadata-template",
+    "industry-benchmark",
+    "efficiency-grading-rule",
+    "carbon-efficiency",
 ]
 
 

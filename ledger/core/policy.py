@@ -121,6 +121,44 @@ _PUBLIC: dict[str, tuple[Pattern, ...]] = {
         ("body", "ifc"),
         ("body", "carbon_records"),
     ),
+    # Which terminal measured which metering point over which intervals; the quantities
+    # stay hidden, and so do the terminal's signatures: a signature over a hidden reading
+    # would let anyone find its quantity by trying candidates against the public key.
+    "meter-reading": (
+        ("body", "metering_point"),
+        ("body", "terminal"),
+        ("body", "field"),
+        ("body", "unit"),
+        ("body", "template"),
+        ("body", "readings", "*", "start"),
+        ("body", "readings", "*", "end"),
+    ),
+    "metadata-template": (("body",),),
+    "industry-benchmark": (("body",),),
+    "efficiency-grading-rule": (("body",),),
+    # The grade, the level and the figures they are read from (L, the industry average, K),
+    # as the carbon-efficiency code shows them; the energy quantities, the emissions and
+    # the value added stay with the regulator.
+    "carbon-efficiency": (
+        ("body", "enterprise"),
+        ("body", "industry"),
+        ("body", "period"),
+        ("body", "boundary"),
+        ("body", "rule"),
+        ("body", "benchmark"),
+        ("body", "template"),
+        ("body", "sources", "*", "line_id"),
+        ("body", "sources", "*", "kind"),
+        ("body", "sources", "*", "field"),
+        ("body", "sources", "*", "readings"),
+        ("body", "sources", "*", "unit"),
+        ("body", "sources", "*", "factor"),
+        ("body", "result", "intensity", "value"),
+        ("body", "result", "industry_average"),
+        ("body", "result", "efficiency_value", "value"),
+        ("body", "result", "level"),
+        ("body", "result", "grade"),
+    ),
 }
 
 

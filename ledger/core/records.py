@@ -20,6 +20,8 @@ from ledger.core.errors import MalformedError
 from ledger.core.types import fields as f
 from ledger.core.types import vocab
 from ledger.core.types.carbon import BodyLink, validate_carbon_body
+from ledger.core.types.efficiency import EFFICIENCY_REFERENCE_TYPES, EFFICIENCY_VALIDATORS
+from ledger.core.types.metering import validate_meter_reading_body
 from ledger.core.types.reference import (
     validate_factor_set_body,
     validate_rating_rule_body,
@@ -55,11 +57,13 @@ _VALIDATORS: dict[str, dict[str, _BodyValidator]] = {
     "rating-rule": {"1": validate_rating_rule_body},
     "credit-change": {"1": validate_credit_body, "2": validate_credit_body_v2},
     "bim-archive": {"1": validate_archive_body},
+    "meter-reading": {"1": validate_meter_reading_body},
+    **{rtype: {"1": validator} for rtype, validator in EFFICIENCY_VALIDATORS.items()},
 }
 RECORD_TYPES = tuple(_VALIDATORS)
 #: Every schema version each type was ever issued in (all of them stay readable).
 SCHEMA_VERSIONS: dict[str, tuple[str, ...]] = {t: tuple(v) for t, v in _VALIDATORS.items()}
-REFERENCE_TYPES = ("factor-set", "region-rule", "rating-rule")
+REFERENCE_TYPES = ("factor-set", "region-rule", "rating-rule", *EFFICIENCY_REFERENCE_TYPES)
 # Records about one piece of equipment: their subject is its Handle, OID or Ecode.
 EQUIPMENT_TYPES = ("carbon-record", "bim-archive", "factor-substitution")
 

@@ -1,4 +1,4 @@
-"""Record envelope and the seven record types (ledger.core.records, docs/RECORDS.md)."""
+"""Record envelope and the record types (ledger.core.records, docs/RECORDS.md)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 
 from ledger import examples as ex
 from ledger.core.errors import MalformedError
+from ledger.examples.efficiency import efficiency_example_records
 from ledger.core.records import (
     RECORD_TYPES,
     InvalidRecordError,
@@ -33,7 +34,8 @@ def _load(name: str) -> dict[str, Any]:
 
 
 def test_every_example_record_validates(records: dict[str, dict[str, Any]]) -> None:
-    types = {validate_record(r).type for r in records.values()}
+    efficiency = efficiency_example_records(ex.seeded_digest, days=1)
+    types = {validate_record(r).type for r in [*records.values(), *efficiency.values()]}
     assert types == set(RECORD_TYPES)
 
 
