@@ -31,8 +31,9 @@ __all__ = [
     "effective_fields",
 ]
 
-# The order of levels from the most general; a template extends one of a lower rank.
+# The order of levels from the most general; a template extends one of the rank before.
 _RANK = {"public": 0, "industry": 1, "enterprise": 2}
+_ARTICLE = {"public": "the", "industry": "an", "enterprise": "an"}
 # Findings listed in full in an error message; the rest are counted.
 _LISTED = 10
 
@@ -100,10 +101,13 @@ def _chain(template: Record, closure: Mapping[str, Record]) -> list[Record]:
     while "extends" in chain[-1].body:
         parent = _need(closure, chain[-1].body["extends"]["id"], "extended template")
         child = chain[-1]
-        if _RANK[parent.body["level"]] >= _RANK[child.body["level"]]:
+        # An enterprise template extends an industry template, an industry template the
+        # public one: each level narrows the one just above it.
+        if _RANK[parent.body["level"]] != _RANK[child.body["level"]] - 1:
+            wanted = {"enterprise": "an industry", "industry": "the public"}[child.body["level"]]
             raise MalformedError(
-                f"{child.id}: a {child.body['level']} template extends a template of a lower "
-                f"level, not the {parent.body['level']} template {parent.id}",
+                f"{child.id}: {_ARTICLE[child.body['level']]} {child.body['level']} template "
+                f"extends {wanted} template, not the {parent.body['level']} template {parent.id}",
                 path="body.extends",
             )
         if parent.body["applies_to"] != child.body["applies_to"]:
