@@ -102,9 +102,7 @@ def test_widening_the_unit_list_is_refused(plant: dict[str, dict[str, Any]]) -> 
     closure = _mutated(
         plant, ex.TPL_INDUSTRY_METER, lambda r: r["body"]["fields"][1].update(units=["GJ", "kWh"])
     )
-    with pytest.raises(
-        MalformedError, match=r"allows unit 'kWh', which .*public-meter-v1"
-    ):
+    with pytest.raises(MalformedError, match=r"allows unit 'kWh', which .*public-meter-v1"):
         effective_fields(closure[ex.TPL_ENTERPRISE_METER], closure)
 
 
