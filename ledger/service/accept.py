@@ -62,9 +62,19 @@ _RACE_CONSTRAINTS = frozenset({"uq_records_record_id", "uq_records_digest_hex", 
 # point at any record.
 _REL_TYPES: dict[str, tuple[str, ...]] = {
     "factor-set": ("factor-set",),
-    "rule": ("region-rule", "rating-rule"),
+    "rule": ("region-rule", "rating-rule", "efficiency-grading-rule"),
     "archive": ("bim-archive",),
     "carbon-record": ("carbon-record",),
+    "template": ("metadata-template",),
+    "benchmark": ("industry-benchmark",),
+    "meter-reading": ("meter-reading",),
+}
+# Types the service does not accept yet, with the reason a producer is told. A meter-reading
+# is accepted only when its terminal's key is registered for its metering point
+# (docs/RECORDS.md §3.8), and terminal keys are not in the TrustRegistry yet.
+_NOT_ACCEPTED: dict[str, str] = {
+    "meter-reading": "meter readings are accepted only from terminals whose keys the "
+    "TrustRegistry holds, and this service has no terminal keys yet",
 }
 
 
@@ -189,6 +199,8 @@ class LedgerService:
                         submitted_digest_hex=p.digest_hex,
                     )
                 continue  # the same record twice in one bulk: one row, the same receipt
+            if p.record.type in _NOT_ACCEPTED:
+                raise _refuse(p, "type", _NOT_ACCEPTED[p.record.type])
             self._check_signer(session, p, keys.get(p.signature.key_id), now)
             _check_record_type(p, key_types.get(p.signature.key_id, []), now)
             self._check_refs(p, targets, later, superseded)

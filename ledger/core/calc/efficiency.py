@@ -18,7 +18,12 @@ from typing import Any
 from ledger.core.calc.arithmetic import calc_context, compare, exact_text, round_figure
 from ledger.core.calc.inputs import factor_use, find_entry
 from ledger.core.calc.lines import evaluate_line
-from ledger.core.errors import DigestMismatchError, MalformedError, NotFoundError
+from ledger.core.errors import (
+    DigestMismatchError,
+    MalformedError,
+    NotFoundError,
+    SignatureError,
+)
 from ledger.core.readings import verify_readings
 from ledger.core.records import Record
 from ledger.core.templates import Value, check_values, effective_fields
@@ -314,7 +319,12 @@ def check_carbon_efficiency(
     if signatures:
         for source in body["sources"]:
             for link in source["readings"]:
-                verify_readings(by_id[link["id"]])
+                try:
+                    verify_readings(by_id[link["id"]])
+                except SignatureError as exc:
+                    raise SignatureError(
+                        f"{link['id']}: {exc.message}", expected=exc.expected, computed=exc.computed
+                    ) from None
     computed = compute_carbon_efficiency(body, by_id)
     _check_template(record, by_id)
     for i, (stated, again) in enumerate(zip(body["sources"], computed["sources"], strict=True)):

@@ -155,7 +155,7 @@ def test_one_altered_reading_breaks_the_walk(plant: dict[str, dict[str, Any]]) -
     evaluation = closure[ex.EVALUATION]
     with pytest.raises(SignatureError) as info:
         check_carbon_efficiency(evaluation, closure)
-    assert info.value.message.startswith("body.readings[5].signature: ")
+    assert info.value.message.startswith(f"{batch_id}: body.readings[5].signature: ")
     # As a bundle proves it: the altered batch no longer has the digest the evaluation links.
     digests = {rid: commit(r).digest_hex for rid, r in raws.items()}
     digests[ex.EVALUATION] = "0" * 64
