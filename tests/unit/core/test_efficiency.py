@@ -28,11 +28,8 @@ from ledger.core.examples import seeded_digest
 from ledger.core.readings import reading_content, sign_reading
 from ledger.core.records import Record, validate_record
 
-VECTOR = json.loads(
-    (Path(__file__).resolve().parents[2] / "vectors" / "efficiency" / "grade_edges.json").read_text(
-        encoding="utf-8"
-    )
-)
+VECTOR_DIR = Path(__file__).resolve().parents[2] / "vectors" / "efficiency"
+VECTOR = json.loads((VECTOR_DIR / "grade_edges.json").read_text(encoding="utf-8"))
 GAS_KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
 GAS_TERMINAL = "88.118.8/TM-GAS-09"
 GAS_POINT = "88.118.8/MP-GAS-09"
@@ -116,6 +113,18 @@ def test_grade_edges(case: dict[str, Any]) -> None:
     computed = compute_carbon_efficiency(body, closure)
     assert computed["result"] == case["expected"]
     assert computed["sources"][0]["emissions_kg"] == case["expected"]["emissions_kg"]["net"]
+
+
+def test_plant_one_day_worked_by_hand() -> None:
+    vector = json.loads((VECTOR_DIR / "plant_one_day.json").read_text(encoding="utf-8"))
+    assert vector["description"] and vector["source"]
+    body = ex.efficiency_example_records(seeded_digest, days=1)[ex.EVALUATION]["body"]
+    sources = {
+        s["line_id"]: {"quantity": s["quantity"], "emissions_kg": s["emissions_kg"]}
+        for s in body["sources"]
+    }
+    assert sources == vector["expected"]["sources"]
+    assert body["result"] == vector["expected"]["result"]
 
 
 @pytest.fixture(scope="module")
