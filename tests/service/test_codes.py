@@ -10,7 +10,6 @@ import resvg_py
 import zxingcpp
 from PIL import Image
 
-from ledger.core.commitment import commit
 from ledger.core.efficiency_code import (
     efficiency_code_payload,
     parse_efficiency_code,
@@ -18,6 +17,7 @@ from ledger.core.efficiency_code import (
 )
 from ledger.core.errors import MalformedError
 from ledger.core.examples import efficiency as ex
+from ledger.core.view import commit
 from ledger.service.codes import efficiency_code_svg
 
 

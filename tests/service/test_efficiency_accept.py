@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from ledger.core.commitment import Commitment, commit
 from ledger.core.examples import efficiency as ex
+from ledger.core.view import Commitment, commit
 from ledger.service import LedgerService, RefusedRecordError
 from ledger.store import Store
 from ledger.store.producers import add_producer, add_producer_key

@@ -12,11 +12,11 @@ import pytest
 
 from anchoring.chain import MemoryChain
 from anchoring.deployment import deploy_contracts
-from ledger.core.commitment import Commitment, commit
 from ledger.core.efficiency import compute_carbon_efficiency
 from ledger.core.examples import efficiency as ex
 from ledger.core.examples.efficiency import efficiency_example_records
 from ledger.core.records import validate_record
+from ledger.core.view import Commitment, commit
 from tests.verifier.conftest import pins_for
 from tests.verifier.support import Ledger, anchor, register_producers, seeded_salts
 from verifier.chain import ChainReader

@@ -14,7 +14,6 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.core.calc import factor_use, find_entry
-from ledger.core.commitment import commit
 from ledger.core.efficiency import check_carbon_efficiency, compute_carbon_efficiency
 from ledger.core.errors import (
     CalculationMismatchError,
@@ -27,6 +26,7 @@ from ledger.core.examples import factors as ref
 from ledger.core.examples import seeded_digest
 from ledger.core.readings import reading_content, sign_reading
 from ledger.core.records import Record, validate_record
+from ledger.core.view import commit
 
 VECTOR_DIR = Path(__file__).resolve().parents[2] / "vectors" / "efficiency"
 VECTOR = json.loads((VECTOR_DIR / "grade_edges.json").read_text(encoding="utf-8"))
