@@ -3,10 +3,12 @@
 
 Regulators and auditors see every field. The public sees a record in full unless it is
 **confidential** (``is_confidential``): a credit change (its scores, by design), a BIM
-archive entry (its documents), a supplier's declared factors (a factor set with status
-``supplier-declared``), and a carbon record or factor substitution that quotes such a
-factor set. Reference data (official and illustrative factor sets, region and rating
-rules) is therefore public in full, and so is every figure computed from public data
+archive entry (its documents), a meter-reading batch (its quantities), a carbon-efficiency
+evaluation (the enterprise's value added and energy use), a supplier's declared factors
+(a factor set with status ``supplier-declared``), and a carbon record or factor
+substitution that quotes such a factor set. Reference data (official and illustrative
+factor sets, region and rating rules, metadata templates, industry benchmarks and
+grading rules) is therefore public in full, and so is every figure computed from public data
 alone: anyone can recompute it. ``public_view`` gives the full view or the redacted one.
 
 Of a confidential record the public sees what ``reveals(record_type, "public")`` lets
@@ -199,6 +201,11 @@ def policy_table() -> dict[str, dict[str, list[str]]]:
     return table
 
 
+#: Types the public always sees redacted: a credit change's scores, a BIM archive entry's
+#: documents, a plant's metered quantities, and the value added and energy use behind a
+#: carbon-efficiency grade.
+_ALWAYS_CONFIDENTIAL = ("credit-change", "bim-archive", "meter-reading", "carbon-efficiency")
+
 #: The status of a factor set whose values are a supplier's, not a publisher's.
 SUPPLIER_DECLARED = "supplier-declared"
 
@@ -221,7 +228,7 @@ def is_confidential(record: Mapping[str, Any], *, confidential_sets: Collection[
     substitutions depend on it.
     """
     rtype = record.get("type")
-    if rtype in ("credit-change", "bim-archive"):
+    if rtype in _ALWAYS_CONFIDENTIAL:
         return True
     if rtype == "factor-set":
         return is_confidential_set(record)

@@ -1,6 +1,6 @@
 """Example carbon-efficiency records: the maker's plant, its three collection terminals,
 their signed hourly readings, the metadata templates, an industry benchmark, the grading
-rule and the evaluation (docs/RECORDS.md §3.8-§3.12, docs/CALC.md §12).
+rule and the evaluation (docs/RECORDS.md §3.9-§3.13, docs/CALC.md §12).
 
 The plant and its figures are fictional. The grading rule's thresholds are the published
 provincial method (docs/CALC.md §12.4 cites it); the industry average is **illustrative**,
@@ -23,10 +23,14 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.examples import factors as ref
+from ledger.core.calc.efficiency import compute_carbon_efficiency
+from ledger.core.calc.inputs import factor_use, find_entry
 from ledger.core.keys import ALG_SM2_SM3, SigningKey, public_key_of
 from ledger.core.readings import reading_content, sign_reading
+from ledger.core.records import validate_record
 from ledger.core.sm2 import SM2PrivateKey
+from ledger.examples import factors as ref
+from ledger.examples.builder import DigestOf, RecordBook, envelope
 
 ENTERPRISE = "urn:carbonledger:enterprise:example-anticorrosion-equipment"
 ENTERPRISE_NAME = "Example Anti-Corrosion Equipment Co., Ltd."
@@ -45,6 +49,7 @@ EVALUATION = "urn:carbonledger:carbon-efficiency:example-plant"
 # January 2026 in China Standard Time (UTC+8), the evaluation period of the examples.
 PERIOD_START = datetime(2025, 12, 31, 16, tzinfo=UTC)
 VALUE_ADDED_CNY_PER_DAY = Decimal("120000")
+ISSUED_AT = "2026-02-01T02:00:00Z"
 
 
 @dataclass(frozen=True)
@@ -123,21 +128,6 @@ def rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _record(
-    rtype: str, rid: str, subject: str, producer: str, body: dict[str, Any], refs: list[Any]
-) -> dict[str, Any]:
-    return {
-        "type": rtype,
-        "schema_version": "1",
-        "id": rid,
-        "subject": subject,
-        "issued_at": "2026-02-01T02:00:00Z",
-        "producer": producer,
-        "refs": refs,
-        "body": body,
-    }
-
-
 def reading_batch(
     terminal: Terminal,
     day: int,
@@ -169,7 +159,9 @@ def reading_batch(
     local_day = (start + timedelta(hours=8)).date().isoformat()
     point = terminal.metering_point.split("/")[1].lower()
     rid = f"urn:carbonledger:meter-reading:{point}-{local_day}"
-    return _record("meter-reading", rid, terminal.metering_point, PRODUCER_METERING, body, refs)
+    return envelope(
+        "meter-reading", rid, terminal.metering_point, ISSUED_AT, PRODUCER_METERING, body, refs
+    )
 
 
 def _field(key: str, name: str, units: list[str], **extra: Any) -> dict[str, Any]:
@@ -182,10 +174,11 @@ def _link(rid: str, digests: Mapping[str, str]) -> dict[str, str]:
 
 def public_meter_template() -> dict[str, Any]:
     """The public template of energy readings: what a metering point may measure."""
-    return _record(
+    return envelope(
         "metadata-template",
         TPL_PUBLIC_METER,
         "public-meter-v1",
+        ISSUED_AT,
         ref.PRODUCER_REFDATA,
         {
             "level": "public",
@@ -208,10 +201,11 @@ def public_meter_template() -> dict[str, Any]:
 
 def industry_meter_template(digests: Mapping[str, str]) -> dict[str, Any]:
     """The C34 industry template: hourly readings of a plant of the industry, ranges narrowed."""
-    return _record(
+    return envelope(
         "metadata-template",
         TPL_INDUSTRY_METER,
         "c34-meter-v1",
+        ISSUED_AT,
         ref.PRODUCER_REFDATA,
         {
             "level": "industry",
@@ -250,10 +244,11 @@ def industry_meter_template(digests: Mapping[str, str]) -> dict[str, Any]:
 
 def enterprise_meter_template(digests: Mapping[str, str]) -> dict[str, Any]:
     """The plant's own template: its meters read kWh, within its connection's capacity."""
-    return _record(
+    return envelope(
         "metadata-template",
         TPL_ENTERPRISE_METER,
         "example-plant-meter-v1",
+        ISSUED_AT,
         PRODUCER_METERING,
         {
             "level": "enterprise",
@@ -286,10 +281,11 @@ def enterprise_meter_template(digests: Mapping[str, str]) -> dict[str, Any]:
 
 def evaluation_template() -> dict[str, Any]:
     """The public template of evaluations: the energy data an evaluation counts."""
-    return _record(
+    return envelope(
         "metadata-template",
         TPL_EVALUATION,
         "public-evaluation-v1",
+        ISSUED_AT,
         ref.PRODUCER_REFDATA,
         {
             "level": "public",
@@ -315,10 +311,11 @@ def evaluation_template() -> dict[str, Any]:
 
 def grading_rule() -> dict[str, Any]:
     """The provincial grading method: levels by L, grades by K (docs/CALC.md §12.4)."""
-    return _record(
+    return envelope(
         "efficiency-grading-rule",
         RULE_EFFICIENCY,
         "zhejiang-2025",
+        ISSUED_AT,
         ref.PRODUCER_REFDATA,
         {
             "scheme": "Carbon-efficiency grading of industrial enterprises above designated size",
@@ -351,10 +348,11 @@ def grading_rule() -> dict[str, Any]:
 
 def benchmark(days: int = 31, average: str = "0.85") -> dict[str, Any]:
     """An **illustrative** industry average for the evaluation period (not a published figure)."""
-    return _record(
+    return envelope(
         "industry-benchmark",
         BENCHMARK,
         "c34-cn-zj-illustrative",
+        ISSUED_AT,
         ref.PRODUCER_REFDATA,
         {
             "industry": dict(INDUSTRY),
@@ -392,10 +390,6 @@ def evaluation(
 
     ``batches``: field -> the ids of the meter-reading batches that feed it.
     """
-    from ledger.core.calc.efficiency import compute_carbon_efficiency
-    from ledger.core.calc.inputs import factor_use, find_entry
-    from ledger.core.records import validate_record
-
     validated = {rid: validate_record(r) for rid, r in records.items()}
     sources = []
     refs: list[dict[str, Any]] = []
@@ -446,22 +440,17 @@ def evaluation(
     }
     computed = compute_carbon_efficiency(body, validated)
     body = {**body, **computed}
-    return _record("carbon-efficiency", EVALUATION, ENTERPRISE, PRODUCER_EFFICIENCY, body, refs)
+    return envelope(
+        "carbon-efficiency", EVALUATION, ENTERPRISE, ISSUED_AT, PRODUCER_EFFICIENCY, body, refs
+    )
 
 
-def efficiency_example_records(
-    digest_of: Callable[[dict[str, Any]], str], *, days: int = 31
-) -> dict[str, dict[str, Any]]:
+def efficiency_example_records(digest_of: DigestOf, *, days: int = 31) -> dict[str, dict[str, Any]]:
     """Every carbon-efficiency example record by id, references first: factor sets,
     templates, rule, benchmark, ``days`` days of hourly readings of the three terminals in
     daily batches, and the evaluation over those days."""
-    records: dict[str, dict[str, Any]] = {}
-    digests: dict[str, str] = {}
-
-    def add(record: dict[str, Any]) -> dict[str, Any]:
-        records[record["id"]] = record
-        digests[record["id"]] = digest_of(record)
-        return record
+    book = RecordBook(digest_of)
+    add, records, digests = book.add, book.records, book.digests
 
     add(ref.cn_mee_2023_factor_set())
     add(ref.ipcc_2006_factor_set())

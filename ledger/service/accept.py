@@ -71,7 +71,7 @@ _REL_TYPES: dict[str, tuple[str, ...]] = {
 }
 # Types the service does not accept yet, with the reason a producer is told. A meter-reading
 # is accepted only when its terminal's key is registered for its metering point
-# (docs/RECORDS.md §3.8), and terminal keys are not in the TrustRegistry yet.
+# (docs/RECORDS.md §3.9), and terminal keys are not in the TrustRegistry yet.
 _NOT_ACCEPTED: dict[str, str] = {
     "meter-reading": "meter readings are accepted only from terminals whose keys the "
     "TrustRegistry holds, and this service has no terminal keys yet",

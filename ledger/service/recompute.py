@@ -28,7 +28,7 @@ from ledger.core.errors import (
     StorageError,
     VerificationError,
 )
-from ledger.core.figures import check_figures, figure_rule
+from ledger.core.figures import check_figures, figure_rule, further_inputs
 from ledger.core.records import Record, Ref, validate_record
 from ledger.core.view import Commitment, parse_view
 from ledger.service.submission import ParsedSubmission, RefusedRecordError
@@ -123,6 +123,8 @@ class Recomputation:
         if rule is None:
             return
         inputs = self._inputs(rule.inputs(record))
+        while more := further_inputs(rule, inputs):
+            inputs.update(self._inputs(more))
         try:
             check_figures(record, inputs, strict=True)
         except CalculationMismatchError as exc:

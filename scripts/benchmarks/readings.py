@@ -32,14 +32,14 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.core.calc import compute_carbon_totals
-from ledger.core.efficiency import check_carbon_efficiency, compute_carbon_efficiency
-from ledger.core.examples import CR_TANK, example_records, seeded_digest
-from ledger.core.examples import efficiency as ex
+from ledger.core.calc.efficiency import check_carbon_efficiency, compute_carbon_efficiency
+from ledger.core.calc.lines import compute_carbon_totals
 from ledger.core.keys import SigningKey, public_key_of
 from ledger.core.readings import reading_content, reading_message, sign_reading, verify_readings
 from ledger.core.records import Record, validate_record
 from ledger.core.sm2 import SM2PrivateKey
+from ledger.examples import CR_TANK, example_records, seeded_digest
+from ledger.examples import efficiency as ex
 
 BATCH = 1000
 START = datetime(2026, 1, 1, tzinfo=UTC)

@@ -16,8 +16,8 @@ from ledger.core.efficiency_code import (
     verify_efficiency_code,
 )
 from ledger.core.errors import MalformedError
-from ledger.core.examples import efficiency as ex
 from ledger.core.view import commit
+from ledger.examples import efficiency as ex
 from ledger.service.codes import efficiency_code_svg
 
 

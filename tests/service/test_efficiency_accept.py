@@ -1,5 +1,5 @@
 """The carbon-efficiency reference data through the accept path, and meter readings refused
-until terminal keys are registered (docs/RECORDS.md §3.8-§3.11)."""
+until terminal keys are registered (docs/RECORDS.md §3.9-§3.12)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ from typing import Any
 
 import pytest
 
-from ledger.core.examples import efficiency as ex
+from ledger.core.signature import key_id, public_key_bytes
 from ledger.core.view import Commitment, commit
+from ledger.examples import efficiency as ex
+from ledger.examples import factors as ref
 from ledger.service import LedgerService, RefusedRecordError
 from ledger.store import Store
-from ledger.store.producers import add_producer, add_producer_key
-from tests.service.conftest import KEYS_FROM, dump, seeded_key, submission
+from ledger.store.producers import add_producer, add_producer_key, grant_key_type
+from tests.service.conftest import KEYS_FROM, PRODUCER_KEYS, dump, seeded_key, submission
 
 EDGE_KEY = seeded_key(ex.PRODUCER_METERING)
 
@@ -40,7 +42,11 @@ def test_reference_data_accepted_and_readings_refused(
             producer=ex.PRODUCER_METERING,
             public_key_hex=EDGE_KEY.public_key().public_bytes_raw().hex(),
             valid_from=KEYS_FROM,
+            record_types=("metadata-template", "meter-reading"),
         )
+        desk = key_id(public_key_bytes(PRODUCER_KEYS[ref.PRODUCER_REFDATA]))
+        for rtype in ("metadata-template", "industry-benchmark", "efficiency-grading-rule"):
+            grant_key_type(session, desk, rtype, granted_at=KEYS_FROM)
     for rid in order:
         c = commitments[rid]
         if c.record["type"] == "meter-reading":

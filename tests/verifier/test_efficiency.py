@@ -12,11 +12,11 @@ import pytest
 
 from anchoring.chain import MemoryChain
 from anchoring.deployment import deploy_contracts
-from ledger.core.efficiency import compute_carbon_efficiency
-from ledger.core.examples import efficiency as ex
-from ledger.core.examples.efficiency import efficiency_example_records
+from ledger.core.calc.efficiency import compute_carbon_efficiency
 from ledger.core.records import validate_record
 from ledger.core.view import Commitment, commit
+from ledger.examples import efficiency as ex
+from ledger.examples.efficiency import efficiency_example_records
 from tests.verifier.conftest import pins_for
 from tests.verifier.support import Ledger, anchor, register_producers, seeded_salts
 from verifier.chain import ChainReader
@@ -44,7 +44,9 @@ def ledger(artifacts: dict[str, Any]) -> Iterator[Ledger]:
         efficiency_example_records(digest_of, days=1)
         deployment = deploy_contracts(chain, artifacts, admin_delay_s=3600)
         built = Ledger(chain, deployment, commitments)
-        producers = {c.record["producer"] for c in commitments.values()}
+        producers: dict[str, set[str]] = {}
+        for c in commitments.values():
+            producers.setdefault(c.record["producer"], set()).add(c.record["type"])
         register_producers(chain, built.contract("TrustRegistry"), producers)
         reference = [i for i, c in commitments.items() if c.record["type"] in _REFERENCE]
         anchor(built, reference)

@@ -16,10 +16,9 @@ from decimal import Context, Decimal
 from typing import Any
 
 from ledger.core.calc.arithmetic import calc_context, compare, exact_text, round_figure
-from ledger.core.calc.inputs import factor_use, find_entry
+from ledger.core.calc.inputs import factor_use, find_entry, require_links
 from ledger.core.calc.lines import evaluate_line
 from ledger.core.errors import (
-    DigestMismatchError,
     MalformedError,
     NotFoundError,
     SignatureError,
@@ -300,15 +299,7 @@ def check_carbon_efficiency(
     items = closure.values() if isinstance(closure, Mapping) else closure
     by_id = {r.id: r for r in items}
     body = record.body
-    for path, link in _links(body):
-        if link["id"] not in by_id:
-            raise NotFoundError(f"{path}: {link['id']} is not in the closure")
-        if digests is not None and digests.get(link["id"]) != link["digest"]:
-            raise DigestMismatchError(
-                f"{path}.digest: differs from the digest of {link['id']} in the bundle",
-                expected=link["digest"],
-                computed=digests.get(link["id"]),
-            )
+    require_links(_links(body), by_id, digests)
     for i, source in enumerate(body["sources"]):
         use = source["factor"]
         factor_set = _need(by_id, use["set"]["id"], "factor-set", f"body.sources[{i}].factor")

@@ -12,10 +12,11 @@ from ledger.core.calc.inputs import (
     factor_use,
     find_entry,
     records_by_id,
+    require_links,
     require_type,
 )
 from ledger.core.calc.lines import LineResult, aggregate, evaluate_line, present
-from ledger.core.errors import DigestMismatchError, MalformedError, NotFoundError
+from ledger.core.errors import MalformedError
 from ledger.core.records import Record
 from ledger.core.types import vocab
 
@@ -209,15 +210,7 @@ def check_substitution(
     body = record.body
     links = [("body.source", body["source"]), ("body.rule", body["rule"])]
     links += [(f"body.factor_sets[{i}]", s) for i, s in enumerate(body["factor_sets"])]
-    for path, link in links:
-        if link["id"] not in by_id:
-            raise NotFoundError(f"{path}: {link['id']} is not in the closure")
-        if digests is not None and digests.get(link["id"]) != link["digest"]:
-            raise DigestMismatchError(
-                f"{path}.digest: differs from the digest of {link['id']} in the bundle",
-                expected=link["digest"],
-                computed=digests.get(link["id"]),
-            )
+    require_links(links, by_id, digests)
     source = by_id[body["source"]["id"]]
     rule = by_id[body["rule"]["id"]]
     sets = [by_id[s["id"]] for s in body["factor_sets"]]

@@ -1,5 +1,5 @@
 """Carbon-efficiency bodies: `metadata-template`, `industry-benchmark`,
-`efficiency-grading-rule` and `carbon-efficiency` (docs/RECORDS.md §3.9-§3.12).
+`efficiency-grading-rule` and `carbon-efficiency` (docs/RECORDS.md §3.10-§3.13).
 
 What the bodies must say is checked here; what they must say *together* (an enterprise
 template narrowing its industry template, an evaluation's readings covering its period,
@@ -95,7 +95,7 @@ def validate_template_body(body: Any, path: str, subject: str) -> list[BodyLink]
     f.enum(o["applies_to"], f.sub(path, "applies_to"), TEMPLATE_TARGETS)
     f.text(o["name"], f.sub(path, "name"), max_len=256)
     f.text(o["version"], f.sub(path, "version"), max_len=64)
-    # Which parts a level carries (docs/RECORDS.md §3.9): the public template belongs to no
+    # Which parts a level carries (docs/RECORDS.md §3.10): the public template belongs to no
     # industry; an enterprise template names its enterprise and extends an industry template.
     needs = {
         "industry": level in ("industry", "enterprise"),

@@ -1,4 +1,4 @@
-"""calc/1 carbon efficiency (ledger.core.efficiency, docs/CALC.md §12): the threshold
+"""calc/1 carbon efficiency (ledger.core.calc.efficiency, docs/CALC.md §12): the threshold
 vectors, the example plant, and the walk from the grade to every signed reading."""
 
 from __future__ import annotations
@@ -13,20 +13,20 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.core.calc import factor_use, find_entry
-from ledger.core.efficiency import check_carbon_efficiency, compute_carbon_efficiency
+from ledger.core.calc.efficiency import check_carbon_efficiency, compute_carbon_efficiency
+from ledger.core.calc.inputs import factor_use, find_entry
 from ledger.core.errors import (
     CalculationMismatchError,
     DigestMismatchError,
     MalformedError,
     SignatureError,
 )
-from ledger.core.examples import efficiency as ex
-from ledger.core.examples import factors as ref
-from ledger.core.examples import seeded_digest
 from ledger.core.readings import reading_content, sign_reading
 from ledger.core.records import Record, validate_record
 from ledger.core.view import commit
+from ledger.examples import efficiency as ex
+from ledger.examples import factors as ref
+from ledger.examples import seeded_digest
 
 VECTOR_DIR = Path(__file__).resolve().parents[2] / "vectors" / "efficiency"
 VECTOR = json.loads((VECTOR_DIR / "grade_edges.json").read_text(encoding="utf-8"))
@@ -94,7 +94,7 @@ def _case_records(case: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Recor
                 "field": "natural_gas",
                 "readings": [{"id": batch["id"], "digest": digests[batch["id"]]}],
                 "unit": "GJ",
-                "factor": factor_use(ipcc, find_entry(ipcc, "ng-default"), digests[ipcc.id]),
+                "factor": factor_use(ipcc.id, find_entry(ipcc, "ng-default"), digests[ipcc.id]),
             }
         ],
         "value_added": {

@@ -13,7 +13,6 @@ import pytest
 
 from ledger.core import keys, sm2
 from ledger.core.errors import SignatureError
-from ledger.core.examples.efficiency import terminals
 from ledger.core.readings import (
     reading_content,
     reading_message,
@@ -21,6 +20,7 @@ from ledger.core.readings import (
     verify_readings,
 )
 from ledger.core.records import Record, validate_record
+from ledger.examples.efficiency import terminals
 
 VECTORS = Path(__file__).resolve().parents[2] / "vectors"
 READINGS = json.loads((VECTORS / "signature" / "readings.json").read_text(encoding="utf-8"))

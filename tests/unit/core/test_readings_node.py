@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.core.examples.efficiency import terminals
 from ledger.core.keys import ALG_SM2_SM3, public_key_of
 from ledger.core.readings import reading_content, sign_reading
+from ledger.examples.efficiency import terminals
 from tests.js.reference import run_reference
 
 pytestmark = pytest.mark.node

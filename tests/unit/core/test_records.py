@@ -11,7 +11,6 @@ import pytest
 
 from ledger import examples as ex
 from ledger.core.errors import MalformedError
-from ledger.examples.efficiency import efficiency_example_records
 from ledger.core.records import (
     RECORD_TYPES,
     InvalidRecordError,
@@ -20,6 +19,7 @@ from ledger.core.records import (
     supersession_chain,
     validate_record,
 )
+from ledger.examples.efficiency import efficiency_example_records
 
 VECTORS = Path(__file__).resolve().parents[2] / "vectors" / "records"
 

@@ -1,4 +1,4 @@
-"""Metadata templates (ledger.core.templates, docs/RECORDS.md §3.9): the effective fields of
+"""Metadata templates (ledger.core.templates, docs/RECORDS.md §3.10): the effective fields of
 an enterprise template, narrowing and widening, and submissions checked field by field."""
 
 from __future__ import annotations
@@ -10,16 +10,16 @@ from typing import Any
 
 import pytest
 
-from ledger.core.efficiency import check_carbon_efficiency
+from ledger.core.calc.efficiency import check_carbon_efficiency
 from ledger.core.errors import MalformedError
-from ledger.core.examples import efficiency as ex
-from ledger.core.examples import seeded_digest
 from ledger.core.records import Record, validate_record
 from ledger.core.templates import (
     TemplateMismatchError,
     check_meter_reading_template,
     effective_fields,
 )
+from ledger.examples import efficiency as ex
+from ledger.examples import seeded_digest
 
 
 @pytest.fixture(scope="module")
