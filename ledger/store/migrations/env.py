@@ -10,6 +10,7 @@ from alembic import context
 from sqlalchemy import text
 
 from ledger.store import access as _access  # noqa: F401  (registers the access tables on Base)
+from ledger.store import terminals as _terminals  # noqa: F401  (and the terminal tables)
 from ledger.store.models import Base
 
 connection = context.config.attributes["connection"]
