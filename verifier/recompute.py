@@ -90,7 +90,7 @@ def recompute(entry: Entry, by_digest: Mapping[bytes, Entry]) -> Recomputation:
                     missing.append(ref.id)
             else:
                 inputs[ref.id] = target.record
-        refs = () if missing or hidden else further_inputs(rule, inputs)
+        refs = () if missing or hidden else further_inputs(rule.follow, inputs)
     if missing:
         return Recomputation(
             "FAIL", f"cannot recompute: {', '.join(missing)} is not in the bundle (check 9)"

@@ -20,7 +20,6 @@ refuses it): register a new key.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -41,6 +40,7 @@ from ledger.core import keys
 from ledger.core.canonical import format_timestamp
 from ledger.core.errors import AnchoringError, MalformedError, NotFoundError
 from ledger.core.identifiers import parse_identifier
+from ledger.core.readings import terminal_id_hex
 from ledger.store import Store, sqlite_url
 from ledger.store.terminals import (
     StoredTerminalKey,
@@ -188,7 +188,7 @@ def _public_key(args: argparse.Namespace) -> keys.PublicKey:
 def _run_terminal(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int:
     key = _public_key(args)
     kid = key.key_id
-    terminal_id = hashlib.sha256(args.terminal.encode("utf-8")).digest()
+    terminal_id = bytes.fromhex(terminal_id_hex(args.terminal))
     ident = key.distinguishing_id or b""
     valid_from, valid_until = window_of(args)
     store = _store(settings)

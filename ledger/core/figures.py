@@ -19,7 +19,7 @@ recomputed and any warnings.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 from ledger.core.calc.efficiency import check_carbon_efficiency
@@ -215,13 +215,14 @@ def input_refs(record: Record) -> tuple[Ref, ...]:
     return rule.inputs(record) if rule is not None else ()
 
 
-def further_inputs(rule: FigureRule, found: Inputs) -> tuple[Ref, ...]:
-    """The links ``rule`` follows from the inputs ``found`` so far to records not among
-    them (resolve these, add them, and ask again until none are left)."""
+def further_inputs(follow: Collection[str], found: Inputs) -> tuple[Ref, ...]:
+    """The links of the rels ``follow`` (a rule's ``follow``) from the records ``found`` so
+    far to records not among them (resolve these, add them, and ask again until none are
+    left)."""
     wanted: dict[str, Ref] = {}
     for record in found.values():
         for ref in record.refs:
-            if ref.rel in rule.follow and ref.id not in found:
+            if ref.rel in follow and ref.id not in found:
                 wanted.setdefault(ref.id, ref)
     return tuple(wanted.values())
 

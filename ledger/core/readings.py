@@ -17,6 +17,7 @@ measured this quantity over this interval; the producer, that it submits this ba
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,6 +32,7 @@ __all__ = [
     "reading_content",
     "reading_message",
     "sign_reading",
+    "terminal_id_hex",
     "terminal_key",
     "verify_readings",
 ]
@@ -60,6 +62,12 @@ def sign_reading(key: SigningKey, content: Mapping[str, str]) -> str:
     """A terminal's signature of one reading, as the record writes it (128 hex digits)."""
     _alg, value = sign_message(key, reading_message(content))
     return value.hex()
+
+
+def terminal_id_hex(identifier: str) -> str:
+    """The TrustRegistry's ``terminalId`` of a terminal: SHA-256 of the UTF-8 bytes of its
+    identifier in canonical spelling (docs/CONTRACTS.md §4), lowercase hex."""
+    return hashlib.sha256(identifier.encode("utf-8")).hexdigest()
 
 
 def terminal_key(batch: Mapping[str, Any]) -> PublicKey:

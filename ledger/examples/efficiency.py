@@ -15,7 +15,7 @@ one call to the next, each one valid.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -128,6 +128,38 @@ def rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def signed_batch(
+    terminal: Terminal,
+    rid: str,
+    readings: Sequence[tuple[datetime, datetime, str]],
+    digests: Mapping[str, str],
+    *,
+    template: str | None = TPL_ENTERPRISE_METER,
+    metering_point: str | None = None,
+    unit: str | None = None,
+    issued_at: str = ISSUED_AT,
+) -> dict[str, Any]:
+    """A meter-reading batch of ``readings`` (start, end, quantity), each signed by
+    ``terminal`` (for another metering point or unit than its own when given)."""
+    point = metering_point or terminal.metering_point
+    body: dict[str, Any] = {
+        "metering_point": point,
+        "terminal": terminal.terminal_json(),
+        "field": terminal.field,
+        "unit": unit or terminal.unit,
+        "readings": [],
+    }
+    refs = []
+    if template is not None:
+        body["template"] = {"id": template, "digest": digests[template]}
+        refs.append({"rel": "template", "id": template, "digest": digests[template]})
+    for start, end, quantity in readings:
+        reading = {"start": rfc3339(start), "end": rfc3339(end), "quantity": quantity}
+        reading["signature"] = sign_reading(terminal.key, reading_content(body, reading))
+        body["readings"].append(reading)
+    return envelope("meter-reading", rid, point, issued_at, PRODUCER_METERING, body, refs)
+
+
 def reading_batch(
     terminal: Terminal,
     day: int,
@@ -137,31 +169,14 @@ def reading_batch(
 ) -> dict[str, Any]:
     """One day (24 hourly readings, local time) of one terminal, each reading signed."""
     start = PERIOD_START + timedelta(days=day)
-    body: dict[str, Any] = {
-        "metering_point": terminal.metering_point,
-        "terminal": terminal.terminal_json(),
-        "field": terminal.field,
-        "unit": terminal.unit,
-        "readings": [],
-    }
-    refs = []
-    if template is not None:
-        body["template"] = {"id": template, "digest": digests[template]}
-        refs.append({"rel": "template", "id": template, "digest": digests[template]})
-    for hour in range(24):
-        reading = {
-            "start": rfc3339(start + timedelta(hours=hour)),
-            "end": rfc3339(start + timedelta(hours=hour + 1)),
-            "quantity": str(terminal.profile(hour)),
-        }
-        reading["signature"] = sign_reading(terminal.key, reading_content(body, reading))
-        body["readings"].append(reading)
+    readings = [
+        (start + timedelta(hours=h), start + timedelta(hours=h + 1), str(terminal.profile(h)))
+        for h in range(24)
+    ]
     local_day = (start + timedelta(hours=8)).date().isoformat()
     point = terminal.metering_point.split("/")[1].lower()
     rid = f"urn:carbonledger:meter-reading:{point}-{local_day}"
-    return envelope(
-        "meter-reading", rid, terminal.metering_point, ISSUED_AT, PRODUCER_METERING, body, refs
-    )
+    return signed_batch(terminal, rid, readings, digests, template=template)
 
 
 def _field(key: str, name: str, units: list[str], **extra: Any) -> dict[str, Any]:

@@ -9,8 +9,10 @@ granted the record's type; the
 Ed25519 signature must verify; every ``refs`` entry must name a stored record, or an
 earlier record of the same bulk, with the stated digest; a ``supersedes`` link must name a
 record of the same type, subject and producer that nothing supersedes yet; a key revoked
-before the submission arrives refuses it whatever ``issued_at`` says; and a record with
-figures must recompute from the records it links (``ledger.service.recompute``). All records of
+before the submission arrives refuses it whatever ``issued_at`` says; a meter-reading batch
+must come from a registered terminal and fit its template and the readings stored before
+(``ledger.service.readings``); and a record with figures must recompute from the records it
+links (``ledger.service.recompute``). All records of
 a call are then inserted as pending in one transaction, with their receipts, and the
 receipts are returned only after the commit (a record is acknowledged only after its
 commit, docs/OPERATIONS.md §1).
@@ -35,6 +37,7 @@ from ledger.core.receipt import Receipt, issue_receipt
 from ledger.core.records import Record
 from ledger.core.signature import verify_signature
 from ledger.crashpoints import NO_CRASH, CrashPoints
+from ledger.service.readings import ReadingChecks
 from ledger.service.recompute import InputCache, Recomputation
 from ledger.service.submission import (
     AcceptLimits,
@@ -50,6 +53,7 @@ from ledger.store import lookups as lookup
 from ledger.store.producers import is_key_valid_at, may_sign_type, types_of_keys
 from ledger.store.records import Link, NewRecord, insert_pending_records
 from ledger.store.rows import LinkTarget, StoredKey, StoredKeyType
+from ledger.store.terminals import add_reading_spans
 
 __all__ = ["AFTER_COMMIT", "LedgerService", "receipt_bytes"]
 
@@ -68,13 +72,6 @@ _REL_TYPES: dict[str, tuple[str, ...]] = {
     "template": ("metadata-template",),
     "benchmark": ("industry-benchmark",),
     "meter-reading": ("meter-reading",),
-}
-# Types the service does not accept yet, with the reason a producer is told. A meter-reading
-# is accepted only when its terminal's key is registered for its metering point
-# (docs/RECORDS.md §3.9), and terminal keys are not in the TrustRegistry yet.
-_NOT_ACCEPTED: dict[str, str] = {
-    "meter-reading": "meter readings are accepted only from terminals whose keys the "
-    "TrustRegistry holds, and this service has no terminal keys yet",
 }
 
 
@@ -185,6 +182,7 @@ class LedgerService:
         fresh: dict[str, ParsedSubmission] = {}
         later = {p.record_id: p.index for p in parsed}
         figures = Recomputation(session, cache=self.inputs)
+        readings = ReadingChecks(session, parsed, inputs=figures, now=now)
         for p in parsed:
             known = stored.get(p.record_id)
             if known is not None:
@@ -199,13 +197,13 @@ class LedgerService:
                         submitted_digest_hex=p.digest_hex,
                     )
                 continue  # the same record twice in one bulk: one row, the same receipt
-            if p.record.type in _NOT_ACCEPTED:
-                raise _refuse(p, "type", _NOT_ACCEPTED[p.record.type])
             self._check_signer(session, p, keys.get(p.signature.key_id), now)
             _check_record_type(p, key_types.get(p.signature.key_id, []), now)
             self._check_refs(p, targets, later, superseded)
+            readings.check(p)
             figures.check(p)
             figures.admitted(p)
+            readings.admitted(p)
             fresh[p.record_id] = p
             targets[p.record_id] = _target_of(p)
             if p.record.supersedes is not None:
@@ -225,6 +223,7 @@ class LedgerService:
             rows.append(_new_row(p, receipt, now))
         if rows:
             insert_pending_records(session, rows)
+            add_reading_spans(session, readings.spans)
         out: list[Receipt] = []
         for p, replayed in zip(parsed, receipts, strict=True):
             out.append(replayed if replayed is not None else issued[p.record_id])

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from ledger.core.errors import MalformedError
 from ledger.store._session import flush
 from ledger.store.leader import advisory_key
-from ledger.store.models import Base
+from ledger.store.models import Base, Record
 from ledger.store.types import MAX_ID_CHARS, MAX_SUBJECT_CHARS
 
 __all__ = [
@@ -149,10 +149,13 @@ class StoredTerminalKey:
 
 @dataclass(frozen=True)
 class StoredReadingSpan:
+    """A batch's span; ``digest_hex`` is the stored record's (empty for a new batch)."""
+
     record_id: str
     metering_point: str
     first_start: datetime
     last_end: datetime
+    digest_hex: str = ""
 
 
 def _key_id(scheme: str, public_key_hex: str) -> str:
@@ -359,7 +362,8 @@ def spans_meeting(
 ) -> list[StoredReadingSpan]:
     """The stored batches of ``metering_point`` whose span meets ``[start, end)``."""
     query = (
-        select(ReadingSpan)
+        select(ReadingSpan, Record.digest_hex)
+        .join(Record, Record.record_id == ReadingSpan.record_id)
         .where(
             ReadingSpan.metering_point == metering_point,
             ReadingSpan.first_start < end,
@@ -368,8 +372,8 @@ def spans_meeting(
         .order_by(ReadingSpan.first_start)
     )
     return [
-        StoredReadingSpan(r.record_id, r.metering_point, r.first_start, r.last_end)
-        for r in session.scalars(query)
+        StoredReadingSpan(r.record_id, r.metering_point, r.first_start, r.last_end, digest)
+        for r, digest in session.execute(query)
     ]
 
 
