@@ -12,6 +12,9 @@ setting), and for each range, in one database transaction: stores the events
 - ``KeyRegistered``, ``KeyRotated``, ``KeyRevoked``, ``RecordTypeGranted``,
   ``RecordTypeWithdrawn``: the producer keys, their windows and record types (keys of
   producers the store knows);
+- ``TerminalKeyRegistered``, ``TerminalKeyRevoked``, ``MeteringPointGranted``,
+  ``MeteringPointWithdrawn`` (and the record types granted to a terminal key): every
+  collection terminal's key, its window and what it may sign for;
 - ``BodyAccredited``, ``AccreditationWithdrawn``: the accredited bodies;
 - ``BatchAnchored`` and the role events are stored as events only (the anchorer owns the
   batches).
@@ -42,7 +45,7 @@ from anchoring.registry import block_height, canonical_block_hash, rpc
 from anchoring.revert import ContractRevertError
 from ledger.core.errors import LedgerError, UnavailableError
 from ledger.core.reasons import VERDICT_NAMES
-from ledger.store import Store, Transaction, chainfacts, chainmirror
+from ledger.store import Store, Transaction, chainfacts, chainmirror, terminals
 from ledger.store import producers as key_repo
 from ledger.store.alerts import alert_once, resolve_alerts
 from ledger.store.chainfacts import MinedAt
@@ -59,6 +62,10 @@ MAX_RANGES_PER_STEP = 5
 # The last second a datetime holds (9999-12-31T23:59:59Z): a uint64 on the chain can lie
 # far beyond it, and is read as "no end" where it is an end, as this moment elsewhere.
 _LAST_SECOND = 253_402_300_799
+
+
+#: TrustRegistry terminal key schemes (SCHEME_ED25519, SCHEME_SM2_SM3) by the ledger's names.
+_SCHEMES = {1: "ed25519", 2: "sm2-sm3"}
 
 
 def _moment(seconds: int) -> datetime:
@@ -283,10 +290,39 @@ class Follower:
                     session, a["keyId"], a["recordType"], granted_at=_moment(int(a["grantedAt"])),
                     tx_hash=event.tx_hash,
                 )  # fmt: skip
+            elif terminals.has_terminal_key(session, a["keyId"]):
+                terminals.mirror_terminal_grant(
+                    session, a["keyId"], "record-type", a["recordType"],
+                    granted_at=_moment(int(a["grantedAt"])), tx_hash=event.tx_hash,
+                )  # fmt: skip
         elif name == "RecordTypeWithdrawn":
-            key_repo.withdraw_key_type(
-                session, a["keyId"], a["recordType"], at=_moment(int(a["withdrawnAt"]))
+            at = _moment(int(a["withdrawnAt"]))
+            key_repo.withdraw_key_type(session, a["keyId"], a["recordType"], at=at)
+            terminals.withdraw_terminal_grant(session, a["keyId"], "record-type", a["recordType"],
+                                              at=at)  # fmt: skip
+        elif name == "TerminalKeyRegistered":
+            ident = a["distinguishingId"]
+            terminals.mirror_terminal_key(
+                session, terminal_id_hex=a["terminalId"], scheme=_SCHEMES[int(a["scheme"])],
+                public_key_hex=a["publicKey"], distinguishing_id_hex=ident or None,
+                valid_from=_moment(int(a["validFrom"])), valid_until=_until(int(a["validUntil"])),
+                tx_hash=event.tx_hash,
+            )  # fmt: skip
+        elif name == "TerminalKeyRevoked":
+            terminals.mirror_terminal_revocation(
+                session, a["keyId"], effective_at=_moment(int(a["effectiveAt"]))
             )
+        elif name == "MeteringPointGranted":
+            if terminals.has_terminal_key(session, a["keyId"]):
+                terminals.mirror_terminal_grant(
+                    session, a["keyId"], "metering-point", a["meteringPoint"],
+                    granted_at=_moment(int(a["grantedAt"])), tx_hash=event.tx_hash,
+                )  # fmt: skip
+        elif name == "MeteringPointWithdrawn":
+            terminals.withdraw_terminal_grant(
+                session, a["keyId"], "metering-point", a["meteringPoint"],
+                at=_moment(int(a["withdrawnAt"])),
+            )  # fmt: skip
         elif name == "BodyAccredited":
             chainmirror.mirror_body(
                 session, address=to_checksum_address(a["body"]), name=a["name"],
@@ -297,6 +333,37 @@ class Follower:
         elif name == "AccreditationWithdrawn":
             chainmirror.withdraw_body(
                 session, to_checksum_address(a["body"]), block_number=event.block_number
+            )
+
+    def _refresh_terminal(self, key_id: str) -> None:
+        """A terminal key's current window, revocation and grants, read from the chain."""
+        trust = self.contracts["TrustRegistry"].functions
+        key = bytes.fromhex(key_id)
+        try:
+            with rpc(self.chain, f"reading TrustRegistry.getTerminalKey({key_id})"):
+                chain_key = trust.getTerminalKey(key).call()
+        except ContractRevertError:
+            return
+        grants: dict[tuple[str, str], tuple[datetime, datetime | None]] = {}
+        with rpc(self.chain, f"reading what terminal key {key_id} may sign for"):
+            for kind, names, read in (
+                ("metering-point", trust.meteringPointsOf(key).call(), trust.getMeteringPointGrant),
+                ("record-type", trust.recordTypesOf(key).call(), trust.getRecordTypeGrant),
+            ):
+                for name in names:
+                    granted, withdrawn = read(key, name).call()
+                    grants[(kind, str(name))] = (
+                        _moment(int(granted)),
+                        _moment(int(withdrawn)) if int(withdrawn) else None,
+                    )
+        *_key, until, revoked = chain_key
+        with self.store.transaction() as session:
+            terminals.refresh_terminal_key(
+                session,
+                key_id,
+                valid_until=_until(int(until)),
+                revoked_at=_moment(int(revoked)) if int(revoked) else None,
+                grants=grants,
             )
 
     # -- deep reorgs ------------------------------------------------------------------------
@@ -343,6 +410,7 @@ class Follower:
         for key_id in sorted(key_ids):
             chain_key = self._get_key(key_id)
             if chain_key is None:
+                self._refresh_terminal(key_id)
                 continue
             with rpc(self.chain, f"reading the record types of key {key_id}"):
                 names = trust.functions.recordTypesOf(bytes.fromhex(key_id)).call()

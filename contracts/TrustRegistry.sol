@@ -6,14 +6,16 @@ import {AccessControlDefaultAdminRules} from
 
 /// @title TrustRegistry
 /// @notice Who may be trusted, for what, and when (docs/CONTRACTS.md §4): producers' Ed25519
-/// signing keys with their validity windows and the record types each key may sign, the
-/// accredited verification bodies (ISO 14065 style whitelist), and the attestations those bodies
-/// file about record digests.
+/// signing keys with their validity windows and the record types each key may sign; collection
+/// terminals' keys (Ed25519 or SM2) with their windows and the metering points and record types
+/// each may sign for; the accredited verification bodies (ISO 14065 style whitelist), and the
+/// attestations those bodies file about record digests.
 /// @dev Not upgradeable on purpose. One role per duty: KEY_ADMIN_ROLE manages key material
-/// (register, rotate, revoke); REGISTRAR_ROLE decides who is authoritative for what (accredits
-/// bodies, grants and withdraws the record types a key may sign); attestations need no role,
-/// only a current accreditation. The default admin grants roles and hands itself over in two
-/// steps with a delay.
+/// (register, rotate, revoke producer keys; register, revoke terminal keys); REGISTRAR_ROLE
+/// decides who is authoritative for what (accredits bodies, grants and withdraws the record
+/// types a key may sign and the metering points a terminal key may sign for); attestations need
+/// no role, only a current accreditation. The default admin grants roles and hands itself over
+/// in two steps with a delay.
 contract TrustRegistry is AccessControlDefaultAdminRules {
     /// @notice Role allowed to register, rotate and revoke producer keys.
     bytes32 public constant KEY_ADMIN_ROLE = keccak256("KEY_ADMIN_ROLE");
@@ -21,19 +23,49 @@ contract TrustRegistry is AccessControlDefaultAdminRules {
     /// grant and withdraw the record types a producer key may sign.
     bytes32 public constant REGISTRAR_ROLE = keccak256("REGISTRAR_ROLE");
     /// @notice The interface version: 2 adds record types per key and the recorded time of a
-    /// key's revocation (docs/CONTRACTS.md).
-    uint16 public constant INTERFACE_VERSION = 2;
+    /// key's revocation; 3 adds terminal keys and the metering points they may sign for
+    /// (docs/CONTRACTS.md §6).
+    uint16 public constant INTERFACE_VERSION = 3;
     /// @notice At most this many record types are ever granted to one key (bounds the copy a
     /// rotation makes).
     uint256 public constant MAX_RECORD_TYPES = 32;
     /// @notice A record type name is 1 to 64 bytes (the record's `type` string, UTF-8).
     uint256 public constant MAX_RECORD_TYPE_BYTES = 64;
+    /// @notice Terminal key scheme: Ed25519 (RFC 8032), a 32-byte public key.
+    uint8 public constant SCHEME_ED25519 = 1;
+    /// @notice Terminal key scheme: SM2 with SM3 (GB/T 32918, GB/T 32905), a 65-byte
+    /// uncompressed public key 0x04 || x || y and a distinguishing identifier.
+    uint8 public constant SCHEME_SM2_SM3 = 2;
+    /// @notice An SM2 distinguishing identifier is 1 to 8191 bytes (its bit length is a 16-bit
+    /// value in Z_A, GB/T 32918.2 §5.5).
+    uint256 public constant MAX_DISTINGUISHING_ID_BYTES = 8191;
+    /// @notice At most this many metering points are ever granted to one terminal key.
+    uint256 public constant MAX_METERING_POINTS = 256;
+    /// @notice A metering point is its identifier's canonical spelling, 1 to 1024 bytes (256
+    /// characters of UTF-8).
+    uint256 public constant MAX_METERING_POINT_BYTES = 1024;
 
     /// @notice A producer's Ed25519 public key; valid for validFrom <= t < validUntil and, if
     /// revoked, t < revokedAt. revokedAt 0 means "not revoked".
     struct ProducerKey {
         bytes32 publicKey;
         bytes32 producerId;
+        uint64 validFrom;
+        uint64 validUntil;
+        uint64 revokedAt;
+    }
+
+    /// @notice A collection terminal's public key, as returned by {getTerminalKey}; valid for
+    /// validFrom <= t < validUntil and, if revoked, t < revokedAt (0: not revoked).
+    /// @param scheme SCHEME_ED25519 or SCHEME_SM2_SM3.
+    /// @param publicKey The key in its scheme's canonical encoding (32 or 65 bytes).
+    /// @param distinguishingId The SM2 signer's distinguishing identifier; empty for Ed25519.
+    /// @param terminalId sha256 of the UTF-8 bytes of the terminal's identifier.
+    struct TerminalKey {
+        uint8 scheme;
+        bytes publicKey;
+        bytes distinguishingId;
+        bytes32 terminalId;
         uint64 validFrom;
         uint64 validUntil;
         uint64 revokedAt;
@@ -66,6 +98,15 @@ contract TrustRegistry is AccessControlDefaultAdminRules {
     /// sign records of that type anchored at `t` when grantedAt <= t and (withdrawnAt == 0 or
     /// t < withdrawnAt). Both zero when the type was never granted.
     struct RecordTypeGrant {
+        uint64 grantedAt;
+        uint64 withdrawnAt;
+    }
+
+    /// @notice A metering point granted to a terminal key, as returned by
+    /// {getMeteringPointGrant}: the terminal may sign readings of that metering point anchored at
+    /// `t` when grantedAt <= t and (withdrawnAt == 0 or t < withdrawnAt). Both zero when never
+    /// granted.
+    struct MeteringPointGrant {
         uint64 grantedAt;
         uint64 withdrawnAt;
     }
@@ -113,6 +154,22 @@ contract TrustRegistry is AccessControlDefaultAdminRules {
     error TrustRegistryRecordTypeNotGranted(bytes32 keyId, string recordType);
     /// @notice The key already holds MAX_RECORD_TYPES grants.
     error TrustRegistryTooManyRecordTypes(bytes32 keyId);
+    /// @notice The terminal key scheme is neither SCHEME_ED25519 nor SCHEME_SM2_SM3.
+    error TrustRegistryUnknownScheme(uint8 scheme);
+    /// @notice The public key is not in its scheme's canonical encoding (32 non-zero bytes for
+    /// Ed25519; 65 bytes starting 0x04 for SM2).
+    error TrustRegistryInvalidPublicKey(uint8 scheme, uint256 length);
+    /// @notice An SM2 key needs a distinguishing identifier of 1 to MAX_DISTINGUISHING_ID_BYTES
+    /// bytes; an Ed25519 key has none.
+    error TrustRegistryInvalidDistinguishingId(uint8 scheme, uint256 length);
+    /// @notice A metering point must be 1 to MAX_METERING_POINT_BYTES bytes.
+    error TrustRegistryInvalidMeteringPoint(string meteringPoint);
+    /// @notice The metering point was granted to this key before (withdrawn or not).
+    error TrustRegistryMeteringPointAlreadyGranted(bytes32 keyId, string meteringPoint);
+    /// @notice The metering point is not currently granted to this key.
+    error TrustRegistryMeteringPointNotGranted(bytes32 keyId, string meteringPoint);
+    /// @notice The key already holds MAX_METERING_POINTS grants.
+    error TrustRegistryTooManyMeteringPoints(bytes32 keyId);
 
     /// @notice Key `keyId` of producer `producerId` was registered.
     event KeyRegistered(
@@ -137,6 +194,23 @@ contract TrustRegistry is AccessControlDefaultAdminRules {
     event RecordTypeGranted(bytes32 indexed keyId, string recordType, uint64 grantedAt);
     /// @notice Key `keyId` may no longer sign records of type `recordType` from `withdrawnAt` on.
     event RecordTypeWithdrawn(bytes32 indexed keyId, string recordType, uint64 withdrawnAt);
+    /// @notice Terminal key `keyId` of the terminal `terminalId` was registered.
+    event TerminalKeyRegistered(
+        bytes32 indexed keyId,
+        bytes32 indexed terminalId,
+        uint8 scheme,
+        bytes publicKey,
+        bytes distinguishingId,
+        uint64 validFrom,
+        uint64 validUntil
+    );
+    /// @notice Terminal key `keyId` is revoked from `effectiveAt` on.
+    event TerminalKeyRevoked(bytes32 indexed keyId, uint64 effectiveAt);
+    /// @notice Terminal key `keyId` may sign readings of `meteringPoint` from `grantedAt` on.
+    event MeteringPointGranted(bytes32 indexed keyId, string meteringPoint, uint64 grantedAt);
+    /// @notice Terminal key `keyId` may no longer sign readings of `meteringPoint` from
+    /// `withdrawnAt` on.
+    event MeteringPointWithdrawn(bytes32 indexed keyId, string meteringPoint, uint64 withdrawnAt);
     /// @notice Body `body` was accredited, or its accreditation was updated.
     event BodyAccredited(
         address indexed body,
@@ -169,13 +243,31 @@ contract TrustRegistry is AccessControlDefaultAdminRules {
         uint64 revocationRecordedBlock;
     }
 
-    // Version 1's variables keep their slots; version 2's come after them.
+    // A terminal key in storage: the window and both revocation times share one slot, the
+    // scheme and the revocation block another.
+    struct StoredTerminalKey {
+        bytes32 terminalId;
+        uint64 validFrom;
+        uint64 validUntil;
+        uint64 revokedAt;
+        uint64 revocationRecordedAt;
+        uint64 revocationRecordedBlock;
+        uint8 scheme;
+        bytes publicKey;
+        bytes distinguishingId;
+    }
+
+    // Version 1's variables keep their slots; version 2's come after them, then version 3's.
     mapping(bytes32 keyId => StoredKey) private _keys;
     mapping(address body => Body) private _bodies;
     mapping(bytes32 digest => Attestation[]) private _attestations;
     // Grants by key and keccak256 of the type name; the names in grant order, for reading back.
     mapping(bytes32 keyId => mapping(bytes32 typeHash => RecordTypeGrant)) private _grants;
     mapping(bytes32 keyId => string[]) private _typeNames;
+    // Terminal keys, and their metering points as the record types above.
+    mapping(bytes32 keyId => StoredTerminalKey) private _terminalKeys;
+    mapping(bytes32 keyId => mapping(bytes32 pointHash => MeteringPointGrant)) private _points;
+    mapping(bytes32 keyId => string[]) private _pointNames;
 
     /// @notice Deploys the registry with `initialAdmin` as its only default admin.
     /// @param initialAdminDelay Seconds a scheduled admin hand-over must wait before acceptance.
@@ -295,8 +387,8 @@ contract TrustRegistry is AccessControlDefaultAdminRules {
 
     // ---------------------------------------------------------------- record types
 
-    /// @notice Allows key `keyId` to sign records of type `recordType` from this block on.
-    /// Only REGISTRAR_ROLE.
+    /// @notice Allows key `keyId` (a producer key or a terminal key) to sign records of type
+    /// `recordType` from this block on. Only REGISTRAR_ROLE.
     /// @dev Checks in order: the role; the key exists (TrustRegistryUnknownKey) and is not
     /// revoked (TrustRegistryKeyRevoked); the name is 1 to 64 bytes
     /// (TrustRegistryInvalidRecordType); it was never granted to this key
@@ -308,19 +400,19 @@ contract TrustRegistry is AccessControlDefaultAdminRules {
         external
         onlyRole(REGISTRAR_ROLE)
     {
-        if (_existingKey(keyId).revokedAt != 0) revert TrustRegistryKeyRevoked(keyId);
+        if (_revokedAtOfAnyKey(keyId) != 0) revert TrustRegistryKeyRevoked(keyId);
         _grant(keyId, recordType);
     }
 
     /// @notice Stops key `keyId` signing records of type `recordType` from this block on.
     /// Only REGISTRAR_ROLE. Records of that type anchored before stay authorised.
-    /// @dev Reverts with TrustRegistryUnknownKey for an unknown key and with
-    /// TrustRegistryRecordTypeNotGranted unless the type is granted and not withdrawn.
+    /// @dev Reverts with TrustRegistryUnknownKey for an unknown key (producer or terminal) and
+    /// with TrustRegistryRecordTypeNotGranted unless the type is granted and not withdrawn.
     function withdrawRecordType(bytes32 keyId, string calldata recordType)
         external
         onlyRole(REGISTRAR_ROLE)
     {
-        _existingKey(keyId);
+        _revokedAtOfAnyKey(keyId);
         RecordTypeGrant storage grant = _grants[keyId][keccak256(bytes(recordType))];
         if (grant.grantedAt == 0 || grant.withdrawnAt != 0) {
             revert TrustRegistryRecordTypeNotGranted(keyId, recordType);
@@ -357,6 +449,189 @@ contract TrustRegistry is AccessControlDefaultAdminRules {
     /// grant order; read each one's times with {getRecordTypeGrant}.
     function recordTypesOf(bytes32 keyId) external view returns (string[] memory) {
         return _typeNames[keyId];
+    }
+
+    // ---------------------------------------------------------------- terminal keys
+
+    /// @notice Registers the key `keyId` of a collection terminal. Only KEY_ADMIN_ROLE.
+    /// @dev Checks in order: the role; terminalId non-zero (TrustRegistryZeroDigest); the
+    /// scheme (TrustRegistryUnknownScheme); the key's encoding (TrustRegistryInvalidPublicKey);
+    /// the distinguishing identifier (TrustRegistryInvalidDistinguishingId); keyId equals
+    /// sha256(publicKey) (TrustRegistryKeyIdMismatch); the window (TrustRegistryInvalidValidity);
+    /// the id is neither a producer key nor a terminal key yet (TrustRegistryKeyExists).
+    /// @param keyId Must equal sha256(publicKey).
+    /// @param scheme SCHEME_ED25519 or SCHEME_SM2_SM3.
+    /// @param publicKey 32 non-zero bytes (Ed25519) or 65 bytes 0x04 || x || y (SM2). Whether
+    /// an SM2 point lies on the curve is not checked here: a verifier refuses a key that does not.
+    /// @param distinguishingId The SM2 distinguishing identifier the terminal signs under (1 to
+    /// MAX_DISTINGUISHING_ID_BYTES bytes); empty for Ed25519.
+    /// @param terminalId sha256 of the UTF-8 bytes of the terminal's identifier, non-zero.
+    /// @param validFrom First second the key is valid.
+    /// @param validUntil First second the key is no longer valid; after validFrom.
+    function registerTerminalKey(
+        bytes32 keyId,
+        uint8 scheme,
+        bytes calldata publicKey,
+        bytes calldata distinguishingId,
+        bytes32 terminalId,
+        uint64 validFrom,
+        uint64 validUntil
+    ) external onlyRole(KEY_ADMIN_ROLE) {
+        if (terminalId == bytes32(0)) revert TrustRegistryZeroDigest();
+        _checkTerminalKey(scheme, publicKey, distinguishingId);
+        bytes32 expected = sha256(publicKey);
+        if (keyId != expected) revert TrustRegistryKeyIdMismatch(expected, keyId);
+        if (validFrom >= validUntil) revert TrustRegistryInvalidValidity(validFrom, validUntil);
+        StoredTerminalKey storage key = _terminalKeys[keyId];
+        if (key.scheme != 0 || _keys[keyId].publicKey != bytes32(0)) {
+            revert TrustRegistryKeyExists(keyId);
+        }
+        key.terminalId = terminalId;
+        key.validFrom = validFrom;
+        key.validUntil = validUntil;
+        key.scheme = scheme;
+        key.publicKey = publicKey;
+        key.distinguishingId = distinguishingId;
+        emit TerminalKeyRegistered(
+            keyId, terminalId, scheme, publicKey, distinguishingId, validFrom, validUntil
+        );
+    }
+
+    /// @notice Revokes terminal key `keyId` from `effectiveAt` on. Only KEY_ADMIN_ROLE.
+    /// @dev As {revokeKey}: effectiveAt may be back-dated but not post-dated; a revoked key may
+    /// be revoked again only to move the cut-off earlier.
+    /// @param keyId The terminal key.
+    /// @param effectiveAt First second the key is no longer valid; 0 means block.timestamp.
+    function revokeTerminalKey(bytes32 keyId, uint64 effectiveAt)
+        external
+        onlyRole(KEY_ADMIN_ROLE)
+    {
+        StoredTerminalKey storage key = _existingTerminalKey(keyId);
+        uint64 now_ = uint64(block.timestamp);
+        if (effectiveAt == 0) effectiveAt = now_;
+        else if (effectiveAt > now_) revert TrustRegistryRevocationInFuture(effectiveAt, now_);
+        if (key.revokedAt != 0 && effectiveAt >= key.revokedAt) {
+            revert TrustRegistryKeyRevoked(keyId);
+        }
+        if (key.revokedAt == 0) {
+            key.revocationRecordedAt = now_;
+            key.revocationRecordedBlock = uint64(block.number);
+        }
+        key.revokedAt = effectiveAt;
+        emit TerminalKeyRevoked(keyId, effectiveAt);
+    }
+
+    /// @notice Reads terminal key `keyId`. Reverts with TrustRegistryUnknownKey if it was never
+    /// registered as a terminal key.
+    function getTerminalKey(bytes32 keyId) external view returns (TerminalKey memory) {
+        StoredTerminalKey storage key = _existingTerminalKey(keyId);
+        return TerminalKey({
+            scheme: key.scheme,
+            publicKey: key.publicKey,
+            distinguishingId: key.distinguishingId,
+            terminalId: key.terminalId,
+            validFrom: key.validFrom,
+            validUntil: key.validUntil,
+            revokedAt: key.revokedAt
+        });
+    }
+
+    /// @notice Reads when terminal key `keyId` was revoked, as {getKeyRevocation} for producer
+    /// keys. Reverts with TrustRegistryUnknownKey if it was never registered as a terminal key.
+    function getTerminalKeyRevocation(bytes32 keyId) external view returns (KeyRevocation memory) {
+        StoredTerminalKey storage key = _existingTerminalKey(keyId);
+        return KeyRevocation({
+            effectiveAt: key.revokedAt,
+            recordedAt: key.revocationRecordedAt,
+            recordedBlock: key.revocationRecordedBlock
+        });
+    }
+
+    /// @notice Whether terminal key `keyId` was valid at `timestamp` (the formula of
+    /// {isKeyValidAt}). False for an unknown key.
+    function isTerminalKeyValidAt(bytes32 keyId, uint64 timestamp) external view returns (bool) {
+        StoredTerminalKey storage key = _terminalKeys[keyId];
+        return key.validFrom <= timestamp && timestamp < key.validUntil
+            && (key.revokedAt == 0 || timestamp < key.revokedAt);
+    }
+
+    // ---------------------------------------------------------------- metering points
+
+    /// @notice Allows terminal key `keyId` to sign readings of `meteringPoint` from this block
+    /// on. Only REGISTRAR_ROLE.
+    /// @dev Checks in order: the role; the terminal key exists (TrustRegistryUnknownKey) and is
+    /// not revoked (TrustRegistryKeyRevoked); the name is 1 to MAX_METERING_POINT_BYTES bytes
+    /// (TrustRegistryInvalidMeteringPoint); it was never granted to this key
+    /// (TrustRegistryMeteringPointAlreadyGranted); fewer than MAX_METERING_POINTS grants
+    /// (TrustRegistryTooManyMeteringPoints).
+    /// @param keyId The terminal key.
+    /// @param meteringPoint The metering point's identifier in its canonical spelling.
+    function grantMeteringPoint(bytes32 keyId, string calldata meteringPoint)
+        external
+        onlyRole(REGISTRAR_ROLE)
+    {
+        if (_existingTerminalKey(keyId).revokedAt != 0) revert TrustRegistryKeyRevoked(keyId);
+        uint256 length = bytes(meteringPoint).length;
+        if (length == 0 || length > MAX_METERING_POINT_BYTES) {
+            revert TrustRegistryInvalidMeteringPoint(meteringPoint);
+        }
+        MeteringPointGrant storage grant = _points[keyId][keccak256(bytes(meteringPoint))];
+        if (grant.grantedAt != 0) {
+            revert TrustRegistryMeteringPointAlreadyGranted(keyId, meteringPoint);
+        }
+        string[] storage names = _pointNames[keyId];
+        if (names.length >= MAX_METERING_POINTS) revert TrustRegistryTooManyMeteringPoints(keyId);
+        uint64 now_ = uint64(block.timestamp);
+        grant.grantedAt = now_;
+        names.push(meteringPoint);
+        emit MeteringPointGranted(keyId, meteringPoint, now_);
+    }
+
+    /// @notice Stops terminal key `keyId` signing readings of `meteringPoint` from this block
+    /// on. Only REGISTRAR_ROLE. Readings anchored before stay authorised.
+    /// @dev Reverts with TrustRegistryUnknownKey for an unknown terminal key and with
+    /// TrustRegistryMeteringPointNotGranted unless the point is granted and not withdrawn.
+    function withdrawMeteringPoint(bytes32 keyId, string calldata meteringPoint)
+        external
+        onlyRole(REGISTRAR_ROLE)
+    {
+        _existingTerminalKey(keyId);
+        MeteringPointGrant storage grant = _points[keyId][keccak256(bytes(meteringPoint))];
+        if (grant.grantedAt == 0 || grant.withdrawnAt != 0) {
+            revert TrustRegistryMeteringPointNotGranted(keyId, meteringPoint);
+        }
+        uint64 now_ = uint64(block.timestamp);
+        grant.withdrawnAt = now_;
+        emit MeteringPointWithdrawn(keyId, meteringPoint, now_);
+    }
+
+    /// @notice Reads the grant of `meteringPoint` to terminal key `keyId`; both fields zero when
+    /// never granted.
+    function getMeteringPointGrant(bytes32 keyId, string calldata meteringPoint)
+        external
+        view
+        returns (MeteringPointGrant memory)
+    {
+        return _points[keyId][keccak256(bytes(meteringPoint))];
+    }
+
+    /// @notice Whether terminal key `keyId` may sign readings of `meteringPoint` anchored at
+    /// `timestamp`: granted at or before it and not withdrawn by then. Says nothing about the
+    /// key's own window (see {isTerminalKeyValidAt}). False for an unknown key or point.
+    function isMeteringPointGrantedAt(
+        bytes32 keyId,
+        string calldata meteringPoint,
+        uint64 timestamp
+    ) external view returns (bool) {
+        MeteringPointGrant storage grant = _points[keyId][keccak256(bytes(meteringPoint))];
+        return grant.grantedAt != 0 && grant.grantedAt <= timestamp
+            && (grant.withdrawnAt == 0 || timestamp < grant.withdrawnAt);
+    }
+
+    /// @notice Every metering point ever granted to terminal key `keyId` (withdrawn ones
+    /// included), in grant order; read each one's times with {getMeteringPointGrant}.
+    function meteringPointsOf(bytes32 keyId) external view returns (string[] memory) {
+        return _pointNames[keyId];
     }
 
     // ---------------------------------------------------------------- verification bodies
@@ -473,7 +748,9 @@ contract TrustRegistry is AccessControlDefaultAdminRules {
         if (keyId != expected) revert TrustRegistryKeyIdMismatch(expected, keyId);
         if (validFrom >= validUntil) revert TrustRegistryInvalidValidity(validFrom, validUntil);
         StoredKey storage key = _keys[keyId];
-        if (key.publicKey != bytes32(0)) revert TrustRegistryKeyExists(keyId);
+        if (key.publicKey != bytes32(0) || _terminalKeys[keyId].scheme != 0) {
+            revert TrustRegistryKeyExists(keyId);
+        }
         key.publicKey = publicKey;
         key.producerId = producerId;
         key.validFrom = validFrom;
@@ -498,6 +775,47 @@ contract TrustRegistry is AccessControlDefaultAdminRules {
     function _existingKey(bytes32 keyId) private view returns (StoredKey storage key) {
         key = _keys[keyId];
         if (key.publicKey == bytes32(0)) revert TrustRegistryUnknownKey(keyId);
+    }
+
+    function _existingTerminalKey(bytes32 keyId)
+        private
+        view
+        returns (StoredTerminalKey storage key)
+    {
+        key = _terminalKeys[keyId];
+        // A registered terminal key always has a scheme (1 or 2).
+        if (key.scheme == 0) revert TrustRegistryUnknownKey(keyId);
+    }
+
+    // The revocation time of a producer key or a terminal key; reverts for an unknown id.
+    function _revokedAtOfAnyKey(bytes32 keyId) private view returns (uint64) {
+        StoredKey storage producerKey = _keys[keyId];
+        if (producerKey.publicKey != bytes32(0)) return producerKey.revokedAt;
+        return _existingTerminalKey(keyId).revokedAt;
+    }
+
+    function _checkTerminalKey(
+        uint8 scheme,
+        bytes calldata publicKey,
+        bytes calldata distinguishingId
+    ) private pure {
+        uint256 idLength = distinguishingId.length;
+        if (scheme == SCHEME_ED25519) {
+            // An all-zero Ed25519 key encodes a small-order point: never a real key.
+            if (publicKey.length != 32 || bytes32(publicKey) == bytes32(0)) {
+                revert TrustRegistryInvalidPublicKey(scheme, publicKey.length);
+            }
+            if (idLength != 0) revert TrustRegistryInvalidDistinguishingId(scheme, idLength);
+        } else if (scheme == SCHEME_SM2_SM3) {
+            if (publicKey.length != 65 || publicKey[0] != 0x04) {
+                revert TrustRegistryInvalidPublicKey(scheme, publicKey.length);
+            }
+            if (idLength == 0 || idLength > MAX_DISTINGUISHING_ID_BYTES) {
+                revert TrustRegistryInvalidDistinguishingId(scheme, idLength);
+            }
+        } else {
+            revert TrustRegistryUnknownScheme(scheme);
+        }
     }
 
     function _existingBody(address body) private view returns (Body storage stored) {

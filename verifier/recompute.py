@@ -19,7 +19,7 @@ from decimal import DecimalException
 from typing import TYPE_CHECKING
 
 from ledger.core.errors import CalculationMismatchError, LedgerError
-from ledger.core.figures import check_figures, figure_rule
+from ledger.core.figures import check_figures, figure_rule, further_inputs
 from ledger.core.records import Record
 
 if TYPE_CHECKING:
@@ -77,17 +77,20 @@ def recompute(entry: Entry, by_digest: Mapping[bytes, Entry]) -> Recomputation:
     inputs: dict[str, Record] = {}
     hidden: list[str] = []
     missing: list[str] = []
-    for ref in rule.inputs(record):
-        target = by_digest.get(bytes.fromhex(ref.digest))
-        if target is None:
-            missing.append(ref.id)
-        elif target.record is None or target.record.id != ref.id:
-            if target.hides:
-                hidden.append(ref.id)
-            else:
+    refs = rule.inputs(record)
+    while refs:
+        for ref in refs:
+            target = by_digest.get(bytes.fromhex(ref.digest))
+            if target is None:
                 missing.append(ref.id)
-        else:
-            inputs[ref.id] = target.record
+            elif target.record is None or target.record.id != ref.id:
+                if target.hides:
+                    hidden.append(ref.id)
+                else:
+                    missing.append(ref.id)
+            else:
+                inputs[ref.id] = target.record
+        refs = () if missing or hidden else further_inputs(rule.follow, inputs)
     if missing:
         return Recomputation(
             "FAIL", f"cannot recompute: {', '.join(missing)} is not in the bundle (check 9)"

@@ -4,6 +4,8 @@
   keys rotate --key-id HEX --out FILE [--valid-from T] [--valid-until T]
   keys revoke --key-id HEX [--effective-at T]
   keys list [--producer NAME]
+  keys terminal …, keys terminal-revoke …, keys terminals: collection terminals' keys
+  (``api.cli.terminals``)
 
 The chain is the authority a verifier trusts; the store mirrors it so the accept path can
 check signatures without a chain call. Every change is therefore made on the chain first
@@ -21,36 +23,28 @@ chain holds. Times are RFC 3339 UTC in whole seconds (the contract keeps uint64 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from hexbytes import HexBytes
 
-from anchoring.chain import Chain, ChainSetupError
-from anchoring.deployment import check_deployment, ensure_deployment, load_deployment
-from anchoring.revert import ContractRevertError
-from api.cli.common import (
-    EXIT_OK,
-    add_chain_options,
-    add_store_option,
-    admin_delay_s,
-    check_npm_install,
-    compile_artifacts,
-    configured_chain,
-    print_rows,
-    project_root,
-    record_dir,
-    role_assignment,
+from api.cli import terminals
+from api.cli.common import EXIT_OK, add_chain_options, add_store_option, print_rows
+from api.cli.trust import (
+    OnChainKey,
+    key_id_arg,
+    moment_of,
+    seconds_of,
+    time_arg,
+    trust_registry,
+    types_arg,
+    window_of,
 )
 from api.settings import CarbonLedgerSettings
-from ledger.core.canonical import format_timestamp, parse_timestamp
+from ledger.core.canonical import format_timestamp
 from ledger.core.errors import AnchoringError, MalformedError, NotFoundError
 from ledger.core.signature import key_id as key_id_of
 from ledger.core.signature import public_key_bytes
@@ -67,33 +61,6 @@ from ledger.store.producers import (
 )
 
 REPORT_FORMAT = "carbonledger-cli-keys/1"
-#: The contract's "no end" for a key window (validUntil is a uint64; the store keeps NULL).
-NO_END = 2**64 - 1
-
-
-def _time(text: str) -> datetime:
-    try:
-        moment = parse_timestamp(text)
-    except MalformedError as exc:
-        raise argparse.ArgumentTypeError(exc.reason) from None
-    if moment.microsecond:
-        raise argparse.ArgumentTypeError("whole seconds only (the contract keeps seconds)")
-    return moment
-
-
-def _key_id(text: str) -> str:
-    if len(text) != 64 or any(c not in "0123456789abcdef" for c in text):
-        raise argparse.ArgumentTypeError("expected 64 lowercase hex characters")
-    return text
-
-
-def _types(text: str) -> list[str]:
-    names = [t.strip() for t in text.split(",") if t.strip()]
-    if not names or any(not 1 <= len(t.encode()) <= 64 for t in names):
-        raise argparse.ArgumentTypeError(
-            "expected record types, 1 to 64 bytes each, comma-separated"
-        )
-    return sorted(set(names))
 
 
 def register(subparsers: Any) -> None:
@@ -118,14 +85,14 @@ def register(subparsers: Any) -> None:
             sub.add_argument("--producer", required=True, help="the records' producer string")
             sub.add_argument(
                 "--types",
-                type=_types,
+                type=types_arg,
                 required=True,
                 help="comma-separated record types the key may sign (granted on-chain)",
             )
         elif name == "list":
             sub.add_argument("--producer", help="only this producer's keys")
         else:
-            sub.add_argument("--key-id", type=_key_id, required=True, help="key id (hex)")
+            sub.add_argument("--key-id", type=key_id_arg, required=True, help="key id (hex)")
         if name in ("create", "rotate"):
             sub.add_argument(
                 "--out",
@@ -133,97 +100,17 @@ def register(subparsers: Any) -> None:
                 required=True,
                 help="private key file to write (0600); an existing one is resumed",
             )
-            sub.add_argument("--valid-from", type=_time, help="first valid second (default now)")
-            sub.add_argument("--valid-until", type=_time, help="first invalid second (default "
+            sub.add_argument("--valid-from", type=time_arg, help="first valid second (default now)")
+            sub.add_argument("--valid-until", type=time_arg, help="first invalid second (default "
                              "none)")  # fmt: skip
         if name == "revoke":
             sub.add_argument(
                 "--effective-at",
-                type=_time,
+                type=time_arg,
                 help="first second the key is invalid (default: now, on chain)",
             )
         sub.set_defaults(run=run)
-
-
-# -- chain side -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OnChainKey:
-    public_key_hex: str
-    producer_id_hex: str
-    valid_from: int
-    valid_until: int
-    revoked_at: int
-
-
-@dataclass
-class Registry:
-    chain: Chain
-    contract: Any
-    from_block: int
-
-    def get_key(self, kid: str) -> OnChainKey | None:
-        try:
-            raw = self.chain.call(self.contract.functions.getKey(bytes.fromhex(kid)))
-        except ContractRevertError as exc:
-            if exc.error_name == "TrustRegistryUnknownKey":
-                return None
-            raise
-        pub, producer_id, valid_from, valid_until, revoked_at = raw
-        return OnChainKey(bytes(pub).hex(), bytes(producer_id).hex(), int(valid_from),
-                          int(valid_until), int(revoked_at))  # fmt: skip
-
-    def tx_of(self, event: str, kid: str, field: str) -> str | None:
-        """Hash of the transaction whose ``event`` names ``kid`` (after a crash)."""
-        with self.chain.boundary(f"reading the {event} events of key {kid}"):
-            logs = getattr(self.contract.events, event).get_logs(
-                from_block=self.from_block, argument_filters={field: bytes.fromhex(kid)}
-            )
-        for entry in logs:
-            if bytes(entry["args"][field]).hex() == kid:
-                return HexBytes(entry["transactionHash"]).to_0x_hex()
-        return None
-
-    def send(self, fn: Any) -> str:
-        receipt = self.chain.transact(fn)
-        return HexBytes(receipt["transactionHash"]).to_0x_hex()
-
-    def grants(self, kid: str) -> dict[str, tuple[datetime, datetime | None]]:
-        """Record type -> (granted, withdrawn) as the TrustRegistry holds them."""
-        key = bytes.fromhex(kid)
-        out = {}
-        for name in self.chain.call(self.contract.functions.recordTypesOf(key)):
-            granted, withdrawn = self.chain.call(
-                self.contract.functions.getRecordTypeGrant(key, name)
-            )
-            out[str(name)] = (datetime.fromtimestamp(int(granted), UTC), _moment(int(withdrawn)))
-        return out
-
-
-@contextlib.contextmanager
-def trust_registry(settings: CarbonLedgerSettings) -> Iterator[Registry]:
-    """The TrustRegistry of the recorded deployment (on a memory chain: a fresh one)."""
-    directory = record_dir(settings)
-    found = load_deployment(directory) if directory is not None else None
-    if directory is not None and found is None:
-        raise ChainSetupError(
-            f"no deployment is recorded in {directory}: run `carbonledger deploy` first"
-        )
-    root = project_root(settings)
-    anvil = check_npm_install(root, settings)
-    artifacts = compile_artifacts(root)
-    with configured_chain(settings, anvil_path=anvil) as chain:
-        if found is None:
-            record, _ = ensure_deployment(
-                chain, artifacts, data_dir=None, admin_delay_s=admin_delay_s(settings),
-                roles=role_assignment(settings),
-            )  # fmt: skip
-        else:
-            check_deployment(chain, found, artifacts)
-            record = found
-        contract = chain.contract(artifacts["TrustRegistry"], record.address_of("TrustRegistry"))
-        yield Registry(chain, contract, record.contracts["TrustRegistry"].deploy_block)
+    terminals.register_actions(actions)
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -243,22 +130,6 @@ def _load_or_generate(path: Path) -> tuple[Ed25519PrivateKey, bool]:
     return key, False
 
 
-def _seconds(moment: datetime | None, default: int) -> int:
-    return default if moment is None else int(moment.timestamp())
-
-
-def _moment(seconds: int) -> datetime | None:
-    return None if seconds in (0, NO_END) else datetime.fromtimestamp(seconds, UTC)
-
-
-def _window(args: argparse.Namespace) -> tuple[int, int]:
-    valid_from = _seconds(args.valid_from, int(datetime.now(UTC).timestamp()))
-    valid_until = _seconds(args.valid_until, NO_END)
-    if valid_until <= valid_from:
-        raise MalformedError("must be after --valid-from", path="--valid-until")
-    return valid_from, valid_until
-
-
 def _producer_id(producer: str) -> str:
     # docs/CONTRACTS.md §4: producerId = sha256(UTF-8 bytes of the producer string).
     return hashlib.sha256(producer.encode("utf-8")).hexdigest()
@@ -271,7 +142,7 @@ def _mirror(session: Transaction, kid: str, producer: str, chain_key: OnChainKey
     row = mirror_key(
         session, producer=producer, public_key_hex=chain_key.public_key_hex,
         valid_from=datetime.fromtimestamp(chain_key.valid_from, UTC),
-        valid_until=_moment(chain_key.valid_until), revoked_at=_moment(chain_key.revoked_at),
+        valid_until=moment_of(chain_key.valid_until), revoked_at=moment_of(chain_key.revoked_at),
         tx_hash=tx, at=datetime.now(UTC),
     )  # fmt: skip
     if grants is not None:
@@ -320,7 +191,7 @@ def _run_create(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int
     producer: str = args.producer
     if not producer or len(producer) > 200:
         raise MalformedError("expected 1 to 200 characters", path="--producer")
-    valid_from, valid_until = _window(args)
+    valid_from, valid_until = window_of(args)
     key, resumed = _load_or_generate(args.out)
     pub_hex, kid = public_key_bytes(key).hex(), key_id_of(key)
     store = _store(args, settings)
@@ -353,7 +224,7 @@ def _run_create(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int
 
 
 def _run_rotate(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int:
-    valid_from, valid_until = _window(args)
+    valid_from, valid_until = window_of(args)
     store = _store(args, settings)
     try:
         with store.transaction(readonly=True) as session:
@@ -394,7 +265,7 @@ def _run_revoke(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int
             chain_key = registry.get_key(args.key_id)
             if chain_key is None:
                 raise NotFoundError(f"the TrustRegistry holds no key {args.key_id}")
-            wanted = _seconds(args.effective_at, 0)
+            wanted = seconds_of(args.effective_at, 0)
             done = chain_key.revoked_at != 0 and (wanted == 0 or chain_key.revoked_at <= wanted)
             if not done:
                 registry.send(

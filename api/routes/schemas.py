@@ -27,6 +27,11 @@ RecordType = Literal[
     "risk-assessment",
     "equivalence-declaration",
     "claim",
+    "meter-reading",
+    "metadata-template",
+    "industry-benchmark",
+    "efficiency-grading-rule",
+    "carbon-efficiency",
 ]
 
 

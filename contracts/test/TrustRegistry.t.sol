@@ -241,4 +241,96 @@ contract TrustRegistryTest is TestBase {
         bytes memory call = abi.encodeCall(reg.accreditBody, (BODY, "B", "S", "EU", 0, 1));
         _expectRevert(caller, address(reg), call, _unauthorized(caller, reg.REGISTRAR_ROLE()));
     }
+
+    // ------------------------------------------------------------ terminal keys (version 3)
+
+    bytes32 internal constant TERMINAL = keccak256("88.118.8/TM-GRID-01");
+
+    function _sm2Key(bytes32 x, bytes32 y) internal pure returns (bytes memory) {
+        return abi.encodePacked(bytes1(0x04), x, y);
+    }
+
+    function _registerTerminal(bytes memory pk, uint64 from, uint64 until)
+        internal
+        returns (bytes32 keyId)
+    {
+        keyId = sha256(pk);
+        vm.prank(KEY_ADMIN);
+        reg.registerTerminalKey(keyId, 2, pk, "1234567812345678", TERMINAL, from, until);
+    }
+
+    function testFuzzTerminalKeyWindowAndRevocation(
+        bytes32 x,
+        uint64 from,
+        uint64 until,
+        uint64 effectiveAt,
+        uint64 t
+    ) public {
+        vm.assume(from < until && effectiveAt <= T0);
+        bytes memory pk = _sm2Key(x, keccak256(abi.encode(x)));
+        bytes32 keyId = _registerTerminal(pk, from, until);
+        TrustRegistry.TerminalKey memory k = reg.getTerminalKey(keyId);
+        require(k.scheme == 2 && keccak256(k.publicKey) == keccak256(pk), "stored key");
+        require(k.terminalId == TERMINAL && k.revokedAt == 0, "stored terminal");
+        require(reg.isTerminalKeyValidAt(keyId, t) == (from <= t && t < until), "window");
+        vm.prank(KEY_ADMIN);
+        reg.revokeTerminalKey(keyId, effectiveAt);
+        uint64 cut = effectiveAt == 0 ? T0 : effectiveAt;
+        require(reg.getTerminalKey(keyId).revokedAt == cut, "revokedAt");
+        require(reg.isTerminalKeyValidAt(keyId, t) == (from <= t && t < until && t < cut), "cut");
+        require(reg.getTerminalKeyRevocation(keyId).recordedAt == T0, "recorded");
+    }
+
+    function testFuzzTerminalKeyIdIsTheSha256OfTheKey(bytes32 x, bytes32 keyId) public {
+        bytes memory pk = _sm2Key(x, x);
+        bytes32 expected = sha256(pk);
+        vm.assume(keyId != expected);
+        bytes memory call = abi.encodeCall(
+            reg.registerTerminalKey, (keyId, 2, pk, bytes("id"), TERMINAL, 0, 1));
+        _expectRevert(KEY_ADMIN, address(reg), call, abi.encodeWithSelector(
+            TrustRegistry.TrustRegistryKeyIdMismatch.selector, expected, keyId));
+    }
+
+    function testFuzzMeteringPointGrantWindow(uint64 grantAt, uint64 withdrawAt, uint64 t) public {
+        vm.assume(grantAt > 0 && withdrawAt > grantAt);
+        bytes32 keyId = _registerTerminal(_sm2Key("x", "y"), 0, type(uint64).max);
+        vm.warp(grantAt);
+        vm.prank(REGISTRAR);
+        reg.grantMeteringPoint(keyId, "88.118.8/MP-GRID-01");
+        require(reg.isMeteringPointGrantedAt(keyId, "88.118.8/MP-GRID-01", t) == (t >= grantAt),
+            "granted");
+        require(!reg.isMeteringPointGrantedAt(keyId, "88.118.8/MP-GAS-01", t), "other point");
+        vm.warp(withdrawAt);
+        vm.prank(REGISTRAR);
+        reg.withdrawMeteringPoint(keyId, "88.118.8/MP-GRID-01");
+        require(reg.isMeteringPointGrantedAt(keyId, "88.118.8/MP-GRID-01", t)
+            == (grantAt <= t && t < withdrawAt), "window");
+    }
+
+    function testATerminalKeyHoldsAtMostTheMaximumOfMeteringPoints() public {
+        bytes32 keyId = _registerTerminal(_sm2Key("x", "y"), 0, type(uint64).max);
+        for (uint256 i = 0; i < reg.MAX_METERING_POINTS(); i++) {
+            vm.prank(REGISTRAR);
+            reg.grantMeteringPoint(keyId, string(abi.encodePacked("1.2.156.", bytes32(i))));
+        }
+        require(reg.meteringPointsOf(keyId).length == 256, "all granted");
+        _expectRevert(REGISTRAR, address(reg), abi.encodeCall(
+            reg.grantMeteringPoint, (keyId, "one-too-many")), abi.encodeWithSelector(
+            TrustRegistry.TrustRegistryTooManyMeteringPoints.selector, keyId));
+    }
+
+    function testFuzzOnlyKeyAdminRegistersTerminals(address caller) public {
+        vm.assume(caller != KEY_ADMIN && !_isCheatOrPrecompile(caller));
+        bytes memory pk = _sm2Key("x", "y");
+        bytes memory call = abi.encodeCall(
+            reg.registerTerminalKey, (sha256(pk), 2, pk, bytes("id"), TERMINAL, 0, 1));
+        _expectRevert(caller, address(reg), call, _unauthorized(caller, reg.KEY_ADMIN_ROLE()));
+    }
+
+    function testFuzzOnlyRegistrarGrantsMeteringPoints(address caller) public {
+        vm.assume(caller != REGISTRAR && !_isCheatOrPrecompile(caller));
+        bytes32 keyId = _registerTerminal(_sm2Key("x", "y"), 0, T0 * 2);
+        bytes memory call = abi.encodeCall(reg.grantMeteringPoint, (keyId, "88.118.8/MP-1"));
+        _expectRevert(caller, address(reg), call, _unauthorized(caller, reg.REGISTRAR_ROLE()));
+    }
 }

@@ -4,7 +4,10 @@ One registry for the two places that recompute: the accept path (its inputs come
 the store, ``ledger.service.recompute``) and the verifier's check 10 (its inputs come
 from the bundle). A type with figures maps to a ``FigureRule``: the links whose records
 are its inputs, and the calc/1 check that recomputes the figures from them. A later type
-with figures plugs in as one more entry of ``FIGURE_RULES``.
+with figures plugs in as one more entry of ``FIGURE_RULES``. Some inputs have inputs of
+their own: a metadata template's fields include those of the template it ``extends``. A
+rule names such links in ``follow``, and a caller resolves ``further_inputs`` until there
+are none left.
 
 Inputs are handed over by record id; the caller guarantees that each is the record with
 exactly the digest the link states (the store checked it at acceptance, the verifier
@@ -16,9 +19,10 @@ recomputed and any warnings.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
+from ledger.core.calc.efficiency import check_carbon_efficiency
 from ledger.core.calc.lines import check_carbon_record
 from ledger.core.calc.rating import check_credit_change
 from ledger.core.calc.substitution import check_substitution
@@ -33,6 +37,7 @@ __all__ = [
     "Outcome",
     "check_figures",
     "figure_rule",
+    "further_inputs",
     "input_refs",
 ]
 
@@ -54,12 +59,14 @@ class FigureRule:
 
     ``inputs(record)``: the links whose records the check reads. ``check(record, inputs,
     strict)``: recompute and compare; ``strict`` at acceptance (no leniency for records
-    of an older schema version).
+    of an older schema version). ``follow``: the rels of the inputs' own links whose
+    records are inputs too.
     """
 
     record_type: str
     inputs: Callable[[Record], tuple[Ref, ...]]
     check: Callable[[Record, Inputs, bool], Outcome]
+    follow: tuple[str, ...] = ()
 
 
 def _need(inputs: Inputs, ref_id: str, what: str) -> Record:
@@ -177,6 +184,28 @@ def _check_assessment(record: Record, inputs: Inputs, strict: bool) -> Outcome:
     )
 
 
+# -- carbon-efficiency ---------------------------------------------------------------
+
+_EFFICIENCY_RELS = ("meter-reading", "factor-set", "rule", "benchmark", "template")
+
+
+def _efficiency_inputs(record: Record) -> tuple[Ref, ...]:
+    return tuple(r for r in record.refs if r.rel in _EFFICIENCY_RELS)
+
+
+def _check_efficiency(record: Record, inputs: Inputs, strict: bool) -> Outcome:
+    # At acceptance every batch's readings were verified against the terminal's registered
+    # key when the batch was accepted (docs/SUBMISSION.md); a verifier walks them again.
+    check_carbon_efficiency(record, inputs, signatures=not strict)
+    result = record.body["result"]
+    readings = sum(len(inputs[r.id].body["readings"]) for r in record.refs_with("meter-reading"))
+    signed = "terminal-signed readings" if not strict else "readings"
+    return Outcome(
+        f"grade {result['grade']} and level {result['level']} recompute from {readings} "
+        f"{signed} (K {result['efficiency_value']['value']}, L {result['intensity']['value']})"
+    )
+
+
 FIGURE_RULES: dict[str, FigureRule] = {
     rule.record_type: rule
     for rule in (
@@ -185,6 +214,9 @@ FIGURE_RULES: dict[str, FigureRule] = {
         FigureRule("credit-change", _credit_inputs, _check_credit),
         # A risk assessment reads what a substitution reads: source, rule, factor sets.
         FigureRule("risk-assessment", _substitution_inputs, _check_assessment),
+        FigureRule(
+            "carbon-efficiency", _efficiency_inputs, _check_efficiency, follow=("template",)
+        ),
     )
 }
 
@@ -198,6 +230,18 @@ def input_refs(record: Record) -> tuple[Ref, ...]:
     """The links whose records ``record``'s figures are recomputed from (none without)."""
     rule = figure_rule(record.type)
     return rule.inputs(record) if rule is not None else ()
+
+
+def further_inputs(follow: Collection[str], found: Inputs) -> tuple[Ref, ...]:
+    """The links of the rels ``follow`` (a rule's ``follow``) from the records ``found`` so
+    far to records not among them (resolve these, add them, and ask again until none are
+    left)."""
+    wanted: dict[str, Ref] = {}
+    for record in found.values():
+        for ref in record.refs:
+            if ref.rel in follow and ref.id not in found:
+                wanted.setdefault(ref.id, ref)
+    return tuple(wanted.values())
 
 
 def check_figures(record: Record, inputs: Inputs, *, strict: bool) -> Outcome:

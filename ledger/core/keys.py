@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -58,11 +59,16 @@ class PublicKey:
         """SHA-256 of the canonical encoding, lowercase hex."""
         return hashlib.sha256(self.raw).hexdigest()
 
+    @cached_property
+    def _sm2(self) -> sm2.SM2PublicKey:
+        # The point check and Z_A once per key object, not once per signature.
+        ident = self.distinguishing_id or sm2.DEFAULT_DISTINGUISHING_ID
+        return sm2.SM2PublicKey(self.raw, ident)
+
     def verify(self, message: bytes, signature: bytes) -> None:
         """Raise ``SignatureError`` unless ``signature`` signs ``message`` under this key."""
         if self.scheme == ALG_SM2_SM3:
-            ident = self.distinguishing_id or sm2.DEFAULT_DISTINGUISHING_ID
-            sm2.verify_sm2(self.raw, message, signature, distinguishing_id=ident)
+            self._sm2.verify(message, signature)
             return
         if self.scheme != ALG_ED25519:
             raise MalformedError(f"unknown signature scheme {self.scheme!r}")

@@ -4,9 +4,11 @@
 Regulators and auditors see every field. The public sees a record in full unless it is
 **confidential** (``is_confidential``): a credit change (its scores, by design), a BIM
 archive entry (its documents), a risk assessment (its findings and the source's
-factors), a supplier's declared factors (a factor set with status ``supplier-declared``),
-and a carbon record or factor substitution that quotes such a factor set. Reference data
-(official and illustrative factor sets, region and rating rules) is therefore public in
+factors), a meter-reading batch (its quantities), a carbon-efficiency evaluation (the
+enterprise's value added and energy use), a supplier's declared factors (a factor set with
+status ``supplier-declared``), and a carbon record or factor substitution that quotes such
+a factor set. Reference data (official and illustrative factor sets, region and rating
+rules, metadata templates, industry benchmarks and grading rules) is therefore public in
 full, and so is every figure computed from public data
 alone: anyone can recompute it. ``public_view`` gives the full view or the redacted one.
 
@@ -149,6 +151,44 @@ _PUBLIC: dict[str, tuple[Pattern, ...]] = {
         ("body", "year"),
         ("body", "source"),
     ),
+    # Which terminal measured which metering point over which intervals; the quantities
+    # stay hidden, and so do the terminal's signatures: a signature over a hidden reading
+    # would let anyone find its quantity by trying candidates against the public key.
+    "meter-reading": (
+        ("body", "metering_point"),
+        ("body", "terminal"),
+        ("body", "field"),
+        ("body", "unit"),
+        ("body", "template"),
+        ("body", "readings", "*", "start"),
+        ("body", "readings", "*", "end"),
+    ),
+    "metadata-template": (("body",),),
+    "industry-benchmark": (("body",),),
+    "efficiency-grading-rule": (("body",),),
+    # The grade, the level and the figures they are read from (L, the industry average, K),
+    # as the carbon-efficiency code shows them; the energy quantities, the emissions and
+    # the value added stay with the regulator.
+    "carbon-efficiency": (
+        ("body", "enterprise"),
+        ("body", "industry"),
+        ("body", "period"),
+        ("body", "boundary"),
+        ("body", "rule"),
+        ("body", "benchmark"),
+        ("body", "template"),
+        ("body", "sources", "*", "line_id"),
+        ("body", "sources", "*", "kind"),
+        ("body", "sources", "*", "field"),
+        ("body", "sources", "*", "readings"),
+        ("body", "sources", "*", "unit"),
+        ("body", "sources", "*", "factor"),
+        ("body", "result", "intensity", "value"),
+        ("body", "result", "industry_average"),
+        ("body", "result", "efficiency_value", "value"),
+        ("body", "result", "level"),
+        ("body", "result", "grade"),
+    ),
 }
 
 
@@ -189,6 +229,19 @@ def policy_table() -> dict[str, dict[str, list[str]]]:
     return table
 
 
+#: Types the public always sees redacted: a credit change's scores, a BIM archive entry's
+#: documents, a plant's metered quantities, and the value added and energy use behind a
+#: carbon-efficiency grade.
+# A risk assessment's difference table and findings carry its source's factor values and
+# substances: like a credit change's scores, never public.
+_ALWAYS_CONFIDENTIAL = (
+    "credit-change",
+    "bim-archive",
+    "risk-assessment",
+    "meter-reading",
+    "carbon-efficiency",
+)
+
 #: The status of a factor set whose values are a supplier's, not a publisher's.
 SUPPLIER_DECLARED = "supplier-declared"
 
@@ -211,9 +264,7 @@ def is_confidential(record: Mapping[str, Any], *, confidential_sets: Collection[
     substitutions depend on it.
     """
     rtype = record.get("type")
-    # A risk assessment's difference table and findings carry its source's factor values
-    # and substances: like a credit change's scores, never public.
-    if rtype in ("credit-change", "bim-archive", "risk-assessment"):
+    if rtype in _ALWAYS_CONFIDENTIAL:
         return True
     if rtype == "factor-set":
         return is_confidential_set(record)

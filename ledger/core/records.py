@@ -23,6 +23,8 @@ from ledger.core.types.assessment import validate_assessment_body
 from ledger.core.types.carbon import BodyLink, validate_carbon_body
 from ledger.core.types.claim import validate_claim_body
 from ledger.core.types.declaration import validate_declaration_body
+from ledger.core.types.efficiency import EFFICIENCY_REFERENCE_TYPES, EFFICIENCY_VALIDATORS
+from ledger.core.types.metering import validate_meter_reading_body
 from ledger.core.types.reference import (
     validate_factor_set_body,
     validate_rating_rule_body,
@@ -72,11 +74,13 @@ _VALIDATORS: dict[str, dict[str, _BodyValidator]] = {
     "risk-assessment": {"1": validate_assessment_body},
     "equivalence-declaration": {"1": validate_declaration_body},
     "claim": {"1": validate_claim_body},
+    "meter-reading": {"1": validate_meter_reading_body},
+    **{rtype: {"1": validator} for rtype, validator in EFFICIENCY_VALIDATORS.items()},
 }
 RECORD_TYPES = tuple(_VALIDATORS)
 #: Every schema version each type was ever issued in (all of them stay readable).
 SCHEMA_VERSIONS: dict[str, tuple[str, ...]] = {t: tuple(v) for t, v in _VALIDATORS.items()}
-REFERENCE_TYPES = ("factor-set", "region-rule", "rating-rule")
+REFERENCE_TYPES = ("factor-set", "region-rule", "rating-rule", *EFFICIENCY_REFERENCE_TYPES)
 # Records about one piece of equipment: their subject is its Handle, OID or Ecode.
 EQUIPMENT_TYPES = (
     "carbon-record",

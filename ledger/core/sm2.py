@@ -38,6 +38,7 @@ __all__ = [
     "SIGNATURE_BYTES",
     "UNCOMPRESSED_KEY_BYTES",
     "SM2PrivateKey",
+    "SM2PublicKey",
     "message_digest",
     "parse_public_key",
     "sm3",
@@ -150,6 +151,38 @@ class SM2PrivateKey:
         return signature
 
 
+@dataclass(frozen=True)
+class SM2PublicKey:
+    """A terminal's public key with the distinguishing identifier it signs under, ready to
+    verify many signatures: the point is checked and Z_A computed once, not per signature."""
+
+    public_key: bytes
+    distinguishing_id: bytes = DEFAULT_DISTINGUISHING_ID
+    _point: bytes = field(init=False, repr=False, compare=False)
+    _z_a: bytes = field(init=False, repr=False, compare=False)
+    _verifier: _curve.SM2 = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        point = parse_public_key(self.public_key)
+        object.__setattr__(self, "_point", point)
+        object.__setattr__(self, "_z_a", z_a(point, self.distinguishing_id))
+        object.__setattr__(self, "_verifier", _curve.SM2(pk=point))
+
+    def verify(self, message: bytes, signature: bytes) -> None:
+        """SM2 verification (GB/T 32918.2 §7.1); raise ``SignatureError`` on failure.
+
+        r and s must lie in [1, n-1]; the key id in the evidence is SHA-256 of ``04 || x || y``.
+        """
+        e = sm3(self._z_a + message)
+        if len(signature) != SIGNATURE_BYTES or not self._verifier.verify_digest(e, signature):
+            raise SignatureError(
+                "the SM2 signature does not verify under the stated key and distinguishing "
+                "identifier",
+                expected=hashlib.sha256(self._point).hexdigest(),
+                computed=signature.hex(),
+            )
+
+
 def verify_sm2(
     public_key: bytes,
     message: bytes,
@@ -157,15 +190,5 @@ def verify_sm2(
     *,
     distinguishing_id: bytes = DEFAULT_DISTINGUISHING_ID,
 ) -> None:
-    """SM2 verification (GB/T 32918.2 §7.1); raise ``SignatureError`` on failure.
-
-    r and s must lie in [1, n-1]; the key id in the evidence is SHA-256 of ``04 || x || y``.
-    """
-    point = parse_public_key(public_key)
-    e = message_digest(point, message, distinguishing_id)
-    if len(signature) != SIGNATURE_BYTES or not _curve.SM2(pk=point).verify_digest(e, signature):
-        raise SignatureError(
-            "the SM2 signature does not verify under the stated key and distinguishing identifier",
-            expected=hashlib.sha256(point).hexdigest(),
-            computed=signature.hex(),
-        )
+    """SM2 verification of one signature (see :class:`SM2PublicKey` for many)."""
+    SM2PublicKey(public_key, distinguishing_id).verify(message, signature)

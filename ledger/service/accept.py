@@ -9,8 +9,10 @@ granted the record's type; the
 Ed25519 signature must verify; every ``refs`` entry must name a stored record, or an
 earlier record of the same bulk, with the stated digest; a ``supersedes`` link must name a
 record of the same type, subject and producer that nothing supersedes yet; a key revoked
-before the submission arrives refuses it whatever ``issued_at`` says; and a record with
-figures must recompute from the records it links (``ledger.service.recompute``). All records of
+before the submission arrives refuses it whatever ``issued_at`` says; a meter-reading batch
+must come from a registered terminal and fit its template and the readings stored before
+(``ledger.service.readings``); and a record with figures must recompute from the records it
+links (``ledger.service.recompute``). All records of
 a call are then inserted as pending in one transaction, with their receipts, and the
 receipts are returned only after the commit (a record is acknowledged only after its
 commit, docs/OPERATIONS.md §1).
@@ -38,6 +40,7 @@ from ledger.core.signature import verify_signature
 from ledger.crashpoints import NO_CRASH, CrashPoints
 from ledger.service.claims import ClaimBook
 from ledger.service.directory import index_accepted
+from ledger.service.readings import ReadingChecks
 from ledger.service.recompute import InputCache, Recomputation
 from ledger.service.submission import (
     AcceptLimits,
@@ -53,6 +56,7 @@ from ledger.store import lookups as lookup
 from ledger.store.producers import is_key_valid_at, may_sign_type, types_of_keys
 from ledger.store.records import Link, NewRecord, insert_pending_records
 from ledger.store.rows import LinkTarget, StoredKey, StoredKeyType
+from ledger.store.terminals import add_reading_spans
 
 __all__ = ["AFTER_COMMIT", "LedgerService", "receipt_bytes"]
 
@@ -65,9 +69,12 @@ _RACE_CONSTRAINTS = frozenset({"uq_records_record_id", "uq_records_digest_hex", 
 # point at any record.
 _REL_TYPES: dict[str, tuple[str, ...]] = {
     "factor-set": ("factor-set",),
-    "rule": ("region-rule", "rating-rule"),
+    "rule": ("region-rule", "rating-rule", "efficiency-grading-rule"),
     "archive": ("bim-archive",),
     "carbon-record": ("carbon-record",),
+    "template": ("metadata-template",),
+    "benchmark": ("industry-benchmark",),
+    "meter-reading": ("meter-reading",),
 }
 
 
@@ -189,6 +196,7 @@ class LedgerService:
         claims = ClaimBook()
         later = {p.record_id: p.index for p in parsed}
         figures = Recomputation(session, cache=self.inputs)
+        readings = ReadingChecks(session, parsed, inputs=figures, now=now)
         for p in parsed:
             known = stored.get(p.record_id)
             if known is not None:
@@ -206,9 +214,11 @@ class LedgerService:
             self._check_signer(session, p, keys.get(p.signature.key_id), now)
             _check_record_type(p, key_types.get(p.signature.key_id, []), now)
             self._check_refs(p, targets, later, superseded)
+            readings.check(p)
             figures.check(p)
             figures.admitted(p)
             claims.check(session, p.record, targets)
+            readings.admitted(p)
             fresh[p.record_id] = p
             targets[p.record_id] = _target_of(p)
             if p.record.supersedes is not None:
@@ -229,6 +239,7 @@ class LedgerService:
         if rows:
             inserted = insert_pending_records(session, rows)
             claims.register(session, [r.record_id for r in rows])
+            add_reading_spans(session, readings.spans)
             # The directory indexes the pages read, in the same transaction.
             index_accepted(session, [(i.id, fresh[i.record_id].record) for i in inserted])
         out: list[Receipt] = []

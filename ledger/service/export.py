@@ -8,12 +8,13 @@ subject's trail or a query, records not yet anchored are left out and counted
 (``ExportResult.pending``), so the bundle stays verifiable as a whole.
 
 The closure: every record an item links (every rel: ``source``, ``factor-set``, ``rule``,
-``archive``, ``carbon-record``, ``supersedes``, ``previous``; recursively, so a conversion
-brings its source, the rule, the rule's factor sets..., a correction the record it
-corrects, a rating the rating it follows) is added in the same item shape, so that the
-verifier finds every reference in the bundle and recomputation (calc/1) needs nothing
-else. A record in the closure that is not anchored refuses the export, since without it
-the item cannot be checked.
+``archive``, ``carbon-record``, ``supersedes``, ``previous``, ``template``, ``benchmark``,
+``meter-reading``; recursively, so a conversion brings its source, the rule, the rule's
+factor sets..., a correction the record it corrects, a rating the rating it follows, an
+evaluation its readings and the templates its template extends) is added in the same
+item shape, so that the verifier finds every reference in the bundle and recomputation
+(calc/1) needs nothing else. A record in the closure that is not anchored refuses the
+export, since without it the item cannot be checked.
 
 Views follow ``ledger.service.query.Access``: full for whoever may read the record in full,
 else what the public sees (``ledger.core.policy.public_view``: reference data and figures
@@ -41,6 +42,7 @@ from ledger.core.errors import (
 )
 from ledger.core.receipt import Receipt
 from ledger.core.signature import Signature, key_id
+from ledger.core.types.vocab import REF_RELS
 from ledger.core.view import View
 from ledger.service.disclosure import confidential_sets
 from ledger.service.query import Access, commitment_of, view_of
@@ -58,9 +60,8 @@ __all__ = [
     "check_bundle_limit",
 ]
 
-CLOSURE_RELS = frozenset(
-    {"source", "factor-set", "rule", "archive", "carbon-record", "supersedes", "previous"}
-)
+#: Every rel a record may link with (docs/RECORDS.md §1.2): the closure follows them all.
+CLOSURE_RELS = frozenset(REF_RELS)
 MAX_CLOSURE = 2000
 #: Items in one trail or query bundle (docs/API.md §5). A bundle is what an auditor takes
 #: away to verify offline in one run, so it may hold far more than a page of a listing

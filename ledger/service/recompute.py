@@ -17,7 +17,7 @@ each set once.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from ledger.core.canonical import parse_json
@@ -28,7 +28,7 @@ from ledger.core.errors import (
     StorageError,
     VerificationError,
 )
-from ledger.core.figures import check_figures, figure_rule
+from ledger.core.figures import check_figures, figure_rule, further_inputs
 from ledger.core.records import Record, Ref, validate_record
 from ledger.core.view import Commitment, parse_view
 from ledger.service.submission import ParsedSubmission, RefusedRecordError
@@ -122,7 +122,7 @@ class Recomputation:
         rule = figure_rule(record.type)
         if rule is None:
             return
-        inputs = self._inputs(rule.inputs(record))
+        inputs = self.resolve(rule.inputs(record), follow=rule.follow)
         try:
             check_figures(record, inputs, strict=True)
         except CalculationMismatchError as exc:
@@ -153,7 +153,15 @@ class Recomputation:
 
     # -- inputs -----------------------------------------------------------------------
 
-    def _inputs(self, refs: Sequence[Ref]) -> dict[str, Record]:
+    def resolve(self, refs: Sequence[Ref], *, follow: Collection[str] = ()) -> dict[str, Record]:
+        """The records ``refs`` link, from earlier in the bulk, the cache or the store, and
+        those their own links of the rels ``follow`` reach, transitively."""
+        found = self._resolve(refs)
+        while more := further_inputs(follow, found):
+            found.update(self._resolve(more))
+        return found
+
+    def _resolve(self, refs: Sequence[Ref]) -> dict[str, Record]:
         out: dict[str, Record] = {}
         missing: list[Ref] = []
         for ref in refs:

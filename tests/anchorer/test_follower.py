@@ -15,8 +15,10 @@ from sqlalchemy import func, select
 from anchoring.fees import StepReport
 from anchoring.follower import READER
 from api.routes.payloads import attestation_json
+from ledger.core.keys import public_key_of
 from ledger.core.reasons import reason_for
 from ledger.core.signature import private_key_from_seed, public_key_bytes
+from ledger.core.sm2 import SM2PrivateKey
 from ledger.service.query import REGULATOR, LedgerQueries
 from ledger.service.revocation import request_revocation
 from ledger.store import anchors as txs
@@ -25,6 +27,7 @@ from ledger.store.alerts import open_alerts
 from ledger.store.chainfacts import add_attestation, find_revocation
 from ledger.store.models import AccreditedBody, ChainEvent, ProducerKey
 from ledger.store.producers import types_of_keys
+from ledger.store.terminals import terminal_keys
 from tests.support import ledgerdata
 from tests.support.anchorenv import Env, make_env
 
@@ -210,3 +213,66 @@ def test_a_deep_reorg_of_our_revocation_sends_the_same_bytes_again(
                 (sent.tx_hash, "mined")
             ]
         assert env.registry.get_revocation(bytes.fromhex(digest)) is not None
+
+
+def _terminal(env: Env) -> tuple[bytes, bytes]:
+    """An SM2 terminal key registered directly on the chain: (key id, public key)."""
+    public = public_key_of(SM2PrivateKey(hashlib.sha256(b"grid meter").digest(), b"TM-1")).raw
+    key_id = hashlib.sha256(public).digest()
+    fn = trust(env).functions.registerTerminalKey(
+        key_id, 2, public, b"TM-1", hashlib.sha256(b"88.118.8/TM-GRID-01").digest(), 0, FAR
+    )
+    env.chain.transact(fn)
+    return key_id, public
+
+
+def test_terminal_keys_and_their_grants_written_on_chain_are_mirrored(env: Env) -> None:
+    key_id, public = _terminal(env)
+    registry = trust(env).functions
+    env.chain.transact(registry.grantMeteringPoint(key_id, "88.118.8/MP-GRID-01"))
+    env.chain.transact(registry.grantMeteringPoint(key_id, "88.118.8/MP-GRID-02"))
+    env.chain.transact(registry.withdrawMeteringPoint(key_id, "88.118.8/MP-GRID-02"))
+    env.chain.transact(registry.grantRecordType(key_id, "meter-reading"))
+    env.chain.transact(registry.revokeTerminalKey(key_id, 0))
+    env.anchorer().run_once()
+    with env.store.transaction(readonly=True) as session:
+        (key,) = terminal_keys(session, [key_id.hex()]).values()
+    assert (key.scheme, key.public_key_hex, key.distinguishing_id_hex) == (
+        "sm2-sm3",
+        public.hex(),
+        b"TM-1".hex(),
+    )
+    assert key.terminal_id_hex == hashlib.sha256(b"88.118.8/TM-GRID-01").hexdigest()
+    assert key.valid_until is None and key.revoked_at is not None
+    grants = {(g.kind, g.name): g.withdrawn_at for g in key.grants}
+    assert set(grants) == {
+        ("metering-point", "88.118.8/MP-GRID-01"),
+        ("metering-point", "88.118.8/MP-GRID-02"),
+        ("record-type", "meter-reading"),
+    }
+    assert grants[("metering-point", "88.118.8/MP-GRID-02")] is not None
+    assert grants[("metering-point", "88.118.8/MP-GRID-01")] is None
+
+
+@pytest.mark.anvil
+def test_a_deep_reorg_rereads_a_terminal_keys_grants(
+    anvil_chain: Any, artifacts: Any, tmp_path: Path
+) -> None:
+    for env in make_env(anvil_chain, artifacts, tmp_path / "data"):
+        key_id, _ = _terminal(env)
+        registry = trust(env).functions
+        env.chain.transact(registry.grantMeteringPoint(key_id, "88.118.8/MP-GRID-01"))
+        anchorer = env.anchorer()
+        anchorer.run_once()
+        env.chain.transact(registry.withdrawMeteringPoint(key_id, "88.118.8/MP-GRID-01"))
+        anchorer.run_once()
+        with env.store.transaction(readonly=True) as session:
+            (key,) = terminal_keys(session, [key_id.hex()]).values()
+        assert key.grants[0].withdrawn_at is not None
+        # The withdrawal's block is replaced by an empty one: the chain grants the point again.
+        response = env.chain.w3.provider.make_request("anvil_reorg", [1, []])
+        assert "error" not in response, response
+        assert "deep_reorg" in anchorer.run_once().alerts
+        with env.store.transaction(readonly=True) as session:
+            (key,) = terminal_keys(session, [key_id.hex()]).values()
+        assert [(g.name, g.withdrawn_at) for g in key.grants] == [("88.118.8/MP-GRID-01", None)]

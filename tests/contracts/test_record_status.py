@@ -113,6 +113,7 @@ def test_status_holds_revocation_and_supersession_together(reg: Registries) -> N
     assert tuple(supersession) == (successor, 1, superseded["blockNumber"], t_superseded)
 
 
-def test_interface_version_is_two(reg: Registries) -> None:
+def test_interface_versions(reg: Registries) -> None:
+    # AnchorRegistry is at version 2; TrustRegistry at 3 (terminal keys, docs/CONTRACTS.md §6).
     assert reg.call(reg.anchor.functions.INTERFACE_VERSION()) == 2
-    assert reg.call(reg.trust.functions.INTERFACE_VERSION()) == 2
+    assert reg.call(reg.trust.functions.INTERFACE_VERSION()) == 3

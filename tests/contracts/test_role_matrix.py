@@ -58,6 +58,23 @@ def _supersession(reg: Registries) -> tuple[Any, ...]:
     return (random32(), successor, 1, [])
 
 
+def _terminal_key(reg: Registries) -> tuple[Any, ...]:
+    public = random32()
+    return (sha256(public), 1, public, b"", sha256(b"88.118.8/TM-PV-01"), 0, 2**40)
+
+
+def _registered_terminal(reg: Registries) -> bytes:
+    key = _terminal_key(reg)
+    reg.tx(reg.trust.functions.registerTerminalKey(*key), "key_admin")
+    return bytes(key[0])
+
+
+def _granted_point(reg: Registries) -> tuple[Any, ...]:
+    key_id = _registered_terminal(reg)
+    reg.tx(reg.trust.functions.grantMeteringPoint(key_id, "88.118.8/MP-PV-01"), "registrar")
+    return (key_id, "88.118.8/MP-PV-01")
+
+
 def _granted_type(reg: Registries) -> tuple[Any, ...]:
     reg.tx(reg.trust.functions.grantRecordType(reg.key_id, "factor-set"), "registrar")
     return (reg.key_id, "factor-set")
@@ -89,6 +106,14 @@ DUTIES = (
          lambda r: (r.key_id, "carbon-record"), "RecordTypeGranted"),
     Duty("trust", "withdrawRecordType", "registrar", REGISTRAR, _granted_type,
          "RecordTypeWithdrawn"),
+    Duty("trust", "registerTerminalKey", "key_admin", KEY_ADMIN, _terminal_key,
+         "TerminalKeyRegistered"),
+    Duty("trust", "revokeTerminalKey", "key_admin", KEY_ADMIN,
+         lambda r: (_registered_terminal(r), 0), "TerminalKeyRevoked"),
+    Duty("trust", "grantMeteringPoint", "registrar", REGISTRAR,
+         lambda r: (_registered_terminal(r), "88.118.8/MP-PV-01"), "MeteringPointGranted"),
+    Duty("trust", "withdrawMeteringPoint", "registrar", REGISTRAR, _granted_point,
+         "MeteringPointWithdrawn"),
     Duty("trust", "attest", "body", None,
          lambda r: (random32(), random32(), 1), "AttestationFiled"),
     Duty("trust", "grantRole", "admin", ADMIN,

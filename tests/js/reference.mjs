@@ -18,6 +18,10 @@
 //   {"op": "sm2_sign", "items": [{"private_key": hex, "message": hex, "user_id": str?}]}
 //   {"op": "sm2_verify", "items": [{"public_key": hex, "message": hex, "signature": hex,
 //                                   "user_id": str?}]}
+//   {"op": "reading_sign", "items": [{"content": {...}, "private_key": hex, "user_id": str}
+//                                    | {"content": {...}, "seed": hex}]}
+//   {"op": "reading_verify", "items": [{"content": {...}, "public_key": hex,
+//                                      "signature": hex, "user_id": str?}]}
 
 import { createHash, createPrivateKey, createPublicKey, sign, verify } from "node:crypto";
 import { createRequire } from "node:module";
@@ -153,6 +157,32 @@ function sm2Verify(req) {
   });
 }
 
+// A terminal's reading signature (docs/FORMAT.md §3.3): the message is the tag
+// "carbonledger.reading.v1", a zero byte and the RFC 8785 form of the reading's content,
+// built here from the content object alone. An SM2 key (private_key, user_id) signs with
+// sm-crypto, an Ed25519 seed with node:crypto.
+const READING_TAG = Buffer.from("carbonledger.reading.v1\u0000", "utf8");
+const readingMessage = (content) =>
+  Buffer.concat([READING_TAG, Buffer.from(canonicalize(content), "utf8")]).toString("hex");
+
+function readingSign(req) {
+  return req.items.map((item) => {
+    const message = readingMessage(item.content);
+    if (item.seed !== undefined) {
+      const [signed] = ed25519({ items: [{ seed: item.seed, message }] });
+      return { message, alg: "ed25519", ...signed };
+    }
+    const [signed] = sm2Sign({ items: [{ ...item, message }] });
+    return { message, alg: "sm2-sm3", ...signed };
+  });
+}
+
+function readingVerify(req) {
+  return sm2Verify({
+    items: req.items.map((item) => ({ ...item, message: readingMessage(item.content) })),
+  });
+}
+
 const ops = {
   merkle,
   jcs,
@@ -162,6 +192,8 @@ const ops = {
   sm3,
   sm2_sign: sm2Sign,
   sm2_verify: sm2Verify,
+  reading_sign: readingSign,
+  reading_verify: readingVerify,
 };
 
 let input = "";

@@ -23,6 +23,7 @@ from ledger.service import SUBMISSION_FORMAT, LedgerService, ManualClock
 from ledger.store import Store, sqlite_url
 from ledger.store.models import Producer, ProducerKey, Record, RecordRef
 from ledger.store.producers import add_producer, add_producer_key
+from ledger.store.terminals import ReadingSpan, TerminalGrant, TerminalKey
 
 # tests/conftest.py does not list the PostgreSQL plugin; a non-root conftest imports it.
 from tests.pgfixture import pg_admin_url, pg_database_url  # noqa: F401
@@ -143,6 +144,9 @@ def dump(store: Store) -> dict[str, list[tuple[Any, ...]]]:
         "record_refs": RecordRef,
         "producers": Producer,
         "producer_keys": ProducerKey,
+        "reading_spans": ReadingSpan,
+        "terminal_keys": TerminalKey,
+        "terminal_grants": TerminalGrant,
     }
     out: dict[str, list[tuple[Any, ...]]] = {}
     with store.transaction(readonly=True) as session:

@@ -3,7 +3,7 @@ lookup by id, and factor-set entries as a line quotes them (docs/RECORDS.md §3.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -27,6 +27,24 @@ def records_by_id(
         require_type(r, rtype)
         out[r.id] = r
     return out
+
+
+def require_links(
+    links: Iterable[tuple[str, Mapping[str, Any]]],
+    by_id: Mapping[str, Record],
+    digests: Mapping[str, str] | None,
+) -> None:
+    """Every ``(path, {id, digest})`` link names a record of ``by_id`` and, given the
+    ``digests`` a bundle proved (record id -> digest), exactly its digest."""
+    for path, link in links:
+        if link["id"] not in by_id:
+            raise NotFoundError(f"{path}: {link['id']} is not in the closure")
+        if digests is not None and digests.get(link["id"]) != link["digest"]:
+            raise DigestMismatchError(
+                f"{path}.digest: differs from the digest of {link['id']} in the bundle",
+                expected=link["digest"],
+                computed=digests.get(link["id"]),
+            )
 
 
 def equipment_mass_kg(record: Record) -> Decimal | None:

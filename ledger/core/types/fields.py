@@ -25,6 +25,7 @@ NON_NEGATIVE_DECIMAL_RE = re.compile(r"^[+]?\d+(\.\d+)?$")
 # precision, so a longer literal could not be read exactly (docs/CALC.md §2).
 MAX_DECIMAL_DIGITS = 34
 SHA256_HEX_RE = re.compile(r"^[0-9a-f]{64}$")
+LOWER_HEX_RE = re.compile(r"^[0-9a-f]*$")
 # RFC 3339 §5.6 date-time, restricted to UTC written as "Z" (docs/RECORDS.md §1).
 RFC3339_UTC_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

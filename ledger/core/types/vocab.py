@@ -105,6 +105,9 @@ REF_RELS = (
     "supersedes",
     "archive",
     "carbon-record",
+    "template",
+    "benchmark",
+    "meter-reading",
     # The rating in force before a credit change (credit-change schema 2 only).
     "previous",
 )

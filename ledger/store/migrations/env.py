@@ -17,6 +17,7 @@ from ledger.store import claims as _claims  # noqa: F401  (the claims register)
 from ledger.store import directory as _directory  # noqa: F401  (the pages' directory)
 from ledger.store import exchange as _exchange  # noqa: F401  (the PACT index and requests)
 from ledger.store import grants as _grants  # noqa: F401  (access requests, access log)
+from ledger.store import terminals as _terminals  # noqa: F401  (and the terminal tables)
 from ledger.store import webhooks as _webhooks  # noqa: F401  (subscriptions and deliveries)
 from ledger.store.models import Base
 

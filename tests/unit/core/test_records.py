@@ -1,4 +1,4 @@
-"""Record envelope and the nine record types (ledger.core.records, docs/RECORDS.md)."""
+"""Record envelope and the record types (ledger.core.records, docs/RECORDS.md)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from ledger.core.records import (
     validate_record,
 )
 from ledger.examples.crossborder import crossborder_records
+from ledger.examples.efficiency import efficiency_example_records
 
 VECTORS = Path(__file__).resolve().parents[2] / "vectors" / "records"
 
@@ -43,7 +44,9 @@ def test_every_example_record_validates(records: dict[str, dict[str, Any]]) -> N
         source_id=ex.SUB_TANK_EU,
         digests=digests,
     )
-    types = {validate_record(r).type for r in [*records.values(), claim]}
+    efficiency = efficiency_example_records(ex.seeded_digest, days=1)
+    every = [*records.values(), claim, *efficiency.values()]
+    types = {validate_record(r).type for r in every}
     assert types == set(RECORD_TYPES)
 
 
