@@ -433,5 +433,6 @@ def _note_attestation(http: httpx.Client, record_id: str, report_hex: str, tx: s
         "tx_hash": tx,
     }
     response = http.post("/v1/attestations", json=body)
-    if response.status_code != 201:
+    # 409: the chain follower mirrored the attestation from TrustRegistry first.
+    if response.status_code not in (201, 409):
         log.warning("POST /v1/attestations for %s: HTTP %s", record_id, response.status_code)
