@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 
+from api.routes.body import json_body, model_body_doc, no_body
 from api.routes.deps import Api, CurrentCaller, Limit
 from api.routes.registry_payloads import grant_json, log_entry_json
 from api.routes.registry_schemas import (
@@ -40,9 +41,14 @@ def list_access_requests(api: Api, caller: CurrentCaller) -> dict[str, Any]:
     operation_id="request_access",
     status_code=201,
     response_model=GrantOut,
-    responses=problems(401, 403, 404),
+    responses=problems(401, 403, 404, 415),
+    openapi_extra=model_body_doc(AccessRequestIn, "the enterprise, scope, purpose and period"),
 )
-def request_access(api: Api, caller: CurrentCaller, body: AccessRequestIn) -> dict[str, Any]:
+def request_access(
+    api: Api,
+    caller: CurrentCaller,
+    body: Annotated[AccessRequestIn, Depends(json_body(AccessRequestIn))],
+) -> dict[str, Any]:
     return grant_json(
         api.registry.request_access(
             caller, body.enterprise_id, scope=body.scope, purpose=body.purpose, days=body.days
@@ -54,10 +60,14 @@ def request_access(api: Api, caller: CurrentCaller, body: AccessRequestIn) -> di
     "/access-requests/{request_id}/decision",
     operation_id="decide_access_request",
     response_model=GrantOut,
-    responses=problems(401, 403, 404, 409),
+    responses=problems(401, 403, 404, 409, 415),
+    openapi_extra=model_body_doc(DecisionIn, "approve or refuse, with a note"),
 )
 def decide_access_request(
-    api: Api, caller: CurrentCaller, request_id: RequestId, body: DecisionIn
+    api: Api,
+    caller: CurrentCaller,
+    request_id: RequestId,
+    body: Annotated[DecisionIn, Depends(json_body(DecisionIn))],
 ) -> dict[str, Any]:
     return grant_json(api.registry.decide(caller, request_id, approve=body.approve, note=body.note))
 
@@ -67,6 +77,7 @@ def decide_access_request(
     operation_id="end_access_request",
     response_model=GrantOut,
     responses=problems(401, 403, 404, 409),
+    dependencies=[Depends(no_body)],
 )
 def end_access_request(api: Api, caller: CurrentCaller, request_id: RequestId) -> dict[str, Any]:
     """Revoke a grant (regulator, or the enterprise) or withdraw a request (requester)."""

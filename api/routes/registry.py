@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from api.registry import hit_url
+from api.routes.body import json_body, model_body_doc
 from api.routes.deps import OPTIONAL_AUTH, Api, CurrentCaller, Limit, Subject
 from api.routes.registry_payloads import (
     document_json,
@@ -134,10 +135,14 @@ def get_enterprise(api: Api, caller: CurrentCaller, id: EnterpriseId) -> dict[st
     "/enterprise",
     operation_id="register_enterprise",
     response_model=EnterpriseDetailOut,
-    responses=problems(401, 403, 404),
+    responses=problems(401, 403, 404, 415),
+    openapi_extra=model_body_doc(EnterpriseIn, "the enterprise's register entry"),
 )
 def register_enterprise(
-    api: Api, caller: CurrentCaller, id: EnterpriseId, body: EnterpriseIn
+    api: Api,
+    caller: CurrentCaller,
+    id: EnterpriseId,
+    body: Annotated[EnterpriseIn, Depends(json_body(EnterpriseIn))],
 ) -> dict[str, Any]:
     """A regulator's register entry: the names in English and Chinese, the region and the
     Handle prefixes whose equipment belongs to the enterprise."""

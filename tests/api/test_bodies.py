@@ -46,6 +46,10 @@ WRITES: list[tuple[str, str, str]] = [
     ("DELETE", "/v1/subscriptions/1", "plant-mes"),
     ("POST", "/v1/cbam/packages", "eu-regulator"),
     ("POST", "/v1/cbam/bundle", "eu-regulator"),
+    ("POST", "/v1/access-requests", "green-bank"),
+    ("POST", "/v1/access-requests/0123456789abcdef/decision", "eu-regulator"),
+    ("POST", "/v1/access-requests/0123456789abcdef/end", "eu-regulator"),
+    ("PUT", "/v1/enterprise", "eu-regulator"),
 ]
 
 
@@ -61,7 +65,10 @@ def test_every_write_operation_is_covered(world: World) -> None:
         (
             m,
             p.replace("plant-mes", "{name}")
-            .replace("0123456789abcdef", "{request_id}" if "key-requests" in p else "{key_id}")
+            .replace(
+                "0123456789abcdef",
+                "{request_id}" if "requests" in p else "{key_id}",
+            )
             .replace("/subscriptions/1", "/subscriptions/{subscription_id}"),
         )
         for m, p, _ in WRITES

@@ -10,7 +10,7 @@ import httpx
 from ledger.client import submission_bytes
 from ledger.core.view import commit
 from ledger.examples import CR_TANK
-from tests.api.world import PLANT, World, producer_key
+from tests.api.world import JSON, PLANT, World, producer_key
 
 OID = "1.2.156.3001.1.42"
 
@@ -25,7 +25,7 @@ def _record(world: World, suffix: str, subject: str, extra: dict[str, str]) -> d
 
 def _post(world: World, record: dict[str, Any], key: str) -> httpx.Response:
     body = submission_bytes(commit(record), producer_key(PLANT))
-    headers = {**world.headers("plant-mes"), "Idempotency-Key": key}
+    headers = {**world.headers("plant-mes"), **JSON, "Idempotency-Key": key}
     return world.http.post("/v1/records", content=body, headers=headers)
 
 
