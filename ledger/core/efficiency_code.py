@@ -1,4 +1,4 @@
-"""The carbon-efficiency code's payload (docs/RECORDS.md §3.14).
+"""The carbon-efficiency code's payload (docs/RECORDS.md §3.17).
 
 A customer scans the code and lands on the public page of the evaluation; the payload is
 that page's URL, and the URL carries the evaluation's record id and digest, so a scan can be

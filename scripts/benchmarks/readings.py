@@ -1,5 +1,5 @@
 """Benchmark of terminal-signed readings and of the carbon-efficiency evaluation, each
-against a baseline measured in the same run (docs/FORMAT.md §3.3, docs/CALC.md §12).
+against a baseline measured in the same run (docs/FORMAT.md §3.3, docs/CALC.md §14).
 
 1. Readings checked per second, SM2/SM3 and Ed25519, in batches of 1,000 readings:
    - baseline: the signature verification alone (one key object, the message bytes built

@@ -1,5 +1,5 @@
 """carbon-verify walks from a carbon-efficiency grade to every terminal-signed reading
-(check 10, docs/CALC.md §12): a real anchored ledger on py-evm, the example plant over one
+(check 10, docs/CALC.md §14): a real anchored ledger on py-evm, the example plant over one
 day, and a producer that alters one reading after the terminal signed it."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The carbon-efficiency code's payload (ledger.core.efficiency_code, docs/RECORDS.md §3.14)."""
+"""The carbon-efficiency code's payload (ledger.core.efficiency_code, docs/RECORDS.md §3.17)."""
 
 from __future__ import annotations
 
