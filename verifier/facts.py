@@ -12,6 +12,7 @@ __all__ = [
     "ProducerKey",
     "Revocation",
     "Supersession",
+    "TerminalKey",
     "TypeGrant",
 ]
 
@@ -108,3 +109,23 @@ class TypeGrant:
         if self.granted_at == 0 or timestamp < self.granted_at:
             return False
         return self.withdrawn_at == 0 or timestamp < self.withdrawn_at
+
+
+@dataclass(frozen=True)
+class TerminalKey:
+    """TrustRegistry ``getTerminalKey`` (interface version 3): a collection terminal's key
+    in its scheme's canonical encoding (docs/CONTRACTS.md §4, terminal keys)."""
+
+    scheme: int  # 1 Ed25519, 2 SM2 with SM3
+    public_key: bytes
+    distinguishing_id: bytes
+    terminal_id: bytes
+    valid_from: int
+    valid_until: int
+    revoked_at: int
+
+    def is_valid_at(self, timestamp: int) -> bool:
+        """``isTerminalKeyValidAt``'s formula, the same as a producer key's."""
+        if not self.valid_from <= timestamp < self.valid_until:
+            return False
+        return self.revoked_at == 0 or timestamp < self.revoked_at
