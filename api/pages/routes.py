@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from api.pages.base import PageRequest, Pages
+from api.pages.efficiency import add_efficiency_pages
 from api.pages.render import SECURITY_HEADERS, STATIC_DIR
 from api.pages.session import SESSION_COOKIE, PageSession, key_id_of
 from api.pages.views import (
@@ -198,6 +199,8 @@ def page_router(pages: Pages) -> APIRouter:
     @router.post("/logout")
     async def post_logout(request: Request) -> Response:
         return await pages.serve(request, logout, form=True)
+
+    add_efficiency_pages(router, pages)
 
     @router.get("/static/{name}")
     async def get_static(request: Request, name: str) -> Response:

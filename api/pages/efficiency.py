@@ -1,0 +1,94 @@
+"""The public page of a carbon-efficiency evaluation (docs/PAGES.md §1, docs/RECORDS.md
+§3.17): what the carbon-efficiency code opens. In Chinese and English side by side, for
+anyone who scans the code: the enterprise, the period, the grade and the carbon level, the
+figures the public may see (L, the industry average, K), the grading rule, the record's
+digest and anchoring, the code itself, and how to check all of it without trusting this
+page: the evidence bundle and the ``carbon-verify`` command.
+
+The code's payload carries the evaluation's digest; when it is not the digest of the record
+stored under that id, the page says so first (HTTP 409) and shows what the ledger holds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from api.pages.base import PageRequest, Pages
+from api.pages.views import record_of, status_of
+from ledger.core.efficiency_code import efficiency_code_payload
+from ledger.core.errors import MalformedError, NotFoundError
+from ledger.core.types.fields import SHA256_HEX_RE
+from ledger.service.codes import efficiency_code_svg
+from ledger.service.limits import MAX_ID_CHARS
+
+__all__ = ["EVALUATION_PAGE", "add_efficiency_pages", "evaluation_values"]
+
+EVALUATION_PAGE = "/efficiency"
+EVALUATION_TYPE = "carbon-efficiency"
+#: The carbon level in both languages (docs/CALC.md §14.4).
+LEVELS = {"low": "低碳 low", "medium": "中碳 medium", "high": "高碳 high"}
+
+
+def evaluation_values(page: PageRequest, record_id: str, digest: str | None) -> dict[str, Any]:
+    """What the evaluation page shows of ``record_id`` to ``page``'s caller; ``digest`` is
+    the one a scanned code states (None when the page was opened without one)."""
+    if digest is not None and not SHA256_HEX_RE.fullmatch(digest):
+        raise MalformedError("expected 64 lowercase hex digits", path="digest")
+    found = page.api.record(page.caller, record_id)
+    if found.summary.type != EVALUATION_TYPE:
+        raise NotFoundError(f"{record_id} is not a carbon-efficiency evaluation")
+    status = page.api.status(page.caller, record_id)
+    record = record_of(found.view)
+    body = record.get("body", {})
+    result = body.get("result", {})
+    stored = found.summary.digest_hex
+    base = str(page.request.base_url).rstrip("/")
+    code = efficiency_code_svg(efficiency_code_payload(base, record_id, stored))
+    chain = page.api.chain_ref
+    bundle_url = f"/v1/record/bundle?id={quote(record_id, safe=':')}"
+    command = None
+    if chain is not None:
+        command = (
+            f"carbon-verify bundle evaluation.json --rpc <RPC URL> --chain-id {chain.chain_id} "
+            f"--registry {chain.anchor_registry}"
+        )
+    return {
+        "rec": found.summary,
+        "status": status_of(status.state, status.summary.batch_seq),
+        "stated_digest": digest,
+        "mismatch": digest is not None and digest != stored,
+        "enterprise": body.get("enterprise", {}),
+        "industry": body.get("industry", {}),
+        "period": body.get("period", {}),
+        "boundary": body.get("boundary", {}),
+        "grade": result.get("grade"),
+        "level": LEVELS.get(str(result.get("level")), result.get("level")),
+        "intensity": result.get("intensity", {}).get("value"),
+        "industry_average": result.get("industry_average"),
+        "efficiency_value": result.get("efficiency_value", {}).get("value"),
+        "rule": body.get("rule", {}),
+        "sources": [s.get("field") for s in body.get("sources", [])],
+        "code_svg": code,
+        "bundle_url": bundle_url,
+        "verify_command": command,
+    }
+
+
+def add_efficiency_pages(router: APIRouter, pages: Pages) -> None:
+    """Serve the evaluation page at ``/efficiency?id=…&digest=…``."""
+
+    def evaluation(page: PageRequest) -> Response:
+        record_id = page.query("id", max_chars=MAX_ID_CHARS)
+        digest = page.request.query_params.get("digest")
+        values = evaluation_values(page, record_id, digest)
+        return pages.renderer.page(
+            "efficiency.html", page.context(**values), status=409 if values["mismatch"] else 200
+        )
+
+    @router.get(EVALUATION_PAGE)
+    async def get_evaluation(request: Request) -> Response:
+        return await pages.serve(request, evaluation)
