@@ -24,6 +24,7 @@ from ledger.core.sm2 import SM2PrivateKey
 from ledger.core.view import Commitment, commit
 from ledger.examples import efficiency as ex
 from ledger.examples.efficiency import efficiency_example_records
+from ledger.service.efficiency_report import REPORT_NAMES, attach_report
 from tests.verifier.conftest import pins_for
 from tests.verifier.support import (
     KEY_VALID_FROM,
@@ -229,3 +230,29 @@ def test_the_public_view_hides_the_signatures_check_5_says_so(ledger: Ledger) ->
     check = next(c for c in v.checks if c.number == 5 and c.record_id == grid)
     assert check.status is Status.WARN
     assert "ask for the regulator view" in check.reason
+
+
+def test_the_evaluation_report_is_checked_against_the_anchored_evaluation(ledger: Ledger) -> None:
+    """Check 12: the report's PDF and HTML match ``body.documents`` of the anchored
+    evaluation; a PDF changed by one byte matches nothing."""
+    closure = {i: validate_record(c.record) for i, c in ledger.commitments.items()}
+    record = {**ledger.commitments[ex.EVALUATION].record, "id": ex.EVALUATION + "-report"}
+    with_report, files = attach_report(record, closure)
+    ledger.commitments[record["id"]] = commit(with_report, salt_source=seeded_salts(record["id"]))
+    anchor(ledger, [record["id"]])
+    pdf = files[REPORT_NAMES["pdf"]]
+    tampered = pdf[:100] + bytes([pdf[100] ^ 1]) + pdf[101:]
+    pins = pins_for(ledger)
+    reader = ChainReader(
+        ledger.chain.w3, anchor_registry=pins.anchor_registry, trust_registry=pins.trust_registry
+    )
+    sha = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
+    given = [(name, sha[name]) for name in files] + [
+        ("tampered.pdf", hashlib.sha256(tampered).hexdigest())
+    ]
+    v = verify_bundle(ledger.bundle_bytes([record["id"]]), reader=reader, pins=pins, files=given)
+    by_file = {c.subject: c for c in v.checks if c.number == 12}
+    for name in files:
+        assert by_file[f"file {name}"].status is Status.PASS, by_file[f"file {name}"].reason
+        assert "body.documents" in by_file[f"file {name}"].reason
+    assert by_file["file tampered.pdf"].status is Status.FAIL

@@ -17,6 +17,7 @@ from ledger.core.calc import units
 from ledger.core.types import fields as f
 from ledger.core.types.carbon import BodyLink, validate_factor_use, validate_rounding
 from ledger.core.types.metering import validate_interval
+from ledger.core.types.trail import validate_documents
 
 TEMPLATE_LEVELS = ("public", "industry", "enterprise")
 # The record types whose activity data a template describes.
@@ -278,7 +279,7 @@ def validate_efficiency_body(body: Any, path: str, subject: str) -> list[BodyLin
             "value_added",
             "result",
         ),
-        ("template",),
+        ("template", "documents"),
     )
     if subject != validate_party(o["enterprise"], f.sub(path, "enterprise")):
         raise f.fail("subject", "expected the enterprise id of body.enterprise.id")
@@ -323,6 +324,8 @@ def validate_efficiency_body(body: Any, path: str, subject: str) -> list[BodyLin
     f.enum(value_added["currency"], f.sub(v_path, "currency"), ("CNY",))
     f.enum(value_added["basis"], f.sub(v_path, "basis"), VALUE_ADDED_BASES)
     _validate_result(o["result"], f.sub(path, "result"))
+    if "documents" in o:  # the evaluation report, anchored with the evaluation
+        validate_documents(o["documents"], f.sub(path, "documents"), min_items=1)
     return links
 
 
