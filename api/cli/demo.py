@@ -38,6 +38,12 @@ from anchoring.chain import DEV_CHAIN_ID, Chain, RpcChain
 from anchoring.chain.base import ArtifactLike
 from anchoring.chain.dev import dev_account_keys
 from anchoring.revert import ContractRevertError
+from api.cli.demo_efficiency import (
+    EFFICIENCY_PRODUCERS,
+    REFERENCE_TYPES,
+    EfficiencyDemo,
+    efficiency_step,
+)
 from api.cli.runner import ServiceState
 from api.demo.scenario import demo_documents, demo_records
 from ledger.client import LedgerClient
@@ -68,8 +74,9 @@ PRODUCERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "demo-conversion": ("urn:carbonledger:producer:conversion-service",
                         ("factor-substitution",)),
     "demo-refdata": ("urn:carbonledger:producer:reference-data-desk",
-                     ("factor-set", "region-rule", "rating-rule")),
+                     ("factor-set", "region-rule", "rating-rule", *REFERENCE_TYPES)),
     "demo-rating": ("urn:carbonledger:producer:credit-rating-desk", ("credit-change",)),
+    **EFFICIENCY_PRODUCERS,
 }  # fmt: skip
 
 
@@ -82,6 +89,8 @@ class DemoResult:
     attestations_filed: int
     report_digest_hex: str
     documents_dir: Path
+    #: the carbon-efficiency part (docs/DEMO.md): the code's page URL, report, bundle
+    efficiency: EfficiencyDemo | None = None
 
 
 def _say(message: str) -> None:
@@ -393,6 +402,13 @@ def run_demo(
             report_digest, filed = _attest(directory, state, bundle_path, digests)
             for rid, tx in filed:
                 _note_attestation(auditor.http, rid, report_digest, tx)
+            efficiency = efficiency_step(
+                state, directory=directory, store_url=store_url, artifacts=artifacts,
+                operator=operator, clients=clients, auditor=auditor, timeout_s=timeout_s,
+                verify=lambda path: _verifier(verify_command(state, path,
+                                                             code_hashes=code_hashes)[1:])[0],
+                progress=progress,
+            )  # fmt: skip
     finally:
         for client in clients.values():
             client.close()
@@ -404,6 +420,7 @@ def run_demo(
         attestations_filed=len(filed),
         report_digest_hex=report_digest,
         documents_dir=documents_dir,
+        efficiency=efficiency,
     )
 
 

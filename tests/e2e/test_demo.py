@@ -148,3 +148,30 @@ def test_make_run_after_down_reuses_chain_deployment_and_store(tmp_path: Path) -
     assert "but the store in" in refused.stderr and "knows 0" in refused.stderr
     assert not (data / "service-running.json").exists()
     assert processes_mentioning(data) == []
+
+
+def test_the_demo_prints_the_carbon_efficiency_code_page(demo_service: DemoRun) -> None:
+    """The maker's plant: three terminals, a month of signed hourly readings, the evaluation,
+    its report and code; the printed page URL opens the evaluation page of the running
+    service, and the code on disk scans back to the same URL."""
+    import httpx
+
+    from ledger.core.efficiency_code import parse_efficiency_code
+    from ledger.examples import efficiency as ex
+    from tests.support.qr import scan_qr
+
+    out = demo_service.result.stdout
+    urls = [ln.strip() for ln in out.splitlines() if "/efficiency?id=" in ln]
+    assert len(urls) == 1, out
+    code = parse_efficiency_code(urls[0])
+    assert code.record_id == ex.EVALUATION
+    assert f"from {3 * 24 * 31} terminal-signed hourly readings" in out
+    page = httpx.get(urls[0], timeout=30)
+    assert page.status_code == 200, page.text
+    assert "企业碳效码" in page.text and "Enterprise carbon-efficiency code" in page.text
+    files = demo_service.data_dir / "demo" / "efficiency"
+    assert scan_qr((files / "carbon-efficiency-code.svg").read_text()) == [urls[0]]
+    assert (files / "carbon-efficiency-report.pdf").read_bytes().startswith(b"%PDF-")
+    evaluation = files / "evaluation-bundle.json"
+    argv = ["bundle", str(evaluation), *demo_service.pins()]
+    assert verify_main(argv) == 0
