@@ -10,10 +10,13 @@ import subprocess
 from collections import Counter
 from pathlib import Path
 
+import httpx
 import pytest
 
 from ledger.core.bundle import parse_bundle
+from ledger.core.efficiency_code import parse_efficiency_code
 from ledger.core.view import reconstruct
+from ledger.examples import efficiency as ex
 from tests.conftest import REPO_ROOT
 from tests.e2e.conftest import (
     DemoRun,
@@ -23,6 +26,7 @@ from tests.e2e.conftest import (
     service_state,
     stop_and_check,
 )
+from tests.support.qr import scan_qr
 from verifier.cli import main as verify_main
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
@@ -154,12 +158,6 @@ def test_the_demo_prints_the_carbon_efficiency_code_page(demo_service: DemoRun) 
     """The maker's plant: three terminals, a month of signed hourly readings, the evaluation,
     its report and code; the printed page URL opens the evaluation page of the running
     service, and the code on disk scans back to the same URL."""
-    import httpx
-
-    from ledger.core.efficiency_code import parse_efficiency_code
-    from ledger.examples import efficiency as ex
-    from tests.support.qr import scan_qr
-
     out = demo_service.result.stdout
     urls = [ln.strip() for ln in out.splitlines() if "/efficiency?id=" in ln]
     assert len(urls) == 1, out
