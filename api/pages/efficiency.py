@@ -2,8 +2,9 @@
 §3.17): what the carbon-efficiency code opens. In Chinese and English side by side, for
 anyone who scans the code: the enterprise, the period, the grade and the carbon level, the
 figures the public may see (L, the industry average, K), the grading rule, the record's
-digest and anchoring, the code itself, and how to check all of it without trusting this
-page: the evidence bundle and the ``carbon-verify`` command.
+digest and anchoring, the code itself (an SVG image served beside the page at
+``/efficiency/code.svg?id=…``), and how to check all of it without trusting this page: the
+evidence bundle and the ``carbon-verify`` command.
 
 The code's payload carries the evaluation's digest; when it is not the digest of the record
 stored under that id, the page says so first (HTTP 409) and shows what the ledger holds.
@@ -18,9 +19,14 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from api.pages.base import PageRequest, Pages
+from api.pages.render import SECURITY_HEADERS
 from api.pages.views import record_of, status_of
-from ledger.core.efficiency_code import efficiency_code_payload
-from ledger.core.errors import MalformedError, NotFoundError
+from ledger.core.efficiency_code import (
+    EfficiencyCode,
+    efficiency_code_payload,
+    verify_efficiency_code,
+)
+from ledger.core.errors import DigestMismatchError, MalformedError, NotFoundError
 from ledger.core.types.fields import SHA256_HEX_RE
 from ledger.service.codes import efficiency_code_svg
 from ledger.service.limits import MAX_ID_CHARS
@@ -46,8 +52,6 @@ def evaluation_values(page: PageRequest, record_id: str, digest: str | None) -> 
     body = record.get("body", {})
     result = body.get("result", {})
     stored = found.summary.digest_hex
-    base = str(page.request.base_url).rstrip("/")
-    code = efficiency_code_svg(efficiency_code_payload(base, record_id, stored))
     chain = page.api.chain_ref
     bundle_url = f"/v1/record/bundle?id={quote(record_id, safe=':')}"
     command = None
@@ -60,7 +64,7 @@ def evaluation_values(page: PageRequest, record_id: str, digest: str | None) -> 
         "rec": found.summary,
         "status": status_of(status.state, status.summary.batch_seq),
         "stated_digest": digest,
-        "mismatch": digest is not None and digest != stored,
+        "mismatch": digest is not None and not _code_matches(page, record_id, digest, stored),
         "enterprise": body.get("enterprise", {}),
         "industry": body.get("industry", {}),
         "period": body.get("period", {}),
@@ -72,10 +76,20 @@ def evaluation_values(page: PageRequest, record_id: str, digest: str | None) -> 
         "efficiency_value": result.get("efficiency_value", {}).get("value"),
         "rule": body.get("rule", {}),
         "sources": [s.get("field") for s in body.get("sources", [])],
-        "code_svg": code,
+        "code_url": f"{EVALUATION_PAGE}/code.svg?id={quote(record_id, safe=':')}",
         "bundle_url": bundle_url,
         "verify_command": command,
     }
+
+
+def _code_matches(page: PageRequest, record_id: str, digest: str, stored: str) -> bool:
+    """Whether the scanned code (this page's URL) names the stored record's digest."""
+    code = EfficiencyCode(str(page.request.url), record_id, digest)
+    try:
+        verify_efficiency_code(code, record_id, stored)
+    except DigestMismatchError:
+        return False
+    return True
 
 
 def add_efficiency_pages(router: APIRouter, pages: Pages) -> None:
@@ -92,3 +106,18 @@ def add_efficiency_pages(router: APIRouter, pages: Pages) -> None:
     @router.get(EVALUATION_PAGE)
     async def get_evaluation(request: Request) -> Response:
         return await pages.serve(request, evaluation)
+
+    def code_svg(page: PageRequest) -> Response:
+        record_id = page.query("id", max_chars=MAX_ID_CHARS)
+        found = page.api.record(page.caller, record_id)
+        if found.summary.type != EVALUATION_TYPE:
+            raise NotFoundError(f"{record_id} is not a carbon-efficiency evaluation")
+        base = str(page.request.base_url).rstrip("/")
+        payload = efficiency_code_payload(base, record_id, found.summary.digest_hex)
+        return Response(
+            efficiency_code_svg(payload), media_type="image/svg+xml", headers=SECURITY_HEADERS
+        )
+
+    @router.get(f"{EVALUATION_PAGE}/code.svg")
+    async def get_code(request: Request) -> Response:
+        return await pages.serve(request, code_svg)

@@ -93,7 +93,11 @@ def test_the_code_opens_the_evaluation_page_in_both_languages(
     bundle = page.by_id("bundle-link")
     assert bundle is not None and bundle["href"].startswith("/v1/record/bundle?id=")
     assert "carbon-verify bundle" in text_of(reply.text, "verify-command")
-    (scanned,) = scan_qr(reply.text[reply.text.index("<svg") : reply.text.index("</svg>") + 6])
+    image = page.by_id("qr")
+    assert image is not None and image["src"] == "/efficiency/code.svg?id=" + ex.EVALUATION
+    svg = browser(world, None).get(str(image["src"]))
+    assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")
+    (scanned,) = scan_qr(svg.text)
     code = parse_efficiency_code(scanned)
     assert (code.record_id, code.digest_hex) == (ex.EVALUATION, digest)
     assert code.page_url.startswith("http://testserver/efficiency?id=")
