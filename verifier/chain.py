@@ -44,6 +44,7 @@ from verifier.facts import (
     ProducerKey,
     Revocation,
     Supersession,
+    TerminalKey,
     TypeGrant,
     Wanted,
 )
@@ -132,6 +133,9 @@ class ChainFacts(Protocol):
     def supersession(self, digest: bytes) -> Supersession | None: ...
     def attestations(self, digest: bytes) -> list[Attestation]: ...
     def body(self, address: str) -> Body | None: ...
+    def interface_version(self, contract: str) -> int: ...
+    def terminal_key(self, key_id: bytes) -> TerminalKey | None: ...
+    def metering_point_grant(self, key_id: bytes, point: str) -> TypeGrant: ...
 
 
 class ChainReader:
@@ -503,6 +507,30 @@ class ChainReader:
         if raw is None:
             return TypeGrant(0, 0)
         return TypeGrant(int(raw[0]), int(raw[1]))
+
+    def terminal_key(self, key_id: bytes) -> TerminalKey | None:
+        """``getTerminalKey`` (interface version 3); None for an id that is not a terminal
+        key. Ask ``interface_version("trust")`` first: a version 2 registry has none."""
+        raw = self._view(
+            ("terminal", key_id), "calling getTerminalKey", self._trust, "getTerminalKey", key_id
+        )
+        if raw is None:
+            return None
+        return TerminalKey(
+            int(raw[0]), bytes(raw[1]), bytes(raw[2]), bytes(raw[3]), *map(int, raw[4:7])
+        )
+
+    def metering_point_grant(self, key_id: bytes, point: str) -> TypeGrant:
+        """``getMeteringPointGrant`` (interface version 3): the same formula as a type grant."""
+        raw = self._view(
+            ("point", key_id, point),
+            "calling getMeteringPointGrant",
+            self._trust,
+            "getMeteringPointGrant",
+            key_id,
+            point,
+        )
+        return TypeGrant(0, 0) if raw is None else TypeGrant(int(raw[0]), int(raw[1]))
 
     def verify_inclusion_onchain(self, seq: int, proof: list[bytes], digest: bytes) -> bool:
         """The contract's own ``verifyInclusion`` (what the naive reader calls per record)."""

@@ -25,7 +25,7 @@ from ledger.core.merkle import verify_inclusion
 from ledger.core.records import Record, validate_record
 from ledger.core.view import RedactedView, reconstruct, verify_view
 from verifier.anchor import check_batch, check_chain, check_code, check_log
-from verifier.authority import check_signer, check_standing
+from verifier.authority import check_standing
 from verifier.chain import ChainFacts
 from verifier.claims import claims_section
 from verifier.documents import check_files
@@ -34,6 +34,7 @@ from verifier.model import Check, Pins, Status, Verification
 from verifier.order import check_canonical_order
 from verifier.receipts import check_receipts
 from verifier.recompute import recompute
+from verifier.terminals import check_signatures
 
 __all__ = ["Entry", "verify_bundle"]
 
@@ -243,8 +244,9 @@ def _record_checks(run: _Run, entry: Entry, by_digest: dict[bytes, Entry]) -> No
         )
     except LedgerError as exc:
         add(Check(4, Status.FAIL, exc.message, subject, rid))
-    # 5: signature under a key the TrustRegistry held valid for this producer at issue time.
-    run.on_chain(5, entry, lambda: check_signer(run.reader, entry))
+    # 5: signature under a key the TrustRegistry held valid for this producer at issue time
+    # (and a meter-reading batch's terminal signatures under the terminal's registered key).
+    run.on_chain(5, entry, lambda: check_signatures(run.reader, entry))
     # 6: the proof leads from the digest's leaf to the batch root the bundle states.
     header = run.bundle.batches[item.batch_seq]
     try:

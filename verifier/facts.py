@@ -16,6 +16,7 @@ __all__ = [
     "ProducerKey",
     "Revocation",
     "Supersession",
+    "TerminalKey",
     "TypeGrant",
     "Wanted",
 ]
@@ -124,3 +125,23 @@ class Wanted:
     key_ids: set[bytes] = field(default_factory=set)
     grants: set[tuple[bytes, str]] = field(default_factory=set)
     digests: set[bytes] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class TerminalKey:
+    """TrustRegistry ``getTerminalKey`` (interface version 3): a collection terminal's key
+    in its scheme's canonical encoding (docs/CONTRACTS.md §4, terminal keys)."""
+
+    scheme: int  # 1 Ed25519, 2 SM2 with SM3
+    public_key: bytes
+    distinguishing_id: bytes
+    terminal_id: bytes
+    valid_from: int
+    valid_until: int
+    revoked_at: int
+
+    def is_valid_at(self, timestamp: int) -> bool:
+        """``isTerminalKeyValidAt``'s formula, the same as a producer key's."""
+        if not self.valid_from <= timestamp < self.valid_until:
+            return False
+        return self.revoked_at == 0 or timestamp < self.revoked_at

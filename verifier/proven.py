@@ -44,6 +44,7 @@ from verifier.facts import (
     ProducerKey,
     Revocation,
     Supersession,
+    TerminalKey,
     TypeGrant,
     Wanted,
 )
@@ -269,6 +270,17 @@ class ProvenReader:
 
     def attestations(self, digest: bytes) -> list[Attestation]:
         return self._one("attestations", self.wanted.digests, digest, self.trust.prove_attestations)
+
+    # -- terminal keys (check 5 of a meter-reading batch) ----------------------------------
+
+    def interface_version(self, contract: str) -> int:
+        raise UnavailableError("terminal keys are not proven by this reader yet")
+
+    def terminal_key(self, key_id: bytes) -> TerminalKey | None:
+        raise UnavailableError("terminal keys are not proven by this reader yet")
+
+    def metering_point_grant(self, key_id: bytes, point: str) -> TypeGrant:
+        raise UnavailableError("terminal keys are not proven by this reader yet")
 
     def body(self, address: str) -> Body | None:
         """The body as accredited; the bodies of every planned attestation in one go."""

@@ -38,6 +38,12 @@ from anchoring.chain import DEV_CHAIN_ID, Chain, RpcChain
 from anchoring.chain.base import ArtifactLike
 from anchoring.chain.dev import dev_account_keys
 from anchoring.revert import ContractRevertError
+from api.cli.demo_efficiency import (
+    EFFICIENCY_PRODUCERS,
+    REFERENCE_TYPES,
+    EfficiencyDemo,
+    efficiency_step,
+)
 from api.cli.runner import ServiceState
 from api.cli.trustroot import TRUST_ROOT_FILE, build_trust_root, write_trust_root
 from api.demo.scenario import demo_documents, demo_records
@@ -70,8 +76,9 @@ PRODUCERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "demo-conversion": ("urn:carbonledger:producer:conversion-service",
                         ("factor-substitution",)),
     "demo-refdata": ("urn:carbonledger:producer:reference-data-desk",
-                     ("factor-set", "region-rule", "rating-rule")),
+                     ("factor-set", "region-rule", "rating-rule", *REFERENCE_TYPES)),
     "demo-rating": ("urn:carbonledger:producer:credit-rating-desk", ("credit-change",)),
+    **EFFICIENCY_PRODUCERS,
 }  # fmt: skip
 
 
@@ -87,6 +94,8 @@ class DemoResult:
     documents_dir: Path
     #: What an earlier run had made already and this one used as it was.
     reused: tuple[str, ...] = ()
+    #: the carbon-efficiency part (docs/DEMO.md): the code's page URL, report, bundle
+    efficiency: EfficiencyDemo | None = None
 
 
 def _say(message: str) -> None:
@@ -408,6 +417,12 @@ def run_demo(
                 reused.append("the attestation filed for this bundle earlier")
             for rid, tx in filed:
                 _note_attestation(auditor.http, rid, report_digest, tx)
+            efficiency = efficiency_step(
+                state, directory=directory, store_url=store_url, artifacts=artifacts,
+                operator=operator, clients=clients, auditor=auditor, timeout_s=timeout_s,
+                verify=lambda path: _verifier(verify_command(path, trust_root)[1:])[0],
+                progress=progress,
+            )  # fmt: skip
     finally:
         for client in clients.values():
             client.close()
@@ -421,6 +436,7 @@ def run_demo(
         report_digest_hex=report_digest,
         documents_dir=documents_dir,
         reused=tuple(reused),
+        efficiency=efficiency,
     )
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,7 +51,7 @@ from ledger.store.terminals import (
     terminal_keys,
 )
 
-__all__ = ["register_actions"]
+__all__ = ["register_actions", "register_terminal"]
 
 REPORT_FORMAT = "carbonledger-cli-terminals/1"
 #: The TrustRegistry's scheme numbers (SCHEME_ED25519, SCHEME_SM2_SM3).
@@ -187,43 +188,60 @@ def _public_key(args: argparse.Namespace) -> keys.PublicKey:
 
 def _run_terminal(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int:
     key = _public_key(args)
-    kid = key.key_id
-    terminal_id = bytes.fromhex(terminal_id_hex(args.terminal))
-    ident = key.distinguishing_id or b""
     valid_from, valid_until = window_of(args)
     store = _store(settings)
     try:
         with trust_registry(settings) as registry:
-            fns = registry.contract.functions
-            on_chain = _chain_key(registry, kid)
-            tx: str | None
-            if on_chain is None:
-                tx = registry.send(fns.registerTerminalKey(
-                    bytes.fromhex(kid), SCHEME_NUMBERS[key.scheme], key.raw, ident, terminal_id,
-                    valid_from, valid_until))  # fmt: skip
-            else:
-                if (int(on_chain[0]), bytes(on_chain[2]), bytes(on_chain[3])) != (
-                    SCHEME_NUMBERS[key.scheme],
-                    ident,
-                    terminal_id,
-                ):
-                    raise AnchoringError(
-                        f"key {kid} is registered on chain for another terminal, scheme or "
-                        "distinguishing identifier"
-                    )
-                tx = registry.tx_of("TerminalKeyRegistered", kid, "keyId")
-            held = _chain_grants(registry, kid)
-            wanted = [("metering-point", p) for p in args.points]
-            wanted += [("record-type", t) for t in args.types]
-            for kind, name in wanted:
-                if (kind, name) in held:
-                    continue  # granted (and perhaps withdrawn) before: the chain decides
-                grant = fns.grantMeteringPoint if kind == "metering-point" else fns.grantRecordType
-                registry.send(grant(bytes.fromhex(kid), name))
-            row = _mirror(store, registry, kid, tx)
+            row = register_terminal(
+                registry, store, key, args.terminal, window=(valid_from, valid_until),
+                points=args.points, types=args.types,
+            )  # fmt: skip
     finally:
         store.close()
     return _report(args, "register", [row], terminal=args.terminal)
+
+
+def register_terminal(
+    registry: Registry,
+    store: Store,
+    key: keys.PublicKey,
+    terminal: str,
+    *,
+    window: tuple[int, int],
+    points: Sequence[str],
+    types: Sequence[str],
+) -> StoredTerminalKey:
+    """``registerTerminalKey`` unless the chain holds the key, the grants it lacks, then the
+    store's mirror (the chain first, then the store; a repeat changes nothing)."""
+    kid = key.key_id
+    terminal_id = bytes.fromhex(terminal_id_hex(terminal))
+    ident = key.distinguishing_id or b""
+    fns = registry.contract.functions
+    on_chain = _chain_key(registry, kid)
+    tx: str | None
+    if on_chain is None:
+        tx = registry.send(fns.registerTerminalKey(
+            bytes.fromhex(kid), SCHEME_NUMBERS[key.scheme], key.raw, ident, terminal_id,
+            *window))  # fmt: skip
+    else:
+        if (int(on_chain[0]), bytes(on_chain[2]), bytes(on_chain[3])) != (
+            SCHEME_NUMBERS[key.scheme],
+            ident,
+            terminal_id,
+        ):
+            raise AnchoringError(
+                f"key {kid} is registered on chain for another terminal, scheme or "
+                "distinguishing identifier"
+            )
+        tx = registry.tx_of("TerminalKeyRegistered", kid, "keyId")
+    held = _chain_grants(registry, kid)
+    wanted = [("metering-point", p) for p in points] + [("record-type", t) for t in types]
+    for kind, name in wanted:
+        if (kind, name) in held:
+            continue  # granted (and perhaps withdrawn) before: the chain decides
+        grant = fns.grantMeteringPoint if kind == "metering-point" else fns.grantRecordType
+        registry.send(grant(bytes.fromhex(kid), name))
+    return _mirror(store, registry, kid, tx)
 
 
 def _run_revoke(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int:

@@ -32,7 +32,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from anchoring.anchorer import AnchorerLimits
 from anchoring.deployment import deployment_path, ensure_deployment
@@ -69,6 +69,9 @@ from api.cli.runner import (
 from api.settings import CarbonLedgerSettings
 from ledger.core.errors import AnchoringError, MalformedError, UnavailableError
 from ledger.store import Store, sqlite_url
+
+if TYPE_CHECKING:
+    from api.cli.demo_efficiency import EfficiencyDemo
 
 log = logging.getLogger("carbonledger.up")
 
@@ -287,6 +290,8 @@ def _demo(
     print_rows(rows)
     print("\nVerify the bundle against the chain (exit 0 = every check passed):\n")
     print("  " + shlex.join(command))
+    if result.efficiency is not None:
+        _print_efficiency(result.efficiency)
     down = [_console_script("carbonledger"), "down", "--data-dir", str(_shown_path(data_dir))]
     if background:
         print(f"\nThe service keeps running (API {state.api_url}/v1). Stop it with:\n")
@@ -294,6 +299,19 @@ def _demo(
     else:
         print(f"\nServing (API {state.api_url}/v1) until Ctrl-C.")
     sys.stdout.flush()
+
+
+def _print_efficiency(eff: EfficiencyDemo) -> None:
+    """The carbon-efficiency part of the demo: what the maker's code opens, and the files."""
+    print_rows([
+        ("efficiency", f"grade {eff.grade}, level {eff.level}, from {eff.readings} "
+                       "terminal-signed hourly readings"),
+        ("report", ", ".join(str(_shown_path(p)) for p in eff.report_paths)),
+        ("code", _shown_path(eff.code_path)),
+        ("evaluation bundle", _shown_path(eff.bundle_path)),
+    ])  # fmt: skip
+    print("\nThe maker's carbon-efficiency code opens (Chinese and English):\n")
+    print("  " + eff.page_url)
 
 
 def _shown_path(path: Path) -> Path:

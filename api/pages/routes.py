@@ -15,6 +15,7 @@ from starlette.responses import RedirectResponse, Response
 
 from api.pages.access_pages import add_access_pages
 from api.pages.base import PageRequest, Pages
+from api.pages.efficiency import add_efficiency_pages
 from api.pages.evidence import bundle_filename, pins_of
 from api.pages.evidence_pages import add_evidence_pages
 from api.pages.registry_pages import add_registry_pages
@@ -284,6 +285,7 @@ def page_router(pages: Pages) -> APIRouter:
     add_registry_pages(router, pages)
     add_evidence_pages(router, pages)
     add_access_pages(router, pages)
+    add_efficiency_pages(router, pages)
 
     @router.get("/static/{name}")
     async def get_static(request: Request, name: str) -> Response:

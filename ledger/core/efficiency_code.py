@@ -1,10 +1,10 @@
-"""The carbon-efficiency code's payload (docs/RECORDS.md §3.14).
+"""The carbon-efficiency code's payload (docs/RECORDS.md §3.17).
 
 A customer scans the code and lands on the public page of the evaluation; the payload is
 that page's URL, and the URL carries the evaluation's record id and digest, so a scan can be
 checked offline against an evidence bundle without trusting the page:
 
-    <page base>/record?id=<record id, percent-encoded>&digest=<64 lowercase hex>
+    <page base>/efficiency?id=<record id, percent-encoded>&digest=<64 lowercase hex>
 
 :func:`efficiency_code_payload` writes it, :func:`parse_efficiency_code` reads it back
 strictly, and :func:`verify_efficiency_code` compares it with a digest the bundle proved.
@@ -29,7 +29,7 @@ __all__ = [
 # A QR code of error-correction level M holds 2,331 bytes; a payload stays well under it so
 # that the code stays easy to scan.
 MAX_PAYLOAD_CHARS = 512
-_PAGE_PATH = "/record"
+_PAGE_PATH = "/efficiency"
 _BASE_RE = re.compile(r"^https?://[A-Za-z0-9.:\[\]-]+(/[A-Za-z0-9._~/-]*)?$")
 
 

@@ -1,4 +1,4 @@
-"""Readings signed at the terminal (docs/FORMAT.md §3.3, docs/RECORDS.md §3.9).
+"""Readings signed at the terminal (docs/FORMAT.md §3.3, docs/RECORDS.md §3.12).
 
 A collection terminal signs each interval reading when it measures it, before any gateway,
 batch or record exists. What it signs is the reading's own content, never a record digest:

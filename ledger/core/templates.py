@@ -1,5 +1,5 @@
 """Metadata templates: what activity data a record carries, and the check of a submission
-against the template it names (docs/RECORDS.md §3.10).
+against the template it names (docs/RECORDS.md §3.13).
 
 A template's effective fields are those of the templates it extends, from the public
 template down, with each level's own fields laid over them. A lower level may add fields

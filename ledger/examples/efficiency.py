@@ -1,9 +1,9 @@
 """Example carbon-efficiency records: the maker's plant, its three collection terminals,
 their signed hourly readings, the metadata templates, an industry benchmark, the grading
-rule and the evaluation (docs/RECORDS.md §3.9-§3.13, docs/CALC.md §12).
+rule and the evaluation (docs/RECORDS.md §3.12-§3.16, docs/CALC.md §14).
 
 The plant and its figures are fictional. The grading rule's thresholds are the published
-provincial method (docs/CALC.md §12.4 cites it); the industry average is **illustrative**,
+provincial method (docs/CALC.md §14.4 cites it); the industry average is **illustrative**,
 not a published figure. Grid electricity and natural gas use the example factor sets
 (China MEE/NBS 2023 grid, IPCC 2006 natural gas).
 
@@ -325,7 +325,7 @@ def evaluation_template() -> dict[str, Any]:
 
 
 def grading_rule() -> dict[str, Any]:
-    """The provincial grading method: levels by L, grades by K (docs/CALC.md §12.4)."""
+    """The provincial grading method: levels by L, grades by K (docs/CALC.md §14.4)."""
     return envelope(
         "efficiency-grading-rule",
         RULE_EFFICIENCY,

@@ -1,5 +1,5 @@
 """The carbon-efficiency code as an image: a QR code (ISO/IEC 18004) in SVG, drawn by
-``segno``, carrying the payload of ``ledger.core.efficiency_code`` (docs/RECORDS.md §3.14)."""
+``segno``, carrying the payload of ``ledger.core.efficiency_code`` (docs/RECORDS.md §3.17)."""
 
 from __future__ import annotations
 

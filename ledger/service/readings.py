@@ -1,5 +1,5 @@
 """Meter readings and metadata templates at acceptance (docs/SUBMISSION.md §5,
-docs/RECORDS.md §3.9, §3.10).
+docs/RECORDS.md §3.12, §3.13).
 
 A ``meter-reading`` batch is accepted only when its terminal's key is one the TrustRegistry
 holds (mirrored in the store, ``ledger.store.terminals``), in this order:

@@ -1,6 +1,6 @@
 """Collection terminals' keys, the metering points and record types each may sign for, and
 the intervals of the stored readings of each metering point (docs/CONTRACTS.md §4,
-docs/RECORDS.md §3.9).
+docs/RECORDS.md §3.12).
 
 The TrustRegistry (interface version 3) is the authority on terminal keys; these rows mirror
 it (``carbonledger keys terminal`` writes the chain first, the chain follower reads back what

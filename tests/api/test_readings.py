@@ -18,10 +18,11 @@ from ledger.core.readings import terminal_id_hex
 from ledger.core.signature import public_key_bytes
 from ledger.core.view import commit
 from ledger.examples import efficiency as ex
+from ledger.examples import factors as ref
 from ledger.examples.builder import RecordBook
 from ledger.service import LedgerService
 from ledger.store.access import add_principal, issue_api_key
-from ledger.store.producers import add_producer, add_producer_key
+from ledger.store.producers import add_producer, add_producer_key, grant_key_type, key_id_of
 from ledger.store.terminals import mirror_terminal_grant, mirror_terminal_key
 from tests.api.world import (
     KEYS_FROM,
@@ -65,6 +66,10 @@ def plant(world: World) -> Iterator[tuple[World, dict[str, str], str]]:
             ("record-type", "meter-reading"),
         ):
             mirror_terminal_grant(session, kid, kind, name, granted_at=KEYS_FROM)
+        # The reference desk publishes the meter templates (a type the API world's desk key
+        # is not granted among the carbon-record examples).
+        desk = key_id_of(public_key_bytes(producer_key(ref.PRODUCER_REFDATA)).hex())
+        grant_key_type(session, desk, "metadata-template", granted_at=KEYS_FROM)
     service = LedgerService(
         store=world.store, service_key=SERVICE_KEY, clock=world.clock,
         max_merge_delay_s=MAX_MERGE_DELAY_S,

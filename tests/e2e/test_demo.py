@@ -11,10 +11,13 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import httpx
 import pytest
 
 from ledger.core.bundle import parse_bundle
+from ledger.core.efficiency_code import parse_efficiency_code
 from ledger.core.view import reconstruct
+from ledger.examples import efficiency as ex
 from tests.conftest import REPO_ROOT
 from tests.e2e.conftest import (
     DemoRun,
@@ -24,6 +27,7 @@ from tests.e2e.conftest import (
     service_state,
     stop_and_check,
 )
+from tests.support.qr import scan_qr
 from verifier.cli import main as verify_main
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
@@ -115,6 +119,26 @@ def test_up_demo_twice_reuses_the_running_service(demo_service: DemoRun) -> None
     assert {i.digest for i in first.items} <= {i.digest for i in second.items}
 
 
+#: The carbon-efficiency part, submitted after the first run exported its bundle (a second
+#: run's bundle holds it too).
+EFFICIENCY_TYPES = {
+    "meter-reading", "metadata-template", "industry-benchmark", "efficiency-grading-rule",
+    "carbon-efficiency",
+}  # fmt: skip
+
+
+def _scenario(path: Path) -> tuple[set[bytes], set[int]]:
+    """The digests and batch seqs of the scenario's records in the bundle at ``path``."""
+    bundle = parse_bundle(path.read_bytes())
+    items = [i for i in bundle.items if reconstruct(i.view)["type"] not in EFFICIENCY_TYPES]
+    return {i.digest for i in items}, {i.batch_seq for i in items}
+
+
+def _code_url(stdout: str) -> str:
+    (url,) = [ln.strip() for ln in stdout.splitlines() if "/efficiency?id=" in ln]
+    return url
+
+
 def test_make_run_after_down_reuses_chain_deployment_and_store(tmp_path: Path) -> None:
     data = tmp_path / "data"
     first = run_demo(data)
@@ -122,8 +146,8 @@ def test_make_run_after_down_reuses_chain_deployment_and_store(tmp_path: Path) -
     try:
         assert first.returncode == 0, first.stdout + first.stderr
         deployment = json.loads((data / "deployment.json").read_text())
-        before = parse_bundle((data / "demo/bundle.json").read_bytes())
-        digests, batches = {i.digest for i in before.items}, set(before.batches)
+        digests, batches = _scenario(data / "demo/bundle.json")
+        code = parse_efficiency_code(_code_url(first.stdout))
     finally:
         stop_and_check(data, pids)
     assert not (data / "service-running.json").exists()
@@ -134,9 +158,11 @@ def test_make_run_after_down_reuses_chain_deployment_and_store(tmp_path: Path) -
         assert second.returncode == 0, second.stdout + second.stderr
         assert "starting the service in the background" in second.stderr
         assert json.loads((data / "deployment.json").read_text()) == deployment
-        bundle = parse_bundle((data / "demo/bundle.json").read_bytes())
-        assert {i.digest for i in bundle.items} == digests  # nothing submitted twice
-        assert set(bundle.batches) == batches  # and anchored nothing again
+        # Nothing submitted twice and nothing anchored again: the scenario's records, and
+        # the evaluation (its code names the same digest; the port may differ).
+        assert _scenario(data / "demo/bundle.json") == (digests, batches)
+        again = parse_efficiency_code(_code_url(second.stdout))
+        assert (again.record_id, again.digest_hex) == (code.record_id, code.digest_hex)
         argv = printed_command(second.stdout, "carbon-verify")
         pasted = subprocess.run(argv, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
         assert pasted.returncode == 0, pasted.stdout + pasted.stderr
@@ -221,3 +247,23 @@ def test_a_rerun_over_a_ledger_holding_a_failing_record_exports_only_its_own(
     pins = demo_service.pins()
     assert verify_main(["bundle", str(tmp_path / "whole.json"), *pins]) != 0
     assert verify_main(["bundle", str(demo_service.bundle), *pins]) == 0
+
+
+def test_the_demo_prints_the_carbon_efficiency_code_page(demo_service: DemoRun) -> None:
+    """The maker's plant: three terminals, a month of signed hourly readings, the evaluation,
+    its report and code; the printed page URL opens the evaluation page of the running
+    service, and the code on disk scans back to the same URL."""
+    out = demo_service.result.stdout
+    urls = [_code_url(out)]
+    code = parse_efficiency_code(urls[0])
+    assert code.record_id == ex.EVALUATION
+    assert f"from {3 * 24 * 31} terminal-signed hourly readings" in out
+    page = httpx.get(urls[0], timeout=30)
+    assert page.status_code == 200, page.text
+    assert "企业碳效码" in page.text and "Enterprise carbon-efficiency code" in page.text
+    files = demo_service.data_dir / "demo" / "efficiency"
+    assert scan_qr((files / "carbon-efficiency-code.svg").read_text()) == [urls[0]]
+    assert (files / "carbon-efficiency-report.pdf").read_bytes().startswith(b"%PDF-")
+    evaluation = files / "evaluation-bundle.json"
+    argv = ["bundle", str(evaluation), *demo_service.pins()]
+    assert verify_main(argv) == 0

@@ -3,12 +3,7 @@ well-kept decoder: resvg renders the SVG to pixels, zxing-cpp decodes the QR cod
 
 from __future__ import annotations
 
-import io
-
 import pytest
-import resvg_py
-import zxingcpp
-from PIL import Image
 
 from ledger.core.efficiency_code import (
     efficiency_code_payload,
@@ -19,14 +14,7 @@ from ledger.core.errors import MalformedError
 from ledger.core.view import commit
 from ledger.examples import efficiency as ex
 from ledger.service.codes import efficiency_code_svg
-
-
-def _scan(svg: str) -> list[str]:
-    png = bytes(resvg_py.svg_to_bytes(svg_string=svg, background="#ffffff"))
-    image = Image.open(io.BytesIO(png))
-    return [
-        r.text for r in zxingcpp.read_barcodes(image) if r.format == zxingcpp.BarcodeFormat.QRCode
-    ]
+from tests.support.qr import scan_qr
 
 
 def test_code_scans_back_to_the_page_and_the_evaluation_digest() -> None:
@@ -42,17 +30,17 @@ def test_code_scans_back_to_the_page_and_the_evaluation_digest() -> None:
     )
     svg = efficiency_code_svg(payload)
     assert svg.startswith("<svg") and "<title>carbon-efficiency code</title>" in svg
-    (scanned,) = _scan(svg)
+    (scanned,) = scan_qr(svg)
     assert scanned == payload
     code = parse_efficiency_code(scanned)
-    assert code.page_url.startswith("https://ledger.example.com/record?id=")
+    assert code.page_url.startswith("https://ledger.example.com/efficiency?id=")
     verify_efficiency_code(code, ex.EVALUATION, digests[ex.EVALUATION])
 
 
 @pytest.mark.parametrize("scale", [1, 3, 8])
 def test_every_scale_scans(scale: int) -> None:
     payload = efficiency_code_payload("http://127.0.0.1:8000", ex.EVALUATION, "0a" * 32)
-    assert _scan(efficiency_code_svg(payload, scale=scale)) == [payload]
+    assert scan_qr(efficiency_code_svg(payload, scale=scale)) == [payload]
 
 
 def test_only_a_code_payload_is_drawn() -> None:

@@ -1,5 +1,5 @@
 """Meter readings and carbon-efficiency records through the accept path (docs/SUBMISSION.md §5,
-docs/RECORDS.md §3.9-§3.13), on SQLite and PostgreSQL: a day of the example plant is accepted
+docs/RECORDS.md §3.12-§3.16), on SQLite and PostgreSQL: a day of the example plant is accepted
 and its evaluation recomputed; a batch from an unregistered terminal, with a bad signature,
 for a metering point its terminal may not sign for, out of its template, overlapping stored
 readings or with a malformed identifier is refused naming the field, and nothing is stored."""

@@ -1,5 +1,5 @@
 """calc/1 carbon efficiency: an enterprise's emissions per value added (L), its ratio to
-the industry average (K), its carbon level and its grade (docs/CALC.md §12).
+the industry average (K), its carbon level and its grade (docs/CALC.md §14).
 
 The service computes a ``carbon-efficiency`` record's figures with
 :func:`compute_carbon_efficiency` and both the accept path and the verifier recompute them
@@ -94,7 +94,7 @@ def _coverage(
     path: str,
 ) -> None:
     """The readings of one metering point tile the period: no gap, no overlap, nothing
-    outside it (docs/CALC.md §12.1)."""
+    outside it (docs/CALC.md §14.1)."""
     readings.sort()
     expected = period[0]
     for start, end, batch_id in readings:
@@ -124,7 +124,7 @@ def _source_figures(
     by_point: dict[str, list[tuple[datetime, datetime, str]]] = {}
     quantity = Decimal(0)
     # Readings are summed batch by batch in the order the source lists them, each batch
-    # in its own (time) order; the sum of decimal strings is exact (docs/CALC.md §12.2).
+    # in its own (time) order; the sum of decimal strings is exact (docs/CALC.md §14.2).
     for batch in batches:
         point = batch.body["metering_point"]
         for reading in batch.body["readings"]:
@@ -221,7 +221,7 @@ def _result(
         else:
             consumption = ctx.add(consumption, kg)
     net_kg = ctx.subtract(consumption, deductions)
-    # docs/CALC.md §12.3, each step one operation in this order.
+    # docs/CALC.md §14.3, each step one operation in this order.
     net_t = ctx.divide(net_kg, _TONNE_KG)
     value_added = ctx.divide(Decimal(body["value_added"]["amount"]), _TEN_THOUSAND_CNY)
     intensity = ctx.divide(net_t, value_added)
@@ -240,7 +240,7 @@ def _result(
         "intensity": {"exact": exact_text(intensity), "value": intensity_shown},
         "industry_average": benchmark.body["average_intensity"],
         "efficiency_value": {"exact": exact_text(efficiency), "value": efficiency_shown},
-        # The figures people see decide level and grade (docs/CALC.md §12.4).
+        # The figures people see decide level and grade (docs/CALC.md §14.4).
         "level": level_of(rule, intensity_shown),
         "grade": grade_of(rule, efficiency_shown),
     }

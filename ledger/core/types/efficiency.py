@@ -1,5 +1,5 @@
 """Carbon-efficiency bodies: `metadata-template`, `industry-benchmark`,
-`efficiency-grading-rule` and `carbon-efficiency` (docs/RECORDS.md §3.10-§3.13).
+`efficiency-grading-rule` and `carbon-efficiency` (docs/RECORDS.md §3.13-§3.16).
 
 What the bodies must say is checked here; what they must say *together* (an enterprise
 template narrowing its industry template, an evaluation's readings covering its period,
@@ -17,6 +17,7 @@ from ledger.core.calc import units
 from ledger.core.types import fields as f
 from ledger.core.types.carbon import BodyLink, validate_factor_use, validate_rounding
 from ledger.core.types.metering import validate_interval
+from ledger.core.types.trail import validate_documents
 
 TEMPLATE_LEVELS = ("public", "industry", "enterprise")
 # The record types whose activity data a template describes.
@@ -95,7 +96,7 @@ def validate_template_body(body: Any, path: str, subject: str) -> list[BodyLink]
     f.enum(o["applies_to"], f.sub(path, "applies_to"), TEMPLATE_TARGETS)
     f.text(o["name"], f.sub(path, "name"), max_len=256)
     f.text(o["version"], f.sub(path, "version"), max_len=64)
-    # Which parts a level carries (docs/RECORDS.md §3.10): the public template belongs to no
+    # Which parts a level carries (docs/RECORDS.md §3.13): the public template belongs to no
     # industry; an enterprise template names its enterprise and extends an industry template.
     needs = {
         "industry": level in ("industry", "enterprise"),
@@ -219,7 +220,7 @@ def _validate_source(value: Any, path: str, links: list[BodyLink]) -> tuple[str,
     unit = f.enum(o["unit"], f.sub(path, "unit"), units.UNITS)
     factor_path = f.sub(path, "factor")
     factor_unit = validate_factor_use(o["factor"], factor_path, links)
-    # The published method counts CO2 (docs/CALC.md §12), so a factor counts CO2 alone.
+    # The published method counts CO2 (docs/CALC.md §14), so a factor counts CO2 alone.
     if factor_unit.basis != "CO2":
         raise f.fail(
             f.sub(factor_path, "unit"),
@@ -278,7 +279,7 @@ def validate_efficiency_body(body: Any, path: str, subject: str) -> list[BodyLin
             "value_added",
             "result",
         ),
-        ("template",),
+        ("template", "documents"),
     )
     if subject != validate_party(o["enterprise"], f.sub(path, "enterprise")):
         raise f.fail("subject", "expected the enterprise id of body.enterprise.id")
@@ -323,6 +324,8 @@ def validate_efficiency_body(body: Any, path: str, subject: str) -> list[BodyLin
     f.enum(value_added["currency"], f.sub(v_path, "currency"), ("CNY",))
     f.enum(value_added["basis"], f.sub(v_path, "basis"), VALUE_ADDED_BASES)
     _validate_result(o["result"], f.sub(path, "result"))
+    if "documents" in o:  # the evaluation report, anchored with the evaluation
+        validate_documents(o["documents"], f.sub(path, "documents"), min_items=1)
     return links
 
 

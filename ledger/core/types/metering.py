@@ -1,5 +1,5 @@
 """`meter-reading` body: a batch of interval readings of one metering point, each signed by
-the collection terminal that measured it (docs/RECORDS.md §3.9; the signed bytes are
+the collection terminal that measured it (docs/RECORDS.md §3.12; the signed bytes are
 docs/FORMAT.md §3.3, ``ledger.core.readings``).
 
 Validation here is syntactic and cheap (it runs on every read): the terminal's key must be
@@ -111,7 +111,7 @@ def validate_meter_reading_body(body: Any, path: str, subject: str) -> list[Body
         reading = f.obj(item, p, ("start", "end", "quantity", "signature"))
         start, end = validate_interval(reading, p)
         # One metering point measures each moment once: the readings of a batch are in
-        # time order and never overlap (docs/RECORDS.md §3.9).
+        # time order and never overlap (docs/RECORDS.md §3.12).
         if previous_end is not None and start < previous_end:
             raise f.fail(
                 f.sub(p, "start"),

@@ -83,6 +83,22 @@ def validate_credit_body(body: Any, path: str, subject: str) -> list[BodyLink]:
     return [("rule", rule_id, rule_digest, f.sub(path, "rule"))]
 
 
+def validate_documents(value: Any, path: str, *, min_items: int = 0) -> None:
+    """``[{name, media_type, size, sha256}]``: documents a record anchors by their hash."""
+    for i, item in enumerate(f.array(value, path, min_items=min_items, max_items=1000)):
+        p = f.sub(path, i)
+        doc = f.obj(item, p, ("name", "media_type", "size", "sha256"))
+        f.text(doc["name"], f.sub(p, "name"), max_len=256)
+        f.matching(
+            doc["media_type"],
+            f.sub(p, "media_type"),
+            f.MEDIA_TYPE_RE,
+            "a media type like 'application/pdf'",
+        )
+        f.integer(doc["size"], f.sub(p, "size"), lo=0, hi=2**53 - 1)
+        f.sha256_hex(doc["sha256"], f.sub(p, "sha256"))
+
+
 def validate_archive_body(body: Any, path: str, subject: str) -> list[BodyLink]:
     o = f.obj(body, path, ("equipment", "event", "ifc", "documents", "carbon_records"))
     q_path = f.sub(path, "equipment")
@@ -104,19 +120,7 @@ def validate_archive_body(body: Any, path: str, subject: str) -> list[BodyLink]:
         for i, g in enumerate(f.array(ifc["global_ids"], g_path, min_items=1, max_items=1000))
     ]
     f.unique(guids, g_path, "GlobalId")
-    d_path = f.sub(path, "documents")
-    for i, item in enumerate(f.array(o["documents"], d_path, max_items=1000)):
-        p = f.sub(d_path, i)
-        doc = f.obj(item, p, ("name", "media_type", "size", "sha256"))
-        f.text(doc["name"], f.sub(p, "name"), max_len=256)
-        f.matching(
-            doc["media_type"],
-            f.sub(p, "media_type"),
-            f.MEDIA_TYPE_RE,
-            "a media type like 'application/pdf'",
-        )
-        f.integer(doc["size"], f.sub(p, "size"), lo=0, hi=2**53 - 1)
-        f.sha256_hex(doc["sha256"], f.sub(p, "sha256"))
+    validate_documents(o["documents"], f.sub(path, "documents"))
     links: list[BodyLink] = []
     c_path = f.sub(path, "carbon_records")
     for i, item in enumerate(f.array(o["carbon_records"], c_path, max_items=100)):

@@ -1,4 +1,4 @@
-"""calc/1 carbon efficiency (ledger.core.calc.efficiency, docs/CALC.md §12): the threshold
+"""calc/1 carbon efficiency (ledger.core.calc.efficiency, docs/CALC.md §14): the threshold
 vectors, the example plant, and the walk from the grade to every signed reading."""
 
 from __future__ import annotations

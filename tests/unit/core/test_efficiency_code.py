@@ -1,4 +1,4 @@
-"""The carbon-efficiency code's payload (ledger.core.efficiency_code, docs/RECORDS.md §3.14)."""
+"""The carbon-efficiency code's payload (ledger.core.efficiency_code, docs/RECORDS.md §3.17)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from ledger.core.errors import DigestMismatchError, MalformedError
 RID = "urn:carbonledger:carbon-efficiency:example-plant"
 DIGEST = "3f" * 32
 BASE = "https://ledger.example.com"
-PAYLOAD = f"{BASE}/record?id={RID}&digest={DIGEST}"
+PAYLOAD = f"{BASE}/efficiency?id={RID}&digest={DIGEST}"
 
 
 def test_payload_is_the_page_url_with_id_and_digest() -> None:
@@ -34,7 +34,7 @@ def test_percent_encoded_id_round_trips() -> None:
 @pytest.mark.parametrize(
     "payload",
     [
-        PAYLOAD.replace("/record?", "/trail?"),
+        PAYLOAD.replace("/efficiency?", "/trail?"),
         PAYLOAD + "&grade=1",
         PAYLOAD.replace(DIGEST, DIGEST.upper()),
         PAYLOAD.replace(DIGEST, DIGEST[:-2]),
@@ -44,7 +44,7 @@ def test_percent_encoded_id_round_trips() -> None:
         + "&digest="
         + DIGEST,
         PAYLOAD.replace("id=urn:", "id=urn%3A"),
-        "https://user@ledger.example.com/record?id=" + RID + "&digest=" + DIGEST,
+        "https://user@ledger.example.com/efficiency?id=" + RID + "&digest=" + DIGEST,
     ],
     ids=[
         "other_page",

@@ -1,4 +1,4 @@
-"""Metadata templates (ledger.core.templates, docs/RECORDS.md §3.10): the effective fields of
+"""Metadata templates (ledger.core.templates, docs/RECORDS.md §3.13): the effective fields of
 an enterprise template, narrowing and widening, and submissions checked field by field."""
 
 from __future__ import annotations

@@ -1,0 +1,124 @@
+"""The public page of a carbon-efficiency evaluation, which the carbon-efficiency code opens
+(docs/RECORDS.md §3.17, docs/PAGES.md §1): a day of the example plant accepted through the
+real accept path (registered terminals, signed readings), then the page read by the public
+in-process: grade, level, period and the public figures in Chinese and English, the
+verification link (bundle and ``carbon-verify`` command), and the code on the page scanned
+back (resvg + zxing-cpp) to this page's URL with the evaluation's digest."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from ledger.client import submission_bytes
+from ledger.core.efficiency_code import parse_efficiency_code
+from ledger.core.signature import public_key_bytes
+from ledger.core.view import commit
+from ledger.examples import efficiency as ex
+from ledger.examples import factors as ref
+from ledger.service import LedgerService
+from ledger.store.producers import add_producer, add_producer_key, grant_key_type, key_id_of
+from tests.api.world import KEYS_FROM, MAX_MERGE_DELAY_S, SERVICE_KEY, World, producer_key
+from tests.pages.conftest import Page, browser, page_of
+from tests.service.test_efficiency_accept import register_terminal
+from tests.support.qr import scan_qr
+
+
+@pytest.fixture
+def plant(world: World) -> tuple[World, dict[str, str]]:
+    """The API world plus a day of the plant, accepted by the service; returns the digests."""
+    with world.store.transaction() as session:
+        for producer, types in (
+            (ex.PRODUCER_METERING, ("metadata-template", "meter-reading")),
+            (ex.PRODUCER_EFFICIENCY, ("carbon-efficiency",)),
+        ):
+            add_producer(session, producer, created_at=KEYS_FROM)
+            add_producer_key(
+                session, producer=producer, valid_from=KEYS_FROM, record_types=types,
+                public_key_hex=public_key_bytes(producer_key(producer)).hex(),
+            )  # fmt: skip
+        desk = key_id_of(public_key_bytes(producer_key(ref.PRODUCER_REFDATA)).hex())
+        for rtype in ("metadata-template", "industry-benchmark", "efficiency-grading-rule"):
+            grant_key_type(session, desk, rtype, granted_at=KEYS_FROM)
+    for terminal in ex.terminals():
+        register_terminal(world.store, terminal)
+    service = LedgerService(
+        store=world.store, service_key=SERVICE_KEY, clock=world.clock,
+        max_merge_delay_s=MAX_MERGE_DELAY_S,
+    )  # fmt: skip
+
+    def accepted(record: dict[str, Any]) -> str:
+        known = world.http.get("/v1/record", params={"id": record["id"]})
+        if known.status_code == 200:  # the factor sets the example ledger holds already
+            return str(known.json()["digest"])
+        c = commit(record)
+        return service.accept(submission_bytes(c, producer_key(record["producer"]))).digest_hex
+
+    digests: dict[str, str] = {}
+
+    def digest_of(record: dict[str, Any]) -> str:
+        digests[record["id"]] = accepted(record)
+        return digests[record["id"]]
+
+    ex.efficiency_example_records(digest_of, days=1)
+    return world, digests
+
+
+def text_of(html: str, element_id: str) -> str:
+    """The text of the element ``element_id`` (a dd, p, pre or span) as a reader sees it."""
+    found = re.search(rf'id="{element_id}"[^>]*>(.*?)</(dd|p|pre|span)>', html, re.S)
+    return Page(found.group(1)).text if found else ""
+
+
+def test_the_code_opens_the_evaluation_page_in_both_languages(
+    plant: tuple[World, dict[str, str]],
+) -> None:
+    world, digests = plant
+    digest = digests[ex.EVALUATION]
+    reply = browser(world, None).get("/efficiency", params={"id": ex.EVALUATION, "digest": digest})
+    assert reply.status_code == 200, reply.text
+    page = page_of(reply)
+    assert page.by_id("mismatch") is None
+    assert text_of(reply.text, "grade") == "2"
+    assert text_of(reply.text, "level") == "低碳 low"
+    assert "2025-12-31T16:00:00Z – 2026-01-01T16:00:00Z" in text_of(reply.text, "period")
+    assert text_of(reply.text, "digest") == digest
+    for words in ("企业碳效码", "Enterprise carbon-efficiency code", "碳效值", "Industry average"):
+        assert words in page.text, words
+    # The public sees L, K and the benchmark; the energy and value added stay hidden.
+    assert text_of(reply.text, "intensity") not in ("", "不予公开 withheld")
+    assert "value_added" not in reply.text and "120000" not in reply.text
+    bundle = page.by_id("bundle-link")
+    assert bundle is not None and bundle["href"].startswith("/v1/record/bundle?id=")
+    assert "carbon-verify bundle" in text_of(reply.text, "verify-command")
+    image = page.by_id("qr")
+    assert image is not None and image["src"] == "/efficiency/code.svg?id=" + ex.EVALUATION
+    svg = browser(world, None).get(str(image["src"]))
+    assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")
+    (scanned,) = scan_qr(svg.text)
+    code = parse_efficiency_code(scanned)
+    assert (code.record_id, code.digest_hex) == (ex.EVALUATION, digest)
+    assert code.page_url.startswith("http://testserver/efficiency?id=")
+
+
+def test_a_code_whose_digest_is_not_the_records_says_so(
+    plant: tuple[World, dict[str, str]],
+) -> None:
+    world, digests = plant
+    stale = "ab" * 32
+    reply = browser(world, None).get("/efficiency", params={"id": ex.EVALUATION, "digest": stale})
+    assert reply.status_code == 409
+    page = page_of(reply)
+    assert page.by_id("mismatch") is not None
+    assert f"the code states digest 二维码摘要 {stale}" in page.text
+    assert f"the ledger holds 账本摘要 {digests[ex.EVALUATION]}" in page.text
+
+
+def test_only_an_evaluation_has_an_evaluation_page(plant: tuple[World, dict[str, str]]) -> None:
+    world, _ = plant
+    reply = browser(world, None).get("/efficiency", params={"id": ex.BENCHMARK})
+    assert reply.status_code == 404
+    reply = browser(world, None).get("/efficiency", params={"id": ex.EVALUATION, "digest": "x"})
+    assert reply.status_code == 422
