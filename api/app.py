@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from anchoring.chain import Chain
 from anchoring.chain.base import ArtifactLike
 from anchoring.deployment import DeploymentRecord, load_deployment
+from api.crossborder import signers_from_settings
 from api.limits import ApiLimits
 from api.pages import page_router
 from api.problems import (
@@ -31,6 +32,7 @@ from api.service import ApiService
 from api.settings import CarbonLedgerSettings
 from ledger.core.clock import Clock, system_clock
 from ledger.service import LedgerService, load_or_create
+from ledger.service.crossborder import Signer
 from ledger.store import Store, sqlite_url
 
 __all__ = ["ApiLimits", "BodyLimitMiddleware", "create_app"]
@@ -126,12 +128,15 @@ def create_app(
     artifacts: Mapping[str, ArtifactLike] | None = None,
     limits: ApiLimits | None = None,
     max_merge_delay_s: int = DEFAULT_MAX_MERGE_DELAY_S,
+    signers: tuple[Signer | None, Signer | None] | None = None,
 ) -> FastAPI:
     """The API over ``store`` (default: the SQLite store in ``settings.data_dir``).
 
     ``ledger`` accepts records; by default one is built with the service key of the data
     directory (created on first start). ``deployment`` defaults to the recorded one of the
     data directory; ``chain`` and ``artifacts`` serve the readiness check only.
+    ``signers`` (assessor, converter) sign the cross-border desk's records; by default
+    the key files the settings name.
     """
     clock = clock or system_clock
     limits = limits or ApiLimits()
@@ -146,6 +151,8 @@ def create_app(
         )
     if deployment is None and settings.chain != "memory":
         deployment = load_deployment(settings.data_dir)
+    if signers is None:
+        signers = signers_from_settings(settings)
     service = ApiService(
         store=store,
         clock=clock,
@@ -154,6 +161,8 @@ def create_app(
         deployment=deployment,
         artifacts=artifacts,
         limits=limits,
+        assessor=signers[0],
+        converter=signers[1],
     )
     app = FastAPI(
         title="carbonledger",

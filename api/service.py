@@ -20,6 +20,7 @@ from anchoring.chain import Chain
 from anchoring.chain.base import ArtifactLike
 from anchoring.deployment import DeploymentRecord, deployment_differences
 from api.auth import Caller, access_for, require_role
+from api.crossborder import CrossBorderApi
 from api.limits import ANONYMOUS_BUNDLE_LIMIT, ApiLimits
 from api.problems import ForbiddenError, problem_slug
 from ledger.core.bundle import ChainRef, serialize_bundle
@@ -30,7 +31,9 @@ from ledger.core.reasons import REASONS, VERDICT_CODES, reason_for
 from ledger.core.records import Record
 from ledger.core.signature import ALG_ED25519, key_id, public_key_bytes
 from ledger.service import LedgerService, receipt_bytes
+from ledger.service.crossborder import CrossBorderDesk, Signer
 from ledger.service.export import BundleExporter, ExportResult
+from ledger.service.locks import refuse_record_if_locked
 from ledger.service.query import LedgerQueries
 from ledger.service.readmodels import (
     BatchDetail,
@@ -67,6 +70,8 @@ class ApiService:
         deployment: DeploymentRecord | None,
         artifacts: Mapping[str, ArtifactLike] | None,
         limits: ApiLimits,
+        assessor: Signer | None = None,
+        converter: Signer | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -76,6 +81,11 @@ class ApiService:
         self.artifacts = artifacts
         self.limits = limits
         self.queries = LedgerQueries(store)
+        self.crossborder = CrossBorderApi(
+            CrossBorderDesk(store=store, ledger=ledger, assessor=assessor, converter=converter),
+            self.queries,
+            clock,
+        )
         self.chain_ref = (
             ChainRef(
                 deployment.chain_id,
@@ -273,6 +283,9 @@ class ApiService:
         return self.exporter
 
     def bundle_record(self, caller: Caller, record_id: str) -> tuple[bytes, ExportResult]:
+        # A conversion or a declaration leaves only while its subject is not red-locked
+        # for its region (ledger.service.locks).
+        self.store.run(lambda s: refuse_record_if_locked(s, record_id), readonly=True)
         result = self._exporter().for_record(record_id, access_for(caller))
         return serialize_bundle(result.bundle), result
 
@@ -285,6 +298,7 @@ class ApiService:
         producer: str | None,
         after: int,
         limit: int,
+        region: str | None = None,
     ) -> tuple[bytes, ExportResult]:
         # A bundle of thousands of records is tens of MB and seconds of work: an auditor's
         # request, not an anonymous one. Anonymous callers keep the listing page cap.
@@ -293,6 +307,12 @@ class ApiService:
                 f"anonymous callers get at most {ANONYMOUS_BUNDLE_LIMIT} records per bundle; "
                 "authenticate for larger bundles",
                 path="query.limit",
+            )
+        if region is not None:
+            if subject is None:
+                raise MalformedError("a bundle for a region names its subject", path="region")
+            self.crossborder.desk.refuse_if_locked(
+                subject, region, what=f"the bundle of {subject} for {region}"
             )
         result = self._exporter().for_query(
             access_for(caller),

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from api.cli import anchor as anchor_command
 from api.cli import chain as chain_command
 from api.cli import check as check_command
+from api.cli import crossborder as crossborder_command
 from api.cli import deploy as deploy_command
 from api.cli import keys as keys_command
 from api.cli import principals as principals_command
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
         principals_command,
         serve_command,
         settings_command,
+        crossborder_command,
     ):
         command.register(subparsers)
     return parser

@@ -8,6 +8,7 @@ from api.routes import (
     attestations,
     batches,
     bundles,
+    crossborder,
     health,
     metrics,
     principals,
@@ -27,6 +28,7 @@ VERSIONED: tuple[APIRouter, ...] = (
     attestations.router,
     revocations.router,
     principals.router,
+    crossborder.router,
     health.service_router,
 )
 #: Operational endpoints outside the versioned API.

@@ -9,8 +9,10 @@ granted the record's type; the
 Ed25519 signature must verify; every ``refs`` entry must name a stored record, or an
 earlier record of the same bulk, with the stated digest; a ``supersedes`` link must name a
 record of the same type, subject and producer that nothing supersedes yet; a key revoked
-before the submission arrives refuses it whatever ``issued_at`` says; and a record with
-figures must recompute from the records it links (``ledger.service.recompute``). All records of
+before the submission arrives refuses it whatever ``issued_at`` says; a record with
+figures must recompute from the records it links (``ledger.service.recompute``); and a
+factor substitution or an equivalence declaration into a region for which its subject
+is red-locked is refused (``ledger.service.locks``, 409). All records of
 a call are then inserted as pending in one transaction, with their receipts, and the
 receipts are returned only after the commit (a record is acknowledged only after its
 commit, docs/OPERATIONS.md §1).
@@ -35,6 +37,7 @@ from ledger.core.receipt import Receipt, issue_receipt
 from ledger.core.records import Record
 from ledger.core.signature import verify_signature
 from ledger.crashpoints import NO_CRASH, CrashPoints
+from ledger.service.locks import export_region, refuse_if_locked
 from ledger.service.recompute import InputCache, Recomputation
 from ledger.service.submission import (
     AcceptLimits,
@@ -192,7 +195,12 @@ class LedgerService:
             self._check_signer(session, p, keys.get(p.signature.key_id), now)
             _check_record_type(p, key_types.get(p.signature.key_id, []), now)
             self._check_refs(p, targets, later, superseded)
-            figures.check(p)
+            inputs = figures.check(p)
+            region = export_region(session, p.record, inputs)
+            if region is not None:
+                refuse_if_locked(
+                    session, p.record.subject, region, what=f"{p.record.type} {p.record_id}"
+                )
             figures.admitted(p)
             fresh[p.record_id] = p
             targets[p.record_id] = _target_of(p)

@@ -71,6 +71,12 @@ EXPECTED: dict[str, dict[str, int]] = {
     "add_principal": _only("admin", 201),
     "issue_key": _only("admin", 201),
     "revoke_key": _only("admin", 204),
+    # The matrix ledger holds no knowledge-base rule: a caller allowed to assess the tank
+    # reaches the region check (422); one that cannot see it gets 404.
+    "assess": {**_only("owner", 422), "auditor": 422, "regulator": 422, "other-producer": 404},
+    # This instance has no conversion key: an allowed caller reaches it (503).
+    "convert": {**_only("owner", 503), "regulator": 503, "other-producer": 404},
+    "list_locks": _all(200),
     "get_service": _all(200),
     "healthz": _all(200),
     "readyz": _all(200),
@@ -153,6 +159,17 @@ def _request(op: str, world: World) -> Request:
         ),
         "issue_key": lambda: ("POST", "/v1/principals/plant-mes/keys", {}),
         "revoke_key": lambda: ("DELETE", f"/v1/keys/{key_id}", {}),
+        "assess": lambda: (
+            "POST",
+            "/v1/assessments",
+            {"json": {"source": CR_TANK, "region": "EU", "import_date": "2026-07-01"}},
+        ),
+        "convert": lambda: (
+            "POST",
+            "/v1/conversions",
+            {"json": {"source": CR_TANK, "region": "EU"}},
+        ),
+        "list_locks": lambda: ("GET", "/v1/locks", {"params": {"subject": TANK_SUBJECT}}),
         "get_service": lambda: ("GET", "/v1/service", {}),
         "healthz": lambda: ("GET", "/healthz", {}),
         "readyz": lambda: ("GET", "/readyz", {}),

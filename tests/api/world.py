@@ -32,6 +32,7 @@ from ledger.core.receipt import Receipt
 from ledger.core.signature import private_key_from_seed, public_key_bytes
 from ledger.examples import example_records
 from ledger.service import LedgerService, ManualClock
+from ledger.service.crossborder import Signer
 from ledger.store import Store, sqlite_url
 from ledger.store.access import add_principal, issue_api_key
 from ledger.store.producers import add_producer, add_producer_key
@@ -114,7 +115,13 @@ def _service_key_id() -> str:
     return hashlib.sha256(public_key_bytes(SERVICE_KEY)).hexdigest()
 
 
-def open_world(template: Template, data_dir: Path, *, limits: ApiLimits | None = None) -> World:
+def open_world(
+    template: Template,
+    data_dir: Path,
+    *,
+    limits: ApiLimits | None = None,
+    signers: tuple[Signer | None, Signer | None] | None = None,
+) -> World:
     data_dir.mkdir(parents=True, exist_ok=True)
     target = Path(sqlite_url(data_dir).split("///", 1)[1])
     shutil.copyfile(template.store_file, target)
@@ -132,6 +139,7 @@ def open_world(template: Template, data_dir: Path, *, limits: ApiLimits | None =
         deployment=template.deployment,
         artifacts=template.artifacts,
         limits=limits,
+        signers=signers or (None, None),
     )
     return World(template, store, clock, app, TestClient(app, raise_server_exceptions=False))
 
