@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from api.auth import Caller, access_for, require_role
+from api.declaration import render_declaration
 from api.problems import ForbiddenError
 from api.settings import CarbonLedgerSettings
 from ledger.core.clock import Clock
@@ -64,8 +65,8 @@ class CrossBorderApi:
         summary = self.queries.record(source_id, access).summary
         if not access.sees_full(summary.producer, summary.subject):
             raise ForbiddenError(
-                f"principal {caller.name} does not see {source_id} in full: an assessment "
-                "or a conversion reads its lines"
+                f"principal {caller.name} does not see {source_id} in full: an assessment, "
+                "a conversion or a declaration reads its lines"
             )
         return summary.subject
 
@@ -128,6 +129,14 @@ class CrossBorderApi:
             "receipt": out.receipt.to_json(),
             "record": out.record,
         }
+
+    def declaration(self, caller: Caller, conversion_id: str, fmt: str) -> bytes:
+        """The declaration of a conversion the caller sees in full, with its source."""
+        require_role(caller, *_ROLES)
+        self._source(caller, conversion_id)
+        conversion, source, rule = self.desk.declaration_inputs(conversion_id)
+        self._source(caller, source.id)
+        return render_declaration(conversion, source, rule, fmt=fmt)
 
     def locks(self, subject: str, region: str | None) -> list[ExportLock]:
         found = self.desk.locks(subject)

@@ -1,6 +1,8 @@
-"""Check 12: a local document (a BIM model, an inspection report) is the one an archive
-record anchors: its SHA-256 equals a ``body.documents[*].sha256`` of a ``bim-archive``
-record in the bundle, and that record verified.
+"""Check 12: a local document (a BIM model, an inspection report, an equivalence
+declaration's PDF or HTML) is the one a record anchors: its SHA-256 equals a
+``body.documents[*].sha256`` of a ``bim-archive`` or ``equivalence-declaration`` record
+in the bundle, and that record verified (for a declaration, that includes its signer's
+key and type grant in the TrustRegistry).
 
 Files are hashed in bounded chunks, never read whole.
 """
@@ -20,6 +22,8 @@ if TYPE_CHECKING:
 __all__ = ["check_files", "file_sha256"]
 
 _CHUNK = 1 << 20
+#: The record types whose ``body.documents`` anchor files.
+DOCUMENT_TYPES = ("bim-archive", "equivalence-declaration")
 
 
 def file_sha256(path: Path) -> str:
@@ -48,7 +52,7 @@ def check_files(
     for name, digest_hex in files:
         hits = []
         for entry in entries:
-            if entry.record_type != "bim-archive":
+            if entry.record_type not in DOCUMENT_TYPES:
                 continue
             for i, doc in _documents(entry.raw):
                 if doc.get("sha256") == digest_hex:
@@ -59,7 +63,8 @@ def check_files(
                     12,
                     Status.FAIL,
                     f"{name}: SHA-256 {digest_hex} is not among the documents of any archive "
-                    "record in the bundle (a public view hides them: ask for the regulator view)",
+                    "or declaration record in the bundle (a public view hides them: ask for "
+                    "the regulator view)",
                     subject=f"file {name}",
                 )
             )

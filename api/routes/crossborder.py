@@ -7,13 +7,15 @@ checked against the models below; every fault is a 422 naming its path.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field, ValidationError
+from starlette.responses import Response
 
-from api.routes.deps import OPTIONAL_AUTH, Api, CurrentCaller, Subject
+from api.declaration import MEDIA_TYPES
+from api.routes.deps import OPTIONAL_AUTH, Api, CurrentCaller, RecordId, Subject
 from api.routes.schemas import Strict, problems
 from ledger.core.canonical import parse_json
 from ledger.core.errors import MalformedError
@@ -147,6 +149,30 @@ async def convert(request: Request, api: Api, caller: CurrentCaller) -> dict[str
         supplements=body.supplements,
         allocations=body.allocations,
     )
+
+
+@router.get(
+    "/declaration",
+    operation_id="render_declaration",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "the bilingual declaration (English and Chinese)",
+            "content": {"application/pdf": {}, "text/html": {}},
+        },
+        **problems(401, 403, 404, 409),
+    },
+)
+def render_declaration(
+    api: Api,
+    caller: CurrentCaller,
+    conversion: RecordId,
+    format: Annotated[Literal["pdf", "html"], Query()] = "pdf",
+) -> Response:
+    """The caliber-equivalence declaration of a conversion, rendered for the accredited
+    body to review, hash and sign (refused with 409 while red-locked)."""
+    data = api.crossborder.declaration(caller, conversion, format)
+    return Response(data, media_type=MEDIA_TYPES[format])
 
 
 @router.get(

@@ -50,6 +50,7 @@ from ledger.service.submission import (
 )
 from ledger.store import ConstraintError, Store, Transaction
 from ledger.store import lookups as lookup
+from ledger.store.chainmirror import accreditations_named
 from ledger.store.producers import is_key_valid_at, may_sign_type, types_of_keys
 from ledger.store.records import Link, NewRecord, insert_pending_records
 from ledger.store.rows import LinkTarget, StoredKey, StoredKeyType
@@ -197,6 +198,8 @@ class LedgerService:
             self._check_refs(p, targets, later, superseded)
             inputs = figures.check(p)
             region = export_region(session, p.record, inputs)
+            if p.record.type == "equivalence-declaration":
+                _check_signing_body(session, p)
             if region is not None:
                 refuse_if_locked(
                     session, p.record.subject, region, what=f"{p.record.type} {p.record_id}"
@@ -329,6 +332,27 @@ def _check_record_type(p: ParsedSubmission, types: list[StoredKeyType], now: dat
         f"grants it {', '.join(current) if current else 'no record type'}",
         expected=" or ".join(current),
         computed=p.record.type,
+    )
+
+
+def _check_signing_body(session: Transaction, p: ParsedSubmission) -> None:
+    """An equivalence declaration is signed by a body the TrustRegistry accredits and
+    recognises for the declaration's region when it is issued (the follower's mirror)."""
+    body = p.record.body
+    name, region = body["signing_body"]["name"], body["region"]
+    at = p.record.issued_at
+    found = accreditations_named(session, name)
+    if any(a.recognises(region, at) for a in found):
+        return
+    why = (
+        "no body of that name is accredited in the TrustRegistry"
+        if not found
+        else f"its accreditation does not recognise region {region} at {format_timestamp(at)} "
+        f"(regions {', '.join(found[0].regions) or 'none'}"
+        f"{', withdrawn' if found[0].withdrawn else ''})"
+    )
+    raise _refuse(
+        p, "body.signing_body.name", f"{name!r} may not sign a declaration for {region}: {why}"
     )
 
 

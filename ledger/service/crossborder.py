@@ -78,7 +78,7 @@ def _choices(value: Any) -> Choices:
         return {}
     if not isinstance(value, list):
         raise MalformedError("must be a list of {line_id, set, entry}", path="choices")
-    out: Choices = {}
+    out: dict[str, tuple[str, str]] = {}
     for i, item in enumerate(value):
         if not isinstance(item, dict) or set(item) != {"line_id", "set", "entry"}:
             raise MalformedError("must be {line_id, set, entry}", path=f"choices[{i}]")
@@ -275,6 +275,33 @@ class CrossBorderDesk:
             allocations=allocations,
         )
         return Converted(record, self._submit(record, signer))
+
+    # -- declarations ------------------------------------------------------------------
+
+    def declaration_inputs(self, conversion_id: str) -> tuple[Record, Record, Record]:
+        """The conversion, its source and its rule, for a declaration; refused with 409
+        while the conversion's subject is red-locked for its region."""
+
+        def work(session: Transaction) -> tuple[Record, Record, Record]:
+            (conversion,) = self._records(session, [conversion_id], "conversion")
+            if conversion.type != "factor-substitution":
+                raise MalformedError(
+                    f"{conversion_id} is a {conversion.type}, not a conversion",
+                    path="conversion",
+                )
+            body = conversion.body
+            source, rule = self._records(
+                session, [body["source"]["id"], body["rule"]["id"]], "input"
+            )
+            refuse_if_locked(
+                session,
+                conversion.subject,
+                str(rule.body["region"]),
+                what=f"the declaration of {conversion_id}",
+            )
+            return conversion, source, rule
+
+        return self.store.run(work, readonly=True)
 
     # -- locks -------------------------------------------------------------------------
 

@@ -199,3 +199,41 @@ def withdraw_body(session: Session, address: str, *, block_number: int) -> None:
     if row is not None:
         row.withdrawn, row.block_number = True, block_number
         flush(session)
+
+
+@dataclass(frozen=True)
+class Accreditation:
+    """A mirrored TrustRegistry accreditation (``regions``: the recognised region codes)."""
+
+    address: str
+    name: str
+    scope: str
+    regions: tuple[str, ...]
+    valid_from: datetime
+    valid_until: datetime
+    withdrawn: bool
+
+    def recognises(self, region: str, at: datetime) -> bool:
+        """Recognised for ``region`` and in force at ``at``."""
+        return (
+            not self.withdrawn
+            and region in self.regions
+            and self.valid_from <= at < self.valid_until
+        )
+
+
+def accreditations_named(session: Session, name: str) -> list[Accreditation]:
+    """The mirrored accreditations of bodies named ``name`` (a name may be reused)."""
+    rows = session.scalars(select(AccreditedBody).where(AccreditedBody.name == name))
+    return [
+        Accreditation(
+            row.address,
+            row.name,
+            row.scope,
+            tuple(r.strip() for r in row.regions.split(",") if r.strip()),
+            row.valid_from,
+            row.valid_until,
+            row.withdrawn,
+        )
+        for row in rows
+    ]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -26,15 +27,20 @@ import uvicorn
 from anchoring.chain import MemoryChain
 from api import cli
 from ledger.core.signature import private_key_from_seed, public_key_bytes
+from ledger.core.submission import submission_bytes
+from ledger.core.view import commit
 from ledger.examples import cbam_rules, regional_rules, substitution_record
 from ledger.examples import crossborder as xb
 from ledger.examples import knowledge as kb
 from ledger.examples.equipment import CR_HX, CR_TANK
 from ledger.service.crossborder import Signer
+from ledger.store.access import add_principal, issue_api_key
+from ledger.store.chainmirror import mirror_body
 from ledger.store.producers import add_producer, add_producer_key
 from tests.api.world import (
     CONVERSION,
     KEYS_FROM,
+    KEYS_UNTIL,
     PRINCIPALS,
     TANK_SUBJECT,
     World,
@@ -42,11 +48,20 @@ from tests.api.world import (
     build_template,
     open_world,
     producer_key,
+    register_key_on_chain,
 )
+from verifier.chain import ChainReader
+from verifier.checks import verify_bundle
+from verifier.documents import file_sha256
+from verifier.model import Pins, Status
 
 ASSESSOR = xb.PRODUCER_ASSESSOR
 ASSESSOR_KEY = private_key_from_seed(hashlib.sha256(b"api test assessor").digest())
 CR_TANK_LOW_CARBON = "urn:carbonledger:carbon-record:st-tk-0101-2026-low-carbon-coating"
+BODY = xb.PRODUCER_BODY
+BODY_KEY = private_key_from_seed(hashlib.sha256(b"api test verification body").digest())
+BODY_NAME = "Example Verification Body Co., Ltd. (fictional)"
+BODY_ADDRESS = "0x" + "b0" * 20
 #: record id -> digest of everything the module's ledger stores
 DIGESTS: dict[str, str] = {}
 
@@ -67,6 +82,45 @@ def world(artifacts: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
                 valid_from=KEYS_FROM,
                 record_types=("risk-assessment",),
             )
+            add_producer(session, BODY, created_at=KEYS_FROM)
+            add_producer_key(
+                session,
+                producer=BODY,
+                public_key_hex=public_key_bytes(BODY_KEY).hex(),
+                valid_from=KEYS_FROM,
+                record_types=("equivalence-declaration",),
+            )
+            add_principal(
+                session,
+                "verification-body",
+                role="producer",
+                producer=BODY,
+                record_types=["equivalence-declaration"],
+                created_at=KEYS_FROM,
+            )
+            template.tokens["verification-body"] = issue_api_key(
+                session, "verification-body", created_at=KEYS_FROM
+            ).token
+            # What the chain follower mirrors from TrustRegistry.accreditBody.
+            mirror_body(
+                session,
+                address=BODY_ADDRESS,
+                name=BODY_NAME,
+                scope="ISO 14065:2020 verification of product carbon footprints",
+                regions="EU,GB,SEA",
+                valid_from=KEYS_FROM,
+                valid_until=KEYS_UNTIL,
+                withdrawn=False,
+                block_number=1,
+            )
+        register_key_on_chain(
+            chain,
+            artifacts,
+            template.deployment,
+            BODY,
+            public_key_bytes(BODY_KEY),
+            ["equivalence-declaration"],
+        )
         digests = DIGESTS
         digests.update({rid: r.digest_hex for rid, r in template.receipts.items()})
         by_producer = {p[1]: name for name, p in PRINCIPALS.items() if p[1] is not None}
@@ -324,3 +378,137 @@ def test_carbonledger_assess_and_convert(
                      "--import-date", "2026-07-01"]) == 2  # fmt: skip
     captured = capsys.readouterr()
     assert captured.out == "" and "unknown region 'ZZ'" in captured.err
+
+
+def _declaration(conversion_id: str, name: str, files: dict[str, bytes]) -> dict[str, Any]:
+    documents = [
+        {
+            "name": f"declaration.{ext}",
+            "media_type": media,
+            "size": len(files[ext]),
+            "sha256": hashlib.sha256(files[ext]).hexdigest(),
+            "languages": ["en", "zh"],
+        }
+        for ext, media in (("pdf", "application/pdf"), ("html", "text/html"))
+    ]
+    body = {
+        "conversion": {"id": conversion_id, "digest": DIGESTS[conversion_id]},
+        "region": "EU",
+        "documents": documents,
+        "signing_body": {
+            "name": name,
+            "scheme": "ISO 14065:2020",
+            "accreditation_body": "CNAS",
+            "accreditation_number": "CNAS-EXAMPLE-0001",
+        },
+    }
+    return {
+        "type": "equivalence-declaration",
+        "schema_version": "1",
+        "id": f"urn:carbonledger:equivalence-declaration:{_slug(name)}",
+        "subject": TANK_SUBJECT,
+        "issued_at": "2026-06-01T12:00:00Z",
+        "producer": BODY,
+        "refs": [{"rel": "source", "id": conversion_id, "digest": DIGESTS[conversion_id]}],
+        "body": body,
+    }
+
+
+def _slug(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-")[:60]
+
+
+def test_the_declaration_is_bilingual_signed_anchored_and_verified_with_file(
+    world: World, tmp_path: Path
+) -> None:
+    w = world
+    converted = w.http.post(
+        "/v1/conversions", json={"source": CR_TANK, "region": "EU"}, headers=w.headers("plant-mes")
+    )
+    assert converted.status_code == 201, converted.text
+    conversion_id = converted.json()["record_id"]
+    DIGESTS[conversion_id] = converted.json()["receipt"]["digest"]
+    files = {}
+    for fmt in ("pdf", "html"):
+        r = w.http.get(
+            "/v1/declaration",
+            params={"conversion": conversion_id, "format": fmt},
+            headers=w.headers("tuv-auditor"),
+        )
+        assert r.status_code == 200, r.text
+        files[fmt] = r.content
+    assert files["pdf"].startswith(b"%PDF-")
+    pdf = tmp_path / "declaration.pdf"
+    pdf.write_bytes(files["pdf"])
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, check=True
+    ).stdout.decode("utf-8")
+    result = converted.json()["record"]["body"]["result"]
+    for words in (
+        "Caliber-equivalence declaration",
+        "口径等效声明",
+        "The two rules side by side",
+        "两套规则对照",
+        "Every difference",
+        "全部差异",
+        "Dropped in total",
+        "剔除合计",
+        "AR6 → AR5",
+        f"{result['total']} {result['unit']}",
+        conversion_id[:40],
+    ):
+        assert words in text, words
+
+    # A body not accredited for the region may not sign it: 422, nothing stored.
+    before = _count(w)
+    stranger = _declaration(conversion_id, "Unaccredited Lab (fictional)", files)
+    refused = w.http.post(
+        "/v1/records",
+        content=_signed(stranger),
+        headers={**w.headers("verification-body"), "Idempotency-Key": "stranger"},
+    )
+    problem = _problem(refused, 422)
+    assert problem["path"].endswith(": body.signing_body.name"), problem
+    assert "no body of that name is accredited" in problem["detail"]
+    assert _count(w) == before
+
+    # The accredited body signs it with its own key; anchored, the bundle verifies and
+    # `--file` finds the PDF among the anchored documents.
+    declaration = _declaration(conversion_id, BODY_NAME, files)
+    accepted = w.http.post(
+        "/v1/records",
+        content=_signed(declaration),
+        headers={**w.headers("verification-body"), "Idempotency-Key": "declaration"},
+    )
+    assert accepted.status_code == 201, accepted.text
+    anchor_everything(w)
+    bundle = w.http.get(
+        "/v1/record/bundle", params={"id": declaration["id"]}, headers=w.headers("tuv-auditor")
+    )
+    assert bundle.status_code == 200, bundle.text
+    d = w.template.deployment
+    anchor = d.address_of("AnchorRegistry")
+    v = verify_bundle(
+        bundle.content,
+        reader=ChainReader(w.template.chain.w3, anchor_registry=anchor),
+        pins=Pins(chain_id=d.chain_id, anchor_registry=anchor),
+        files=[("declaration.pdf", file_sha256(pdf))],
+    )
+    assert v.exit_code == 0, [
+        (c.number, c.subject, c.reason) for c in v.checks if c.status is Status.FAIL
+    ]
+    twelfth = [c for c in v.checks if c.number == 12]
+    assert [c.status for c in twelfth] == [Status.PASS]
+    assert declaration["id"] in twelfth[0].reason
+    tampered = files["pdf"] + b"\n"
+    v = verify_bundle(
+        bundle.content,
+        reader=ChainReader(w.template.chain.w3, anchor_registry=anchor),
+        pins=Pins(chain_id=d.chain_id, anchor_registry=anchor),
+        files=[("declaration.pdf", hashlib.sha256(tampered).hexdigest())],
+    )
+    assert [c.status for c in v.checks if c.number == 12] == [Status.FAIL]
+
+
+def _signed(record: dict[str, Any]) -> bytes:
+    return submission_bytes(commit(record), BODY_KEY)

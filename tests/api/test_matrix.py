@@ -77,6 +77,13 @@ EXPECTED: dict[str, dict[str, int]] = {
     # This instance has no conversion key: an allowed caller reaches it (503).
     "convert": {**_only("owner", 503), "regulator": 503, "other-producer": 404},
     "list_locks": _all(200),
+    # The tank's carbon record is not a conversion: a caller allowed to read it gets 422.
+    "render_declaration": {
+        **_only("owner", 422),
+        "auditor": 422,
+        "regulator": 422,
+        "other-producer": 404,
+    },
     "get_service": _all(200),
     "healthz": _all(200),
     "readyz": _all(200),
@@ -170,6 +177,11 @@ def _request(op: str, world: World) -> Request:
             {"json": {"source": CR_TANK, "region": "EU"}},
         ),
         "list_locks": lambda: ("GET", "/v1/locks", {"params": {"subject": TANK_SUBJECT}}),
+        "render_declaration": lambda: (
+            "GET",
+            "/v1/declaration",
+            {"params": {"conversion": CR_TANK}},
+        ),
         "get_service": lambda: ("GET", "/v1/service", {}),
         "healthz": lambda: ("GET", "/healthz", {}),
         "readyz": lambda: ("GET", "/readyz", {}),

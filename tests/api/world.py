@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -170,26 +170,45 @@ def _bootstrap(store: Store) -> dict[str, str]:
     return tokens
 
 
+def register_key_on_chain(
+    chain: Chain,
+    artifacts: Mapping[str, Any],
+    deployment: DeploymentRecord,
+    producer_id: str,
+    public: bytes,
+    record_types: Iterable[str],
+) -> None:
+    """TrustRegistry ``registerKey`` and ``grantRecordType`` for one producer key."""
+    trust = chain.contract(artifacts["TrustRegistry"], deployment.address_of("TrustRegistry"))
+    key_id = hashlib.sha256(public).digest()
+    chain.transact(
+        trust.functions.registerKey(
+            key_id,
+            public,
+            hashlib.sha256(producer_id.encode()).digest(),
+            int(KEYS_FROM.timestamp()),
+            int(KEYS_UNTIL.timestamp()),
+        )
+    )
+    for record_type in record_types:
+        chain.transact(trust.functions.grantRecordType(key_id, record_type))
+
+
 def register_keys_on_chain(
     chain: Chain, artifacts: Mapping[str, Any], deployment: DeploymentRecord
 ) -> None:
-    """TrustRegistry ``registerKey`` and ``grantRecordType`` for every producer: the verifier
-    trusts the chain's keys and grants, not the store's (docs/CONTRACTS.md §4)."""
-    trust = chain.contract(artifacts["TrustRegistry"], deployment.address_of("TrustRegistry"))
+    """Every example producer's key and grants: the verifier trusts the chain's keys and
+    grants, not the store's (docs/CONTRACTS.md §4)."""
     for producer_id in (PLANT, CONVERSION, REFDATA, RATING):
         public = public_key_bytes(producer_key(producer_id))
-        key_id = hashlib.sha256(public).digest()
-        chain.transact(
-            trust.functions.registerKey(
-                key_id,
-                public,
-                hashlib.sha256(producer_id.encode()).digest(),
-                int(KEYS_FROM.timestamp()),
-                int(KEYS_UNTIL.timestamp()),
-            )
+        register_key_on_chain(
+            chain,
+            artifacts,
+            deployment,
+            producer_id,
+            public,
+            example_types().get(producer_id, ()),
         )
-        for record_type in example_types().get(producer_id, ()):
-            chain.transact(trust.functions.grantRecordType(key_id, record_type))
 
 
 def build_template(chain: Chain, artifacts: Mapping[str, Any], data_dir: Path) -> Template:
