@@ -23,9 +23,12 @@ from typing import Any
 
 import pytest
 import uvicorn
+from fastapi.testclient import TestClient
 
 from anchoring.chain import MemoryChain
 from api import cli
+from api.demo.crossborder import tell_crossborder_story
+from ledger.client import LedgerClient
 from ledger.core.signature import private_key_from_seed, public_key_bytes
 from ledger.core.submission import submission_bytes
 from ledger.core.view import commit
@@ -135,6 +138,7 @@ def world(artifacts: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         add(kb.materials_factor_set())
         add(cbam_rules.eu_cbam_kb_rule(digests))
         add(regional_rules.north_america_kb_rule(digests))
+        add(regional_rules.sea_kb_rule(digests))
         anchor_everything(w)
         yield w
     finally:
@@ -512,3 +516,47 @@ def test_the_declaration_is_bilingual_signed_anchored_and_verified_with_file(
 
 def _signed(record: dict[str, Any]) -> bytes:
     return submission_bytes(commit(record), BODY_KEY)
+
+
+def test_the_demo_story(world: World, tmp_path: Path) -> None:
+    """api/demo/crossborder.py through the API: EU not red, North America red and the
+    conversion refused, rectified and unlocked, the exchanger blue for South-East Asia,
+    the declaration signed by the accredited body, anchored and verified with --file."""
+    w = world
+    out = tell_crossborder_story(
+        refdata=w.client("refdata"),
+        plant=w.client("plant-mes"),
+        reader=w.client("tuv-auditor"),
+        body=LedgerClient(
+            "http://testserver",
+            w.template.tokens["verification-body"],
+            producer_key=BODY_KEY,
+            http=TestClient(w.app, raise_server_exceptions=False),
+        ),
+        records=w.template.records,
+        digests=DIGESTS,
+        tank_id=CR_TANK,
+        hx_id=CR_HX,
+        body_name=BODY_NAME,
+        issued_at="2026-06-01T12:00:00Z",
+    )
+    assert out.levels["tank-EU"] != "red" and out.levels["tank-NA"] == "red"
+    assert out.assessments["tank-NA"] in out.lock_refusal
+    assert out.levels["tank-NA-rectified"] == "yellow" and out.levels["hx-SEA"] == "blue"
+    anchor_everything(w)
+    bundle = w.http.get(
+        "/v1/record/bundle", params={"id": out.declaration_id}, headers=w.headers("tuv-auditor")
+    )
+    assert bundle.status_code == 200, bundle.text
+    pdf = tmp_path / "declaration.pdf"
+    pdf.write_bytes(out.files["pdf"])
+    d = w.template.deployment
+    anchor = d.address_of("AnchorRegistry")
+    v = verify_bundle(
+        bundle.content,
+        reader=ChainReader(w.template.chain.w3, anchor_registry=anchor),
+        pins=Pins(chain_id=d.chain_id, anchor_registry=anchor),
+        files=[("declaration.pdf", file_sha256(pdf))],
+    )
+    assert v.exit_code == 0
+    assert [c.status for c in v.checks if c.number == 12] == [Status.PASS]
