@@ -17,6 +17,7 @@ from api.auth import Caller, access_for, require_role
 from api.declaration import render_declaration
 from api.problems import ForbiddenError
 from api.settings import CarbonLedgerSettings
+from ledger.core.canonical import format_timestamp
 from ledger.core.clock import Clock
 from ledger.core.errors import MalformedError
 from ledger.service.crossborder import CrossBorderDesk, Signer
@@ -113,9 +114,11 @@ class CrossBorderApi:
         choices: Any,
         supplements: list[dict[str, Any]] | None,
         allocations: list[dict[str, Any]] | None,
+        body: str | None = None,
     ) -> dict[str, Any]:
         require_role(caller, "producer", "regulator")
         self._source(caller, source)
+        warning = None if body is None else self.desk.body_warning(body, region, self.clock())
         out = self.desk.convert(
             source_id=source,
             region=region,
@@ -128,6 +131,7 @@ class CrossBorderApi:
             "record_id": out.record["id"],
             "receipt": out.receipt.to_json(),
             "record": out.record,
+            "warnings": [] if warning is None else [warning],
         }
 
     def declaration(self, caller: Caller, conversion_id: str, fmt: str) -> bytes:
@@ -137,6 +141,21 @@ class CrossBorderApi:
         conversion, source, rule = self.desk.declaration_inputs(conversion_id)
         self._source(caller, source.id)
         return render_declaration(conversion, source, rule, fmt=fmt)
+
+    def bodies(self, region: str | None) -> list[dict[str, Any]]:
+        """The whitelist: accredited bodies, for a region those recognised for it now."""
+        return [
+            {
+                "address": a.address,
+                "name": a.name,
+                "scope": a.scope,
+                "regions": list(a.regions),
+                "valid_from": format_timestamp(a.valid_from),
+                "valid_until": format_timestamp(a.valid_until),
+                "withdrawn": a.withdrawn,
+            }
+            for a in self.desk.bodies(region, self.clock())
+        ]
 
     def locks(self, subject: str, region: str | None) -> list[ExportLock]:
         found = self.desk.locks(subject)

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 from api.cli import anchor as anchor_command
+from api.cli import bodies as bodies_command
 from api.cli import chain as chain_command
 from api.cli import check as check_command
 from api.cli import crossborder as crossborder_command
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         serve_command,
         settings_command,
         crossborder_command,
+        bodies_command,
     ):
         command.register(subparsers)
     return parser

@@ -50,6 +50,13 @@ class ConversionIn(Strict):
     choices: list[Choice] = Field(default_factory=list, max_length=10_000)
     supplements: list[dict[str, Any]] | None = Field(default=None, max_length=10_000)
     allocations: list[dict[str, Any]] | None = Field(default=None, max_length=100)
+    body: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=256,
+        description="the verification body picked to sign the declaration (warned when it "
+        "is not recognised for the region)",
+    )
 
 
 class LockOut(Strict):
@@ -148,6 +155,7 @@ async def convert(request: Request, api: Api, caller: CurrentCaller) -> dict[str
         choices=_choices(body.choices),
         supplements=body.supplements,
         allocations=body.allocations,
+        body=body.body,
     )
 
 
@@ -173,6 +181,38 @@ def render_declaration(
     body to review, hash and sign (refused with 409 while red-locked)."""
     data = api.crossborder.declaration(caller, conversion, format)
     return Response(data, media_type=MEDIA_TYPES[format])
+
+
+class BodyOut(Strict):
+    address: str
+    name: str
+    scope: str
+    regions: list[str]
+    valid_from: str
+    valid_until: str
+    withdrawn: bool
+
+
+class BodiesOut(Strict):
+    region: str | None
+    items: list[BodyOut]
+
+
+@router.get(
+    "/bodies",
+    operation_id="list_bodies",
+    openapi_extra=OPTIONAL_AUTH,
+    response_model=BodiesOut,
+    responses=problems(401),
+)
+def list_bodies(
+    api: Api,
+    caller: CurrentCaller,
+    region: Annotated[str | None, Query(min_length=1, max_length=16)] = None,
+) -> dict[str, Any]:
+    """The mutual-recognition whitelist: accredited verification bodies, for a region
+    those recognised for it now (as the TrustRegistry holds them)."""
+    return {"region": region, "items": api.crossborder.bodies(region)}
 
 
 @router.get(

@@ -222,18 +222,27 @@ class Accreditation:
         )
 
 
+def _accreditation(row: AccreditedBody) -> Accreditation:
+    return Accreditation(
+        row.address,
+        row.name,
+        row.scope,
+        tuple(r.strip() for r in row.regions.split(",") if r.strip()),
+        row.valid_from,
+        row.valid_until,
+        row.withdrawn,
+    )
+
+
 def accreditations_named(session: Session, name: str) -> list[Accreditation]:
     """The mirrored accreditations of bodies named ``name`` (a name may be reused)."""
     rows = session.scalars(select(AccreditedBody).where(AccreditedBody.name == name))
-    return [
-        Accreditation(
-            row.address,
-            row.name,
-            row.scope,
-            tuple(r.strip() for r in row.regions.split(",") if r.strip()),
-            row.valid_from,
-            row.valid_until,
-            row.withdrawn,
-        )
-        for row in rows
-    ]
+    return [_accreditation(row) for row in rows]
+
+
+def accreditations(session: Session) -> list[Accreditation]:
+    """Every mirrored accreditation, by name then address (the whitelist)."""
+    rows = session.scalars(
+        select(AccreditedBody).order_by(AccreditedBody.name, AccreditedBody.address)
+    )
+    return [_accreditation(row) for row in rows]

@@ -560,3 +560,29 @@ def test_the_demo_story(world: World, tmp_path: Path) -> None:
     )
     assert v.exit_code == 0
     assert [c.status for c in v.checks if c.number == 12] == [Status.PASS]
+
+
+def test_the_whitelist_and_the_warning_for_a_body_not_recognised(world: World) -> None:
+    w = world
+    listed = w.http.get("/v1/bodies", params={"region": "EU"}).json()
+    assert [b["name"] for b in listed["items"]] == [BODY_NAME]
+    assert w.http.get("/v1/bodies", params={"region": "NA"}).json()["items"] == []
+    for body, warned in ((BODY_NAME, []), ("Unaccredited Lab (fictional)", ["not accredited"])):
+        r = w.http.post(
+            "/v1/conversions",
+            json={"source": CR_TANK, "region": "EU", "body": body},
+            headers=w.headers("plant-mes"),
+        )
+        assert r.status_code == 201, r.text
+        warnings = r.json()["warnings"]
+        assert len(warnings) == len(warned) and all(
+            word in text for word, text in zip(warned, warnings, strict=True)
+        )
+    r = w.http.post(
+        "/v1/conversions",
+        json={"source": CR_TANK, "region": "NA", "body": BODY_NAME},
+        headers=w.headers("plant-mes"),
+    )
+    # The story above left the tank unlocked for North America (its rectified record).
+    assert r.status_code == 201, r.text
+    assert "not recognised for region NA (regions EU, GB, SEA)" in r.json()["warnings"][0]
