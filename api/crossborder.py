@@ -17,7 +17,6 @@ from api.auth import Caller, access_for, require_role
 from api.declaration import render_declaration
 from api.problems import ForbiddenError
 from api.settings import CarbonLedgerSettings
-from ledger.core.canonical import format_timestamp
 from ledger.core.clock import Clock
 from ledger.core.errors import MalformedError
 from ledger.service.crossborder import CrossBorderDesk, Signer
@@ -144,18 +143,7 @@ class CrossBorderApi:
 
     def bodies(self, region: str | None) -> list[dict[str, Any]]:
         """The whitelist: accredited bodies, for a region those recognised for it now."""
-        return [
-            {
-                "address": a.address,
-                "name": a.name,
-                "scope": a.scope,
-                "regions": list(a.regions),
-                "valid_from": format_timestamp(a.valid_from),
-                "valid_until": format_timestamp(a.valid_until),
-                "withdrawn": a.withdrawn,
-            }
-            for a in self.desk.bodies(region, self.clock())
-        ]
+        return [a.to_json() for a in self.desk.bodies(region, self.clock())]
 
     def locks(self, subject: str, region: str | None) -> list[ExportLock]:
         found = self.desk.locks(subject)

@@ -23,7 +23,6 @@ from eth_utils import is_address, to_checksum_address
 from api.cli.common import EXIT_OK, add_chain_options, add_store_option, print_rows
 from api.cli.keys import _time, trust_registry
 from api.settings import CarbonLedgerSettings
-from ledger.core.canonical import format_timestamp
 from ledger.core.errors import MalformedError
 from ledger.store import Store, sqlite_url
 from ledger.store.chainmirror import (
@@ -92,15 +91,7 @@ def _store(settings: CarbonLedgerSettings) -> Store:
 
 
 def _row(a: Accreditation) -> dict[str, Any]:
-    return {
-        "address": a.address,
-        "name": a.name,
-        "scope": a.scope,
-        "regions": list(a.regions),
-        "valid_from": format_timestamp(a.valid_from),
-        "valid_until": format_timestamp(a.valid_until),
-        "withdrawn": a.withdrawn,
-    }
+    return a.to_json()
 
 
 def _report(args: argparse.Namespace, action: str, rows: list[dict[str, Any]]) -> int:

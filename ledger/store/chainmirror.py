@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from ledger.core.canonical import format_timestamp
 from ledger.store._session import execute, flush
 from ledger.store.chainfacts import unmirror_attestations_above, unmirror_statuses_above
 from ledger.store.models import AccreditedBody, ChainBlock, ChainCursor, ChainEvent
@@ -212,6 +213,18 @@ class Accreditation:
     valid_from: datetime
     valid_until: datetime
     withdrawn: bool
+
+    def to_json(self) -> dict[str, Any]:
+        """As the API and ``carbonledger bodies`` show it."""
+        return {
+            "address": self.address,
+            "name": self.name,
+            "scope": self.scope,
+            "regions": list(self.regions),
+            "valid_from": format_timestamp(self.valid_from),
+            "valid_until": format_timestamp(self.valid_until),
+            "withdrawn": self.withdrawn,
+        }
 
     def recognises(self, region: str, at: datetime) -> bool:
         """Recognised for ``region`` and in force at ``at``."""

@@ -77,22 +77,18 @@ def world(artifacts: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     w = open_world(template, tmp_path_factory.mktemp("xborder") / "data", signers=signers)
     try:
         with w.store.transaction() as session:
-            add_producer(session, ASSESSOR, created_at=KEYS_FROM)
-            add_producer_key(
-                session,
-                producer=ASSESSOR,
-                public_key_hex=public_key_bytes(ASSESSOR_KEY).hex(),
-                valid_from=KEYS_FROM,
-                record_types=("risk-assessment",),
-            )
-            add_producer(session, BODY, created_at=KEYS_FROM)
-            add_producer_key(
-                session,
-                producer=BODY,
-                public_key_hex=public_key_bytes(BODY_KEY).hex(),
-                valid_from=KEYS_FROM,
-                record_types=("equivalence-declaration",),
-            )
+            for producer, key, record_type in (
+                (ASSESSOR, ASSESSOR_KEY, "risk-assessment"),
+                (BODY, BODY_KEY, "equivalence-declaration"),
+            ):
+                add_producer(session, producer, created_at=KEYS_FROM)
+                add_producer_key(
+                    session,
+                    producer=producer,
+                    public_key_hex=public_key_bytes(key).hex(),
+                    valid_from=KEYS_FROM,
+                    record_types=(record_type,),
+                )
             add_principal(
                 session,
                 "verification-body",
