@@ -213,6 +213,10 @@ def test_red_locks_the_region_and_a_newer_assessment_lifts_it(world: World) -> N
         "/v1/record/bundle", params={"id": early_id}, headers=w.headers("tuv-auditor")
     )
     assert _problem(earlier, 409)["record_id"] == red_id
+    declared = w.http.get(
+        "/v1/declaration", params={"conversion": early_id}, headers=w.headers("tuv-auditor")
+    )
+    assert _problem(declared, 409)["record_id"] == red_id
     other = w.http.get(
         "/v1/trail/bundle",
         params={"subject": TANK_SUBJECT, "region": "EU"},
