@@ -141,10 +141,6 @@ class CrossBorderApi:
         self._source(caller, source.id)
         return render_declaration(conversion, source, rule, fmt=fmt)
 
-    def bodies(self, region: str | None) -> list[dict[str, Any]]:
-        """The whitelist: accredited bodies, for a region those recognised for it now."""
-        return [a.to_json() for a in self.desk.bodies(region, self.clock())]
-
     def locks(self, subject: str, region: str | None) -> list[ExportLock]:
         found = self.desk.locks(subject)
         return [lock for lock in found if region is None or lock.region == region]

@@ -183,38 +183,6 @@ def render_declaration(
     return Response(data, media_type=MEDIA_TYPES[format])
 
 
-class BodyOut(Strict):
-    address: str
-    name: str
-    scope: str
-    regions: list[str]
-    valid_from: str
-    valid_until: str
-    withdrawn: bool
-
-
-class BodiesOut(Strict):
-    region: str | None
-    items: list[BodyOut]
-
-
-@router.get(
-    "/bodies",
-    operation_id="list_bodies",
-    openapi_extra=OPTIONAL_AUTH,
-    response_model=BodiesOut,
-    responses=problems(401),
-)
-def list_bodies(
-    api: Api,
-    caller: CurrentCaller,
-    region: Annotated[str | None, Query(min_length=1, max_length=16)] = None,
-) -> dict[str, Any]:
-    """The mutual-recognition whitelist: accredited verification bodies, for a region
-    those recognised for it now (as the TrustRegistry holds them)."""
-    return {"region": region, "items": api.crossborder.bodies(region)}
-
-
 @router.get(
     "/locks",
     operation_id="list_locks",

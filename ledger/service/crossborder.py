@@ -33,7 +33,7 @@ from ledger.service.accept import LedgerService
 from ledger.service.locks import ExportLock, lock_of, locks_of, refuse_if_locked
 from ledger.service.recompute import parse_stored
 from ledger.store import Store, Transaction
-from ledger.store.chainmirror import Accreditation, accreditations, accreditations_named
+from ledger.store.chainmirror import accreditations_named
 from ledger.store.inputs import full_views, newest_of_type
 
 __all__ = ["Assessed", "Converted", "CrossBorderDesk", "Signer"]
@@ -306,12 +306,6 @@ class CrossBorderDesk:
 
     # -- the whitelist -----------------------------------------------------------------
 
-    def bodies(self, region: str | None, at: datetime) -> list[Accreditation]:
-        """The accredited bodies (as the store mirrors the TrustRegistry); for a region,
-        those recognising it at ``at``."""
-        found = self.store.run(accreditations, readonly=True)
-        return [a for a in found if region is None or a.recognises(region, at)]
-
     def body_warning(self, name: str, region: str, at: datetime) -> str | None:
         """Why the body an exporter picked cannot sign for ``region``, or None."""
         named = self.store.run(lambda s: accreditations_named(s, name), readonly=True)
@@ -321,8 +315,8 @@ class CrossBorderDesk:
             return f"body {name!r} is not accredited in the TrustRegistry"
         return (
             f"body {name!r} is not recognised for region {region} "
-            f"(regions {', '.join(named[0].regions) or 'none'}): pick a body of "
-            f"GET /v1/bodies?region={region} to sign the declaration"
+            f"(regions {', '.join(named[0].regions) or 'none'}): pick a body the whitelist "
+            f"recognises for {region} to sign the declaration"
         )
 
     # -- locks -------------------------------------------------------------------------

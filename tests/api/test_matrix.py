@@ -77,7 +77,6 @@ EXPECTED: dict[str, dict[str, int]] = {
     # This instance has no conversion key: an allowed caller reaches it (503).
     "convert": {**_only("owner", 503), "regulator": 503, "other-producer": 404},
     "list_locks": _all(200),
-    "list_bodies": _all(200),
     # The tank's carbon record is not a conversion: a caller allowed to read it gets 422.
     "render_declaration": {
         **_only("owner", 422),
@@ -178,7 +177,6 @@ def _request(op: str, world: World) -> Request:
             {"json": {"source": CR_TANK, "region": "EU"}},
         ),
         "list_locks": lambda: ("GET", "/v1/locks", {"params": {"subject": TANK_SUBJECT}}),
-        "list_bodies": lambda: ("GET", "/v1/bodies", {"params": {"region": "EU"}}),
         "render_declaration": lambda: (
             "GET",
             "/v1/declaration",
