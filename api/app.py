@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from anchoring.chain import Chain
 from anchoring.chain.base import ArtifactLike
 from anchoring.deployment import DeploymentRecord, load_deployment
+from api.crossborder import signers_from_settings
 from api.interpreter import check_recursion_limit, restore_recursion_limit
 from api.limits import ApiLimits
 from api.middleware import (
@@ -44,6 +45,7 @@ from ledger.core.clock import Clock, system_clock
 from ledger.exchange.footprint import DataOwner
 from ledger.service import LedgerService, load_or_create
 from ledger.service.cbam import CbamService
+from ledger.service.crossborder import Signer
 from ledger.service.exchange import PactService
 from ledger.service.exportlock import LockCheck, no_lock
 from ledger.service.subscriptions import SubscriptionService
@@ -143,12 +145,15 @@ def create_app(
     limits: ApiLimits | None = None,
     max_merge_delay_s: int = DEFAULT_MAX_MERGE_DELAY_S,
     export_lock: LockCheck = no_lock,
+    signers: tuple[Signer | None, Signer | None] | None = None,
 ) -> FastAPI:
     """The API over ``store`` (default: the SQLite store in ``settings.data_dir``).
 
     ``ledger`` accepts records; by default one is built with the service key of the data
     directory (created on first start). ``deployment`` defaults to the recorded one of the
     data directory; ``chain`` and ``artifacts`` serve the readiness check only.
+    ``signers`` (assessor, converter) sign the cross-border desk's records; by default
+    the key files the settings name.
     """
     restore_recursion_limit()
     check_recursion_limit()
@@ -165,6 +170,8 @@ def create_app(
         )
     if deployment is None and settings.chain != "memory":
         deployment = load_deployment(settings.data_dir)
+    if signers is None:
+        signers = signers_from_settings(settings)
     service = ApiService(
         store=store,
         clock=clock,
@@ -173,6 +180,8 @@ def create_app(
         deployment=deployment,
         artifacts=artifacts,
         limits=limits,
+        assessor=signers[0],
+        converter=signers[1],
     )
     app = FastAPI(
         title="carbonledger",

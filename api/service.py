@@ -18,6 +18,7 @@ from anchoring.chain import Chain
 from anchoring.chain.base import ArtifactLike
 from anchoring.deployment import DeploymentRecord, deployment_differences
 from api.auth import Caller, require_role
+from api.crossborder import CrossBorderApi
 from api.limits import ANONYMOUS_BUNDLE_LIMIT, ApiLimits
 from api.metrics import ServiceMetrics
 from api.problems import ForbiddenError, problem_slug
@@ -35,7 +36,9 @@ from ledger.core.signature import ALG_ED25519, key_id, public_key_bytes
 from ledger.core.view import Commitment
 from ledger.service import LedgerService, receipt_bytes
 from ledger.service.claims import claims_of_unit
+from ledger.service.crossborder import CrossBorderDesk, Signer
 from ledger.service.export import BundleExporter, ExportResult
+from ledger.service.locks import refuse_record_if_locked
 from ledger.service.query import LedgerQueries
 from ledger.service.readmodels import (
     BatchDetail,
@@ -74,6 +77,8 @@ class ApiService:
         deployment: DeploymentRecord | None,
         artifacts: Mapping[str, ArtifactLike] | None,
         limits: ApiLimits,
+        assessor: Signer | None = None,
+        converter: Signer | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -87,6 +92,11 @@ class ApiService:
         #: log (api.registry, api.readers).
         self.registry = RegistryService(store=store, clock=clock)
         self.readers = self.registry.readers
+        self.crossborder = CrossBorderApi(
+            CrossBorderDesk(store=store, ledger=ledger, assessor=assessor, converter=converter),
+            self.queries,
+            clock,
+        )
         self.chain_ref = (
             ChainRef(
                 deployment.chain_id,
@@ -311,6 +321,9 @@ class ApiService:
     def bundle_record(
         self, caller: Caller, record_id: str, *, channel: str = "api"
     ) -> tuple[bytes, ExportResult]:
+        # A conversion or a declaration leaves only while its subject is not red-locked
+        # for its region (ledger.service.locks).
+        self.store.run(lambda s: refuse_record_if_locked(s, record_id), readonly=True)
         reading = self.readers.reading(caller)
         result = self._exporter().for_record(record_id, reading.access)
         target = f"bundle of record {record_id}"
@@ -340,6 +353,7 @@ class ApiService:
         record_ids: tuple[str, ...] | None = None,
         batch_seq: int | None = None,
         channel: str = "api",
+        region: str | None = None,
     ) -> tuple[bytes, ExportResult]:
         # A bundle of thousands of records is tens of MB and seconds of work: an auditor's
         # request, not an anonymous one. Anonymous callers keep the listing page cap.
@@ -348,6 +362,12 @@ class ApiService:
                 f"anonymous callers get at most {ANONYMOUS_BUNDLE_LIMIT} records per bundle; "
                 "authenticate for larger bundles",
                 path="query.limit",
+            )
+        if region is not None:
+            if subject is None:
+                raise MalformedError("a bundle for a region names its subject", path="region")
+            self.crossborder.desk.refuse_if_locked(
+                subject, region, what=f"the bundle of {subject} for {region}"
             )
         reading = self.readers.reading(caller)
         result = self._exporter().for_query(

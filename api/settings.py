@@ -104,6 +104,13 @@ class CarbonLedgerSettings(BaseSettings):
     key_admin: str | None = Field(default=None, description="KEY_ADMIN_ROLE holder (operator)")
     registrar: str | None = Field(default=None, description="REGISTRAR_ROLE holder (operator)")
 
+    # The cross-border desk (docs/API.md §3.7): the producers it signs risk assessments
+    # and conversions as, and their Ed25519 key files (written by `carbonledger keys`).
+    assessor_producer: str | None = Field(default=None, description="producer of assessments")
+    assessor_key_file: Path | None = Field(default=None, description="its Ed25519 key file")
+    converter_producer: str | None = Field(default=None, description="producer of conversions")
+    converter_key_file: Path | None = Field(default=None, description="its Ed25519 key file")
+
     @field_validator("bind")
     @classmethod
     def _is_host_port(cls, value: str) -> str:

@@ -29,7 +29,7 @@ from verifier.authority import check_standing
 from verifier.chain import ChainFacts
 from verifier.claims import claims_section
 from verifier.documents import check_files
-from verifier.facts import Wanted
+from verifier.facts import Body, Wanted
 from verifier.model import Check, Pins, Status, Verification
 from verifier.order import check_canonical_order
 from verifier.receipts import check_receipts
@@ -303,7 +303,8 @@ def _record_checks(run: _Run, entry: Entry, by_digest: dict[bytes, Entry]) -> No
         )
     )
     # 11: attestations filed on-chain by accredited bodies.
-    run.on_chain(11, entry, lambda: _attestations(run.reader, entry))
+    region = _target_region(entry, by_digest)
+    run.on_chain(11, entry, lambda: _attestations(run.reader, entry, region))
 
 
 def _references(run: _Run, entry: Entry, by_digest: dict[bytes, Entry]) -> None:
@@ -350,7 +351,46 @@ def _references(run: _Run, entry: Entry, by_digest: dict[bytes, Entry]) -> None:
 _VERDICTS = {1: "conforms", 2: "conforms with findings", 3: "does not conform"}
 
 
-def _attestations(reader: ChainFacts, entry: Entry) -> tuple[Status, str]:
+def _target_region(entry: Entry, by_digest: dict[bytes, Entry]) -> str | None:
+    """The region a record is bound for: a risk assessment's or a declaration's
+    ``region``, a conversion's rule's (the rule found in the bundle by its digest)."""
+    body = entry.raw.get("body")
+    if not isinstance(body, dict):
+        return None
+    if entry.record_type in ("risk-assessment", "equivalence-declaration"):
+        region = body.get("region")
+        return region if isinstance(region, str) else None
+    if entry.record_type != "factor-substitution":
+        return None
+    link = body.get("rule")
+    digest_hex = link.get("digest") if isinstance(link, dict) else None
+    if not isinstance(digest_hex, str) or len(digest_hex) != 64:
+        return None
+    try:
+        rule = by_digest.get(bytes.fromhex(digest_hex))
+    except ValueError:
+        return None
+    rule_body = rule.raw.get("body") if rule is not None else None
+    region = rule_body.get("region") if isinstance(rule_body, dict) else None
+    return region if isinstance(region, str) else None
+
+
+def _recognition(body: Body | None, region: str, at: int) -> tuple[bool, str]:
+    """Whether ``body`` recognises ``region`` at ``at`` (its accreditation's regions,
+    validity and withdrawal as the TrustRegistry holds them), and the words for it."""
+    if body is None:
+        return False, f"not recognised for {region}: not accredited"
+    regions = [r.strip() for r in body.regions.split(",") if r.strip()]
+    if region not in regions:
+        return False, f"not recognised for {region} (regions {', '.join(regions) or 'none'})"
+    if body.withdrawn or not body.valid_from <= at < body.valid_until:
+        return False, f"not recognised for {region}: accreditation not in force when filed"
+    return True, f"recognised for {region}"
+
+
+def _attestations(
+    reader: ChainFacts, entry: Entry, region: str | None = None
+) -> tuple[Status, str]:
     found = reader.attestations(entry.item.digest)
     if not found:
         return Status.SKIP, "no attestation filed on-chain"
@@ -362,5 +402,11 @@ def _attestations(reader: ChainFacts, entry: Entry) -> tuple[Status, str]:
         verdict = _VERDICTS.get(a.verdict, f"verdict {a.verdict}")
         if a.verdict == 3:
             worst = Status.WARN
-        parts.append(f"{name} ({a.body}, {verdict}, block {a.block_number})")
+        recognised = ""
+        if region is not None:
+            ok, words = _recognition(body, region, a.timestamp)
+            recognised = f", {words}"
+            if not ok:
+                worst = Status.WARN
+        parts.append(f"{name} ({a.body}, {verdict}, block {a.block_number}{recognised})")
     return worst, f"{len(found)} filed: " + "; ".join(parts)

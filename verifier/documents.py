@@ -1,7 +1,9 @@
 """Check 12: a local document (a BIM model, an inspection report, a carbon-efficiency
-evaluation report) is the one a record anchors: its SHA-256 equals a
-``body.documents[*].sha256`` of a ``bim-archive`` or ``carbon-efficiency`` record in the
-bundle, and that record verified.
+evaluation report, an equivalence declaration's PDF or HTML) is the one a record anchors:
+its SHA-256 equals a ``body.documents[*].sha256`` of a ``bim-archive``,
+``carbon-efficiency`` or ``equivalence-declaration`` record in the bundle, and that record
+verified (for a declaration, that includes its signer's key and type grant in the
+TrustRegistry).
 
 Files are hashed in bounded chunks, never read whole.
 """
@@ -21,8 +23,9 @@ if TYPE_CHECKING:
 __all__ = ["check_files", "file_sha256"]
 
 _CHUNK = 1 << 20
-#: The record types whose ``body.documents`` anchor files (docs/RECORDS.md §3.7, §3.16).
-DOCUMENT_TYPES = ("bim-archive", "carbon-efficiency")
+#: The record types whose ``body.documents`` anchor files (docs/RECORDS.md §3.7, §3.10,
+#: §3.16).
+DOCUMENT_TYPES = ("bim-archive", "carbon-efficiency", "equivalence-declaration")
 
 
 def file_sha256(path: Path) -> str:
@@ -62,8 +65,8 @@ def check_files(
                     12,
                     Status.FAIL,
                     f"{name}: SHA-256 {digest_hex} is not among the documents of any archive "
-                    "record or evaluation in the bundle (a public view hides them: ask for the "
-                    "regulator view)",
+                    "record, evaluation or declaration in the bundle (a public view hides "
+                    "them: ask for the regulator view)",
                     subject=f"file {name}",
                 )
             )

@@ -18,8 +18,10 @@ from pydantic import ValidationError
 from api.cli import anchor as anchor_command
 from api.cli import anchorer_key as anchorer_key_command
 from api.cli import backup as backup_command
+from api.cli import bodies as bodies_command
 from api.cli import chain as chain_command
 from api.cli import check as check_command
+from api.cli import crossborder as crossborder_command
 from api.cli import deploy as deploy_command
 from api.cli import keys as keys_command
 from api.cli import principals as principals_command
@@ -67,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
         backup_command,
         anchorer_key_command,
         trustroot_command,
+        crossborder_command,
+        bodies_command,
     ):
         command.register(subparsers)
     # The global options, before or after the command (and its action) alike.

@@ -66,7 +66,7 @@ KEYS_FROM = datetime(2025, 1, 1, tzinfo=UTC)
 KEYS_UNTIL = datetime(2031, 1, 1, tzinfo=UTC)
 BODY_NAME = "Example Verification Body (accredited, ISO 14065)"
 BODY_SCOPE = "ISO 14065:2020 / ISO 14064-3:2019 verification of product carbon footprints"
-BODY_REGIONS = "EU-CBAM,GB,SEA,CN"
+BODY_REGIONS = "EU,GB,SEA,CN"
 BODY_PRINCIPAL = "demo-verification-body"
 
 #: principal name -> (producer, record types it may submit)

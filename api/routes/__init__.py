@@ -10,6 +10,7 @@ from api.routes import (
     batches,
     bundles,
     cbam,
+    crossborder,
     health,
     metrics,
     principals,
@@ -35,6 +36,7 @@ VERSIONED: tuple[APIRouter, ...] = (
     cbam.router,
     registry.router,
     access.router,
+    crossborder.router,
     health.service_router,
 )
 #: Operational endpoints outside the versioned API.

@@ -43,6 +43,12 @@ BundleLimit = Annotated[
     ),
 ]
 
+#: The region a bundle is exported into: checked against the export locks.
+ForRegion = Annotated[
+    str | None,
+    Query(min_length=1, max_length=16, description="target region (export lock checked)"),
+]
+
 _BUNDLE: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "the bundle's canonical bytes (RFC 8785), docs/FORMAT.md §6",
@@ -102,10 +108,18 @@ def trail_bundle(
     subject: Subject,
     after: After = 0,
     limit: BundleLimit = DEFAULT_LIMIT,
+    region: ForRegion = None,
 ) -> Response:
-    """The bundle of a subject's anchored records (a page of them) with their closure."""
+    """The bundle of a subject's anchored records (a page of them) with their closure;
+    for a ``region``, refused with 409 while the subject is red-locked for it."""
     data, result = api.bundle_query(
-        caller, subject=subject, record_type=None, producer=None, after=after, limit=limit
+        caller,
+        subject=subject,
+        record_type=None,
+        producer=None,
+        after=after,
+        limit=limit,
+        region=region,
     )
     return _reply(request, caller, data, result, immutable=False)
 
@@ -133,8 +147,10 @@ def query_bundle(
     producer: Annotated[str | None, Query(min_length=1, max_length=MAX_PRODUCER_CHARS)] = None,
     after: After = 0,
     limit: BundleLimit = DEFAULT_LIMIT,
+    region: ForRegion = None,
 ) -> Response:
-    """The bundle of the anchored records matching every given filter."""
+    """The bundle of the anchored records matching every given filter; for a ``region``
+    (with a ``subject``), refused with 409 while the subject is red-locked for it."""
     data, result = api.bundle_query(
         caller,
         subject=subject,
@@ -143,5 +159,6 @@ def query_bundle(
         after=after,
         limit=limit,
         record_ids=tuple(id) if id else None,
+        region=region,
     )
     return _reply(request, caller, data, result, immutable=False)

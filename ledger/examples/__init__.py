@@ -18,13 +18,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ledger.core.calc.substitution import compute_substitution
+from ledger.core.crossborder import compose
 from ledger.core.records import validate_record
 from ledger.core.view import commit
 from ledger.examples import equipment as eq
 from ledger.examples import factors as ref
 from ledger.examples import rules, trail
-from ledger.examples.builder import DigestOf, RecordBook, envelope
+from ledger.examples.builder import DigestOf, RecordBook
 from ledger.examples.equipment import (
     BIM_TANK_INSPECTION,
     CC_ENTERPRISE_2024,
@@ -79,50 +79,19 @@ def substitution_record(
     """A factor-substitution record computed with calc/1 from its inputs; with
     ``validity_exceptions`` (why a factor set serves outside its validity) it is schema 2,
     with supplementary lines or an allocated stage schema 3."""
-    computed = compute_substitution(
+    return compose.substitution_record(
+        rid,
+        issued_at,
+        "urn:carbonledger:producer:conversion-service",
         validate_record(source),
         validate_record(rule),
         [validate_record(s) for s in sets],
+        digests,
         choices=choices,
-        supplements=supplements or (),
-        allocations=allocations or (),
+        validity_exceptions=validity_exceptions,
+        supplements=supplements,
+        allocations=allocations,
     )
-    body = {
-        "source": {"id": source["id"], "digest": digests[source["id"]]},
-        "rule": {"id": rule["id"], "digest": digests[rule["id"]]},
-        **computed,
-    }
-    boundary = supplements is not None or allocations is not None
-    if boundary:
-        body["supplements"] = supplements or []
-        body["allocations"] = allocations or []
-    refs = [
-        {"rel": "source", "id": source["id"], "digest": digests[source["id"]]},
-        {"rel": "rule", "id": rule["id"], "digest": digests[rule["id"]]},
-    ]
-    # Kept lines quote the source's factor sets: those belong to the closure too.
-    sets_used = {link["id"]: link["digest"] for link in computed["factor_sets"]}
-    for line in [*computed["lines"], *(supplements or [])]:
-        for key in ("factor", "original", "replacement"):
-            if key in line:
-                sets_used.setdefault(line[key]["set"]["id"], line[key]["set"]["digest"])
-    refs += [{"rel": "factor-set", "id": i, "digest": d} for i, d in sets_used.items()]
-    if validity_exceptions:
-        body["validity_exceptions"] = validity_exceptions
-    record = envelope(
-        "factor-substitution",
-        rid,
-        source["subject"],
-        issued_at,
-        "urn:carbonledger:producer:conversion-service",
-        body,
-        refs,
-    )
-    if boundary:
-        record["schema_version"] = "3"
-    elif validity_exceptions:
-        record["schema_version"] = "2"
-    return record
 
 
 Add = Callable[[dict[str, Any]], dict[str, Any]]

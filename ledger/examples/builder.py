@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ledger.core.calc.inputs import factor_use
+from ledger.core.crossborder.compose import record_envelope
 
 __all__ = [
     "DigestOf",
@@ -37,16 +38,7 @@ def envelope(
     refs: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """A schema-version-1 record of any type (docs/RECORDS.md §1)."""
-    return {
-        "type": rtype,
-        "schema_version": "1",
-        "id": rid,
-        "subject": subject,
-        "issued_at": issued_at,
-        "producer": producer,
-        "refs": [dict(ref) for ref in refs],
-        "body": body,
-    }
+    return record_envelope(rtype, rid, subject, issued_at, producer, body, refs)
 
 
 def quote_factor(

@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from ledger.core.calc.lines import compute_carbon_totals
-from ledger.core.crossborder.assessment import compute_risk_assessment
+from ledger.core.crossborder import compose
 from ledger.core.records import validate_record
 from ledger.examples import (
     SUB_TANK_EU,
@@ -92,6 +92,27 @@ def chromate_primer_tank_record(
     return record
 
 
+def low_carbon_coating_tank_record(
+    tank: Mapping[str, Any], digests: Mapping[str, str], *, issued_at: str, rid: str
+) -> dict[str, Any]:
+    """The tank rectified: its coating system (lines L02 and L07) is a waterborne
+    low-carbon epoxy; a new carbon record of the same subject."""
+    materials = kb.materials_factor_set()
+    record = copy.deepcopy(dict(tank))
+    links = [r for r in record["refs"] if r["rel"] != "supersedes"]
+    record.update(
+        id=rid,
+        issued_at=issued_at,
+        refs=[*links, {"rel": "factor-set", **_link(materials, digests)}],
+    )
+    for line in record["body"]["lines"]:
+        if line["factor"]["activity"] == "material.coating.epoxy":
+            line["factor"] = quote_factor(materials, "epoxy-waterborne-low-carbon", digests)
+            line["process"] = "Waterborne low-carbon epoxy coating system (primer and topcoat)"
+    record["body"]["totals"] = compute_carbon_totals(validate_record(record))
+    return record
+
+
 def assessment_record(
     rid: str,
     issued_at: str,
@@ -105,23 +126,17 @@ def assessment_record(
     origin_price: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """A risk-assessment record computed with calc/1 from its inputs."""
-    computed = compute_risk_assessment(
+    return compose.assessment_record(
+        rid,
+        issued_at,
+        PRODUCER_ASSESSOR,
         validate_record(source),
         validate_record(rule),
         [validate_record(s) for s in sets],
-        assessed_on=date.fromisoformat(issued_at[:10]),
+        digests,
         import_date=date.fromisoformat(import_date),
         choices=choices,
         origin_price=origin_price,
-    )
-    refs = [
-        {"rel": "source", **_link(source, digests)},
-        {"rel": "rule", **_link(rule, digests)},
-        *({"rel": "factor-set", **link} for link in computed["factor_sets"]),
-    ]
-    body = {"source": _link(source, digests), "rule": _link(rule, digests), **computed}
-    return envelope(
-        "risk-assessment", rid, source["subject"], issued_at, PRODUCER_ASSESSOR, body, refs
     )
 
 

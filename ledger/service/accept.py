@@ -11,8 +11,10 @@ earlier record of the same bulk, with the stated digest; a ``supersedes`` link m
 record of the same type, subject and producer that nothing supersedes yet; a key revoked
 before the submission arrives refuses it whatever ``issued_at`` says; a meter-reading batch
 must come from a registered terminal and fit its template and the readings stored before
-(``ledger.service.readings``); and a record with figures must recompute from the records it
-links (``ledger.service.recompute``). All records of
+(``ledger.service.readings``); a record with figures must recompute from the records it
+links (``ledger.service.recompute``); and a factor substitution or an equivalence
+declaration into a region for which its subject is red-locked is refused
+(``ledger.service.locks``, 409). All records of
 a call are then inserted as pending in one transaction, with their receipts, and the
 receipts are returned only after the commit (a record is acknowledged only after its
 commit, docs/OPERATIONS.md §1).
@@ -40,6 +42,7 @@ from ledger.core.signature import verify_signature
 from ledger.crashpoints import NO_CRASH, CrashPoints
 from ledger.service.claims import ClaimBook
 from ledger.service.directory import index_accepted
+from ledger.service.locks import export_region, refuse_if_locked
 from ledger.service.readings import ReadingChecks
 from ledger.service.recompute import InputCache, Recomputation
 from ledger.service.submission import (
@@ -53,6 +56,7 @@ from ledger.service.submission import (
 )
 from ledger.store import ConstraintError, Store, Transaction
 from ledger.store import lookups as lookup
+from ledger.store.chainmirror import accreditations_named
 from ledger.store.producers import is_key_valid_at, may_sign_type, types_of_keys
 from ledger.store.records import Link, NewRecord, insert_pending_records
 from ledger.store.rows import LinkTarget, StoredKey, StoredKeyType
@@ -215,7 +219,14 @@ class LedgerService:
             _check_record_type(p, key_types.get(p.signature.key_id, []), now)
             self._check_refs(p, targets, later, superseded)
             readings.check(p)
-            figures.check(p)
+            inputs = figures.check(p)
+            region = export_region(session, p.record, inputs)
+            if p.record.type == "equivalence-declaration":
+                _check_signing_body(session, p)
+            if region is not None:
+                refuse_if_locked(
+                    session, p.record.subject, region, what=f"{p.record.type} {p.record_id}"
+                )
             figures.admitted(p)
             claims.check(session, p.record, targets)
             readings.admitted(p)
@@ -350,6 +361,27 @@ def _check_record_type(p: ParsedSubmission, types: list[StoredKeyType], now: dat
         f"grants it {', '.join(current) if current else 'no record type'}",
         expected=" or ".join(current),
         computed=p.record.type,
+    )
+
+
+def _check_signing_body(session: Transaction, p: ParsedSubmission) -> None:
+    """An equivalence declaration is signed by a body the TrustRegistry accredits and
+    recognises for the declaration's region when it is issued (the follower's mirror)."""
+    body = p.record.body
+    name, region = body["signing_body"]["name"], body["region"]
+    at = p.record.issued_at
+    found = accreditations_named(session, name)
+    if any(a.recognises(region, at) for a in found):
+        return
+    why = (
+        "no body of that name is accredited in the TrustRegistry"
+        if not found
+        else f"its accreditation does not recognise region {region} at {format_timestamp(at)} "
+        f"(regions {', '.join(found[0].regions) or 'none'}"
+        f"{', withdrawn' if found[0].withdrawn else ''})"
+    )
+    raise _refuse(
+        p, "body.signing_body.name", f"{name!r} may not sign a declaration for {region}: {why}"
     )
 
 

@@ -35,7 +35,7 @@ from ledger.service.submission import ParsedSubmission, RefusedRecordError
 from ledger.store import Transaction
 from ledger.store.inputs import StoredView, full_views, latest_about
 
-__all__ = ["FigureMismatchError", "InputCache", "Recomputation"]
+__all__ = ["FigureMismatchError", "InputCache", "Recomputation", "parse_stored"]
 
 
 class FigureMismatchError(RefusedRecordError):
@@ -91,7 +91,7 @@ class InputCache:
             self._records.popitem(last=False)
 
 
-def _parse_stored(stored: StoredView) -> Record:
+def parse_stored(stored: StoredView) -> Record:
     try:
         view = parse_view(parse_json(stored.full_view, root="full_view"), path="full_view")
         if not isinstance(view, Commitment):
@@ -117,11 +117,12 @@ class Recomputation:
         self.bulk: dict[str, tuple[str, Record]] = {}  # record id -> (digest, record)
         self.in_force: dict[str, tuple[str, str] | None] = {}  # subject -> (id, grade)
 
-    def check(self, p: ParsedSubmission) -> None:
+    def check(self, p: ParsedSubmission) -> dict[str, Record]:
+        """Recompute ``p``'s figures; returns the input records it read, by id."""
         record = p.record
         rule = figure_rule(record.type)
         if rule is None:
-            return
+            return {}
         inputs = self.resolve(rule.inputs(record), follow=rule.follow)
         try:
             check_figures(record, inputs, strict=True)
@@ -145,6 +146,7 @@ class Recomputation:
             raise _refused(p, "refs", f"cannot recompute: {exc.message}") from None
         if record.type == "credit-change":
             self._check_in_force(p)
+        return inputs
 
     def admitted(self, p: ParsedSubmission) -> None:
         self.bulk[p.record_id] = (p.digest_hex, p.record)
@@ -182,7 +184,7 @@ class Recomputation:
                 # gone, or has another digest, is the store's fault, not the producer's.
                 if found is None or found.digest_hex != ref.digest:
                     raise StorageError(f"input {ref.id} of a recomputation is not as linked")
-                record = _parse_stored(found)
+                record = parse_stored(found)
                 self.cache.put(found.digest_hex, record)
                 out[ref.id] = record
         return out
@@ -195,7 +197,7 @@ class Recomputation:
             if stored is None:
                 self.in_force[subject] = None
             else:
-                record = self.cache.get(stored.digest_hex) or _parse_stored(stored)
+                record = self.cache.get(stored.digest_hex) or parse_stored(stored)
                 self.cache.put(stored.digest_hex, record)
                 self.in_force[subject] = (record.id, record.body["grade"])
         return self.in_force[subject]

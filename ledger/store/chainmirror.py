@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from ledger.core.canonical import format_timestamp
 from ledger.store._session import execute, flush
 from ledger.store.chainfacts import unmirror_attestations_above, unmirror_statuses_above
 from ledger.store.models import AccreditedBody, ChainBlock, ChainCursor, ChainEvent
@@ -199,3 +200,62 @@ def withdraw_body(session: Session, address: str, *, block_number: int) -> None:
     if row is not None:
         row.withdrawn, row.block_number = True, block_number
         flush(session)
+
+
+@dataclass(frozen=True)
+class Accreditation:
+    """A mirrored TrustRegistry accreditation (``regions``: the recognised region codes)."""
+
+    address: str
+    name: str
+    scope: str
+    regions: tuple[str, ...]
+    valid_from: datetime
+    valid_until: datetime
+    withdrawn: bool
+
+    def to_json(self) -> dict[str, Any]:
+        """As the API and ``carbonledger bodies`` show it."""
+        return {
+            "address": self.address,
+            "name": self.name,
+            "scope": self.scope,
+            "regions": list(self.regions),
+            "valid_from": format_timestamp(self.valid_from),
+            "valid_until": format_timestamp(self.valid_until),
+            "withdrawn": self.withdrawn,
+        }
+
+    def recognises(self, region: str, at: datetime) -> bool:
+        """Recognised for ``region`` and in force at ``at``."""
+        return (
+            not self.withdrawn
+            and region in self.regions
+            and self.valid_from <= at < self.valid_until
+        )
+
+
+def _accreditation(row: AccreditedBody) -> Accreditation:
+    return Accreditation(
+        row.address,
+        row.name,
+        row.scope,
+        tuple(r.strip() for r in row.regions.split(",") if r.strip()),
+        row.valid_from,
+        row.valid_until,
+        row.withdrawn,
+    )
+
+
+def accreditations_named(session: Session, name: str) -> list[Accreditation]:
+    """The mirrored accreditations of bodies named ``name`` (a name may be reused)."""
+    rows = session.scalars(select(AccreditedBody).where(AccreditedBody.name == name))
+    return [_accreditation(row) for row in rows]
+
+
+def accreditations(session: Session) -> list[Accreditation]:
+    """Every mirrored accreditation, by name then address (the whitelist)."""
+    rows = session.scalars(
+        select(AccreditedBody).order_by(AccreditedBody.name, AccreditedBody.address)
+    )
+    return [_accreditation(row) for row in rows]

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ledger.store.models import Record
 
-__all__ = ["StoredView", "full_views", "latest_about"]
+__all__ = ["StoredView", "full_views", "latest_about", "newest_about", "newest_of_type"]
 
 _CHUNK = 500  # ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
 
@@ -59,3 +59,29 @@ def latest_about(session: Session, record_type: str, subject: str) -> StoredView
     if row is None:
         return None
     return StoredView(str(row[0]), str(row[1]), str(row[2]), bytes(row[3]))
+
+
+def newest_about(
+    session: Session, record_type: str, subject: str, *, limit: int
+) -> list[StoredView]:
+    """The records of ``record_type`` about ``subject``, accepted last first, at most
+    ``limit`` (the risk assessments an export lock is read from)."""
+    rows = session.execute(
+        select(Record.record_id, Record.type, Record.digest_hex, Record.full_view)
+        .where(Record.type == record_type, Record.subject == subject)
+        .order_by(Record.id.desc())
+        .limit(limit)
+    )
+    return [StoredView(str(r[0]), str(r[1]), str(r[2]), bytes(r[3])) for r in rows]
+
+
+def newest_of_type(session: Session, record_type: str, *, limit: int) -> list[StoredView]:
+    """The records of ``record_type``, accepted last first, at most ``limit`` (the region
+    rules an assessment picks its rule from)."""
+    rows = session.execute(
+        select(Record.record_id, Record.type, Record.digest_hex, Record.full_view)
+        .where(Record.type == record_type)
+        .order_by(Record.id.desc())
+        .limit(limit)
+    )
+    return [StoredView(str(r[0]), str(r[1]), str(r[2]), bytes(r[3])) for r in rows]

@@ -50,6 +50,8 @@ WRITES: list[tuple[str, str, str]] = [
     ("POST", "/v1/access-requests/0123456789abcdef/decision", "eu-regulator"),
     ("POST", "/v1/access-requests/0123456789abcdef/end", "eu-regulator"),
     ("PUT", "/v1/enterprise", "eu-regulator"),
+    ("POST", "/v1/assessments", "plant-mes"),
+    ("POST", "/v1/conversions", "plant-mes"),
 ]
 
 

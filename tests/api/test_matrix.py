@@ -89,6 +89,19 @@ EXPECTED: dict[str, dict[str, int]] = {
     # A package of conversions the world does not hold: looked up, not found.
     "cbam_package": {**_all(404), "anonymous": 401},
     "cbam_bundle": {**_all(404), "anonymous": 401},
+    # The matrix ledger holds no knowledge-base rule: a caller allowed to assess the tank
+    # reaches the region check (422); one that cannot see it gets 404.
+    "assess": {**_only("owner", 422), "auditor": 422, "regulator": 422, "other-producer": 404},
+    # This instance has no conversion key: an allowed caller reaches it (503).
+    "convert": {**_only("owner", 503), "regulator": 503, "other-producer": 404},
+    "list_locks": _all(200),
+    # The tank's carbon record is not a conversion: a caller allowed to read it gets 422.
+    "render_declaration": {
+        **_only("owner", 422),
+        "auditor": 422,
+        "regulator": 422,
+        "other-producer": 404,
+    },
     "get_service": _all(200),
     "healthz": _all(200),
     "readyz": _all(200),
@@ -262,6 +275,22 @@ def _request(op: str, world: World) -> Request:
         ),
         "cbam_package": lambda: ("POST", "/v1/cbam/packages", {"json": _cbam_request()}),
         "cbam_bundle": lambda: ("POST", "/v1/cbam/bundle", {"json": _cbam_request()}),
+        "assess": lambda: (
+            "POST",
+            "/v1/assessments",
+            {"json": {"source": CR_TANK, "region": "EU", "import_date": "2026-07-01"}},
+        ),
+        "convert": lambda: (
+            "POST",
+            "/v1/conversions",
+            {"json": {"source": CR_TANK, "region": "EU"}},
+        ),
+        "list_locks": lambda: ("GET", "/v1/locks", {"params": {"subject": TANK_SUBJECT}}),
+        "render_declaration": lambda: (
+            "GET",
+            "/v1/declaration",
+            {"params": {"conversion": CR_TANK}},
+        ),
         "get_service": lambda: ("GET", "/v1/service", {}),
         "search": lambda: ("GET", "/v1/search", {"params": {"q": TANK_SUBJECT}}),
         "list_enterprises": lambda: ("GET", "/v1/enterprises", {}),

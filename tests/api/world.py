@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +33,7 @@ from ledger.core.receipt import Receipt
 from ledger.core.signature import private_key_from_seed, public_key_bytes
 from ledger.examples import example_records
 from ledger.service import LedgerService, ManualClock
+from ledger.service.crossborder import Signer
 from ledger.store import Store, sqlite_url
 from ledger.store.access import add_principal, issue_api_key
 from ledger.store.producers import add_producer, add_producer_key
@@ -139,6 +140,7 @@ def open_world(
     *,
     limits: ApiLimits | None = None,
     settings: CarbonLedgerSettings | None = None,
+    signers: tuple[Signer | None, Signer | None] | None = None,
 ) -> World:
     data_dir.mkdir(parents=True, exist_ok=True)
     target = Path(sqlite_url(data_dir).split("///", 1)[1])
@@ -157,6 +159,7 @@ def open_world(
         deployment=template.deployment,
         artifacts=template.artifacts,
         limits=limits,
+        signers=signers or (None, None),
     )
     return World(template, store, clock, app, TestClient(app, raise_server_exceptions=False))
 
@@ -187,26 +190,45 @@ def _bootstrap(store: Store) -> dict[str, str]:
     return tokens
 
 
+def register_key_on_chain(
+    chain: Chain,
+    artifacts: Mapping[str, Any],
+    deployment: DeploymentRecord,
+    producer_id: str,
+    public: bytes,
+    record_types: Iterable[str],
+) -> None:
+    """TrustRegistry ``registerKey`` and ``grantRecordType`` for one producer key."""
+    trust = chain.contract(artifacts["TrustRegistry"], deployment.address_of("TrustRegistry"))
+    key_id = hashlib.sha256(public).digest()
+    chain.transact(
+        trust.functions.registerKey(
+            key_id,
+            public,
+            hashlib.sha256(producer_id.encode()).digest(),
+            int(KEYS_FROM.timestamp()),
+            int(KEYS_UNTIL.timestamp()),
+        )
+    )
+    for record_type in record_types:
+        chain.transact(trust.functions.grantRecordType(key_id, record_type))
+
+
 def register_keys_on_chain(
     chain: Chain, artifacts: Mapping[str, Any], deployment: DeploymentRecord
 ) -> None:
-    """TrustRegistry ``registerKey`` and ``grantRecordType`` for every producer: the verifier
-    trusts the chain's keys and grants, not the store's (docs/CONTRACTS.md §4)."""
-    trust = chain.contract(artifacts["TrustRegistry"], deployment.address_of("TrustRegistry"))
+    """Every example producer's key and grants: the verifier trusts the chain's keys and
+    grants, not the store's (docs/CONTRACTS.md §4)."""
     for producer_id in (PLANT, CONVERSION, REFDATA, RATING):
         public = public_key_bytes(producer_key(producer_id))
-        key_id = hashlib.sha256(public).digest()
-        chain.transact(
-            trust.functions.registerKey(
-                key_id,
-                public,
-                hashlib.sha256(producer_id.encode()).digest(),
-                int(KEYS_FROM.timestamp()),
-                int(KEYS_UNTIL.timestamp()),
-            )
+        register_key_on_chain(
+            chain,
+            artifacts,
+            deployment,
+            producer_id,
+            public,
+            example_types().get(producer_id, ()),
         )
-        for record_type in example_types().get(producer_id, ()):
-            chain.transact(trust.functions.grantRecordType(key_id, record_type))
 
 
 def build_template(chain: Chain, artifacts: Mapping[str, Any], data_dir: Path) -> Template:

@@ -103,3 +103,37 @@ def test_level_lowered_by_the_producer_fails_check_10(xb_ledger: Ledger) -> None
     for number in (4, 5, 6, 7):
         assert statuses(v, number) == {Status.PASS}
     assert kb.RULE_XB_NA in {i.view.record["id"] for i in xb_ledger.bundle([record["id"]]).closure}
+
+
+def test_check_11_flags_a_body_not_recognised_for_the_region(xb_ledger: Ledger) -> None:
+    """Attestations of the tank's EU assessment and EU conversion: a body accredited for
+    the EU is recognised; one accredited for GB and SEA only is flagged (WARN)."""
+    chain = xb_ledger.chain
+    trust = xb_ledger.contract("TrustRegistry")
+    eu_body, gb_body = chain.dev_accounts()[4], chain.dev_accounts()[5]
+    for account, name, regions in (
+        (eu_body, "EU Verification GmbH (fictional)", "EU,GB"),
+        (gb_body, "GB-SEA Verification Ltd (fictional)", "GB,SEA"),
+    ):
+        chain.transact(
+            trust.functions.accreditBody(account.address, name, "ISO 14065:2020", regions, 0, 2**40)
+        )
+    ids = (xb.RA_TANK_EU, xb.SUB_TANK_EU_SHARED)
+    for rid in ids:
+        digest = xb_ledger.commitments[rid].digest
+        for account in (eu_body, gb_body):
+            chain.transact(trust.functions.attest(digest, b"\x22" * 32, 1), sender=account)
+    v = run(xb_ledger, xb_ledger.bundle_bytes(ids))
+    eleventh = {c.subject: c for c in v.checks if c.number == 11}
+    for i in range(len(ids)):
+        check = eleventh[f"items[{i}]"]
+        assert check.status is Status.WARN, check.reason
+        assert "EU Verification GmbH (fictional)" in check.reason
+        assert "recognised for EU)" in check.reason
+        assert "not recognised for EU (regions GB, SEA)" in check.reason
+    # Records bound for no region keep listing attestations without a region verdict.
+    assert all(
+        "recognised" not in c.reason
+        for c in v.checks
+        if c.number == 11 and c.subject.startswith("closure")
+    )

@@ -1,0 +1,164 @@
+"""Export locks (docs/API.md §3.7): while the latest risk assessment of a subject for a
+region is red, nothing leaves the service for that subject and region.
+
+The latest assessment is the one accepted last (links point to earlier records only, so
+it is never superseded by an older one). A newer assessment that is not red lifts the
+lock. :func:`refuse_if_locked` is the one check every export path calls, inside its own
+transaction: the accept path for a factor substitution into the region, the bundles of
+a subject for a region, a conversion's bundle and its equivalence declaration, and the
+exchange with buyers' systems.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ledger.core.canonical import format_timestamp
+from ledger.core.errors import ConflictError
+from ledger.core.records import Record
+from ledger.service.recompute import parse_stored
+from ledger.store import Transaction
+from ledger.store.inputs import full_views, newest_about
+
+__all__ = [
+    "ASSESSMENTS_READ",
+    "ExportLock",
+    "ExportLockedError",
+    "export_region",
+    "latest_assessments",
+    "lock_of",
+    "locks_of",
+    "refuse_if_locked",
+    "refuse_record_if_locked",
+]
+
+#: The assessments of one subject read to find the latest per region: far more than the
+#: regions a knowledge base holds, and a bound on the work of one export.
+ASSESSMENTS_READ = 500
+LOCKING_LEVEL = "red"
+
+
+@dataclass(frozen=True)
+class ExportLock:
+    """A red assessment in force for ``subject`` and ``region``."""
+
+    subject: str
+    region: str
+    assessment_id: str
+    issued_at: str
+    level_basis: tuple[str, ...]
+    clears: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "subject": self.subject,
+            "region": self.region,
+            "assessment": self.assessment_id,
+            "issued_at": self.issued_at,
+            "level": LOCKING_LEVEL,
+            "level_basis": list(self.level_basis),
+            "clears": self.clears,
+        }
+
+
+class ExportLockedError(ConflictError):
+    """An export (or a conversion into the region) refused by a red assessment: 409,
+    naming the assessment (``record_id``) and what would clear it."""
+
+    def __init__(self, lock: ExportLock, what: str) -> None:
+        super().__init__(
+            f"{what} refused: the latest risk assessment of {lock.subject} for region "
+            f"{lock.region}, {lock.assessment_id} ({lock.issued_at}), is red "
+            f"({', '.join(lock.level_basis)}); {lock.clears}"
+        )
+        self.lock = lock
+        self.record_id = lock.assessment_id
+
+
+def _clears(record: Record) -> str:
+    body = record.body
+    advice = [s["en"] for s in body["suggestions"] if s["for"] in (LOCKING_LEVEL,)]
+    advice += [s["en"] for s in body["suggestions"] if s["for"].startswith("required-data:")]
+    text = (
+        f"a newer risk assessment of {record.subject} for {body['region']} that is not red "
+        "lifts the lock (rectify the record, then assess it again)"
+    )
+    return text + (": " + " ".join(advice) if advice else "")
+
+
+def latest_assessments(session: Transaction, subject: str) -> dict[str, Record]:
+    """The latest risk assessment of ``subject`` per region (accepted last)."""
+    out: dict[str, Record] = {}
+    for stored in newest_about(session, "risk-assessment", subject, limit=ASSESSMENTS_READ):
+        record = parse_stored(stored)
+        out.setdefault(record.body["region"], record)
+    return out
+
+
+def _lock(record: Record) -> ExportLock | None:
+    body = record.body
+    if body["level"] != LOCKING_LEVEL:
+        return None
+    return ExportLock(
+        subject=record.subject,
+        region=body["region"],
+        assessment_id=record.id,
+        issued_at=format_timestamp(record.issued_at),
+        level_basis=tuple(body["level_basis"]),
+        clears=_clears(record),
+    )
+
+
+def locks_of(session: Transaction, subject: str) -> list[ExportLock]:
+    """The locks in force for ``subject``, by region."""
+    found = latest_assessments(session, subject)
+    return [lock for region in sorted(found) if (lock := _lock(found[region])) is not None]
+
+
+def lock_of(session: Transaction, subject: str, region: str) -> ExportLock | None:
+    """The lock in force for ``subject`` and ``region``, or None."""
+    latest = latest_assessments(session, subject).get(region)
+    return None if latest is None else _lock(latest)
+
+
+def refuse_if_locked(session: Transaction, subject: str, region: str, *, what: str) -> None:
+    """The export check: raise ExportLockedError while ``subject`` is red for ``region``.
+    ``what`` names the refused operation in the message."""
+    lock = lock_of(session, subject, region)
+    if lock is not None:
+        raise ExportLockedError(lock, what)
+
+
+def export_region(
+    session: Transaction, record: Record, rules: Mapping[str, Record] | None = None
+) -> str | None:
+    """The region a record is exported into: a factor substitution's rule's region, an
+    equivalence declaration's region; None for a record that is not bound for a region.
+    ``rules`` may hold the rule already at hand (by id)."""
+    if record.type == "equivalence-declaration":
+        return str(record.body["region"])
+    if record.type != "factor-substitution":
+        return None
+    rule_id = record.body["rule"]["id"]
+    rule = (rules or {}).get(rule_id)
+    if rule is None:
+        stored = full_views(session, [rule_id]).get(rule_id)
+        if stored is None:
+            return None
+        rule = parse_stored(stored)
+    return str(rule.body["region"])
+
+
+def refuse_record_if_locked(session: Transaction, record_id: str) -> None:
+    """The export check for one record: a conversion or an equivalence declaration whose
+    subject is red-locked for its region is refused; any other record passes (and a
+    record that is not stored is the exporter's to report)."""
+    stored = full_views(session, [record_id]).get(record_id)
+    if stored is None or stored.type not in ("factor-substitution", "equivalence-declaration"):
+        return
+    record = parse_stored(stored)
+    region = export_region(session, record)
+    if region is not None:
+        refuse_if_locked(session, record.subject, region, what=f"the export of {record_id}")
