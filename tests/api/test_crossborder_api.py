@@ -42,6 +42,7 @@ from ledger.store.chainmirror import mirror_body
 from ledger.store.producers import add_producer, add_producer_key
 from tests.api.world import (
     CONVERSION,
+    JSON,
     KEYS_FROM,
     KEYS_UNTIL,
     PRINCIPALS,
@@ -199,7 +200,7 @@ def test_red_locks_the_region_and_a_newer_assessment_lifts_it(world: World) -> N
     submitted = w.http.post(
         "/v1/records",
         content=w.client("conversion").prepare(by_hand)[1],
-        headers={**w.headers("conversion"), "Idempotency-Key": "na-by-hand"},
+        headers={**w.headers("conversion"), **JSON, "Idempotency-Key": "na-by-hand"},
     )
     assert _problem(submitted, 409)["record_id"] == red_id
     anchor_everything(w)
@@ -469,7 +470,7 @@ def test_the_declaration_is_bilingual_signed_anchored_and_verified_with_file(
     refused = w.http.post(
         "/v1/records",
         content=_signed(stranger),
-        headers={**w.headers("verification-body"), "Idempotency-Key": "stranger"},
+        headers={**w.headers("verification-body"), **JSON, "Idempotency-Key": "stranger"},
     )
     problem = _problem(refused, 422)
     assert problem["path"].endswith(": body.signing_body.name"), problem
@@ -482,7 +483,7 @@ def test_the_declaration_is_bilingual_signed_anchored_and_verified_with_file(
     accepted = w.http.post(
         "/v1/records",
         content=_signed(declaration),
-        headers={**w.headers("verification-body"), "Idempotency-Key": "declaration"},
+        headers={**w.headers("verification-body"), **JSON, "Idempotency-Key": "declaration"},
     )
     assert accepted.status_code == 201, accepted.text
     anchor_everything(w)

@@ -90,7 +90,11 @@ def plant(world: World) -> Iterator[tuple[World, dict[str, str], str]]:
 
 def post(world: World, token: str, record: dict[str, Any], idem: str) -> httpx.Response:
     body = submission_bytes(commit(record), producer_key(ex.PRODUCER_METERING))
-    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": idem}
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Content-Type": "application/json",
+        "Idempotency-Key": idem,
+    }
     return world.http.post("/v1/records", content=body, headers=headers)
 
 
