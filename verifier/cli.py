@@ -107,7 +107,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="a local document to find among the bundle's archive records (repeatable)",
     )
-    a = sub.add_parser("attest", help="verify, sign a report and file attestations on-chain")
+    a = sub.add_parser(
+        "attest",
+        help="verify, sign a report and send attestation transactions (writes to the chain)",
+        description="Verify FILE as `bundle` does, then sign a report with the body's key and "
+        "SEND ONE TRANSACTION per item (TrustRegistry.attest, paid in gas by that key) through "
+        "the first --rpc endpoint. The other subcommands only read; this one writes.",
+    )
     _chain_options(a)
     a.add_argument(
         "--key-file",
@@ -140,7 +146,7 @@ def _bundle(args: argparse.Namespace, clock: Clock) -> int:
     from verifier.report import render_table, report_json
 
     pins = pins_from(args)
-    verification, _ = run_verification(args, pins)
+    verification, _, _ = run_verification(args, pins)
     if args.json:
         _write_json(report_json(verification, pins=pins, checked_at=clock().replace(microsecond=0)))
     else:

@@ -210,8 +210,11 @@ def _progress() -> Callable[[int, int], None] | None:
     return update
 
 
-def run_verification(args: argparse.Namespace, pins: Pins) -> tuple[Verification, ProvenReader]:
-    """Read the bundle and the local files, then verify; returns (verification, reader)."""
+def run_verification(
+    args: argparse.Namespace, pins: Pins
+) -> tuple[Verification, ProvenReader, bytes]:
+    """Read the bundle once and the local files, then verify; returns (verification,
+    reader, the bundle bytes verified): whatever acts on the result uses those bytes."""
     from verifier.checks import verify_bundle
     from verifier.documents import file_sha256
     from verifier.proven import ProvenReader
@@ -233,4 +236,4 @@ def run_verification(args: argparse.Namespace, pins: Pins) -> tuple[Verification
         trust_code_hash=pins.trust_code_hash,
     )
     verification = verify_bundle(data, reader=reader, pins=pins, files=files, progress=_progress())
-    return verification, reader
+    return verification, reader, data
