@@ -19,9 +19,11 @@ import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import partial
 
 from ledger.core.bundle import Bundle, BundleItem, parse_bundle
+from ledger.core.canonical import format_timestamp
 from ledger.core.errors import LedgerError, UnavailableError, VerificationError
 from ledger.core.merkle import verify_inclusion
 from ledger.core.records import Record, validate_record
@@ -31,7 +33,7 @@ from verifier.authority import check_signer, check_standing
 from verifier.chain import ChainFacts
 from verifier.documents import check_files
 from verifier.facts import Wanted
-from verifier.model import Check, Pins, Status, Verification
+from verifier.model import Check, Outcome, Pins, Status, Verification
 from verifier.order import check_canonical_order
 from verifier.receipts import check_receipts
 from verifier.recompute import recompute
@@ -94,7 +96,7 @@ class _Run:
         self.pins = pins
         self.out = out
         self.chain_problem: Check | None = None  # why chain checks cannot run
-        self.batch_verdicts: dict[int, tuple[Status, str]] = {}
+        self.batch_verdicts: dict[int, Outcome] = {}
         self.successors: dict[str, list[str]] = {}
         self.ids: dict[bytes, str] = {}
 
@@ -114,7 +116,7 @@ class _Run:
         self,
         number: int,
         entry: Entry | None,
-        fn: Callable[[], tuple[Status, str]],
+        fn: Callable[[], Outcome],
         *,
         subject: str | None = None,
     ) -> Check:
@@ -128,7 +130,7 @@ class _Run:
             reason = f"not read: {self.chain_problem.reason}"
             return self.out.add(Check(number, status, reason, subject, rid))
         try:
-            status, reason = fn()
+            outcome = fn()
         except UnavailableError as exc:
             check = Check(number, Status.UNKNOWN, exc.message, subject, rid)
             self.chain_problem = check
@@ -137,7 +139,8 @@ class _Run:
             # An answer provably not the chain's (a proof that does not fold, endpoints
             # that disagree): this check fails, naming the endpoint.
             return self.out.add(Check(number, Status.FAIL, exc.message, subject, rid))
-        return self.out.add(Check(number, status, reason, subject, rid))
+        details = outcome[2] if len(outcome) == 3 else None
+        return self.out.add(Check(number, outcome[0], outcome[1], subject, rid, details=details))
 
 
 def verify_bundle(
@@ -303,7 +306,7 @@ def _record_checks(run: _Run, entry: Entry, by_digest: dict[bytes, Entry]) -> No
         add(Check(6, Status.FAIL, exc.message, subject, rid))
 
     # 7: that root is the contract's for this seq, deep enough (once per batch).
-    def batch_verdict() -> tuple[Status, str]:
+    def batch_verdict() -> Outcome:
         seq = item.batch_seq
         if seq not in run.batch_verdicts:
             run.batch_verdicts[seq] = check_batch(run.reader, run.pins, seq, header)
@@ -378,11 +381,12 @@ def _references(run: _Run, entry: Entry, by_digest: dict[bytes, Entry]) -> None:
 _VERDICTS = {1: "conforms", 2: "conforms with findings", 3: "does not conform"}
 
 
-def _attestations(reader: ChainFacts, entry: Entry) -> tuple[Status, str]:
+def _attestations(reader: ChainFacts, entry: Entry) -> Outcome:
     found = reader.attestations(entry.item.digest)
     if not found:
         return Status.SKIP, "no attestation filed on-chain"
     parts = []
+    filed = []
     worst = Status.PASS
     for a in found:
         body = reader.body(a.body)
@@ -391,4 +395,14 @@ def _attestations(reader: ChainFacts, entry: Entry) -> tuple[Status, str]:
         if a.verdict == 3:
             worst = Status.WARN
         parts.append(f"{name} ({a.body}, {verdict}, block {a.block_number})")
-    return worst, f"{len(found)} filed: " + "; ".join(parts)
+        filed.append(
+            {
+                "body": a.body,
+                "name": body.name if body is not None else None,
+                "verdict": a.verdict,
+                "report_digest": a.report_digest.hex(),
+                "block_number": a.block_number,
+                "filed_at": format_timestamp(datetime.fromtimestamp(a.timestamp, UTC)),
+            }
+        )
+    return worst, f"{len(found)} filed: " + "; ".join(parts), {"attestations": filed}
