@@ -77,7 +77,9 @@ def _entries(bundle: Bundle) -> list[Entry]:
             # the first version carried reference data so): it is read like a full one.
             if not isinstance(item.view, RedactedView) or not item.view.hidden:
                 try:
-                    record = validate_record(raw)
+                    # Owned: parsed from this bundle alone, and no check changes a record
+                    # (the private copy would cost a third of the validation).
+                    record = validate_record(raw, owned=True)
                 except LedgerError as exc:
                     error = exc.message
             rid = raw.get("id")
