@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import rlp
-from eth_utils import keccak
 from trie import HexaryTrie
 from trie.exceptions import BadTrieProof, MissingTrieNode, ValidationError
 
 from ledger.core.errors import MalformedError
+from ledger.core.merkle import keccak256 as keccak
 from verifier.evm import hexdata
 from verifier.evm.errors import EndpointUnavailableError, ProofError
 
