@@ -146,7 +146,7 @@ def _bundle(args: argparse.Namespace, clock: Clock) -> int:
     from verifier.report import render_table, report_json
 
     pins = pins_from(args)
-    verification, _, _ = run_verification(args, pins)
+    verification, _ = run_verification(args, pins)
     if args.json:
         _write_json(report_json(verification, pins=pins, checked_at=clock().replace(microsecond=0)))
     else:
