@@ -250,6 +250,15 @@ def _compile(project_root: Path, build_dir: Path, solc_input: dict[str, Any]) ->
     return output
 
 
+def source_units(*, project_root: Path, build_dir: Path | None = None) -> list[str]:
+    """Every source unit name the compiler loads for the build, ours and the imported
+    libraries', as the contracts' metadata (and so their code hashes) records them."""
+    project_root = project_root.resolve()
+    solc_input = standard_json_input(project_root)
+    output = _compile(project_root, (build_dir or project_root / "build").resolve(), solc_input)
+    return sorted(output.get("sources", {}))
+
+
 def compile_contracts(
     *, project_root: Path, build_dir: Path | None = None
 ) -> dict[str, ContractArtifact]:

@@ -9,11 +9,14 @@ the verifier.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from ledger.core.bundle import BatchHeader, Bundle
+from ledger.core.canonical import format_timestamp
 from ledger.core.errors import UnavailableError, VerificationError
 from ledger.core.merkle import log_hash
 from verifier.chain import ChainFacts, packaged_code_hash
-from verifier.model import Check, Pins, Status
+from verifier.model import Check, Outcome, Pins, Status
 
 __all__ = ["check_batch", "check_chain", "check_code", "check_log"]
 
@@ -105,9 +108,7 @@ def check_code(reader: ChainFacts, pins: Pins) -> tuple[Status, str]:
 _EMPTY_CODE_HASH = "0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470"
 
 
-def check_batch(
-    reader: ChainFacts, pins: Pins, seq: int, header: BatchHeader
-) -> tuple[Status, str]:
+def check_batch(reader: ChainFacts, pins: Pins, seq: int, header: BatchHeader) -> Outcome:
     """Check 7 for one batch: root, leaf count, manifest digest and block as recorded by the
     contract; the anchoring transaction is real, succeeded, went to the registry and logged
     this seq; the block hash is the chain's; the anchor is ``min_depth`` blocks deep."""
@@ -121,7 +122,7 @@ def check_batch(
 
 def _check_anchor_tx(
     reader: ChainFacts, pins: Pins, seq: int, header: BatchHeader, where: str, *, how: str
-) -> tuple[Status, str]:
+) -> Outcome:
     """The rest of check 7 once the record and the block hash are settled: the anchoring
     transaction and the depth."""
     tx = reader.anchor_tx(header.tx_hash)
@@ -147,10 +148,24 @@ def _check_anchor_tx(
             f"batch {seq} is {depth} blocks deep, fewer than the required "
             f"{pins.min_depth}: wait and re-run",
         )
+    batch = reader.batch(seq)
+    anchored_at = batch.timestamp if batch is not None else None
     return (
         Status.PASS,
         f"batch {seq} anchored in block {header.block_number}, {depth} deep; "
         f"root, count, manifest match ({how})",
+        {
+            "batch_seq": seq,
+            "tx_hash": "0x" + header.tx_hash.hex(),
+            "block_number": header.block_number,
+            "block_hash": "0x" + header.block_hash.hex(),
+            "anchored_at": (
+                format_timestamp(datetime.fromtimestamp(anchored_at, UTC))
+                if anchored_at is not None
+                else None
+            ),
+            "depth": depth,
+        },
     )
 
 

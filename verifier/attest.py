@@ -163,7 +163,8 @@ def attest_command(args: argparse.Namespace, clock: Clock) -> int:
     pins = pins_from(args)
     account = load_key(args.key_file, args.password_file)
     checked_at = clock().replace(microsecond=0)
-    verification, reader = run_verification(args, pins)
+    data = read_bounded(args.file)  # read once: what is verified is what is attested
+    verification, reader = run_verification(args, pins, data=data)
     if verification.unreadable or verification.verdict == "indeterminate":
         say(f"no attestation filed: the verification is {verification.verdict}")
         return verification.exit_code
@@ -188,7 +189,7 @@ def attest_command(args: argparse.Namespace, clock: Clock) -> int:
     from ledger.core.bundle import parse_bundle
     from ledger.core.view import reconstruct
 
-    bundle = parse_bundle(read_bounded(args.file))
+    bundle = parse_bundle(data)
     records = []
     for item in bundle.items:
         raw = reconstruct(item.view)

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from ledger.core.canonical import format_timestamp, parse_timestamp
+from ledger.core.canonical import format_timestamp
 from ledger.core.errors import LedgerError
 from ledger.core.signature import verify_signature
+from ledger.core.types import fields
 from verifier.chain import ChainFacts
 from verifier.model import Status
 
@@ -29,6 +30,15 @@ if TYPE_CHECKING:
     from verifier.checks import Entry
 
 __all__ = ["check_signer", "check_standing"]
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def chain_seconds(moment: datetime) -> int:
+    """A record's time as the contracts' uint64 time: whole seconds since
+    1970-01-01T00:00:00Z, the fraction dropped (docs/VERIFY.md §4, check 5)."""
+    return (moment - _EPOCH) // timedelta(seconds=1)
 
 
 def _when(timestamp: int) -> str:
@@ -55,7 +65,7 @@ def check_signer(reader: ChainFacts, entry: Entry) -> tuple[Status, str]:
     if hashlib.sha256(producer.encode("utf-8")).digest() != key.producer_id:
         return Status.FAIL, f"key {kid} is registered to another producer than {producer}"
     try:
-        at = int(parse_timestamp(issued, path="issued_at").timestamp())
+        at = chain_seconds(fields.timestamp(issued, "issued_at"))
     except LedgerError as exc:
         return Status.FAIL, exc.message
     if not key.is_valid_at(at):

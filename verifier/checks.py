@@ -14,12 +14,16 @@ Nothing here raises for bad input: a bundle that cannot be read is check 1 FAIL 
 
 from __future__ import annotations
 
+import gc
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import partial
 
 from ledger.core.bundle import Bundle, BundleItem, parse_bundle
+from ledger.core.canonical import format_timestamp
 from ledger.core.errors import LedgerError, UnavailableError, VerificationError
 from ledger.core.merkle import verify_inclusion
 from ledger.core.records import Record, validate_record
@@ -30,7 +34,7 @@ from verifier.chain import ChainFacts
 from verifier.claims import claims_section
 from verifier.documents import check_files
 from verifier.facts import Body, Wanted
-from verifier.model import Check, Pins, Status, Verification
+from verifier.model import Check, Outcome, Pins, Status, Verification
 from verifier.order import check_canonical_order
 from verifier.receipts import check_receipts
 from verifier.recompute import recompute
@@ -75,7 +79,9 @@ def _entries(bundle: Bundle) -> list[Entry]:
             # the first version carried reference data so): it is read like a full one.
             if not isinstance(item.view, RedactedView) or not item.view.hidden:
                 try:
-                    record = validate_record(raw)
+                    # Owned: parsed from this bundle alone, and no check changes a record
+                    # (the private copy would cost a third of the validation).
+                    record = validate_record(raw, owned=True)
                 except LedgerError as exc:
                     error = exc.message
             rid = raw.get("id")
@@ -94,7 +100,7 @@ class _Run:
         self.pins = pins
         self.out = out
         self.chain_problem: Check | None = None  # why chain checks cannot run
-        self.batch_verdicts: dict[int, tuple[Status, str]] = {}
+        self.batch_verdicts: dict[int, Outcome] = {}
         self.successors: dict[str, list[str]] = {}
         self.ids: dict[bytes, str] = {}
 
@@ -114,7 +120,7 @@ class _Run:
         self,
         number: int,
         entry: Entry | None,
-        fn: Callable[[], tuple[Status, str]],
+        fn: Callable[[], Outcome],
         *,
         subject: str | None = None,
     ) -> Check:
@@ -128,7 +134,7 @@ class _Run:
             reason = f"not read: {self.chain_problem.reason}"
             return self.out.add(Check(number, status, reason, subject, rid))
         try:
-            status, reason = fn()
+            outcome = fn()
         except UnavailableError as exc:
             check = Check(number, Status.UNKNOWN, exc.message, subject, rid)
             self.chain_problem = check
@@ -137,7 +143,8 @@ class _Run:
             # An answer provably not the chain's (a proof that does not fold, endpoints
             # that disagree): this check fails, naming the endpoint.
             return self.out.add(Check(number, Status.FAIL, exc.message, subject, rid))
-        return self.out.add(Check(number, status, reason, subject, rid))
+        details = outcome[2] if len(outcome) == 3 else None
+        return self.out.add(Check(number, outcome[0], outcome[1], subject, rid, details=details))
 
 
 def verify_bundle(
@@ -150,6 +157,36 @@ def verify_bundle(
 ) -> Verification:
     """Verify bundle bytes against the pinned chain. ``files`` are (name, sha256 hex)
     pairs of local documents to find among the bundle's archive records (check 12)."""
+    with _collector_paused():
+        return _verify(data, reader=reader, pins=pins, files=files, progress=progress)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused for one verification.
+
+    A 10,000-record bundle is millions of small acyclic objects (parsed JSON, views,
+    checks); every full collection walks all of them again, and the collector runs full
+    collections as they accumulate: half the run went there. What a run leaves in cycles
+    is collected when the collector resumes.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _verify(
+    data: bytes,
+    *,
+    reader: ChainFacts,
+    pins: Pins,
+    files: Sequence[tuple[str, str]],
+    progress: Progress | None,
+) -> Verification:
     out = Verification(bundle_sha256=hashlib.sha256(data).hexdigest())
     try:
         bundle = parse_bundle(data, require_canonical=True)
@@ -275,7 +312,7 @@ def _record_checks(run: _Run, entry: Entry, by_digest: dict[bytes, Entry]) -> No
         add(Check(6, Status.FAIL, exc.message, subject, rid))
 
     # 7: that root is the contract's for this seq, deep enough (once per batch).
-    def batch_verdict() -> tuple[Status, str]:
+    def batch_verdict() -> Outcome:
         seq = item.batch_seq
         if seq not in run.batch_verdicts:
             run.batch_verdicts[seq] = check_batch(run.reader, run.pins, seq, header)
@@ -388,13 +425,12 @@ def _recognition(body: Body | None, region: str, at: int) -> tuple[bool, str]:
     return True, f"recognised for {region}"
 
 
-def _attestations(
-    reader: ChainFacts, entry: Entry, region: str | None = None
-) -> tuple[Status, str]:
+def _attestations(reader: ChainFacts, entry: Entry, region: str | None = None) -> Outcome:
     found = reader.attestations(entry.item.digest)
     if not found:
         return Status.SKIP, "no attestation filed on-chain"
     parts = []
+    filed = []
     worst = Status.PASS
     for a in found:
         body = reader.body(a.body)
@@ -409,4 +445,14 @@ def _attestations(
             if not ok:
                 worst = Status.WARN
         parts.append(f"{name} ({a.body}, {verdict}, block {a.block_number}{recognised})")
-    return worst, f"{len(found)} filed: " + "; ".join(parts)
+        filed.append(
+            {
+                "body": a.body,
+                "name": body.name if body is not None else None,
+                "verdict": a.verdict,
+                "report_digest": a.report_digest.hex(),
+                "block_number": a.block_number,
+                "filed_at": format_timestamp(datetime.fromtimestamp(a.timestamp, UTC)),
+            }
+        )
+    return worst, f"{len(found)} filed: " + "; ".join(parts), {"attestations": filed}

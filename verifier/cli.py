@@ -119,7 +119,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="the carbonledger-cbam-package/1 document (JSON) the bundle's records back",
     )
-    a = sub.add_parser("attest", help="verify, sign a report and file attestations on-chain")
+    a = sub.add_parser(
+        "attest",
+        help="verify, sign a report and send attestation transactions (writes to the chain)",
+        description="Verify FILE as `bundle` does, then sign a report with the body's key and "
+        "SEND ONE TRANSACTION per item (TrustRegistry.attest, paid in gas by that key) through "
+        "the first --rpc endpoint. The other subcommands only read; this one writes.",
+    )
     _chain_options(a)
     a.add_argument(
         "--key-file",

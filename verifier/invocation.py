@@ -210,13 +210,18 @@ def _progress() -> Callable[[int, int], None] | None:
     return update
 
 
-def run_verification(args: argparse.Namespace, pins: Pins) -> tuple[Verification, ProvenReader]:
-    """Read the bundle and the local files, then verify; returns (verification, reader)."""
+def run_verification(
+    args: argparse.Namespace, pins: Pins, *, data: bytes | None = None
+) -> tuple[Verification, ProvenReader]:
+    """Verify the bundle (``data``, or ``args.file`` read once here) with the local files;
+    returns (verification, reader). A caller that acts on the bundle afterwards reads it
+    first and passes ``data``, so that it acts on exactly the bytes verified."""
     from verifier.checks import verify_bundle
     from verifier.documents import file_sha256
     from verifier.proven import ProvenReader
 
-    data = read_bounded(args.file)
+    if data is None:
+        data = read_bounded(args.file)
     files = []
     for path in getattr(args, "files", []):
         if not path.is_file():

@@ -18,6 +18,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_UNREADABLE",
     "Check",
+    "Outcome",
     "Pins",
     "Status",
     "Verification",
@@ -57,6 +58,10 @@ class Status(StrEnum):
     UNKNOWN = "UNKNOWN"
 
 
+#: What a chain-reading check finds: a status and one reason, and optionally details.
+Outcome = tuple[Status, str] | tuple[Status, str, dict[str, Any]]
+
+
 @dataclass(frozen=True)
 class Check:
     """One numbered check about the bundle (``subject`` "bundle") or one of its records."""
@@ -69,6 +74,9 @@ class Check:
     evidence: dict[str, Any] | None = None
     #: check 10 only: whether the record's figures were recomputed (None: it states none)
     recomputed: bool | None = None
+    #: what the chain showed, for a machine (check 7: the anchoring transaction, block and
+    #: time; check 11: every attestation), docs/VERIFY.md §6
+    details: dict[str, Any] | None = None
 
     @property
     def name(self) -> str:
@@ -88,6 +96,8 @@ class Check:
             out["evidence"] = self.evidence
         if self.recomputed is not None:
             out["recomputed"] = self.recomputed
+        if self.details is not None:
+            out["details"] = self.details
         return out
 
 

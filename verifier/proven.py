@@ -284,7 +284,8 @@ class ProvenReader:
 
     def body(self, address: str) -> Body | None:
         """The body as accredited; the bodies of every planned attestation in one go."""
-        filed = {a.body for d in self.wanted.digests for a in self.attestations(d)}
+        # A generator: walked once, when the group is first proven, not at every call.
+        filed = (a.body for d in self.wanted.digests for a in self.attestations(d))
         return self._one("bodies", filed, address, self.trust.prove_bodies)
 
     def _one(
@@ -295,9 +296,9 @@ class ProvenReader:
         prove: Callable[[Iterable[Any], int], dict[Any, T]],
     ) -> T:
         """The fact ``key`` of ``group``, the whole planned group proven at its first use
-        (a key outside the plan is proven alone)."""
-        wanted = set(planned) | {key}
-        found = self._group(group, lambda: prove(wanted, self._head))
+        (a key outside the plan is proven alone). ``planned`` is read only then: asked
+        once per record, anything more than a lookup here would make the run quadratic."""
+        found = self._group(group, lambda: prove({*planned, key}, self._head))
         if key not in found:
             found.update(prove([key], self._head))
         return found[key]

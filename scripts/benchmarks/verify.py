@@ -11,9 +11,11 @@ and that store:
   thread); the timed figure is one ``GET /v1/bundles?type=credit-change&limit=N`` by a
   regulator (full views), the bundle holding every record (the credit changes as items,
   the rule in the closure), docs/API.md §5;
-- the verifier library on the exported bytes (every numbered check; chain reads through
-  HTTP JSON-RPC, cached per batch, key and run, revocations and attestations from one
-  eth_getLogs each);
+- the floor: per record one digest recomputation from its view, one Ed25519 verification
+  and one proof fold, nothing else (what any verifier must do; the target is >= 0.6 of it);
+- the verifier library on the exported bytes (every numbered check; every chain fact
+  proven from storage proofs against headers, as ``carbon-verify`` does, read in JSON-RPC
+  batch requests through ``ProvenReader``);
 - a naive verifier that makes one RPC call per record: the same offline digest and
   signature checks, then ``AnchorRegistry.verifyInclusion(seq, proof, digest)`` as an
   eth_call for every record (the contract checks the proof against its stored root);
@@ -27,6 +29,7 @@ Exit codes: 0 done, 1 a verification did not pass, 2 usage error, 3 anvil missin
 from __future__ import annotations
 
 import argparse
+import gc
 import hashlib
 import json
 import socket
@@ -56,6 +59,7 @@ from api.app import create_app  # noqa: E402
 from api.settings import CarbonLedgerSettings  # noqa: E402
 from ledger.core.bundle import parse_bundle, serialize_bundle  # noqa: E402
 from ledger.core.canonical import canonicalize  # noqa: E402
+from ledger.core.merkle import verify_inclusion  # noqa: E402
 from ledger.core.signature import (  # noqa: E402
     key_id,
     private_key_from_seed,
@@ -73,6 +77,7 @@ from ledger.store.records import count_by_status  # noqa: E402
 from verifier.chain import ChainReader, load_abi  # noqa: E402
 from verifier.checks import verify_bundle  # noqa: E402
 from verifier.model import Pins  # noqa: E402
+from verifier.proven import ProvenReader  # noqa: E402
 
 BULK_SIZE = 1000
 KEYS_FROM = datetime(2025, 1, 1, tzinfo=UTC)
@@ -231,6 +236,25 @@ def naive_verify(data: bytes, reader: ChainReader) -> int:
     return ok
 
 
+def floor_verify(data: bytes, public_keys: dict[str, bytes]) -> float:
+    """The floor: seconds for, per record, one digest recomputation from its view, one
+    Ed25519 verification and one proof fold against its batch root, nothing else (the
+    bundle is parsed and the keys known before the clock starts)."""
+    bundle = parse_bundle(data, require_canonical=True)
+    roots = {seq: header.root for seq, header in bundle.batches.items()}
+    entries = [*bundle.items, *bundle.closure]
+    gc.disable()  # as verify_bundle runs: the cyclic collector paused
+    try:
+        t = time.perf_counter()
+        for it in entries:
+            verify_view(it.view, it.digest.hex())
+            verify_signature(public_keys[it.signature.key_id], it.digest, it.signature)
+            verify_inclusion(it.digest, it.proof, roots[it.batch_seq])
+        return time.perf_counter() - t
+    finally:
+        gc.enable()
+
+
 @contextmanager
 def served(ledger: Ledger, chain: DevChain, artifacts: Any, data_dir: Path) -> Iterator[str]:
     """The app from ``create_app`` served by uvicorn on 127.0.0.1 in a thread; its base URL."""
@@ -325,12 +349,16 @@ def main(argv: list[str] | None = None) -> int:
             ref = bundle.chain
             pins = Pins(ref.chain_id, ref.anchor_registry, ref.trust_registry)
             url = str(chain.rpc_url)
-            cached = ChainReader.from_rpc(
-                url, anchor_registry=ref.anchor_registry, trust_registry=ref.trust_registry
-            )
+            proven = ProvenReader.from_urls([url], anchor_registry=ref.anchor_registry)
             t = time.perf_counter()
-            v = verify_bundle(data, reader=cached, pins=pins)
-            cached_s = time.perf_counter() - t
+            v = verify_bundle(data, reader=proven, pins=pins)
+            verify_s = time.perf_counter() - t
+            keys = {
+                kid: key.public_key
+                for kid in {it.signature.key_id for it in (*bundle.items, *bundle.closure)}
+                if (key := proven.key(bytes.fromhex(kid))) is not None
+            }
+            floor_s = floor_verify(data, keys)
             naive = ChainReader.from_rpc(
                 url,
                 anchor_registry=ref.anchor_registry,
@@ -353,17 +381,19 @@ def main(argv: list[str] | None = None) -> int:
         "parse_s": round(parse_s, 3),
         "verifier": {
             "result": v.verdict,
-            "seconds": round(cached_s, 3),
-            "records_per_s": round(records / cached_s, 1),
-            "rpc_calls": cached.calls,
+            "seconds": round(verify_s, 3),
+            "records_per_s": round(records / verify_s, 1),
+            "rpc_calls": proven.calls,
         },
+        "floor": {"seconds": round(floor_s, 3), "records_per_s": round(records / floor_s, 1)},
+        "of_floor": round(floor_s / verify_s, 2),
         "naive": {
             "verified": naive_ok,
             "seconds": round(naive_s, 3),
             "records_per_s": round(records / naive_s, 1),
             "rpc_calls": naive.calls,
         },
-        "speedup": round(naive_s / cached_s, 2),
+        "speedup": round(naive_s / verify_s, 2),
         "api_export_s": round(export_s, 3),
         "api_export_mb_per_s": round(len(data) / 1e6 / export_s, 2),
     }
@@ -384,7 +414,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         c, nv = report["verifier"], report["naive"]
         print(
-            f"carbon-verify library, all checks, reads cached per batch: "
+            f"floor (per record: digest from its view, Ed25519, proof fold): "
+            f"{report['floor']['records_per_s']} records/s ({report['floor']['seconds']} s)"
+        )
+        print(
+            f"carbon-verify library, all checks, chain facts proven: "
             f"{c['records_per_s']} records/s ({c['seconds']} s, {c['rpc_calls']} RPC calls, "
             f"{c['result']})"
         )
@@ -392,7 +426,7 @@ def main(argv: list[str] | None = None) -> int:
             f"naive, one verifyInclusion eth_call per record: {nv['records_per_s']} records/s "
             f"({nv['seconds']} s, {nv['rpc_calls']} RPC calls)"
         )
-        print(f"speed-up: {report['speedup']}x")
+        print(f"of the floor: {report['of_floor']}; over naive: {report['speedup']}x")
     if v.exit_code != 0 or naive_ok != records:
         print(
             f"verification did not pass: {v.verdict}, naive {naive_ok}/{records}", file=sys.stderr

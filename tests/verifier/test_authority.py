@@ -170,3 +170,23 @@ def test_a_revoked_record_fails_even_when_superseded(ledger: Ledger) -> None:
     v = run(ledger, data)
     status, reason = check(v, 8)
     assert status is Status.FAIL and "reason code 3" in reason
+
+
+def test_issued_at_with_nine_fraction_digits_is_judged_at_its_whole_second(
+    ledger: Ledger,
+) -> None:
+    """docs/RECORDS.md allows up to nine fraction digits in ``issued_at``; check 5 compares
+    it with the key's uint64 window as whole seconds since the epoch, the fraction dropped
+    (docs/VERIFY.md §4). A key valid from exactly that second signs such a record."""
+    desk = "urn:carbonledger:producer:nanosecond-rating-desk"
+    _register(ledger, desk, ("credit-change",))
+    record = _first_rating(
+        ledger,
+        "urn:carbonledger:credit-change:nine-fraction-digits",
+        desk,
+        issued_at="2026-03-31T10:00:00.123456789Z",
+    )
+    v = run(ledger, _anchored_bundle(ledger, record))
+    status, reason = check(v, 5)
+    assert status is Status.PASS, reason
+    assert check(v, 4)[0] is Status.PASS  # the record itself conforms

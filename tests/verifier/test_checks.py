@@ -7,6 +7,7 @@ check that catches it and that the run as a whole is not "verified".
 from __future__ import annotations
 
 import dataclasses
+import gc
 import hashlib
 from typing import Any
 
@@ -451,3 +452,28 @@ def test_rpc_down_is_indeterminate_not_pass(memory_ledger: Ledger) -> None:
     assert statuses(v, 2) == {Status.UNKNOWN} and statuses(v, 7) == {Status.UNKNOWN}
     assert statuses(v, 4) == {Status.PASS}  # what needs no chain is still checked
     assert reader.calls == 1  # one failed call, then no more attempts
+
+
+def test_the_cyclic_collector_is_paused_for_a_verification_and_restored(
+    memory_ledger: Ledger,
+) -> None:
+    """A run allocates millions of acyclic objects; the collector's full passes over them
+    cost half a 10,000-record run (scripts/bench verify), so it is paused while the run
+    lasts and left as it was found: on again after a run, off if the caller had it off."""
+    pins = pins_for(memory_ledger)
+    seen: list[bool] = []
+    reader = ChainReader(
+        memory_ledger.chain.w3, anchor_registry=pins.anchor_registry, trust_registry=None
+    )
+    data = memory_ledger.bundle_bytes()
+    v = verify_bundle(
+        data, reader=reader, pins=pins, progress=lambda *_: seen.append(gc.isenabled())
+    )
+    assert v.exit_code == 0 and seen and not any(seen)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        verify_bundle(data, reader=reader, pins=pins)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -18,6 +18,7 @@ from tests.verifier.support import Ledger
 from verifier.attest import verify_report_signature
 from verifier.chain import packaged_code_hash
 from verifier.cli import main
+from verifier.proven import ProvenReader
 
 pytestmark = pytest.mark.anvil
 
@@ -285,6 +286,50 @@ def test_attest_files_on_chain_and_writes_signed_bilingual_report(
     # The attestation now shows up in check 11 of a plain verification.
     assert main(args_for(anvil_ledger, path)) == 0
     assert "Example Verification Ltd" in capsys.readouterr().out
+
+
+def test_attest_files_the_digests_of_the_bytes_it_verified(
+    anvil_ledger: Ledger,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The bundle file is replaced while the body's accreditation is read, after the
+    verification: what is attested is still the verified bundle's items (the file is read
+    once). Runs after the attestation test above: the body is accredited there."""
+    chain = anvil_ledger.chain
+    body = chain.dev_accounts()[5]
+    trust = anvil_ledger.contract("TrustRegistry")
+    path = tmp_path / "bundle.json"
+    path.write_bytes(anvil_ledger.bundle_bytes([examples.SUB_TANK_UK]))
+    swapped = anvil_ledger.bundle_bytes([examples.SUB_HX_SEA])
+    real_body = ProvenReader.body
+
+    def body_then_swap(self: ProvenReader, address: str) -> object:
+        path.write_bytes(swapped)
+        return real_body(self, address)
+
+    monkeypatch.setattr(ProvenReader, "body", body_then_swap)
+    key = tmp_path / "body.key"
+    key.write_text("0x" + bytes(body.key).hex())
+    out_dir = tmp_path / "report"
+    args = args_for(anvil_ledger, path, "--json")
+    args[0] = "attest"
+    assert main([*args, "--key-file", str(key), "--out-dir", str(out_dir)]) == 0
+    assert path.read_bytes() == swapped  # the swap did happen
+    report = json.loads((out_dir / "report.json").read_text(encoding="utf-8"))
+    verified = anvil_ledger.commitments[examples.SUB_TANK_UK].digest
+    assert [r["digest"] for r in report["records"]] == [verified.hex()]
+    assert report["verification"]["bundle"]["sha256"] != hashlib.sha256(swapped).hexdigest()
+    onchain = chain.call(trust.functions.getAttestation(verified, 1))
+    assert bytes(onchain[1]).hex() == report["report_digest"]
+    assert json.loads(capsys.readouterr().out)["transactions"]
+
+
+def test_attest_help_says_it_sends_a_transaction(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["attest", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "SEND ONE TRANSACTION per item" in text and "this one writes" in text
 
 
 def test_attest_by_unaccredited_key_is_refused(

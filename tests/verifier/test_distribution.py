@@ -71,6 +71,8 @@ def test_wheel_ships_only_the_verifier_and_the_core(wheel_venv: tuple[Path, Path
         if not name.startswith("carbon_verify-")
     }
     assert tops == {"verifier", "ledger/core"}
+    shipped = zipfile.ZipFile(wheel).read("verifier/verify-report.schema.json")
+    assert shipped == (ROOT / "docs" / "verify-report.schema.json").read_bytes()
 
 
 def test_venv_holds_no_server_distribution(wheel_venv: tuple[Path, Path]) -> None:

@@ -11,5 +11,5 @@ is proven against a block header whose hash the verifier recomputed itself.
 - ``registry``: the AnchorRegistry's batch records proven at their anchor blocks, with the
   block hashes compared across every endpoint given.
 
-docs/VERIFY-trust.md says what an auditor still trusts after these checks.
+docs/VERIFY.md §9 "What you trust" says what an auditor still trusts after these checks.
 """

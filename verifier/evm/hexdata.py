@@ -11,7 +11,9 @@ from ledger.core.errors import MalformedError
 __all__ = ["data", "quantity"]
 
 _QUANTITY = re.compile(r"0x[0-9a-fA-F]{1,64}\Z")
-_DATA = re.compile(r"0x(?:[0-9a-fA-F]{2})*\Z")
+# Whole bytes: an even length is checked apart (a repeated two-digit group makes the
+# regular expression several times slower on the proof nodes, ~1 KB each).
+_DATA = re.compile(r"0x[0-9a-fA-F]*\Z")
 
 
 def quantity(value: object, path: str) -> int:
@@ -23,7 +25,7 @@ def quantity(value: object, path: str) -> int:
 
 def data(value: object, path: str, *, length: int | None = None) -> bytes:
     """JSON-RPC data ("0x…", whole bytes), of exactly ``length`` bytes when given."""
-    if not isinstance(value, str) or not _DATA.match(value):
+    if not isinstance(value, str) or len(value) % 2 or not _DATA.match(value):
         raise MalformedError(f"expected 0x-prefixed hex bytes, got {_show(value)}", path=path)
     raw = bytes.fromhex(value[2:])
     if length is not None and len(raw) != length:

@@ -29,9 +29,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from eth_utils import keccak
-
 from ledger.core.errors import MalformedError
+from ledger.core.merkle import keccak256 as keccak
 
 __all__ = ["Location", "StorageLayout", "bytes_length", "long_bytes_slots", "short_bytes"]
 

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import rlp
-from eth_utils import keccak
 from trie import HexaryTrie
 from trie.exceptions import BadTrieProof, MissingTrieNode, ValidationError
 
 from ledger.core.errors import MalformedError
+from ledger.core.merkle import keccak256 as keccak
 from verifier.evm import hexdata
 from verifier.evm.errors import EndpointUnavailableError, ProofError
 
@@ -39,6 +39,22 @@ EMPTY_CODE_HASH = keccak(b"")
 MAX_NODE_BYTES = 1024
 #: The path to a 32-byte key has at most 64 nibbles, so at most 65 nodes.
 MAX_PROOF_NODES = 65
+
+
+class _ProofTrie(HexaryTrie):
+    """py-trie's walk over proof nodes, each node decoded once however many walks pass
+    through it (the storage proofs of one answer share their upper levels). Read only:
+    the decoded nodes are shared between walks, and a walk never changes them."""
+
+    def __init__(self, db: dict[bytes, bytes], root_hash: bytes) -> None:
+        super().__init__(db, root_hash=root_hash)
+        self._decoded: dict[bytes, Any] = {}
+
+    def get_node(self, node_hash: bytes) -> Any:
+        node = self._decoded.get(node_hash)
+        if node is None:
+            node = self._decoded[node_hash] = super().get_node(node_hash)  # type: ignore[no-untyped-call]
+        return node
 
 
 @dataclass(frozen=True)
@@ -119,7 +135,7 @@ def verify_proof(
     # Every storage proof leads from the same storage root, and their upper nodes repeat:
     # one table of all their nodes, each hashed once, serves every slot's walk.
     table = _node_table(node for _, _, nodes in storage_nodes for node in nodes)
-    trie = HexaryTrie(table, root_hash=account.storage_root)
+    trie = _ProofTrie(table, root_hash=account.storage_root)
     words: dict[int, int] = {}
     for slot, stated_value, _ in storage_nodes:
         raw = _walk(trie, keccak(slot.to_bytes(32, "big")), f"{where}, slot {slot:#x}")
@@ -173,7 +189,7 @@ def _walk(trie: HexaryTrie, key: bytes, what: str) -> bytes:
 
 def _fold(root: bytes, key: bytes, nodes: list[bytes], what: str) -> bytes:
     """The value one proof shows at ``key`` under ``root`` (b"" when absent)."""
-    return _walk(HexaryTrie(_node_table(nodes), root_hash=root), key, what)
+    return _walk(_ProofTrie(_node_table(nodes), root_hash=root), key, what)
 
 
 def _account(raw: bytes, where: str) -> Account:
