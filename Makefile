@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 # pytest-xdist workers for `make test` / `make pytest` (one per core by default); tests that
-# share a fixture wider than one test stay on one worker (tests/conftest.py).
+# share a module (or a listed directory) run on one worker (tests/conftest.py).
 PYTEST_WORKERS ?= auto
 
 .PHONY: run test lint pytest deps bench clean
@@ -23,7 +23,7 @@ test: deps
 	exit $$status
 
 pytest: deps
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=10 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --durations=10 $(PYTEST_ARGS)
 
 lint: deps
 	$(BIN)/ruff check .

@@ -5,24 +5,28 @@ tests/chainfixtures.py, the throwaway PostgreSQL cluster in tests/pgfixture.py, 
 migrated template databases in tests/storefixtures.py; all are loaded for every test
 module.
 
-The suite runs in parallel (``make test``: pytest-xdist, ``--dist loadgroup``): tests are
-handed out one by one to the workers, except those sharing an expensive fixture wider than
-one test, which :func:`pytest_collection_modifyitems` keeps on one worker so the fixture
-is built once (see ``_shared_group``).
+The suite runs in parallel (``make test``: pytest-xdist with ``--dist loadscope``): the
+workers are handed whole test modules, so a module's tests share its module-scoped
+fixtures (a deployed chain, a built venv) and run in the order they are written; the
+modules of a directory listed in ``SHARED_DIRECTORIES`` go to one worker together, because
+they share a session fixture too costly to build twice. Each worker builds the other
+session fixtures (compiled contracts, the API template, the PostgreSQL cluster) once.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 pytest_plugins = ["tests.chainfixtures", "tests.pgfixture", "tests.storefixtures"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-#: Session fixtures too costly to build once per worker: every test using one runs on the
-#: same worker (each of the others is cheap enough to build on each worker that needs it).
-SHARED_SESSION_FIXTURES = ("demo_service",)
+#: Directory -> why its modules run on one worker.
+SHARED_DIRECTORIES = {
+    "tests/e2e/": "demo_service: the demo run through the real processes",
+}
 
 
 @pytest.fixture(scope="session")
@@ -30,31 +34,25 @@ def repo_root() -> Path:
     return REPO_ROOT
 
 
-def _shared_group(item: pytest.Item) -> str | None:
-    """The xdist group of a test that shares a fixture wider than itself, or None.
+def scope_of(nodeid: str) -> str:
+    """The unit of work a test belongs to: its module, or its directory when listed in
+    ``SHARED_DIRECTORIES``."""
+    module = nodeid.split("::", 1)[0]
+    for directory in SHARED_DIRECTORIES:
+        if module.startswith(directory):
+            return directory
+    return module
 
-    A module- or class-scoped fixture (a deployed chain, a built venv, a browser) is
-    built once per module on each worker that runs a test of the module: the module's
-    tests stay together. Session fixtures named in ``SHARED_SESSION_FIXTURES`` group
-    their users by fixture name.
-    """
-    info = getattr(item, "_fixtureinfo", None)
-    if info is None:
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadscope`` with ``scope_of`` as the scope (xdist's own groups marks cannot
+    be used: with pytest 9.2 they no longer reach the scheduler)."""
+    if config.getvalue("dist") != "loadscope":
         return None
-    for name in SHARED_SESSION_FIXTURES:
-        if name in info.name2fixturedefs:
-            return name
-    for name in item.fixturenames:  # type: ignore[attr-defined]
-        definitions = info.name2fixturedefs.get(name)
-        if definitions and definitions[-1].scope in ("module", "class", "package"):
-            return item.nodeid.split("::", 1)[0]
-    return None
+    from xdist.scheduler import LoadScopeScheduling
 
+    class ModuleScheduling(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return scope_of(nodeid)
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        if item.get_closest_marker("xdist_group") is not None:
-            continue  # the test (or its module) names its group itself
-        group = _shared_group(item)
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
+    return ModuleScheduling(config, log)

@@ -23,10 +23,6 @@ from ledger.store import Store, sqlite_url
 from tests.api.test_matrix import EXPECTED, ROLES
 from tests.api.world import World, settings_for
 
-# The last test counts what the schemathesis test did in this process: under pytest-xdist
-# the module runs on one worker.
-pytestmark = pytest.mark.xdist_group("tests/api/test_schemathesis.py")
-
 EXAMPLES = 200
 CALLS: Counter[str] = Counter()
 
