@@ -23,6 +23,9 @@ import pytest
 pytest_plugins = ["tests.chainfixtures", "tests.pgfixture", "tests.storefixtures"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+#: The per-test limit of a test marked ``slow`` (pyproject.toml sets 120 s for the others),
+#: unless it names its own with ``pytest.mark.timeout``.
+SLOW_TIMEOUT_S = 300
 #: Directory -> why its modules run on one worker.
 SHARED_DIRECTORIES = {
     "tests/e2e/": "demo_service: the demo run through the real processes",
@@ -32,6 +35,12 @@ SHARED_DIRECTORIES = {
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO_ROOT
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("slow") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(SLOW_TIMEOUT_S))
 
 
 def scope_of(nodeid: str) -> str:
