@@ -54,7 +54,7 @@ def scope_of(nodeid: str) -> str:
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """``--dist loadscope`` with ``scope_of`` as the scope (xdist's own groups marks cannot
+    """``--dist loadscope`` with ``scope_of`` as the scope (xdist's group marks cannot
     be used: with pytest 9.2 they no longer reach the scheduler)."""
     if config.getvalue("dist") != "loadscope":
         return None
