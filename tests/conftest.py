@@ -15,6 +15,7 @@ session fixtures (compiled contracts, the API template, the PostgreSQL cluster) 
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("slow") and not item.get_closest_marker("timeout"):
             item.add_marker(pytest.mark.timeout(SLOW_TIMEOUT_S))
+    _name_each_test_once(items)
+
+
+def _name_each_test_once(items: list[pytest.Item]) -> None:
+    """Gives tests that share a node id one of their own, from their name.
+
+    The schemathesis items (one per operation) all carry the id of the decorated function
+    under pytest 9.2, while their names differ. xdist hands out tests by node id: with the
+    ids alike, it ran one operation and dropped the others.
+    """
+    from _pytest.nodeid import coerce_node_id
+
+    counts = Counter(item.nodeid for item in items)
+    for item in items:
+        if counts[item.nodeid] > 1:
+            module = item.nodeid.split("::", 1)[0]
+            item._id = coerce_node_id(f"{module}::{item.name}")
+    repeated = [nodeid for nodeid, n in Counter(item.nodeid for item in items).items() if n > 1]
+    if repeated:
+        raise pytest.UsageError(f"tests sharing a node id: {repeated[:3]}")
 
 
 def scope_of(nodeid: str) -> str:
