@@ -6,16 +6,24 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
+# pytest-xdist workers for `make test` / `make pytest` (one per core by default); tests that
+# share a module (or a listed directory) run on one worker (tests/conftest.py).
+PYTEST_WORKERS ?= auto
 
 .PHONY: run test lint pytest deps bench clean
 
 run: deps
 	$(BIN)/carbonledger up --demo
 
-test: deps lint pytest
+# Prints the ten slowest tests and the total time (lint included).
+test: deps
+	@start=$$(date +%s); status=0; \
+	$(MAKE) --no-print-directory lint pytest || status=$$?; \
+	echo "make test: $$(( $$(date +%s) - start )) s in all, exit $$status"; \
+	exit $$status
 
 pytest: deps
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --durations=10 $(PYTEST_ARGS)
 
 lint: deps
 	$(BIN)/ruff check .

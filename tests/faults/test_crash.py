@@ -49,7 +49,7 @@ from ledger.store import records as record_repo
 from ledger.store.chainfacts import find_revocation
 from tests.support import ledgerdata
 
-pytestmark = pytest.mark.anvil
+pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RECORDS = 12

@@ -20,13 +20,11 @@ from ledger.core.signature import private_key_from_seed, public_key_bytes, sign_
 from ledger.core.view import Commitment, commit
 from ledger.examples import example_records
 from ledger.service import SUBMISSION_FORMAT, LedgerService, ManualClock
-from ledger.store import Store, sqlite_url
+from ledger.store import Store
 from ledger.store.models import Producer, ProducerKey, Record, RecordRef
 from ledger.store.producers import add_producer, add_producer_key
 from ledger.store.terminals import ReadingSpan, TerminalGrant, TerminalKey
-
-# tests/conftest.py does not list the PostgreSQL plugin; a non-root conftest imports it.
-from tests.pgfixture import pg_admin_url, pg_database_url  # noqa: F401
+from tests.storefixtures import fresh_store_url
 from tests.support.ledgerdata import example_types
 
 NOW = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
@@ -97,9 +95,10 @@ def examples() -> Examples:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return sqlite_url(tmp_path / "data")
-    return str(request.getfixturevalue("pg_database_url"))
+    """A fresh database; a copy of the session's migrated template when the test opens
+    ``store`` (tests/storefixtures.py)."""
+    migrated = "store" in request.fixturenames
+    return fresh_store_url(request, request.param, tmp_path / "data", migrated=migrated)
 
 
 @pytest.fixture

@@ -2,7 +2,9 @@
 
 ``store_url`` is a fresh SQLite file in ``tmp_path`` or a fresh database on the throwaway
 PostgreSQL cluster of ``tests/pgfixture.py`` (skipped, with the reason, when PostgreSQL is
-not installed).
+not installed). When the test opens ``store``, the database is a copy of the session's
+migrated template (tests/storefixtures.py); otherwise, or when the test is marked
+``empty_database`` (the migration tests: ``store`` migrates it), it is empty.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from pathlib import Path
 import pytest
 
 from ledger.core.clock import ManualClock
-from ledger.store import Store, sqlite_url
+from ledger.store import Store
 from ledger.store.producers import add_producer, add_producer_key
 from ledger.store.records import Link, NewRecord
+from tests.storefixtures import fresh_store_url
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -32,9 +35,10 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def store_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
-    if backend == "sqlite":
-        return sqlite_url(tmp_path / "data")
-    return str(request.getfixturevalue("pg_database_url"))
+    migrated = "store" in request.fixturenames and not request.node.get_closest_marker(
+        "empty_database"
+    )
+    return fresh_store_url(request, backend, tmp_path / "data", migrated=migrated)
 
 
 @pytest.fixture

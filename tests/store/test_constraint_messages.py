@@ -59,11 +59,16 @@ def _unique(table: Table) -> list[tuple[str, list[str], dict[str, Any]]]:
     return out
 
 
-CONSTRAINTS = [
-    (table.name, name, columns, scope)
-    for table in Base.metadata.sorted_tables
-    for name, columns, scope in _unique(table)
-]
+# Sorted: a table's constraints come from a set, whose order differs between processes
+# (pytest-xdist workers must collect the same tests in the same order).
+CONSTRAINTS = sorted(
+    (
+        (table.name, name, columns, scope)
+        for table in Base.metadata.sorted_tables
+        for name, columns, scope in _unique(table)
+    ),
+    key=lambda constraint: (constraint[0], constraint[1]),
+)
 
 
 def test_every_unique_constraint_has_its_sentence() -> None:

@@ -17,6 +17,9 @@ from ledger.store.producers import add_producer, get_producer_key
 from ledger.store.records import get_record, insert_pending_records
 from tests.store.conftest import new_record
 
+# Every store here migrates its own empty database (not a copy of the migrated template).
+pytestmark = pytest.mark.empty_database
+
 TABLES = {
     "producers",
     "producer_keys",

@@ -8,6 +8,7 @@ accepted in any order); ``LedgerService`` stores them as pending and returns rec
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -54,8 +55,12 @@ def register_producer(store: Store) -> None:
         )
 
 
+@functools.cache
 def example_types() -> dict[str, tuple[str, ...]]:
-    """Producer -> the record types it signs among the examples (what its key is granted)."""
+    """Producer -> the record types it signs among the examples (what its key is granted).
+
+    Built once per process: the examples are fixed, and building them commits every record.
+    """
     out: dict[str, set[str]] = {}
     for record in example_records().values():
         out.setdefault(str(record["producer"]), set()).add(str(record["type"]))

@@ -13,7 +13,7 @@ import pytest
 from anchoring.toolchain import compile_contracts, standard_json_input
 from ledger.core.errors import AnchoringError
 
-pytestmark = pytest.mark.node
+pytestmark = [pytest.mark.node, pytest.mark.slow]
 
 
 def _scratch_project(repo_root: Path, dest: Path, *, with_node_modules: bool = True) -> Path:

@@ -26,6 +26,7 @@ SEED = 20260401
     [(None, 1200), ("public", 1000)],
     ids=["full_views", "public_redacted_views"],
 )
+@pytest.mark.slow
 def test_every_single_byte_mutation_is_rejected(
     memory_ledger: Ledger, audience: str | None, mutations: int
 ) -> None:

@@ -100,6 +100,7 @@ def _salt_source(seed: int) -> Any:
 # --- properties -----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(_records, st.integers(min_value=0, max_value=2**32))
 def test_full_view_matches_the_reference(record: dict[str, Any], seed: int) -> None:
