@@ -10,8 +10,10 @@ PostgreSQL's messages through the whole store (test_a_real_violation_*).
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -28,16 +30,19 @@ from sqlalchemy import (
 )
 from sqlalchemy import exc as sa_exc
 
-import ledger.store.access
-import ledger.store.apikeys
-import ledger.store.auditlog
-import ledger.store.sessions  # noqa: F401
+import ledger.store
 from ledger.core.errors import ConflictError
 from ledger.store import ConstraintError, Store
 from ledger.store.errors import CONSTRAINT_MESSAGES, map_db_error
 from ledger.store.models import Base
 from ledger.store.types import UInt256, UTCDateTime
 from tests.store.conftest import T0
+
+# Every module of the store that declares tables, so the schema here is the whole schema
+# whatever else this process imported.
+for _module in pkgutil.iter_modules(ledger.store.__path__):
+    if _module.name != "migrations":
+        importlib.import_module(f"ledger.store.{_module.name}")
 
 #: Words of SQLite's and PostgreSQL's constraint messages.
 DRIVER_WORDS = re.compile(r"UNIQUE|constraint failed|duplicate key|violates|Key \(", re.I)
@@ -83,6 +88,8 @@ def _value(column: Any, row: int) -> Any:
     kind = column.type
     if isinstance(kind, UTCDateTime | types.DateTime):
         return datetime(2026, 1, row, tzinfo=UTC)
+    if isinstance(kind, types.Date):
+        return date(2026, 1, row)
     if isinstance(kind, UInt256 | types.Integer):
         return row
     if isinstance(kind, types.LargeBinary):
