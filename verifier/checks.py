@@ -38,7 +38,7 @@ from verifier.model import Check, Outcome, Pins, Status, Verification
 from verifier.order import check_canonical_order
 from verifier.receipts import check_receipts
 from verifier.recompute import recompute
-from verifier.terminals import check_signatures
+from verifier.terminals import READING_TYPE, check_signatures, stated_terminal
 
 __all__ = ["Entry", "verify_bundle"]
 
@@ -239,7 +239,22 @@ def _wanted(bundle: Bundle, entries: list[Entry]) -> Wanted:
         wanted.digests.add(e.item.digest)
         if e.record_type is not None:
             wanted.grants.add((key_id, e.record_type))
+        if e.record_type == READING_TYPE:
+            _want_terminal(wanted, e)
     return wanted
+
+
+def _want_terminal(wanted: Wanted, entry: Entry) -> None:
+    """The terminal facts check 5 asks about a meter-reading batch (when its view states
+    them): the terminal's key, its ``meter-reading`` grant and its metering point's."""
+    body = entry.raw.get("body")
+    terminal = stated_terminal(body) if isinstance(body, dict) else None
+    if terminal is None:
+        return
+    key_id = bytes.fromhex(terminal[0].key_id)
+    wanted.terminal_key_ids.add(key_id)
+    wanted.grants.add((key_id, READING_TYPE))
+    wanted.points.add((key_id, terminal[1]))
 
 
 def _record_checks(run: _Run, entry: Entry, by_digest: dict[bytes, Entry]) -> None:

@@ -125,6 +125,9 @@ class Wanted:
     key_ids: set[bytes] = field(default_factory=set)
     grants: set[tuple[bytes, str]] = field(default_factory=set)
     digests: set[bytes] = field(default_factory=set)
+    #: The terminal keys meter-reading batches state, and (key, metering point) pairs.
+    terminal_key_ids: set[bytes] = field(default_factory=set)
+    points: set[tuple[bytes, str]] = field(default_factory=set)
 
 
 @dataclass(frozen=True)

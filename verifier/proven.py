@@ -4,9 +4,11 @@ endpoint: what ``carbon-verify`` reads (docs/VERIFY.md "What you trust").
 ``ProvenReader`` answers the questions the checks ask (``verifier.chain.ChainFacts``) from
 storage proofs of the two registries at the head block, read through untrusted JSON-RPC
 endpoints (verifier.evm): batch records and their anchor headers, the log hashes, the
-linked TrustRegistry, producer keys and their record types, each digest's revocation and
-supersession, attestations and the bodies that filed them. What no proof can establish,
-the chain id, the head and the anchoring receipts, every endpoint must say alike.
+linked TrustRegistry, producer keys and their record types, collection terminals' keys and
+their metering points, each digest's revocation and supersession, attestations and the
+bodies that filed them, and each registry's interface version (its proven build's). What
+no proof can establish, the chain id, the head and the anchoring receipts, every endpoint
+must say alike.
 
 The checks ask record by record; the reader proves a whole group at the first question
 (every key of the bundle, every digest's status, ...), in one batch request per round,
@@ -52,6 +54,11 @@ from verifier.facts import (
 __all__ = ["ProvenReader"]
 
 T = TypeVar("T")
+#: Each registry's interface versions, newest first, by a state variable it added.
+_VERSIONS = {
+    "anchor": ((2, "_supersessions"),),
+    "trust": ((3, "_terminalKeys"), (2, "_grants")),
+}
 _BATCH_ANCHORED = keccak(text="BatchAnchored(uint64,bytes32,uint32,bytes32,string,bytes32)")
 
 
@@ -274,13 +281,31 @@ class ProvenReader:
     # -- terminal keys (check 5 of a meter-reading batch) ----------------------------------
 
     def interface_version(self, contract: str) -> int:
-        raise UnavailableError("terminal keys are not proven by this reader yet")
+        """The interface version of the ``"anchor"`` or ``"trust"`` registry, from its proven
+        code: ``INTERFACE_VERSION`` is a constant in the code, not in storage, and the
+        registry's code hash is proven to be the build whose storage layout this verifier
+        carries (else a FAIL, as for every fact read from it), so the version is that build's,
+        told by the state variables its layout declares (docs/VERIFY.md §9.2)."""
+        target = self.registry.contract if contract == "anchor" else self.trust.contract
+
+        def prove() -> int:
+            target.account(self._head)
+            return next((v for v, name in _VERSIONS[contract] if target.layout.has(name)), 1)
+
+        return self._group(f"interface {contract}", prove)
 
     def terminal_key(self, key_id: bytes) -> TerminalKey | None:
-        raise UnavailableError("terminal keys are not proven by this reader yet")
+        return self._one(
+            "terminal keys",
+            self.wanted.terminal_key_ids,
+            key_id,
+            self.trust.prove_terminal_keys,
+        )
 
     def metering_point_grant(self, key_id: bytes, point: str) -> TypeGrant:
-        raise UnavailableError("terminal keys are not proven by this reader yet")
+        return self._one(
+            "points", self.wanted.points, (key_id, point), self.trust.prove_point_grants
+        )
 
     def body(self, address: str) -> Body | None:
         """The body as accredited; the bodies of every planned attestation in one go."""

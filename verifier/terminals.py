@@ -31,7 +31,7 @@ from verifier.model import Status
 if TYPE_CHECKING:
     from verifier.checks import Entry
 
-__all__ = ["check_signatures", "check_terminal"]
+__all__ = ["READING_TYPE", "check_signatures", "check_terminal", "stated_terminal"]
 
 READING_TYPE = "meter-reading"
 SCHEMES = {1: ALG_ED25519, 2: ALG_SM2_SM3}
@@ -53,21 +53,30 @@ def check_signatures(reader: ChainFacts, entry: Entry) -> tuple[Status, str]:
     return worst, f"{reason}; terminal: {why}"
 
 
+def stated_terminal(body: dict[str, Any]) -> tuple[PublicKey, str] | None:
+    """The terminal key and the metering point a meter-reading batch's ``body`` states;
+    None when this view does not disclose them."""
+    point = body.get("metering_point")
+    if not isinstance(point, str):
+        return None
+    try:
+        return terminal_key(body), point
+    except (LedgerError, KeyError, TypeError):
+        return None
+
+
 def check_terminal(reader: ChainFacts, entry: Entry) -> tuple[Status, str]:
     """The terminal half of check 5 for one meter-reading batch (after the producer half
     passed, so its batch is on this chain)."""
     raw = entry.raw.get("body")
     body: dict[str, Any] = raw if isinstance(raw, dict) else {}
-    try:
-        stated: PublicKey | None = terminal_key(body)
-    except (LedgerError, KeyError, TypeError):
-        stated = None
-    point = body.get("metering_point")
-    if stated is None or not isinstance(point, str):
+    terminal = stated_terminal(body)
+    if terminal is None:
         return Status.WARN, (
             "the terminal or the metering point is not disclosed in this view, so its "
             "signatures cannot be checked: ask for the regulator view"
         )
+    stated, point = terminal
     if reader.interface_version("trust") < 3:
         return Status.WARN, (
             "the TrustRegistry is older than interface version 3 and holds no terminal keys, "

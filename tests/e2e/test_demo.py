@@ -211,6 +211,7 @@ def test_a_rerun_over_a_ledger_holding_a_failing_record_exports_only_its_own(
                 producer=ledgerdata.PRODUCER,
                 public_key_hex=public_key_bytes(ledgerdata.PRODUCER_KEY).hex(),
                 valid_from=since,
+                record_types=["rating-rule"],
             )
             add_principal(
                 session, "stray", role="producer", producer=ledgerdata.PRODUCER,

@@ -15,80 +15,26 @@ from typing import Any
 
 import pytest
 
-from anchoring.chain import Chain, MemoryChain
-from anchoring.deployment import deploy_contracts
+from anchoring.chain import MemoryChain
 from ledger.core.calc.efficiency import compute_carbon_efficiency
-from ledger.core.keys import ALG_SM2_SM3, public_key_of
+from ledger.core.keys import public_key_of
 from ledger.core.records import validate_record
 from ledger.core.sm2 import SM2PrivateKey
-from ledger.core.view import Commitment, commit
+from ledger.core.view import commit
 from ledger.examples import efficiency as ex
-from ledger.examples.efficiency import efficiency_example_records
 from ledger.service.efficiency_report import REPORT_NAMES, attach_report
 from tests.verifier.conftest import pins_for
-from tests.verifier.support import (
-    KEY_VALID_FROM,
-    KEY_VALID_UNTIL,
-    Ledger,
-    anchor,
-    register_producers,
-    seeded_salts,
-)
+from tests.verifier.support import Ledger, anchor, build_efficiency_ledger, seeded_salts
 from verifier.chain import ChainReader
 from verifier.checks import verify_bundle
 from verifier.model import Status, Verification
-
-_REFERENCE = (
-    "factor-set",
-    "metadata-template",
-    "industry-benchmark",
-    "efficiency-grading-rule",
-)
-
-
-def register_terminal(chain: Chain, trust: Any, terminal: ex.Terminal) -> None:
-    """``registerTerminalKey`` (key admin), then ``grantMeteringPoint`` and
-    ``grantRecordType`` (registrar), as ``carbonledger keys terminal`` does."""
-    public = public_key_of(terminal.key)
-    kid = bytes.fromhex(public.key_id)
-    chain.transact(
-        trust.functions.registerTerminalKey(
-            kid,
-            2 if public.scheme == ALG_SM2_SM3 else 1,
-            public.raw,
-            public.distinguishing_id or b"",
-            hashlib.sha256(terminal.id.encode()).digest(),
-            KEY_VALID_FROM,
-            KEY_VALID_UNTIL,
-        )
-    )
-    chain.transact(trust.functions.grantMeteringPoint(kid, terminal.metering_point))
-    chain.transact(trust.functions.grantRecordType(kid, "meter-reading"))
 
 
 @pytest.fixture(scope="module")
 def ledger(artifacts: dict[str, Any]) -> Iterator[Ledger]:
     chain = MemoryChain()
     try:
-        commitments: dict[str, Commitment] = {}
-
-        def digest_of(record: dict[str, Any]) -> str:
-            commitments[record["id"]] = commit(record, salt_source=seeded_salts(record["id"]))
-            return commitments[record["id"]].digest_hex
-
-        efficiency_example_records(digest_of, days=1)
-        deployment = deploy_contracts(chain, artifacts, admin_delay_s=3600)
-        built = Ledger(chain, deployment, commitments)
-        producers: dict[str, set[str]] = {}
-        for c in commitments.values():
-            producers.setdefault(c.record["producer"], set()).add(c.record["type"])
-        register_producers(chain, built.contract("TrustRegistry"), producers)
-        for terminal in ex.terminals():
-            register_terminal(chain, built.contract("TrustRegistry"), terminal)
-        reference = [i for i, c in commitments.items() if c.record["type"] in _REFERENCE]
-        anchor(built, reference)
-        anchor(built, [i for i in commitments if i not in reference])
-        yield built
+        yield build_efficiency_ledger(chain, artifacts)
     finally:
         chain.close()
 

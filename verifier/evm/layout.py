@@ -61,6 +61,10 @@ class StorageLayout:
         self._vars = {entry["label"]: entry for entry in doc["storage"]}
         self._types: dict[str, dict[str, Any]] = doc["types"]
 
+    def has(self, variable: str) -> bool:
+        """Whether this build declares the state variable ``variable``."""
+        return variable in self._vars
+
     @classmethod
     def packaged(cls, name: str) -> StorageLayout:
         """The layout shipped with this verifier for ``AnchorRegistry`` or ``TrustRegistry``."""

@@ -1,16 +1,18 @@
 """The TrustRegistry's state proven against a block header (docs/CONTRACTS.md §4): producer
 keys with their windows and revocations, the record types granted to each key, the
-attestations filed about a digest, and the accredited bodies that filed them.
+attestations filed about a digest, the accredited bodies that filed them, and (interface
+version 3) collection terminals' keys and the metering points granted to them.
 
 Each read proves every key, grant, digest or body the bundle needs at once, through
 ``ProvenContract.words`` (one batch request per round): attestations take two rounds
-(their count, then the entries), bodies two (their fields, then the words of names longer
-than 31 bytes).
+(their count, then the entries), bodies and terminal keys two (their fields, then the
+words of ``string`` and ``bytes`` values longer than 31 bytes).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import TypeVar
 
 from eth_utils import keccak, to_checksum_address
 
@@ -23,7 +25,7 @@ from verifier.evm.layout import (
     short_bytes,
 )
 from verifier.evm.network import Network
-from verifier.facts import Attestation, Body, ProducerKey, TypeGrant
+from verifier.facts import Attestation, Body, ProducerKey, TerminalKey, TypeGrant
 
 __all__ = ["MAX_ATTESTATIONS", "TrustProver"]
 
@@ -31,8 +33,12 @@ _KEY_FIELDS = ("publicKey", "producerId", "validFrom", "validUntil", "revokedAt"
 _ATTESTATION_FIELDS = ("body", "reportDigest", "verdict", "blockNumber", "timestamp")
 _BODY_NUMBERS = ("validFrom", "validUntil", "withdrawn")
 _BODY_TEXTS = ("name", "scope", "regions")
+_TERMINAL_NUMBERS = ("scheme", "terminalId", "validFrom", "validUntil", "revokedAt")
+_TERMINAL_BYTES = ("publicKey", "distinguishingId")
 #: Attestations read per digest (the most recent filings beyond it are counted, not read).
 MAX_ATTESTATIONS = 100
+
+K = TypeVar("K")
 
 
 class TrustProver:
@@ -79,14 +85,24 @@ class TrustProver:
         self, pairs: Iterable[tuple[bytes, str]], block: int
     ) -> dict[tuple[bytes, str], TypeGrant]:
         """When each key was granted (and withdrawn) each record type; both zero when never."""
+        return self._prove_grants("_grants", pairs, block)
+
+    def prove_point_grants(
+        self, pairs: Iterable[tuple[bytes, str]], block: int
+    ) -> dict[tuple[bytes, str], TypeGrant]:
+        """When each terminal key was granted (and withdrawn) each metering point; both zero
+        when never (``getMeteringPointGrant``)."""
+        return self._prove_grants("_points", pairs, block)
+
+    def _prove_grants(
+        self, variable: str, pairs: Iterable[tuple[bytes, str]], block: int
+    ) -> dict[tuple[bytes, str], TypeGrant]:
+        """``variable[keyId][keccak256(name)]`` of each pair: (grantedAt, withdrawnAt)."""
         plan = {
-            (key_id, record_type): {
-                name: self.layout.locate(
-                    "_grants", key_id, keccak(record_type.encode("utf-8")), name
-                )
-                for name in ("grantedAt", "withdrawnAt")
-            }
-            for key_id, record_type in set(pairs)
+            (key_id, name): self._fields(
+                variable, key_id, ("grantedAt", "withdrawnAt"), under=keccak(name.encode())
+            )
+            for key_id, name in set(pairs)
         }
         words = self.contract.words(_flat(plan.values()), block)
         return {
@@ -96,6 +112,39 @@ class TrustProver:
             )
             for pair, at in plan.items()
         }
+
+    def prove_terminal_keys(
+        self, key_ids: Iterable[bytes], block: int
+    ) -> dict[bytes, TerminalKey | None]:
+        """Each terminal key as registered, its public key and distinguishing identifier
+        read from their ``bytes`` slots (None: never registered, its scheme is zero)."""
+        plan = {
+            k: self._fields("_terminalKeys", k, (*_TERMINAL_NUMBERS, *_TERMINAL_BYTES))
+            for k in set(key_ids)
+        }
+        words = self.contract.words(_flat(plan.values()), block)
+        raw = self._bytes_values(
+            {(k, name): at[name] for k, at in plan.items() for name in _TERMINAL_BYTES},
+            words,
+            block,
+        )
+        out: dict[bytes, TerminalKey | None] = {}
+        for k, at in plan.items():
+            v = {name: at[name].extract(words[at[name].slot]) for name in _TERMINAL_NUMBERS}
+            out[k] = (
+                TerminalKey(
+                    v["scheme"],
+                    raw[(k, "publicKey")],
+                    raw[(k, "distinguishingId")],
+                    v["terminalId"].to_bytes(32, "big"),
+                    v["validFrom"],
+                    v["validUntil"],
+                    v["revokedAt"],
+                )
+                if v["scheme"]  # registerTerminalKey refuses scheme 0
+                else None
+            )
+        return out
 
     def prove_attestations(
         self, digests: Iterable[bytes], block: int, *, limit: int = MAX_ATTESTATIONS
@@ -131,20 +180,8 @@ class TrustProver:
             for a in set(addresses)
         }
         words = self.contract.words(_flat(plan.values()), block)
-        # A string of 32 bytes or more keeps its length in its slot and its data elsewhere.
-        long_texts = {
-            (a, name): long_bytes_slots(at[name].slot, bytes_length(words[at[name].slot]))
-            for a, at in plan.items()
-            for name in _BODY_TEXTS
-            if words[at[name].slot] & 1
-        }
-        data = (
-            self.contract.words(
-                [Location(s, 0, 32, "t_bytes32") for slots in long_texts.values() for s in slots],
-                block,
-            )
-            if long_texts
-            else {}
+        raw = self._bytes_values(
+            {(a, name): at[name] for a, at in plan.items() for name in _BODY_TEXTS}, words, block
         )
         out: dict[str, Body | None] = {}
         for a, at in plan.items():
@@ -152,14 +189,7 @@ class TrustProver:
             if v["validUntil"] == 0:  # accreditBody refuses an empty window
                 out[a] = None
                 continue
-            texts = {}
-            for name in _BODY_TEXTS:
-                word = words[at[name].slot]
-                if (a, name) in long_texts:
-                    raw = b"".join(data[s].to_bytes(32, "big") for s in long_texts[(a, name)])
-                    texts[name] = raw[: bytes_length(word)].decode("utf-8", "replace")
-                else:
-                    texts[name] = short_bytes(word).decode("utf-8", "replace")
+            texts = {name: raw[(a, name)].decode("utf-8", "replace") for name in _BODY_TEXTS}
             out[a] = Body(
                 a,
                 texts["name"],
@@ -171,6 +201,35 @@ class TrustProver:
             )
         return out
 
+    def _bytes_values(
+        self, at: Mapping[K, Location], words: Mapping[int, int], block: int
+    ) -> dict[K, bytes]:
+        """The data of the ``string``/``bytes`` values whose slots ``at`` names, given the
+        proven ``words`` of those slots: one more round for the values of 32 bytes or more,
+        which keep their length in their slot and their data from ``keccak256(slot)`` on."""
+        long_values = {
+            name: long_bytes_slots(loc.slot, bytes_length(words[loc.slot]))
+            for name, loc in at.items()
+            if words[loc.slot] & 1
+        }
+        data = (
+            self.contract.words(
+                [Location(s, 0, 32, "t_bytes32") for slots in long_values.values() for s in slots],
+                block,
+            )
+            if long_values
+            else {}
+        )
+        out: dict[K, bytes] = {}
+        for name, loc in at.items():
+            word = words[loc.slot]
+            if name in long_values:
+                joined = b"".join(data[s].to_bytes(32, "big") for s in long_values[name])
+                out[name] = joined[: bytes_length(word)]
+            else:
+                out[name] = short_bytes(word)
+        return out
+
     def _fields(
         self,
         variable: str,
@@ -178,8 +237,15 @@ class TrustProver:
         fields: Iterable[str],
         *,
         index: int | None = None,
+        under: bytes | None = None,
     ) -> dict[str, Location]:
-        path: tuple[int | bytes, ...] = (key,) if index is None else (key, index)
+        """The locations of ``fields`` of ``variable[key]`` (``[index]`` of an array, or
+        ``[under]`` of a nested mapping)."""
+        path: tuple[int | bytes, ...] = (key,)
+        if index is not None:
+            path += (index,)
+        if under is not None:
+            path += (under,)
         return {name: self.layout.locate(variable, *path, name) for name in fields}
 
 
