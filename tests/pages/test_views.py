@@ -77,5 +77,7 @@ def test_status_of_a_superseded_anchored_record() -> None:
     at = "2026-03-01T12:00:00Z"
     assert status.label == "superseded 已被取代" and status.superseded_by == ["urn:x:v2"]
     assert status.anchored == {"seq": "2", "tx": "0xab", "block": "12", "at": at}
-    pending = status_of(RecordState("pending", "pending", None, None, None, (), None), batch_seq=None)
+    pending = status_of(
+        RecordState("pending", "pending", None, None, None, (), None), batch_seq=None
+    )
     assert pending.anchored is None and pending.batch_seq is None
