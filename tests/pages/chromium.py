@@ -18,6 +18,21 @@ import uvicorn
 from tests.api.world import Template, World, open_world
 from tests.pages.test_escaping import hostile_record
 
+__all__ = [
+    "BROWSER",
+    "By",
+    "Keys",
+    "NoAlertPresentException",
+    "WebDriverWait",
+    "driver",
+    "screenshot",
+    "serious_violations",
+    "served",
+    "sign_in",
+    "sign_out",
+    "wait_for",
+]
+
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / "build" / "screenshots" / "pages"
@@ -30,6 +45,7 @@ try:
     from selenium.common.exceptions import NoAlertPresentException
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.wait import WebDriverWait
 except ImportError:  # pragma: no cover - selenium is a dev dependency

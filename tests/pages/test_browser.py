@@ -3,6 +3,7 @@ by Selenium through the system's chromedriver (never a downloaded one)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
