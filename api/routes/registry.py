@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from api.registry import hit_url
+from api.registry import ENTERPRISE_ID_PATTERN, hit_url
 from api.routes.deps import OPTIONAL_AUTH, Api, CurrentCaller, Limit, Subject
 from api.routes.registry_payloads import (
     document_json,
@@ -46,6 +46,9 @@ Risk = Literal["none", "not-assessable", "blue", "yellow", "red"]
 WarningState = Literal["listed", "overdue", "rectified", "clear"]
 Region = Annotated[str, Query(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9-]+$")]
 EnterpriseId = Annotated[str, Query(min_length=1, max_length=400, description="enterprise id")]
+RegisteredId = Annotated[
+    str, Query(pattern=ENTERPRISE_ID_PATTERN, description="enterprise id (a URN)")
+]
 
 
 def _page(listing: Listing[Any], items: list[dict[str, Any]]) -> dict[str, Any]:
@@ -137,7 +140,7 @@ def get_enterprise(api: Api, caller: CurrentCaller, id: EnterpriseId) -> dict[st
     responses=problems(401, 403, 404),
 )
 def register_enterprise(
-    api: Api, caller: CurrentCaller, id: EnterpriseId, body: EnterpriseIn
+    api: Api, caller: CurrentCaller, id: RegisteredId, body: EnterpriseIn
 ) -> dict[str, Any]:
     """A regulator's register entry: the names in English and Chinese, the region and the
     Handle prefixes whose equipment belongs to the enterprise."""
