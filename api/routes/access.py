@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 
-from api.routes.deps import Api, CurrentCaller, Limit
+from api.routes.deps import Api, CurrentCaller, Limit, declared_query_only
 from api.routes.registry_payloads import grant_json, log_entry_json
 from api.routes.registry_schemas import (
     AccessLogOut,
@@ -19,7 +19,7 @@ from api.routes.registry_schemas import (
 from api.routes.schemas import problems
 from ledger.service.limits import MAX_CURSOR
 
-router = APIRouter(tags=["access"])
+router = APIRouter(tags=["access"], dependencies=[Depends(declared_query_only)])
 
 RequestId = Annotated[str, Path(min_length=16, max_length=16, pattern=r"^[0-9a-f]{16}$")]
 

@@ -8,6 +8,7 @@ from fastapi import Depends, Query, Request
 
 from api.auth import Caller, current_caller
 from api.service import ApiService
+from ledger.core.errors import MalformedError
 from ledger.service.limits import (
     DEFAULT_PAGE,
     MAX_CURSOR,
@@ -18,6 +19,26 @@ from ledger.service.limits import (
 
 #: The page size of a listing when the caller names none (docs/API.md §5).
 DEFAULT_LIMIT = DEFAULT_PAGE
+
+
+def declared_query_only(request: Request) -> None:
+    """Refuse a query parameter the operation does not declare (422, naming it), so that a
+    misspelt filter is an error rather than a silently wider answer."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    declared = {p.alias for p in _query_params(dependant)}
+    for name in request.query_params:
+        if name not in declared:
+            raise MalformedError("not a parameter of this operation", path=name or "(empty)")
+
+
+def _query_params(dependant: Any) -> list[Any]:
+    found = list(dependant.query_params)
+    for sub in dependant.dependencies:
+        found += _query_params(sub)
+    return found
 
 
 def get_api(request: Request) -> ApiService:

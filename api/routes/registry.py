@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from api.registry import ENTERPRISE_ID_PATTERN, hit_url
-from api.routes.deps import OPTIONAL_AUTH, Api, CurrentCaller, Limit, Subject
+from api.routes.deps import OPTIONAL_AUTH, Api, CurrentCaller, Limit, Subject, declared_query_only
 from api.routes.registry_payloads import (
     document_json,
     enterprise_detail_json,
@@ -37,7 +37,7 @@ from ledger.service.registry import MAX_PAGE_NUMBER, MAX_QUERY_CHARS
 from ledger.service.registrymodels import Listing
 from ledger.store.listings import EnterpriseFilter, EquipmentFilter
 
-router = APIRouter(tags=["registry"])
+router = APIRouter(tags=["registry"], dependencies=[Depends(declared_query_only)])
 
 DEFAULT_LIMIT = 50
 PageNumber = Annotated[int, Query(ge=1, le=MAX_PAGE_NUMBER, description="page, from 1")]
