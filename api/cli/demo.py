@@ -60,6 +60,8 @@ BODY_NAME = "Example Verification Body (accredited, ISO 14065)"
 BODY_SCOPE = "ISO 14065:2020 / ISO 14064-3:2019 verification of product carbon footprints"
 BODY_REGIONS = "EU-CBAM,GB,SEA,CN"
 BODY_PRINCIPAL = "demo-verification-body"
+#: The regulator whose key ``up --demo`` prints for signing in on the pages.
+REGULATOR_PRINCIPAL = "demo-regulator"
 
 #: principal name -> (producer, record types it may submit)
 PRODUCERS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -82,6 +84,8 @@ class DemoResult:
     attestations_filed: int
     report_digest_hex: str
     documents_dir: Path
+    #: The API key of the demo regulator (``credentials.json``), to sign in on the pages.
+    regulator_key: str
 
 
 def _say(message: str) -> None:
@@ -190,6 +194,7 @@ def _credentials(directory: Path, store: Store) -> dict[str, str]:
         for name, (producer, types) in PRODUCERS.items()
     }
     wanted[BODY_PRINCIPAL] = ("auditor", None, [], ["*"])
+    wanted[REGULATOR_PRINCIPAL] = ("regulator", None, [], [])
     now = datetime.now(UTC)
     with store.transaction() as session:
         for name, (role, producer, types, grants) in wanted.items():
@@ -404,6 +409,7 @@ def run_demo(
         attestations_filed=len(filed),
         report_digest_hex=report_digest,
         documents_dir=documents_dir,
+        regulator_key=tokens[REGULATOR_PRINCIPAL],
     )
 
 
