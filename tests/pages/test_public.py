@@ -4,6 +4,7 @@ every page and every API answer an anonymous reader can fetch, in both languages
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -11,6 +12,7 @@ from urllib.parse import quote
 from babel.messages.pofile import read_po
 
 from api.pages.i18n import Reader, catalogue_path
+from ledger.examples import BIM_TANK_INSPECTION
 from tests.api.world import ENTERPRISE, World
 from tests.pages.conftest import browser
 
@@ -109,3 +111,21 @@ def test_the_registry_lists_green_enterprises_without_an_account(world: World) -
     assert reply.status_code == 200 and ENTERPRISE in reply.text
     items = world.http.get("/v1/registry").json()["items"]
     assert [i["enterprise"]["id"] if "enterprise" in i else i["id"] for i in items] == [ENTERPRISE]
+
+
+def test_a_bulk_indexes_a_new_piece_of_equipment_once(world: World) -> None:
+    # Two archive entries about one new piece of equipment in one bulk: one directory row
+    # counting both, found by its Handle in any case.
+    subject = "88.118.8/BULK-0001"
+    records = []
+    for n in (1, 2):
+        record = copy.deepcopy(world.template.records[BIM_TANK_INSPECTION])
+        record["id"] = f"urn:carbonledger:bim-archive:bulk-{n}"
+        record["subject"] = subject
+        record["body"]["equipment"]["identifiers"][0]["value"] = subject
+        records.append(record)
+    world.client("plant-mes").submit_bulk(records)
+    item = world.http.get("/v1/equipment/item", params={"subject": subject}).json()
+    assert item["equipment"]["records"] == 2, item
+    found = world.http.get("/v1/search", params={"q": subject.lower()}).json()
+    assert [h["key"] for h in found["hits"]] == [subject]
