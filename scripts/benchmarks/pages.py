@@ -54,6 +54,7 @@ from ledger.store.producers import add_producer, add_producer_key
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 BULK = 1000
 ROUNDS = 60
+WARM_UP = 15
 LIMIT = 3.0
 
 
@@ -163,6 +164,8 @@ def _cases(ledger: Ledger) -> dict[str, Callable[[], Any]]:
 def _timings(work: Callable[[], Any], rounds: int) -> tuple[float, float]:
     reply = work()
     assert reply.status_code in (200, 303, 404), (reply.status_code, reply.text[:300])
+    for _ in range(WARM_UP):  # templates compiled, caches filled, before timing
+        work()
     samples = []
     for _ in range(rounds):
         start = time.perf_counter()
