@@ -10,7 +10,16 @@ from typing import Any
 
 from ledger.examples import CC_ENTERPRISE_2025
 from tests.api.world import ENTERPRISE, World
-from tests.pages.chromium import BROWSER, By, driver, served, sign_in, sign_out, wait_for
+from tests.pages.chromium import (
+    BROWSER,
+    By,
+    WebDriverWait,
+    driver,
+    served,
+    sign_in,
+    sign_out,
+    wait_for,
+)
 
 pytestmark = BROWSER
 __all__ = ["driver", "served"]  # the fixtures, imported for pytest
@@ -53,10 +62,12 @@ def test_a_grant_from_request_to_expiry_with_its_access_log(
         By.CSS_SELECTOR, f"tr[data-request-id='{request_id}']"
     )
     row.find_element(By.CSS_SELECTOR, "button.approve").click()
-    row = wait_for(driver, "requests").find_element(
-        By.CSS_SELECTOR, f"tr[data-request-id='{request_id}']"
+    # The decision posts and lands back on /access: wait for the new page's row.
+    WebDriverWait(driver, 15).until(
+        lambda d: d.find_elements(
+            By.CSS_SELECTOR, f"tr[data-request-id='{request_id}'].request-approved"
+        )
     )
-    assert row.get_attribute("class") == "request-approved"
 
     sign_out(driver, base)
     sign_in(driver, base, tokens["bidder-co"])

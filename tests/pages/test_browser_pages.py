@@ -131,7 +131,10 @@ def _search_with_the_keyboard(driver: Any, base: str, query: str) -> str:
             break
         driver.switch_to.active_element.send_keys(Keys.TAB)
     assert driver.switch_to.active_element.get_attribute("id") == "q"
+    home = driver.current_url
     driver.switch_to.active_element.send_keys(query, Keys.ENTER)
+    # Every search leaves the home page: wait for the next page, not the one still shown.
+    WebDriverWait(driver, 15).until(lambda d: d.current_url != home)
     wait_for(driver, "main")
     parts = urlsplit(driver.current_url)
     return parts.path + ("?" + parts.query if parts.query else "")
