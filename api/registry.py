@@ -1,4 +1,4 @@
-"""What the registry routes and the pages call (docs/API.md §3.6, docs/PAGES.md §1): the
+"""What the registry routes and the pages call (docs/API.md §3.8, docs/PAGES.md §1): the
 search, the listings of enterprises and equipment, their pages, the warning list, the
 whitelist, the public register, the document check, the home page's figures, the
 enterprise register and authorised readers' access requests.
@@ -9,6 +9,7 @@ of the records is its ``Reading`` (``api.readers``), applied below in the querie
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import urlencode
@@ -37,9 +38,12 @@ from ledger.store.grants import StoredGrant, StoredLogEntry
 from ledger.store.indexes import register_enterprise
 from ledger.store.listings import EnterpriseFilter, EquipmentFilter
 
-__all__ = ["RegistryService", "hit_url"]
+__all__ = ["ENTERPRISE_ID_PATTERN", "RegistryService", "hit_url"]
 
 MAX_NAME_CHARS = 400
+#: What the register accepts as an enterprise id: a URN, as records name enterprises
+#: (``urn:carbonledger:enterprise:…``; docs/API.md §3.8).
+ENTERPRISE_ID_PATTERN = r"^urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}:[!-~]{1,360}$"
 MAX_PREFIXES = 20
 
 
@@ -128,6 +132,10 @@ class RegistryService:
         handle_prefixes: list[str],
     ) -> EnterpriseDetail:
         name = require_role(caller, "regulator")
+        if not re.fullmatch(ENTERPRISE_ID_PATTERN, enterprise_id):
+            raise MalformedError(
+                "an enterprise id is a URN such as urn:carbonledger:enterprise:name", path="id"
+            )
         for path, value in (("name_en", name_en), ("name_zh", name_zh)):
             if value is not None and not (0 < len(value) <= MAX_NAME_CHARS):
                 raise MalformedError(f"1 to {MAX_NAME_CHARS} characters", path=path)

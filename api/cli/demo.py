@@ -68,6 +68,8 @@ BODY_NAME = "Example Verification Body (accredited, ISO 14065)"
 BODY_SCOPE = "ISO 14065:2020 / ISO 14064-3:2019 verification of product carbon footprints"
 BODY_REGIONS = "EU,GB,SEA,CN"
 BODY_PRINCIPAL = "demo-verification-body"
+#: The regulator whose key ``up --demo`` prints for signing in on the pages.
+REGULATOR_PRINCIPAL = "demo-regulator"
 
 #: principal name -> (producer, record types it may submit)
 PRODUCERS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -92,6 +94,8 @@ class DemoResult:
     attestations_filed: int
     report_digest_hex: str
     documents_dir: Path
+    #: The API key of the demo regulator (``credentials.json``), to sign in on the pages.
+    regulator_key: str
     #: What an earlier run had made already and this one used as it was.
     reused: tuple[str, ...] = ()
     #: the carbon-efficiency part (docs/DEMO.md): the code's page URL, report, bundle
@@ -208,6 +212,7 @@ def _credentials(directory: Path, store: Store) -> dict[str, str]:
         for name, (producer, types) in PRODUCERS.items()
     }
     wanted[BODY_PRINCIPAL] = ("auditor", None, [], ["*"])
+    wanted[REGULATOR_PRINCIPAL] = ("regulator", None, [], [])
     now = datetime.now(UTC)
     with store.transaction() as session:
         for name, (role, producer, types, grants) in wanted.items():
@@ -435,6 +440,7 @@ def run_demo(
         attestations_filed=len(filed),
         report_digest_hex=report_digest,
         documents_dir=documents_dir,
+        regulator_key=tokens[REGULATOR_PRINCIPAL],
         reused=tuple(reused),
         efficiency=efficiency,
     )

@@ -286,6 +286,8 @@ def _demo(
                            if result.attestations_filed else ", filed earlier")),
         ("documents", _shown_path(result.documents_dir)),
         ("reused", "; ".join(result.reused) if result.reused else "nothing: a first run"),
+        ("pages", f"{state.api_url}/"),
+        ("regulator key", f"{result.regulator_key} (sign in on the pages)"),
     ]  # fmt: skip
     print_rows(rows)
     print("\nVerify the bundle against the chain (exit 0 = every check passed):\n")

@@ -1,4 +1,4 @@
-"""The registry (docs/API.md §3.6): one search, the listings of enterprises and equipment
+"""The registry (docs/API.md §3.8): one search, the listings of enterprises and equipment
 with their filters, an enterprise's and a piece of equipment's aggregates, the warning
 list, the whitelist of verification bodies, the public register of green enterprises,
 the document check, and the enterprise register regulators keep."""
@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 
-from api.registry import hit_url
+from api.registry import ENTERPRISE_ID_PATTERN, hit_url
 from api.routes.body import json_body, model_body_doc
 from api.routes.deps import OPTIONAL_AUTH, Api, CurrentCaller, Limit, Subject
 from api.routes.registry_payloads import (
@@ -47,6 +47,9 @@ Risk = Literal["none", "not-assessable", "blue", "yellow", "red"]
 WarningState = Literal["listed", "overdue", "rectified", "clear"]
 Region = Annotated[str, Query(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9-]+$")]
 EnterpriseId = Annotated[str, Query(min_length=1, max_length=400, description="enterprise id")]
+RegisteredId = Annotated[
+    str, Query(pattern=ENTERPRISE_ID_PATTERN, description="enterprise id (a URN)")
+]
 
 
 def _page(listing: Listing[Any], items: list[dict[str, Any]]) -> dict[str, Any]:
@@ -141,7 +144,7 @@ def get_enterprise(api: Api, caller: CurrentCaller, id: EnterpriseId) -> dict[st
 def register_enterprise(
     api: Api,
     caller: CurrentCaller,
-    id: EnterpriseId,
+    id: RegisteredId,
     body: Annotated[EnterpriseIn, Depends(json_body(EnterpriseIn))],
 ) -> dict[str, Any]:
     """A regulator's register entry: the names in English and Chinese, the region and the

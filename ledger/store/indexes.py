@@ -70,11 +70,26 @@ def _refresh_names(row: Enterprise) -> None:
     row.sort_key = search_key(row.name_en or row.name or row.name_zh or row.enterprise_id)[:400]
 
 
-def _enterprise_row(session: Session, enterprise_id: str) -> Enterprise:
-    row = session.get(Enterprise, enterprise_id)
+class _Pending:
+    """Rows added in this call and not flushed yet: a bulk indexes them without
+    autoflushing the whole session before each look-up (which made indexing cost more
+    than the rest of acceptance), and a subject seen twice in one bulk is one row."""
+
+    def __init__(self) -> None:
+        self.equipment: dict[str, Equipment] = {}
+        self.enterprises: dict[str, Enterprise] = {}
+        self.identifiers: set[tuple[str, str]] = set()
+
+
+def _enterprise_row(
+    session: Session, enterprise_id: str, pending: dict[str, Enterprise] | None = None
+) -> Enterprise:
+    row = (pending or {}).get(enterprise_id) or session.get(Enterprise, enterprise_id)
     if row is None:
         row = Enterprise(enterprise_id=enterprise_id, search_text="", sort_key="")
         session.add(row)
+    if pending is not None:
+        pending[enterprise_id] = row
     return row
 
 
@@ -99,8 +114,8 @@ def rule_regions(session: Session, rule_ids: Iterable[str]) -> dict[str, str]:
     return {str(rid): str(region) for rid, region in rows}
 
 
-def _index_rating(session: Session, item: IndexedRecord) -> None:
-    row = _enterprise_row(session, item.subject)
+def _index_rating(session: Session, item: IndexedRecord, pending: _Pending) -> None:
+    row = _enterprise_row(session, item.subject, pending.enterprises)
     row.name = item.enterprise_name or row.name
     _refresh_names(row)
     row.grade, row.rating_pk, row.rated_at = item.grade, item.record_pk, item.issued_at
@@ -112,11 +127,12 @@ def _index_rating(session: Session, item: IndexedRecord) -> None:
         row.rectified_pk, row.rectified_at = item.record_pk, item.issued_at
 
 
-def _index_equipment(session: Session, item: IndexedRecord) -> None:
-    row = session.get(Equipment, item.subject)
+def _index_equipment(session: Session, item: IndexedRecord, pending: _Pending) -> None:
+    row = pending.equipment.get(item.subject) or session.get(Equipment, item.subject)
     if row is None:
         row = Equipment(subject=item.subject, records=0)
         session.add(row)
+    pending.equipment[item.subject] = row
     row.records = (row.records or 0) + 1
     row.last_pk, row.last_issued_at = item.record_pk, item.issued_at
     row.name = item.equipment_name or row.name
@@ -130,6 +146,9 @@ def _index_equipment(session: Session, item: IndexedRecord) -> None:
         row.handle_prefix = prefix
         row.enterprise_id = _owner_of(session, prefix)
     for scheme, value in ((s, v) for s, v in item.identifiers if s in SEARCHABLE_SCHEMES):
+        if (scheme, value) in pending.identifiers:
+            continue
+        pending.identifiers.add((scheme, value))
         if session.get(EquipmentIdentifier, (scheme, value)) is None:
             session.add(
                 EquipmentIdentifier(
@@ -154,6 +173,13 @@ def _refresh_risk(session: Session, subject: str) -> None:
 def index_records(session: Session, items: Sequence[IndexedRecord]) -> None:
     """Index ``items`` (records just accepted, in acceptance order) in the caller's
     transaction."""
+    pending = _Pending()
+    with session.no_autoflush:
+        _index_all(session, items, pending)
+    flush(session)
+
+
+def _index_all(session: Session, items: Sequence[IndexedRecord], pending: _Pending) -> None:
     for item in items:
         session.add(
             RecordFacet(
@@ -171,15 +197,14 @@ def index_records(session: Session, items: Sequence[IndexedRecord]) -> None:
             )
         )
         if item.type == "credit-change":
-            _index_rating(session, item)
+            _index_rating(session, item, pending)
         elif item.is_equipment:
-            _index_equipment(session, item)
+            _index_equipment(session, item, pending)
         for sha256_hex in dict.fromkeys(item.documents):
             session.add(DocumentHash(sha256_hex=sha256_hex, record_pk=item.record_pk))
         if item.type == "risk-assessment":
             flush(session)
             _refresh_risk(session, item.subject)
-    flush(session)
 
 
 def register_enterprise(session: Session, entry: DirectoryEntry, *, at: datetime, by: str) -> None:

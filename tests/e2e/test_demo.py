@@ -60,6 +60,23 @@ def test_up_demo_ends_with_a_verify_command_that_passes(demo_service: DemoRun) -
     ]  # fmt: skip
 
 
+def test_up_demo_prints_the_pages_and_a_regulator_key_that_signs_in(
+    demo_service: DemoRun,
+) -> None:
+    out = demo_service.result.stdout
+    pages = re.search(r"^ *pages +(http://\S+/)$", out, re.M)
+    key = re.search(r"^ *regulator key +(clk_\S+) ", out, re.M)
+    assert pages and key, out
+    with httpx.Client(base_url=pages.group(1), timeout=30) as browser:
+        form = browser.get("/login")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+        assert form.status_code == 200 and csrf
+        signed = browser.post("/login", data={"csrf": csrf.group(1), "api_key": key.group(1)})
+        assert signed.status_code == 303
+        home = browser.get("/")
+        assert "demo-regulator" in home.text and 'id="signed-in"' in home.text
+
+
 def test_the_scenario_is_complete(
     demo_service: DemoRun, capsys: pytest.CaptureFixture[str]
 ) -> None:
