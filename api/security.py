@@ -19,7 +19,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from api.auth import Caller, require_role
+from api.problems import ForbiddenError
 from ledger.core.canonical import format_timestamp
+from ledger.core.errors import StorageError
 from ledger.store import Store, apikeys
 from ledger.store import access as access_store
 from ledger.store.auditlog import AuditEvent, audit_events, record_event
@@ -95,7 +97,8 @@ class AccessService:
         grant = self.store.run(lambda s: apikeys.issue_key(s, principal, actor=actor, at=now))
         if grant.request is not None:
             return KeyAnswer(None, request_json(grant.request))
-        assert grant.key is not None
+        if grant.key is None:
+            raise StorageError(f"no key was issued for {principal}")
         return KeyAnswer(_key_json(grant.key), None)
 
     def key_requests(self, caller: Caller) -> list[dict[str, Any]]:
@@ -165,7 +168,8 @@ class AccessService:
     def open_page_session(self, caller: Caller, *, ttl_s: int) -> tuple[str, datetime]:
         """A new session for ``caller`` (signed in with key ``caller.key_id``): its token
         (for the cookie, never stored) and its expiry."""
-        assert caller.name is not None and caller.key_id is not None
+        if caller.name is None or caller.key_id is None:
+            raise ForbiddenError("only a caller signed in with an API key opens a page session")
         token = secrets.token_urlsafe(32)
         now = self.clock()
         expires = now + timedelta(seconds=ttl_s)

@@ -212,9 +212,10 @@ def run_restore(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int
         os.chmod(target, 0o600)
         url = sqlite_url(data_dir)
     else:
-        assert settings.store_url is not None
-        restore_postgres(args.backup / store_file, settings.store_url)
-        url = settings.store_url
+        url = settings.store_url or ""
+        if not url:
+            raise SetupError("restoring a PostgreSQL backup needs CARBONLEDGER_STORE_URL")
+        restore_postgres(args.backup / store_file, url)
     store = Store.open(url)  # migrated to this version's schema if the backup is older
     try:
         problems = store.integrity_check()

@@ -345,7 +345,6 @@ class Runner:
     def _start_monitor(self, store: Store, rpc_url: str) -> None:
         from api.monitor import ChainMonitor
 
-        assert self._server is not None
         metrics = self._metrics
         monitor = ChainMonitor(
             rpc_url=rpc_url,

@@ -22,6 +22,7 @@ from api.routes.schemas import (
     PrincipalOut,
     problems,
 )
+from ledger.core.errors import StorageError
 from ledger.service.limits import MAX_PRINCIPAL_CHARS
 
 router = APIRouter(tags=["principals"])
@@ -93,8 +94,10 @@ def issue_key(api: Api, caller: CurrentCaller, name: Name) -> JSONResponse:
     answer = api.access.issue_key(caller, name)
     if answer.request is not None:
         return JSONResponse(answer.request, status_code=202)
-    assert answer.key is not None
-    return _created(answer.key, f"/v1/keys/{answer.key['key_id']}")
+    key = answer.key
+    if key is None:
+        raise StorageError(f"no key was issued for {name}")
+    return _created(key, f"/v1/keys/{key['key_id']}")
 
 
 @router.get(

@@ -206,7 +206,8 @@ class CrossBorderDesk:
             )
             body = {"source": {"id": source.id, "digest": None}, **computed}
             return Assessed(body, None, None)
-        assert source_id is not None
+        if source_id is None:
+            raise MalformedError("name a stored carbon record or give a draft", path="source")
         src, rule, sets, digests = self.store.run(
             lambda s: self._inputs(s, source_id, region), readonly=True
         )
