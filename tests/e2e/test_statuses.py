@@ -61,7 +61,7 @@ def test_a_revocation_through_the_api_reaches_the_chain_the_status_and_the_pages
     url = demo_service.state["api_url"] + "/record"
     page = httpx.get(url, params={"id": record["id"]}, timeout=30)
     assert page.status_code == 200
-    assert ">revoked<" in page.text and "Withdrawn by its producer" in page.text
+    assert ">Revoked<" in page.text and "Withdrawn by its producer" in page.text
     page = httpx.get(url, params={"id": record["id"], "lang": "zh"}, timeout=30)
     assert page.status_code == 200
     assert "已撤销" in page.text and "由生产方撤回" in page.text
