@@ -290,8 +290,6 @@ def _demo(
         ("regulator key", f"{result.regulator_key} (sign in on the pages)"),
     ]  # fmt: skip
     print_rows(rows)
-    print("\nVerify the bundle against the chain (exit 0 = every check passed):\n")
-    print("  " + shlex.join(command))
     if result.efficiency is not None:
         _print_efficiency(result.efficiency)
     down = [_console_script("carbonledger"), "down", "--data-dir", str(_shown_path(data_dir))]
@@ -300,6 +298,9 @@ def _demo(
         print("  " + shlex.join(down))
     else:
         print(f"\nServing (API {state.api_url}/v1) until Ctrl-C.")
+    # Last, what the reader pastes: the verifier against the chain.
+    print("\nVerify the bundle against the chain (exit 0 = every check passed):\n")
+    print("  " + shlex.join(command))
     sys.stdout.flush()
 
 

@@ -43,6 +43,7 @@ def printed_command(stdout: str, program: str) -> list[str]:
 def test_up_demo_ends_with_a_verify_command_that_passes(demo_service: DemoRun) -> None:
     out = demo_service.result.stdout
     argv = printed_command(out, "carbon-verify")
+    assert shlex.split(out.strip().splitlines()[-1]) == argv, "the verify command comes last"
     trust_root = demo_service.data_dir / "trust-root.json"
     # The short command: every pin is in the trust root the deployment wrote.
     assert argv[1:] == ["bundle", str(demo_service.bundle), "--trust-root", str(trust_root)]
