@@ -88,10 +88,6 @@ RULES = (
     ),
 )
 
-# Violations other work in progress removes: each is checked on its own and expected to
-# fail until then (strict, so the entry must go when the module is fixed).
-PENDING = {}
-
 
 def _under(name: str, prefixes: tuple[str, ...]) -> bool:
     return any(name == p or name.startswith(p + ".") for p in prefixes)
@@ -177,30 +173,12 @@ def test_the_table_names_real_modules() -> None:
     for rule in RULES:
         for prefix in rule.importers + rule.allowed + rule.exempt:
             assert any(_under(m, (prefix,)) for m in MODULES), (rule.name, prefix)
-    for rule_name, module in PENDING:
-        assert rule_name in {r.name for r in RULES} and module in MODULES
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.name)
 def test_layer_rule(rule: Rule) -> None:
-    broken = {
-        module: bad
-        for module in MODULES
-        if (rule.name, module) not in PENDING and (bad := _violations(rule, module))
-    }
+    broken = {module: bad for module in MODULES if (bad := _violations(rule, module))}
     assert broken == {}
-
-
-@pytest.mark.parametrize(
-    ("rule_name", "module"),
-    [
-        pytest.param(r, m, marks=pytest.mark.xfail(strict=True, reason=why), id=f"{r}:{m}")
-        for (r, m), why in sorted(PENDING.items())
-    ],
-)
-def test_pending_violation(rule_name: str, module: str) -> None:
-    rule = next(r for r in RULES if r.name == rule_name)
-    assert _violations(rule, module) == []
 
 
 def test_importing_the_core_loads_nothing_impure() -> None:
