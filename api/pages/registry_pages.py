@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from api.pages.base import PageRequest, Pages
 from api.pages.chart import stage_chart
 from api.pages.render import SECURITY_HEADERS
-from api.pages.views import status_of
+from api.pages.views import body_names, status_of
 from api.registry import hit_url
 from ledger.core.errors import NotFoundError
 from ledger.core.types.vocab import GRADES
@@ -109,6 +109,7 @@ def add_registry_pages(router: APIRouter, pages: Pages) -> None:
             "enterprise.html",
             d=detail,
             conversion_regions=regions,
+            bodies=body_names(page.api.registry.whitelist(None)),
             today=page.api.clock().date(),
         )
 
