@@ -85,6 +85,7 @@ LABELS: dict[str, dict[str, str]] = {
     "read-channel": {
         "api": N_("API"),
         "page": N_("Pages"),
+        "bundle": N_("Evidence bundle"),
     },
     "difference": {
         "stage-removed": N_("Stage removed"),

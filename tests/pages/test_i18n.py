@@ -129,8 +129,8 @@ SHOWN_VALUES: dict[str, tuple[str, ...]] = {
     "tx-state": (*CHAIN_TX_STATES, *ANCHOR_TX_STATES),
     "audit-event": EVENT_KINDS,
     "basis": (*BASIS_OF_ROLE.values(), "public"),
-    # The channels api/service.py and api/pages/*.py note a read through.
-    "read-channel": ("api", "page"),
+    # The channels of a read, as docs/API.md §2.1 lists them.
+    "read-channel": ("api", "page", "bundle"),
 }
 
 
