@@ -30,7 +30,7 @@ from api.middleware import (
 )
 from api.pact import PactApi, pact_router
 from api.pact.tokens import TokenIssuer, token_key
-from api.pages import page_router
+from api.pages import install_pages
 from api.problems import (
     PayloadTooLargeError,
     install_problem_handlers,
@@ -200,7 +200,7 @@ def create_app(
         app.include_router(router, prefix="/v1", dependencies=strict_query)
     for router in UNVERSIONED:
         app.include_router(router, dependencies=strict_query)
-    app.include_router(page_router(data_dir=settings.data_dir))
+    install_pages(app, data_dir=settings.data_dir)
     app.include_router(pact_router())
     install_problem_handlers(app)
     # Outermost last: client address, then request id / access log / metrics, then limits.

@@ -251,6 +251,33 @@ def _http_problem(exc: StarletteHTTPException) -> Response:
     return problem_response(exc.status_code, slug, title, headers=headers)
 
 
+def prefers_html(request: Request) -> bool:
+    """Whether the client asked for a page: a path outside the versioned API whose
+    ``Accept`` header ranks ``text/html`` above JSON (RFC 9110 §12.5.1). A browser does;
+    curl (``*/*``) and API clients do not, and keep problem+json."""
+    path = request.url.path
+    if path == "/v1" or path.startswith("/v1/"):
+        return False
+    ranks: dict[str, float] = {}
+    for part in request.headers.get("accept", "").split(",")[:32]:
+        media, *params = (p.strip().lower() for p in part.split(";"))
+        quality = 1.0
+        for param in params:
+            if param.startswith("q="):
+                try:
+                    quality = float(param[2:])
+                except ValueError:
+                    quality = 0.0
+        ranks[media] = max(quality, ranks.get(media, 0.0))
+
+    def rank(media: str) -> float:
+        kind = media.split("/")[0]
+        return ranks.get(media, ranks.get(f"{kind}/*", ranks.get("*/*", 0.0)))
+
+    html = rank("text/html")
+    return html > 0 and html > max(rank("application/json"), rank(PROBLEM_TYPE))
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     async def on_ledger(_request: Request, exc: Exception) -> Response:
         return problem_for(exc)
@@ -260,8 +287,16 @@ def install_problem_handlers(app: FastAPI) -> None:
             return _validation_problem(exc)
         return problem_for(exc)
 
-    async def on_http(_request: Request, exc: Exception) -> Response:
+    async def on_http(request: Request, exc: Exception) -> Response:
         if isinstance(exc, StarletteHTTPException):
+            # An unknown page or method asked for by a browser: the pages' own error page
+            # in the reader's language (``api.pages``, which puts itself on app.state).
+            pages = getattr(request.app.state, "pages", None)
+            if exc.status_code in (404, 405) and pages is not None and prefers_html(request):
+                page: Response = await pages.status_page(
+                    request, exc.status_code, headers=exc.headers
+                )
+                return page
             return _http_problem(exc)
         return problem_for(exc)
 

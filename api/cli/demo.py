@@ -44,8 +44,10 @@ from api.cli.demo_efficiency import (
     EfficiencyDemo,
     efficiency_step,
 )
+from api.cli.demo_register import register_step
 from api.cli.runner import ServiceState
 from api.cli.trustroot import TRUST_ROOT_FILE, build_trust_root, write_trust_root
+from api.demo.register import READERS
 from api.demo.scenario import demo_documents, demo_records
 from ledger.client import LedgerClient
 from ledger.core.errors import AnchoringError, MalformedError, NotFoundError, UnavailableError
@@ -70,6 +72,7 @@ BODY_REGIONS = "EU,GB,SEA,CN"
 BODY_PRINCIPAL = "demo-verification-body"
 #: The regulator whose key ``up --demo`` prints for signing in on the pages.
 REGULATOR_PRINCIPAL = "demo-regulator"
+RATING_PRODUCER = "urn:carbonledger:producer:credit-rating-desk"
 
 #: principal name -> (producer, record types it may submit)
 PRODUCERS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -213,6 +216,8 @@ def _credentials(directory: Path, store: Store) -> dict[str, str]:
     }
     wanted[BODY_PRINCIPAL] = ("auditor", None, [], ["*"])
     wanted[REGULATOR_PRINCIPAL] = ("regulator", None, [], [])
+    for name, role in READERS.items():
+        wanted[name] = (role, None, [], [])
     now = datetime.now(UTC)
     with store.transaction() as session:
         for name, (role, producer, types, grants) in wanted.items():
@@ -393,6 +398,11 @@ def run_demo(
         ids = list(records)
         if stored:
             reused.append(f"{stored} of {len(ids)} records stored earlier (not submitted again)")
+        progress("registering the enterprises, a C-grade rating and the readers' access requests")
+        register_step(
+            state.api_url, tokens, clients[RATING_PRODUCER], receipts,
+            regulator=REGULATOR_PRINCIPAL,
+        )  # fmt: skip
         auditor = LedgerClient(state.api_url, tokens[BODY_PRINCIPAL], service_key_id=service_key_id)
         with auditor:
             statuses = _wait_anchored(auditor, ids, timeout_s=timeout_s)

@@ -4,7 +4,7 @@ query parameters read and bounded, and the error page (docs/PAGES.md)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -253,6 +253,21 @@ class Pages:
                 page.reader = reader
             response = self.renderer.error(exc, page.context(), reader=page.reader)
         return self.finish(page, response)
+
+    async def status_page(
+        self, request: Request, status: int, *, headers: Mapping[str, str] | None = None
+    ) -> Response:
+        """The error page of ``status`` for a path no page or route serves (404) or a
+        method it does not take (405): what ``api.problems`` answers a browser."""
+        detail = f"{request.method} {request.url.path}"[:200]
+
+        def work(page: PageRequest) -> Response:
+            slug = "not-found" if status == 404 else "method-not-allowed"
+            return self.renderer.problem(
+                status, detail, page.context(), reader=page.reader, slug=slug, headers=headers
+            )
+
+        return await self.serve(request, work)
 
     def mount(
         self,

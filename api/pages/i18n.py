@@ -120,6 +120,14 @@ def zone_named(name: str | None) -> ZoneInfo | None:
         return None
 
 
+def _moment(value: datetime | str) -> datetime:
+    """A time as the pages get it: a datetime, or RFC 3339 text as a view carries it."""
+    if isinstance(value, datetime):
+        return value
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=ZoneInfo("UTC"))
+
+
 @dataclass(frozen=True)
 class Reader:
     """Who reads a page: the language, its translations and the reader's time zone."""
@@ -176,14 +184,14 @@ class Reader:
         text = self.number(format(difference, "f"))
         return "+" + text if difference > 0 else text
 
-    def utc(self, moment: datetime) -> str:
-        return moment.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%d %H:%M:%S UTC")
+    def utc(self, moment: datetime | str) -> str:
+        return _moment(moment).astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%d %H:%M:%S UTC")
 
-    def local(self, moment: datetime) -> str | None:
+    def local(self, moment: datetime | str) -> str | None:
         """``moment`` in the reader's zone, or None when the reader reads UTC."""
         if self.zone == "UTC":
             return None
-        here = moment.astimezone(ZoneInfo(self.zone))
+        here = _moment(moment).astimezone(ZoneInfo(self.zone))
         offset = here.strftime("%z")
         return f"{here.strftime('%Y-%m-%d %H:%M:%S')} ({self.zone}, UTC{offset[:3]}:{offset[3:]})"
 

@@ -6,6 +6,7 @@ green enterprises."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import APIRouter
 from starlette.responses import RedirectResponse, Response
@@ -13,11 +14,13 @@ from starlette.responses import RedirectResponse, Response
 from api.pages.base import PageRequest, Pages
 from api.pages.chart import stage_chart
 from api.pages.render import SECURITY_HEADERS
-from api.pages.views import status_of
+from api.pages.views import body_names, status_of
 from api.registry import hit_url
+from ledger.core.errors import NotFoundError
 from ledger.core.types.vocab import GRADES
 from ledger.service.limits import MAX_PAGE, MAX_SUBJECT_CHARS
 from ledger.service.registry import GREEN_GRADES, MAX_PAGE_NUMBER, MAX_QUERY_CHARS
+from ledger.service.registrymodels import Listing
 from ledger.store.directory import RISK_RANKS
 from ledger.store.listings import EnterpriseFilter, EquipmentFilter
 
@@ -35,6 +38,23 @@ def _page_url(page: PageRequest) -> Callable[[int], str]:
 def add_registry_pages(router: APIRouter, pages: Pages) -> None:
     def number(page: PageRequest) -> int:
         return page.integer("page", default=1, low=1, high=MAX_PAGE_NUMBER)
+
+    def listed(
+        page: PageRequest, template: str, listing: Listing[Any], clamped: bool, **values: Any
+    ) -> Response:
+        """A paginated listing's page with its pager; a page past the last is a 404
+        (the first page of an empty listing is not: it says there is nothing)."""
+        if listing.page > listing.pages:
+            raise NotFoundError(f"page {listing.page} is past the last page ({listing.pages})")
+        return pages.render(
+            page,
+            template,
+            listing=listing,
+            url_for=_page_url(page),
+            clamped=clamped,
+            max_page=MAX_PAGE,
+            **values,
+        )
 
     def home(page: PageRequest) -> Response:
         figures = page.api.registry.home()
@@ -63,33 +83,22 @@ def add_registry_pages(router: APIRouter, pages: Pages) -> None:
             name_key=None,
         )
         listing = page.api.registry.enterprises(f, page=number(page), limit=limit)
-        return pages.render(
+        return listed(
             page,
             "enterprises.html",
-            listing=listing,
+            listing,
+            clamped,
             f=f,
             grades=GRADES,
             risks=tuple(RISK_RANKS),
             warnings=WARNING_STATES,
-            url_for=_page_url(page),
-            clamped=clamped,
-            max_page=MAX_PAGE,
         )
 
     def green(page: PageRequest) -> Response:
         limit, clamped = pages.limit(page)
         region = page.optional("region", max_chars=16)
         listing = page.api.registry.green(region, page=number(page), limit=limit)
-        return pages.render(
-            page,
-            "registry.html",
-            listing=listing,
-            region=region,
-            green=GREEN_GRADES,
-            url_for=_page_url(page),
-            clamped=clamped,
-            max_page=MAX_PAGE,
-        )
+        return listed(page, "registry.html", listing, clamped, region=region, green=GREEN_GRADES)
 
     def enterprise(page: PageRequest) -> Response:
         enterprise_id = page.query("id", max_chars=MAX_SUBJECT_CHARS)
@@ -100,6 +109,7 @@ def add_registry_pages(router: APIRouter, pages: Pages) -> None:
             "enterprise.html",
             d=detail,
             conversion_regions=regions,
+            bodies=body_names(page.api.registry.whitelist(None)),
             today=page.api.clock().date(),
         )
 
@@ -114,17 +124,15 @@ def add_registry_pages(router: APIRouter, pages: Pages) -> None:
             warning=page.choice("warning", WARNING_STATES),
         )
         listing = page.api.registry.equipment_list(f, page=number(page), limit=limit)
-        return pages.render(
+        return listed(
             page,
             "equipment_list.html",
-            listing=listing,
+            listing,
+            clamped,
             f=f,
             grades=GRADES,
             risks=tuple(RISK_RANKS),
             warnings=WARNING_STATES,
-            url_for=_page_url(page),
-            clamped=clamped,
-            max_page=MAX_PAGE,
         )
 
     def equipment(page: PageRequest) -> Response:
@@ -149,15 +157,8 @@ def add_registry_pages(router: APIRouter, pages: Pages) -> None:
         limit, clamped = pages.limit(page)
         status = page.choice("status", WARNING_STATES[:3])
         listing = page.api.registry.warnings(status, page=number(page), limit=limit)
-        return pages.render(
-            page,
-            "warnings.html",
-            listing=listing,
-            status=status,
-            states=WARNING_STATES[:3],
-            url_for=_page_url(page),
-            clamped=clamped,
-            max_page=MAX_PAGE,
+        return listed(
+            page, "warnings.html", listing, clamped, status=status, states=WARNING_STATES[:3]
         )
 
     def whitelist(page: PageRequest) -> Response:

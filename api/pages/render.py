@@ -22,7 +22,7 @@ from starlette.responses import HTMLResponse, Response
 
 from api.pages.i18n import LANGUAGES, Reader, translations
 from api.pages.throttle import TooManyAttemptsError
-from api.pages.vocab import N_, labeller
+from api.pages.vocab import LABELS, N_, labeller, translate_detail
 from api.problems import PROBLEM_TABLE
 from ledger.core.canonical import format_timestamp
 from ledger.core.errors import LedgerError, MalformedError
@@ -66,6 +66,10 @@ STATUS_TEXT: dict[int, tuple[str, str]] = {
         N_("Not found"),
         N_("There is nothing here under that name, or you may not see it."),
     ),
+    405: (
+        N_("Not possible here"),
+        N_("This address does not take this kind of request."),
+    ),
     409: (
         N_("Not possible now"),
         N_("What you asked conflicts with the stored state (for example, it has expired)."),
@@ -91,6 +95,8 @@ class FormError(LedgerError):
 
     def __init__(self, message: str, *, path: str) -> None:
         super().__init__(f"{path}: {message}")
+        self.path = path
+        self.reason = message
 
 
 def _finalize(value: Any) -> Any:
@@ -120,6 +126,7 @@ class Renderer:
         catalogue = translations(lang)
         env.install_gettext_translations(catalogue, newstyle=True)  # type: ignore[attr-defined]
         env.globals["label"] = labeller(catalogue.gettext)
+        env.globals["labelled"] = lambda kind, code: str(code) in LABELS.get(kind, {})
         return env
 
     def page(
@@ -144,7 +151,8 @@ class Renderer:
         ``api.problems.PROBLEM_TABLE``, what it means, our own message, never a stack
         trace."""
         if isinstance(exc, FormError):
-            return self.problem(403, exc.message, context, reader=reader, slug="form-refused")
+            detail = f"{exc.path}: {translate_detail(exc.reason, reader.gettext)}"
+            return self.problem(403, detail, context, reader=reader, slug="form-refused")
         if isinstance(exc, TooManyAttemptsError):
             return self.problem(
                 429,
@@ -156,9 +164,12 @@ class Renderer:
             )
         for cls, status, slug, _title in PROBLEM_TABLE:
             if isinstance(exc, cls):
+                # A malformed value's message names its field already: the field once,
+                # then the reason in the reader's words.
                 detail = exc.message
-                if isinstance(exc, MalformedError) and exc.path:
-                    detail = f"{exc.path}: {detail}"
+                if isinstance(exc, MalformedError):
+                    reason = translate_detail(exc.reason, reader.gettext)
+                    detail = f"{exc.path}: {reason}" if exc.path else reason
                 return self.problem(status, detail, context, reader=reader, slug=slug)
         correlation_id = secrets.token_hex(8)
         log.error("internal error %s on a page", correlation_id, exc_info=exc)

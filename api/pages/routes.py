@@ -24,6 +24,7 @@ from api.pages.session import SESSION_COOKIE
 from api.pages.summaries import conversion_summary
 from api.pages.views import (
     WITHHELD,
+    body_names,
     differences_of,
     field_rows,
     is_redacted,
@@ -141,6 +142,7 @@ def page_router(pages: Pages) -> APIRouter:
             body=body,
             differences=differences_of(content),
             attestations=page.api.attestations(page.caller, record_id),
+            bodies=body_names(page.api.registry.whitelist(None)),
             pins=pins_of(page.api),
             bundle_file=bundle_filename("record", record_id),
             withheld_marker=WITHHELD,

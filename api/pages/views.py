@@ -10,7 +10,7 @@ template writes as "withheld" in the reader's language.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,12 +20,14 @@ from ledger.core.commitment import flatten
 from ledger.core.errors import LedgerError
 from ledger.core.view import HIDDEN, RedactedView, View, reconstruct
 from ledger.service.readmodels import RecordState, StoredRevocation, StoredSupersession
+from ledger.service.registrymodels import WhitelistEntry
 
 __all__ = [
     "WITHHELD",
     "DifferenceRow",
     "FieldRow",
     "StatusView",
+    "body_names",
     "differences_of",
     "display_value",
     "field_rows",
@@ -226,3 +228,9 @@ def status_of(record: RecordState, batch_seq: int | None = None) -> StatusView:
         revocation=_revocation_of(record.revocation),
         supersession=_supersession_of(record.supersession),
     )
+
+
+def body_names(entries: Iterable[WhitelistEntry]) -> dict[str, str]:
+    """Lower-case address -> name of every accredited body (withdrawn ones too: an
+    attestation filed before a withdrawal still names its body)."""
+    return {e.body.address.lower(): e.body.name for e in entries if e.body.name}

@@ -12,11 +12,12 @@ English text is the msgid, and the Chinese catalogue must give their Chinese tex
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 
 from ledger.core.reasons import REASONS
 
-__all__ = ["LABELS", "N_", "extra_messages", "labeller"]
+__all__ = ["DETAILS", "LABELS", "N_", "extra_messages", "labeller", "translate_detail"]
 
 
 def N_(message: str) -> str:  # noqa: N802 (the gettext convention for a deferred msgid)
@@ -35,6 +36,12 @@ LABELS: dict[str, dict[str, str]] = {
         "rating-rule": N_("Rating rule"),
         "risk-assessment": N_("Export risk assessment"),
         "equivalence-declaration": N_("Equivalence declaration"),
+        "claim": N_("Claim"),
+        "meter-reading": N_("Meter readings"),
+        "metadata-template": N_("Metadata template"),
+        "industry-benchmark": N_("Industry benchmark"),
+        "efficiency-grading-rule": N_("Efficiency grading rule"),
+        "carbon-efficiency": N_("Carbon-efficiency evaluation"),
     },
     "state": {
         "pending": N_("Pending"),
@@ -42,6 +49,43 @@ LABELS: dict[str, dict[str, str]] = {
         "anchored": N_("Anchored on-chain"),
         "revoked": N_("Revoked"),
         "superseded": N_("Superseded"),
+    },
+    "batch-state": {
+        "sealed": N_("Sealed, waiting for anchoring"),
+        "anchoring": N_("Being anchored"),
+        "anchored": N_("Anchored on-chain"),
+        "failed": N_("Anchoring failed (will be retried)"),
+        "disputed": N_("Disputed: the chain disagrees"),
+    },
+    "tx-state": {
+        "pending": N_("Pending"),
+        "signed": N_("Signed"),
+        "broadcast": N_("Sent, not yet mined"),
+        "mined": N_("Mined"),
+        "replaced": N_("Replaced"),
+        "reverted": N_("Reverted"),
+        "failed": N_("Failed"),
+    },
+    "audit-event": {
+        "key_issued": N_("API key issued"),
+        "key_requested": N_("API key requested (first of two persons)"),
+        "key_confirmed": N_("API key confirmed (second person)"),
+        "key_request_cancelled": N_("API key request cancelled"),
+        "key_revoked": N_("API key revoked"),
+        "session_ended": N_("Session ended"),
+        "privileged_read": N_("Records read in full"),
+    },
+    "basis": {
+        "public": N_("Public view"),
+        "role:regulator": N_("Standing as regulator"),
+        "auditor-grant": N_("Auditor's grant"),
+        "own-records": N_("Own records"),
+        "own-enterprise": N_("Own enterprise's data"),
+    },
+    "read-channel": {
+        "api": N_("API"),
+        "page": N_("Pages"),
+        "bundle": N_("Evidence bundle"),
     },
     "difference": {
         "stage-removed": N_("Stage removed"),
@@ -170,3 +214,51 @@ def labeller(gettext: Callable[[str], str]) -> Callable[[str, object], str]:
         return gettext(word) if word else str(code)
 
     return label
+
+
+#: The details of refused input the pages show (our own messages, in English in the code),
+#: as a pattern of the English text and its msgid with the same named placeholders. A
+#: detail no pattern matches is shown as it is.
+DETAILS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), msgid)
+    for pattern, msgid in (
+        (r"the query parameter '(?P<name>[^']{1,64})' is required",
+         N_("the query parameter %(name)s is required")),
+        (r"at most (?P<n>\d+) characters", N_("at most %(n)s characters")),
+        (r"expected a whole number", N_("expected a whole number")),
+        (r"out of range \((?P<low>\d+)\.\.(?P<high>\d+)\)",
+         N_("out of range (%(low)s to %(high)s)")),
+        (r"expected one of (?P<values>.{1,400})", N_("expected one of %(values)s")),
+        (r"page must be within 1\.\.(?P<n>\d+)", N_("the page number must be 1 to %(n)s")),
+        (r"type a name, an identifier, a record id or a hash",
+         N_("type a name, an identifier, a record id or a hash")),
+        (r"a transaction hash is 0x and 64 hex digits; this has (?P<n>\d+) characters after 0x",
+         N_("a transaction hash is 0x and 64 hex digits; this has %(n)s characters after 0x")),
+        (r"a transaction hash is 0x and 64 hex digits; this has (?P<n>\d+) characters after "
+         r"0x, not all hex digits",
+         N_("a transaction hash is 0x and 64 hex digits; this has %(n)s characters after 0x, "
+            "not all hex digits")),
+        (r"a SHA-256 digest has 64 hex digits; this has (?P<n>\d+)",
+         N_("a SHA-256 digest has 64 hex digits; this has %(n)s")),
+        (r"this field is required", N_("this field is required")),
+        (r"a whole number of days", N_("a whole number of days")),
+        (r"approve or refuse", N_("approve or refuse")),
+        (r"the form was posted from another site", N_("the form was posted from another site")),
+        (r"expected a form \(application/x-www-form-urlencoded\)",
+         N_("expected a form (application/x-www-form-urlencoded)")),
+        (r"the form exceeds (?P<n>\d+) bytes", N_("the form exceeds %(n)s bytes")),
+        (r"the form is not readable", N_("the form is not readable")),
+        (r"the form's security token is missing or stale: reload the page and retry",
+         N_("the form's security token is missing or stale: reload the page and retry")),
+    )
+)  # fmt: skip
+
+
+def translate_detail(message: str, gettext: Callable[[str], str]) -> str:
+    """``message`` (one of our own details) in the reader's words, when it is one the
+    catalogue knows; as it is otherwise."""
+    for pattern, msgid in DETAILS:
+        found = pattern.fullmatch(message)
+        if found is not None:
+            return gettext(msgid) % found.groupdict()
+    return message

@@ -127,6 +127,8 @@ class RegistryQueries:
                 hits = tuple(self._equipment_hit(session, s) for s in subjects)
                 return SearchResult(query, "identifier", identifier.canonical, hits)
         key = search_key(query)
+        if not key:  # only punctuation: it names nothing (and must not match every name)
+            return SearchResult(query, "name", key, ())
         found_by_name = listings.enterprises_by_name(session, key, limit=MAX_HITS)
         hits = tuple(
             SearchHit("enterprise", e.enterprise_id, display_name(e), e.grade)
@@ -173,6 +175,10 @@ class RegistryQueries:
                 f"a SHA-256 digest has 64 hex digits; this has {len(lowered)}", path="q"
             )
         hits: list[SearchHit] = []
+        # 64 hex digits are also a transaction hash written without its 0x.
+        tx = listings.transaction(session, "0x" + lowered)
+        if tx is not None:
+            return self._by_transaction(session, query, "0x" + lowered, access)
         record = self._record_hit(session, lowered, access)
         if record is not None:
             hits.append(replace(record, detail="digest"))

@@ -48,7 +48,15 @@ SEARCHABLE_SCHEMES = ("handle", "oid", "ecode")
 
 def search_key(text: str) -> str:
     """``text`` as names are compared in a search: Unicode NFKC (full-width letters are
-    the ASCII ones), case-folded, without any white space."""
+    the ASCII ones), case-folded, and only its letters, digits and combining marks, so
+    that white space, hyphens and punctuation never decide a match ("Anti-Corrosion",
+    "anti corrosion" and "ANTICORROSION" are one key; "防腐·设备" is "防腐设备")."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(ch for ch in folded if unicodedata.category(ch)[0] in "LNM")
+
+
+def _sort_key(text: str) -> str:
+    """``text`` as names are ordered: NFKC, case-folded, without white space."""
     folded = unicodedata.normalize("NFKC", text).casefold()
     return "".join(ch for ch in folded if not ch.isspace())
 
@@ -67,7 +75,7 @@ def _names(row: Enterprise) -> list[str]:
 def _refresh_names(row: Enterprise) -> None:
     names = _names(row)
     row.search_text = "\n".join(dict.fromkeys(search_key(n) for n in names))
-    row.sort_key = search_key(row.name_en or row.name or row.name_zh or row.enterprise_id)[:400]
+    row.sort_key = _sort_key(row.name_en or row.name or row.name_zh or row.enterprise_id)[:400]
 
 
 class _Pending:

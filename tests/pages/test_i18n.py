@@ -4,6 +4,7 @@ UTC and in the reader's zone."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,9 +14,13 @@ from babel.messages.pofile import read_po, write_po
 
 from api.pages import catalogue
 from api.pages.i18n import Reader, language_from_header
-from api.pages.vocab import extra_messages
+from api.pages.vocab import LABELS, extra_messages
+from api.readers import BASIS_OF_ROLE
 from ledger.core.reasons import REASONS
+from ledger.core.records import RECORD_TYPES
 from ledger.examples import CC_ENTERPRISE_2025, CR_TANK
+from ledger.store.auditlog import EVENT_KINDS
+from ledger.store.models import ANCHOR_TX_STATES, BATCH_STATES, CHAIN_TX_STATES, RECORD_STATUSES
 from tests.api.world import World
 from tests.pages.conftest import browser, page_of
 
@@ -114,3 +119,60 @@ def test_times_in_utc_and_in_the_readers_zone(world: World) -> None:
     assert "(Asia/Shanghai, UTC+08:00)" in page.text and " UTC" in page.text
     dubai = page_of(browser(world, None).get("/batches", params={"tz": "Asia/Dubai"}))
     assert "(Asia/Dubai, UTC+04:00)" in dubai.text
+
+
+#: Every value of each vocabulary the pages show, from where the ledger defines it.
+SHOWN_VALUES: dict[str, tuple[str, ...]] = {
+    "type": RECORD_TYPES,
+    "state": (*RECORD_STATUSES, "revoked", "superseded"),
+    "batch-state": BATCH_STATES,
+    "tx-state": (*CHAIN_TX_STATES, *ANCHOR_TX_STATES),
+    "audit-event": EVENT_KINDS,
+    "basis": (*BASIS_OF_ROLE.values(), "public"),
+    # The channels of a read, as docs/API.md §2.1 lists them.
+    "read-channel": ("api", "page", "bundle"),
+}
+
+
+def test_every_value_the_pages_show_has_a_message() -> None:
+    missing = [
+        f"{kind}: {value}"
+        for kind, values in SHOWN_VALUES.items()
+        for value in values
+        if value not in LABELS.get(kind, {})
+    ]
+    assert missing == []
+    # ... and the catalogue translates each (its msgid is extracted through N_).
+    zh = Reader("zh", "Asia/Shanghai")
+    untranslated = [
+        f"{kind}: {value}"
+        for kind, values in SHOWN_VALUES.items()
+        for value in values
+        if zh.gettext(LABELS[kind][value]) == LABELS[kind][value]
+    ]
+    assert untranslated == []
+
+
+def test_the_audit_log_and_the_access_log_in_chinese(world: World) -> None:
+    client = browser(world, "eu-regulator")
+    client.get("/record", params={"id": CR_TANK})  # a read in full: audited and logged
+    audit = client.get("/audit", params={"lang": "zh"})
+    assert audit.status_code == 200
+    text = page_of(audit).text
+    assert "完整查阅记录" in text and "privileged_read" not in text
+    # Times as everywhere else: the reader's zone, then UTC; never the raw RFC 3339 text.
+    assert "(Asia/Shanghai, UTC+08:00)" in text and " UTC" in text
+    assert re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", text) is None
+    log = page_of(client.get("/access/log", params={"lang": "zh"})).text
+    assert "监管机构身份" in log and "role:regulator" not in log
+    assert "页面" in log and ">page<" not in log
+
+
+def test_batch_states_and_error_details_in_chinese(world: World) -> None:
+    client = browser(world, None)
+    batches = page_of(client.get("/batches", params={"lang": "zh"})).text
+    assert "已上链锚定" in batches and "anchored" not in batches
+    huge = client.get("/enterprises", params={"page": "99999999999"})
+    detail = page_of(huge).text
+    assert huge.status_code == 422 and "超出范围" in detail and "out of range" not in detail
+    assert detail.count("page:") == 1
