@@ -46,6 +46,7 @@ from api.cli.demo_efficiency import (
 )
 from api.cli.runner import ServiceState
 from api.cli.trustroot import TRUST_ROOT_FILE, build_trust_root, write_trust_root
+from api.demo.crossborder import CROSSBORDER_PRODUCERS, crossborder_step
 from api.demo.scenario import demo_documents, demo_records
 from ledger.client import LedgerClient
 from ledger.core.errors import AnchoringError, MalformedError, NotFoundError, UnavailableError
@@ -81,6 +82,7 @@ PRODUCERS: dict[str, tuple[str, tuple[str, ...]]] = {
                      ("factor-set", "region-rule", "rating-rule", *REFERENCE_TYPES)),
     "demo-rating": ("urn:carbonledger:producer:credit-rating-desk", ("credit-change",)),
     **EFFICIENCY_PRODUCERS,
+    **CROSSBORDER_PRODUCERS,
 }  # fmt: skip
 
 
@@ -428,6 +430,12 @@ def run_demo(
                 verify=lambda path: _verifier(verify_command(path, trust_root)[1:])[0],
                 progress=progress,
             )  # fmt: skip
+            for line in crossborder_step(
+                clients=clients, reader=auditor, records=records, receipts=receipts,
+                page_base=state.api_url, directory=directory, body_name=BODY_NAME,
+                progress=progress,
+            ):  # fmt: skip
+                print(f"cross-border  {line}", flush=True)
     finally:
         for client in clients.values():
             client.close()
