@@ -264,8 +264,8 @@ def crossborder_step(
         known[record["id"]] = record
         return record
 
-    def page(record_id: str) -> str:
-        return f"{page_base}/record?id={quote(record_id, safe='')}"
+    def page(record_id: str, kind: str = "record") -> str:
+        return f"{page_base}/{kind}?id={quote(record_id, safe='')}"
 
     progress("cross-border: the region rule knowledge base, pre-assessments, the lock")
     for record in (kb.regional_grids_factor_set(), kb.materials_factor_set()):
@@ -307,7 +307,7 @@ def crossborder_step(
     lines.append(
         f"pre-assessment: tank for EU (CBAM), import {EU_IMPORT}: {eu['body']['level']}, "
         f"burden {tariff.get('burden')} {tariff.get('currency', '')} (acceptable "
-        f"{tariff.get('acceptable_burden')}): {page(eu['id'])}"
+        f"{tariff.get('acceptable_burden')}): {page(eu['id'], 'risk')}"
     )
     conversion = convert(CR_TANK_REVISED, "EU", "st-tk-0101")
     lines.append(f"conversion: tank into EU: {page(conversion['id'])}")
@@ -337,7 +337,7 @@ def crossborder_step(
         raise ConflictError("the conversion into a red-locked region was not refused")
     lines.append(
         f"red lock: heat exchanger for ME: {me['body']['level']} "
-        f"({', '.join(me['body']['level_basis'])}); {refused}: {page(me['id'])}"
+        f"({', '.join(me['body']['level_basis'])}); {refused}: {page(me['id'], 'risk')}"
     )
     return tuple(lines)
 

@@ -13,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from api.pages.base import PageRequest, Pages
 from api.pages.chart import stage_chart
 from api.pages.render import SECURITY_HEADERS
+from api.pages.risk import risks_in_force
 from api.pages.views import status_of
 from api.registry import hit_url
 from ledger.core.types.vocab import GRADES
@@ -101,6 +102,7 @@ def add_registry_pages(router: APIRouter, pages: Pages) -> None:
             d=detail,
             conversion_regions=regions,
             today=page.api.clock().date(),
+            risks_in_force=risks_in_force(page, [e.subject for e in detail.equipment]),
         )
 
     def equipment_list(page: PageRequest) -> Response:
@@ -143,6 +145,7 @@ def add_registry_pages(router: APIRouter, pages: Pages) -> None:
             ],
             more=timeline.next_after is not None,
             chart=stage_chart(detail.stages, page.reader),
+            risks_in_force=risks_in_force(page, [subject]),
         )
 
     def warnings(page: PageRequest) -> Response:

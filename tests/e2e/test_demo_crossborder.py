@@ -43,7 +43,7 @@ def test_up_demo_prints_the_cross_border_story(
     declaration = parse_qs(urlparse(urls["declaration"]).query)["id"][0]
     pdf = Path(lines["declaration"].rsplit(", ", 1)[0].rsplit(": ", 1)[-1])
     assert pdf.read_bytes().startswith(b"%PDF-")
-    api = urls["red lock"].split("/record?")[0]
+    api = urls["red lock"].split("/risk?")[0]
     key = re.search(r"^ *regulator key +(clk_\S+) ", out, re.M)
     assert key, out
     bundle = tmp_path / "declaration-bundle.json"
