@@ -36,6 +36,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import httpx
+
 from ledger.client import LedgerClient
 from ledger.client.problems import problem_error
 from ledger.core.canonical import format_timestamp
@@ -68,6 +70,9 @@ REFDATA = "urn:carbonledger:producer:reference-data-desk"
 #: The EU import the demo assesses: 2030, when the CBAM free allocation is down to 51.5 %.
 EU_IMPORT = date(2030, 7, 1)
 ME_IMPORT = date(2026, 7, 1)
+#: Rendering the bilingual PDF (WeasyPrint, CJK fonts) takes seconds, far more on a busy
+#: machine than the client's default timeout allows.
+RENDER_TIMEOUT_S = 300.0
 
 IMPORT_DATE = "2026-07-01"
 #: The tank rectified: its coating system a waterborne low-carbon epoxy.
@@ -93,8 +98,12 @@ def _post(client: LedgerClient, path: str, body: Mapping[str, Any]) -> Any:
     return response.json()
 
 
-def _get(client: LedgerClient, path: str, params: Mapping[str, str]) -> Any:
-    response = client.http.get(path, params=dict(params))
+def _get(
+    client: LedgerClient, path: str, params: Mapping[str, str], *, timeout_s: float | None = None
+) -> Any:
+    """GET ``path``; ``timeout_s`` overrides the client's (a PDF takes longer to render)."""
+    timeout = client.http.timeout if timeout_s is None else httpx.Timeout(timeout_s)
+    response = client.http.get(path, params=dict(params), timeout=timeout)
     if response.status_code != 200:
         raise UnavailableError(f"GET {path} answered HTTP {response.status_code}")
     return response
@@ -314,7 +323,7 @@ def crossborder_step(
     files = {}
     for fmt in ("pdf", "html"):
         params = {"conversion": conversion["id"], "format": fmt}
-        files[fmt] = _get(reader, "/v1/declaration", params).content
+        files[fmt] = _get(reader, "/v1/declaration", params, timeout_s=RENDER_TIMEOUT_S).content
     out_dir = directory / "crossborder"
     out_dir.mkdir(parents=True, exist_ok=True)
     for fmt, data in files.items():
