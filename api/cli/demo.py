@@ -47,6 +47,7 @@ from api.cli.demo_efficiency import (
 from api.cli.demo_register import register_step
 from api.cli.runner import ServiceState
 from api.cli.trustroot import TRUST_ROOT_FILE, build_trust_root, write_trust_root
+from api.demo.crossborder import CROSSBORDER_PRODUCERS, crossborder_step
 from api.demo.register import READERS
 from api.demo.scenario import demo_documents, demo_records
 from ledger.client import LedgerClient
@@ -84,6 +85,7 @@ PRODUCERS: dict[str, tuple[str, tuple[str, ...]]] = {
                      ("factor-set", "region-rule", "rating-rule", *REFERENCE_TYPES)),
     "demo-rating": ("urn:carbonledger:producer:credit-rating-desk", ("credit-change",)),
     **EFFICIENCY_PRODUCERS,
+    **CROSSBORDER_PRODUCERS,
 }  # fmt: skip
 
 
@@ -438,6 +440,12 @@ def run_demo(
                 verify=lambda path: _verifier(verify_command(path, trust_root)[1:])[0],
                 progress=progress,
             )  # fmt: skip
+            for line in crossborder_step(
+                clients=clients, reader=auditor, records=records, receipts=receipts,
+                page_base=state.api_url, directory=directory, body_name=BODY_NAME,
+                progress=progress,
+            ):  # fmt: skip
+                print(f"cross-border  {line}", flush=True)
     finally:
         for client in clients.values():
             client.close()

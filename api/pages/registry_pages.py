@@ -14,6 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from api.pages.base import PageRequest, Pages
 from api.pages.chart import stage_chart
 from api.pages.render import SECURITY_HEADERS
+from api.pages.risk import risks_in_force
 from api.pages.views import body_names, status_of
 from api.registry import hit_url
 from ledger.core.errors import NotFoundError
@@ -111,6 +112,7 @@ def add_registry_pages(router: APIRouter, pages: Pages) -> None:
             conversion_regions=regions,
             bodies=body_names(page.api.registry.whitelist(None)),
             today=page.api.clock().date(),
+            risks_in_force=risks_in_force(page, [e.subject for e in detail.equipment]),
         )
 
     def equipment_list(page: PageRequest) -> Response:
@@ -151,6 +153,7 @@ def add_registry_pages(router: APIRouter, pages: Pages) -> None:
             ],
             more=timeline.next_after is not None,
             chart=stage_chart(detail.stages, page.reader),
+            risks_in_force=risks_in_force(page, [subject]),
         )
 
     def warnings(page: PageRequest) -> Response:

@@ -20,6 +20,7 @@ from api.pages.evidence import bundle_filename, pins_of
 from api.pages.evidence_pages import add_evidence_pages
 from api.pages.registry_pages import add_registry_pages
 from api.pages.render import SECURITY_HEADERS, STATIC_DIR
+from api.pages.risk import add_risk_pages
 from api.pages.session import SESSION_COOKIE
 from api.pages.summaries import conversion_summary
 from api.pages.views import (
@@ -288,6 +289,7 @@ def page_router(pages: Pages) -> APIRouter:
     add_evidence_pages(router, pages)
     add_access_pages(router, pages)
     add_efficiency_pages(router, pages)
+    add_risk_pages(router, pages)
 
     @router.get("/static/{name}")
     async def get_static(request: Request, name: str) -> Response:

@@ -191,6 +191,22 @@ LABELS: dict[str, dict[str, str]] = {
         "enterprise": N_("Enterprise page"),
         "equipment": N_("Equipment page"),
     },
+    # Risk assessments (docs/CALC.md §11.2, §11.4).
+    "level_basis": {
+        "above-access-threshold": N_("above the access threshold"),
+        "required-data-late": N_("required data cannot be supplied before the deadline"),
+        "no-baseline": N_("no baseline: level not assessable"),
+        "at-or-below-baseline": N_("at or below the regional baseline"),
+        "within-yellow-band": N_("10 % or more above the baseline"),
+        "burden-above-acceptable": N_("tariff burden above the acceptable burden"),
+        "below-yellow-band": N_("less than 10 % above the baseline"),
+    },
+    "finding": {
+        "required-data-missing": N_("Required data missing"),
+        "restricted-chemical": N_("Restricted chemical"),
+        "gas-not-covered": N_("Gas the region does not cover"),
+        "no-baseline": N_("No baseline for the CN code"),
+    },
 }
 
 #: Revocation reason code -> the English text of ``ledger.core.reasons`` (the msgid).

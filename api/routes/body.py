@@ -63,13 +63,15 @@ def require_json(request: Request) -> None:
             )
 
 
-def validate_body(model: type[M], value: Any) -> M:
-    """``value`` (strictly parsed JSON) as ``model``, or ``MalformedError`` naming the path."""
+def validate_body(model: type[M], value: Any, *, strict: bool = True, root: str = "body") -> M:
+    """``value`` (strictly parsed JSON) as ``model``, or ``MalformedError`` naming the path
+    (under ``root``). ``strict=False`` lets pydantic read JSON strings as the dates and
+    decimals a model declares (the JSON was parsed strictly all the same)."""
     try:
-        return model.model_validate(value, strict=True)
+        return model.model_validate(value, strict=strict)
     except ValidationError as exc:
         first = exc.errors()[0]
-        path = json_path([p for p in first["loc"] if isinstance(p, str | int)], "body")
+        path = json_path([p for p in first["loc"] if isinstance(p, str | int)], root)
         raise MalformedError(str(first["msg"]), path=path) from None
 
 
@@ -111,5 +113,24 @@ def request_body_doc(schema: dict[str, Any], description: str) -> dict[str, Any]
     }
 
 
-def model_body_doc(model: type[BaseModel], description: str) -> dict[str, Any]:
-    return request_body_doc(model.model_json_schema(), description)
+def model_body_doc(
+    model: type[BaseModel], description: str, *, inline: bool = False
+) -> dict[str, Any]:
+    """``request_body_doc`` of ``model``'s JSON Schema; with ``inline`` every
+    ``#/$defs/X`` reference is replaced by X, so the schema stands alone in the OpenAPI
+    document."""
+    schema = model.model_json_schema()
+    if inline:
+        schema = _inlined(schema, schema.get("$defs", {}))
+    return request_body_doc(schema, description)
+
+
+def _inlined(node: Any, defs: dict[str, Any]) -> Any:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inlined(defs[ref.removeprefix("#/$defs/")], defs)
+        return {k: _inlined(v, defs) for k, v in node.items() if k != "$defs"}
+    if isinstance(node, list):
+        return [_inlined(v, defs) for v in node]
+    return node

@@ -11,15 +11,14 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from api.declaration import MEDIA_TYPES
-from api.routes.body import require_json
+from api.routes.body import model_body_doc, require_json, validate_body
 from api.routes.deps import OPTIONAL_AUTH, Api, CurrentCaller, RecordId, Subject
 from api.routes.schemas import Strict, problems
 from ledger.core.canonical import parse_json
-from ledger.core.errors import MalformedError
 from ledger.service.limits import MAX_ID_CHARS
 
 router = APIRouter(tags=["cross-border"])
@@ -76,37 +75,10 @@ class LocksOut(Strict):
 
 
 def _read(model: type[M], data: bytes) -> M:
-    value = parse_json(data, root="body")
-    try:
-        return model.model_validate(value)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        path = ".".join(str(p) for p in first.get("loc", ()))
-        raise MalformedError(str(first.get("msg", "invalid")), path=path) from None
-
-
-def _inline(node: Any, defs: dict[str, Any]) -> Any:
-    """``node`` with every ``#/$defs/X`` reference replaced by X (the request body's
-    schema stands alone in the OpenAPI document)."""
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/$defs/"):
-            return _inline(defs[ref.removeprefix("#/$defs/")], defs)
-        return {k: _inline(v, defs) for k, v in node.items() if k != "$defs"}
-    if isinstance(node, list):
-        return [_inline(v, defs) for v in node]
-    return node
-
-
-def _body(model: type[BaseModel]) -> dict[str, Any]:
-    raw = model.model_json_schema()
-    schema = _inline(raw, raw.get("$defs", {}))
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": schema}},
-        }
-    }
+    """The body as ``model``: strictly parsed, then read without strict mode (dates are
+    JSON strings), faults named at the member's own path (``import_date``, ``choices``),
+    as docs/API.md §3.7 names them."""
+    return validate_body(model, parse_json(data, root="body"), strict=False, root="")
 
 
 def _choices(items: list[Choice]) -> list[dict[str, str]]:
@@ -118,7 +90,9 @@ def _choices(items: list[Choice]) -> list[dict[str, str]]:
     operation_id="assess",
     status_code=200,
     responses=problems(401, 403, 404, 409, 415, 503),
-    openapi_extra=_body(AssessmentIn),
+    openapi_extra=model_body_doc(
+        AssessmentIn, "a stored record or a draft, the region and the import date", inline=True
+    ),
 )
 async def assess(request: Request, api: Api, caller: CurrentCaller) -> dict[str, Any]:
     """Pre-assess a stored carbon record (``source``) or a ``draft`` for a region; with
@@ -143,7 +117,9 @@ async def assess(request: Request, api: Api, caller: CurrentCaller) -> dict[str,
     operation_id="convert",
     status_code=201,
     responses=problems(401, 403, 404, 409, 415, 503),
-    openapi_extra=_body(ConversionIn),
+    openapi_extra=model_body_doc(
+        ConversionIn, "a stored record, the region, choices and supplementary data", inline=True
+    ),
 )
 async def convert(request: Request, api: Api, caller: CurrentCaller) -> dict[str, Any]:
     """Convert a stored carbon record under a region's rule (its mandatory factors),

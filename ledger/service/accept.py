@@ -14,8 +14,8 @@ must come from a registered terminal and fit its template and the readings store
 (``ledger.service.readings``); a record with figures must recompute from the records it
 links (``ledger.service.recompute``); and a factor substitution or an equivalence
 declaration into a region for which its subject is red-locked is refused
-(``ledger.service.locks``, 409). All records of
-a call are then inserted as pending in one transaction, with their receipts, and the
+(``ledger.service.locks``, 409; a red risk assessment earlier in the same bulk counts).
+All records of a call are then inserted as pending in one transaction, with their receipts, and the
 receipts are returned only after the commit (a record is acknowledged only after its
 commit, docs/OPERATIONS.md §1).
 
@@ -224,8 +224,14 @@ class LedgerService:
             if p.record.type == "equivalence-declaration":
                 _check_signing_body(session, p)
             if region is not None:
+                # The lock in submission order: a risk assessment earlier in the bulk counts.
                 refuse_if_locked(
-                    session, p.record.subject, region, what=f"{p.record.type} {p.record_id}"
+                    session,
+                    p.record.subject,
+                    region,
+                    what=f"{p.record.type} {p.record_id}",
+                    pending=[q.record for q in fresh.values()],
+                    index=p.index,
                 )
             figures.admitted(p)
             claims.check(session, p.record, targets)

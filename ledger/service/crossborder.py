@@ -30,7 +30,13 @@ from ledger.core.records import Record, validate_record
 from ledger.core.submission import submission_bytes
 from ledger.core.view import commit
 from ledger.service.accept import LedgerService
-from ledger.service.locks import ExportLock, lock_of, locks_of, refuse_if_locked
+from ledger.service.locks import (
+    ExportLock,
+    latest_assessments,
+    lock_of,
+    locks_of,
+    refuse_if_locked,
+)
 from ledger.service.recompute import parse_stored
 from ledger.store import Store, Transaction
 from ledger.store.chainmirror import accreditations_named
@@ -321,6 +327,10 @@ class CrossBorderDesk:
         )
 
     # -- locks -------------------------------------------------------------------------
+
+    def assessments(self, subject: str) -> dict[str, Record]:
+        """The risk assessment in force of ``subject`` per region (what the lock weighs)."""
+        return self.store.run(lambda s: latest_assessments(s, subject), readonly=True)
 
     def locks(self, subject: str) -> list[ExportLock]:
         return self.store.run(lambda s: locks_of(s, subject), readonly=True)

@@ -1,17 +1,21 @@
-"""Export locks (docs/API.md §3.7): while the latest risk assessment of a subject for a
+"""Export locks (docs/API.md §3.7): while the risk assessment in force of a subject for a
 region is red, nothing leaves the service for that subject and region.
 
-The latest assessment is the one accepted last (links point to earlier records only, so
-it is never superseded by an older one). A newer assessment that is not red lifts the
-lock. :func:`refuse_if_locked` is the one check every export path calls, inside its own
-transaction: the accept path for a factor substitution into the region, the bundles of
-a subject for a region, a conversion's bundle and its equivalence declaration, and the
-exchange with buyers' systems.
+The assessment in force is the one accepted last among those that are neither revoked
+(the registry holds its revocation) nor superseded (a stored record supersedes it, or the
+registry holds its supersession): a revoked red assessment locks nothing, and a revoked
+assessment that was not red no longer lifts the lock of the one before it. Inside a bulk,
+the assessments admitted earlier in the same call are newer than every stored one
+(``pending``), so the lock is applied in submission order. A newer assessment that is not
+red lifts the lock. :func:`refuse_if_locked` is the one check every export path calls,
+inside its own transaction: the accept path for a factor substitution into the region,
+the bundles of a subject for a region, a conversion's bundle and its equivalence
+declaration, and the exchange with buyers' systems.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +24,9 @@ from ledger.core.errors import ConflictError
 from ledger.core.records import Record
 from ledger.service.recompute import parse_stored
 from ledger.store import Transaction
+from ledger.store.chainfacts import withdrawn_among
 from ledger.store.inputs import full_views, newest_about
+from ledger.store.lookups import superseded_among
 
 __all__ = [
     "ASSESSMENTS_READ",
@@ -67,14 +73,16 @@ class ExportLockedError(ConflictError):
     """An export (or a conversion into the region) refused by a red assessment: 409,
     naming the assessment (``record_id``) and what would clear it."""
 
-    def __init__(self, lock: ExportLock, what: str) -> None:
+    def __init__(self, lock: ExportLock, what: str, *, index: int | None = None) -> None:
         super().__init__(
-            f"{what} refused: the latest risk assessment of {lock.subject} for region "
+            f"{what} refused: the risk assessment in force of {lock.subject} for region "
             f"{lock.region}, {lock.assessment_id} ({lock.issued_at}), is red "
             f"({', '.join(lock.level_basis)}); {lock.clears}"
         )
         self.lock = lock
         self.record_id = lock.assessment_id
+        #: The refused submission's place in a bulk (None outside the accept path).
+        self.index = index
 
 
 def _clears(record: Record) -> str:
@@ -88,12 +96,26 @@ def _clears(record: Record) -> str:
     return text + (": " + " ".join(advice) if advice else "")
 
 
-def latest_assessments(session: Transaction, subject: str) -> dict[str, Record]:
-    """The latest risk assessment of ``subject`` per region (accepted last)."""
+def latest_assessments(
+    session: Transaction, subject: str, *, pending: Sequence[Record] = ()
+) -> dict[str, Record]:
+    """The risk assessment in force of ``subject`` per region: the one accepted last that
+    is neither revoked nor superseded. ``pending`` are records admitted earlier in the
+    same bulk, in submission order (not stored yet, so newer than every stored one)."""
+    newer = [r for r in reversed(pending) if r.type == "risk-assessment" and r.subject == subject]
+    stored = newest_about(session, "risk-assessment", subject, limit=ASSESSMENTS_READ)
+    withdrawn = superseded_among(session, [s.record_id for s in stored])
+    withdrawn |= {r.supersedes.id for r in pending if r.supersedes is not None}
+    revoked = withdrawn_among(session, [s.digest_hex for s in stored])
     out: dict[str, Record] = {}
-    for stored in newest_about(session, "risk-assessment", subject, limit=ASSESSMENTS_READ):
-        record = parse_stored(stored)
-        out.setdefault(record.body["region"], record)
+    for record in newer:
+        if record.id not in withdrawn:
+            out.setdefault(str(record.body["region"]), record)
+    for view in stored:
+        if view.record_id in withdrawn or view.digest_hex in revoked:
+            continue
+        record = parse_stored(view)
+        out.setdefault(str(record.body["region"]), record)
     return out
 
 
@@ -117,18 +139,30 @@ def locks_of(session: Transaction, subject: str) -> list[ExportLock]:
     return [lock for region in sorted(found) if (lock := _lock(found[region])) is not None]
 
 
-def lock_of(session: Transaction, subject: str, region: str) -> ExportLock | None:
-    """The lock in force for ``subject`` and ``region``, or None."""
-    latest = latest_assessments(session, subject).get(region)
+def lock_of(
+    session: Transaction, subject: str, region: str, *, pending: Sequence[Record] = ()
+) -> ExportLock | None:
+    """The lock in force for ``subject`` and ``region``, or None (``pending``: as for
+    :func:`latest_assessments`)."""
+    latest = latest_assessments(session, subject, pending=pending).get(region)
     return None if latest is None else _lock(latest)
 
 
-def refuse_if_locked(session: Transaction, subject: str, region: str, *, what: str) -> None:
+def refuse_if_locked(
+    session: Transaction,
+    subject: str,
+    region: str,
+    *,
+    what: str,
+    pending: Sequence[Record] = (),
+    index: int | None = None,
+) -> None:
     """The export check: raise ExportLockedError while ``subject`` is red for ``region``.
-    ``what`` names the refused operation in the message."""
-    lock = lock_of(session, subject, region)
+    ``what`` names the refused operation in the message; in a bulk, ``pending`` are the
+    records admitted before it and ``index`` its place."""
+    lock = lock_of(session, subject, region, pending=pending)
     if lock is not None:
-        raise ExportLockedError(lock, what)
+        raise ExportLockedError(lock, what, index=index)
 
 
 def export_region(

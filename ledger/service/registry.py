@@ -34,6 +34,7 @@ from ledger.service.registrymodels import (
 from ledger.store import Store, Transaction, listings
 from ledger.store import batches as batch_repo
 from ledger.store import records as record_repo
+from ledger.store.chainmirror import accreditations
 from ledger.store.directory import StoredEnterprise, StoredEquipment
 from ledger.store.indexes import search_key
 
@@ -266,14 +267,13 @@ class RegistryQueries:
         """Accredited verification bodies (TrustRegistry, mirrored by the follower), those
         recognised for ``region`` when given; withdrawn ones last."""
         now = self.clock()
-        bodies = self._read(listings.accredited_bodies)
-        out = []
-        for body in bodies:
-            regions = tuple(r for r in re.split(r"[\s,;]+", body.regions) if r)
-            if region and region not in regions:
-                continue
-            valid = not body.withdrawn and body.valid_from <= now < body.valid_until
-            out.append(WhitelistEntry(body, regions, valid))
+        # The same list, read the same way, as the accept path's and the desk's checks.
+        bodies = self._read(accreditations)
+        out = [
+            WhitelistEntry(body, body.regions, body.in_force(now))
+            for body in bodies
+            if not region or region in body.regions
+        ]
         return tuple(sorted(out, key=lambda e: (not e.valid_now, e.body.name)))
 
     def documents(self, sha256_hex: str, access: Access) -> tuple[DocumentMatch, ...]:

@@ -13,8 +13,8 @@ from datetime import date, datetime
 from typing import Generic, TypeVar
 
 from ledger.service.readmodels import RecordState, StoredAttestation, StoredBatch
+from ledger.store.chainmirror import Accreditation
 from ledger.store.directory import StoredEnterprise, StoredEquipment, StoredFacet
-from ledger.store.listings import AccreditedBodyRow
 
 __all__ = [
     "Attested",
@@ -161,7 +161,7 @@ class EquipmentDetail:
 
 @dataclass(frozen=True)
 class WhitelistEntry:
-    body: AccreditedBodyRow
+    body: Accreditation
     regions: tuple[str, ...]
     valid_now: bool
 

@@ -14,7 +14,7 @@ keyed by ``purpose`` (``revoke`` or ``supersede``, as in the outbox's ``anchor_t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -74,6 +74,8 @@ def _model(purpose: str) -> type[Revocation] | type[Supersession]:
 
 
 StatusRow = Revocation | Supersession
+#: Digests per ``IN (…)`` query: well under every backend's bound on bound parameters.
+_IN_CHUNK = 500
 
 
 def _rows(session: Session, statement: Any) -> list[StatusRow]:
@@ -502,6 +504,22 @@ def unmirror_attestations_above(session: Session, block_number: int) -> None:
     )  # fmt: skip
 
 
+def withdrawn_among(session: Session, digest_hexes: Collection[str]) -> set[str]:
+    """The digests among ``digest_hexes`` that the registry holds revoked or superseded
+    (status ``mined``): what a record status calls ``revoked`` or ``superseded`` from the
+    chain, read at once for many records (the risk assessments an export lock weighs)."""
+    out: set[str] = set()
+    wanted = list(dict.fromkeys(digest_hexes))
+    for model in STATUS_MODELS.values():
+        for start in range(0, len(wanted), _IN_CHUNK):
+            chunk = wanted[start : start + _IN_CHUNK]
+            rows = session.scalars(
+                select(model.digest_hex).where(model.digest_hex.in_(chunk), model.state == "mined")
+            )
+            out.update(str(r) for r in rows)
+    return out
+
+
 def count_statuses(session: Session) -> dict[str, dict[str, int]]:
     """Status rows by purpose and state (for ``carbonledger status`` and metrics)."""
     out: dict[str, dict[str, int]] = {}
@@ -538,4 +556,5 @@ __all__ = [
     "supersession_of",
     "unmirror_attestations_above",
     "unmirror_statuses_above",
+    "withdrawn_among",
 ]

@@ -226,16 +226,18 @@ class Accreditation:
             "withdrawn": self.withdrawn,
         }
 
+    def in_force(self, at: datetime) -> bool:
+        """Not withdrawn, and ``at`` inside its validity (half-open)."""
+        return not self.withdrawn and self.valid_from <= at < self.valid_until
+
     def recognises(self, region: str, at: datetime) -> bool:
         """Recognised for ``region`` and in force at ``at``."""
-        return (
-            not self.withdrawn
-            and region in self.regions
-            and self.valid_from <= at < self.valid_until
-        )
+        return region in self.regions and self.in_force(at)
 
 
 def _accreditation(row: AccreditedBody) -> Accreditation:
+    # The registry's regions are comma-separated (docs/CONTRACTS.md §4), read as the
+    # verifier's check 11 reads them: nothing else separates two regions.
     return Accreditation(
         row.address,
         row.name,
@@ -254,7 +256,8 @@ def accreditations_named(session: Session, name: str) -> list[Accreditation]:
 
 
 def accreditations(session: Session) -> list[Accreditation]:
-    """Every mirrored accreditation, by name then address (the whitelist)."""
+    """Every mirrored accreditation, by name then address: the whitelist, the one list
+    that the API, the pages and ``carbonledger bodies`` show."""
     rows = session.scalars(
         select(AccreditedBody).order_by(AccreditedBody.name, AccreditedBody.address)
     )

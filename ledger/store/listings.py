@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select
@@ -28,7 +28,6 @@ from ledger.store.directory import (
     equipment_value,
 )
 from ledger.store.models import (
-    AccreditedBody,
     AnchorTx,
     Attestation,
     Batch,
@@ -42,7 +41,6 @@ __all__ = [
     "EnterpriseFilter",
     "EquipmentFilter",
     "TxFound",
-    "accredited_bodies",
     "attestations_about",
     "batch_by_hash",
     "counts_by_type",
@@ -438,26 +436,3 @@ def attestations_about(
         .limit(limit)
     )
     return [(str(rid), copy_row(StoredAttestation, a)) for rid, a in rows]
-
-
-def accredited_bodies(session: Session) -> list[AccreditedBodyRow]:
-    rows = session.scalars(select(AccreditedBody).order_by(AccreditedBody.name))
-    return [
-        AccreditedBodyRow(
-            r.address, r.name, r.scope, r.regions, r.valid_from, r.valid_until, r.withdrawn,
-            r.block_number,
-        )
-        for r in rows
-    ]  # fmt: skip
-
-
-@dataclass(frozen=True)
-class AccreditedBodyRow:
-    address: str
-    name: str
-    scope: str
-    regions: str
-    valid_from: datetime
-    valid_until: datetime
-    withdrawn: bool
-    block_number: int

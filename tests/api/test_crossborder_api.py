@@ -309,6 +309,12 @@ def test_a_draft_is_assessed_and_never_stored(world: World) -> None:
         ({"region": "EU"}, "", "exactly one of source"),
         ({"source": CR_TANK, "region": "EU", "import_date": "2026-13-01"}, "import_date", "date"),
         ({"source": CR_TANK, "region": "EU", "draft": None, "extra": 1}, "extra", ""),
+        # Paths in the project's notation (docs/API.md §4), as every other body names them.
+        (
+            {"source": CR_TANK, "region": "EU", "choices": [{"line_id": "L01", "set": "x"}]},
+            "choices[0].entry",
+            "",
+        ),
     ],
 )
 def test_bad_assessment_requests_name_the_fault(
