@@ -39,6 +39,7 @@ from verifier.order import check_canonical_order
 from verifier.receipts import check_receipts
 from verifier.recompute import recompute
 from verifier.terminals import READING_TYPE, check_signatures, stated_terminal
+from verifier.workers import map_slices
 
 __all__ = ["Entry", "verify_bundle"]
 
@@ -154,11 +155,14 @@ def verify_bundle(
     pins: Pins,
     files: Sequence[tuple[str, str]] = (),
     progress: Progress | None = None,
+    jobs: int = 1,
 ) -> Verification:
     """Verify bundle bytes against the pinned chain. ``files`` are (name, sha256 hex)
-    pairs of local documents to find among the bundle's archive records (check 12)."""
+    pairs of local documents to find among the bundle's archive records (check 12).
+    ``jobs`` > 1 checks the records in that many processes (:mod:`verifier.workers`)
+    when the reader can prove every planned fact first; the result is the same."""
     with _collector_paused():
-        return _verify(data, reader=reader, pins=pins, files=files, progress=progress)
+        return _verify(data, reader=reader, pins=pins, files=files, progress=progress, jobs=jobs)
 
 
 @contextmanager
@@ -186,6 +190,7 @@ def _verify(
     pins: Pins,
     files: Sequence[tuple[str, str]],
     progress: Progress | None,
+    jobs: int,
 ) -> Verification:
     out = Verification(bundle_sha256=hashlib.sha256(data).hexdigest())
     try:
@@ -217,10 +222,7 @@ def _verify(
     run.on_chain(3, None, lambda: check_code(reader, pins))
     by_digest = {e.item.digest: e for e in entries}
     run.index(entries)
-    for n, entry in enumerate(entries):
-        _record_checks(run, entry, by_digest)
-        if progress is not None:
-            progress(n + 1, len(entries))
+    _all_records(run, entries, by_digest, jobs=jobs, progress=progress)
     check_receipts(bundle, entries, reader=reader, pins=pins, out=out, on_chain=run.on_chain)
     for seq, header in sorted(bundle.batches.items()):
         run.on_chain(14, None, partial(check_log, reader, seq, header), subject=f"batches.{seq}")
@@ -228,6 +230,44 @@ def _verify(
         out.checks.extend(check_files(files, entries, out))
     out.claims = claims_section(entries)
     return out
+
+
+def _all_records(
+    run: _Run,
+    entries: list[Entry],
+    by_digest: dict[bytes, Entry],
+    *,
+    jobs: int,
+    progress: Progress | None,
+) -> None:
+    """The record checks (4 to 11) of every entry, in entry order: in ``jobs`` processes
+    when every planned chain fact could be proven here first (the workers then read no
+    chain), alone otherwise. A worker that met an unanswered chain read (an UNKNOWN: the
+    order of such answers decides the reasons that follow) makes the run start again
+    alone, so that ``--jobs`` never changes a report."""
+    if jobs > 1 and run.chain_problem is None and _prove_planned(run.reader):
+
+        def checks_of(start: int, stop: int) -> list[Check]:
+            mark = len(run.out.checks)
+            for entry in entries[start:stop]:
+                _record_checks(run, entry, by_digest)
+            return run.out.checks[mark:]
+
+        checks = map_slices(checks_of, len(entries), jobs=jobs, progress=progress)
+        if checks is not None and all(c.status is not Status.UNKNOWN for c in checks):
+            run.out.checks.extend(checks)
+            return
+    for n, entry in enumerate(entries):
+        _record_checks(run, entry, by_digest)
+        if progress is not None:
+            progress(n + 1, len(entries))
+
+
+def _prove_planned(reader: ChainFacts) -> bool:
+    """Whether ``reader`` proved (or disproved) every fact of its plan now: only a reader
+    that can (``ProvenReader.prove_planned``) and whose endpoints all answered."""
+    prove = getattr(reader, "prove_planned", None)
+    return bool(prove()) if prove is not None else False
 
 
 def _wanted(bundle: Bundle, entries: list[Entry]) -> Wanted:

@@ -90,6 +90,14 @@ def _chain_options(p: argparse.ArgumentParser, *, bundle_option: bool = False) -
         help="the service key id the bundle's receipts must be signed under (its service.json)",
     )
     p.add_argument("--timeout", type=float, default=10.0, metavar="S", help="RPC timeout (s)")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="check the records in N processes (the chain is read once, first); the report "
+        "is the same as with one",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON report on stdout")
     p.add_argument("--verbose", action="store_true", help="list every record in the table")
 
