@@ -14,42 +14,44 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 __all__ = ["map_slices"]
+
+T = TypeVar("T")
 
 #: Slices per worker: enough to balance uneven records and move a progress bar.
 SLICES_PER_JOB = 8
 
-_task: Callable[[int, int], list[Any]] | None = None
+_task: Callable[[int, int], Any] | None = None
 
 
-def _run_slice(bounds: tuple[int, int]) -> list[Any]:
+def _run_slice(bounds: tuple[int, int]) -> Any:
     assert _task is not None, "a worker runs only inside map_slices"
     return _task(*bounds)
 
 
 def map_slices(
-    task: Callable[[int, int], list[Any]],
+    task: Callable[[int, int], T],
     total: int,
     *,
     jobs: int,
     progress: Callable[[int, int], None] | None = None,
-) -> list[Any] | None:
+) -> list[T] | None:
     """``task(start, stop)`` over ``range(total)`` cut in slices, in ``jobs`` forked
-    processes; the slices' results concatenated in order. None when it cannot run in
-    processes here (one job, fewer than two records, no ``fork`` on this platform)."""
+    processes; the slices' results in order. None when it cannot run in processes here
+    (one job, fewer than two records, no ``fork`` on this platform)."""
     global _task
     if jobs < 2 or total < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return None
     size = max(1, -(-total // (jobs * SLICES_PER_JOB)))
     bounds = [(start, min(start + size, total)) for start in range(0, total, size)]
     _task = task
-    out: list[Any] = []
+    out: list[T] = []
     try:
         with multiprocessing.get_context("fork").Pool(min(jobs, len(bounds))) as pool:
             for start_stop, part in zip(bounds, pool.imap(_run_slice, bounds), strict=True):
-                out.extend(part)
+                out.append(part)
                 if progress is not None:
                     progress(start_stop[1], total)
     finally:
