@@ -18,7 +18,7 @@ import gc
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 
@@ -36,9 +36,10 @@ from verifier.documents import check_files
 from verifier.facts import Body, Wanted
 from verifier.model import Check, Outcome, Pins, Status, Verification
 from verifier.order import check_canonical_order
-from verifier.receipts import check_receipts
+from verifier.receipts import check_receipts, receipt_signature_error
 from verifier.recompute import recompute
 from verifier.terminals import READING_TYPE, check_signatures, stated_terminal
+from verifier.workers import map_slices
 
 __all__ = ["Entry", "verify_bundle"]
 
@@ -47,14 +48,41 @@ Progress = Callable[[int, int], None]
 
 @dataclass
 class Entry:
-    """One record of the bundle with what the offline checks learnt about it."""
+    """One record of the bundle with what the offline checks learnt about it. A full
+    record is validated against its type at the first question about it (``record``,
+    ``form_error``): in the worker that checks it when the records are checked in
+    processes, once per process for a record others refer to."""
 
     subject: str
     item: BundleItem
     raw: dict[str, object]
-    record: Record | None
     record_id: str | None
-    form_error: str | None
+    _form: tuple[Record | None, str | None] | None = field(default=None, repr=False)
+
+    @property
+    def record(self) -> Record | None:
+        return self._validated()[0]
+
+    @property
+    def form_error(self) -> str | None:
+        return self._validated()[1]
+
+    def _validated(self) -> tuple[Record | None, str | None]:
+        if self._form is None:
+            record: Record | None = None
+            error = None
+            # A redacted view that hides nothing discloses the whole record (bundles of
+            # the first version carried reference data so): it is read like a full one.
+            view = self.item.view
+            if not isinstance(view, RedactedView) or not view.hidden:
+                try:
+                    # Owned: parsed from this bundle alone, and no check changes a record
+                    # (the private copy would cost a third of the validation).
+                    record = validate_record(self.raw, owned=True)
+                except LedgerError as exc:
+                    error = exc.message
+            self._form = (record, error)
+        return self._form
 
     @property
     def record_type(self) -> str | None:
@@ -73,23 +101,8 @@ def _entries(bundle: Bundle) -> list[Entry]:
     for group, items in (("items", bundle.items), ("closure", bundle.closure)):
         for i, item in enumerate(items):
             raw = reconstruct(item.view)
-            record: Record | None = None
-            error = None
-            # A redacted view that hides nothing discloses the whole record (bundles of
-            # the first version carried reference data so): it is read like a full one.
-            if not isinstance(item.view, RedactedView) or not item.view.hidden:
-                try:
-                    # Owned: parsed from this bundle alone, and no check changes a record
-                    # (the private copy would cost a third of the validation).
-                    record = validate_record(raw, owned=True)
-                except LedgerError as exc:
-                    error = exc.message
             rid = raw.get("id")
-            out.append(
-                Entry(
-                    f"{group}[{i}]", item, raw, record, rid if isinstance(rid, str) else None, error
-                )
-            )
+            out.append(Entry(f"{group}[{i}]", item, raw, rid if isinstance(rid, str) else None))
     return out
 
 
@@ -154,11 +167,14 @@ def verify_bundle(
     pins: Pins,
     files: Sequence[tuple[str, str]] = (),
     progress: Progress | None = None,
+    jobs: int = 1,
 ) -> Verification:
     """Verify bundle bytes against the pinned chain. ``files`` are (name, sha256 hex)
-    pairs of local documents to find among the bundle's archive records (check 12)."""
+    pairs of local documents to find among the bundle's archive records (check 12).
+    ``jobs`` > 1 checks the records in that many processes (:mod:`verifier.workers`)
+    when the reader can prove every planned fact first; the result is the same."""
     with _collector_paused():
-        return _verify(data, reader=reader, pins=pins, files=files, progress=progress)
+        return _verify(data, reader=reader, pins=pins, files=files, progress=progress, jobs=jobs)
 
 
 @contextmanager
@@ -186,6 +202,7 @@ def _verify(
     pins: Pins,
     files: Sequence[tuple[str, str]],
     progress: Progress | None,
+    jobs: int,
 ) -> Verification:
     out = Verification(bundle_sha256=hashlib.sha256(data).hexdigest())
     try:
@@ -217,17 +234,76 @@ def _verify(
     run.on_chain(3, None, lambda: check_code(reader, pins))
     by_digest = {e.item.digest: e for e in entries}
     run.index(entries)
-    for n, entry in enumerate(entries):
-        _record_checks(run, entry, by_digest)
-        if progress is not None:
-            progress(n + 1, len(entries))
-    check_receipts(bundle, entries, reader=reader, pins=pins, out=out, on_chain=run.on_chain)
+    signature_errors = _all_records(run, entries, by_digest, jobs=jobs, progress=progress)
+    check_receipts(
+        bundle,
+        entries,
+        reader=reader,
+        pins=pins,
+        out=out,
+        on_chain=run.on_chain,
+        signature_errors=signature_errors,
+    )
     for seq, header in sorted(bundle.batches.items()):
         run.on_chain(14, None, partial(check_log, reader, seq, header), subject=f"batches.{seq}")
     if files:
         out.checks.extend(check_files(files, entries, out))
     out.claims = claims_section(entries)
     return out
+
+
+def _all_records(
+    run: _Run,
+    entries: list[Entry],
+    by_digest: dict[bytes, Entry],
+    *,
+    jobs: int,
+    progress: Progress | None,
+) -> dict[int, str | None] | None:
+    """The record checks (4 to 11) of every entry, in entry order: in ``jobs`` processes
+    when every planned chain fact could be proven here first (the workers then read no
+    chain), alone otherwise. In processes, the workers also verify the receipts'
+    signatures, returned (receipt index -> error or None) for check 13. A worker that met
+    an unanswered chain read (an UNKNOWN: the order of such answers decides the reasons
+    that follow) makes the run start again alone, so that ``--jobs`` never changes a
+    report."""
+    if jobs > 1 and run.chain_problem is None and _prove_planned(run.reader):
+        receipts = run.bundle.receipts or ()
+        service = run.bundle.service
+
+        def slice_of(start: int, stop: int) -> tuple[list[Check], dict[int, str | None]]:
+            mark = len(run.out.checks)
+            for entry in entries[start:stop]:
+                _record_checks(run, entry, by_digest)
+            errors = {
+                i: receipt_signature_error(receipts[i], service.public_key)
+                for i in range(start, min(stop, len(receipts)))
+                if service is not None
+            }
+            return run.out.checks[mark:], errors
+
+        total = max(len(entries), len(receipts))
+        parts = map_slices(slice_of, total, jobs=jobs, progress=progress)
+        if parts is not None and all(
+            c.status is not Status.UNKNOWN for checks, _ in parts for c in checks
+        ):
+            signature_errors: dict[int, str | None] = {}
+            for checks, errors in parts:
+                run.out.checks.extend(checks)
+                signature_errors.update(errors)
+            return signature_errors
+    for n, entry in enumerate(entries):
+        _record_checks(run, entry, by_digest)
+        if progress is not None:
+            progress(n + 1, len(entries))
+    return None
+
+
+def _prove_planned(reader: ChainFacts) -> bool:
+    """Whether ``reader`` proved (or disproved) every fact of its plan now: only a reader
+    that can (``ProvenReader.prove_planned``) and whose endpoints all answered."""
+    prove = getattr(reader, "prove_planned", None)
+    return bool(prove()) if prove is not None else False
 
 
 def _wanted(bundle: Bundle, entries: list[Entry]) -> Wanted:

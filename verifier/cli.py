@@ -3,6 +3,7 @@
     carbon-verify bundle FILE --rpc URL --chain-id N --registry ADDR
     carbon-verify attest FILE ... --key-file KEY --out-dir DIR
     carbon-verify cbam FILE ... --package PACKAGE
+    carbon-verify code PAYLOAD --bundle FILE ...
 
 Exit codes (docs/VERIFY.md §5): 0 every check passed and every figure was recomputed,
 1 a check failed, 2 usage or unreadable input, 3 indeterminate (the RPC could not answer),
@@ -25,13 +26,19 @@ from ledger.core.clock import Clock, system_clock
 from ledger.core.errors import LedgerError, UnavailableError
 from verifier.about import VersionAction
 from verifier.invocation import UsageError, pins_from, read_bounded, run_verification, say
-from verifier.model import EXIT_INDETERMINATE, EXIT_UNREADABLE
+from verifier.model import EXIT_FAILED, EXIT_INDETERMINATE, EXIT_UNREADABLE
 
 __all__ = ["build_parser", "main"]
 
 
-def _chain_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("file", type=Path, metavar="FILE", help="the evidence bundle (JSON)")
+def _chain_options(p: argparse.ArgumentParser, *, bundle_option: bool = False) -> None:
+    if bundle_option:
+        p.add_argument(
+            "--bundle", dest="file", required=True, type=Path, metavar="FILE",
+            help="the evidence bundle (JSON)",
+        )  # fmt: skip
+    else:
+        p.add_argument("file", type=Path, metavar="FILE", help="the evidence bundle (JSON)")
     p.add_argument(
         "--trust-root",
         type=Path,
@@ -83,6 +90,14 @@ def _chain_options(p: argparse.ArgumentParser) -> None:
         help="the service key id the bundle's receipts must be signed under (its service.json)",
     )
     p.add_argument("--timeout", type=float, default=10.0, metavar="S", help="RPC timeout (s)")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="check the records in N processes (the chain is read once, first); the report "
+        "is the same as with one",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON report on stdout")
     p.add_argument("--verbose", action="store_true", help="list every record in the table")
 
@@ -119,6 +134,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="the carbonledger-cbam-package/1 document (JSON) the bundle's records back",
     )
+    q = sub.add_parser(
+        "code",
+        help="check a scanned carbon-efficiency code against a bundle, offline",
+        description="Verify the bundle as `bundle` does, then check the code's payload: the "
+        "bundle carries a carbon-efficiency record with exactly the code's digest, its id is "
+        "the one the page URL names, and it verifies. The page itself is not opened.",
+    )
+    q.add_argument(
+        "payload",
+        metavar="PAYLOAD",
+        help="what the code carries: the page URL <base>/efficiency?id=…&digest=…",
+    )
+    _chain_options(q, bundle_option=True)
     a = sub.add_parser(
         "attest",
         help="verify, sign a report and send attestation transactions (writes to the chain)",
@@ -200,6 +228,48 @@ def _cbam(args: argparse.Namespace, clock: Clock) -> int:
     return code
 
 
+def _code(args: argparse.Namespace, clock: Clock) -> int:
+    """The bundle's numbered checks, then the scanned code against the bundle
+    (docs/VERIFY.md §6.3): exit 0 only when both hold."""
+    from ledger.core.bundle import parse_bundle
+    from ledger.core.efficiency_code import parse_efficiency_code
+    from verifier.report import render_table, report_json
+    from verifier.scan import code_section
+
+    try:
+        code = parse_efficiency_code(args.payload)
+    except LedgerError as exc:
+        raise UsageError(f"PAYLOAD: {exc.message}") from None
+    pins = pins_from(args)
+    data = read_bounded(args.file)
+    verification, _ = run_verification(args, pins, data=data)
+    if verification.unreadable:
+        say(verification.checks[0].reason)
+        return verification.exit_code
+    section = code_section(code, parse_bundle(data, require_canonical=True), verification)
+    exit_code = verification.exit_code
+    if not section["matches"] and exit_code != EXIT_FAILED:
+        exit_code = EXIT_FAILED
+    if args.json:
+        doc = report_json(verification, pins=pins, checked_at=clock().replace(microsecond=0))
+        doc["efficiency_code"] = section
+        doc["exit_code"] = exit_code
+        if exit_code == EXIT_FAILED:
+            doc["result"] = "failed"
+        _write_json(doc)
+    else:
+        sys.stdout.write(render_table(verification, pins=pins, verbose=args.verbose))
+        if section["matches"]:
+            sys.stdout.write(
+                f"carbon-efficiency code: MATCHES {section['subject']} {code.record_id} "
+                f"(digest {code.digest_hex}) (exit {exit_code})\n"
+            )
+        else:
+            sys.stdout.write(f"carbon-efficiency code: DOES NOT MATCH (exit {exit_code})\n")
+            sys.stdout.write("".join(f"  {p}\n" for p in section["problems"]))
+    return exit_code
+
+
 def _stopped(message: str, code: int, *, json_report: bool, clock: Clock) -> int:
     """Say why nothing was verified; with ``--json`` the report says it too (an error
     report: no checks, ``result`` unreadable or indeterminate, and ``error``)."""
@@ -229,6 +299,8 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock = system_clock) -> i
             return attest_command(args, clock)
         if args.command == "cbam":
             return _cbam(args, clock)
+        if args.command == "code":
+            return _code(args, clock)
         return _bundle(args, clock)
     except UsageError as exc:
         return _stopped(exc.message, EXIT_UNREADABLE, json_report=args.json, clock=clock)

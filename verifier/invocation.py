@@ -220,6 +220,9 @@ def run_verification(
     from verifier.documents import file_sha256
     from verifier.proven import ProvenReader
 
+    jobs = getattr(args, "jobs", 1)
+    if jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, got {jobs}")
     if data is None:
         data = read_bounded(args.file)
     files = []
@@ -237,5 +240,7 @@ def run_verification(
         anchor_code_hash=pins.anchor_code_hash,
         trust_code_hash=pins.trust_code_hash,
     )
-    verification = verify_bundle(data, reader=reader, pins=pins, files=files, progress=_progress())
+    verification = verify_bundle(
+        data, reader=reader, pins=pins, files=files, progress=_progress(), jobs=jobs
+    )
     return verification, reader

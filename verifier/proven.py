@@ -20,6 +20,7 @@ FAIL naming the endpoint, an ``UnavailableError`` UNKNOWN).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from typing import Any, TypeVar
 
 from eth_typing import ChecksumAddress
@@ -111,6 +112,55 @@ class ProvenReader:
 
     def plan(self, wanted: Wanted) -> None:
         self.wanted = wanted
+
+    def prove_planned(self) -> bool:
+        """Prove every group of the plan now, as the checks' first questions would (each
+        answer, or its error, is kept for them); False when an endpoint did not answer
+        (an ``UnavailableError``), so that the run can keep the order of its questions."""
+        w = self.wanted
+        questions: list[Callable[[], object]] = [
+            self.log_head,
+            self.linked_trust_registry,
+            lambda: self.interface_version("anchor"),
+            lambda: self.interface_version("trust"),
+        ]
+        if w.anchors:
+            seq, header = min(w.anchors.items())
+            questions += [
+                lambda: self.verify_batch(seq, header),
+                lambda: self.log_link(seq),
+                lambda: self.anchor_tx(header.tx_hash),
+            ]
+        if w.key_ids:
+            questions.append(partial(self.key, min(w.key_ids)))
+        if w.digests:
+            questions += [
+                partial(self.revocation, min(w.digests)),
+                partial(self.attestations, min(w.digests)),
+            ]
+        if w.terminal_key_ids:
+            questions.append(partial(self.terminal_key, min(w.terminal_key_ids)))
+        if w.grants:
+            questions.append(lambda: self.type_grant(*min(w.grants)))
+        if w.points:
+            questions.append(lambda: self.metering_point_grant(*min(w.points)))
+        if w.digests:
+            questions.append(self._planned_bodies)
+        for ask in questions:
+            try:
+                ask()
+            except UnavailableError:
+                return False
+            except LedgerError:
+                continue  # kept in its group: the check that asks reports it
+        return True
+
+    def _planned_bodies(self) -> None:
+        """The bodies that filed the planned attestations, proven in one group."""
+        for digest in self.wanted.digests:
+            for a in self.attestations(digest):
+                self.body(a.body)
+                return
 
     def _group(self, name: str, fn: Callable[[], T]) -> T:
         """``fn()`` once; its value, or the same exception, at every later call."""

@@ -65,10 +65,10 @@ CLOSURE_RELS = frozenset(REF_RELS)
 MAX_CLOSURE = 2000
 #: Items in one trail or query bundle (docs/API.md §5). A bundle is what an auditor takes
 #: away to verify offline in one run, so it may hold far more than a page of a listing
-#: (200); the bound is the bundle format's own item limit (docs/FORMAT.md §6,
-#: ``ledger.core.bundle.MAX_ITEMS``), so that no bundle the API hands out is refused for
-#: its item count.
-MAX_BUNDLE_ITEMS = MAX_ITEMS
+#: (200); the API serves at most 10,000 per request (one response held in memory), within
+#: the bundle format's own item limit (docs/FORMAT.md §6, ``ledger.core.bundle.MAX_ITEMS``),
+#: so that no bundle the API hands out is refused for its item count.
+MAX_BUNDLE_ITEMS = min(10_000, MAX_ITEMS)
 
 
 def check_bundle_limit(limit: int) -> int:

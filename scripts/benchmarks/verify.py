@@ -19,10 +19,21 @@ and that store:
 - a naive verifier that makes one RPC call per record: the same offline digest and
   signature checks, then ``AnchorRegistry.verifyInclusion(seq, proof, digest)`` as an
   eth_call for every record (the contract checks the proof against its stored root);
-- the core serialisation (``serialize_bundle``) and strict parsing of the bundle.
+- the verifier library again with ``jobs=2`` (``carbon-verify --jobs 2``: the chain facts
+  proven once, the records checked in two forked processes), its report compared with the
+  one-process report (they must be equal);
+- the core serialisation (``serialize_bundle``) and strict parsing of the bundle;
+- peak memory: ``carbon-verify bundle`` run in a child process of its own (its
+  ``ru_maxrss``) on bundles of 10,000 and 100,000 credit changes anchored straight on the
+  same anvil in one batch each (signed, Merkle tree, ``anchorBatch``; no service, so that
+  100,000 records build in minutes), and the records/s of those runs.
+
+The load of the machine (``os.getloadavg``) is printed next to the figures: on a shared
+machine every ratio is only as good as the load was steady.
 
 Usage (from the repository root):
-    .venv/bin/python -m scripts.benchmarks.verify [--records N] [--batches B] [--quick] [--json]
+    .venv/bin/python -m scripts.benchmarks.verify [--records N] [--batches B]
+        [--memory-records N,N] [--quick] [--json]
 Exit codes: 0 done, 1 a verification did not pass, 2 usage error, 3 anvil missing.
 """
 
@@ -32,7 +43,9 @@ import argparse
 import gc
 import hashlib
 import json
+import os
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -57,9 +70,22 @@ from anchoring.deployment import DeploymentRecord, deploy_contracts  # noqa: E40
 from anchoring.toolchain import compile_contracts  # noqa: E402
 from api.app import create_app  # noqa: E402
 from api.settings import CarbonLedgerSettings  # noqa: E402
-from ledger.core.bundle import parse_bundle, serialize_bundle  # noqa: E402
+from ledger.core.bundle import (  # noqa: E402
+    BatchHeader,
+    Bundle,
+    BundleItem,
+    ChainRef,
+    parse_bundle,
+    serialize_bundle,
+)
 from ledger.core.canonical import canonicalize  # noqa: E402
-from ledger.core.merkle import verify_inclusion  # noqa: E402
+from ledger.core.merkle import (  # noqa: E402
+    MerkleTree,
+    build_manifest,
+    manifest_cid,
+    manifest_digest,
+    verify_inclusion,
+)
 from ledger.core.signature import (  # noqa: E402
     key_id,
     private_key_from_seed,
@@ -78,6 +104,7 @@ from verifier.chain import ChainReader, load_abi  # noqa: E402
 from verifier.checks import verify_bundle  # noqa: E402
 from verifier.model import Pins  # noqa: E402
 from verifier.proven import ProvenReader  # noqa: E402
+from verifier.report import report_json  # noqa: E402
 
 BULK_SIZE = 1000
 KEYS_FROM = datetime(2025, 1, 1, tzinfo=UTC)
@@ -255,6 +282,90 @@ def floor_verify(data: bytes, public_keys: dict[str, bytes]) -> float:
         gc.enable()
 
 
+def anchored_bundle(chain: DevChain, deployment: DeploymentRecord, n: int, seq: int) -> bytes:
+    """A bundle of ``n`` credit changes (their rule in the closure) anchored straight on the
+    chain as batch ``seq`` (their producers' keys are registered already)."""
+    rule, commitments = build_records(n)
+    entries = [rule, *commitments]
+    tree = MerkleTree.build([c.digest for c in entries])
+    manifest = build_manifest(
+        seq=seq,
+        prev_manifest_digest_hex="00" * 32,
+        created_at="2026-04-01T00:00:00Z",
+        digests=[c.digest for c in entries],
+    )
+    registry = chain.contract(load_abi("AnchorRegistry"), deployment.address_of("AnchorRegistry"))
+    receipt = chain.transact(
+        registry.functions.anchorBatch(
+            seq, tree.root, tree.leaf_count, manifest_digest(manifest), manifest_cid(manifest)
+        )
+    )
+    header = BatchHeader(
+        root=tree.root,
+        manifest_digest=manifest_digest(manifest),
+        leaf_count=tree.leaf_count,
+        tx_hash=bytes(receipt["transactionHash"]),
+        block_number=int(receipt["blockNumber"]),
+        block_hash=bytes(receipt["blockHash"]),
+    )
+
+    def item(c: Commitment) -> BundleItem:
+        key = _key(c.record["producer"])
+        return BundleItem(c, c.digest, sign_digest(key, c.digest), seq, tuple(tree.proof(c.digest)))
+
+    bundle = Bundle(
+        chain=ChainRef(
+            chain.chain_id,
+            deployment.address_of("AnchorRegistry"),
+            deployment.address_of("TrustRegistry"),
+        ),
+        items=tuple(item(c) for c in commitments),
+        batches={seq: header},
+        closure=(item(rule),),
+    )
+    return serialize_bundle(bundle)
+
+
+#: Run in a child process: one verification of a bundle file; prints seconds, records
+#: and the peak resident set (ru_maxrss, KiB on Linux) as JSON.
+_CHILD = """
+import json, resource, sys, time
+sys.path.insert(0, sys.argv[1])
+from ledger.core.bundle import parse_bundle
+from verifier.checks import verify_bundle
+from verifier.model import Pins
+from verifier.proven import ProvenReader
+path, url, chain_id, anchor, trust = sys.argv[2:7]
+t = time.perf_counter()
+with open(path, "rb") as fh:
+    data = fh.read()
+reader = ProvenReader.from_urls([url], anchor_registry=anchor)
+v = verify_bundle(data, reader=reader, pins=Pins(int(chain_id), anchor, trust))
+seconds = time.perf_counter() - t
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"verdict": v.verdict, "records": v.record_count, "seconds": seconds,
+                  "peak_kib": peak, "bundle_bytes": len(data)}))
+"""
+
+
+def peak_memory(path: Path, url: str, ref: ChainRef) -> dict[str, Any]:
+    """``verify_bundle`` of the file at ``path`` in a child process of its own."""
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(REPO_ROOT), str(path), url, str(ref.chain_id),
+         ref.anchor_registry, ref.trust_registry],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise SystemExit(f"the memory run failed: {done.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load {one:.1f} (5 min {five:.1f}) on {os.cpu_count()} cores"
+
+
 @contextmanager
 def served(ledger: Ledger, chain: DevChain, artifacts: Any, data_dir: Path) -> Iterator[str]:
     """The app from ``create_app`` served by uvicorn on 127.0.0.1 in a thread; its base URL."""
@@ -308,6 +419,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--batches", type=int, default=5)
+    parser.add_argument(
+        "--memory-records",
+        default="10000,100000",
+        help="bundle sizes whose peak memory is measured (comma-separated; 0 for none)",
+    )
     parser.add_argument("--quick", action="store_true", help="1,000 records, for a smoke run")
     parser.add_argument("--json", action="store_true", help="print one JSON report")
     try:
@@ -315,8 +431,18 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return 2 if exc.code else 0
     n = 1_000 if args.quick else args.records
+    try:
+        memory_sizes = [int(x) for x in args.memory_records.split(",") if int(x) > 0]
+    except ValueError:
+        print("--memory-records takes sizes separated by commas", file=sys.stderr)
+        return 2
+    if args.quick:
+        memory_sizes = [1_000, 3_000]
     if not 2 <= n <= 10_000 or args.batches < 1:
-        print("--records must be 2..10000 (a bundle's item limit), --batches >= 1", file=sys.stderr)
+        print(
+            "--records must be 2..10000 (the API serves 10,000 per bundle), --batches >= 1",
+            file=sys.stderr,
+        )
         return 2
     anvil = default_anvil_path(REPO_ROOT)
     if not anvil.is_file():
@@ -350,9 +476,19 @@ def main(argv: list[str] | None = None) -> int:
             pins = Pins(ref.chain_id, ref.anchor_registry, ref.trust_registry)
             url = str(chain.rpc_url)
             proven = ProvenReader.from_urls([url], anchor_registry=ref.anchor_registry)
+            load_before = load()
             t = time.perf_counter()
             v = verify_bundle(data, reader=proven, pins=pins)
             verify_s = time.perf_counter() - t
+            proven2 = ProvenReader.from_urls([url], anchor_registry=ref.anchor_registry)
+            t = time.perf_counter()
+            v2 = verify_bundle(data, reader=proven2, pins=pins, jobs=2)
+            verify2_s = time.perf_counter() - t
+            at = datetime(2026, 1, 1, tzinfo=UTC)
+            if report_json(v2, pins=pins, checked_at=at) != report_json(
+                v, pins=pins, checked_at=at
+            ):
+                raise SystemExit("jobs=2 gave another report than jobs=1")
             keys = {
                 kid: key.public_key
                 for kid in {it.signature.key_id for it in (*bundle.items, *bundle.closure)}
@@ -368,6 +504,17 @@ def main(argv: list[str] | None = None) -> int:
             t = time.perf_counter()
             naive_ok = naive_verify(data, naive)
             naive_s = time.perf_counter() - t
+            load_after = load()
+            memory = []
+            for seq, size in enumerate(memory_sizes, start=len(bundle.batches) + 1):
+                big = anchored_bundle(chain, ledger.deployment, size - 1, seq)
+                path = tmp / f"bundle-{size}.json"
+                path.write_bytes(big)
+                del big
+                run = peak_memory(path, url, ref)
+                run["load"] = load()
+                memory.append(run)
+                path.unlink()
         finally:
             chain.stop()
     records = v.record_count
@@ -385,8 +532,28 @@ def main(argv: list[str] | None = None) -> int:
             "records_per_s": round(records / verify_s, 1),
             "rpc_calls": proven.calls,
         },
+        "verifier_jobs_2": {
+            "seconds": round(verify2_s, 3),
+            "records_per_s": round(records / verify2_s, 1),
+            "rpc_calls": proven2.calls,
+        },
+        "jobs_2_speedup": round(verify_s / verify2_s, 2),
         "floor": {"seconds": round(floor_s, 3), "records_per_s": round(records / floor_s, 1)},
         "of_floor": round(floor_s / verify_s, 2),
+        "load_before": load_before,
+        "load_after": load_after,
+        "memory": [
+            {
+                "records": m["records"],
+                "bundle_mb": round(m["bundle_bytes"] / 1e6, 1),
+                "peak_mb": round(m["peak_kib"] / 1024, 1),
+                "seconds": round(m["seconds"], 2),
+                "records_per_s": round(m["records"] / m["seconds"], 1),
+                "verdict": m["verdict"],
+                "load": m["load"],
+            }
+            for m in memory
+        ],
         "naive": {
             "verified": naive_ok,
             "seconds": round(naive_s, 3),
@@ -426,10 +593,26 @@ def main(argv: list[str] | None = None) -> int:
             f"naive, one verifyInclusion eth_call per record: {nv['records_per_s']} records/s "
             f"({nv['seconds']} s, {nv['rpc_calls']} RPC calls)"
         )
-        print(f"of the floor: {report['of_floor']}; over naive: {report['speedup']}x")
-    if v.exit_code != 0 or naive_ok != records:
+        j2 = report["verifier_jobs_2"]
         print(
-            f"verification did not pass: {v.verdict}, naive {naive_ok}/{records}", file=sys.stderr
+            f"carbon-verify library, jobs=2 (same report): {j2['records_per_s']} records/s "
+            f"({j2['seconds']} s, {j2['rpc_calls']} RPC calls): "
+            f"{report['jobs_2_speedup']}x one process"
+        )
+        print(f"of the floor: {report['of_floor']}; over naive: {report['speedup']}x")
+        print(f"machine: {load_before} before the timed runs, {load_after} after")
+        for m in report["memory"]:
+            print(
+                f"peak memory, carbon-verify in a child process: {m['records']} records "
+                f"({m['bundle_mb']} MB bundle): {m['peak_mb']} MB, {m['records_per_s']} "
+                f"records/s ({m['seconds']} s, {m['verdict']}; {m['load']})"
+            )
+    failed = [m for m in memory if m["verdict"] != "verified"]
+    if v.exit_code != 0 or naive_ok != records or failed:
+        print(
+            f"verification did not pass: {v.verdict}, naive {naive_ok}/{records}, "
+            f"memory runs {[m['verdict'] for m in memory]}",
+            file=sys.stderr,
         )
         return 1
     return 0
