@@ -41,6 +41,7 @@ from ledger.core.records import Record
 from ledger.core.signature import verify_signature
 from ledger.crashpoints import NO_CRASH, CrashPoints
 from ledger.service.claims import ClaimBook
+from ledger.service.collector import collector_paused
 from ledger.service.directory import index_accepted
 from ledger.service.locks import export_region, refuse_if_locked
 from ledger.service.readings import ReadingChecks
@@ -136,12 +137,15 @@ class LedgerService:
         ``authorize(record)`` is called on the strictly parsed record before anything is
         stored and refuses it by raising (the API checks the caller's producer and types).
         """
-        parsed = [parse_submission(submission, limits=self.limits)]
-        return self._accept(_authorized(parsed, authorize))[0]
+        with collector_paused():
+            parsed = [parse_submission(submission, limits=self.limits)]
+            return self._accept(_authorized(parsed, authorize))[0]
 
     def accept_bulk(self, batch: bytes, *, authorize: Authorize | None = None) -> list[Receipt]:
         """Accept a bulk (docs/SUBMISSION.md §3), all or nothing; receipts in bulk order."""
-        return self._accept(_authorized(parse_batch(batch, limits=self.limits), authorize))
+        with collector_paused():
+            parsed = parse_batch(batch, limits=self.limits)
+            return self._accept(_authorized(parsed, authorize))
 
     def accept_values(self, submissions: Sequence[Any]) -> list[Receipt]:
         """Accept already parsed JSON values (strictly parsed by the caller), all or nothing."""
@@ -153,10 +157,11 @@ class LedgerService:
                 f"{self.limits.max_bulk_records}",
                 path="submissions",
             )
-        parsed = [
-            read_submission(s, index=i, limits=self.limits) for i, s in enumerate(submissions)
-        ]
-        return self._accept(parsed)
+        with collector_paused():
+            parsed = [
+                read_submission(s, index=i, limits=self.limits) for i, s in enumerate(submissions)
+            ]
+            return self._accept(parsed)
 
     # -- the transaction ----------------------------------------------------------------
 
