@@ -58,7 +58,7 @@ from ledger.service.submission import (
 from ledger.store import ConstraintError, Store, Transaction
 from ledger.store import lookups as lookup
 from ledger.store.chainmirror import accreditations_named
-from ledger.store.producers import is_key_valid_at, may_sign_type, types_of_keys
+from ledger.store.producers import is_key_valid_at, may_sign_type
 from ledger.store.records import Link, NewRecord, insert_pending_records
 from ledger.store.rows import LinkTarget, StoredKey, StoredKeyType
 from ledger.store.terminals import add_reading_spans
@@ -191,11 +191,11 @@ class LedgerService:
     ) -> tuple[list[Receipt], int]:
         """Check ``parsed`` against the store and insert the new ones (caller commits)."""
         now = self.clock()
-        stored = lookup.stored_receipts(session, {p.record_id for p in parsed})
-        keys = lookup.producer_keys(session, {p.signature.key_id for p in parsed})
-        key_types = types_of_keys(session, keys)
         ref_ids = {r.id for p in parsed for r in p.record.refs}
-        targets = lookup.link_targets(session, ref_ids)
+        stored, targets = lookup.records_named(session, {p.record_id for p in parsed}, ref_ids)
+        signers = lookup.signing_keys(session, {p.signature.key_id for p in parsed})
+        keys = {kid: key for kid, (key, _types) in signers.items()}
+        key_types = {kid: types for kid, (_key, types) in signers.items()}
         superseded = lookup.superseded_among(
             session, {p.record.supersedes.id for p in parsed if p.record.supersedes}
         )
