@@ -41,6 +41,7 @@ from ledger.core.records import Record
 from ledger.core.signature import verify_signature
 from ledger.crashpoints import NO_CRASH, CrashPoints
 from ledger.service.claims import ClaimBook
+from ledger.service.collector import collector_paused
 from ledger.service.directory import index_accepted
 from ledger.service.locks import export_region, refuse_if_locked
 from ledger.service.readings import ReadingChecks
@@ -57,7 +58,7 @@ from ledger.service.submission import (
 from ledger.store import ConstraintError, Store, Transaction
 from ledger.store import lookups as lookup
 from ledger.store.chainmirror import accreditations_named
-from ledger.store.producers import is_key_valid_at, may_sign_type, types_of_keys
+from ledger.store.producers import is_key_valid_at, may_sign_type
 from ledger.store.records import Link, NewRecord, insert_pending_records
 from ledger.store.rows import LinkTarget, StoredKey, StoredKeyType
 from ledger.store.terminals import add_reading_spans
@@ -136,12 +137,15 @@ class LedgerService:
         ``authorize(record)`` is called on the strictly parsed record before anything is
         stored and refuses it by raising (the API checks the caller's producer and types).
         """
-        parsed = [parse_submission(submission, limits=self.limits)]
-        return self._accept(_authorized(parsed, authorize))[0]
+        with collector_paused():
+            parsed = [parse_submission(submission, limits=self.limits)]
+            return self._accept(_authorized(parsed, authorize))[0]
 
     def accept_bulk(self, batch: bytes, *, authorize: Authorize | None = None) -> list[Receipt]:
         """Accept a bulk (docs/SUBMISSION.md §3), all or nothing; receipts in bulk order."""
-        return self._accept(_authorized(parse_batch(batch, limits=self.limits), authorize))
+        with collector_paused():
+            parsed = parse_batch(batch, limits=self.limits)
+            return self._accept(_authorized(parsed, authorize))
 
     def accept_values(self, submissions: Sequence[Any]) -> list[Receipt]:
         """Accept already parsed JSON values (strictly parsed by the caller), all or nothing."""
@@ -153,10 +157,11 @@ class LedgerService:
                 f"{self.limits.max_bulk_records}",
                 path="submissions",
             )
-        parsed = [
-            read_submission(s, index=i, limits=self.limits) for i, s in enumerate(submissions)
-        ]
-        return self._accept(parsed)
+        with collector_paused():
+            parsed = [
+                read_submission(s, index=i, limits=self.limits) for i, s in enumerate(submissions)
+            ]
+            return self._accept(parsed)
 
     # -- the transaction ----------------------------------------------------------------
 
@@ -186,11 +191,11 @@ class LedgerService:
     ) -> tuple[list[Receipt], int]:
         """Check ``parsed`` against the store and insert the new ones (caller commits)."""
         now = self.clock()
-        stored = lookup.stored_receipts(session, {p.record_id for p in parsed})
-        keys = lookup.producer_keys(session, {p.signature.key_id for p in parsed})
-        key_types = types_of_keys(session, keys)
         ref_ids = {r.id for p in parsed for r in p.record.refs}
-        targets = lookup.link_targets(session, ref_ids)
+        stored, targets = lookup.records_named(session, {p.record_id for p in parsed}, ref_ids)
+        signers = lookup.signing_keys(session, {p.signature.key_id for p in parsed})
+        keys = {kid: key for kid, (key, _types) in signers.items()}
+        key_types = {kid: types for kid, (_key, types) in signers.items()}
         superseded = lookup.superseded_among(
             session, {p.record.supersedes.id for p in parsed if p.record.supersedes}
         )

@@ -13,6 +13,7 @@ need the store (keys, references, idempotency) are in ``ledger.service.accept``.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -187,10 +188,16 @@ def read_submission(obj: Any, *, index: int = 0, limits: AcceptLimits) -> Parsed
     except MalformedError as exc:
         raise refuse(exc.path or "view.record", exc.reason) from None
     # Salts in canonical pair order (docs/FORMAT.md §2.3), so the stored full view is the
-    # same bytes whatever order the producer listed them in.
-    ordered: dict[FieldPath, str] = {p: view.salts[p] for p in hashes}
-    commitment = Commitment(view.record, ordered)
-    full_view = canonicalize_parsed(commitment.to_json())
+    # same bytes whatever order the producer listed them in. A producer that listed them
+    # so (as ``commit`` draws them) sent the full view as it is stored: it is written out
+    # as parsed, without rebuilding it pair by pair.
+    if len(hashes) == len(view.salts) and all(map(operator.eq, hashes, view.salts)):
+        commitment = view
+        full_view = canonicalize_parsed(obj["view"])
+    else:
+        ordered: dict[FieldPath, str] = {p: view.salts[p] for p in hashes}
+        commitment = Commitment(view.record, ordered)
+        full_view = canonicalize_parsed(commitment.to_json())
     if len(full_view) > limits.max_record_bytes:
         raise refuse(
             "view",

@@ -12,10 +12,10 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from ledger.store._session import flush
+from ledger.store._session import execute, flush
 from ledger.store.directory import (
     INDEX_STATE,
     RISK_RANKS,
@@ -188,22 +188,12 @@ def index_records(session: Session, items: Sequence[IndexedRecord]) -> None:
 
 
 def _index_all(session: Session, items: Sequence[IndexedRecord], pending: _Pending) -> None:
+    # The facets, one per record, go in multi-row inserts rather than through the ORM's unit
+    # of work, whose bookkeeping per object cost more than the insert itself; they are
+    # written before anything reads them back (the risk of a subject).
+    facets: list[dict[str, object]] = []
     for item in items:
-        session.add(
-            RecordFacet(
-                record_pk=item.record_pk,
-                type=item.type,
-                subject=item.subject,
-                issued_at=item.issued_at,
-                region=item.region,
-                level=item.level,
-                grade=item.grade,
-                previous_grade=item.previous_grade,
-                figure=item.figure,
-                unit=item.unit,
-                source_id=item.source_id,
-            )
-        )
+        facets.append({name: getattr(item, name) for name in _FACET_COLUMNS})
         if item.type == "credit-change":
             _index_rating(session, item, pending)
         elif item.is_equipment:
@@ -211,8 +201,24 @@ def _index_all(session: Session, items: Sequence[IndexedRecord], pending: _Pendi
         for sha256_hex in dict.fromkeys(item.documents):
             session.add(DocumentHash(sha256_hex=sha256_hex, record_pk=item.record_pk))
         if item.type == "risk-assessment":
+            _insert_facets(session, facets)
             flush(session)
             _refresh_risk(session, item.subject)
+    _insert_facets(session, facets)
+
+
+#: The columns of ``record_facets``, each read from the ``IndexedRecord`` attribute of its name.
+_FACET_COLUMNS = (
+    "record_pk", "type", "subject", "issued_at", "region", "level", "grade",
+    "previous_grade", "figure", "unit", "source_id",
+)  # fmt: skip
+
+
+def _insert_facets(session: Session, facets: list[dict[str, object]]) -> None:
+    """Writes the ``facets`` gathered so far and empties the list."""
+    if facets:
+        execute(session, insert(RecordFacet), facets)
+        facets.clear()
 
 
 def register_enterprise(session: Session, entry: DirectoryEntry, *, at: datetime, by: str) -> None:

@@ -1,6 +1,6 @@
 """The look-ups of the accept path, one query per kind for a whole bulk (never one per
-record): receipts already given, producer keys, the records links point at, and which
-records are superseded already.
+record): the records a bulk names (receipts already given, and the records links point
+at), producer keys with their granted types, and which records are superseded already.
 
 Each takes the session of the accepting transaction and returns frozen values
 (``ledger.store.rows``).
@@ -13,14 +13,13 @@ from collections.abc import Collection, Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.store.models import Producer, ProducerKey, Record
-from ledger.store.rows import LinkTarget, StoredKey, copy_row
+from ledger.store.models import Producer, ProducerKey, ProducerKeyType, Record
+from ledger.store.rows import LinkTarget, StoredKey, StoredKeyType
 
 __all__ = [
-    "link_targets",
     "producer_exists",
-    "producer_keys",
-    "stored_receipts",
+    "records_named",
+    "signing_keys",
     "superseded_among",
 ]
 
@@ -33,41 +32,73 @@ def _chunks(values: Iterable[str]) -> Iterable[list[str]]:
         yield ordered[start : start + _CHUNK]
 
 
-def stored_receipts(session: Session, record_ids: Collection[str]) -> dict[str, tuple[str, bytes]]:
-    """For each stored record among ``record_ids``: its digest and its receipt bytes."""
-    out: dict[str, tuple[str, bytes]] = {}
-    for chunk in _chunks(record_ids):
-        rows = session.execute(
-            select(Record.record_id, Record.digest_hex, Record.receipt).where(
-                Record.record_id.in_(chunk)
-            )
-        )
-        for record_id, digest_hex, receipt in rows:
-            out[str(record_id)] = (str(digest_hex), bytes(receipt))
-    return out
+def records_named(
+    session: Session, record_ids: Collection[str], ref_ids: Collection[str]
+) -> tuple[dict[str, tuple[str, bytes]], dict[str, LinkTarget]]:
+    """In one query per chunk of ids, for both: each stored record among ``record_ids``
+    (the submitted ones: a replay) with its digest and receipt bytes, and what a link check
+    needs of each stored record among ``ref_ids`` (the records links point at)."""
+    receipts: dict[str, tuple[str, bytes]] = {}
+    targets: dict[str, LinkTarget] = {}
+    columns = (
+        Record.record_id,
+        Record.digest_hex,
+        Record.type,
+        Record.subject,
+        Record.producer,
+        Record.receipt,
+    )
+    for chunk in _chunks(set(record_ids) | set(ref_ids)):
+        for rid, digest_hex, rtype, subject, producer, receipt in session.execute(
+            select(*columns).where(Record.record_id.in_(chunk))
+        ):
+            if rid in record_ids:
+                receipts[str(rid)] = (str(digest_hex), bytes(receipt))
+            if rid in ref_ids:
+                targets[str(rid)] = LinkTarget(
+                    str(rid), str(digest_hex), str(rtype), str(subject), str(producer)
+                )
+    return receipts, targets
 
 
-def producer_keys(session: Session, key_ids: Collection[str]) -> dict[str, StoredKey]:
-    """The registered producer keys among ``key_ids``, by key id."""
-    out: dict[str, StoredKey] = {}
+def signing_keys(
+    session: Session, key_ids: Collection[str]
+) -> dict[str, tuple[StoredKey, list[StoredKeyType]]]:
+    """The registered producer keys among ``key_ids``, by key id, each with the record types
+    it was ever granted (withdrawn ones included), in grant order: one query per chunk."""
+    out: dict[str, tuple[StoredKey, list[StoredKeyType]]] = {}
+    key = ProducerKey
+    grant = ProducerKeyType
+    columns = (
+        key.key_id,
+        key.producer,
+        key.public_key_hex,
+        key.valid_from,
+        key.valid_until,
+        key.revoked_at,
+        grant.record_type,
+        grant.granted_at,
+        grant.withdrawn_at,
+    )
     for chunk in _chunks(key_ids):
-        for key in session.scalars(select(ProducerKey).where(ProducerKey.key_id.in_(chunk))):
-            out[key.key_id] = copy_row(StoredKey, key)
+        rows = session.execute(
+            select(*columns)
+            .outerjoin(grant, grant.key_id == key.key_id)
+            .where(key.key_id.in_(chunk))
+            .order_by(key.key_id, grant.granted_at)
+        )
+        for kid, producer, public_hex, since, until, revoked, rtype, granted, withdrawn in rows:
+            found = out.get(kid)
+            if found is None:
+                stored = StoredKey(kid, producer, public_hex, since, until, revoked)
+                found = out[kid] = (stored, [])
+            if rtype is not None:
+                found[1].append(StoredKeyType(kid, rtype, granted, withdrawn))
     return out
 
 
 def producer_exists(session: Session, producer: str) -> bool:
     return session.get(Producer, producer) is not None
-
-
-def link_targets(session: Session, record_ids: Collection[str]) -> dict[str, LinkTarget]:
-    """What a link check needs of each stored record among ``record_ids``."""
-    out: dict[str, LinkTarget] = {}
-    columns = (Record.record_id, Record.digest_hex, Record.type, Record.subject, Record.producer)
-    for chunk in _chunks(record_ids):
-        for row in session.execute(select(*columns).where(Record.record_id.in_(chunk))):
-            out[str(row[0])] = LinkTarget(*(str(v) for v in row))
-    return out
 
 
 def superseded_among(session: Session, record_ids: Collection[str]) -> set[str]:

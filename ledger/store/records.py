@@ -25,6 +25,7 @@ from ledger.store.models import RECORD_STATUSES, Base, Record, RecordRef
 from ledger.store.rows import Referrer, StoredRecord, copy_row
 
 MAX_PAGE = 1000
+_ID_CHUNK = 500  # ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
 _RECORDS = Base.metadata.tables[Record.__tablename__]
 _RECORD_REFS = Base.metadata.tables[RecordRef.__tablename__]
 
@@ -75,15 +76,16 @@ class InsertedRecord:
 def insert_pending_records(session: Session, rows: Sequence[NewRecord]) -> list[InsertedRecord]:
     """Stores ``rows`` as pending records, all or nothing; returns their ids, in ``rows`` order.
 
-    Core multi-row inserts (one statement for the records, RETURNING their ids in parameter
-    order, one for the links) instead of the ORM unit of work: on a bulk of 1,000 records the
-    ORM's per-object bookkeeping cost about as much as the database round trips themselves
-    (scripts/benchmarks/accept.py). The constraints are the same database constraints; a
-    violation surfaces here as ``ConstraintError``.
+    Core inserts of all rows at once (the records, then the links) instead of the ORM unit
+    of work: on a bulk of 1,000 records the ORM's per-object bookkeeping cost about as much
+    as the database round trips themselves (scripts/benchmarks/accept.py). On SQLite the
+    records' ids are read back in one query by record id: an ``INSERT … RETURNING`` that
+    must give the ids in parameter order is sent there row by row, one statement per
+    record, as SQLite has no form of it that keeps the order. The constraints are the same
+    database constraints; a violation surfaces here as ``ConstraintError``.
     """
     if not rows:
         return []
-    insert_records = insert(_RECORDS).returning(_RECORDS.c.id, sort_by_parameter_order=True)
     values = [
         {
             "record_id": row.record_id,
@@ -105,7 +107,15 @@ def insert_pending_records(session: Session, rows: Sequence[NewRecord]) -> list[
         for row in rows
     ]
     # Ids are the acceptance order; the links need them, so the records go first.
-    ids = [int(pk) for pk in _execute_many(session, insert_records, values).scalars()]
+    if session.get_bind().dialect.name == "sqlite":
+        # One executemany, row after row in the given order, and the ids read back.
+        _execute_many(session, insert(_RECORDS), values)
+        pk_of = _ids_of(session, [row.record_id for row in rows])
+        ids = [pk_of[row.record_id] for row in rows]
+    else:
+        # Multi-row inserts that generate the ids in parameter order and return them so.
+        ordered = insert(_RECORDS).returning(_RECORDS.c.id, sort_by_parameter_order=True)
+        ids = [int(pk) for pk in _execute_many(session, ordered, values).scalars()]
     links = [
         {
             "record_pk": pk,
@@ -120,6 +130,17 @@ def insert_pending_records(session: Session, rows: Sequence[NewRecord]) -> list[
     if links:
         _execute_many(session, insert(_RECORD_REFS), links)
     return [InsertedRecord(pk, row.record_id) for row, pk in zip(rows, ids, strict=True)]
+
+
+def _ids_of(session: Session, record_ids: list[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for start in range(0, len(record_ids), _ID_CHUNK):
+        chunk = record_ids[start : start + _ID_CHUNK]
+        rows = session.execute(
+            select(_RECORDS.c.record_id, _RECORDS.c.id).where(_RECORDS.c.record_id.in_(chunk))
+        )
+        out.update((str(rid), int(pk)) for rid, pk in rows)
+    return out
 
 
 def _execute_many(session: Session, statement: Any, values: list[dict[str, Any]]) -> Any:

@@ -193,3 +193,19 @@ def test_refs_are_indexed_for_reverse_links(
 
 def _key(item: Commitment) -> Ed25519PrivateKey:
     return PRODUCER_KEYS[item.record["producer"]]
+
+
+def test_the_stored_full_view_is_canonical_whatever_order_the_salts_came_in(
+    service: LedgerService, store: Store, examples: Examples
+) -> None:
+    """Salts listed in canonical order are stored as sent; in any other order they are put
+    in canonical order first: the same bytes either way, RFC 8785 (``canonicalize``)."""
+    in_order, shuffled = examples[FS_DESNZ_2025], examples[RULE_UK]
+    service.accept(submission(in_order))
+    service.accept(
+        submission(Commitment(shuffled.record, dict(reversed(list(shuffled.salts.items())))))
+    )
+    with store.transaction(readonly=True) as session:
+        stored = {r.record_id: r.full_view for r in session.scalars(select(Record))}
+    for item in (in_order, shuffled):
+        assert stored[item.record["id"]] == canonicalize(item.to_json())
