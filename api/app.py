@@ -48,6 +48,7 @@ from ledger.service.cbam import CbamService
 from ledger.service.crossborder import Signer
 from ledger.service.exchange import PactService
 from ledger.service.exportlock import LockCheck, no_lock
+from ledger.service.locks import store_lock_check
 from ledger.service.subscriptions import SubscriptionService
 from ledger.store import Store, sqlite_url
 
@@ -144,7 +145,7 @@ def create_app(
     artifacts: Mapping[str, ArtifactLike] | None = None,
     limits: ApiLimits | None = None,
     max_merge_delay_s: int = DEFAULT_MAX_MERGE_DELAY_S,
-    export_lock: LockCheck = no_lock,
+    export_lock: LockCheck | None = None,
     signers: tuple[Signer | None, Signer | None] | None = None,
 ) -> FastAPI:
     """The API over ``store`` (default: the SQLite store in ``settings.data_dir``).
@@ -160,6 +161,8 @@ def create_app(
     clock = clock or system_clock
     limits = limits or ApiLimits()
     store = store or Store.open(sqlite_url(settings.data_dir), clock=clock)
+    if export_lock is None:
+        export_lock = store_lock_check(store)
     if ledger is None:
         key = load_or_create(settings.data_dir)
         ledger = LedgerService(

@@ -2,11 +2,9 @@
 
 A red risk assessment locks the exports of its subject for its region (docs/PACT.md §8,
 docs/CBAM.md §5): no PACT footprint, CBAM package or webhook carrying its figures may
-leave while the lock holds. The risk assessments and the one lock function that reads them
-belong to the cross-border workflow; until that function is wired in here, this seam
-reports no lock. Every exporter (``ledger.service.exchange``, ``ledger.service.cbam``) calls
-:func:`locked_subjects` and nothing else, so the lock applies everywhere the moment the
-function behind it exists.
+leave while the lock holds. Every exporter (``ledger.service.exchange``,
+``ledger.service.cbam``) calls :func:`locked_subjects` and nothing else; the service wires
+in ``ledger.service.locks.store_lock_check``, the locks of the risk assessments in force.
 """
 
 from __future__ import annotations
@@ -30,7 +28,7 @@ class ExportLockedError(ConflictError):
 
 
 def no_lock(subjects: Iterable[str], region: str | None) -> dict[str, str]:
-    """The seam's answer until the risk assessments' lock function is wired in: none."""
+    """No lock at all: for an exporter built without the store's risk assessments."""
     return {}
 
 

@@ -15,15 +15,16 @@ declaration, and the exchange with buyers' systems.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ledger.core.canonical import format_timestamp
 from ledger.core.errors import ConflictError
 from ledger.core.records import Record
+from ledger.service.exportlock import LockCheck
 from ledger.service.recompute import parse_stored
-from ledger.store import Transaction
+from ledger.store import Store, Transaction
 from ledger.store.chainfacts import withdrawn_among
 from ledger.store.inputs import full_views, newest_about
 from ledger.store.lookups import superseded_among
@@ -38,6 +39,7 @@ __all__ = [
     "locks_of",
     "refuse_if_locked",
     "refuse_record_if_locked",
+    "store_lock_check",
 ]
 
 #: The assessments of one subject read to find the latest per region: far more than the
@@ -196,3 +198,26 @@ def refuse_record_if_locked(session: Transaction, record_id: str) -> None:
     region = export_region(session, record)
     if region is not None:
         refuse_if_locked(session, record.subject, region, what=f"the export of {record_id}")
+
+
+def store_lock_check(store: Store) -> LockCheck:
+    """The export lock the exchange with buyers' systems asks (PACT footprints, webhooks,
+    CBAM packages): the locks in force in ``store``, for one region or, with None, for
+    any region. Each locked subject maps to the sentence that says why."""
+
+    def check(subjects: Iterable[str], region: str | None) -> dict[str, str]:
+        def work(session: Transaction) -> dict[str, str]:
+            found: dict[str, str] = {}
+            for subject in subjects:
+                for lock in locks_of(session, subject):
+                    if region is None or lock.region == region:
+                        found[subject] = (
+                            f"the risk assessment in force for region {lock.region}, "
+                            f"{lock.assessment_id} ({lock.issued_at}), is red; {lock.clears}"
+                        )
+                        break
+            return found
+
+        return store.run(work, readonly=True)
+
+    return check

@@ -109,8 +109,13 @@ def test_a_revoked_red_assessment_no_longer_locks(world: World) -> None:
     red, level = _store_assessment(w, CR_TANK)
     assert level == "red" and _locks(w) == [("NA", red)]
     assert _convert(w).status_code == 409
+    # The exchange with buyers' systems asks the same lock (the app's default).
+    exports = w.app.state.cbam.lock
+    assert red in exports([TANK_SUBJECT], "NA")[TANK_SUBJECT]
+    assert red in exports([TANK_SUBJECT], None)[TANK_SUBJECT]
+    assert exports([TANK_SUBJECT], "EU") == {}
     _revoke_on_chain(w, red)
-    assert _locks(w) == []
+    assert _locks(w) == [] and exports([TANK_SUBJECT], None) == {}
     converted = _convert(w)
     assert converted.status_code == 201, converted.text
 
