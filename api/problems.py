@@ -196,6 +196,10 @@ def problem_for(exc: BaseException) -> Response:
                 value = getattr(exc, name, None)
                 if isinstance(value, str):
                     extra[name] = value
+            # A refused submission's place in its bulk (0 for a single one): docs/SUBMISSION.md §5.
+            index = getattr(exc, "index", None)
+            if isinstance(index, int) and not isinstance(index, bool):
+                extra["index"] = index
             # A figure refused at acceptance carries both values (docs/API.md §4).
             for name in ("stated", "recomputed"):
                 if hasattr(exc, name):
