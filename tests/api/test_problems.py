@@ -26,6 +26,7 @@ from ledger.core.errors import (
 from ledger.core.view import commit
 from ledger.examples import CR_TANK
 from ledger.service import RefusedRecordError
+from ledger.service.evaluations import EvaluationConflictError
 from tests.api.world import (
     CONVERSION,
     JSON,
@@ -205,3 +206,17 @@ def test_a_refused_bulk_names_the_submission_that_failed(world: World) -> None:
 def test_a_single_refusal_has_index_zero() -> None:
     error = RefusedRecordError("bad", record_id="urn:x:y", field="body.lines[3]")
     assert json.loads(bytes(problem_for(error).body))["index"] == 0
+
+
+def test_a_second_evaluation_of_a_period_is_a_409_naming_the_one_that_holds_it() -> None:
+    error = EvaluationConflictError(
+        "taken", record_id="urn:x:second", index=2, existing_record_id="urn:x:first"
+    )
+    response = problem_for(error)
+    body = json.loads(bytes(response.body))
+    assert response.status_code == 409
+    assert (body["existing_record_id"], body["record_id"], body["index"]) == (
+        "urn:x:first",
+        "urn:x:second",
+        2,
+    )

@@ -21,6 +21,7 @@ from ledger.core.view import Commitment, commit
 from ledger.examples import efficiency as ex
 from ledger.examples import factors as ref
 from ledger.service import LedgerService, RefusedRecordError
+from ledger.service.evaluations import EvaluationConflictError
 from ledger.store import Store
 from ledger.store.producers import add_producer, add_producer_key, grant_key_type
 from ledger.store.terminals import (
@@ -338,3 +339,70 @@ def test_an_enterprise_template_may_not_widen_its_industry_template(
         service, store, lambda: accept(service, wider), "body.fields[0].max",
         "goes above the maximum 5000",
     )  # fmt: skip
+
+
+# -- one current evaluation per enterprise and period (docs/RECORDS.md §3.16) ----------------
+
+
+def second_evaluation(
+    plant: dict[str, Commitment], suffix: str, *, value_added: str, supersedes: Commitment | None
+) -> Commitment:
+    """Another evaluation of the plant's enterprise for the same day, with another value
+    added (so another grade), superseding ``supersedes`` when it is given."""
+    first = plant[ex.EVALUATION].record
+    batches = {s["field"]: [r["id"] for r in s["readings"]] for s in first["body"]["sources"]}
+    records = {rid: c.record for rid, c in plant.items()}
+    record = ex.evaluation(records, digests(plant), batches, days=1, value_added=value_added)
+    record["id"] = f"{ex.EVALUATION}-{suffix}"
+    if supersedes is not None:
+        link = {"rel": "supersedes", "id": supersedes.record["id"], "reason": "correction"}
+        record["refs"].append({**link, "digest": supersedes.digest_hex})
+    return commit(record)
+
+
+def test_a_second_evaluation_of_the_same_period_must_supersede_the_first(
+    service: LedgerService, store: Store, plant: dict[str, Commitment]
+) -> None:
+    # The trial accepted a grade 5 and a grade 4 for one plant and one month, both current.
+    for c in plant.values():
+        accept(service, c)
+    first = plant[ex.EVALUATION]
+    rival = second_evaluation(plant, "rival", value_added="10000", supersedes=None)
+    assert rival.record["body"]["result"]["grade"] != first.record["body"]["result"]["grade"]
+    before = dump(store)
+    with pytest.raises(EvaluationConflictError) as info:
+        service.accept(submission(rival, DESK_KEY))
+    assert info.value.existing_record_id == first.record["id"]
+    assert info.value.record_id == rival.record["id"]
+    assert first.record["id"] in str(info.value) and "body.period" in str(info.value)
+    assert dump(store) == before  # nothing stored
+
+    # A correction that supersedes it takes its place, and a third one must supersede that.
+    revised = second_evaluation(plant, "revised", value_added="10000", supersedes=first)
+    service.accept(submission(revised, DESK_KEY))
+    third = second_evaluation(plant, "third", value_added="20000", supersedes=first)
+    refused(
+        service, store, lambda: service.accept(submission(third, DESK_KEY)),
+        f"refs[{len(third.record['refs']) - 1}].id",
+        "already superseded",
+    )  # fmt: skip
+    unlinked = second_evaluation(plant, "unlinked", value_added="20000", supersedes=None)
+    with pytest.raises(EvaluationConflictError) as info:
+        service.accept(submission(unlinked, DESK_KEY))
+    assert info.value.existing_record_id == revised.record["id"]
+
+
+def test_two_evaluations_of_one_period_in_one_bulk_are_refused_whole(
+    service: LedgerService, store: Store, plant: dict[str, Commitment]
+) -> None:
+    accept_references(service, plant)
+    rest = [c for c in plant.values() if c.record["type"] == "meter-reading"]
+    for c in rest:
+        accept(service, c)
+    first = plant[ex.EVALUATION]
+    rival = second_evaluation(plant, "rival", value_added="10000", supersedes=None)
+    before = dump(store)
+    with pytest.raises(EvaluationConflictError) as info:
+        service.accept_bulk(bulk(signed(first, DESK_KEY), signed(rival, DESK_KEY)))
+    assert (info.value.index, info.value.existing_record_id) == (1, first.record["id"])
+    assert dump(store) == before
