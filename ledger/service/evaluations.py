@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ledger.core.canonical import parse_json
+from ledger.core.canonical import format_timestamp, parse_json
 from ledger.core.errors import ConflictError
 from ledger.core.records import Record
 from ledger.core.view import parse_view, reconstruct
@@ -101,7 +101,7 @@ class EvaluationBook:
                 raise EvaluationConflictError(
                     f"record {record.id}: body.period: {other.record_id} already evaluates "
                     f"{record.subject} for an overlapping period "
-                    f"({other.start.isoformat()} to {other.end.isoformat()}); an evaluation "
+                    f"({format_timestamp(other.start)} to {format_timestamp(other.end)}); an evaluation "
                     "of the same period is accepted only when it supersedes that one",
                     record_id=record.id,
                     index=index,

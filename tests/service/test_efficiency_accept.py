@@ -375,6 +375,7 @@ def test_a_second_evaluation_of_the_same_period_must_supersede_the_first(
     assert info.value.existing_record_id == first.record["id"]
     assert info.value.record_id == rival.record["id"]
     assert first.record["id"] in str(info.value) and "body.period" in str(info.value)
+    assert "(2025-12-31T16:00:00Z to 2026-01-01T16:00:00Z)" in str(info.value)
     assert dump(store) == before  # nothing stored
 
     # A correction that supersedes it takes its place, and a third one must supersede that.
