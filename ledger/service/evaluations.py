@@ -101,8 +101,8 @@ class EvaluationBook:
                 raise EvaluationConflictError(
                     f"record {record.id}: body.period: {other.record_id} already evaluates "
                     f"{record.subject} for an overlapping period "
-                    f"({format_timestamp(other.start)} to {format_timestamp(other.end)}); an evaluation "
-                    "of the same period is accepted only when it supersedes that one",
+                    f"({format_timestamp(other.start)} to {format_timestamp(other.end)}); "
+                    "an evaluation of the same period is accepted only when it supersedes that one",
                     record_id=record.id,
                     index=index,
                     existing_record_id=other.record_id,
