@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from api.cli.terminals import identifier_of
 from ledger.core.keys import public_key_of
 from ledger.core.readings import reading_content, sign_reading, terminal_id_hex
 from ledger.core.signature import key_id, public_key_bytes
@@ -25,6 +26,7 @@ from ledger.service.evaluations import EvaluationConflictError
 from ledger.store import Store
 from ledger.store.producers import add_producer, add_producer_key, grant_key_type
 from ledger.store.terminals import (
+    all_terminal_keys,
     mirror_terminal_grant,
     mirror_terminal_key,
     mirror_terminal_revocation,
@@ -407,3 +409,17 @@ def test_two_evaluations_of_one_period_in_one_bulk_are_refused_whole(
         service.accept_bulk(bulk(signed(first, DESK_KEY), signed(rival, DESK_KEY)))
     assert (info.value.index, info.value.existing_record_id) == (1, first.record["id"])
     assert dump(store) == before
+
+
+def test_keys_terminals_names_each_terminal_not_only_its_hash(
+    service: LedgerService, store: Store, plant: dict[str, Commitment]
+) -> None:
+    # The trial's `carbonledger keys terminals` listed only SHA-256 of the identifier.
+    with store.transaction(readonly=True) as session:
+        before = {k.key_id: identifier_of(session, k) for k in all_terminal_keys(session)}
+    assert set(before.values()) == {None}  # no batch yet: only the hash is known
+    for c in plant.values():
+        accept(service, c)
+    with store.transaction(readonly=True) as session:
+        named = {identifier_of(session, k) for k in all_terminal_keys(session)}
+    assert named == {t.id for t in TERMINALS.values()}
