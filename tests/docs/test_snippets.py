@@ -7,13 +7,19 @@ submission parser. A snippet that drifts from the code fails here."""
 from __future__ import annotations
 
 import ast
+import hashlib
 import importlib
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from ledger.core.errors import SignatureError
+from ledger.core.keys import public_key_of
+from ledger.core.readings import reading_content, reading_message
 from ledger.core.signature import key_id, public_key_bytes
+from ledger.core.sm2 import SM2PrivateKey
 from ledger.examples import CR_TANK, example_records
 from ledger.service.submission import AcceptLimits, parse_submission
 from tests.service.conftest import PRODUCER_KEYS
@@ -34,9 +40,8 @@ def snippets() -> list[tuple[str, str]]:
     return out
 
 
-def submission_snippet() -> str:
-    (found,) = [s for where, s in snippets() if where.startswith("docs/SUBMISSION.md")]
-    return found
+def submission_snippets() -> list[str]:
+    return [s for where, s in snippets() if where.startswith("docs/SUBMISSION.md")]
 
 
 @pytest.mark.parametrize(("where", "source"), snippets(), ids=[w for w, _ in snippets()])
@@ -58,7 +63,19 @@ def test_the_submission_snippet_makes_a_submission_the_service_accepts_as_well_f
     record = example_records()[CR_TANK]
     private_key = PRODUCER_KEYS[record["producer"]]
     namespace = {"record": record, "private_key": private_key}
-    exec(compile(submission_snippet(), "docs/SUBMISSION.md", "exec"), namespace)
+    exec(compile(submission_snippets()[0], "docs/SUBMISSION.md", "exec"), namespace)
     parsed = parse_submission(namespace["body"], limits=AcceptLimits())
     assert parsed.record_id == CR_TANK
     assert parsed.signature.key_id == key_id(public_key_bytes(private_key))
+
+
+def test_the_terminal_snippet_signs_a_reading_its_public_key_verifies() -> None:
+    secret = hashlib.sha256(b"docs terminal").digest()
+    namespace: dict[str, Any] = {"secret_32_bytes": secret}
+    exec(compile(submission_snippets()[1], "docs/SUBMISSION.md", "exec"), namespace)
+    reading, batch = namespace["reading"], namespace["batch"]
+    public = public_key_of(SM2PrivateKey(secret, batch["terminal"]["id"].encode()))
+    message = reading_message(reading_content(batch, reading))
+    public.verify(message, bytes.fromhex(reading["signature"]))
+    with pytest.raises(SignatureError):  # another quantity is another message
+        public.verify(message.replace(b'"3.2"', b'"3.3"'), bytes.fromhex(reading["signature"]))
