@@ -18,9 +18,10 @@ import pytest
 from ledger.core.errors import SignatureError
 from ledger.core.keys import public_key_of
 from ledger.core.readings import reading_content, reading_message
+from ledger.core.records import validate_record
 from ledger.core.signature import key_id, public_key_bytes
 from ledger.core.sm2 import SM2PrivateKey
-from ledger.examples import CR_TANK, example_records
+from ledger.examples import CR_TANK, efficiency, example_records, seeded_digest
 from ledger.service.submission import AcceptLimits, parse_submission
 from tests.service.conftest import PRODUCER_KEYS
 
@@ -79,3 +80,19 @@ def test_the_terminal_snippet_signs_a_reading_its_public_key_verifies() -> None:
     public.verify(message, bytes.fromhex(reading["signature"]))
     with pytest.raises(SignatureError):  # another quantity is another message
         public.verify(message.replace(b'"3.2"', b'"3.3"'), bytes.fromhex(reading["signature"]))
+
+
+def test_the_report_snippet_renders_the_files_the_evaluation_lists(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    records = efficiency.efficiency_example_records(seeded_digest, days=1)
+    closure = {rid: validate_record(r) for rid, r in records.items()}
+    namespace: dict[str, Any] = {"evaluation": records[efficiency.EVALUATION], "closure": closure}
+    monkeypatch.chdir(tmp_path)
+    exec(compile(submission_snippets()[2], "docs/SUBMISSION.md", "exec"), namespace)
+    documents = namespace["evaluation"]["body"]["documents"]
+    assert sorted(d["name"] for d in documents) == sorted(p.name for p in tmp_path.iterdir())
+    for d in documents:
+        data = (tmp_path / d["name"]).read_bytes()
+        assert (d["size"], d["sha256"]) == (len(data), hashlib.sha256(data).hexdigest())
+    validate_record(namespace["evaluation"])
