@@ -192,7 +192,7 @@ def problem_for(exc: BaseException) -> Response:
             headers: dict[str, str] = {}
             if isinstance(exc, MalformedError) and exc.path:
                 extra["path"] = exc.path
-            for name in ("anchor_by", "record_id"):
+            for name in ("anchor_by", "record_id", "existing_record_id"):
                 value = getattr(exc, name, None)
                 if isinstance(value, str):
                     extra[name] = value

@@ -26,6 +26,7 @@ from ledger.service.registrymodels import (
     EnterpriseRow,
     EquipmentDetail,
     HomeFigures,
+    LatestEvaluation,
     Listing,
     SearchHit,
     SearchResult,
@@ -98,6 +99,10 @@ class RegistryService:
             read = Read("enterprise", enterprise_id, enterprise_id, full)
             self.readers.note(reading, [read], channel=channel)
         return detail
+
+    def latest_evaluation(self, caller: Caller, enterprise_id: str) -> LatestEvaluation | None:
+        """The enterprise's latest carbon-efficiency evaluation the caller may see."""
+        return self.profiles.latest_evaluation(enterprise_id, self.readers.access(caller))
 
     def equipment_list(
         self, f: EquipmentFilter, *, page: int, limit: int

@@ -38,11 +38,13 @@ from api.cli.trust import (
 )
 from api.settings import CarbonLedgerSettings
 from ledger.core import keys
-from ledger.core.canonical import format_timestamp
+from ledger.core.canonical import format_timestamp, parse_json
 from ledger.core.errors import AnchoringError, MalformedError, NotFoundError
 from ledger.core.identifiers import parse_identifier
 from ledger.core.readings import terminal_id_hex
+from ledger.core.view import parse_view, reconstruct
 from ledger.store import Store, sqlite_url
+from ledger.store.records import records_matching
 from ledger.store.terminals import (
     StoredTerminalKey,
     all_terminal_keys,
@@ -51,13 +53,15 @@ from ledger.store.terminals import (
     terminal_keys,
 )
 
-__all__ = ["register_actions", "register_terminal"]
+__all__ = ["identifier_of", "register_actions", "register_terminal"]
 
 REPORT_FORMAT = "carbonledger-cli-terminals/1"
 #: The TrustRegistry's scheme numbers (SCHEME_ED25519, SCHEME_SM2_SM3).
 SCHEME_NUMBERS = {keys.ALG_ED25519: 1, keys.ALG_SM2_SM3: 2}
 _SCHEME_NAMES = {n: name for name, n in SCHEME_NUMBERS.items()}
 Grants = dict[tuple[str, str], tuple[datetime, datetime | None]]
+#: Batches of a metering point read to find a terminal's identifier by its hash.
+_BATCHES_LOOKED_AT = 20
 
 
 def _identifier(text: str) -> str:
@@ -198,7 +202,7 @@ def _run_terminal(args: argparse.Namespace, settings: CarbonLedgerSettings) -> i
             )  # fmt: skip
     finally:
         store.close()
-    return _report(args, "register", [row], terminal=args.terminal)
+    return _report(args, "register", [row], names={row.key_id: args.terminal})
 
 
 def register_terminal(
@@ -270,12 +274,32 @@ def _run_list(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int:
     try:
         with store.transaction(readonly=True) as session:
             rows = all_terminal_keys(session)
+            names = {r.key_id: identifier_of(session, r) for r in rows}
     finally:
         store.close()
-    return _report(args, "list", rows)
+    return _report(args, "list", rows, names=names)
 
 
-def _describe(key: StoredTerminalKey) -> dict[str, Any]:
+def identifier_of(session: Any, key: StoredTerminalKey) -> str | None:
+    """The terminal's identifier in canonical spelling: the TrustRegistry and its mirror
+    hold only its hash, so it is read from a stored batch of one of the metering points the
+    key was granted whose ``terminal.id`` has that hash (None before the first batch)."""
+    for grant in key.grants:
+        if grant.kind != "metering-point":
+            continue
+        rows = records_matching(
+            session, subject=grant.name, record_type="meter-reading", limit=_BATCHES_LOOKED_AT
+        )
+        for row in rows:
+            view = parse_view(parse_json(row.full_view, root="full_view"), path="full_view")
+            terminal = reconstruct(view).get("body", {}).get("terminal", {})
+            name = terminal.get("id") if isinstance(terminal, dict) else None
+            if isinstance(name, str) and terminal_id_hex(name) == key.terminal_id_hex:
+                return name
+    return None
+
+
+def _describe(key: StoredTerminalKey, identifier: str | None) -> dict[str, Any]:
     def ts(moment: datetime | None) -> str | None:
         return format_timestamp(moment) if moment is not None else None
 
@@ -283,6 +307,7 @@ def _describe(key: StoredTerminalKey) -> dict[str, Any]:
     current = [g for g in key.grants if g.withdrawn_at is None]
     return {
         "key_id": key.key_id,
+        "terminal": identifier,
         "terminal_id": key.terminal_id_hex,
         "alg": key.scheme,
         "public_key": key.public_key_hex,
@@ -297,9 +322,15 @@ def _describe(key: StoredTerminalKey) -> dict[str, Any]:
 
 
 def _report(
-    args: argparse.Namespace, action: str, rows: list[StoredTerminalKey], **extra: Any
+    args: argparse.Namespace,
+    action: str,
+    rows: list[StoredTerminalKey],
+    *,
+    names: dict[str, str | None] | None = None,
+    **extra: Any,
 ) -> int:
-    described = [_describe(r) for r in rows]
+    """``names``: key id -> the terminal's identifier, where it is known."""
+    described = [_describe(r, (names or {}).get(r.key_id)) for r in rows]
     if args.json:
         report = {"format": REPORT_FORMAT, "action": action, **extra, "keys": described}
         print(json.dumps(report, indent=2, sort_keys=True))

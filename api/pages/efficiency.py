@@ -12,6 +12,7 @@ stored under that id, the page says so first (HTTP 409) and shows what the ledge
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -19,8 +20,11 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from api.pages.base import PageRequest, Pages
+from api.pages.evidence import bundle_filename, pins_of
+from api.pages.i18n import translations
 from api.pages.render import SECURITY_HEADERS
 from api.pages.views import record_of, status_of
+from api.pages.vocab import labeller
 from ledger.core.efficiency_code import (
     EfficiencyCode,
     efficiency_code_payload,
@@ -31,12 +35,39 @@ from ledger.core.types.fields import SHA256_HEX_RE
 from ledger.service.codes import efficiency_code_svg
 from ledger.service.limits import MAX_ID_CHARS
 
-__all__ = ["EVALUATION_PAGE", "add_efficiency_pages", "evaluation_values"]
+__all__ = [
+    "EVALUATION_PAGE",
+    "add_efficiency_pages",
+    "bilingual",
+    "evaluation_page_url",
+    "evaluation_values",
+]
 
 EVALUATION_PAGE = "/efficiency"
 EVALUATION_TYPE = "carbon-efficiency"
 #: The carbon level in both languages (docs/CALC.md §14.4).
 LEVELS = {"low": "低碳 low", "medium": "中碳 medium", "high": "高碳 high"}
+#: The page shows Chinese and English side by side, whatever the reader's language.
+_ZH, _EN = labeller(translations("zh").gettext), labeller(translations("en").gettext)
+
+
+def bilingual(kind: str, code: object) -> str:
+    """The word for ``code`` of vocabulary ``kind`` in Chinese then English (the code itself
+    when the catalogue has no word for it)."""
+    zh, en = _ZH(kind, code), _EN(kind, code)
+    return en if zh == en else f"{zh} {en}"
+
+
+def evaluation_page_url(record_id: str, digest_hex: str) -> str:
+    """The page a code opens, relative to the service (docs/RECORDS.md §3.17)."""
+    return f"{EVALUATION_PAGE}?id={quote(record_id, safe=':')}&digest={digest_hex}"
+
+
+def _moment(value: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def evaluation_values(page: PageRequest, record_id: str, digest: str | None) -> dict[str, Any]:
@@ -52,22 +83,32 @@ def evaluation_values(page: PageRequest, record_id: str, digest: str | None) -> 
     body = record.get("body", {})
     result = body.get("result", {})
     stored = found.summary.digest_hex
-    chain = page.api.chain_ref
-    bundle_url = f"/v1/record/bundle?id={quote(record_id, safe=':')}"
-    command = None
-    if chain is not None:
-        command = (
-            f"carbon-verify bundle evaluation.json --rpc <RPC URL> --chain-id {chain.chain_id} "
-            f"--registry {chain.anchor_registry}"
-        )
+    state = status.state.state
+    current = None
+    if state in ("superseded", "revoked"):
+        # Where a reader of an outdated evaluation should look: the enterprise's latest.
+        latest = page.api.registry.latest_evaluation(page.caller, found.summary.subject)
+        if latest is not None and latest.record_id != record_id:
+            current = {
+                "record_id": latest.record_id,
+                "grade": latest.grade,
+                "period": (latest.period_start, latest.period_end),
+                "url": evaluation_page_url(latest.record_id, latest.digest_hex),
+            }
+    period = body.get("period", {})
     return {
         "rec": found.summary,
         "status": status_of(status.state, status.summary.batch_seq),
+        "state_words": bilingual("state", state),
+        "outdated": state in ("superseded", "revoked"),
+        "current": current,
         "stated_digest": digest,
         "mismatch": digest is not None and not _code_matches(page, record_id, digest, stored),
         "enterprise": body.get("enterprise", {}),
         "industry": body.get("industry", {}),
-        "period": body.get("period", {}),
+        "period": period,
+        "period_start": _moment(period.get("start")),
+        "period_end": _moment(period.get("end")),
         "boundary": body.get("boundary", {}),
         "grade": result.get("grade"),
         "level": LEVELS.get(str(result.get("level")), result.get("level")),
@@ -75,10 +116,11 @@ def evaluation_values(page: PageRequest, record_id: str, digest: str | None) -> 
         "industry_average": result.get("industry_average"),
         "efficiency_value": result.get("efficiency_value", {}).get("value"),
         "rule": body.get("rule", {}),
-        "sources": [s.get("field") for s in body.get("sources", [])],
+        "sources": [bilingual("source", s.get("field")) for s in body.get("sources", [])],
         "code_url": f"{EVALUATION_PAGE}/code.svg?id={quote(record_id, safe=':')}",
-        "bundle_url": bundle_url,
-        "verify_command": command,
+        "bundle_url": f"/bundle?id={quote(record_id, safe=':')}",
+        "bundle_file": bundle_filename("record", record_id),
+        "pins": pins_of(page.api),
     }
 
 

@@ -185,6 +185,17 @@ LABELS: dict[str, dict[str, str]] = {
         "bidder": N_("Bidder"),
         "financial-institution": N_("Financial institution"),
     },
+    "carbon-level": {
+        "low": N_("Low carbon"),
+        "medium": N_("Medium carbon"),
+        "high": N_("High carbon"),
+    },
+    # The energy sources of a carbon-efficiency evaluation (the templates' field keys).
+    "source": {
+        "electricity_import": N_("Grid electricity"),
+        "natural_gas": N_("Natural gas"),
+        "pv_generation": N_("Own photovoltaic power"),
+    },
     "read": {
         "record": N_("Record"),
         "bundle": N_("Evidence bundle"),

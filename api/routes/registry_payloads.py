@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import quote
 
 from api.routes.payloads import attestation_json
 from ledger.core.canonical import format_timestamp
@@ -13,6 +14,7 @@ from ledger.service.registrymodels import (
     EnterpriseDetail,
     EnterpriseRow,
     EquipmentDetail,
+    LatestEvaluation,
     RatingView,
     SearchResult,
     WarningRow,
@@ -126,6 +128,22 @@ def _rating(r: RatingView) -> dict[str, Any]:
     }
 
 
+def carbon_efficiency_json(e: LatestEvaluation) -> dict[str, Any]:
+    """The latest evaluation with the page its code opens and the code itself
+    (docs/RECORDS.md §3.17: the page URL is the code's payload after the service's base)."""
+    rid = quote(e.record_id, safe=":")
+    return {
+        "record_id": e.record_id,
+        "digest": e.digest_hex,
+        "period": {"start": e.period_start, "end": e.period_end},
+        "grade": e.grade,
+        "level": e.level,
+        "state": e.state,
+        "page_url": f"/efficiency?id={rid}&digest={e.digest_hex}",
+        "code_url": f"/efficiency/code.svg?id={rid}",
+    }
+
+
 def enterprise_detail_json(d: EnterpriseDetail) -> dict[str, Any]:
     return {
         "enterprise": {
@@ -141,6 +159,9 @@ def enterprise_detail_json(d: EnterpriseDetail) -> dict[str, Any]:
         "attestations": [
             {"record_id": a.record_id, **attestation_json(a.attestation)} for a in d.attestations
         ],
+        "carbon_efficiency": carbon_efficiency_json(d.carbon_efficiency)
+        if d.carbon_efficiency is not None
+        else None,
     }
 
 

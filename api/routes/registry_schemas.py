@@ -57,6 +57,24 @@ class EnterprisePage(_Strict):
     pages: int
 
 
+class EvaluationPeriodOut(_Strict):
+    start: str
+    end: str
+
+
+class CarbonEfficiencyOut(_Strict):
+    """The enterprise's latest carbon-efficiency evaluation (docs/RECORDS.md §3.16)."""
+
+    record_id: str
+    digest: str
+    period: EvaluationPeriodOut
+    grade: int | None
+    level: str | None
+    state: str
+    page_url: str
+    code_url: str
+
+
 class EnterpriseDetailOut(_Strict):
     enterprise: dict[str, Any]
     ratings: list[dict[str, Any]]
@@ -64,6 +82,7 @@ class EnterpriseDetailOut(_Strict):
     conversions: list[dict[str, Any]]
     risks: list[dict[str, Any]]
     attestations: list[dict[str, Any]]
+    carbon_efficiency: CarbonEfficiencyOut | None = None
 
 
 class EnterpriseIn(_Strict):

@@ -43,6 +43,7 @@ from ledger.crashpoints import NO_CRASH, CrashPoints
 from ledger.service.claims import ClaimBook
 from ledger.service.collector import collector_paused
 from ledger.service.directory import index_accepted
+from ledger.service.evaluations import EvaluationBook
 from ledger.service.locks import export_region, refuse_if_locked
 from ledger.service.readings import ReadingChecks
 from ledger.service.recompute import InputCache, Recomputation
@@ -203,6 +204,7 @@ class LedgerService:
         receipts: list[Receipt | None] = [None] * len(parsed)
         fresh: dict[str, ParsedSubmission] = {}
         claims = ClaimBook()
+        evaluations = EvaluationBook()
         later = {p.record_id: p.index for p in parsed}
         figures = Recomputation(session, cache=self.inputs)
         readings = ReadingChecks(session, parsed, inputs=figures, now=now)
@@ -240,6 +242,7 @@ class LedgerService:
                 )
             figures.admitted(p)
             claims.check(session, p.record, targets)
+            evaluations.check(session, p.record, index=p.index)
             readings.admitted(p)
             fresh[p.record_id] = p
             targets[p.record_id] = _target_of(p)

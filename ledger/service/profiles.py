@@ -18,12 +18,14 @@ from ledger.core.errors import NotFoundError
 from ledger.core.view import Commitment, reconstruct
 from ledger.service.directory import rebuild_indexes
 from ledger.service.disclosure import confidential_sets
+from ledger.service.evaluations import latest_evaluation
 from ledger.service.limits import MAX_PAGE
 from ledger.service.query import Access, commitment_of, record_state, view_of
 from ledger.service.registrymodels import (
     Attested,
     EnterpriseDetail,
     EquipmentDetail,
+    LatestEvaluation,
     RatingView,
     StageFigure,
     warning_status,
@@ -125,9 +127,14 @@ class ProfileQueries:
                         session, [enterprise_id, *subjects], limit=MAX_PAGE
                     )
                 ),
+                carbon_efficiency=latest_evaluation(session, enterprise_id, access),
             )
 
         return self._read(work)
+
+    def latest_evaluation(self, enterprise_id: str, access: Access) -> LatestEvaluation | None:
+        """The enterprise's latest carbon-efficiency evaluation (docs/RECORDS.md §3.16)."""
+        return self._read(lambda session: latest_evaluation(session, enterprise_id, access))
 
     def _ratings(
         self, session: Transaction, enterprise_id: str, access: Access

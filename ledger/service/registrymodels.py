@@ -24,6 +24,7 @@ __all__ = [
     "EnterpriseRow",
     "EquipmentDetail",
     "HomeFigures",
+    "LatestEvaluation",
     "Listing",
     "RatingView",
     "SearchHit",
@@ -128,6 +129,20 @@ class Attested:
 
 
 @dataclass(frozen=True)
+class LatestEvaluation:
+    """An enterprise's latest carbon-efficiency evaluation as the caller may see it
+    (``ledger.service.evaluations``)."""
+
+    record_id: str
+    digest_hex: str
+    period_start: str
+    period_end: str
+    grade: int | None
+    level: str | None
+    state: str
+
+
+@dataclass(frozen=True)
 class EnterpriseDetail:
     entry: StoredEnterprise
     prefixes: tuple[str, ...]
@@ -138,6 +153,8 @@ class EnterpriseDetail:
     conversions: tuple[StoredFacet, ...]
     risks: tuple[StoredFacet, ...]
     attestations: tuple[Attested, ...]
+    #: The latest carbon-efficiency evaluation (docs/RECORDS.md §3.16), if any.
+    carbon_efficiency: LatestEvaluation | None = None
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,8 @@ in any response (docs/API.md §4)."""
 
 from __future__ import annotations
 
+import copy
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -10,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from api.problems import PROBLEM_TABLE, AuthenticationError, problem_for
+from ledger.client import submission_bytes
+from ledger.core.canonical import canonicalize, parse_json
 from ledger.core.errors import (
     ConflictError,
     InclusionProofError,
@@ -19,8 +23,19 @@ from ledger.core.errors import (
     StorageError,
     UnavailableError,
 )
+from ledger.core.view import commit
 from ledger.examples import CR_TANK
-from tests.api.world import Template, World, open_world
+from ledger.service import RefusedRecordError
+from ledger.service.evaluations import EvaluationConflictError
+from tests.api.world import (
+    CONVERSION,
+    JSON,
+    PLANT,
+    Template,
+    World,
+    open_world,
+    producer_key,
+)
 
 
 @pytest.mark.parametrize(
@@ -163,3 +178,45 @@ def test_a_conflict_says_our_sentence_never_the_driver_text(world: World) -> Non
     for response in (again, twice):
         for word in ("UNIQUE", "constraint", "revocations.", "principals.", "duplicate key"):
             assert word not in response.text
+
+
+def test_a_refused_bulk_names_the_submission_that_failed(world: World) -> None:
+    # The 422 of a refused bulk carried only the record id; docs/SUBMISSION.md §5 promises
+    # the submission's place too (`index`), which a client needs when ids repeat or are absent.
+    records = []
+    for suffix in ("first", "second", "third"):
+        record = copy.deepcopy(world.template.records[CR_TANK])
+        record["id"] = f"{CR_TANK}-bulk-{suffix}"
+        records.append(record)
+    good = [parse_json(submission_bytes(commit(r), producer_key(PLANT))) for r in records]
+    forged = parse_json(submission_bytes(commit(records[1]), producer_key(CONVERSION)))
+    batch = {"format": "carbonledger-submission-batch/1", "submissions": [good[0], forged, good[2]]}
+    response = world.http.post(
+        "/v1/records/bulk",
+        content=canonicalize(batch),
+        headers={**world.headers("plant-mes"), **JSON, "Idempotency-Key": "bulk-refused"},
+    )
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["index"] == 1
+    assert problem["record_id"] == records[1]["id"]
+    assert world.http.get("/v1/record", params={"id": records[0]["id"]}).status_code == 404
+
+
+def test_a_single_refusal_has_index_zero() -> None:
+    error = RefusedRecordError("bad", record_id="urn:x:y", field="body.lines[3]")
+    assert json.loads(bytes(problem_for(error).body))["index"] == 0
+
+
+def test_a_second_evaluation_of_a_period_is_a_409_naming_the_one_that_holds_it() -> None:
+    error = EvaluationConflictError(
+        "taken", record_id="urn:x:second", index=2, existing_record_id="urn:x:first"
+    )
+    response = problem_for(error)
+    body = json.loads(bytes(response.body))
+    assert response.status_code == 409
+    assert (body["existing_record_id"], body["record_id"], body["index"]) == (
+        "urn:x:first",
+        "urn:x:second",
+        2,
+    )

@@ -42,6 +42,7 @@ def test_register_revoke_list_keep_store_and_chain_in_step(
     kid = SM2_KEY.key_id
     assert report["format"] == "carbonledger-cli-terminals/1"
     assert key["key_id"] == kid and key["alg"] == "sm2-sm3"
+    assert key["terminal"] == TERMINAL  # the identifier, beside its hash
     assert key["terminal_id"] == hashlib.sha256(TERMINAL.encode()).hexdigest()
     assert key["distinguishing_id"] == TERMINAL
     assert key["metering_points"] == [POINT] and key["record_types"] == ["meter-reading"]

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
 from ledger.client import submission_bytes
 from ledger.core.efficiency_code import parse_efficiency_code
 from ledger.core.signature import public_key_bytes
-from ledger.core.view import commit
+from ledger.core.view import commit, parse_view, reconstruct
 from ledger.examples import efficiency as ex
 from ledger.examples import factors as ref
 from ledger.service import LedgerService
@@ -91,8 +92,11 @@ def test_the_code_opens_the_evaluation_page_in_both_languages(
     assert text_of(reply.text, "intensity") not in ("", "不予公开 withheld")
     assert "value_added" not in reply.text and "120000" not in reply.text
     bundle = page.by_id("bundle-link")
-    assert bundle is not None and bundle["href"].startswith("/v1/record/bundle?id=")
-    assert "carbon-verify bundle" in text_of(reply.text, "verify-command")
+    assert bundle is not None and bundle["href"] == "/bundle?id=" + ex.EVALUATION
+    # The same command as every other page, naming the file the link downloads.
+    command = text_of(reply.text, "verify-command")
+    assert command.startswith(f"carbon-verify bundle {bundle['download']} --rpc RPC_URL")
+    assert "--genesis 0x" in command and "<RPC URL>" not in reply.text
     image = page.by_id("qr")
     assert image is not None and image["src"] == "/efficiency/code.svg?id=" + ex.EVALUATION
     svg = browser(world, None).get(str(image["src"]))
@@ -122,3 +126,100 @@ def test_only_an_evaluation_has_an_evaluation_page(plant: tuple[World, dict[str,
     assert reply.status_code == 404
     reply = browser(world, None).get("/efficiency", params={"id": ex.EVALUATION, "digest": "x"})
     assert reply.status_code == 422
+
+
+def service_of(world: World) -> LedgerService:
+    return LedgerService(
+        store=world.store, service_key=SERVICE_KEY, clock=world.clock,
+        max_merge_delay_s=MAX_MERGE_DELAY_S,
+    )  # fmt: skip
+
+
+def test_status_sources_and_period_speak_both_languages_and_the_readers_zone(
+    plant: tuple[World, dict[str, str]],
+) -> None:
+    # The trial found the status in English only, the sources as raw keys, the period in
+    # UTC only, and the command in a <pre> that overflowed a 1000 px window.
+    world, _ = plant
+    reply = browser(world, None).get(
+        "/efficiency", params={"id": ex.EVALUATION, "lang": "zh", "tz": "Asia/Shanghai"}
+    )
+    assert reply.status_code == 200, reply.text
+    assert text_of(reply.text, "status").startswith("待处理 Pending"), text_of(reply.text, "status")
+    sources = text_of(reply.text, "sources")
+    for words in (
+        "电网电力 Grid electricity",
+        "天然气 Natural gas",
+        "自有光伏发电 Own photovoltaic",
+    ):
+        assert words in sources, sources
+    assert "electricity_import" not in sources
+    local = text_of(reply.text, "period-local")
+    assert local == (
+        "2026-01-01 00:00:00 (Asia/Shanghai, UTC+08:00) – 2026-01-02 00:00:00 "
+        "(Asia/Shanghai, UTC+08:00)"
+    )
+    # A reader in UTC gets the period once.
+    utc = browser(world, None).get("/efficiency", params={"id": ex.EVALUATION, "tz": "UTC"})
+    assert 'id="period-local"' not in utc.text
+    # The command wraps (pre.command: pre-wrap, break-all) instead of overflowing.
+    assert re.search(r'<pre class="command" id="verify-command">', reply.text)
+
+
+def test_a_superseded_evaluation_says_so_and_the_enterprise_shows_the_current_one(
+    plant: tuple[World, dict[str, str]],
+) -> None:
+    world, digests = plant
+    reply = world.http.get("/v1/enterprise", params={"id": ex.ENTERPRISE})
+    assert reply.status_code == 200, reply.text
+    latest = reply.json()["carbon_efficiency"]
+    assert (latest["record_id"], latest["grade"], latest["level"]) == (ex.EVALUATION, 2, "low")
+    assert latest["page_url"] == f"/efficiency?id={ex.EVALUATION}&digest={digests[ex.EVALUATION]}"
+    assert latest["code_url"] == f"/efficiency/code.svg?id={ex.EVALUATION}"
+    assert latest["period"] == {"start": "2025-12-31T16:00:00Z", "end": "2026-01-01T16:00:00Z"}
+
+    # The producer corrects the evaluation (another value added, another grade).
+    first = world.http.get("/v1/record", params={"id": ex.EVALUATION}).json()
+    records = {}
+    for rid in digests:
+        found = world.http.get(
+            "/v1/record", params={"id": rid}, headers=world.headers("eu-regulator")
+        )
+        records[rid] = reconstruct(parse_view(found.json()["view"]))
+    evaluation = records[ex.EVALUATION]
+    batches = {s["field"]: [r["id"] for r in s["readings"]] for s in evaluation["body"]["sources"]}
+    revised = ex.evaluation(records, digests, batches, days=1, value_added="10000")
+    revised["id"] = f"{ex.EVALUATION}-revised"
+    revised["refs"].append(
+        {
+            "rel": "supersedes",
+            "id": ex.EVALUATION,
+            "digest": first["digest"],
+            "reason": "correction",
+        }
+    )
+    c = commit(revised)
+    service_of(world).accept(submission_bytes(c, producer_key(ex.PRODUCER_EFFICIENCY)))
+    grade = revised["body"]["result"]["grade"]
+    assert grade != 2
+
+    old = browser(world, None).get("/efficiency", params={"id": ex.EVALUATION})
+    banner = text_of(old.text, "outdated")
+    assert "此评价已被更正取代 This evaluation has been superseded" in banner, banner
+    link = page_of(old).by_id("current-link")
+    assert link is not None
+    assert link["href"] == f"/efficiency?id={revised['id']}&digest={c.digest_hex}"
+    assert f"grade {grade}" in banner
+    current = browser(world, None).get("/efficiency", params={"id": revised["id"]})
+    assert 'id="outdated"' not in current.text
+
+    latest = world.http.get("/v1/enterprise", params={"id": ex.ENTERPRISE}).json()
+    assert latest["carbon_efficiency"]["record_id"] == revised["id"]
+    assert latest["carbon_efficiency"]["grade"] == grade
+    page = browser(world, None).get("/enterprise", params={"id": ex.ENTERPRISE})
+    assert page.status_code == 200, page.text
+    section = page_of(page).by_id("carbon-efficiency-link")
+    assert section is not None and section["href"].startswith(
+        "/efficiency?id=" + quote(revised["id"], safe="")
+    )
+    assert f"grade {grade}" in Page(page.text).text

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from api.cli.terminals import identifier_of
 from ledger.core.keys import public_key_of
 from ledger.core.readings import reading_content, sign_reading, terminal_id_hex
 from ledger.core.signature import key_id, public_key_bytes
@@ -21,9 +22,11 @@ from ledger.core.view import Commitment, commit
 from ledger.examples import efficiency as ex
 from ledger.examples import factors as ref
 from ledger.service import LedgerService, RefusedRecordError
+from ledger.service.evaluations import EvaluationConflictError
 from ledger.store import Store
 from ledger.store.producers import add_producer, add_producer_key, grant_key_type
 from ledger.store.terminals import (
+    all_terminal_keys,
     mirror_terminal_grant,
     mirror_terminal_key,
     mirror_terminal_revocation,
@@ -338,3 +341,85 @@ def test_an_enterprise_template_may_not_widen_its_industry_template(
         service, store, lambda: accept(service, wider), "body.fields[0].max",
         "goes above the maximum 5000",
     )  # fmt: skip
+
+
+# -- one current evaluation per enterprise and period (docs/RECORDS.md §3.16) ----------------
+
+
+def second_evaluation(
+    plant: dict[str, Commitment], suffix: str, *, value_added: str, supersedes: Commitment | None
+) -> Commitment:
+    """Another evaluation of the plant's enterprise for the same day, with another value
+    added (so another grade), superseding ``supersedes`` when it is given."""
+    first = plant[ex.EVALUATION].record
+    batches = {s["field"]: [r["id"] for r in s["readings"]] for s in first["body"]["sources"]}
+    records = {rid: c.record for rid, c in plant.items()}
+    record = ex.evaluation(records, digests(plant), batches, days=1, value_added=value_added)
+    record["id"] = f"{ex.EVALUATION}-{suffix}"
+    if supersedes is not None:
+        link = {"rel": "supersedes", "id": supersedes.record["id"], "reason": "correction"}
+        record["refs"].append({**link, "digest": supersedes.digest_hex})
+    return commit(record)
+
+
+def test_a_second_evaluation_of_the_same_period_must_supersede_the_first(
+    service: LedgerService, store: Store, plant: dict[str, Commitment]
+) -> None:
+    # The trial accepted a grade 5 and a grade 4 for one plant and one month, both current.
+    for c in plant.values():
+        accept(service, c)
+    first = plant[ex.EVALUATION]
+    rival = second_evaluation(plant, "rival", value_added="10000", supersedes=None)
+    assert rival.record["body"]["result"]["grade"] != first.record["body"]["result"]["grade"]
+    before = dump(store)
+    with pytest.raises(EvaluationConflictError) as info:
+        service.accept(submission(rival, DESK_KEY))
+    assert info.value.existing_record_id == first.record["id"]
+    assert info.value.record_id == rival.record["id"]
+    assert first.record["id"] in str(info.value) and "body.period" in str(info.value)
+    assert "(2025-12-31T16:00:00Z to 2026-01-01T16:00:00Z)" in str(info.value)
+    assert dump(store) == before  # nothing stored
+
+    # A correction that supersedes it takes its place, and a third one must supersede that.
+    revised = second_evaluation(plant, "revised", value_added="10000", supersedes=first)
+    service.accept(submission(revised, DESK_KEY))
+    third = second_evaluation(plant, "third", value_added="20000", supersedes=first)
+    refused(
+        service, store, lambda: service.accept(submission(third, DESK_KEY)),
+        f"refs[{len(third.record['refs']) - 1}].id",
+        "already superseded",
+    )  # fmt: skip
+    unlinked = second_evaluation(plant, "unlinked", value_added="20000", supersedes=None)
+    with pytest.raises(EvaluationConflictError) as info:
+        service.accept(submission(unlinked, DESK_KEY))
+    assert info.value.existing_record_id == revised.record["id"]
+
+
+def test_two_evaluations_of_one_period_in_one_bulk_are_refused_whole(
+    service: LedgerService, store: Store, plant: dict[str, Commitment]
+) -> None:
+    accept_references(service, plant)
+    rest = [c for c in plant.values() if c.record["type"] == "meter-reading"]
+    for c in rest:
+        accept(service, c)
+    first = plant[ex.EVALUATION]
+    rival = second_evaluation(plant, "rival", value_added="10000", supersedes=None)
+    before = dump(store)
+    with pytest.raises(EvaluationConflictError) as info:
+        service.accept_bulk(bulk(signed(first, DESK_KEY), signed(rival, DESK_KEY)))
+    assert (info.value.index, info.value.existing_record_id) == (1, first.record["id"])
+    assert dump(store) == before
+
+
+def test_keys_terminals_names_each_terminal_not_only_its_hash(
+    service: LedgerService, store: Store, plant: dict[str, Commitment]
+) -> None:
+    # The trial's `carbonledger keys terminals` listed only SHA-256 of the identifier.
+    with store.transaction(readonly=True) as session:
+        before = {k.key_id: identifier_of(session, k) for k in all_terminal_keys(session)}
+    assert set(before.values()) == {None}  # no batch yet: only the hash is known
+    for c in plant.values():
+        accept(service, c)
+    with store.transaction(readonly=True) as session:
+        named = {identifier_of(session, k) for k in all_terminal_keys(session)}
+    assert named == {t.id for t in TERMINALS.values()}

@@ -18,6 +18,7 @@ from typing import Any
 from ledger.core.calc.arithmetic import calc_context, compare, exact_text, round_figure
 from ledger.core.calc.inputs import factor_use, find_entry, require_links
 from ledger.core.calc.lines import evaluate_line
+from ledger.core.canonical import format_timestamp
 from ledger.core.errors import (
     MalformedError,
     NotFoundError,
@@ -102,14 +103,15 @@ def _coverage(
             what = "overlaps the reading before it" if start < expected else "leaves a gap"
             raise MalformedError(
                 f"metering point {point}: the reading of {batch_id} starting "
-                f"{start.isoformat()} {what} (expected a reading from {expected.isoformat()})",
+                f"{format_timestamp(start)} {what} "
+                f"(expected a reading from {format_timestamp(expected)})",
                 path=path,
             )
         expected = end
     if expected != period[1]:
         raise MalformedError(
-            f"metering point {point}: the readings end at {expected.isoformat()}, "
-            f"not at the end of the period {period[1].isoformat()}",
+            f"metering point {point}: the readings end at {format_timestamp(expected)}, "
+            f"not at the end of the period {format_timestamp(period[1])}",
             path=path,
         )
 

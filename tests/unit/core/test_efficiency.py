@@ -189,8 +189,14 @@ def test_a_gap_in_the_readings_is_refused(plant: dict[str, dict[str, Any]]) -> N
     batch_id = _batch_id(plant, "natural_gas")
     raws = _mutated(plant, batch_id, lambda r: r["body"]["readings"].pop(7))
     closure = _closure(raws)
-    with pytest.raises(MalformedError, match="leaves a gap"):
+    with pytest.raises(MalformedError, match="leaves a gap") as info:
         check_carbon_efficiency(closure[ex.EVALUATION], closure, signatures=False)
+    # Times as the records write them (RFC 3339 with Z), never Python's "+00:00".
+    assert "+00:00" not in str(info.value)
+    assert (
+        "2026-01-01T00:00:00Z leaves a gap (expected a reading from 2025-12-31T23:00:00Z)"
+        in str(info.value)
+    ), str(info.value)
 
 
 def test_overlapping_batches_of_one_metering_point_are_refused(
@@ -201,8 +207,9 @@ def test_overlapping_batches_of_one_metering_point_are_refused(
     # The second day's batch replaced by a copy of the first day's: the first day twice.
     raws[second] = {**copy.deepcopy(raws[first]), "id": second}
     closure = _closure(raws)
-    with pytest.raises(MalformedError, match="overlaps the reading before it"):
+    with pytest.raises(MalformedError, match="overlaps the reading before it") as info:
         check_carbon_efficiency(closure[ex.EVALUATION], closure, signatures=False)
+    assert "+00:00" not in str(info.value)
 
 
 def test_benchmark_of_another_period_is_refused(plant: dict[str, dict[str, Any]]) -> None:
