@@ -17,8 +17,10 @@ from ledger.core.bundle import parse_bundle
 from ledger.core.canonical import parse_json
 from ledger.examples import CR_TANK, FS_EU_CBAM_2026, RULE_EU_CBAM, substitution_record
 from ledger.exchange.cbam_workbook import ROUTE_HEADERS, SUMMARY_SHEET, XLSX_MEDIA_TYPE
+from ledger.store.chainfacts import mark_status_mined, mark_status_sending, request_revocation
+from ledger.store.records import get_record
 from tests.api.exchange.conftest import anchor_all
-from tests.api.world import World
+from tests.api.world import NOW, World
 from verifier.cbam import package_differences
 from verifier.chain import ChainReader
 from verifier.checks import verify_bundle
@@ -33,21 +35,27 @@ def _conversion_id(n: str) -> str:
     return f"urn:carbonledger:factor-substitution:st-tk-{n}-eu-cbam-2026"
 
 
+def _tank(world: World, n: str, mass: str, cn: str = CN) -> dict[str, Any]:
+    """The example tank's carbon record as unit ``n`` of ``mass`` kg and CN code ``cn``."""
+    tank = copy.deepcopy(world.template.records[CR_TANK])
+    handle = f"88.118.8/ST-TK-{n}"
+    tank["id"] = f"urn:carbonledger:carbon-record:st-tk-{n}-2025"
+    tank["subject"] = handle
+    equipment = tank["body"]["equipment"]
+    equipment["cn_code"] = cn
+    equipment["mass_kg"] = mass
+    equipment["identifiers"][0]["value"] = handle
+    equipment["identifiers"][2]["value"] = f"urn:epc:id:giai:0614141.ST-TK-{n}"
+    return tank
+
+
 def _ship(world: World, *, cn: str = CN) -> dict[str, str]:
     """Three tanks of CN 73090030 and their EU CBAM conversions, accepted and anchored."""
     records = world.template.records
     digests = {rid: r.digest_hex for rid, r in world.template.receipts.items()}
     plant, conversion = world.client("plant-mes"), world.client("conversion")
     for n, mass in UNITS.items():
-        tank = copy.deepcopy(records[CR_TANK])
-        handle = f"88.118.8/ST-TK-{n}"
-        tank["id"] = f"urn:carbonledger:carbon-record:st-tk-{n}-2025"
-        tank["subject"] = handle
-        equipment = tank["body"]["equipment"]
-        equipment["cn_code"] = cn
-        equipment["mass_kg"] = mass
-        equipment["identifiers"][0]["value"] = handle
-        equipment["identifiers"][2]["value"] = f"urn:epc:id:giai:0614141.ST-TK-{n}"
+        tank = _tank(world, n, mass, cn)
         digests[tank["id"]] = plant.submit(tank).digest_hex
         sub = substitution_record(
             _conversion_id(n),
@@ -306,3 +314,65 @@ def test_the_export_lock_holds_back_a_package(world: World) -> None:
     assert r.status_code == 409
     assert "88.118.8/ST-TK-0202" in r.json()["detail"]
     assert all(region == "EU" for _, region in asked)
+
+
+def _revoke(world: World, record_id: str, *, mined: bool) -> None:
+    digest = world.store.run(lambda s: get_record(s, record_id).digest_hex, readonly=True)
+    with world.store.transaction() as session:
+        row = request_revocation(
+            session, digest_hex=digest, reason_code=7, reason_digest_hex="cd" * 32, requested_at=NOW
+        )
+        if mined:
+            mark_status_sending(session, "revoke", row.id)
+            mark_status_mined(
+                session, "revoke", row.id, tx_hash="0x" + "11" * 32, block_number=9,
+                block_hash="0x" + "22" * 32, at=NOW,
+            )  # fmt: skip
+
+
+@pytest.mark.usefixtures("chain_restored")
+def test_a_revoked_conversion_is_refused_like_an_unanchored_one(world: World) -> None:
+    _ship(world)
+    _revoke(world, _conversion_id("0202"), mined=True)
+    for accept in ("application/json", XLSX_MEDIA_TYPE):
+        r = _post(world, _request(), headers={"accept": accept})
+        assert r.status_code == 409, r.text
+        detail = r.json()["detail"]
+        assert _conversion_id("0202") in detail and "revoked (revocation on chain)" in detail
+
+
+@pytest.mark.usefixtures("chain_restored")
+def test_a_requested_revocation_of_a_source_record_is_refused_too(world: World) -> None:
+    _ship(world)
+    _revoke(world, "urn:carbonledger:carbon-record:st-tk-0203-2025", mined=False)
+    r = _post(world, _request())
+    assert r.status_code == 409
+    detail = r.json()["detail"]
+    assert "st-tk-0203-2025 is revoked (revocation requested, pending)" in detail
+
+
+@pytest.mark.usefixtures("chain_restored")
+def test_a_superseded_conversion_is_refused_naming_its_correction(world: World) -> None:
+    digests = _ship(world)
+    records = world.template.records
+    old = _conversion_id("0201")
+    tank = _tank(world, "0201", UNITS["0201"])
+    fixed = substitution_record(
+        old + "-v2",
+        "2026-02-02T09:00:00Z",
+        tank,
+        records[RULE_EU_CBAM],
+        [records[FS_EU_CBAM_2026]],
+        digests,
+    )
+    fixed["refs"].append(
+        {"rel": "supersedes", "id": old, "digest": digests[old], "reason": "correction"}
+    )
+    world.client("conversion").submit(fixed)
+    anchor_all(world)
+    r = _post(world, _request())
+    assert r.status_code == 409, r.text
+    assert f"{old} is superseded by {old}-v2" in r.json()["detail"]
+    request = _request()
+    request["routes"][0]["consignments"][0] = old + "-v2"
+    assert _post(world, request).status_code == 200
