@@ -100,15 +100,22 @@ def pact_caller(request: Request) -> Caller:
     if scheme.lower() != "bearer" or not token.strip():
         raise InvalidTokenError("Invalid token provided")
     pact = _pact(request)
-    name = pact.tokens.verify(token.strip())
+    subject = pact.tokens.verify(token.strip())
     api = request.app.state.api
 
     def load(session: Any) -> Caller | None:
+        # At each use, like a page session: the API key the token was exchanged for is
+        # still valid and the principal's, and the principal is not disabled.
         try:
-            principal = access_store.get_principal(session, name)
+            key = access_store.get_api_key(session, subject.key_id)
+            principal = access_store.get_principal(session, subject.principal)
         except LedgerError:
             return None
-        return None if principal.disabled_at is not None else Caller.of(principal)
+        if key.revoked_at is not None or key.principal != principal.name:
+            return None
+        if principal.disabled_at is not None:
+            return None
+        return Caller.of(principal, key_id=key.key_id)
 
     caller: Caller | None = api.store.run(load, readonly=True)
     if caller is None:
@@ -183,7 +190,9 @@ def _issue(request: Request, fields: dict[str, str]) -> Response:
     principal = api.authenticate(secret) if len(secret) <= 200 else None
     if principal is None or principal.name != client_id:
         return _oauth_error(401, "invalid_client", "Client authentication failed", basic=basic)
-    issued = _pact(request).tokens.issue(principal.name)
+    if principal.key_id is None:  # authenticate() names the key it found
+        return _oauth_error(401, "invalid_client", "Client authentication failed", basic=basic)
+    issued = _pact(request).tokens.issue(principal.name, principal.key_id)
     return JSONResponse(
         {
             "access_token": issued.access_token,
