@@ -19,6 +19,7 @@ from ledger.core.cbam import (
     Evidence,
     compute_package,
     consignment_ids,
+    factor_set_ids,
     parse_request,
 )
 from ledger.core.errors import ConflictError, NotFoundError
@@ -124,7 +125,12 @@ class CbamService:
                 conv,
                 level1[conv.record.body["source"]["id"]],
                 level1[conv.record.body["rule"]["id"]],
-                _sets_of(conv, level1[conv.record.body["rule"]["id"]], sets),
+                _sets_of(
+                    conv,
+                    level1[conv.record.body["source"]["id"]],
+                    level1[conv.record.body["rule"]["id"]],
+                    sets,
+                ),
             )
             for rid, conv in conversions.items()
             if conv.record.type == "factor-substitution"
@@ -132,6 +138,7 @@ class CbamService:
         return compute_package(request, consignments)
 
 
-def _sets_of(conv: Evidence, rule: Evidence, sets: Mapping[str, Evidence]) -> dict[str, Evidence]:
-    wanted = {r.id for e in (conv, rule) for r in e.record.refs if r.rel == "factor-set"}
-    return {rid: sets[rid] for rid in wanted if rid in sets}
+def _sets_of(
+    conv: Evidence, source: Evidence, rule: Evidence, sets: Mapping[str, Evidence]
+) -> dict[str, Evidence]:
+    return {rid: sets[rid] for rid in factor_set_ids(conv, source, rule) if rid in sets}

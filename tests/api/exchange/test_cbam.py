@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import io
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -27,6 +28,7 @@ from verifier.checks import verify_bundle
 from verifier.model import Pins
 
 CN = "73090030"
+VECTORS = Path(__file__).resolve().parents[2] / "vectors" / "cbam"
 #: (serial number, net mass in kg) of the three tanks shipped in 2025.
 UNITS = {"0201": "12500", "0202": "8000", "0203": "10000"}
 
@@ -183,6 +185,12 @@ def test_every_figure_carries_its_source_digest(world: World) -> None:
         },
     }
     assert first["electricity"][0]["counted"] is False
+    vector = parse_json((VECTORS / "electricity_factor_source.json").read_bytes())
+    for c in package["consignments"]:
+        (line,) = c["electricity"]
+        assert line["line_id"] == vector["line_id"]
+        assert {k: line["factor_source"][k] for k in vector["expected"]} == vector["expected"]
+        assert line["factor_source"]["digest"] == digests[vector["expected"]["set"]]
     assert first["electricity"][0]["mwh_per_t"]["value"] == "1.46"  # 18.25 MWh / 12.5 t
     assert [p["line_id"] for p in first["precursors"]] == ["L01"]
     totals = package["totals"]
@@ -291,6 +299,8 @@ def test_carbon_verify_recomputes_the_package_from_its_bundle(world: World) -> N
     )
     assert result.verdict == "verified", [c for c in result.checks if c.status.name == "FAIL"]
     bundle = parse_bundle(r.content, require_canonical=True)
+    # The electricity factor's source is stated, and recomputed the same from the bundle.
+    assert package["consignments"][0]["electricity"][0]["factor_source"]["publisher"]
     assert package_differences(package, [bundle]) == []
     forged = copy.deepcopy(package)
     forged["consignments"][1]["see_direct"]["value"] = "0.1"
