@@ -32,7 +32,7 @@ from api.problems import (
 )
 from ledger.core.errors import LedgerError, MalformedError
 from ledger.exchange.cloudevents import CLOUDEVENTS_MEDIA_TYPE, REQUEST_CREATED, parse_event
-from ledger.exchange.filters import parse_query
+from ledger.exchange.filters import DEFAULT_PAGE, parse_query
 from ledger.exchange.footprint import EXTENSION_DATA_SCHEMA_PATH
 from ledger.service.exchange import PactService, owner_of
 from ledger.store import access as access_store
@@ -242,14 +242,17 @@ def list_footprints(request: Request, caller: PactCaller) -> Response:
         criteria, page, owner=owner_of(caller.role, caller.producer), base_url=base_url(request)
     )
     headers: dict[str, str] = {}
-    size = max(page.limit, 1)
+    # limit=0 asks for no footprint (PACT allows it); its links page by the default size.
+    size = page.limit or DEFAULT_PAGE
     if result.total > 0:
+        last = ((result.total - 1) // size) * size
         links = [f'<{_link(request, 0, size)}>; rel="first"']
         if page.offset > 0:
-            links.append(f'<{_link(request, max(0, page.offset - size), size)}>; rel="prev"')
+            # Past the end, prev is the last page, never another empty one.
+            prev = max(0, min(page.offset - size, last))
+            links.append(f'<{_link(request, prev, size)}>; rel="prev"')
         if page.offset + page.limit < result.total:
             links.append(f'<{_link(request, page.offset + page.limit, size)}>; rel="next"')
-        last = ((result.total - 1) // size) * size
         links.append(f'<{_link(request, last, size)}>; rel="last"')
         headers["Link"] = ", ".join(links)
     return JSONResponse({"data": result.data}, headers=headers)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from urllib.parse import parse_qsl, urlsplit
 from typing import Any
 
 import httpx
@@ -311,3 +312,30 @@ def test_the_export_lock_holds_back_locked_subjects(
     ]
     assert asked and all(TANK in subjects for subjects, _ in asked[:1])
     assert issubclass(ExportLockedError, Exception)
+
+
+def _links(r: httpx.Response) -> dict[str, dict[str, str]]:
+    """The Link header's targets by rel, each as its query parameters."""
+    out = {}
+    for part in r.headers["link"].split(", "):
+        url, rel = part.split(">; rel=")
+        out[rel.strip('"')] = dict(parse_qsl(urlsplit(url.lstrip("<")).query))
+    return out
+
+
+def test_pagination_past_the_end_and_with_limit_zero(pact_host: PactHost) -> None:
+    token = pact_host.token()
+    total = len(pact_host.get("/3/footprints?limit=200", token).json()["data"])
+    assert total > 2
+    r = pact_host.get("/3/footprints?limit=2&offset=1000", token)
+    assert (r.status_code, r.json()["data"]) == (200, [])
+    links = _links(r)
+    last = str(((total - 1) // 2) * 2)
+    assert links["last"] == {"offset": last, "limit": "2"}
+    assert links["prev"] == links["last"]  # the last page, which is not empty
+    assert pact_host.get(f"/3/footprints?limit=2&offset={last}", token).json()["data"]
+    r = pact_host.get("/3/footprints?limit=0", token)
+    assert (r.status_code, r.json()["data"]) == (200, [])
+    links = _links(r)
+    assert links["first"] == {"offset": "0", "limit": "50"}
+    assert links["next"] == {"offset": "0", "limit": "50"}
