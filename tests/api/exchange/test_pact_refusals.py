@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 import secrets
-from urllib.parse import parse_qsl, urlsplit
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import jwt
