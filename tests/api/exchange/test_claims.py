@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from ledger.client import LedgerClient
-from ledger.core.errors import ConflictError, NotFoundError
+from ledger.core.errors import ConflictError, MalformedError, NotFoundError
 from ledger.core.signature import private_key_from_seed, public_key_bytes
 from ledger.examples import CR_HX, SUB_TANK_EU, SUB_TANK_UK
 from ledger.examples.claims import CLAIM_PRODUCER, claim_record
@@ -267,3 +267,18 @@ def test_claims_made_are_told_once_anchored(world: World, importer: LedgerClient
     assert worker.emit_scanned() >= 1
     events = world.store.run(lambda s: hooks.unemitted_facts(s, "claim.made", limit=10))
     assert events == []
+
+
+def test_refusals_name_the_record_once(world: World, importer: LedgerClient) -> None:
+    """The client's errors repeat neither the ``record <id>:`` prefix nor the path."""
+    bad = _claim(world, "eu", "EU-CBAM")
+    bad["refs"].append({"rel": "supersedes", "id": CR_HX, "digest": "ab" * 32, "reason": "x"})
+    with pytest.raises(MalformedError) as malformed:
+        importer.submit(bad)
+    assert str(malformed.value).count(f"record {bad['id']}") == 1
+    assert malformed.value.path == f"record {bad['id']}: refs[1].reason"
+    importer.submit(_claim(world, "eu-1", "EU-CBAM"))
+    second = _claim(world, "eu-2", "EU-CBAM")
+    with pytest.raises(ConflictError) as conflict:
+        importer.submit(second)
+    assert str(conflict.value).count(f"record {second['id']}") == 1
