@@ -386,3 +386,35 @@ def test_a_superseded_conversion_is_refused_naming_its_correction(world: World) 
     request = _request()
     request["routes"][0]["consignments"][0] = old + "-v2"
     assert _post(world, request).status_code == 200
+
+
+def _schema_validator(name: str) -> Any:
+    """A validator of docs/<name>, the request schema resolvable by its ``$id``."""
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+
+    docs = Path(__file__).resolve().parents[3] / "docs"
+    request = parse_json((docs / "cbam-request.schema.json").read_bytes())
+    registry = Registry().with_resource(request["$id"], Resource.from_contents(request))
+    schema = parse_json((docs / name).read_bytes())
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema, registry=registry)
+
+
+@pytest.mark.usefixtures("chain_restored")
+def test_requests_and_packages_validate_against_their_published_schemas(world: World) -> None:
+    requests = _schema_validator("cbam-request.schema.json")
+    packages = _schema_validator("cbam-package.schema.json")
+    requests.validate(_request())
+    assert not requests.is_valid(_request(cn_code="7309"))  # a CN code of 8 digits
+    assert not requests.is_valid({**_request(), "extra": 1})
+    _ship(world)
+    package = parse_json(_post(world, _request()).content)
+    packages.validate(package)
+    bare = _request()
+    for key in ("free_allocation", "carbon_price", "attestation"):
+        del bare[key]
+    packages.validate(parse_json(_post(world, bare).content))
+    forged = copy.deepcopy(package)
+    forged["consignments"][0]["conversion"]["digest"] = "not hex"
+    assert not packages.is_valid(forged)
