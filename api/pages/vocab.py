@@ -35,6 +35,7 @@ LABELS: dict[str, dict[str, str]] = {
         "rating-rule": N_("Rating rule"),
         "risk-assessment": N_("Export risk assessment"),
         "equivalence-declaration": N_("Equivalence declaration"),
+        "claim": N_("Claim"),
     },
     "state": {
         "pending": N_("Pending"),

@@ -210,6 +210,16 @@ def test_claims_show_on_the_equipment_page(world: World, importer: LedgerClient)
     importer.submit(_claim(world, "eu", "EU-CBAM"))
     page = world.http.get("/trail", params={"subject": TANK_SUBJECT})
     assert page.status_code == 200
+    # The equipment page's timeline labels the claim and names its regime, in both languages.
+    for lang, word in (("en", "Claim"), ("zh", "申报记录")):
+        equipment = world.http.get(
+            "/equipment/view", params={"subject": TANK_SUBJECT}, headers={"accept-language": lang}
+        )
+        assert equipment.status_code == 200
+        assert f"<strong>{word}</strong>" in equipment.text
+        assert (
+            'class="claim-regime" title="' in equipment.text and "EU-CBAM</span>" in equipment.text
+        )
     assert 'id="claims"' in page.text and 'data-regime="EU-CBAM"' in page.text
     assert "pending anchoring" in page.text
     _anchor(world)
