@@ -20,6 +20,7 @@ from ledger.core.cbam import (
     Evidence,
     compute_package,
     consignment_ids,
+    factor_set_ids,
     parse_request,
 )
 from ledger.core.errors import LedgerError, MalformedError
@@ -78,12 +79,7 @@ def package_differences(package: Any, bundles: Sequence[Bundle]) -> list[str]:
         if source is None or rule is None:
             missing.append(f"{rid}: its source or rule is not in the bundles in full")
             continue
-        sets = {
-            r.id: records[r.id]
-            for e in (conv, rule)
-            for r in e.record.refs
-            if r.rel == "factor-set" and r.id in records
-        }
+        sets = {rid: records[rid] for rid in factor_set_ids(conv, source, rule) if rid in records}
         consignments[rid] = Consignment(conv, source, rule, sets)
     if missing:
         return missing

@@ -212,11 +212,10 @@ def _cbam(args: argparse.Namespace, clock: Clock) -> int:
         return verification.exit_code
     bundle = parse_bundle(read_bounded(args.file), require_canonical=True)
     differences = package_differences(package, [bundle])
-    code = verification.exit_code or (1 if differences else 0)
+    verification.package_differences = differences
     if args.json:
         doc = report_json(verification, pins=pins, checked_at=clock().replace(microsecond=0))
         doc["cbam_package"] = {"recomputed": not differences, "differences": differences}
-        doc["exit_code"] = code
         _write_json(doc)
     else:
         sys.stdout.write(render_table(verification, pins=pins, verbose=args.verbose))
@@ -225,7 +224,7 @@ def _cbam(args: argparse.Namespace, clock: Clock) -> int:
             sys.stdout.write("".join(f"  {d}\n" for d in differences))
         else:
             sys.stdout.write("CBAM package: every figure recomputes from the bundle's records\n")
-    return code
+    return verification.exit_code
 
 
 def _code(args: argparse.Namespace, clock: Clock) -> int:

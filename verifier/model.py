@@ -151,6 +151,9 @@ class Verification:
     unreadable: bool = False
     #: the claims section (docs/VERIFY.md §6.1): per unit, its claims found in the bundle
     claims: list[dict[str, Any]] = field(default_factory=list)
+    #: ``carbon-verify cbam`` only: how the package differs from its recomputation
+    #: (docs/VERIFY.md §6.2); any difference fails the run, whatever the checks say
+    package_differences: list[str] = field(default_factory=list)
 
     def add(self, check: Check) -> Check:
         self.checks.append(check)
@@ -161,7 +164,7 @@ class Verification:
         if self.unreadable:
             return EXIT_UNREADABLE
         statuses = {c.status for c in self.checks}
-        if Status.FAIL in statuses:
+        if Status.FAIL in statuses or self.package_differences:
             return EXIT_FAILED
         if Status.UNKNOWN in statuses:
             return EXIT_INDETERMINATE

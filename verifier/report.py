@@ -136,7 +136,9 @@ def render_table(v: Verification, *, pins: Pins, verbose: bool = False) -> str:
     pending = v.not_recomputed()
     result = {
         "verified": "VERIFIED: every check passed and every figure was recomputed",
-        "failed": f"FAILED: {fails} check(s) failed; the reasons above say what to look at",
+        "failed": f"FAILED: {fails} check(s) failed; the reasons above say what to look at"
+        if fails
+        else "FAILED: every check passed, but the CBAM package differs from its recomputation",
         "unreadable": "UNREADABLE: the input is not a bundle this verifier reads",
         "indeterminate": "INDETERMINATE: the chain could not answer; nothing failed so far, "
         "re-run when the node is reachable",

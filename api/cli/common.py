@@ -7,6 +7,7 @@ import contextlib
 import fcntl
 import logging
 import os
+import ssl
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -273,6 +274,23 @@ def compile_artifacts(root: Path) -> Mapping[str, Any]:
 
 #: Held while a command runs the dev chain of a data directory (its anvil and state file).
 DEV_CHAIN_LOCK = "dev-chain.lock"
+
+
+def client_tls_context(
+    settings: CarbonLedgerSettings, *, trust_served: bool = False
+) -> ssl.SSLContext:
+    """The TLS context of the service's own HTTPS calls: the system's CAs, plus
+    ``CARBONLEDGER_OUTBOUND_CA_FILE``; with ``trust_served`` (``up`` calling its own API),
+    the certificate it serves (``CARBONLEDGER_TLS_CERT_FILE``) is trusted as it is, so a
+    self-signed one verifies (docs/OPERATIONS.md §6)."""
+    context = ssl.create_default_context()
+    if settings.outbound_ca_file is not None:
+        context.load_verify_locations(cafile=str(settings.outbound_ca_file))
+    if trust_served and settings.tls_cert_file is not None:
+        context.load_verify_locations(cafile=str(settings.tls_cert_file))
+        # The served certificate is a trust anchor by itself, issued by a CA or not.
+        context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+    return context
 
 
 def configured_signer(settings: CarbonLedgerSettings) -> LocalAccount | None:

@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import re
+import ssl
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -353,8 +354,10 @@ def run_demo(
     signer: LocalAccount | None,
     timeout_s: float = 300.0,
     progress: Callable[[str], None] = _say,
+    verify: ssl.SSLContext | None = None,
 ) -> DemoResult:
-    """Load the scenario into the service ``state`` describes and return its evidence."""
+    """Load the scenario into the service ``state`` describes and return its evidence;
+    ``verify`` is the TLS context of the calls to its API (docs/OPERATIONS.md §6)."""
     if not state.rpc_url:
         raise MalformedError(
             "the demo needs a chain the verifier can reach: use the dev chain or --rpc",
@@ -390,7 +393,11 @@ def run_demo(
     service_key_id = key_id(load_service_key(data_dir).private_key)
     clients = {
         producer: LedgerClient(
-            state.api_url, tokens[name], producer_key=keys[producer], service_key_id=service_key_id
+            state.api_url,
+            tokens[name],
+            producer_key=keys[producer],
+            service_key_id=service_key_id,
+            http=_http(verify),
         )
         for name, (producer, _) in PRODUCERS.items()
     }
@@ -405,8 +412,10 @@ def run_demo(
             state.api_url, tokens, clients[RATING_PRODUCER], receipts,
             regulator=REGULATOR_PRINCIPAL,
         )  # fmt: skip
-        auditor = LedgerClient(state.api_url, tokens[BODY_PRINCIPAL], service_key_id=service_key_id)
-        with auditor:
+        auditor = LedgerClient(
+            state.api_url, tokens[BODY_PRINCIPAL], service_key_id=service_key_id, http=_http(verify)
+        )
+        with auditor, contextlib.closing(auditor.http):
             statuses = _wait_anchored(auditor, ids, timeout_s=timeout_s)
             progress("every record is anchored; exporting the bundle through the API")
             # Exactly the scenario's records: whatever else the ledger holds (other
@@ -449,6 +458,8 @@ def run_demo(
     finally:
         for client in clients.values():
             client.close()
+            if verify is not None:  # the client does not close an http client it was given
+                client.http.close()
     return DemoResult(
         bundle_path=bundle_path,
         trust_root_path=trust_root,
@@ -462,6 +473,11 @@ def run_demo(
         reused=tuple(reused),
         efficiency=efficiency,
     )
+
+
+def _http(verify: ssl.SSLContext | None) -> httpx.Client | None:
+    """The HTTP client of the demo's API calls: the default one, or one trusting ``verify``."""
+    return None if verify is None else httpx.Client(verify=verify, timeout=10.0)
 
 
 def _note_attestation(http: httpx.Client, record_id: str, report_hex: str, tx: str) -> None:

@@ -259,20 +259,16 @@ class Runner:
 
     def _start_exchange(self, store: Store, deployment: DeploymentRecord) -> None:
         """The events worker (docs/EVENTS.md §4): PACT index and answers, webhooks."""
-        import ssl
-
         import httpx
 
         from api.app import data_owner
+        from api.cli.common import client_tls_context
         from ledger.core.bundle import ChainRef
         from ledger.service.delivery import Deliverer, ExchangeWorker
         from ledger.service.exchange import PactService
 
         key = load_or_create(self.data_dir)
-        context = ssl.create_default_context()
-        if self.settings.outbound_ca_file is not None:
-            context.load_verify_locations(cafile=str(self.settings.outbound_ca_file))
-        http = httpx.Client(verify=context, follow_redirects=False)
+        http = httpx.Client(verify=client_tls_context(self.settings), follow_redirects=False)
         self._exit.callback(http.close)
         owner = data_owner(self.settings)
         chain_ref = ChainRef(

@@ -46,6 +46,7 @@ from api.cli.common import (
     add_store_option,
     admin_delay_s,
     check_npm_install,
+    client_tls_context,
     compile_artifacts,
     configure_service_logging,
     configured_chain,
@@ -270,6 +271,7 @@ def _demo(
         artifacts=artifacts,
         signer=configured_signer(settings),
         timeout_s=args.demo_timeout_s,
+        verify=client_tls_context(settings, trust_served=True),
     )
     command = verify_command(
         _shown_path(result.bundle_path),

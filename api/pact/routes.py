@@ -32,7 +32,7 @@ from api.problems import (
 )
 from ledger.core.errors import LedgerError, MalformedError
 from ledger.exchange.cloudevents import CLOUDEVENTS_MEDIA_TYPE, REQUEST_CREATED, parse_event
-from ledger.exchange.filters import parse_query
+from ledger.exchange.filters import DEFAULT_PAGE, parse_query
 from ledger.exchange.footprint import EXTENSION_DATA_SCHEMA_PATH
 from ledger.service.exchange import PactService, owner_of
 from ledger.store import access as access_store
@@ -100,15 +100,22 @@ def pact_caller(request: Request) -> Caller:
     if scheme.lower() != "bearer" or not token.strip():
         raise InvalidTokenError("Invalid token provided")
     pact = _pact(request)
-    name = pact.tokens.verify(token.strip())
+    subject = pact.tokens.verify(token.strip())
     api = request.app.state.api
 
     def load(session: Any) -> Caller | None:
+        # At each use, like a page session: the API key the token was exchanged for is
+        # still valid and the principal's, and the principal is not disabled.
         try:
-            principal = access_store.get_principal(session, name)
+            key = access_store.get_api_key(session, subject.key_id)
+            principal = access_store.get_principal(session, subject.principal)
         except LedgerError:
             return None
-        return None if principal.disabled_at is not None else Caller.of(principal)
+        if key.revoked_at is not None or key.principal != principal.name:
+            return None
+        if principal.disabled_at is not None:
+            return None
+        return Caller.of(principal, key_id=key.key_id)
 
     caller: Caller | None = api.store.run(load, readonly=True)
     if caller is None:
@@ -183,7 +190,9 @@ def _issue(request: Request, fields: dict[str, str]) -> Response:
     principal = api.authenticate(secret) if len(secret) <= 200 else None
     if principal is None or principal.name != client_id:
         return _oauth_error(401, "invalid_client", "Client authentication failed", basic=basic)
-    issued = _pact(request).tokens.issue(principal.name)
+    if principal.key_id is None:  # authenticate() names the key it found
+        return _oauth_error(401, "invalid_client", "Client authentication failed", basic=basic)
+    issued = _pact(request).tokens.issue(principal.name, principal.key_id)
     return JSONResponse(
         {
             "access_token": issued.access_token,
@@ -233,14 +242,17 @@ def list_footprints(request: Request, caller: PactCaller) -> Response:
         criteria, page, owner=owner_of(caller.role, caller.producer), base_url=base_url(request)
     )
     headers: dict[str, str] = {}
-    size = max(page.limit, 1)
+    # limit=0 asks for no footprint (PACT allows it); its links page by the default size.
+    size = page.limit or DEFAULT_PAGE
     if result.total > 0:
+        last = ((result.total - 1) // size) * size
         links = [f'<{_link(request, 0, size)}>; rel="first"']
         if page.offset > 0:
-            links.append(f'<{_link(request, max(0, page.offset - size), size)}>; rel="prev"')
+            # Past the end, prev is the last page, never another empty one.
+            prev = max(0, min(page.offset - size, last))
+            links.append(f'<{_link(request, prev, size)}>; rel="prev"')
         if page.offset + page.limit < result.total:
             links.append(f'<{_link(request, page.offset + page.limit, size)}>; rel="next"')
-        last = ((result.total - 1) // size) * size
         links.append(f'<{_link(request, last, size)}>; rel="last"')
         headers["Link"] = ", ".join(links)
     return JSONResponse({"data": result.data}, headers=headers)

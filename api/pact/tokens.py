@@ -1,5 +1,7 @@
 """Access tokens of the PACT API (docs/PACT.md §2): signed JWTs (RFC 7519, HS256), issued
 by the OAuth2 client-credentials token endpoint to a principal, valid ``lifetime_s``.
+A token names the API key it was exchanged for (claim ``kid``), so that each use can check
+the key is still valid: a token never outlives its key.
 
 The signing key is derived from the service key with HKDF-SHA256 (RFC 5869, info
 ``carbonledger.pact-token.v1``): nothing new to keep secret, and a token can never be
@@ -28,6 +30,7 @@ __all__ = [
     "IssuedToken",
     "TokenExpiredError",
     "TokenIssuer",
+    "TokenSubject",
     "token_key",
 ]
 
@@ -44,6 +47,14 @@ class IssuedToken:
     access_token: str
     expires_in: int
     scope: str
+
+
+@dataclass(frozen=True)
+class TokenSubject:
+    """Whom a valid token was issued to, and for which of its API keys."""
+
+    principal: str
+    key_id: str
 
 
 def token_key(service_key: Ed25519PrivateKey) -> bytes:
@@ -68,13 +79,15 @@ class TokenIssuer:
         self.clock = clock
         self.lifetime_s = lifetime_s
 
-    def issue(self, principal: str) -> IssuedToken:
+    def issue(self, principal: str, key_id: str) -> IssuedToken:
+        """A token for ``principal``, exchanged for its API key ``key_id``."""
         now = int(self.clock().timestamp())
         scope = " ".join(SCOPES)
         claims = {
             "iss": ISSUER,
             "aud": AUDIENCE,
             "sub": principal,
+            "kid": key_id,
             "iat": now,
             "exp": now + self.lifetime_s,
             "jti": secrets.token_hex(16),
@@ -83,9 +96,10 @@ class TokenIssuer:
         token = jwt.encode(claims, self.key, algorithm=ALGORITHM)
         return IssuedToken(token, self.lifetime_s, scope)
 
-    def verify(self, token: str) -> str:
-        """The principal a token was issued to; raises ``TokenExpiredError`` or
-        ``InvalidTokenError``."""
+    def verify(self, token: str) -> TokenSubject:
+        """The principal a token was issued to and the key it was exchanged for; raises
+        ``TokenExpiredError`` or ``InvalidTokenError``. Whether the key and the principal
+        still stand is the caller's to check, at each use."""
         if not token or len(token) > 4096:
             raise InvalidTokenError("Invalid token provided")
         try:
@@ -96,13 +110,18 @@ class TokenIssuer:
                 audience=AUDIENCE,
                 issuer=ISSUER,
                 # Expiry is checked below against the injected clock.
-                options={"verify_exp": False, "require": ["exp", "iat", "sub", "iss", "aud"]},
+                options={
+                    "verify_exp": False,
+                    "require": ["exp", "iat", "sub", "iss", "aud", "kid"],
+                },
             )
         except jwt.PyJWTError:
             raise InvalidTokenError("Invalid token provided") from None
-        exp, sub = claims.get("exp"), claims.get("sub")
+        exp, sub, kid = claims.get("exp"), claims.get("sub"), claims.get("kid")
         if not isinstance(exp, int) or not isinstance(sub, str) or not sub:
+            raise InvalidTokenError("Invalid token provided")
+        if not isinstance(kid, str) or not kid:
             raise InvalidTokenError("Invalid token provided")
         if int(self.clock().timestamp()) >= exp:
             raise TokenExpiredError("The specified access token has expired")
-        return sub
+        return TokenSubject(sub, kid)

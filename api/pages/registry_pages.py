@@ -152,6 +152,8 @@ def add_registry_pages(router: APIRouter, pages: Pages) -> None:
                 {"item": e, "status": status_of(e.state, e.summary.batch_seq)} for e in entries
             ],
             more=timeline.next_after is not None,
+            # A claim's public fields (regime, when), shown on its timeline entry.
+            claims={c["record_id"]: c for c in page.api.claims(page.caller, subject)},
             chart=stage_chart(detail.stages, page.reader),
             risks_in_force=risks_in_force(page, [subject]),
         )

@@ -65,7 +65,7 @@ class DeliveryOut(Strict):
     state: str
     attempts: int
     created_at: str
-    next_attempt_at: str
+    next_attempt_at: str | None
     delivered_at: str | None
     last_error: str | None
 

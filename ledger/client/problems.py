@@ -38,7 +38,9 @@ def problem_error(response: httpx.Response) -> LedgerError:
     detail = str(problem.get("detail") or problem.get("title") or response.reason_phrase)
     status = response.status_code
     if status == 422:
-        return MalformedError(detail, path=str(problem.get("path") or ""))
+        # The detail already starts with the path: keep it once.
+        path = str(problem.get("path") or "")
+        return MalformedError(detail.removeprefix(f"{path}: ") if path else detail, path=path)
     if status == 404:
         return NotFoundError(detail)
     if status == 409:

@@ -42,6 +42,7 @@ __all__ = [
     "Evidence",
     "MassMismatchError",
     "compute_package",
+    "factor_set_ids",
     "parse_request",
 ]
 
@@ -196,6 +197,15 @@ def parse_request(value: Any) -> dict[str, Any]:
 
 def consignment_ids(request: Mapping[str, Any]) -> list[str]:
     return [rid for route in request["routes"] for rid in route["consignments"]]
+
+
+def factor_set_ids(conversion: Evidence, source: Evidence, rule: Evidence) -> set[str]:
+    """The factor sets a consignment's figures quote: those of the conversion and the rule
+    (the factors applied) and those of the source carbon record (the factors of its lines,
+    among them the electricity factor whose publisher and status the package states)."""
+    return {
+        r.id for e in (conversion, source, rule) for r in e.record.refs if r.rel == "factor-set"
+    }
 
 
 # -- the package --------------------------------------------------------------------------

@@ -2,9 +2,11 @@
 
 Reads the consignments' conversions with what their figures rest on (the source carbon
 record, the region rule and the factor sets the lines quote), checks that the caller reads
-each source carbon record in full and that every record is anchored (a package is made of
-provable figures), asks the export lock for each unit in the EU, and computes the package
-with ``ledger.core.cbam`` — the same function the verifier recomputes it with.
+each source carbon record in full and that every record is anchored and none revoked (a
+package is made of provable figures) and that no consignment's conversion is superseded
+by an anchored correction (a package declares current figures), asks the export lock for
+each unit in the EU, and computes the package with ``ledger.core.cbam`` — the same
+function the verifier recomputes it with.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from ledger.core.cbam import (
     Evidence,
     compute_package,
     consignment_ids,
+    factor_set_ids,
     parse_request,
 )
-from ledger.core.errors import NotFoundError
+from ledger.core.errors import ConflictError, NotFoundError
 from ledger.service.exchange import record_from_view
 from ledger.service.export import NotYetAnchoredError
 from ledger.service.exportlock import LockCheck, no_lock, require_unlocked
@@ -27,10 +30,34 @@ from ledger.service.query import Access
 from ledger.store import Store
 from ledger.store import exchange as index
 
-__all__ = ["CBAM_REGION", "CbamService"]
+__all__ = ["CBAM_REGION", "CbamService", "RevokedSourceError", "SupersededSourceError"]
 
 #: The region whose export lock a CBAM package asks.
 CBAM_REGION = "EU"
+
+
+class RevokedSourceError(ConflictError):
+    """A package would rest on a revoked record (409): carbon-verify fails its check 8."""
+
+    def __init__(self, record_id: str, state: str) -> None:
+        when = "on chain" if state == "mined" else f"requested, {state}"
+        super().__init__(
+            f"{record_id} is revoked (revocation {when}): a CBAM package is made of "
+            "figures that stand, and a revoked record's do not"
+        )
+        self.record_id = record_id
+
+
+class SupersededSourceError(ConflictError):
+    """A consignment's conversion has an anchored correction (409): declare that one."""
+
+    def __init__(self, record_id: str, successor: str) -> None:
+        super().__init__(
+            f"{record_id} is superseded by {successor}: a CBAM package declares the "
+            "current conversion of each consignment; list the correction instead"
+        )
+        self.record_id = record_id
+        self.successor = successor
 
 
 class CbamService:
@@ -38,7 +65,11 @@ class CbamService:
         self.store = store
         self.lock = lock
 
-    def _snapshots(self, ids: Iterable[str]) -> dict[str, index.RecordSnapshot]:
+    def _snapshots(
+        self, ids: Iterable[str], *, current: bool = False
+    ) -> dict[str, index.RecordSnapshot]:
+        """The records ``ids``, each anchored and not revoked; with ``current``, not
+        superseded either."""
         wanted = sorted(set(ids))
         found: dict[str, index.RecordSnapshot] = self.store.run(
             lambda s: index.records_by_id(s, wanted), readonly=True
@@ -49,6 +80,10 @@ class CbamService:
                 raise NotFoundError(f"no record with id {rid!r}")
             if not snap.anchored:
                 raise NotYetAnchoredError(rid, None)
+            if snap.revocation is not None:
+                raise RevokedSourceError(rid, snap.revocation)
+            if current and snap.superseded_by is not None:
+                raise SupersededSourceError(rid, snap.superseded_by)
         return found
 
     def package(self, value: Any, access: Access) -> dict[str, Any]:
@@ -56,7 +91,7 @@ class CbamService:
         request = parse_request(value)
         conversions = {
             rid: Evidence(record_from_view(s.full_view, rid), s.digest_hex)
-            for rid, s in self._snapshots(consignment_ids(request)).items()
+            for rid, s in self._snapshots(consignment_ids(request), current=True).items()
         }
         linked = self._snapshots(
             e.record.body[key]["id"]
@@ -90,7 +125,12 @@ class CbamService:
                 conv,
                 level1[conv.record.body["source"]["id"]],
                 level1[conv.record.body["rule"]["id"]],
-                _sets_of(conv, level1[conv.record.body["rule"]["id"]], sets),
+                _sets_of(
+                    conv,
+                    level1[conv.record.body["source"]["id"]],
+                    level1[conv.record.body["rule"]["id"]],
+                    sets,
+                ),
             )
             for rid, conv in conversions.items()
             if conv.record.type == "factor-substitution"
@@ -98,6 +138,7 @@ class CbamService:
         return compute_package(request, consignments)
 
 
-def _sets_of(conv: Evidence, rule: Evidence, sets: Mapping[str, Evidence]) -> dict[str, Evidence]:
-    wanted = {r.id for e in (conv, rule) for r in e.record.refs if r.rel == "factor-set"}
-    return {rid: sets[rid] for rid in wanted if rid in sets}
+def _sets_of(
+    conv: Evidence, source: Evidence, rule: Evidence, sets: Mapping[str, Evidence]
+) -> dict[str, Evidence]:
+    return {rid: sets[rid] for rid in factor_set_ids(conv, source, rule) if rid in sets}

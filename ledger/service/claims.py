@@ -1,7 +1,8 @@
 """One claim per unit at acceptance (docs/RECORDS.md §3.11).
 
 A ``claim`` record is checked against the claims register before it is stored: its source
-must be a carbon record or conversion about the same unit, and the unit must hold no
+must be a carbon record or conversion about the same unit and not revoked (revocation
+requested or on chain), and the unit must hold no
 claim of the regime's exclusivity group (``ledger.core.claims.REGIMES``), neither stored
 nor earlier in the same bulk. The one exception is a correction: a claim superseding the
 unit's claim of that group takes its place while that claim is not yet anchored; once it
@@ -20,6 +21,7 @@ from ledger.core.errors import ConflictError
 from ledger.core.records import Record
 from ledger.store import Store
 from ledger.store import claims as register
+from ledger.store.chainfacts import find_revocation
 
 __all__ = ["ClaimBook", "DoubleClaimError"]
 
@@ -39,6 +41,15 @@ class _Target(Protocol):
     def type(self) -> str: ...
     @property
     def subject(self) -> str: ...
+    @property
+    def digest_hex(self) -> str: ...
+
+
+def _revocation_of(session: Any, source: _Target) -> str | None:
+    """The state of the source's revocation (requested or on chain), None when there is
+    none."""
+    row = find_revocation(session, source.digest_hex)
+    return None if row is None else str(row.state)
 
 
 class ClaimBook:
@@ -59,6 +70,14 @@ class ClaimBook:
             raise DoubleClaimError(
                 f"record {record.id}: body.source: a claim rests on a carbon record or a "
                 f"conversion, and {source_id} is {what}",
+                record_id=record.id,
+            )
+        revocation = _revocation_of(session, source)
+        if revocation is not None:
+            when = "on chain" if revocation == "mined" else f"requested, {revocation}"
+            raise DoubleClaimError(
+                f"record {record.id}: body.source: {source_id} is revoked (revocation "
+                f"{when}): a claim cannot rest on a revoked figure",
                 record_id=record.id,
             )
         if source.subject != record.subject:

@@ -126,7 +126,9 @@ class SubscriptionService:
                 "state": d.state,
                 "attempts": d.attempts,
                 "created_at": format_timestamp(d.created_at),
-                "next_attempt_at": format_timestamp(d.next_attempt_at),
+                "next_attempt_at": format_timestamp(d.next_attempt_at)
+                if d.state == "pending"
+                else None,
                 "delivered_at": None
                 if d.delivered_at is None
                 else format_timestamp(d.delivered_at),

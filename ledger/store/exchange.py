@@ -546,19 +546,35 @@ class RecordSnapshot:
     digest_hex: str
     full_view: bytes
     anchored: bool
+    #: The state of the record's revocation (``pending`` … ``mined``), None when there is none.
+    revocation: str | None = None
+    #: The anchored record that supersedes this one, if any.
+    superseded_by: str | None = None
 
 
 def records_by_id(session: Session, record_ids: Iterable[str]) -> dict[str, RecordSnapshot]:
-    """The stored records among ``record_ids``, and whether each one's batch is anchored."""
+    """The stored records among ``record_ids``: whether each one's batch is anchored,
+    whether it is revoked (its revocation's state, requested or on chain) and which
+    anchored record supersedes it."""
     wanted = list(dict.fromkeys(record_ids))
     out: dict[str, RecordSnapshot] = {}
     for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
         rows = session.execute(
-            select(Record, Batch.state)
+            select(Record, Batch.state, Revocation.state)
             .outerjoin(Batch, Batch.seq == Record.batch_seq)
-            .where(Record.record_id.in_(wanted[start : start + 500]))
+            .outerjoin(Revocation, Revocation.digest_hex == Record.digest_hex)
+            .where(Record.record_id.in_(chunk))
         )
-        for row, batch_state in rows:
+        successors = {
+            str(old): str(new)
+            for new, old in session.execute(
+                select(Record.record_id, Record.supersedes).where(
+                    Record.supersedes.in_(chunk), Record.status == "anchored"
+                )
+            )
+        }
+        for row, batch_state, revocation_state in rows:
             out[row.record_id] = RecordSnapshot(
                 record_id=row.record_id,
                 type=row.type,
@@ -567,5 +583,7 @@ def records_by_id(session: Session, record_ids: Iterable[str]) -> dict[str, Reco
                 digest_hex=row.digest_hex,
                 full_view=row.full_view,
                 anchored=row.status == "anchored" and batch_state == "anchored",
+                revocation=revocation_state,
+                superseded_by=successors.get(row.record_id),
             )
     return out

@@ -431,7 +431,14 @@ def mark_delivered(session: Session, delivery_id: int, *, at: datetime) -> None:
     session.execute(
         update(Delivery)
         .where(Delivery.id == delivery_id, Delivery.state == "pending")
-        .values(state="delivered", delivered_at=at, attempts=Delivery.attempts + 1)
+        .values(
+            state="delivered",
+            delivered_at=at,
+            attempts=Delivery.attempts + 1,
+            # No attempt is due any more, and an earlier failure is no longer the state.
+            next_attempt_at=at,
+            last_error=None,
+        )
         .execution_options(synchronize_session=False)
     )
 

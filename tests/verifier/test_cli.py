@@ -16,6 +16,7 @@ import pytest
 from ledger import examples
 from ledger.core.bundle import MAX_BUNDLE_BYTES
 from tests.verifier.support import Ledger
+from tests.verifier.test_report_schema import VALIDATOR
 from verifier.attest import verify_report_signature
 from verifier.chain import packaged_code_hash
 from verifier.cli import main
@@ -445,9 +446,17 @@ def test_cbam_command_checks_the_bundle_then_the_package(
     package.write_text(json.dumps({"format": "carbonledger-cbam-package/1", "request": request}))
     assert main([*args, "--package", str(package)]) == 1
     out = capsys.readouterr().out
-    assert "result: VERIFIED" in out
+    # The checks pass, but a package that differs is not VERIFIED.
+    assert "VERIFIED" not in out
+    assert "result: FAILED: every check passed, but the CBAM package differs" in out
     assert "CBAM package: DIFFERS" in out
     assert "urn:carbonledger:factor-substitution:elsewhere: not in any bundle in full" in out
+    assert main([*args, "--package", str(package), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert (report["result"], report["exit_code"]) == ("failed", 1)
+    assert report["cbam_package"]["recomputed"] is False
+    assert report["summary"]["FAIL"] == 0
+    VALIDATOR.validate(report)
     package.write_text(json.dumps({"format": "something-else"}))
     assert main([*args, "--package", str(package)]) == 2
     _one_clean_line(capsys.readouterr().err)

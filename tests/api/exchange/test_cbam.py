@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import io
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -17,14 +18,17 @@ from ledger.core.bundle import parse_bundle
 from ledger.core.canonical import parse_json
 from ledger.examples import CR_TANK, FS_EU_CBAM_2026, RULE_EU_CBAM, substitution_record
 from ledger.exchange.cbam_workbook import ROUTE_HEADERS, SUMMARY_SHEET, XLSX_MEDIA_TYPE
+from ledger.store.chainfacts import mark_status_mined, mark_status_sending, request_revocation
+from ledger.store.records import get_record
 from tests.api.exchange.conftest import anchor_all
-from tests.api.world import World
+from tests.api.world import NOW, World
 from verifier.cbam import package_differences
 from verifier.chain import ChainReader
 from verifier.checks import verify_bundle
 from verifier.model import Pins
 
 CN = "73090030"
+VECTORS = Path(__file__).resolve().parents[2] / "vectors" / "cbam"
 #: (serial number, net mass in kg) of the three tanks shipped in 2025.
 UNITS = {"0201": "12500", "0202": "8000", "0203": "10000"}
 
@@ -33,21 +37,27 @@ def _conversion_id(n: str) -> str:
     return f"urn:carbonledger:factor-substitution:st-tk-{n}-eu-cbam-2026"
 
 
+def _tank(world: World, n: str, mass: str, cn: str = CN) -> dict[str, Any]:
+    """The example tank's carbon record as unit ``n`` of ``mass`` kg and CN code ``cn``."""
+    tank = copy.deepcopy(world.template.records[CR_TANK])
+    handle = f"88.118.8/ST-TK-{n}"
+    tank["id"] = f"urn:carbonledger:carbon-record:st-tk-{n}-2025"
+    tank["subject"] = handle
+    equipment = tank["body"]["equipment"]
+    equipment["cn_code"] = cn
+    equipment["mass_kg"] = mass
+    equipment["identifiers"][0]["value"] = handle
+    equipment["identifiers"][2]["value"] = f"urn:epc:id:giai:0614141.ST-TK-{n}"
+    return tank
+
+
 def _ship(world: World, *, cn: str = CN) -> dict[str, str]:
     """Three tanks of CN 73090030 and their EU CBAM conversions, accepted and anchored."""
     records = world.template.records
     digests = {rid: r.digest_hex for rid, r in world.template.receipts.items()}
     plant, conversion = world.client("plant-mes"), world.client("conversion")
     for n, mass in UNITS.items():
-        tank = copy.deepcopy(records[CR_TANK])
-        handle = f"88.118.8/ST-TK-{n}"
-        tank["id"] = f"urn:carbonledger:carbon-record:st-tk-{n}-2025"
-        tank["subject"] = handle
-        equipment = tank["body"]["equipment"]
-        equipment["cn_code"] = cn
-        equipment["mass_kg"] = mass
-        equipment["identifiers"][0]["value"] = handle
-        equipment["identifiers"][2]["value"] = f"urn:epc:id:giai:0614141.ST-TK-{n}"
+        tank = _tank(world, n, mass, cn)
         digests[tank["id"]] = plant.submit(tank).digest_hex
         sub = substitution_record(
             _conversion_id(n),
@@ -175,6 +185,12 @@ def test_every_figure_carries_its_source_digest(world: World) -> None:
         },
     }
     assert first["electricity"][0]["counted"] is False
+    vector = parse_json((VECTORS / "electricity_factor_source.json").read_bytes())
+    for c in package["consignments"]:
+        (line,) = c["electricity"]
+        assert line["line_id"] == vector["line_id"]
+        assert {k: line["factor_source"][k] for k in vector["expected"]} == vector["expected"]
+        assert line["factor_source"]["digest"] == digests[vector["expected"]["set"]]
     assert first["electricity"][0]["mwh_per_t"]["value"] == "1.46"  # 18.25 MWh / 12.5 t
     assert [p["line_id"] for p in first["precursors"]] == ["L01"]
     totals = package["totals"]
@@ -283,6 +299,8 @@ def test_carbon_verify_recomputes_the_package_from_its_bundle(world: World) -> N
     )
     assert result.verdict == "verified", [c for c in result.checks if c.status.name == "FAIL"]
     bundle = parse_bundle(r.content, require_canonical=True)
+    # The electricity factor's source is stated, and recomputed the same from the bundle.
+    assert package["consignments"][0]["electricity"][0]["factor_source"]["publisher"]
     assert package_differences(package, [bundle]) == []
     forged = copy.deepcopy(package)
     forged["consignments"][1]["see_direct"]["value"] = "0.1"
@@ -306,3 +324,97 @@ def test_the_export_lock_holds_back_a_package(world: World) -> None:
     assert r.status_code == 409
     assert "88.118.8/ST-TK-0202" in r.json()["detail"]
     assert all(region == "EU" for _, region in asked)
+
+
+def _revoke(world: World, record_id: str, *, mined: bool) -> None:
+    digest = world.store.run(lambda s: get_record(s, record_id).digest_hex, readonly=True)
+    with world.store.transaction() as session:
+        row = request_revocation(
+            session, digest_hex=digest, reason_code=7, reason_digest_hex="cd" * 32, requested_at=NOW
+        )
+        if mined:
+            mark_status_sending(session, "revoke", row.id)
+            mark_status_mined(
+                session, "revoke", row.id, tx_hash="0x" + "11" * 32, block_number=9,
+                block_hash="0x" + "22" * 32, at=NOW,
+            )  # fmt: skip
+
+
+@pytest.mark.usefixtures("chain_restored")
+def test_a_revoked_conversion_is_refused_like_an_unanchored_one(world: World) -> None:
+    _ship(world)
+    _revoke(world, _conversion_id("0202"), mined=True)
+    for accept in ("application/json", XLSX_MEDIA_TYPE):
+        r = _post(world, _request(), headers={"accept": accept})
+        assert r.status_code == 409, r.text
+        detail = r.json()["detail"]
+        assert _conversion_id("0202") in detail and "revoked (revocation on chain)" in detail
+
+
+@pytest.mark.usefixtures("chain_restored")
+def test_a_requested_revocation_of_a_source_record_is_refused_too(world: World) -> None:
+    _ship(world)
+    _revoke(world, "urn:carbonledger:carbon-record:st-tk-0203-2025", mined=False)
+    r = _post(world, _request())
+    assert r.status_code == 409
+    detail = r.json()["detail"]
+    assert "st-tk-0203-2025 is revoked (revocation requested, pending)" in detail
+
+
+@pytest.mark.usefixtures("chain_restored")
+def test_a_superseded_conversion_is_refused_naming_its_correction(world: World) -> None:
+    digests = _ship(world)
+    records = world.template.records
+    old = _conversion_id("0201")
+    tank = _tank(world, "0201", UNITS["0201"])
+    fixed = substitution_record(
+        old + "-v2",
+        "2026-02-02T09:00:00Z",
+        tank,
+        records[RULE_EU_CBAM],
+        [records[FS_EU_CBAM_2026]],
+        digests,
+    )
+    fixed["refs"].append(
+        {"rel": "supersedes", "id": old, "digest": digests[old], "reason": "correction"}
+    )
+    world.client("conversion").submit(fixed)
+    anchor_all(world)
+    r = _post(world, _request())
+    assert r.status_code == 409, r.text
+    assert f"{old} is superseded by {old}-v2" in r.json()["detail"]
+    request = _request()
+    request["routes"][0]["consignments"][0] = old + "-v2"
+    assert _post(world, request).status_code == 200
+
+
+def _schema_validator(name: str) -> Any:
+    """A validator of docs/<name>, the request schema resolvable by its ``$id``."""
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+
+    docs = Path(__file__).resolve().parents[3] / "docs"
+    request = parse_json((docs / "cbam-request.schema.json").read_bytes())
+    registry = Registry().with_resource(request["$id"], Resource.from_contents(request))
+    schema = parse_json((docs / name).read_bytes())
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema, registry=registry)
+
+
+@pytest.mark.usefixtures("chain_restored")
+def test_requests_and_packages_validate_against_their_published_schemas(world: World) -> None:
+    requests = _schema_validator("cbam-request.schema.json")
+    packages = _schema_validator("cbam-package.schema.json")
+    requests.validate(_request())
+    assert not requests.is_valid(_request(cn_code="7309"))  # a CN code of 8 digits
+    assert not requests.is_valid({**_request(), "extra": 1})
+    _ship(world)
+    package = parse_json(_post(world, _request()).content)
+    packages.validate(package)
+    bare = _request()
+    for key in ("free_allocation", "carbon_price", "attestation"):
+        del bare[key]
+    packages.validate(parse_json(_post(world, bare).content))
+    forged = copy.deepcopy(package)
+    forged["consignments"][0]["conversion"]["digest"] = "not hex"
+    assert not packages.is_valid(forged)

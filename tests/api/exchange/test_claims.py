@@ -14,16 +14,17 @@ import httpx
 import pytest
 
 from ledger.client import LedgerClient
-from ledger.core.errors import ConflictError, NotFoundError
+from ledger.core.errors import ConflictError, MalformedError, NotFoundError
 from ledger.core.signature import private_key_from_seed, public_key_bytes
 from ledger.examples import CR_HX, SUB_TANK_EU, SUB_TANK_UK
 from ledger.examples.claims import CLAIM_PRODUCER, claim_record
 from ledger.service.delivery import Deliverer, ExchangeWorker
 from ledger.store import webhooks as hooks
 from ledger.store.access import add_principal, issue_api_key
+from ledger.store.chainfacts import mark_status_mined, mark_status_sending, request_revocation
 from ledger.store.producers import add_producer, add_producer_key
 from tests.api.exchange.conftest import anchor_all
-from tests.api.world import KEYS_FROM, KEYS_UNTIL, SERVICE_KEY, TANK_SUBJECT, World
+from tests.api.world import KEYS_FROM, KEYS_UNTIL, NOW, SERVICE_KEY, TANK_SUBJECT, World
 from verifier.chain import ChainReader
 from verifier.checks import verify_bundle
 from verifier.model import Pins
@@ -152,6 +153,34 @@ def test_a_claim_on_another_units_figure_is_refused(world: World, importer: Ledg
     assert "not the claimed unit" in str(info.value)
 
 
+@pytest.mark.parametrize("mined", [True, False], ids=["on-chain", "requested"])
+def test_a_claim_on_a_revoked_figure_is_refused(
+    world: World, importer: LedgerClient, mined: bool
+) -> None:
+    with world.store.transaction() as session:
+        row = request_revocation(
+            session,
+            digest_hex=_digests(world)[SUB_TANK_EU],
+            reason_code=7,
+            reason_digest_hex="cd" * 32,
+            requested_at=NOW,
+        )
+        if mined:
+            mark_status_sending(session, "revoke", row.id)
+            mark_status_mined(
+                session, "revoke", row.id, tx_hash="0x" + "11" * 32, block_number=9,
+                block_hash="0x" + "22" * 32, at=NOW,
+            )  # fmt: skip
+    claim = _claim(world, "eu", "EU-CBAM")
+    with pytest.raises(ConflictError) as info:
+        importer.submit(claim)
+    state = "on chain" if mined else "requested, pending"
+    assert f"{SUB_TANK_EU} is revoked (revocation {state})" in str(info.value)
+    with pytest.raises(NotFoundError):
+        importer.get_record(claim["id"])
+    assert world.app.state.api.claims(None, TANK_SUBJECT) == []  # type: ignore[arg-type]
+
+
 def test_a_claim_is_final_once_anchored(world: World, importer: LedgerClient) -> None:
     first = importer.submit(_claim(world, "eu", "EU-CBAM"))
     corrected = _claim(
@@ -181,6 +210,16 @@ def test_claims_show_on_the_equipment_page(world: World, importer: LedgerClient)
     importer.submit(_claim(world, "eu", "EU-CBAM"))
     page = world.http.get("/trail", params={"subject": TANK_SUBJECT})
     assert page.status_code == 200
+    # The equipment page's timeline labels the claim and names its regime, in both languages.
+    for lang, word in (("en", "Claim"), ("zh", "申报记录")):
+        equipment = world.http.get(
+            "/equipment/view", params={"subject": TANK_SUBJECT}, headers={"accept-language": lang}
+        )
+        assert equipment.status_code == 200
+        assert f"<strong>{word}</strong>" in equipment.text
+        assert (
+            'class="claim-regime" title="' in equipment.text and "EU-CBAM</span>" in equipment.text
+        )
     assert 'id="claims"' in page.text and 'data-regime="EU-CBAM"' in page.text
     assert "pending anchoring" in page.text
     _anchor(world)
@@ -238,3 +277,18 @@ def test_claims_made_are_told_once_anchored(world: World, importer: LedgerClient
     assert worker.emit_scanned() >= 1
     events = world.store.run(lambda s: hooks.unemitted_facts(s, "claim.made", limit=10))
     assert events == []
+
+
+def test_refusals_name_the_record_once(world: World, importer: LedgerClient) -> None:
+    """The client's errors repeat neither the ``record <id>:`` prefix nor the path."""
+    bad = _claim(world, "eu", "EU-CBAM")
+    bad["refs"].append({"rel": "supersedes", "id": CR_HX, "digest": "ab" * 32, "reason": "x"})
+    with pytest.raises(MalformedError) as malformed:
+        importer.submit(bad)
+    assert str(malformed.value).count(f"record {bad['id']}") == 1
+    assert malformed.value.path == f"record {bad['id']}: refs[1].reason"
+    importer.submit(_claim(world, "eu-1", "EU-CBAM"))
+    second = _claim(world, "eu-2", "EU-CBAM")
+    with pytest.raises(ConflictError) as conflict:
+        importer.submit(second)
+    assert str(conflict.value).count(f"record {second['id']}") == 1

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import secrets
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import jwt
@@ -15,7 +16,7 @@ import pytest
 from api.pact.tokens import TokenIssuer, token_key
 from ledger.service.exportlock import ExportLockedError
 from ledger.store import exchange as index
-from ledger.store.access import Principal
+from ledger.store.access import Principal, issue_api_key, revoke_api_key
 from tests.api.exchange.conftest import BUYER, Buyer, PactHost, event_id
 from tests.api.world import NOW, SERVICE_KEY
 from tests.support.pactspec import PactSpec
@@ -88,7 +89,7 @@ def test_token_of_another_service_key_is_refused(pact_host: PactHost, pact_spec:
 
     other = TokenIssuer(token_key(private_key_from_seed(b"\x01" * 32)), clock=pact_host.world.clock)
     assert token_key(SERVICE_KEY) != other.key
-    r = pact_host.get("/3/footprints", other.issue(BUYER).access_token)
+    r = pact_host.get("/3/footprints", other.issue(BUYER, "k").access_token)
     _error(pact_spec, r, 401, "BadRequest")
 
 
@@ -99,6 +100,26 @@ def test_token_of_a_disabled_principal_is_refused(pact_host: PactHost, pact_spec
         assert principal is not None
         principal.disabled_at = NOW
     _error(pact_spec, pact_host.get("/3/footprints", token), 401, "BadRequest")
+
+
+def test_token_of_a_revoked_api_key_is_refused(pact_host: PactHost, pact_spec: PactSpec) -> None:
+    """A token never outlives the API key it was exchanged for (``principals revoke-key``)."""
+    world = pact_host.world
+    with world.store.transaction() as session:
+        issued = issue_api_key(session, BUYER, created_at=NOW)
+    with pact_host.client() as http:
+        r = http.post(
+            f"{pact_host.url}/auth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(BUYER, issued.token),
+        )
+    token = r.json()["access_token"]
+    assert pact_host.get("/3/footprints", token).status_code == 200
+    with world.store.transaction() as session:
+        revoke_api_key(session, issued.key_id, at=NOW)
+    _error(pact_spec, pact_host.get("/3/footprints", token), 401, "BadRequest")
+    # The principal's other key still gets a token that works.
+    assert pact_host.get("/3/footprints", pact_host.token()).status_code == 200
 
 
 def test_token_request_errors(pact_host: PactHost) -> None:
@@ -291,3 +312,30 @@ def test_the_export_lock_holds_back_locked_subjects(
     ]
     assert asked and all(TANK in subjects for subjects, _ in asked[:1])
     assert issubclass(ExportLockedError, Exception)
+
+
+def _links(r: httpx.Response) -> dict[str, dict[str, str]]:
+    """The Link header's targets by rel, each as its query parameters."""
+    out = {}
+    for part in r.headers["link"].split(", "):
+        url, rel = part.split(">; rel=")
+        out[rel.strip('"')] = dict(parse_qsl(urlsplit(url.lstrip("<")).query))
+    return out
+
+
+def test_pagination_past_the_end_and_with_limit_zero(pact_host: PactHost) -> None:
+    token = pact_host.token()
+    total = len(pact_host.get("/3/footprints?limit=200", token).json()["data"])
+    assert total > 2
+    r = pact_host.get("/3/footprints?limit=2&offset=1000", token)
+    assert (r.status_code, r.json()["data"]) == (200, [])
+    links = _links(r)
+    last = str(((total - 1) // 2) * 2)
+    assert links["last"] == {"offset": last, "limit": "2"}
+    assert links["prev"] == links["last"]  # the last page, which is not empty
+    assert pact_host.get(f"/3/footprints?limit=2&offset={last}", token).json()["data"]
+    r = pact_host.get("/3/footprints?limit=0", token)
+    assert (r.status_code, r.json()["data"]) == (200, [])
+    links = _links(r)
+    assert links["first"] == {"offset": "0", "limit": "50"}
+    assert links["next"] == {"offset": "0", "limit": "50"}

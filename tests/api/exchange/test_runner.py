@@ -88,3 +88,29 @@ def test_up_serves_https_and_runs_the_events_worker(
             assert [r.headers["webhook-id"] for r in buyer.received] == ["msg_runner"]
         finally:
             runner.stop()
+
+
+def test_up_trusts_the_certificate_it_serves(tmp_path: Path, tls: TlsAuthority) -> None:
+    """``up --demo`` calls its own API with ``client_tls_context(trust_served=True)``: the
+    certificate it serves verifies though no CA the system knows issued it (as a
+    self-signed one), without ``SSL_CERT_FILE``; ``CARBONLEDGER_OUTBOUND_CA_FILE`` works too."""
+    from fastapi import FastAPI
+
+    from api.cli.common import client_tls_context
+
+    app = FastAPI()
+    app.add_api_route("/ping", lambda: {"ok": True})
+    served = CarbonLedgerSettings(data_dir=tmp_path, tls_cert_file=tls.pem, tls_key_file=tls.pem)
+    with serve(app, tls=tls) as url:
+        with httpx.Client(verify=client_tls_context(served)) as http:
+            try:
+                http.get(f"{url}/ping")
+            except httpx.ConnectError as exc:
+                assert "CERTIFICATE_VERIFY_FAILED" in str(exc)
+            else:
+                raise AssertionError("an unknown issuer was trusted without being configured")
+        with httpx.Client(verify=client_tls_context(served, trust_served=True)) as http:
+            assert http.get(f"{url}/ping").json() == {"ok": True}
+        with_ca = CarbonLedgerSettings(data_dir=tmp_path, outbound_ca_file=tls.ca_pem)
+        with httpx.Client(verify=client_tls_context(with_ca)) as http:
+            assert http.get(f"{url}/ping").json() == {"ok": True}

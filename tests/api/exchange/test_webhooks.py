@@ -158,6 +158,8 @@ def test_failed_deliveries_are_retried_with_backoff_until_delivered(
             headers=pact_host.world.headers("eu-regulator"),
         )
     assert {(d["state"], d["attempts"]) for d in r.json()["items"]} == {("delivered", 3)}
+    # Delivered: the earlier failure and the retry time are history, not state.
+    assert {(d["last_error"], d["next_attempt_at"]) for d in r.json()["items"]} == {(None, None)}
 
 
 def test_deliveries_are_bounded(pact_host: PactHost, buyer: Buyer) -> None:
