@@ -27,14 +27,19 @@ import logging
 import multiprocessing
 import os
 import queue
+import shutil
 import signal
 import socket
+import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from api.limits import ApiLimits
+from api.metrics import share_metrics
 from api.server import ServerStartError, uvicorn_options
 from ledger.core.errors import UnavailableError
 
@@ -44,7 +49,7 @@ if TYPE_CHECKING:
     from anchoring.deployment import DeploymentRecord
     from api.settings import CarbonLedgerSettings
 
-__all__ = ["ApiRecipe", "ApiWorkers"]
+__all__ = ["ApiRecipe", "ApiWorkers", "api_workers"]
 
 log = logging.getLogger("carbonledger.workers")
 
@@ -70,6 +75,8 @@ class ApiRecipe:
     artifacts: dict[str, Any] | None = None
     limits: ApiLimits = field(default_factory=ApiLimits)
     max_merge_delay_s: int = 600
+    #: The metrics directory the processes share (``api.metrics.share_metrics``).
+    shared_metrics: Path | None = None
     #: Logging of the worker: level and JSON lines (as the supervisor's).
     log_level: int = logging.INFO
     json_logs: bool = True
@@ -81,6 +88,8 @@ class ApiRecipe:
         from ledger.store import Store
 
         configure_logging(level=self.log_level, json_lines=self.json_logs)
+        if self.shared_metrics is not None:
+            share_metrics(self.shared_metrics)
         store = Store.open(self.store_url, create=False)
         exit_stack.callback(store.close)
         chain = None
@@ -100,6 +109,7 @@ class ApiRecipe:
             artifacts=self.artifacts,
             limits=self.limits,
             max_merge_delay_s=self.max_merge_delay_s,
+            shared_metrics=self.shared_metrics,
         )
 
 
@@ -158,7 +168,9 @@ class ApiWorkers:
     ) -> None:
         if workers < 1:
             raise ValueError("at least one worker")
-        self.recipe = recipe
+        #: The metrics directory of this run: fresh (no counts of an earlier run), private.
+        self.metrics_dir = Path(tempfile.mkdtemp(prefix="carbonledger-metrics-"))
+        self.recipe = replace(recipe, shared_metrics=self.metrics_dir)
         self.workers = workers
         self.host = host
         self.port = port
@@ -314,4 +326,40 @@ class ApiWorkers:
             self._socket.close()
         self._events.close()
         self._events.join_thread()
+        shutil.rmtree(self.metrics_dir, ignore_errors=True)
 
+
+def api_workers(
+    settings: CarbonLedgerSettings,
+    *,
+    workers: int,
+    host: str,
+    port: int,
+    store_url: str,
+    deployment: DeploymentRecord | None,
+    rpc_url: str | None,
+    chain_id: int | None,
+    artifacts: Mapping[str, Any] | None,
+    limits: ApiLimits,
+    max_merge_delay_s: int,
+) -> ApiWorkers:
+    """The workers of ``serve`` and ``up --serve``: logging as this process's, HTTPS as
+    the settings say (``api.server.tls_files``)."""
+    from api.server import tls_files
+
+    recipe = ApiRecipe(
+        settings=settings,
+        store_url=store_url,
+        deployment=deployment,
+        rpc_url=rpc_url,
+        chain_id=chain_id,
+        artifacts=dict(artifacts) if artifacts is not None else None,
+        limits=limits,
+        max_merge_delay_s=max_merge_delay_s,
+        log_level=logging.getLogger().level,
+        json_logs=settings.log_format != "text",
+    )
+    certfile, keyfile = tls_files(settings)
+    return ApiWorkers(
+        recipe, workers=workers, host=host, port=port, certfile=certfile, keyfile=keyfile
+    )

@@ -28,7 +28,7 @@ from api.cli.common import (
 from api.cli.runner import stop_on_signals
 from api.server import ApiServer, ServerStartError, tls_files
 from api.settings import CarbonLedgerSettings
-from api.workers import ApiRecipe, ApiWorkers
+from api.workers import ApiWorkers, api_workers
 from ledger.core.errors import MalformedError
 from ledger.service import load_or_create
 from ledger.store import Store, sqlite_url
@@ -89,29 +89,21 @@ def run(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int:
         with read_only_chain(args, settings, deployment) as chain:
             artifacts = compile_artifacts(project_root(settings)) if chain is not None else None
             limits = ApiLimits(max_body_bytes=settings.max_body_bytes)
-            certfile, keyfile = tls_files(settings)
             server: ApiServer | ApiWorkers
             if settings.workers > 1:
                 load_or_create(settings.data_dir)  # the receipt key, before any worker
-                recipe = ApiRecipe(
-                    settings=settings,
+                server = api_workers(
+                    settings,
+                    workers=settings.workers,
+                    host=host,
+                    port=port,
                     store_url=store_url,
                     deployment=deployment,
                     rpc_url=chain.rpc_url if chain is not None else None,
                     chain_id=chain.chain_id if chain is not None else None,
-                    artifacts=dict(artifacts) if artifacts is not None else None,
+                    artifacts=artifacts,
                     limits=limits,
                     max_merge_delay_s=settings.max_merge_delay_s,
-                    log_level=logging.getLogger().level,
-                    json_logs=settings.log_format != "text",
-                )
-                server = ApiWorkers(
-                    recipe,
-                    workers=settings.workers,
-                    host=host,
-                    port=port,
-                    certfile=certfile,
-                    keyfile=keyfile,
                 )
             else:
                 app = create_app(
@@ -123,6 +115,7 @@ def run(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int:
                     limits=limits,
                     max_merge_delay_s=settings.max_merge_delay_s,
                 )
+                certfile, keyfile = tls_files(settings)
                 server = ApiServer(app, host=host, port=port, certfile=certfile, keyfile=keyfile)
             with stop_on_signals() as stop:
                 url = server.start()
