@@ -53,7 +53,8 @@ __all__ = ["ApiRecipe", "ApiWorkers", "api_workers"]
 
 log = logging.getLogger("carbonledger.workers")
 
-STARTUP_TIMEOUT_S = 60.0
+#: Each worker is a fresh interpreter importing the app: slow on a busy machine.
+STARTUP_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 30.0
 #: How often the supervisor looks for dead workers (and a worker for its supervisor).
 WATCH_INTERVAL_S = 0.2

@@ -244,4 +244,3 @@ def test_the_same_submission_at_once_on_two_workers_is_one_record(cluster: Any) 
     accepted = [line for line in metrics.splitlines()
                 if line.startswith("carbonledger_records_accepted_total ")]  # fmt: skip
     assert accepted and float(accepted[0].split()[1]) == 4.0, accepted
-
