@@ -102,7 +102,7 @@ class ApiRecipe:
             # Reads sign nothing; the account only satisfies the chain's constructor.
             chain = RpcChain(self.rpc_url, expected_chain_id=self.chain_id, signer=Account.create())
             exit_stack.callback(chain.close)
-        return create_app(
+        app = create_app(
             self.settings,
             store=store,
             chain=chain,
@@ -112,6 +112,10 @@ class ApiRecipe:
             max_merge_delay_s=self.max_merge_delay_s,
             shared_metrics=self.shared_metrics,
         )
+        # The OpenAPI document (the request metrics' route names come from it) is built
+        # now, not by the first request a new worker answers (about a second of CPU).
+        app.openapi()
+        return app
 
 
 def _watch_parent(parent_pid: int, server: Any) -> None:

@@ -383,7 +383,7 @@ def _print(report: dict[str, Any]) -> None:
                 f"single {single['requests_per_s']:6.0f} req/s (target >= 1000), "
                 f"p50 {single['p50_s'] * 1e3:5.1f} ms, p99 {single['p99_s'] * 1e3:6.1f} ms "
                 f"(target <= 50), {single['over_ceiling']:.2f} of the ceiling; "
-                f"failures {single['failures']}"
+                f"failures {single['failures']} {single['failure_samples']}"
             )
             print(
                 f"{'':<10} bulk {bulk['records_per_s']:6.0f} records/s, "
