@@ -154,7 +154,12 @@ def _worker_main(
             raise SystemExit(3) from exc
         threading.Thread(target=_watch_parent, args=(parent_pid, server), daemon=True).start()
         threading.Thread(target=_report_ready, args=(index, server, events), daemon=True).start()
-        server.run(sockets=[sock])
+        try:
+            server.run(sockets=[sock])
+        except BaseException as exc:  # the TLS files are read as it starts
+            if not server.started:
+                events.put((index, os.getpid(), "failed", f"{type(exc).__name__}: {exc}"))
+            raise
 
 
 class ApiWorkers:

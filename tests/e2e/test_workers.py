@@ -47,7 +47,7 @@ def _soak() -> ModuleType:
     return module
 
 
-def _children(pid: int) -> list[int]:
+def worker_pids(pid: int) -> list[int]:
     """The worker processes of the service ``pid``: its children that run spawn's main."""
     found = []
     for entry in Path("/proc").iterdir():
@@ -115,7 +115,7 @@ def cluster(
     finally:
         running.stop()
         if running.service is not None:
-            assert _children(running.service.pid) == [], "a worker outlived the service"
+            assert worker_pids(running.service.pid) == [], "a worker outlived the service"
         shutil.rmtree(work / "chain", ignore_errors=True)
 
 
@@ -125,8 +125,8 @@ def test_a_worker_killed_under_load_loses_nothing_acknowledged(cluster: Any) -> 
     from soaking.reconcile import reconcile, wait_anchored
 
     service_pid = cluster.service.pid
-    workers = _poll("two workers", lambda: len(_children(service_pid)) == WORKERS and
-                    _children(service_pid), timeout_s=60)  # fmt: skip
+    workers = _poll("two workers", lambda: len(worker_pids(service_pid)) == WORKERS and
+                    worker_pids(service_pid), timeout_s=60)  # fmt: skip
     load = Load(
         api_url=cluster.api_url,
         token=cluster.token,
@@ -145,7 +145,7 @@ def test_a_worker_killed_under_load_loses_nothing_acknowledged(cluster: Any) -> 
         replaced = _poll(
             "the killed worker replaced",
             lambda: (lambda now: len(now) == WORKERS and victim not in now and now)(
-                _children(service_pid)
+                worker_pids(service_pid)
             ),
             timeout_s=60,
         )
