@@ -145,6 +145,10 @@ def _worker_main(
     """The body of one worker process: build the app, serve ``sock`` until SIGTERM."""
     import uvicorn
 
+    # A process group of its own: Ctrl-C in a terminal reaches the supervisor alone, which
+    # stops the workers itself (else they would end first and be restarted meanwhile).
+    os.setpgrp()
+
     with contextlib.ExitStack() as stack:
         try:
             app = recipe.build(index, stack)
