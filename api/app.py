@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI
@@ -147,6 +148,7 @@ def create_app(
     max_merge_delay_s: int = DEFAULT_MAX_MERGE_DELAY_S,
     export_lock: LockCheck | None = None,
     signers: tuple[Signer | None, Signer | None] | None = None,
+    shared_metrics: Path | None = None,
 ) -> FastAPI:
     """The API over ``store`` (default: the SQLite store in ``settings.data_dir``).
 
@@ -154,7 +156,8 @@ def create_app(
     directory (created on first start). ``deployment`` defaults to the recorded one of the
     data directory; ``chain`` and ``artifacts`` serve the readiness check only.
     ``signers`` (assessor, converter) sign the cross-border desk's records; by default
-    the key files the settings name.
+    the key files the settings name. ``shared_metrics`` is the metrics directory shared
+    by the API's worker processes (``api.metrics.share_metrics``); None counts in memory.
     """
     restore_recursion_limit()
     check_recursion_limit()
@@ -185,6 +188,7 @@ def create_app(
         limits=limits,
         assessor=signers[0],
         converter=signers[1],
+        shared_metrics=shared_metrics,
     )
     app = FastAPI(
         title="carbonledger",

@@ -7,25 +7,55 @@ of a receipt already given is not an acceptance) and rejected by reason; chain e
 where they happened. Read from the store at each scrape: records by status, pending, the
 anchoring lag, batches and anchor transactions by state (the outbox), open alerts by kind.
 and the chain follower's lag behind the head it last saw.
+
+With several API worker processes (``api.workers``) a scrape reaches one worker, yet must
+count for all: each process then keeps its counters and histograms in files of one
+directory, which the supervisor makes empty at start (``share_metrics``), and every
+worker's ``/metrics`` sums the files of all processes, the dead ones included, so totals
+never go back when a worker is replaced (prometheus_client's multiprocess mode). The
+store's gauges are the store's, whichever worker reads them.
 """
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from pathlib import Path
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, values
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from ledger.store import Store
 from ledger.store.stats import OperationsStats, operations_stats
 
-__all__ = ["CONTENT_TYPE", "ServiceMetrics"]
+__all__ = ["CONTENT_TYPE", "ServiceMetrics", "chain_errors_counter", "share_metrics"]
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 #: Latency buckets (s): a bundle of 10,000 records takes seconds, a status read a millisecond.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+ACCEPTED_HELP = "Records newly accepted (replays of a receipt are not counted)."
+CHAIN_ERRORS_HELP = "Chain calls that failed or timed out, by caller (readiness, monitor)."
+
+
+def share_metrics(directory: Path) -> None:
+    """Keep this process's counters in ``directory``, shared with the service's other
+    processes (call before any metric is made: at the start of a worker process, or in
+    the supervisor). prometheus_client reads the directory from the environment variable
+    it documents; setting it here, at the process's start, is the one place it is set."""
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    values.ValueClass = values.MultiProcessValue()  # type: ignore[no-untyped-call]
+
+
+def chain_errors_counter(registry: CollectorRegistry | None) -> Counter:
+    """``carbonledger_chain_errors_total{source}``: in the app's registry, or (``None``)
+    only in the shared directory, for the supervisor's chain monitor."""
+    return Counter("carbonledger_chain_errors", CHAIN_ERRORS_HELP, ["source"], registry=registry)
 
 
 class _StoreCollector(Collector):
@@ -35,19 +65,17 @@ class _StoreCollector(Collector):
         self,
         store: Store,
         clock: Callable[[], datetime],
-        accepted: Callable[[], int],
+        accepted: Callable[[], int] | None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.accepted = accepted
 
     def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
-        accepted = CounterMetricFamily(
-            "carbonledger_records_accepted",
-            "Records newly accepted by this process (replays of a receipt are not counted).",
-        )
-        accepted.add_metric([], self.accepted())
-        yield accepted
+        if self.accepted is not None:
+            accepted = CounterMetricFamily("carbonledger_records_accepted", ACCEPTED_HELP)
+            accepted.add_metric([], self.accepted())
+            yield accepted
         stats: OperationsStats = self.store.run(operations_stats, readonly=True)
         records = GaugeMetricFamily(
             "carbonledger_records", "Records in the store, by anchoring status.", labels=["status"]
@@ -103,8 +131,10 @@ class ServiceMetrics:
         store: Store,
         clock: Callable[[], datetime],
         accepted: Callable[[], int],
+        shared: Path | None = None,
     ) -> None:
         self.registry = CollectorRegistry()
+        self.shared = shared
         self.requests = Counter(
             "carbonledger_http_requests",
             "HTTP requests by method, route template and status.",
@@ -124,17 +154,31 @@ class ServiceMetrics:
             ["reason"],
             registry=self.registry,
         )
-        self.chain_errors = Counter(
-            "carbonledger_chain_errors",
-            "Chain calls that failed or timed out, by caller (readiness, monitor).",
-            ["source"],
-            registry=self.registry,
+        self.chain_errors = chain_errors_counter(self.registry)
+        self._accepted = accepted
+        if shared is None:
+            self.registry.register(_StoreCollector(store, clock, accepted))
+            return
+        # Shared: the acceptance count becomes a counter of this process, brought up to
+        # date after each request, and a scrape reads every process's files.
+        self._accepted_counter = Counter(
+            "carbonledger_records_accepted", ACCEPTED_HELP, registry=self.registry
         )
-        self.registry.register(_StoreCollector(store, clock, accepted))
+        self._accepted_seen = 0
+        self._accepted_lock = threading.Lock()
+        self._scrape = CollectorRegistry()
+        MultiProcessCollector(self._scrape, path=str(shared))  # type: ignore[no-untyped-call]
+        self._scrape.register(_StoreCollector(store, clock, None))
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()
         self.latency.labels(method, route).observe(seconds)
+        if self.shared is not None:
+            with self._accepted_lock:
+                now = self._accepted()
+                if now > self._accepted_seen:
+                    self._accepted_counter.inc(now - self._accepted_seen)
+                    self._accepted_seen = now
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        return generate_latest(self._scrape if self.shared is not None else self.registry)

@@ -26,7 +26,7 @@ from ledger.core.errors import LedgerError, UnavailableError
 if TYPE_CHECKING:
     from api.settings import CarbonLedgerSettings
 
-__all__ = ["ApiServer", "ServerStartError", "tls_files"]
+__all__ = ["ApiServer", "ServerStartError", "tls_files", "uvicorn_options"]
 
 STARTUP_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 30.0
@@ -45,6 +45,25 @@ def tls_files(settings: CarbonLedgerSettings) -> tuple[str | None, str | None]:
     if cert is None or key is None:
         raise ChainSetupError("HTTPS needs both CARBONLEDGER_TLS_CERT_FILE and _TLS_KEY_FILE")
     return str(cert), str(key)
+
+
+def uvicorn_options(
+    *, host: str, port: int, certfile: str | None, keyfile: str | None
+) -> dict[str, Any]:
+    """uvicorn's configuration (all but the app) as decided above: the one place for it,
+    used by ``ApiServer`` and by each of ``api.workers.ApiWorkers``' processes."""
+    return {
+        "host": host,
+        "port": port,
+        "log_config": None,
+        "log_level": "warning",
+        "access_log": False,
+        "lifespan": "off",
+        "proxy_headers": False,
+        "server_header": False,
+        "ssl_certfile": certfile,
+        "ssl_keyfile": keyfile,
+    }
 
 
 class ApiServer:
@@ -66,17 +85,7 @@ class ApiServer:
         self.port = port
         self.scheme = "https" if certfile else "http"
         self.config = uvicorn.Config(
-            app,
-            host=host,
-            port=port,
-            log_config=None,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            proxy_headers=False,
-            server_header=False,
-            ssl_certfile=certfile,
-            ssl_keyfile=keyfile,
+            app, **uvicorn_options(host=host, port=port, certfile=certfile, keyfile=keyfile)
         )
         self.server = uvicorn.Server(self.config)
         self.failure: str | None = None

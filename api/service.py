@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from anchoring.chain import Chain
@@ -79,6 +80,7 @@ class ApiService:
         limits: ApiLimits,
         assessor: Signer | None = None,
         converter: Signer | None = None,
+        shared_metrics: Path | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -122,6 +124,7 @@ class ApiService:
             store=store,
             clock=clock,
             accepted=lambda: ledger.accepted_count if ledger is not None else 0,
+            shared=shared_metrics,
         )
         self.readiness_checks = ReadinessChecks(
             store_check=self.queries.ping,

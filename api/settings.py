@@ -68,6 +68,9 @@ class CarbonLedgerSettings(BaseSettings):
     max_body_bytes: int = Field(
         default=ApiLimits.max_body_bytes, ge=1, description="largest request body, in bytes"
     )
+    workers: int = Field(
+        default=1, ge=1, le=64, description="API worker processes (serve, up --serve)"
+    )
     log_format: Literal["json", "text"] | None = Field(
         default=None,
         description="json or text; default json for the service (serve, up --serve), "

@@ -92,6 +92,7 @@ FLAG_SETTINGS: dict[str, tuple[str, str]] = {
     "bind": ("bind", "--bind"),
     "max_merge_delay_s": ("max_merge_delay_s", "--max-merge-delay-s"),
     "max_body_bytes": ("max_body_bytes", "--max-body-bytes"),
+    "workers": ("workers", "--workers"),
 }
 
 

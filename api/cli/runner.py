@@ -25,6 +25,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from anchoring.anchorer import Anchorer, AnchorerLimits
@@ -38,6 +39,7 @@ from api.anchorerkey import load_anchorer_signer
 from api.anchorerthread import AnchorerThread
 from api.cli.common import admin_delay_s, configured_chain, record_dir, role_assignment
 from api.limits import ApiLimits
+from api.metrics import chain_errors_counter, share_metrics
 from api.server import ApiServer, ServerStartError, tls_files
 from api.servicestate import (
     SERVICE_FILE,
@@ -48,6 +50,7 @@ from api.servicestate import (
     write_service_state,
 )
 from api.settings import CarbonLedgerSettings
+from api.workers import ApiWorkers, api_workers
 from ledger.core.canonical import format_timestamp
 from ledger.core.clock import system_clock
 from ledger.core.errors import (
@@ -96,6 +99,8 @@ class RunnerOptions:
     monitor_timeout_s: float = 2.0
     #: Seconds between idle steps of the events worker (docs/EVENTS.md §4).
     exchange_interval_s: float = 1.0
+    #: API worker processes (``api.workers``); the background threads stay here, once.
+    workers: int = 1
 
 
 class Runner:
@@ -121,7 +126,7 @@ class Runner:
         self.failed = threading.Event()
         self.failure: str | None = None
         self._exit = contextlib.ExitStack()
-        self._server: ApiServer | None = None
+        self._server: ApiServer | ApiWorkers | None = None
         self._anchorer: AnchorerThread | None = None
         self._metrics: Any = None
         self._exchange_stop = threading.Event()
@@ -312,31 +317,61 @@ class Runner:
         from api.app import create_app
 
         load_or_create(self.data_dir)  # the receipt key exists before the first request
-        app = create_app(
+        server: ApiServer | ApiWorkers
+        if self.options.workers > 1:
+            server = self._workers(chain, deployment)
+        else:
+            app = create_app(
+                self.settings,
+                store=store,
+                chain=chain,
+                deployment=deployment,
+                artifacts=self.artifacts,
+                limits=ApiLimits(max_body_bytes=self.options.max_body_bytes),
+                max_merge_delay_s=self.options.max_merge_delay_s,
+            )
+            certfile, keyfile = tls_files(self.settings)
+            server = ApiServer(
+                app,
+                host=self.options.api_host,
+                port=self.options.api_port,
+                certfile=certfile,
+                keyfile=keyfile,
+            )
+            self._metrics = app.state.api.metrics
+        try:
+            url = server.start()  # each waits as long as its own start takes
+        except ServerStartError as exc:
+            raise ServerStartError(f"{exc.message} (choose another port with --api-port)") from exc
+        self._server = server
+        if isinstance(server, ApiWorkers):
+            # The chain monitor runs here: its errors count in the workers' shared metrics.
+            share_metrics(server.metrics_dir)
+            self._metrics = SimpleNamespace(chain_errors=chain_errors_counter(None))
+        self._exit.callback(server.stop, timeout_s=STOP_TIMEOUT_S)
+        return url
+
+    def _workers(self, chain: Chain, deployment: DeploymentRecord) -> ApiWorkers:
+        """The API as ``options.workers`` processes (docs/OPERATIONS.md, "Several API
+        workers"): each reads the chain at its RPC URL, so the memory chain cannot serve."""
+        if chain.rpc_url is None:
+            raise ChainSetupError(
+                "several API workers need a chain each process can reach: the dev chain or "
+                "--rpc, not the memory chain"
+            )
+        return api_workers(
             self.settings,
-            store=store,
-            chain=chain,
+            workers=self.options.workers,
+            host=self.options.api_host,
+            port=self.options.api_port,
+            store_url=self.options.store_url or sqlite_url(self.data_dir),
             deployment=deployment,
+            rpc_url=chain.rpc_url,
+            chain_id=chain.chain_id,
             artifacts=self.artifacts,
             limits=ApiLimits(max_body_bytes=self.options.max_body_bytes),
             max_merge_delay_s=self.options.max_merge_delay_s,
         )
-        certfile, keyfile = tls_files(self.settings)
-        server = ApiServer(
-            app,
-            host=self.options.api_host,
-            port=self.options.api_port,
-            certfile=certfile,
-            keyfile=keyfile,
-        )
-        try:
-            url = server.start(timeout_s=STARTUP_TIMEOUT_S)
-        except ServerStartError as exc:
-            raise ServerStartError(f"{exc.message} (choose another port with --api-port)") from exc
-        self._server = server
-        self._metrics = app.state.api.metrics
-        self._exit.callback(server.stop, timeout_s=STOP_TIMEOUT_S)
-        return url
 
     def _start_monitor(self, store: Store, rpc_url: str) -> None:
         from api.monitor import ChainMonitor

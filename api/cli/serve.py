@@ -3,7 +3,8 @@
 The API never drives the chain: it reads it only for ``/readyz`` (the deployment check),
 and only when an RPC URL is given (``--rpc`` or ``CARBONLEDGER_RPC_URL``); the anchorer
 runs apart (``carbonledger anchor``). Receipts are signed with the service key of the
-data directory (created on the first start).
+data directory (created on the first start). ``--workers N`` serves with N processes on
+one socket (docs/OPERATIONS.md, "Several API workers").
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from api.cli.common import (
 from api.cli.runner import stop_on_signals
 from api.server import ApiServer, ServerStartError, tls_files
 from api.settings import CarbonLedgerSettings
+from api.workers import ApiWorkers, api_workers
 from ledger.core.errors import MalformedError
+from ledger.service import load_or_create
 from ledger.store import Store, sqlite_url
 
 log = logging.getLogger("carbonledger.serve")
@@ -52,6 +55,16 @@ def add_api_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-body-bytes", type=int, help=setting_help("max_body_bytes", "largest request body")
     )
+    add_workers_option(parser)
+
+
+def add_workers_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help=setting_help("workers", "API worker processes on one socket"),
+    )
 
 
 def _bind(value: str) -> tuple[str, int]:
@@ -70,21 +83,40 @@ def run(args: argparse.Namespace, settings: CarbonLedgerSettings) -> int:
     host, port = _bind(settings.bind)
     directory = record_dir(settings)
     deployment = load_deployment(directory) if directory is not None else None
-    store = Store.open(settings.store_url or sqlite_url(settings.data_dir))
+    store_url = settings.store_url or sqlite_url(settings.data_dir)
+    store = Store.open(store_url)
     try:
         with read_only_chain(args, settings, deployment) as chain:
             artifacts = compile_artifacts(project_root(settings)) if chain is not None else None
-            app = create_app(
-                settings,
-                store=store,
-                chain=chain,
-                deployment=deployment,
-                artifacts=artifacts,
-                limits=ApiLimits(max_body_bytes=settings.max_body_bytes),
-                max_merge_delay_s=settings.max_merge_delay_s,
-            )
-            certfile, keyfile = tls_files(settings)
-            server = ApiServer(app, host=host, port=port, certfile=certfile, keyfile=keyfile)
+            limits = ApiLimits(max_body_bytes=settings.max_body_bytes)
+            server: ApiServer | ApiWorkers
+            if settings.workers > 1:
+                load_or_create(settings.data_dir)  # the receipt key, before any worker
+                server = api_workers(
+                    settings,
+                    workers=settings.workers,
+                    host=host,
+                    port=port,
+                    store_url=store_url,
+                    deployment=deployment,
+                    rpc_url=chain.rpc_url if chain is not None else None,
+                    chain_id=chain.chain_id if chain is not None else None,
+                    artifacts=artifacts,
+                    limits=limits,
+                    max_merge_delay_s=settings.max_merge_delay_s,
+                )
+            else:
+                app = create_app(
+                    settings,
+                    store=store,
+                    chain=chain,
+                    deployment=deployment,
+                    artifacts=artifacts,
+                    limits=limits,
+                    max_merge_delay_s=settings.max_merge_delay_s,
+                )
+                certfile, keyfile = tls_files(settings)
+                server = ApiServer(app, host=host, port=port, certfile=certfile, keyfile=keyfile)
             with stop_on_signals() as stop:
                 url = server.start()
                 # The result of the command: where it serves (port 0 picks a free one).

@@ -67,6 +67,7 @@ from api.cli.runner import (
     reload_on_sighup,
     stop_on_signals,
 )
+from api.cli.serve import add_workers_option
 from api.settings import CarbonLedgerSettings
 from ledger.core.errors import AnchoringError, MalformedError, UnavailableError
 from ledger.store import Store, sqlite_url
@@ -103,6 +104,7 @@ def register(subparsers: Any) -> None:
     add_store_option(parser)
     add_batch_options(parser)
     add_merge_delay_option(parser)
+    add_workers_option(parser)
     parser.add_argument(
         "--demo-timeout-s", type=float, default=300.0, help="how long the demo waits for anchors"
     )
@@ -146,6 +148,7 @@ def _options(args: argparse.Namespace, settings: CarbonLedgerSettings) -> Runner
             stall_timeout_s=settings.stall_timeout_s,
         ),
         kubo_url=kubo_url(args, settings),
+        workers=settings.workers,
     )
 
 
@@ -356,7 +359,7 @@ def _forwarded(args: argparse.Namespace, settings: CarbonLedgerSettings) -> list
     out = ["--data-dir", str(settings.data_dir.resolve())]
     given = {name: getattr(args, name, None) for name in (
         "chain", "rpc", "chain_id", "port", "keystore", "password_file", "project_root",
-        "store_url", "batch_size", "max_merge_delay_s", "kubo_url",
+        "store_url", "batch_size", "max_merge_delay_s", "kubo_url", "workers",
     )}  # fmt: skip
     pairs = [("--" + name.replace("_", "-"), value) for name, value in given.items()]
     for option, value in pairs:

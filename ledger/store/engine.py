@@ -14,7 +14,9 @@ quietly run with them:
 
 Write transactions on SQLite start with ``BEGIN IMMEDIATE``: the write lock is taken at the
 start and waited for with the busy timeout, instead of a deferred transaction failing with
-SQLITE_BUSY when it tries to upgrade its read lock mid-way.
+SQLITE_BUSY when it tries to upgrade its read lock mid-way. Before it, a writer takes its
+turn at the store's write gate (``ledger.store.writegate``), shared by the threads and
+processes (API workers) writing to one database file.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from ledger.store.errors import map_db_error
 from ledger.store.integrity import lifecycle_problems
 from ledger.store.migrate import check_at_head, schema_problems, upgrade_to_head
 from ledger.store.models import Base
+from ledger.store.writegate import WriteGate
 
 T = TypeVar("T")
 #: The handle of one transaction, as ``Store.transaction`` and ``Store.run`` give it: code
@@ -137,8 +140,17 @@ def _check_postgres(dbapi_connection: Any) -> None:
 class Store:
     """The durable store. Open it with :meth:`Store.open`; close it with :meth:`close`."""
 
-    def __init__(self, engine: Engine, *, clock: Clock, retry_attempts: int) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        clock: Clock,
+        retry_attempts: int,
+        write_gate: WriteGate | None = None,
+    ) -> None:
         self.engine = engine
+        #: SQLite files: writers queue here, not in SQLite's sleeping busy handler.
+        self.write_gate = write_gate
         self.clock = clock
         self.retry_attempts = retry_attempts
         self._write = sessionmaker(bind=engine, expire_on_commit=False)
@@ -178,6 +190,7 @@ class Store:
             raise MalformedError(f"unsupported settings {unknown}", path="sqlite_pragmas")
         pragmas = {**_REQUIRED_PRAGMAS, "busy_timeout": str(int(busy_timeout_s * 1000))}
         pragmas.update({k.lower(): v for k, v in (sqlite_pragmas or {}).items()})
+        gate = None
         if parsed.get_backend_name() == "sqlite":
             database = parsed.database or ""
             if database and database != ":memory:":
@@ -194,6 +207,8 @@ class Store:
                 connect_args={"isolation_level": None, "timeout": busy_timeout_s},
             )
             _install_sqlite_listeners(engine, pragmas)
+            if database and database != ":memory:":
+                gate = WriteGate(Path(database), timeout_s=busy_timeout_s)
         else:
             engine = create_engine(
                 parsed,
@@ -201,7 +216,7 @@ class Store:
                 connect_args={"connect_timeout": max(1, int(busy_timeout_s))},
             )
             _install_postgres_listener(engine, lock_timeout_ms=int(busy_timeout_s * 1000))
-        store = cls(engine, clock=clock, retry_attempts=retry_attempts)
+        store = cls(engine, clock=clock, retry_attempts=retry_attempts, write_gate=gate)
         try:
             with engine.connect():
                 pass
@@ -228,6 +243,15 @@ class Store:
         Database errors leave as ledger errors (``ConstraintError``, ``UnavailableError``,
         ``StorageError``); nothing of a failed transaction is stored.
         """
+        if readonly or self.write_gate is None:
+            with self._transaction(readonly=readonly) as session:
+                yield session
+            return
+        with self.write_gate.held(), self._transaction(readonly=False) as session:
+            yield session
+
+    @contextmanager
+    def _transaction(self, *, readonly: bool) -> Iterator[Session]:
         session = (self._read if readonly else self._write)()
         try:
             yield session
@@ -310,6 +334,8 @@ class Store:
     def close(self) -> None:
         leader.release_all(self)
         self.engine.dispose()
+        if self.write_gate is not None:
+            self.write_gate.close()
 
 
 def _install_sqlite_listeners(engine: Engine, pragmas: Mapping[str, str]) -> None:
