@@ -144,7 +144,7 @@ def test_the_regulator_reads_the_log_on_a_page(world: World) -> None:
     world.http.post("/v1/principals/plant-mes/keys", headers=world.headers("ops-admin"))
     client = browser(world, "eu-regulator")
     page = page_of(client.get("/audit"))
-    assert page.by_id("audit") is not None and "key_issued" in page.text
+    assert page.by_id("audit") is not None and "API key issued" in page.text
     assert page.by_id("audit-link") is not None
     public = browser(world, None).get("/audit")
     assert public.status_code == 401
