@@ -2,8 +2,8 @@
 
 Chain fixtures (compiled artifacts, py-evm and anvil chains) live in
 tests/chainfixtures.py, the throwaway PostgreSQL cluster in tests/pgfixture.py, the
-migrated template databases in tests/storefixtures.py; all are loaded for every test
-module.
+migrated template databases in tests/storefixtures.py, the API's populated ledger in
+tests/apifixtures.py; all are loaded for every test module.
 
 The suite runs in parallel (``make test``: pytest-xdist with ``--dist loadscope``): the
 workers are handed whole test modules, so a module's tests share its module-scoped
@@ -21,7 +21,12 @@ from typing import Any
 
 import pytest
 
-pytest_plugins = ["tests.chainfixtures", "tests.pgfixture", "tests.storefixtures"]
+pytest_plugins = [
+    "tests.apifixtures",
+    "tests.chainfixtures",
+    "tests.pgfixture",
+    "tests.storefixtures",
+]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 #: The per-test limit of a test marked ``slow`` (pyproject.toml sets 120 s for the others),
