@@ -2,8 +2,8 @@
 
 Chain fixtures (compiled artifacts, py-evm and anvil chains) live in
 tests/chainfixtures.py, the throwaway PostgreSQL cluster in tests/pgfixture.py, the
-migrated template databases in tests/storefixtures.py; all are loaded for every test
-module.
+migrated template databases in tests/storefixtures.py, the API's populated ledger in
+tests/apifixtures.py; all are loaded for every test module.
 
 The suite runs in parallel (``make test``: pytest-xdist with ``--dist loadscope``): the
 workers are handed whole test modules, so a module's tests share its module-scoped
@@ -15,13 +15,18 @@ session fixtures (compiled contracts, the API template, the PostgreSQL cluster) 
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-pytest_plugins = ["tests.chainfixtures", "tests.pgfixture", "tests.storefixtures"]
+pytest_plugins = [
+    "tests.apifixtures",
+    "tests.chainfixtures",
+    "tests.pgfixture",
+    "tests.storefixtures",
+]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 #: The per-test limit of a test marked ``slow`` (pyproject.toml sets 120 s for the others),
@@ -31,6 +36,10 @@ SLOW_TIMEOUT_S = 300
 SHARED_DIRECTORIES = {
     "tests/e2e/": "demo_service: the demo run through the real processes",
 }
+#: Units handed out before all others, longest first: they run long for their number of
+#: tests (real processes and real waits), and a long unit started last leaves the other
+#: worker idle at the end. The rest follow by number of tests, most first (xdist's order).
+FIRST_SCOPES = ("tests/e2e/",)
 
 
 @pytest.fixture(scope="session")
@@ -85,4 +94,48 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
         def _split_scope(self, nodeid: str) -> str:
             return scope_of(nodeid)
 
+        def _assign_work_unit(self, node: Any) -> None:
+            for scope in reversed(FIRST_SCOPES):
+                if scope in self.workqueue:
+                    self.workqueue.move_to_end(scope, last=False)
+            super()._assign_work_unit(node)
+
     return ModuleScheduling(config, log)
+
+
+class WorkerTimes:
+    """Seconds spent per xdist worker and per unit of work (setup, call and teardown
+    summed), printed at the end of a parallel run to check the balance between workers
+    and find the units worth making faster."""
+
+    def __init__(self) -> None:
+        self.by_worker: defaultdict[str, float] = defaultdict(float)
+        self.tests_by_worker: Counter[str] = Counter()
+        self.by_scope: defaultdict[str, float] = defaultdict(float)
+
+    @pytest.hookimpl
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        node = getattr(report, "node", None)
+        if node is None:  # not a worker's report: a serial run
+            return
+        worker = str(node.gateway.id)
+        self.by_worker[worker] += report.duration
+        self.by_scope[scope_of(report.nodeid)] += report.duration
+        if report.when == "call":
+            self.tests_by_worker[worker] += 1
+
+    @pytest.hookimpl
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.by_worker:
+            return
+        terminalreporter.section("time per worker and slowest units")
+        for worker, seconds in sorted(self.by_worker.items()):
+            tests = self.tests_by_worker[worker]
+            terminalreporter.write_line(f"{worker}: {seconds:.1f} s in {tests} tests")
+        slowest = sorted(self.by_scope.items(), key=lambda item: -item[1])[:10]
+        for scope, seconds in slowest:
+            terminalreporter.write_line(f"{seconds:8.1f} s  {scope}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(WorkerTimes(), "carbonledger-worker-times")

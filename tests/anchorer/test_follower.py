@@ -35,9 +35,11 @@ FAR = 2**40
 
 
 @pytest.fixture(params=["memory", pytest.param("anvil", marks=pytest.mark.anvil)])
-def env(request: pytest.FixtureRequest, artifacts: Any, tmp_path: Path) -> Iterator[Env]:
+def env(
+    request: pytest.FixtureRequest, artifacts: Any, tmp_path: Path, sqlite_template: Path
+) -> Iterator[Env]:
     chain = request.getfixturevalue(f"{request.param}_chain")
-    yield from make_env(chain, artifacts, tmp_path / "data")
+    yield from make_env(chain, artifacts, tmp_path / "data", store_template=sqlite_template)
 
 
 def trust(env: Env) -> Any:

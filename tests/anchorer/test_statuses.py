@@ -30,9 +30,11 @@ REASON_DIGEST = "ab" * 32
 
 
 @pytest.fixture(params=["memory", pytest.param("anvil", marks=pytest.mark.anvil)])
-def env(request: pytest.FixtureRequest, artifacts: Any, tmp_path: Path) -> Iterator[Env]:
+def env(
+    request: pytest.FixtureRequest, artifacts: Any, tmp_path: Path, sqlite_template: Path
+) -> Iterator[Env]:
     chain = request.getfixturevalue(f"{request.param}_chain")
-    yield from make_env(chain, artifacts, tmp_path / "data")
+    yield from make_env(chain, artifacts, tmp_path / "data", store_template=sqlite_template)
 
 
 def request(env: Env, digest_hex: str, code: int = 1, by: str = "eu-regulator") -> None:

@@ -1,5 +1,6 @@
 """Fixtures of the page tests: the API suite's populated ledger (tests/api/world.py), one
-fresh app per test, and page clients signed in through the login form."""
+fresh app per test (``template`` and ``world``: tests/apifixtures.py, shared with the API
+suite), and page clients signed in through the login form."""
 
 from __future__ import annotations
 
@@ -9,14 +10,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-# The API suite's populated ledger: a session template and a fresh world per test. Imported,
-# not copied: pytest registers them for this directory too, so this suite builds its own
-# template (and its own in-process chain), as a separate suite should.
-from tests.api import conftest as api_fixtures
 from tests.api.world import World
-
-template = api_fixtures.template
-world = api_fixtures.world
 
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 

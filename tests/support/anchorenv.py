@@ -22,6 +22,7 @@ from ledger.service import LedgerService, ManualClock
 from ledger.store import Store, sqlite_url
 from ledger.store import batches as batch_repo
 from ledger.store import records as record_repo
+from tests.storefixtures import clone_sqlite_template
 from tests.support import ledgerdata
 
 NOW = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
@@ -127,10 +128,16 @@ def make_env(
     data_dir: Path,
     *,
     roles: RoleAssignment | None = None,
+    store_template: Path | None = None,
 ) -> Generator[Env, None, None]:
+    """The world over ``data_dir``: its store a copy of ``store_template`` (the session's
+    migrated SQLite file, tests/storefixtures.py) when given, else migrated from empty."""
     deployment = deploy_contracts(chain, artifacts, admin_delay_s=0, roles=roles)
     clock = ManualClock(NOW)
-    store = Store.open(sqlite_url(data_dir), clock=clock)
+    url = (
+        clone_sqlite_template(store_template, data_dir) if store_template else sqlite_url(data_dir)
+    )
+    store = Store.open(url, clock=clock)
     try:
         yield Env(
             store=store,
