@@ -221,7 +221,8 @@ class ApiWorkers:
         return sock
 
     def _spawn(self, index: int) -> BaseProcess:
-        assert self._socket is not None
+        if self._socket is None:
+            raise RuntimeError("workers are spawned only after the socket is bound")
         process = self._context.Process(
             target=_worker_main,
             args=(self.recipe, index, self._socket, self.options, self._events, os.getpid()),

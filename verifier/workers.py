@@ -27,7 +27,8 @@ _task: Callable[[int, int], Any] | None = None
 
 
 def _run_slice(bounds: tuple[int, int]) -> Any:
-    assert _task is not None, "a worker runs only inside map_slices"
+    if _task is None:
+        raise RuntimeError("a worker runs only inside map_slices")
     return _task(*bounds)
 
 
