@@ -159,9 +159,11 @@ def test_status_sources_and_period_speak_both_languages_and_the_readers_zone(
         "2026-01-01 00:00:00 (Asia/Shanghai, UTC+08:00) – 2026-01-02 00:00:00 "
         "(Asia/Shanghai, UTC+08:00)"
     )
-    # A reader in UTC gets the period once.
+    # The issue time too, in the reader's zone.
+    assert text_of(reply.text, "issued-local").endswith("(Asia/Shanghai, UTC+08:00)")
+    # A reader in UTC gets the period and the issue time once.
     utc = browser(world, None).get("/efficiency", params={"id": ex.EVALUATION, "tz": "UTC"})
-    assert 'id="period-local"' not in utc.text
+    assert 'id="period-local"' not in utc.text and 'id="issued-local"' not in utc.text
     # The command wraps (pre.command: pre-wrap, break-all) instead of overflowing.
     assert re.search(r'<pre class="command" id="verify-command">', reply.text)
 

@@ -7,7 +7,8 @@ and grade); the memory it takes is measured by ``scripts/bench verify``, not her
 
 The 100,000-record run takes minutes of CPU (about three to build, more to verify) and
 4.4 GB of memory, too much for every run of the suite on a shared 2-core machine: it runs
-when ``CARBONLEDGER_BIG_BUNDLES=1`` is set. The same test on 2,000 records always runs.
+when ``CARBONLEDGER_BIG_BUNDLES=1`` is set, as ``.ci/run`` does. The same test on 2,000
+records always runs.
 """
 
 from __future__ import annotations
