@@ -410,7 +410,7 @@ def run_demo(
         progress("registering the enterprises, a C-grade rating and the readers' access requests")
         register_step(
             state.api_url, tokens, clients[RATING_PRODUCER], receipts,
-            regulator=REGULATOR_PRINCIPAL,
+            regulator=REGULATOR_PRINCIPAL, verify=verify,
         )  # fmt: skip
         auditor = LedgerClient(
             state.api_url, tokens[BODY_PRINCIPAL], service_key_id=service_key_id, http=_http(verify)

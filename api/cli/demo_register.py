@@ -4,6 +4,7 @@ entry, and the authorised readers ask for the maker's data (``api.demo.register`
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,19 +25,22 @@ def register_step(
     receipts: Mapping[str, Receipt],
     *,
     regulator: str,
+    verify: ssl.SSLContext | None = None,
 ) -> None:
     """What a regulator and the readers do on the register (docs/DEMO.md): every demo
     enterprise registered with its names and Handle prefixes (``PUT /v1/enterprise``), the
     C-grade rating of the second one (outside the audited bundle), and the readers' access
     requests, one approved by the regulator and one left pending. Each step is skipped
-    when an earlier run did it."""
+    when an earlier run did it. ``verify``: the TLS trust of the demo's other clients
+    (a served self-signed certificate), when the API is served over TLS."""
     digests = {rid: r.digest_hex for rid, r in receipts.items()}
     try:
         rating.get_receipt(CC_WARNED)
     except NotFoundError:
         rating.submit(warned_rating(digests))
 
-    with httpx.Client(base_url=api_url, timeout=30) as http:
+    trust: ssl.SSLContext | bool = True if verify is None else verify
+    with httpx.Client(base_url=api_url, timeout=30, verify=trust) as http:
 
         def call(token: str, method: str, path: str, **kwargs: Any) -> Any:
             headers = {"Authorization": f"Bearer {token}"}
