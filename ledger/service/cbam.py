@@ -27,6 +27,7 @@ from ledger.service.exchange import record_from_view
 from ledger.service.export import NotYetAnchoredError
 from ledger.service.exportlock import LockCheck, no_lock, require_unlocked
 from ledger.service.query import Access
+from ledger.service.revocation import revocation_phrase
 from ledger.store import Store
 from ledger.store import exchange as index
 
@@ -40,10 +41,9 @@ class RevokedSourceError(ConflictError):
     """A package would rest on a revoked record (409): carbon-verify fails its check 8."""
 
     def __init__(self, record_id: str, state: str) -> None:
-        when = "on chain" if state == "mined" else f"requested, {state}"
         super().__init__(
-            f"{record_id} is revoked (revocation {when}): a CBAM package is made of "
-            "figures that stand, and a revoked record's do not"
+            f"{record_id} is revoked (revocation {revocation_phrase(state)}): a CBAM package "
+            "is made of figures that stand, and a revoked record's do not"
         )
         self.record_id = record_id
 

@@ -19,9 +19,10 @@ from ledger.core.canonical import format_timestamp
 from ledger.core.claims import REGIMES
 from ledger.core.errors import ConflictError
 from ledger.core.records import Record
+from ledger.service.revocation import revocation_phrase
 from ledger.store import Store
 from ledger.store import claims as register
-from ledger.store.chainfacts import find_revocation
+from ledger.store.chainfacts import revocation_of
 
 __all__ = ["ClaimBook", "DoubleClaimError"]
 
@@ -45,13 +46,6 @@ class _Target(Protocol):
     def digest_hex(self) -> str: ...
 
 
-def _revocation_of(session: Any, source: _Target) -> str | None:
-    """The state of the source's revocation (requested or on chain), None when there is
-    none."""
-    row = find_revocation(session, source.digest_hex)
-    return None if row is None else str(row.state)
-
-
 class ClaimBook:
     """The claims of one acceptance (a single record or a bulk), checked then registered."""
 
@@ -72,12 +66,11 @@ class ClaimBook:
                 f"conversion, and {source_id} is {what}",
                 record_id=record.id,
             )
-        revocation = _revocation_of(session, source)
+        revocation = revocation_of(session, source.digest_hex)
         if revocation is not None:
-            when = "on chain" if revocation == "mined" else f"requested, {revocation}"
             raise DoubleClaimError(
                 f"record {record.id}: body.source: {source_id} is revoked (revocation "
-                f"{when}): a claim cannot rest on a revoked figure",
+                f"{revocation_phrase(revocation.state)}): a claim cannot rest on a revoked figure",
                 record_id=record.id,
             )
         if source.subject != record.subject:

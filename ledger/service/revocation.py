@@ -19,7 +19,13 @@ from ledger.store import Store, Transaction
 from ledger.store.chainfacts import find_revocation
 from ledger.store.chainfacts import request_revocation as store_request
 
-__all__ = ["request_revocation"]
+__all__ = ["request_revocation", "revocation_phrase"]
+
+
+def revocation_phrase(state: str) -> str:
+    """How far a revocation has gone, in the words of a refusal: "on chain" once mined,
+    "requested, <state>" before."""
+    return "on chain" if state == "mined" else f"requested, {state}"
 
 
 def request_revocation(

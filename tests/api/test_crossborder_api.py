@@ -17,7 +17,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +57,7 @@ from tests.api.world import (
 from verifier.chain import ChainReader
 from verifier.checks import verify_bundle
 from verifier.documents import file_sha256
-from verifier.model import Pins, Status
+from verifier.model import Pins, Status, Verification
 
 ASSESSOR = xb.PRODUCER_ASSESSOR
 ASSESSOR_KEY = private_key_from_seed(hashlib.sha256(b"api test assessor").digest())
@@ -497,14 +497,7 @@ def test_the_declaration_is_bilingual_signed_anchored_and_verified_with_file(
         "/v1/record/bundle", params={"id": declaration["id"]}, headers=w.headers("tuv-auditor")
     )
     assert bundle.status_code == 200, bundle.text
-    d = w.template.deployment
-    anchor = d.address_of("AnchorRegistry")
-    v = verify_bundle(
-        bundle.content,
-        reader=ChainReader(w.template.chain.w3, anchor_registry=anchor),
-        pins=Pins(chain_id=d.chain_id, anchor_registry=anchor),
-        files=[("declaration.pdf", file_sha256(pdf))],
-    )
+    v = verified_on_chain(w, bundle.content, files=[("declaration.pdf", file_sha256(pdf))])
     assert v.exit_code == 0, [
         (c.number, c.subject, c.reason) for c in v.checks if c.status is Status.FAIL
     ]
@@ -512,13 +505,23 @@ def test_the_declaration_is_bilingual_signed_anchored_and_verified_with_file(
     assert [c.status for c in twelfth] == [Status.PASS]
     assert declaration["id"] in twelfth[0].reason
     tampered = files["pdf"] + b"\n"
-    v = verify_bundle(
-        bundle.content,
+    altered = [("declaration.pdf", hashlib.sha256(tampered).hexdigest())]
+    v = verified_on_chain(w, bundle.content, files=altered)
+    assert [c.status for c in v.checks if c.number == 12] == [Status.FAIL]
+
+
+def verified_on_chain(
+    w: World, bundle: bytes, files: Sequence[tuple[str, str]] = ()
+) -> Verification:
+    """``carbon-verify bundle`` over ``w``'s chain, pinned to its AnchorRegistry."""
+    d = w.template.deployment
+    anchor = d.address_of("AnchorRegistry")
+    return verify_bundle(
+        bundle,
         reader=ChainReader(w.template.chain.w3, anchor_registry=anchor),
         pins=Pins(chain_id=d.chain_id, anchor_registry=anchor),
-        files=[("declaration.pdf", hashlib.sha256(tampered).hexdigest())],
+        files=files,
     )
-    assert [c.status for c in v.checks if c.number == 12] == [Status.FAIL]
 
 
 def _signed(record: dict[str, Any]) -> bytes:
@@ -557,14 +560,7 @@ def test_the_demo_story(world: World, tmp_path: Path) -> None:
     assert bundle.status_code == 200, bundle.text
     pdf = tmp_path / "declaration.pdf"
     pdf.write_bytes(out.files["pdf"])
-    d = w.template.deployment
-    anchor = d.address_of("AnchorRegistry")
-    v = verify_bundle(
-        bundle.content,
-        reader=ChainReader(w.template.chain.w3, anchor_registry=anchor),
-        pins=Pins(chain_id=d.chain_id, anchor_registry=anchor),
-        files=[("declaration.pdf", file_sha256(pdf))],
-    )
+    v = verified_on_chain(w, bundle.content, files=[("declaration.pdf", file_sha256(pdf))])
     assert v.exit_code == 0
     assert [c.status for c in v.checks if c.number == 12] == [Status.PASS]
 

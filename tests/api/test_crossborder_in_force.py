@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from anchoring.anchorer import Anchorer, AnchorerLimits
 from api.problems import problem_for
 from ledger.core.canonical import format_timestamp, parse_json
 from ledger.core.crossborder import compose
@@ -30,6 +29,7 @@ from tests.api.test_crossborder_api import (
     ASSESSOR_KEY,
     CR_TANK_LOW_CARBON,
     DIGESTS,
+    verified_on_chain,
     world,
 )
 from tests.api.world import (
@@ -40,10 +40,9 @@ from tests.api.world import (
     World,
     anchor_everything,
     producer_key,
+    run_anchorer,
 )
-from verifier.chain import ChainReader
-from verifier.checks import verify_bundle
-from verifier.model import Pins, Status
+from verifier.model import Status
 
 __all__ = ["world"]  # the module's world, built as the cross-border API tests build theirs
 
@@ -82,26 +81,14 @@ def _revoke_on_chain(w: World, record_id: str) -> None:
     )
     assert asked.status_code == 202, asked.text
     digest = asked.json()["digest"]
-    t = w.template
-    anchorer = Anchorer(
-        store=w.store,
-        chain=t.chain,
-        deployment=t.deployment,
-        artifacts=t.artifacts,
-        clock=w.clock,
-        limits=AnchorerLimits(batch_max_records=7, batch_max_age_s=1.0, poll_interval_s=0.0),
-    )
-    try:
-        for _ in range(20):
-            w.clock.advance(5)
-            anchorer.run_once()
-            with w.store.transaction() as session:
-                row = find_revocation(session, digest)
-                if row is not None and row.state == "mined":
-                    return
+
+    def mined() -> bool:
+        with w.store.transaction() as session:
+            row = find_revocation(session, digest)
+            return row is not None and row.state == "mined"
+
+    if not run_anchorer(w, mined, tick_s=5):
         raise AssertionError(f"the revocation of {record_id} was not mined")
-    finally:
-        anchorer.close()
 
 
 def test_a_revoked_red_assessment_no_longer_locks(world: World) -> None:
@@ -123,13 +110,7 @@ def test_a_revoked_red_assessment_no_longer_locks(world: World) -> None:
     anchor_everything(w)
     bundle = w.http.get("/v1/record/bundle", params={"id": red}, headers=w.headers("tuv-auditor"))
     assert bundle.status_code == 200, bundle.text
-    d = w.template.deployment
-    anchor = d.address_of("AnchorRegistry")
-    v = verify_bundle(
-        bundle.content,
-        reader=ChainReader(w.template.chain.w3, anchor_registry=anchor),
-        pins=Pins(chain_id=d.chain_id, anchor_registry=anchor),
-    )
+    v = verified_on_chain(w, bundle.content)
     revoked = [c for c in v.checks if c.number == 8 and c.record_id == red]
     assert [c.status for c in revoked] == [Status.FAIL] and v.exit_code == 1
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +36,7 @@ from ledger.service import LedgerService, ManualClock
 from ledger.service.crossborder import Signer
 from ledger.store import Store, sqlite_url
 from ledger.store.access import add_principal, issue_api_key
+from ledger.store.chainfacts import mark_status_mined, mark_status_sending, request_revocation
 from ledger.store.producers import add_producer, add_producer_key
 from tests.support.ledgerdata import example_types
 
@@ -265,8 +266,9 @@ def build_template(chain: Chain, artifacts: Mapping[str, Any], data_dir: Path) -
     return template
 
 
-def anchor_everything(world: World) -> None:
-    """Run the real anchorer over ``world`` until every record is anchored."""
+def run_anchorer(world: World, done: Callable[[], bool], *, tick_s: float = 0.0) -> bool:
+    """Run the real anchorer over ``world`` until ``done()``: its clock 5 s on, then
+    ``tick_s`` more after each round; at most 20 rounds. Whether ``done()`` came true."""
     template = world.template
     anchorer = Anchorer(
         store=world.store,
@@ -280,9 +282,37 @@ def anchor_everything(world: World) -> None:
         world.clock.advance(5)
         for _ in range(20):
             anchorer.run_once()
-            counts = world.app.state.api.queries.counts().by_status
-            if set(counts) == {"anchored"}:
-                return
-        raise AssertionError(f"the anchorer did not anchor every record: {counts}")
+            if done():
+                return True
+            world.clock.advance(tick_s)
+        return False
     finally:
         anchorer.close()
+
+
+def anchor_everything(world: World) -> None:
+    """Run the real anchorer over ``world`` until every record is anchored."""
+
+    def counts() -> dict[str, int]:
+        return dict(world.app.state.api.queries.counts().by_status)
+
+    if not run_anchorer(world, lambda: set(counts()) == {"anchored"}):
+        raise AssertionError(f"the anchorer did not anchor every record: {counts()}")
+
+
+def revoke_in_store(
+    world: World, digest_hex: str, *, mined: bool = True, reason_code: int = 7
+) -> None:
+    """A revocation of ``digest_hex`` as the store holds it once requested and, when
+    ``mined``, once the anchorer has written it on-chain (no chain involved)."""
+    with world.store.transaction() as session:
+        row = request_revocation(
+            session, digest_hex=digest_hex, reason_code=reason_code,
+            reason_digest_hex="cd" * 32, requested_at=NOW,
+        )  # fmt: skip
+        if mined:
+            mark_status_sending(session, "revoke", row.id)
+            mark_status_mined(
+                session, "revoke", row.id, tx_hash="0x" + "11" * 32, block_number=9,
+                block_hash="0x" + "22" * 32, at=NOW,
+            )  # fmt: skip

@@ -18,10 +18,9 @@ from ledger.core.bundle import parse_bundle
 from ledger.core.canonical import parse_json
 from ledger.examples import CR_TANK, FS_EU_CBAM_2026, RULE_EU_CBAM, substitution_record
 from ledger.exchange.cbam_workbook import ROUTE_HEADERS, SUMMARY_SHEET, XLSX_MEDIA_TYPE
-from ledger.store.chainfacts import mark_status_mined, mark_status_sending, request_revocation
 from ledger.store.records import get_record
 from tests.api.exchange.conftest import anchor_all
-from tests.api.world import NOW, World
+from tests.api.world import World, revoke_in_store
 from verifier.cbam import package_differences
 from verifier.chain import ChainReader
 from verifier.checks import verify_bundle
@@ -328,16 +327,7 @@ def test_the_export_lock_holds_back_a_package(world: World) -> None:
 
 def _revoke(world: World, record_id: str, *, mined: bool) -> None:
     digest = world.store.run(lambda s: get_record(s, record_id).digest_hex, readonly=True)
-    with world.store.transaction() as session:
-        row = request_revocation(
-            session, digest_hex=digest, reason_code=7, reason_digest_hex="cd" * 32, requested_at=NOW
-        )
-        if mined:
-            mark_status_sending(session, "revoke", row.id)
-            mark_status_mined(
-                session, "revoke", row.id, tx_hash="0x" + "11" * 32, block_number=9,
-                block_hash="0x" + "22" * 32, at=NOW,
-            )  # fmt: skip
+    revoke_in_store(world, digest, mined=mined)
 
 
 @pytest.mark.usefixtures("chain_restored")

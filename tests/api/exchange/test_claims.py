@@ -21,10 +21,16 @@ from ledger.examples.claims import CLAIM_PRODUCER, claim_record
 from ledger.service.delivery import Deliverer, ExchangeWorker
 from ledger.store import webhooks as hooks
 from ledger.store.access import add_principal, issue_api_key
-from ledger.store.chainfacts import mark_status_mined, mark_status_sending, request_revocation
 from ledger.store.producers import add_producer, add_producer_key
 from tests.api.exchange.conftest import anchor_all
-from tests.api.world import KEYS_FROM, KEYS_UNTIL, NOW, SERVICE_KEY, TANK_SUBJECT, World
+from tests.api.world import (
+    KEYS_FROM,
+    KEYS_UNTIL,
+    SERVICE_KEY,
+    TANK_SUBJECT,
+    World,
+    revoke_in_store,
+)
 from verifier.chain import ChainReader
 from verifier.checks import verify_bundle
 from verifier.model import Pins
@@ -157,20 +163,7 @@ def test_a_claim_on_another_units_figure_is_refused(world: World, importer: Ledg
 def test_a_claim_on_a_revoked_figure_is_refused(
     world: World, importer: LedgerClient, mined: bool
 ) -> None:
-    with world.store.transaction() as session:
-        row = request_revocation(
-            session,
-            digest_hex=_digests(world)[SUB_TANK_EU],
-            reason_code=7,
-            reason_digest_hex="cd" * 32,
-            requested_at=NOW,
-        )
-        if mined:
-            mark_status_sending(session, "revoke", row.id)
-            mark_status_mined(
-                session, "revoke", row.id, tx_hash="0x" + "11" * 32, block_number=9,
-                block_hash="0x" + "22" * 32, at=NOW,
-            )  # fmt: skip
+    revoke_in_store(world, _digests(world)[SUB_TANK_EU], mined=mined)
     claim = _claim(world, "eu", "EU-CBAM")
     with pytest.raises(ConflictError) as info:
         importer.submit(claim)
