@@ -106,16 +106,8 @@ def pact_caller(request: Request) -> Caller:
     def load(session: Any) -> Caller | None:
         # At each use, like a page session: the API key the token was exchanged for is
         # still valid and the principal's, and the principal is not disabled.
-        try:
-            key = access_store.get_api_key(session, subject.key_id)
-            principal = access_store.get_principal(session, subject.principal)
-        except LedgerError:
-            return None
-        if key.revoked_at is not None or key.principal != principal.name:
-            return None
-        if principal.disabled_at is not None:
-            return None
-        return Caller.of(principal, key_id=key.key_id)
+        principal = access_store.live_key_principal(session, subject.key_id, subject.principal)
+        return None if principal is None else Caller.of(principal, key_id=subject.key_id)
 
     caller: Caller | None = api.store.run(load, readonly=True)
     if caller is None:

@@ -74,6 +74,7 @@ __all__ = [
     "get_principal",
     "issue_api_key",
     "list_principals",
+    "live_key_principal",
     "purge_idempotency_keys",
     "release_idempotency_key",
     "revoke_api_key",
@@ -259,6 +260,17 @@ def api_key_id(token: str) -> str | None:
     if not sep or len(key_id) != 16 or not secret:
         return None
     return key_id
+
+
+def live_key_principal(session: Session, key_id: str, principal: str) -> Principal | None:
+    """``principal`` while ``key_id`` is one of its API keys, not revoked, and it is not
+    disabled, else None: what every later use of a key (a page session, a PACT access
+    token) must still hold."""
+    key = session.get(ApiKey, key_id)
+    if key is None or key.revoked_at is not None or key.principal != principal:
+        return None
+    row = session.get(Principal, principal)
+    return None if row is None or row.disabled_at is not None else row
 
 
 def authenticate(session: Session, token: str) -> Principal | None:

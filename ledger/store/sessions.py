@@ -16,7 +16,7 @@ from sqlalchemy import ForeignKey, String, delete, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ledger.store._session import execute, flush, rowcount
-from ledger.store.access import ApiKey, Principal
+from ledger.store.access import Principal, live_key_principal
 from ledger.store.models import Base
 
 __all__ = [
@@ -73,13 +73,8 @@ def live_session_principal(
     row = session.get(PageSession, token_sha256_hex)
     if row is None or row.ended_at is not None or row.expires_at <= now:
         return None
-    key = session.get(ApiKey, row.key_id)
-    if key is None or key.revoked_at is not None or key.principal != row.principal:
-        return None
-    principal = session.get(Principal, row.principal)
-    if principal is None or principal.disabled_at is not None:
-        return None
-    return principal, row.key_id
+    principal = live_key_principal(session, row.key_id, row.principal)
+    return None if principal is None else (principal, row.key_id)
 
 
 def end_session(session: Session, token_sha256_hex: str, *, at: datetime, reason: str) -> bool:
