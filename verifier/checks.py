@@ -14,16 +14,15 @@ Nothing here raises for bad input: a bundle that cannot be read is check 1 FAIL 
 
 from __future__ import annotations
 
-import gc
 import hashlib
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 
 from ledger.core.bundle import Bundle, BundleItem, parse_bundle
 from ledger.core.canonical import format_timestamp
+from ledger.core.collector import collector_paused
 from ledger.core.errors import LedgerError, UnavailableError, VerificationError
 from ledger.core.merkle import verify_inclusion
 from ledger.core.records import Record, validate_record
@@ -173,26 +172,8 @@ def verify_bundle(
     pairs of local documents to find among the bundle's archive records (check 12).
     ``jobs`` > 1 checks the records in that many processes (:mod:`verifier.workers`)
     when the reader can prove every planned fact first; the result is the same."""
-    with _collector_paused():
+    with collector_paused():
         return _verify(data, reader=reader, pins=pins, files=files, progress=progress, jobs=jobs)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector paused for one verification.
-
-    A 10,000-record bundle is millions of small acyclic objects (parsed JSON, views,
-    checks); every full collection walks all of them again, and the collector runs full
-    collections as they accumulate: half the run went there. What a run leaves in cycles
-    is collected when the collector resumes.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _verify(

@@ -35,13 +35,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.core.canonical import canonicalize, format_timestamp, parse_json
 from ledger.core.clock import Clock
+from ledger.core.collector import collector_paused
 from ledger.core.errors import MalformedError, SignatureError
 from ledger.core.receipt import Receipt, issue_receipt
 from ledger.core.records import Record
 from ledger.core.signature import verify_signature
 from ledger.crashpoints import NO_CRASH, CrashPoints
 from ledger.service.claims import ClaimBook
-from ledger.service.collector import collector_paused
 from ledger.service.directory import index_accepted
 from ledger.service.evaluations import EvaluationBook
 from ledger.service.locks import export_region, refuse_if_locked

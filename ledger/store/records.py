@@ -25,7 +25,6 @@ from ledger.store.models import RECORD_STATUSES, Base, Record, RecordRef
 from ledger.store.rows import Referrer, StoredRecord, copy_row
 
 MAX_PAGE = 1000
-_ID_CHUNK = 500  # ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
 _RECORDS = Base.metadata.tables[Record.__tablename__]
 _RECORD_REFS = Base.metadata.tables[RecordRef.__tablename__]
 
@@ -106,16 +105,16 @@ def insert_pending_records(session: Session, rows: Sequence[NewRecord]) -> list[
         }
         for row in rows
     ]
-    # Ids are the acceptance order; the links need them, so the records go first.
-    if session.get_bind().dialect.name == "sqlite":
-        # One executemany, row after row in the given order, and the ids read back.
-        _execute_many(session, insert(_RECORDS), values)
-        pk_of = _ids_of(session, [row.record_id for row in rows])
-        ids = [pk_of[row.record_id] for row in rows]
-    else:
-        # Multi-row inserts that generate the ids in parameter order and return them so.
-        ordered = insert(_RECORDS).returning(_RECORDS.c.id, sort_by_parameter_order=True)
-        ids = [int(pk) for pk in _execute_many(session, ordered, values).scalars()]
+    # Ids are the acceptance order; the links need them, so the records go first, in one
+    # statement that returns each record's id. PostgreSQL generates them in parameter order
+    # when asked; SQLite generates them in VALUES order but would need a statement per row
+    # to return them so, hence the ids are matched by record id.
+    ordered = session.get_bind().dialect.name != "sqlite"
+    returning = insert(_RECORDS).returning(
+        _RECORDS.c.record_id, _RECORDS.c.id, sort_by_parameter_order=ordered
+    )
+    pk_of = {str(rid): int(pk) for rid, pk in _execute_many(session, returning, values)}
+    ids = [pk_of[row.record_id] for row in rows]
     links = [
         {
             "record_pk": pk,
@@ -130,17 +129,6 @@ def insert_pending_records(session: Session, rows: Sequence[NewRecord]) -> list[
     if links:
         _execute_many(session, insert(_RECORD_REFS), links)
     return [InsertedRecord(pk, row.record_id) for row, pk in zip(rows, ids, strict=True)]
-
-
-def _ids_of(session: Session, record_ids: list[str]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for start in range(0, len(record_ids), _ID_CHUNK):
-        chunk = record_ids[start : start + _ID_CHUNK]
-        rows = session.execute(
-            select(_RECORDS.c.record_id, _RECORDS.c.id).where(_RECORDS.c.record_id.in_(chunk))
-        )
-        out.update((str(rid), int(pk)) for rid, pk in rows)
-    return out
 
 
 def _execute_many(session: Session, statement: Any, values: list[dict[str, Any]]) -> Any:

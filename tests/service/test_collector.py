@@ -9,11 +9,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from ledger.core import collector as collector_module
+from ledger.core.collector import COLLECT_EVERY, collector_paused
 from ledger.core.records import Record
 from ledger.examples import FS_DESNZ_2025
 from ledger.service import LedgerService
-from ledger.service import collector as collector_module
-from ledger.service.collector import COLLECT_EVERY, collector_paused
 from tests.service.conftest import PRODUCER_KEYS, Examples, bulk, submission, submission_json
 
 
@@ -22,7 +22,10 @@ def collector_on() -> Iterator[None]:
     was = gc.isenabled()
     gc.enable()
     yield
-    if not was:
+    # Left as found, whatever the test did (a test turns it off on purpose).
+    if was:
+        gc.enable()
+    else:
         gc.disable()
 
 

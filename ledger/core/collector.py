@@ -1,4 +1,4 @@
-"""Python's cyclic garbage collector, paused while acceptances run.
+"""Python's cyclic garbage collector, paused while acceptances (and verifications) run.
 
 A bulk of a thousand 20 KB submissions is a few million small acyclic objects (the parsed
 body, views, validated records) alive at once; the collector runs full passes over all of
@@ -6,7 +6,8 @@ them as they accumulate, and those passes cost about as much as the whole CPU wo
 acceptance (parse, digest, signature, recomputation; scripts/benchmarks/accept.py). Nothing
 of acceptance relies on the collector: its objects are freed by reference counting when the
 call returns; what it leaves in cycles (a refusal's traceback) is collected when the
-collector resumes.
+collector resumes. The verifier pauses it the same way for one verification (a
+10,000-record bundle is millions of such objects).
 
 Acceptances run in several threads at once (the API's worker threads), so the pause is
 counted: the first to start pauses the collector, the last to end resumes it, as it found
