@@ -98,7 +98,6 @@ def evaluation_values(page: PageRequest, record_id: str, digest: str | None) -> 
     period = body.get("period", {})
     return {
         "rec": found.summary,
-        "issued": _moment(str(found.summary.issued_at)),
         "status": status_of(status.state, status.summary.batch_seq),
         "state_words": bilingual("state", state),
         "outdated": state in ("superseded", "revoked"),

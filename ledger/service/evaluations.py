@@ -139,21 +139,22 @@ def latest_evaluation(
         producer=access.owner,
         limit=MAX_EVALUATIONS,
     )
-    best: tuple[tuple[datetime, datetime, int], LatestEvaluation] | None = None
+    # The latest period first; the state (four look-ups) only until one is current.
+    candidates: list[tuple[tuple[datetime, datetime, int], StoredRecord, dict[str, Any]]] = []
     for row in rows:
+        body = reconstruct(view_of(row, access)).get("body")
+        period = _period(body)
+        if period is not None and isinstance(body, dict):
+            candidates.append(((period[1], period[0], row.id), row, body))
+    for _, row, body in sorted(candidates, key=lambda c: c[0], reverse=True):
         state = record_state(session, row, access)
         if state.state in ("superseded", "revoked"):
-            continue
-        view = view_of(row, access)
-        body = reconstruct(view).get("body")
-        period = _period(body)
-        if period is None or not isinstance(body, dict):
             continue
         result = body.get("result")
         if not isinstance(result, dict):
             result = {}
         grade, level = result.get("grade"), result.get("level")
-        found = LatestEvaluation(
+        return LatestEvaluation(
             record_id=row.record_id,
             digest_hex=row.digest_hex,
             period_start=body["period"]["start"],
@@ -162,7 +163,4 @@ def latest_evaluation(
             level=level if isinstance(level, str) else None,
             state=state.state,
         )
-        key = (period[1], period[0], row.id)
-        if best is None or key > best[0]:
-            best = (key, found)
-    return best[1] if best is not None else None
+    return None
