@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from api.limits import ApiLimits
 from api.metrics import share_metrics
-from api.server import ServerStartError, uvicorn_options
+from api.server import STOP_TIMEOUT_S, ServerStartError, tls_files, uvicorn_options
 from ledger.core.errors import UnavailableError
 
 if TYPE_CHECKING:
@@ -55,7 +55,6 @@ log = logging.getLogger("carbonledger.workers")
 
 #: Each worker is a fresh interpreter importing the app: slow on a busy machine.
 STARTUP_TIMEOUT_S = 120.0
-STOP_TIMEOUT_S = 30.0
 #: How often the supervisor looks for dead workers (and a worker for its supervisor).
 WATCH_INTERVAL_S = 0.2
 
@@ -180,8 +179,6 @@ class ApiWorkers:
         certfile: str | None = None,
         keyfile: str | None = None,
     ) -> None:
-        if workers < 1:
-            raise ValueError("at least one worker")
         #: The metrics directory of this run: fresh (no counts of an earlier run), private.
         self.metrics_dir = Path(tempfile.mkdtemp(prefix="carbonledger-metrics-"))
         self.recipe = replace(recipe, shared_metrics=self.metrics_dir)
@@ -192,8 +189,6 @@ class ApiWorkers:
         self.options = uvicorn_options(host=host, port=port, certfile=certfile, keyfile=keyfile)
         self.failure: str | None = None
         self.failed = threading.Event()
-        #: Workers started to replace one that died, since ``start``.
-        self.restarts = 0
         self._context = multiprocessing.get_context("spawn")
         self._events: Any = self._context.Queue()
         self._processes: list[BaseProcess | None] = [None] * workers
@@ -236,7 +231,11 @@ class ApiWorkers:
 
     def start(self, *, timeout_s: float = STARTUP_TIMEOUT_S) -> str:
         """Bind, start every worker and wait until each serves; returns the base URL."""
-        self._socket = self._bind()
+        try:
+            self._socket = self._bind()
+        except BaseException:
+            shutil.rmtree(self.metrics_dir, ignore_errors=True)  # stop() is never reached
+            raise
         for index in range(self.workers):
             self._spawn(index)
         deadline = time.monotonic() + timeout_s
@@ -265,10 +264,6 @@ class ApiWorkers:
         if self._socket is None:
             return self.port
         return int(self._socket.getsockname()[1])
-
-    def pids(self) -> list[int]:
-        """The worker processes' PIDs now (a replaced worker's new PID)."""
-        return [p.pid for p in self._processes if p is not None and p.pid is not None]
 
     # -- supervise ----------------------------------------------------------------------
 
@@ -311,7 +306,6 @@ class ApiWorkers:
                     process.exitcode,
                 )
                 self._ready.discard(index)
-                self.restarts += 1
                 self._spawn(index)
 
     def wait(self, stop: threading.Event) -> None:
@@ -360,7 +354,6 @@ def api_workers(
 ) -> ApiWorkers:
     """The workers of ``serve`` and ``up --serve``: logging as this process's, HTTPS as
     the settings say (``api.server.tls_files``)."""
-    from api.server import tls_files
 
     recipe = ApiRecipe(
         settings=settings,

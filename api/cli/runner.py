@@ -73,8 +73,7 @@ __all__ = [
 
 log = logging.getLogger("carbonledger.runner")
 
-#: How long a start-up waits for uvicorn to listen, and a stop for each part to end.
-STARTUP_TIMEOUT_S = 30.0
+#: How long a stop waits for each part to end.
 STOP_TIMEOUT_S = 30.0
 #: Tries of a key switch while a batch is in flight under the old key (one poll apart).
 SWITCH_ATTEMPTS = 120

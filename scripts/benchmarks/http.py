@@ -90,9 +90,11 @@ async def _generate(plan: dict[str, Any]) -> dict[str, Any]:
                 plan["url"], data=bodies[i], headers={"Idempotency-Key": keys[i]}
             ) as response:
                 await response.read()
-                if response.status != 201:
+                accepted = response.status == 201
+                if not accepted:
                     failures.append(f"{response.status}")
-            if i >= warmup:
+            # Only accepted submissions count: a quick 503 is no throughput.
+            if i >= warmup and accepted:
                 latencies.append(time.perf_counter() - started)
 
     connector = aiohttp.TCPConnector(limit=plan["concurrency"])
