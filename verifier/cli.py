@@ -26,7 +26,7 @@ from ledger.core.clock import Clock, system_clock
 from ledger.core.errors import LedgerError, UnavailableError
 from verifier.about import VersionAction
 from verifier.invocation import UsageError, pins_from, read_bounded, run_verification, say
-from verifier.model import EXIT_FAILED, EXIT_INDETERMINATE, EXIT_UNREADABLE
+from verifier.model import EXIT_INDETERMINATE, EXIT_UNREADABLE
 
 __all__ = ["build_parser", "main"]
 
@@ -212,7 +212,8 @@ def _cbam(args: argparse.Namespace, clock: Clock) -> int:
         return verification.exit_code
     bundle = parse_bundle(read_bounded(args.file), require_canonical=True)
     differences = package_differences(package, [bundle])
-    verification.package_differences = differences
+    if differences:
+        verification.fails_beyond_checks = "the CBAM package differs from its recomputation"
     if args.json:
         doc = report_json(verification, pins=pins, checked_at=clock().replace(microsecond=0))
         doc["cbam_package"] = {"recomputed": not differences, "differences": differences}
@@ -246,15 +247,12 @@ def _code(args: argparse.Namespace, clock: Clock) -> int:
         say(verification.checks[0].reason)
         return verification.exit_code
     section = code_section(code, parse_bundle(data, require_canonical=True), verification)
+    if not section["matches"]:
+        verification.fails_beyond_checks = "the carbon-efficiency code does not match the bundle"
     exit_code = verification.exit_code
-    if not section["matches"] and exit_code != EXIT_FAILED:
-        exit_code = EXIT_FAILED
     if args.json:
         doc = report_json(verification, pins=pins, checked_at=clock().replace(microsecond=0))
         doc["efficiency_code"] = section
-        doc["exit_code"] = exit_code
-        if exit_code == EXIT_FAILED:
-            doc["result"] = "failed"
         _write_json(doc)
     else:
         sys.stdout.write(render_table(verification, pins=pins, verbose=args.verbose))

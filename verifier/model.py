@@ -151,9 +151,10 @@ class Verification:
     unreadable: bool = False
     #: the claims section (docs/VERIFY.md §6.1): per unit, its claims found in the bundle
     claims: list[dict[str, Any]] = field(default_factory=list)
-    #: ``carbon-verify cbam`` only: how the package differs from its recomputation
-    #: (docs/VERIFY.md §6.2); any difference fails the run, whatever the checks say
-    package_differences: list[str] = field(default_factory=list)
+    #: What fails beyond the numbered checks, in words: the CBAM package that differs from
+    #: its recomputation (``cbam``, docs/VERIFY.md §6.2), the scanned code that does not
+    #: match (``code``, §6.3). It fails the run, whatever the checks say.
+    fails_beyond_checks: str | None = None
 
     def add(self, check: Check) -> Check:
         self.checks.append(check)
@@ -164,7 +165,7 @@ class Verification:
         if self.unreadable:
             return EXIT_UNREADABLE
         statuses = {c.status for c in self.checks}
-        if Status.FAIL in statuses or self.package_differences:
+        if Status.FAIL in statuses or self.fails_beyond_checks:
             return EXIT_FAILED
         if Status.UNKNOWN in statuses:
             return EXIT_INDETERMINATE

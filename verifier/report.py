@@ -138,7 +138,7 @@ def render_table(v: Verification, *, pins: Pins, verbose: bool = False) -> str:
         "verified": "VERIFIED: every check passed and every figure was recomputed",
         "failed": f"FAILED: {fails} check(s) failed; the reasons above say what to look at"
         if fails
-        else "FAILED: every check passed, but the CBAM package differs from its recomputation",
+        else f"FAILED: every check passed, but {v.fails_beyond_checks}",
         "unreadable": "UNREADABLE: the input is not a bundle this verifier reads",
         "indeterminate": "INDETERMINATE: the chain could not answer; nothing failed so far, "
         "re-run when the node is reachable",

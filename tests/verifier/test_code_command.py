@@ -114,6 +114,11 @@ def test_an_altered_digest_fails(ledger: Ledger, bundle_file: Path) -> None:
     code, table, _ = run(ledger, payload_of(ledger, ex.EVALUATION, altered), bundle_file)
     assert code == 1
     assert "carbon-efficiency code: DOES NOT MATCH (exit 1)" in table
+    # The verdict line says so too, never "VERIFIED" above a code that does not match.
+    assert (
+        "result: FAILED: every check passed, but the carbon-efficiency code does not match "
+        "the bundle (exit 1)"
+    ) in table
     assert (
         f"the bundle's {ex.EVALUATION} (items[0]) has digest {true_digest}, the code says "
         f"{altered}: the code was altered or is of another evaluation"
