@@ -59,6 +59,14 @@ class ExportLock:
     level_basis: tuple[str, ...]
     clears: str
 
+    def reason(self) -> str:
+        """Why exports are locked, in one sentence (the refusals quote it)."""
+        return (
+            f"the risk assessment in force of {self.subject} for region {self.region}, "
+            f"{self.assessment_id} ({self.issued_at}), is red ({', '.join(self.level_basis)}); "
+            f"{self.clears}"
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "subject": self.subject,
@@ -76,11 +84,7 @@ class ExportLockedError(ConflictError):
     naming the assessment (``record_id``) and what would clear it."""
 
     def __init__(self, lock: ExportLock, what: str, *, index: int | None = None) -> None:
-        super().__init__(
-            f"{what} refused: the risk assessment in force of {lock.subject} for region "
-            f"{lock.region}, {lock.assessment_id} ({lock.issued_at}), is red "
-            f"({', '.join(lock.level_basis)}); {lock.clears}"
-        )
+        super().__init__(f"{what} refused: {lock.reason()}")
         self.lock = lock
         self.record_id = lock.assessment_id
         #: The refused submission's place in a bulk (None outside the accept path).
@@ -211,10 +215,7 @@ def store_lock_check(store: Store) -> LockCheck:
             for subject in subjects:
                 for lock in locks_of(session, subject):
                     if region is None or lock.region == region:
-                        found[subject] = (
-                            f"the risk assessment in force for region {lock.region}, "
-                            f"{lock.assessment_id} ({lock.issued_at}), is red; {lock.clears}"
-                        )
+                        found[subject] = lock.reason()
                         break
             return found
 
